@@ -1,0 +1,193 @@
+/* cpu/cpu.h — architectural state of one x86-64 logical processor and
+ * the interface the rest of the machine uses to run it.
+ *
+ * Faults unwind with longjmp to the run loop (DESIGN.md, "Faults"):
+ * cpu_raise() never returns.  Handlers therefore do every access that
+ * can fault before they update architectural state.
+ */
+#ifndef NEST86_CPU_CPU_H
+#define NEST86_CPU_CPU_H
+
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mmu/mmu.h"
+
+struct machine;
+
+enum { R_RAX, R_RCX, R_RDX, R_RBX, R_RSP, R_RBP, R_RSI, R_RDI,
+       R_R8, R_R9, R_R10, R_R11, R_R12, R_R13, R_R14, R_R15 };
+enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_NONE = 7 };
+
+/* RFLAGS bits, SDM Vol. 1 3.4.3 */
+#define FL_CF   (1u << 0)
+#define FL_FIXED1 (1u << 1)
+#define FL_PF   (1u << 2)
+#define FL_AF   (1u << 4)
+#define FL_ZF   (1u << 6)
+#define FL_SF   (1u << 7)
+#define FL_TF   (1u << 8)
+#define FL_IF   (1u << 9)
+#define FL_DF   (1u << 10)
+#define FL_OF   (1u << 11)
+#define FL_IOPL (3u << 12)
+#define FL_NT   (1u << 14)
+#define FL_RF   (1u << 16)
+#define FL_VM   (1u << 17)
+#define FL_AC   (1u << 18)
+#define FL_VIF  (1u << 19)
+#define FL_VIP  (1u << 20)
+#define FL_ID   (1u << 21)
+#define FL_ARITH (FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF)
+
+/* Exception vectors, SDM Vol. 3A 6.3.1 */
+enum { EX_DE = 0, EX_DB = 1, EX_NMI = 2, EX_BP = 3, EX_OF = 4, EX_BR = 5, EX_UD = 6,
+       EX_NM = 7, EX_DF = 8, EX_TS = 10, EX_NP = 11, EX_SS = 12, EX_GP = 13,
+       EX_PF = 14, EX_MF = 16, EX_AC = 17, EX_MC = 18, EX_XM = 19, EX_VE = 20,
+       EX_CP = 21 };
+
+/* Segment access rights in the VMCS format (SDM Vol. 3C 24.4.1): type
+ * 3:0, S 4, DPL 6:5, P 7, AVL 12, L 13, D/B 14, G 15, unusable 16.
+ * Kept in this format so VM entry/exit copy them without conversion. */
+#define AR_TYPE(ar)  ((ar) & 0xf)
+#define AR_S         (1u << 4)
+#define AR_DPL(ar)   (((ar) >> 5) & 3)
+#define AR_P         (1u << 7)
+#define AR_AVL       (1u << 12)
+#define AR_L         (1u << 13)
+#define AR_DB        (1u << 14)
+#define AR_G         (1u << 15)
+#define AR_UNUSABLE  (1u << 16)
+
+struct seg {
+    uint16_t sel;
+    uint32_t limit;   /* byte-granular, already scaled by G */
+    uint64_t base;
+    uint32_t ar;
+};
+
+struct dtr {
+    uint64_t base;
+    uint16_t limit;
+};
+
+/* Lazy arithmetic flags: the last flag-setting ALU operation is kept
+ * as (op, size, a, b, result); individual flags are derived only when
+ * read.  LF_NONE means RFLAGS holds the arithmetic flags itself. */
+enum lf_op { LF_NONE, LF_ADD, LF_SUB, LF_LOGIC, LF_INC, LF_DEC };
+
+enum cpu_mode { MODE_REAL, MODE_V86, MODE_PROT, MODE_COMPAT, MODE_LONG };
+
+/* 'pending' word bits: checked once per block (DESIGN.md, "Events"). */
+#define PEND_INTR   (1u << 0) /* INTR line asserted */
+#define PEND_NMI    (1u << 1)
+#define PEND_STOP   (1u << 2) /* the machine or debugger asked to stop */
+#define PEND_SMI    (1u << 3)
+#define PEND_INIT   (1u << 4)
+
+union xmm {
+    uint8_t b[16];
+    uint16_t w[8];
+    uint32_t d[4];
+    uint64_t q[2];
+    float f[4];
+    double df[2];
+};
+
+struct x87 {
+    uint8_t st[8][10];  /* 80-bit registers, physical order R0..R7 */
+    uint16_t fcw, fsw, ftw; /* full tag word: 2 bits per register */
+    uint16_t fop;
+    uint64_t fip, fdp;
+    uint16_t fcs, fds;
+};
+
+struct insn;
+
+struct cpu {
+    uint64_t r[16];
+    uint64_t rip;
+    uint64_t rflags;   /* non-arithmetic bits always; arithmetic when lf_op == LF_NONE */
+    uint8_t lf_op, lf_size;
+    uint64_t lf_a, lf_b, lf_res;
+
+    struct seg seg[6];
+    struct seg ldtr, tr;
+    struct dtr gdtr, idtr;
+    uint64_t cr2, cr8;
+    uint64_t dr[8];
+    uint64_t xcr0;
+
+    struct mmu mmu;    /* CR0, CR3, CR4, EFER, PKRU live here */
+
+    /* derived from the above; refreshed by cpu_update_mode() */
+    enum cpu_mode mode;
+    uint8_t cpl;
+    uint8_t code_size;  /* 2, 4 or 8: default operand size of CS */
+    uint8_t stack_size; /* 2, 4 or 8: SS.B / 64-bit */
+
+    /* SSE and x87 */
+    union xmm xmm[16];
+    uint32_t mxcsr;
+    struct x87 fpu;
+
+    /* MSR-backed state (see cpu/msr.def for the table) */
+    uint64_t star, lstar, cstar, sfmask, kernel_gs_base;
+    uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
+    uint64_t apic_base, tsc_offset, tsc_aux, tsc_adjust, pat, misc_enable;
+    uint64_t feature_control, debugctl, mtrr_def_type, mtrr_fixed[11];
+    uint64_t mtrr_var[16]; /* base/mask pairs */
+    uint64_t spec_ctrl, efer_unused;
+
+    /* events */
+    volatile uint32_t pending;
+    bool halted;
+    bool nmi_blocked;      /* from NMI delivery until the next IRET */
+    uint64_t inhibit_irq_at; /* RIP+1 marker: interrupts held for one insn after STI/MOV SS */
+    bool inhibit_irq;
+    int (*intr_ack)(void *opaque); /* returns the vector of the INTR being taken */
+    void *intr_opaque;
+
+    /* fault unwinding */
+    jmp_buf fault_jmp;
+    uint64_t insn_rip;     /* RIP of the instruction being executed */
+    int fault_depth;       /* 0 normal, 1 delivering, 2 delivering #DF */
+
+    uint64_t icount;       /* retired instructions */
+    struct machine *machine;
+
+    /* the instruction being executed (for handlers that need raw bytes) */
+    const struct insn *cur;
+
+    /* feature switches from -cpu (see cpu/cpuid.c) */
+    uint64_t feat_disabled; /* bit per enum cpu_feature */
+};
+
+/* lifecycle */
+void cpu_init(struct cpu *c, struct machine *m, struct phys *phys);
+void cpu_reset(struct cpu *c); /* power-on state, SDM Vol. 3A 9.1.1 */
+
+/* Runs until 'icount' reaches 'until', the CPU halts with nothing to
+ * wake it, or PEND_STOP is set. */
+void cpu_run(struct cpu *c, uint64_t until);
+
+/* events from the board */
+void cpu_set_intr(struct cpu *c, bool level);
+void cpu_request_stop(struct cpu *c);
+
+/* faults: never return */
+_Noreturn void cpu_raise(struct cpu *c, int vector, uint32_t error_code);
+_Noreturn void cpu_raise_noerr(struct cpu *c, int vector);
+
+/* flags */
+uint64_t cpu_get_flags(struct cpu *c);
+void cpu_set_flags(struct cpu *c, uint64_t value); /* raw: no privilege checks */
+
+/* mode bookkeeping after CR0/EFER/CS/RFLAGS.VM changes */
+void cpu_update_mode(struct cpu *c);
+
+/* state setup for boot loaders */
+void cpu_set_seg_flat32(struct cpu *c, int seg, uint16_t sel, bool code);
+
+#endif

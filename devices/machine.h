@@ -1,0 +1,87 @@
+/* devices/machine.h — one emulated PC: its memory, buses, CPU, devices
+ * and virtual clock.  Devices keep their state in their own structs
+ * (allocated by their *_create function) and reach the rest of the
+ * board only through the functions declared here.
+ */
+#ifndef NEST86_DEVICES_MACHINE_H
+#define NEST86_DEVICES_MACHINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "devices/bus.h"
+#include "frontend/config.h"
+#include "mmu/phys.h"
+
+struct cpu;
+struct pic;
+struct pit;
+struct rtc;
+struct uart;
+struct fwcfg;
+struct i8042;
+struct pcihost;
+struct acpipm;
+
+/* Virtual time.  Guest time runs from the instruction count (DESIGN.md,
+ * "Time and determinism"): one retired instruction is one nanosecond of
+ * guest time, and HLT skips ahead to the next timer deadline, so a run
+ * is reproducible to the instruction. */
+struct timer {
+    uint64_t deadline;      /* in vclock ns; valid while armed */
+    bool armed;
+    void (*cb)(void *opaque);
+    void *opaque;
+    struct timer *next;     /* armed list, sorted by deadline */
+};
+
+enum machine_stop {
+    MACHINE_RUNNING = 0,
+    MACHINE_EXIT,        /* debug-exit, power-off: exit_status is set */
+    MACHINE_RESET,       /* reset requested (0xCF9, i8042, triple fault) */
+    MACHINE_TRIPLE_FAULT,/* under -no-reboot */
+    MACHINE_DEBUG,       /* the debugger asked to stop */
+};
+
+struct machine {
+    const struct config *cfg;
+    struct phys phys;
+    struct iobus io;
+    struct cpu *cpu;
+
+    struct timer *timers;   /* armed timers, earliest first */
+    uint64_t clock_offset;  /* ns added to the instruction count (HLT skips) */
+
+    struct pic *pic;
+    struct pit *pit;
+    struct rtc *rtc;
+    struct uart *uart[4];
+    struct fwcfg *fwcfg;
+    struct i8042 *i8042;
+    struct pcihost *pci;
+    struct acpipm *acpipm;
+
+    enum machine_stop stop;
+    int exit_status;
+    char stop_message[160];
+};
+
+/* Guest time in nanoseconds (see struct timer). */
+uint64_t machine_clock_ns(const struct machine *m);
+
+void timer_init(struct timer *t, void (*cb)(void *), void *opaque);
+void timer_mod(struct machine *m, struct timer *t, uint64_t deadline_ns);
+void timer_del(struct machine *m, struct timer *t);
+/* Fires every timer whose deadline has passed; returns the next
+ * deadline or UINT64_MAX. */
+uint64_t machine_run_timers(struct machine *m);
+
+/* Interrupt lines.  'gsi' 0-15 are the ISA IRQs; level is 0 or 1.  An
+ * edge-triggered device raises then lowers. */
+void machine_set_irq(struct machine *m, int gsi, int level);
+
+/* Ask the run loop to stop after the current instruction. */
+void machine_request_stop(struct machine *m, enum machine_stop why, int exit_status,
+                          const char *message);
+
+#endif

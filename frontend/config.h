@@ -1,0 +1,39 @@
+/* frontend/config.h — everything the command line can say. */
+#ifndef NEST86_FRONTEND_CONFIG_H
+#define NEST86_FRONTEND_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum serial_kind { SERIAL_STDIO, SERIAL_FILE, SERIAL_NONE };
+enum display_kind { DISPLAY_NONE, DISPLAY_SDL };
+
+struct config {
+    uint64_t ram_size;          /* -m, bytes; default 128 MiB */
+    const char *kernel;         /* -kernel */
+    const char *initrd;         /* -initrd (comma-separated for multiboot modules) */
+    const char *append;         /* -append */
+    enum serial_kind serial;    /* -serial */
+    const char *serial_path;    /* -serial file:PATH */
+    enum display_kind display;  /* -display */
+    bool start_paused;          /* -S */
+    int gdb_port;               /* -gdb tcp::PORT; 0 = none */
+    const char *debug_script;   /* -x FILE */
+    const char *trace_spec;     /* -d LIST */
+    const char *trace_file;     /* -D FILE; NULL = stderr */
+    const char *cpu_model;      /* -cpu MODEL[,feature=on|off...] */
+    bool no_reboot;             /* -no-reboot */
+};
+
+enum { CONFIG_OK = 0, CONFIG_EXIT_SUCCESS = 1, CONFIG_ERROR = 2 };
+
+/* Parses argv into cfg (which it first fills with defaults).  Prints
+ * -help/-version text itself (CONFIG_EXIT_SUCCESS) and one clear
+ * message on stderr for a bad command line (CONFIG_ERROR). */
+int config_parse(struct config *cfg, int argc, char **argv);
+
+/* Parses "512M", "2G", "65536K", "128" (MiB when no suffix, as QEMU).
+ * Returns 0 on success. */
+int config_parse_size(const char *s, uint64_t *out);
+
+#endif

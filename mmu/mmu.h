@@ -1,0 +1,186 @@
+/* mmu/mmu.h — linear-to-physical translation: paging walker and TLB.
+ *
+ * The paging control registers (CR0, CR3, CR4, EFER, PKRU and the PAE
+ * PDPTE registers) live here, because the walker reads them on every
+ * TLB miss; the CPU reads and writes them through this struct.
+ *
+ * The TLB is a direct-mapped software TLB whose entries hold a host
+ * pointer addend for RAM pages, so a hit on a load or store is a tag
+ * compare, a permission test and an add (mmu_fast_ptr()).  Permissions
+ * are precomputed per access kind at fill time, folding in CR0.WP,
+ * SMEP, SMAP, NX and PKRU, so the hot path never looks at those bits.
+ *
+ * EPT hook: when 'gpa_xlate' is non-NULL every guest-physical address
+ * the walker produces — paging-structure reads included — is passed
+ * through it (issue "EPT, VPID and the two-dimensional walk").
+ */
+#ifndef NEST86_MMU_MMU_H
+#define NEST86_MMU_MMU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mmu/phys.h"
+
+/* Access kinds; a TLB entry's 'perm' has one bit per kind it allows. */
+enum mmu_access_bit {
+    MMU_R_USER = 1 << 0,  /* CPL 3 data read */
+    MMU_W_USER = 1 << 1,  /* CPL 3 data write */
+    MMU_X_USER = 1 << 2,  /* CPL 3 instruction fetch */
+    MMU_R_SUP = 1 << 3,   /* supervisor read, RFLAGS.AC = 0 or implicit */
+    MMU_W_SUP = 1 << 4,   /* supervisor write, RFLAGS.AC = 0 or implicit */
+    MMU_X_SUP = 1 << 5,   /* supervisor fetch */
+    MMU_R_SUPAC = 1 << 6, /* supervisor explicit read with RFLAGS.AC = 1 */
+    MMU_W_SUPAC = 1 << 7, /* supervisor explicit write with RFLAGS.AC = 1 */
+};
+
+enum mmu_access_type { MMU_READ = 0, MMU_WRITE = 1, MMU_FETCH = 2 };
+
+/* Paging-fault error code bits, SDM Vol. 3A 4.7. */
+#define PF_P    (1u << 0)
+#define PF_W    (1u << 1)
+#define PF_U    (1u << 2)
+#define PF_RSVD (1u << 3)
+#define PF_I    (1u << 4)
+#define PF_PK   (1u << 5)
+#define PF_SS   (1u << 6)
+
+#define CR0_PE (1ull << 0)
+#define CR0_MP (1ull << 1)
+#define CR0_EM (1ull << 2)
+#define CR0_TS (1ull << 3)
+#define CR0_ET (1ull << 4)
+#define CR0_NE (1ull << 5)
+#define CR0_WP (1ull << 16)
+#define CR0_AM (1ull << 18)
+#define CR0_NW (1ull << 29)
+#define CR0_CD (1ull << 30)
+#define CR0_PG (1ull << 31)
+
+#define CR4_VME        (1ull << 0)
+#define CR4_PVI        (1ull << 1)
+#define CR4_TSD        (1ull << 2)
+#define CR4_DE         (1ull << 3)
+#define CR4_PSE        (1ull << 4)
+#define CR4_PAE        (1ull << 5)
+#define CR4_MCE        (1ull << 6)
+#define CR4_PGE        (1ull << 7)
+#define CR4_PCE        (1ull << 8)
+#define CR4_OSFXSR     (1ull << 9)
+#define CR4_OSXMMEXCPT (1ull << 10)
+#define CR4_UMIP       (1ull << 11)
+#define CR4_LA57       (1ull << 12)
+#define CR4_VMXE       (1ull << 13)
+#define CR4_SMXE       (1ull << 14)
+#define CR4_FSGSBASE   (1ull << 16)
+#define CR4_PCIDE      (1ull << 17)
+#define CR4_OSXSAVE    (1ull << 18)
+#define CR4_SMEP       (1ull << 20)
+#define CR4_SMAP       (1ull << 21)
+#define CR4_PKE        (1ull << 22)
+
+#define EFER_SCE (1ull << 0)
+#define EFER_LME (1ull << 8)
+#define EFER_LMA (1ull << 10)
+#define EFER_NXE (1ull << 11)
+
+#define MMU_TLB_BITS 10
+#define MMU_TLB_SIZE (1u << MMU_TLB_BITS)
+
+struct mmu_tlb_entry {
+    uint64_t tag;       /* linear page | PCID */
+    uintptr_t addend;   /* host address - linear address (RAM pages) */
+    uint64_t pa_page;   /* physical page address */
+    uint8_t perm;       /* enum mmu_access_bit set; 0 = empty entry */
+    bool global;
+    bool ram;           /* false: MMIO/unbacked, never a fast hit */
+    uint8_t level;      /* page size: 0 = 4K, 1 = 2M, 2 = 1G, 3 = 4M */
+};
+
+struct mmu_fault {
+    uint8_t vector;     /* 14 (#PF); other vectors come from EPT later */
+    uint32_t error_code;
+    uint64_t address;   /* CR2 value */
+};
+
+/* One level of an explained walk (for the debugger's `walk`). */
+struct mmu_walk_step {
+    const char *name;   /* "PML5E", "PML4E", "PDPTE", "PDE", "PTE" */
+    uint64_t entry_pa;  /* guest-physical address of the entry */
+    uint64_t value;     /* raw entry */
+    bool leaf;
+};
+
+struct mmu_walk_explain {
+    int nsteps;
+    struct mmu_walk_step step[5];
+    bool ok;
+    uint64_t pa;              /* final physical address when ok */
+    struct mmu_fault fault;   /* the fault it would raise when !ok */
+};
+
+struct mmu {
+    struct phys *phys;
+    /* paging control state: the architectural registers themselves */
+    uint64_t cr0, cr3, cr4, efer;
+    uint32_t pkru;
+    uint64_t pdpte[4];        /* PAE PDPTE registers (loaded on MOV CR3) */
+    uint16_t pcid;            /* CR3[11:0] when CR4.PCIDE, else 0 */
+
+    struct mmu_tlb_entry tlb[MMU_TLB_SIZE];
+
+    /* EPT hook (NULL = guest-physical is host-physical). Returns 0 and
+     * the translated address, or non-zero with *fault filled. */
+    int (*gpa_xlate)(void *opaque, uint64_t gpa, enum mmu_access_type type,
+                     uint64_t *out, struct mmu_fault *fault);
+    void *gpa_opaque;
+
+    uint64_t stat_walks; /* TLB misses that walked */
+};
+
+void mmu_init(struct mmu *m, struct phys *phys);
+
+/* TLB invalidation, SDM Vol. 3A 4.10.4. */
+void mmu_flush_all(struct mmu *m);            /* including global entries */
+void mmu_flush_nonglobal(struct mmu *m);      /* MOV CR3 without no-flush */
+void mmu_flush_pcid(struct mmu *m, uint16_t pcid, bool keep_global);
+void mmu_flush_page(struct mmu *m, uint64_t lin); /* INVLPG: current PCID and globals */
+void mmu_flush_page_pcid(struct mmu *m, uint64_t lin, uint16_t pcid);
+
+/* Loads the PAE PDPTE registers from CR3 (SDM 4.4.1).  Returns 0, or -1
+ * when a PDPTE has reserved bits set (the caller raises #GP(0)). */
+int mmu_load_pdptes(struct mmu *m);
+
+/* Translate with A/D updates and TLB fill.  'user' is CPL 3 (and not an
+ * implicit supervisor access); 'ac' is RFLAGS.AC for SMAP.  Returns 0
+ * with *pa, or -1 with *fault filled (nothing is cached then). */
+int mmu_translate(struct mmu *m, uint64_t lin, enum mmu_access_type type, bool user,
+                  bool ac, uint64_t *pa, struct mmu_fault *fault);
+
+/* The walk as the debugger sees it: no A/D updates, no TLB fill. */
+void mmu_walk_explain(struct mmu *m, uint64_t lin, enum mmu_access_type type, bool user,
+                      struct mmu_walk_explain *out);
+
+/* The bit a TLB entry needs for an access (see enum mmu_access_bit). */
+static inline uint8_t mmu_need_bit(enum mmu_access_type type, bool user, bool ac)
+{
+    if (user)
+        return (uint8_t)(MMU_R_USER << type);
+    if (type == MMU_FETCH)
+        return MMU_X_SUP;
+    return (uint8_t)((ac ? MMU_R_SUPAC : MMU_R_SUP) << type);
+}
+
+/* The hot path: host pointer for an access of 'size' bytes at 'lin' if
+ * the TLB holds a RAM translation that allows it and the access stays
+ * inside the page; otherwise NULL (take the slow path). */
+static inline uint8_t *mmu_fast_ptr(struct mmu *m, uint64_t lin, unsigned size, uint8_t need)
+{
+    const struct mmu_tlb_entry *e = &m->tlb[(lin >> 12) & (MMU_TLB_SIZE - 1)];
+    if (e->tag == ((lin & ~0xfffull) | m->pcid) && (e->perm & need) &&
+        (lin & 0xfff) + size <= 4096)
+        return (uint8_t *)(e->addend + (uintptr_t)lin);
+    return 0;
+}
+
+#endif

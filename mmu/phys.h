@@ -1,0 +1,79 @@
+/* mmu/phys.h — the guest-physical address space.
+ *
+ * RAM is one host allocation.  Guest RAM below the PCI hole sits at
+ * physical 0; whatever does not fit below PHYS_PCI_HOLE_START is mapped
+ * from 4 GiB upward, as on a real PC chipset.  MMIO regions are
+ * registered by devices with one call each and dispatched by range.
+ * Physical addresses that nothing backs read as all-ones and ignore
+ * writes (open bus).
+ */
+#ifndef NEST86_MMU_PHYS_H
+#define NEST86_MMU_PHYS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PHYS_PCI_HOLE_START 0xC0000000ull /* RAM above this moves to 4 GiB */
+#define PHYS_4G             0x100000000ull
+#define PHYS_MAX_REGIONS    64
+
+typedef uint64_t (*phys_mmio_read_fn)(void *opaque, uint64_t offset, unsigned size);
+typedef void (*phys_mmio_write_fn)(void *opaque, uint64_t offset, uint64_t value,
+                                   unsigned size);
+
+struct phys_region {
+    uint64_t base, size;
+    const char *name;
+    void *opaque;
+    phys_mmio_read_fn read;
+    phys_mmio_write_fn write;
+};
+
+struct phys {
+    uint8_t *ram;          /* host backing for all guest RAM */
+    uint64_t ram_size;     /* total bytes of guest RAM */
+    uint64_t ram_below_4g; /* bytes mapped at physical 0 */
+    uint64_t ram_above_4g; /* bytes mapped at PHYS_4G */
+    bool a20_enabled;      /* false: address bit 20 forced to 0 */
+    int nregions;
+    struct phys_region regions[PHYS_MAX_REGIONS];
+    /* Called with the physical page number of every guest write that
+     * lands in RAM through phys_write*; the CPU uses it to drop decoded
+     * code.  May be NULL. */
+    void (*code_write_hook)(void *opaque, uint64_t pa);
+    void *code_write_opaque;
+};
+
+/* Returns 0, or -1 with errno set when the host cannot back the RAM. */
+int phys_init(struct phys *p, uint64_t ram_bytes);
+void phys_free(struct phys *p);
+
+/* Register an MMIO window.  Later registrations win over earlier ones
+ * and over RAM, so a device may sit on top of RAM (e.g. the LAPIC). */
+void phys_map_mmio(struct phys *p, uint64_t base, uint64_t size, const char *name,
+                   void *opaque, phys_mmio_read_fn read, phys_mmio_write_fn write);
+
+/* Host pointer to the RAM byte at 'pa', or NULL when 'pa' is MMIO or
+ * unbacked.  Does not apply the A20 mask: callers pass masked addresses. */
+uint8_t *phys_ram_ptr(struct phys *p, uint64_t pa);
+
+/* The MMIO region containing 'pa', or NULL. */
+const struct phys_region *phys_find_region(const struct phys *p, uint64_t pa);
+
+/* Accesses of 1, 2, 4 or 8 bytes at any alignment; an access that
+ * straddles a RAM/MMIO boundary is split byte-wise, as the bus would. */
+uint64_t phys_read(struct phys *p, uint64_t pa, unsigned size);
+void phys_write(struct phys *p, uint64_t pa, uint64_t value, unsigned size);
+
+/* Bulk copies used by loaders and the debugger; return -1 if any byte
+ * of the range is not RAM. */
+int phys_copy_in(struct phys *p, uint64_t pa, const void *src, size_t len);
+int phys_copy_out(struct phys *p, uint64_t pa, void *dst, size_t len);
+
+static inline uint64_t phys_a20_mask(const struct phys *p)
+{
+    return p->a20_enabled ? ~0ull : ~(1ull << 20);
+}
+
+#endif
