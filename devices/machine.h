@@ -80,6 +80,10 @@ uint64_t machine_run_timers(struct machine *m);
  * edge-triggered device raises then lowers. */
 void machine_set_irq(struct machine *m, int gsi, int level);
 
+/* The interrupt controller's output to the CPU's INTR pin (the PIC
+ * calls it whenever its INT output changes). */
+void machine_cpu_intr(struct machine *m, bool level);
+
 /* Ask the run loop to stop after the current instruction. */
 void machine_request_stop(struct machine *m, enum machine_stop why, int exit_status,
                           const char *message);
