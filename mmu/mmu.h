@@ -84,6 +84,23 @@ enum mmu_access_type { MMU_READ = 0, MMU_WRITE = 1, MMU_FETCH = 2 };
 #define EFER_LMA (1ull << 10)
 #define EFER_NXE (1ull << 11)
 
+/* Physical-address width of the emulated CPU (CPUID 0x80000008 EAX[7:0]);
+ * entry bits from here to 51 are reserved (SDM Vol. 3A 4.5). */
+#define MMU_MAXPHYADDR 40
+
+/* Paging-structure entry bits, SDM Vol. 3A Tables 4-4 to 4-20 */
+#define PTE_P   (1ull << 0)
+#define PTE_RW  (1ull << 1)
+#define PTE_US  (1ull << 2)
+#define PTE_PWT (1ull << 3)
+#define PTE_PCD (1ull << 4)
+#define PTE_A   (1ull << 5)
+#define PTE_D   (1ull << 6)
+#define PTE_PS  (1ull << 7)
+#define PTE_G   (1ull << 8)
+#define PTE_PAT_LARGE (1ull << 12)
+#define PTE_XD  (1ull << 63)
+
 #define MMU_TLB_BITS 10
 #define MMU_TLB_SIZE (1u << MMU_TLB_BITS)
 
@@ -135,6 +152,7 @@ struct mmu {
                      uint64_t *out, struct mmu_fault *fault);
     void *gpa_opaque;
 
+    bool has_large;      /* some entry caches a piece of a large page */
     uint64_t stat_walks; /* TLB misses that walked */
 };
 

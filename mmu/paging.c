@@ -1,0 +1,300 @@
+/* mmu/paging.c — the linear-address walker for 32-bit, PAE, 4-level and
+ * 5-level paging (SDM Vol. 3A chapter 4), shared by the translating path
+ * (which sets A/D bits and fills the TLB) and the debugger's explain
+ * path (which changes nothing). */
+#include "mmu/mmu.h"
+
+#include <string.h>
+
+#define ADDR_MASK   (((1ull << MMU_MAXPHYADDR) - 1) & ~0xfffull)
+/* bits 51:MAXPHYADDR of 4/5-level entries (SDM 4.5, "Reserved") */
+#define RSVD_HI_4L  (((1ull << 52) - 1) & ~((1ull << MMU_MAXPHYADDR) - 1))
+/* bits 62:MAXPHYADDR of PAE entries (SDM 4.4.2) */
+#define RSVD_HI_PAE ((PTE_XD - 1) & ~((1ull << MMU_MAXPHYADDR) - 1))
+
+struct walk {
+    bool commit;                 /* set A/D bits (translate) or not (explain) */
+    struct mmu_walk_explain *ex; /* may be NULL */
+    uint64_t entry_hpa[5];
+    uint64_t entry_val[5];
+    unsigned entry_size[5];
+    int n;
+};
+
+static void record(struct walk *w, const char *name, uint64_t gpa, uint64_t val, bool leaf)
+{
+    if (!w->ex || w->ex->nsteps >= 5)
+        return;
+    struct mmu_walk_step *s = &w->ex->step[w->ex->nsteps++];
+    s->name = name;
+    s->entry_pa = gpa;
+    s->value = val;
+    s->leaf = leaf;
+}
+
+/* Reads one paging-structure entry at guest-physical 'gpa'. */
+static int read_entry(struct mmu *m, struct walk *w, uint64_t gpa, unsigned size,
+                      uint64_t *val, struct mmu_fault *f)
+{
+    uint64_t hpa = gpa & phys_a20_mask(m->phys);
+    if (m->gpa_xlate && m->gpa_xlate(m->gpa_opaque, gpa, MMU_READ, &hpa, f))
+        return -1;
+    *val = phys_read(m->phys, hpa, size);
+    w->entry_hpa[w->n] = hpa;
+    w->entry_val[w->n] = *val;
+    w->entry_size[w->n] = size;
+    w->n++;
+    return 0;
+}
+
+static uint32_t base_error(enum mmu_access_type type, bool user, const struct mmu *m)
+{
+    uint32_t ec = 0;
+    if (type == MMU_WRITE)
+        ec |= PF_W;
+    if (user)
+        ec |= PF_U;
+    /* I/D is reported only when NX or SMEP could have caused it (SDM 4.7) */
+    if (type == MMU_FETCH && (((m->efer & EFER_NXE) && (m->cr4 & CR4_PAE)) ||
+                              (m->cr4 & CR4_SMEP)))
+        ec |= PF_I;
+    return ec;
+}
+
+/* Permission bits for a translation (see enum mmu_access_bit). */
+static uint8_t compute_perm(const struct mmu *m, bool rw, bool us, bool nx, int pkey,
+                            uint8_t *perm_without_pk)
+{
+    bool wp = m->cr0 & CR0_WP;
+    bool smap = m->cr4 & CR4_SMAP, smep = m->cr4 & CR4_SMEP;
+    bool w_sup = rw || !wp;
+    uint8_t p;
+    if (us) {
+        p = MMU_R_USER | (rw ? MMU_W_USER : 0) | (nx ? 0 : MMU_X_USER);
+        p |= MMU_R_SUPAC | (smap ? 0 : MMU_R_SUP);
+        if (w_sup)
+            p |= MMU_W_SUPAC | (smap ? 0 : MMU_W_SUP);
+        if (!nx && !smep)
+            p |= MMU_X_SUP;
+    } else {
+        p = MMU_R_SUP | MMU_R_SUPAC | (w_sup ? MMU_W_SUP | MMU_W_SUPAC : 0) |
+            (nx ? 0 : MMU_X_SUP);
+    }
+    *perm_without_pk = p;
+    if (pkey >= 0) { /* SDM 4.6.2: PKRU applies to data accesses to user pages */
+        uint32_t ad = (m->pkru >> (2 * pkey)) & 1, wd = (m->pkru >> (2 * pkey + 1)) & 1;
+        if (ad)
+            p &= (uint8_t)~(MMU_R_USER | MMU_W_USER | MMU_R_SUP | MMU_R_SUPAC | MMU_W_SUP |
+                            MMU_W_SUPAC);
+        if (wd) {
+            p &= (uint8_t)~MMU_W_USER;
+            if (wp)
+                p &= (uint8_t)~(MMU_W_SUP | MMU_W_SUPAC);
+        }
+    }
+    return p;
+}
+
+struct xlate {
+    uint64_t pa;
+    uint8_t perm;
+    bool global;
+    uint8_t level;
+};
+
+static int fault_np(struct mmu_fault *f, uint64_t lin, uint32_t ec)
+{
+    f->vector = 14;
+    f->error_code = ec;
+    f->address = lin;
+    return -1;
+}
+
+static int do_walk(struct mmu *m, uint64_t lin, enum mmu_access_type type, bool user, bool ac,
+                   struct walk *w, struct xlate *x, struct mmu_fault *f)
+{
+    uint32_t ec = base_error(type, user, m);
+    bool nxe = (m->efer & EFER_NXE) != 0;
+    bool rw = true, us = true, nx = false;
+    int pkey = -1;
+    uint64_t e = 0, pa;
+    uint8_t level = 0;
+    bool global = false;
+
+    if (!(m->cr0 & CR0_PG)) {
+        x->pa = lin & phys_a20_mask(m->phys);
+        x->perm = 0xff;
+        x->global = false;
+        x->level = 0;
+        if (w->ex) {
+            w->ex->ok = true;
+            w->ex->pa = x->pa;
+        }
+        return 0;
+    }
+
+    if (!(m->cr4 & CR4_PAE)) {
+        /* 32-bit paging, SDM 4.3 */
+        uint32_t l = (uint32_t)lin;
+        uint64_t gpa = (m->cr3 & 0xfffff000u) | ((l >> 22) << 2);
+        if (read_entry(m, w, gpa, 4, &e, f))
+            return -1;
+        bool large = (e & PTE_PS) && (m->cr4 & CR4_PSE);
+        record(w, "PDE", gpa, e, large);
+        if (!(e & PTE_P))
+            return fault_np(f, lin, ec);
+        rw &= !!(e & PTE_RW);
+        us &= !!(e & PTE_US);
+        if (large) {
+            /* PSE-36: PDE bits 20:13 are physical bits 39:32; bit 21 reserved */
+            if (e & (1u << 21))
+                return fault_np(f, lin, ec | PF_P | PF_RSVD);
+            pa = (e & 0xffc00000u) | (((e >> 13) & 0xff) << 32) | (l & 0x3fffff);
+            level = 3;
+        } else {
+            gpa = (e & 0xfffff000u) | (((l >> 12) & 0x3ff) << 2);
+            if (read_entry(m, w, gpa, 4, &e, f))
+                return -1;
+            record(w, "PTE", gpa, e, true);
+            if (!(e & PTE_P))
+                return fault_np(f, lin, ec);
+            rw &= !!(e & PTE_RW);
+            us &= !!(e & PTE_US);
+            pa = (e & 0xfffff000u) | (l & 0xfff);
+        }
+        global = (e & PTE_G) && (m->cr4 & CR4_PGE);
+    } else {
+        static const char *const names[] = {"PTE", "PDE", "PDPTE", "PML4E", "PML5E"};
+        int top;
+        uint64_t table;
+        uint64_t rsvd_hi;
+        bool lma = (m->efer & EFER_LMA) != 0;
+        if (lma) {
+            top = (m->cr4 & CR4_LA57) ? 4 : 3;
+            table = m->cr3 & ADDR_MASK;
+            rsvd_hi = RSVD_HI_4L;
+        } else {
+            /* PAE: the PDPTE comes from the registers loaded at MOV CR3 (SDM 4.4.1) */
+            uint64_t pdpte = m->pdpte[(lin >> 30) & 3];
+            record(w, "PDPTE", (m->cr3 & 0xffffffe0u) + ((lin >> 30) & 3) * 8, pdpte, false);
+            if (!(pdpte & PTE_P))
+                return fault_np(f, lin, ec);
+            top = 1;
+            table = pdpte & ADDR_MASK;
+            rsvd_hi = RSVD_HI_PAE;
+        }
+        if (!nxe)
+            rsvd_hi |= PTE_XD;
+        for (int lv = top; lv >= 0; lv--) {
+            int shift = 12 + 9 * lv;
+            uint64_t gpa = table | (((lin >> shift) & 0x1ff) << 3);
+            if (read_entry(m, w, gpa, 8, &e, f))
+                return -1;
+            bool leaf = lv == 0 || (e & PTE_PS);
+            record(w, names[lv], gpa, e, leaf);
+            if (!(e & PTE_P))
+                return fault_np(f, lin, ec);
+            uint64_t rsvd = rsvd_hi;
+            if (lv >= 3 || (lv == 2 && !lma))
+                rsvd |= PTE_PS;       /* no large pages at PML4E/PML5E */
+            if (leaf && lv > 0)       /* large page: bits (shift-1):13 */
+                rsvd |= ((1ull << shift) - 1) & ~0x1fffull;
+            if (e & rsvd)
+                return fault_np(f, lin, ec | PF_P | PF_RSVD);
+            rw &= !!(e & PTE_RW);
+            us &= !!(e & PTE_US);
+            if (nxe && (e & PTE_XD))
+                nx = true;
+            if (leaf) {
+                uint64_t off = (1ull << shift) - 1;
+                pa = (e & ADDR_MASK & ~off) | (lin & off);
+                level = (uint8_t)lv;
+                global = (e & PTE_G) && (m->cr4 & CR4_PGE);
+                if (lma && (m->cr4 & CR4_PKE) && us)
+                    pkey = (int)((e >> 59) & 0xf);
+                break;
+            }
+            table = e & ADDR_MASK;
+        }
+    }
+
+    uint8_t no_pk;
+    uint8_t perm = compute_perm(m, rw, us, nx, pkey, &no_pk);
+    uint8_t need = mmu_need_bit(type, user, ac);
+    if (!(perm & need)) {
+        ec |= PF_P;
+        if (no_pk & need)
+            ec |= PF_PK;
+        return fault_np(f, lin, ec);
+    }
+
+    /* SDM 4.8: A in every entry used, D in the leaf on a write.  Only
+     * after the access is known to be allowed. */
+    if (w->commit) {
+        for (int i = 0; i < w->n; i++) {
+            uint64_t v = w->entry_val[i];
+            uint64_t nv = v | PTE_A;
+            if (i == w->n - 1 && type == MMU_WRITE)
+                nv |= PTE_D;
+            if (nv != v)
+                phys_write(m->phys, w->entry_hpa[i], nv, w->entry_size[i]);
+            w->entry_val[i] = nv;
+        }
+    }
+    /* A leaf that is not yet dirty must not allow fast-path writes:
+     * the first write has to come back here to set D. */
+    if (!(w->entry_val[w->n - 1] & PTE_D) || !w->commit)
+        perm &= (uint8_t)~(MMU_W_USER | MMU_W_SUP | MMU_W_SUPAC);
+
+    pa &= phys_a20_mask(m->phys);
+    if (m->gpa_xlate && m->gpa_xlate(m->gpa_opaque, pa, type, &pa, f))
+        return -1;
+    x->pa = pa;
+    x->perm = perm;
+    x->global = global;
+    x->level = level;
+    if (w->ex) {
+        w->ex->ok = true;
+        w->ex->pa = pa;
+    }
+    return 0;
+}
+
+int mmu_translate(struct mmu *m, uint64_t lin, enum mmu_access_type type, bool user, bool ac,
+                  uint64_t *pa, struct mmu_fault *fault)
+{
+    struct walk w = {.commit = true};
+    struct xlate x;
+    m->stat_walks++;
+    if (do_walk(m, lin, type, user, ac, &w, &x, fault))
+        return -1;
+    *pa = x.pa;
+
+    uint64_t page = lin & ~0xfffull;
+    uint8_t *host = phys_ram_ptr(m->phys, x.pa & ~0xfffull);
+    struct mmu_tlb_entry *e = &m->tlb[(lin >> 12) & (MMU_TLB_SIZE - 1)];
+    if (!host) { /* MMIO and open bus always take the slow path */
+        e->perm = 0;
+        return 0;
+    }
+    e->tag = page | m->pcid;
+    e->addend = (uintptr_t)host - (uintptr_t)page;
+    e->pa_page = x.pa & ~0xfffull;
+    e->perm = x.perm;
+    e->global = x.global;
+    e->ram = true;
+    e->level = x.level;
+    if (x.level)
+        m->has_large = true;
+    return 0;
+}
+
+void mmu_walk_explain(struct mmu *m, uint64_t lin, enum mmu_access_type type, bool user,
+                      struct mmu_walk_explain *out)
+{
+    memset(out, 0, sizeof(*out));
+    struct walk w = {.commit = false, .ex = out};
+    struct xlate x;
+    if (do_walk(m, lin, type, user, false, &w, &x, &out->fault))
+        out->ok = false;
+}

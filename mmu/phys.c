@@ -1,0 +1,189 @@
+/* mmu/phys.c — guest-physical address space: RAM, MMIO dispatch, open bus. */
+#include "mmu/phys.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+int phys_init(struct phys *p, uint64_t ram_bytes)
+{
+    memset(p, 0, sizeof(*p));
+    void *mem = mmap(NULL, ram_bytes, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (mem == MAP_FAILED)
+        return -1;
+    p->ram = mem;
+    p->ram_size = ram_bytes;
+    p->ram_below_4g = ram_bytes < PHYS_PCI_HOLE_START ? ram_bytes : PHYS_PCI_HOLE_START;
+    p->ram_above_4g = ram_bytes - p->ram_below_4g;
+    p->a20_enabled = true;
+    return 0;
+}
+
+void phys_free(struct phys *p)
+{
+    if (p->ram)
+        munmap(p->ram, p->ram_size);
+    p->ram = NULL;
+}
+
+void phys_map_mmio(struct phys *p, uint64_t base, uint64_t size, const char *name,
+                   void *opaque, phys_mmio_read_fn read, phys_mmio_write_fn write)
+{
+    if (p->nregions == PHYS_MAX_REGIONS)
+        return; /* the board registers a fixed set; this cannot overflow */
+    struct phys_region *r = &p->regions[p->nregions++];
+    r->base = base;
+    r->size = size;
+    r->name = name;
+    r->opaque = opaque;
+    r->read = read;
+    r->write = write;
+}
+
+const struct phys_region *phys_find_region(const struct phys *p, uint64_t pa)
+{
+    /* newest first: a later registration shadows an earlier one */
+    for (int i = p->nregions - 1; i >= 0; i--) {
+        const struct phys_region *r = &p->regions[i];
+        if (pa - r->base < r->size)
+            return r;
+    }
+    return NULL;
+}
+
+static uint8_t *ram_ptr_unchecked(struct phys *p, uint64_t pa)
+{
+    if (pa < p->ram_below_4g)
+        return p->ram + pa;
+    if (pa >= PHYS_4G && pa - PHYS_4G < p->ram_above_4g)
+        return p->ram + p->ram_below_4g + (pa - PHYS_4G);
+    return NULL;
+}
+
+uint8_t *phys_ram_ptr(struct phys *p, uint64_t pa)
+{
+    if (p->nregions && phys_find_region(p, pa))
+        return NULL;
+    return ram_ptr_unchecked(p, pa);
+}
+
+static uint64_t read_byte(struct phys *p, uint64_t pa)
+{
+    uint8_t *h = phys_ram_ptr(p, pa);
+    if (h)
+        return *h;
+    const struct phys_region *r = phys_find_region(p, pa);
+    if (r && r->read)
+        return r->read(r->opaque, pa - r->base, 1) & 0xff;
+    return 0xff;
+}
+
+static void write_byte(struct phys *p, uint64_t pa, uint8_t v)
+{
+    uint8_t *h = phys_ram_ptr(p, pa);
+    if (h) {
+        *h = v;
+        if (p->code_write_hook)
+            p->code_write_hook(p->code_write_opaque, pa);
+        return;
+    }
+    const struct phys_region *r = phys_find_region(p, pa);
+    if (r && r->write)
+        r->write(r->opaque, pa - r->base, v, 1);
+}
+
+/* Whether [pa, pa+size) lies inside one RAM run or one MMIO region. */
+static bool same_target(struct phys *p, uint64_t pa, unsigned size)
+{
+    if ((pa & 0xfff) + size <= 4096)
+        return true; /* regions and RAM runs are page-granular */
+    uint8_t *a = phys_ram_ptr(p, pa), *b = phys_ram_ptr(p, pa + size - 1);
+    if (a && b)
+        return b - a == (ptrdiff_t)size - 1;
+    return !a && !b && phys_find_region(p, pa) == phys_find_region(p, pa + size - 1);
+}
+
+uint64_t phys_read(struct phys *p, uint64_t pa, unsigned size)
+{
+    if (same_target(p, pa, size)) {
+        uint8_t *h = phys_ram_ptr(p, pa);
+        if (h) {
+            uint64_t v = 0;
+            memcpy(&v, h, size);
+            return v;
+        }
+        const struct phys_region *r = phys_find_region(p, pa);
+        if (r && r->read)
+            return r->read(r->opaque, pa - r->base, size);
+        if (!r)
+            return size == 8 ? ~0ull : (1ull << (size * 8)) - 1;
+    }
+    uint64_t v = 0;
+    for (unsigned i = 0; i < size; i++)
+        v |= read_byte(p, pa + i) << (8 * i);
+    return v;
+}
+
+void phys_write(struct phys *p, uint64_t pa, uint64_t value, unsigned size)
+{
+    if (same_target(p, pa, size)) {
+        uint8_t *h = phys_ram_ptr(p, pa);
+        if (h) {
+            memcpy(h, &value, size);
+            if (p->code_write_hook) {
+                p->code_write_hook(p->code_write_opaque, pa);
+                if (((pa + size - 1) ^ pa) >> 12)
+                    p->code_write_hook(p->code_write_opaque, pa + size - 1);
+            }
+            return;
+        }
+        const struct phys_region *r = phys_find_region(p, pa);
+        if (r) {
+            if (r->write)
+                r->write(r->opaque, pa - r->base, value, size);
+            return;
+        }
+        return;
+    }
+    for (unsigned i = 0; i < size; i++)
+        write_byte(p, pa + i, (uint8_t)(value >> (8 * i)));
+}
+
+int phys_copy_in(struct phys *p, uint64_t pa, const void *src, size_t len)
+{
+    const uint8_t *s = src;
+    while (len) {
+        uint8_t *h = phys_ram_ptr(p, pa);
+        if (!h)
+            return -1;
+        size_t chunk = 4096 - (pa & 0xfff);
+        if (chunk > len)
+            chunk = len;
+        memcpy(h, s, chunk);
+        if (p->code_write_hook)
+            p->code_write_hook(p->code_write_opaque, pa);
+        pa += chunk;
+        s += chunk;
+        len -= chunk;
+    }
+    return 0;
+}
+
+int phys_copy_out(struct phys *p, uint64_t pa, void *dst, size_t len)
+{
+    uint8_t *d = dst;
+    while (len) {
+        uint8_t *h = phys_ram_ptr(p, pa);
+        if (!h)
+            return -1;
+        size_t chunk = 4096 - (pa & 0xfff);
+        if (chunk > len)
+            chunk = len;
+        memcpy(d, h, chunk);
+        pa += chunk;
+        d += chunk;
+        len -= chunk;
+    }
+    return 0;
+}

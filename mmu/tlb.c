@@ -1,0 +1,91 @@
+/* mmu/tlb.c — TLB maintenance, SDM Vol. 3A 4.10.4.
+ *
+ * Entries are only ever dropped here, on the events the SDM names, so a
+ * guest that changes a PTE without INVLPG keeps using the stale
+ * translation exactly as hardware may. */
+#include "mmu/mmu.h"
+
+#include <string.h>
+
+void mmu_init(struct mmu *m, struct phys *phys)
+{
+    memset(m, 0, sizeof(*m));
+    m->phys = phys;
+    mmu_flush_all(m);
+}
+
+void mmu_flush_all(struct mmu *m)
+{
+    for (unsigned i = 0; i < MMU_TLB_SIZE; i++)
+        m->tlb[i].perm = 0;
+    m->has_large = false;
+}
+
+void mmu_flush_pcid(struct mmu *m, uint16_t pcid, bool keep_global)
+{
+    for (unsigned i = 0; i < MMU_TLB_SIZE; i++) {
+        struct mmu_tlb_entry *e = &m->tlb[i];
+        if (keep_global && e->global)
+            continue;
+        if ((e->tag & 0xfff) == pcid || e->global)
+            e->perm = 0;
+    }
+}
+
+void mmu_flush_nonglobal(struct mmu *m)
+{
+    for (unsigned i = 0; i < MMU_TLB_SIZE; i++)
+        if (!m->tlb[i].global)
+            m->tlb[i].perm = 0;
+}
+
+/* A large page is cached as 4 KiB pieces, so invalidating one address
+ * in it must drop every piece of that page. */
+static void flush_page_matching(struct mmu *m, uint64_t lin, bool any_pcid, uint16_t pcid)
+{
+    static const unsigned shift[] = {12, 21, 30, 22};
+    uint64_t page = lin & ~0xfffull;
+    struct mmu_tlb_entry *e = &m->tlb[(lin >> 12) & (MMU_TLB_SIZE - 1)];
+    if ((e->tag & ~0xfffull) == page && (any_pcid || e->global || (e->tag & 0xfff) == pcid))
+        e->perm = 0;
+    if (!m->has_large)
+        return;
+    for (unsigned i = 0; i < MMU_TLB_SIZE; i++) {
+        e = &m->tlb[i];
+        if (!e->perm || !e->level)
+            continue;
+        uint64_t mask = ~((1ull << shift[e->level]) - 1);
+        if (((e->tag ^ lin) & mask) == 0 &&
+            (any_pcid || e->global || (e->tag & 0xfff) == pcid))
+            e->perm = 0;
+    }
+}
+
+void mmu_flush_page(struct mmu *m, uint64_t lin)
+{
+    flush_page_matching(m, lin, false, m->pcid);
+}
+
+void mmu_flush_page_pcid(struct mmu *m, uint64_t lin, uint16_t pcid)
+{
+    flush_page_matching(m, lin, false, pcid);
+}
+
+int mmu_load_pdptes(struct mmu *m)
+{
+    /* SDM 4.4.1: bits 2:1, 8:5 and 63:MAXPHYADDR are reserved in a present PDPTE */
+    const uint64_t rsvd = 0x6ull | 0x1e0ull | ~((1ull << MMU_MAXPHYADDR) - 1);
+    uint64_t base = m->cr3 & 0xffffffe0u;
+    uint64_t v[4];
+    for (int i = 0; i < 4; i++) {
+        uint64_t gpa = base + 8 * i, hpa = gpa & phys_a20_mask(m->phys);
+        struct mmu_fault f;
+        if (m->gpa_xlate && m->gpa_xlate(m->gpa_opaque, gpa, MMU_READ, &hpa, &f))
+            return -1;
+        v[i] = phys_read(m->phys, hpa, 8);
+        if ((v[i] & PTE_P) && (v[i] & rsvd))
+            return -1;
+    }
+    memcpy(m->pdpte, v, sizeof(v));
+    return 0;
+}
