@@ -1,0 +1,115 @@
+# Makefile for nest86.  A fresh clone needs only `make` (it runs
+# ./configure when config.mk is missing).  See README.md.
+
+# Goals that must work without a configured tree: cleaning, and the two
+# wrappers that first install missing packages (scripts/deps.sh) and only
+# then configure and build through a sub-make.
+NOCONFIG_GOALS := clean distclean check demo help
+ifeq ($(MAKECMDGOALS),)
+NEED_CONFIG := 1
+else ifneq ($(filter-out $(NOCONFIG_GOALS),$(MAKECMDGOALS)),)
+NEED_CONFIG := 1
+endif
+
+ifdef NEED_CONFIG
+include config.mk
+endif
+
+# Rerun configure, with the options it was last given, when it changes
+# or its outputs are missing.  config.h is written by the same run.
+config.mk: configure
+	./configure $(CONFIGURE_ARGS)
+config.h: config.mk
+	@test -f $@ || ./configure $(CONFIGURE_ARGS)
+
+BUILD := build
+SRC_DIRS := cpu mmu vmx devices frontend debugger
+# find, not wildcard, so modules may grow subfolders (e.g. cpu/ops/).
+SRCS := $(sort $(shell find $(SRC_DIRS) -name '*.c' 2>/dev/null))
+OBJS := $(SRCS:%.c=$(BUILD)/obj/%.o)
+MAIN_OBJ := $(BUILD)/obj/frontend/main.o
+# Everything but main() goes into the library that unit tests and the
+# differential tester link against.
+LIB_OBJS := $(filter-out $(MAIN_OBJ),$(OBJS))
+LIB := $(BUILD)/libnest86.a
+
+UNIT_SRCS := $(sort $(wildcard testsuite/unit/*.c))
+UNIT_OBJS := $(UNIT_SRCS:testsuite/unit/%.c=$(BUILD)/obj/testsuite/unit/%.o)
+UNIT_BINS := $(UNIT_SRCS:testsuite/unit/%.c=$(BUILD)/unit/%)
+
+.PHONY: all check check-run unit-tests bench install clean distclean demo demo-run help
+.DEFAULT_GOAL := all
+
+all: nest86
+
+# The binary links every object directly rather than through the
+# library, so objects nothing references by name (e.g. devices that
+# register themselves) are not dropped by the archive's lazy linking.
+nest86: $(OBJS)
+	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LIBS)
+
+$(LIB): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@
+	$(AR) rcs $@ $(LIB_OBJS)
+
+$(BUILD)/obj/%.o: %.c config.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+unit-tests: $(UNIT_BINS)
+# Keep the unit objects: make would delete them as intermediates of the
+# pattern chain and rebuild them every time.
+.SECONDARY: $(UNIT_OBJS)
+
+$(BUILD)/unit/%: $(BUILD)/obj/testsuite/unit/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+
+# Guest test kernels come from testsuite/guest/build.mk, which defines
+# guest-kernels and sets GUEST_BUILD_MK; without it there are none.
+-include testsuite/guest/build.mk
+ifndef GUEST_BUILD_MK
+.PHONY: guest-kernels
+guest-kernels:
+	@:
+endif
+
+# check and demo install missing packages before anything is configured
+# or built, then hand over to a sub-make that has the configuration.
+check:
+	@scripts/deps.sh --quiet
+	@$(MAKE) --no-print-directory check-run
+
+check-run: nest86 unit-tests guest-kernels
+	testsuite/run
+
+demo:
+	@scripts/deps.sh --quiet
+	@$(MAKE) --no-print-directory demo-run
+
+# The smoke kernel ends through the debug-exit port: status 1 means it
+# wrote 0 there, i.e. passed (status = value << 1 | 1).
+demo-run: nest86 guest-kernels
+	@status=0; ./nest86 -kernel $(BUILD)/guest/smoke.elf -serial stdio -display none || status=$$?; \
+	echo "demo: nest86 exited with status $$status"; \
+	test $$status -eq 0 || test $$status -eq 1
+
+bench: nest86
+	@if [ -x testsuite/bench/run ]; then testsuite/bench/run; \
+	else echo "bench: no benchmarks exist yet (testsuite/bench/run)"; fi
+
+install: nest86
+	install -D -m 755 nest86 $(DESTDIR)$(PREFIX)/bin/nest86
+
+clean:
+	rm -rf $(BUILD) nest86
+
+distclean: clean
+	rm -f config.mk config.h
+
+help:
+	@echo "targets: all (default), check, demo, bench, install, clean, distclean"
+	@echo "subset of tests: testsuite/run -k PATTERN (after make check-run's build)"
+
+-include $(OBJS:.o=.d) $(UNIT_OBJS:.o=.d)
