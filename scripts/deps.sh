@@ -1,0 +1,47 @@
+#!/bin/sh
+# scripts/deps.sh — makes sure the Debian packages that building and
+# testing nest86 need are installed.  As root it installs the missing
+# ones; otherwise it prints the exact command to run and exits 1.
+#
+# This list is the only place these packages are named for installing;
+# configure names the one a missing library comes from.
+#
+# Usage: scripts/deps.sh [--quiet]   (--quiet: say nothing when all are there)
+
+PACKAGES="gcc make pkg-config libsdl2-dev libcapstone-dev zlib1g-dev libreadline-dev"
+
+quiet=0
+[ "${1:-}" = "--quiet" ] && quiet=1
+
+if ! command -v dpkg-query >/dev/null 2>&1; then
+    # Not Debian: leave it to ./configure to say what is missing.
+    echo "deps.sh: no dpkg here; install the equivalents of: $PACKAGES" >&2
+    exit 0
+fi
+
+# One dpkg-query call for the whole list keeps the common case (all
+# present) cheap enough to run before every `make check`.
+# shellcheck disable=SC2086 # the list is words on purpose
+installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' $PACKAGES 2>/dev/null \
+            | awk '$2 == "installed" { print $1 }')
+missing=
+for pkg in $PACKAGES; do
+    echo "$installed" | grep -qx "$pkg" || missing="$missing $pkg"
+done
+
+if [ -z "$missing" ]; then
+    [ "$quiet" = 1 ] || echo "deps.sh: all packages present:$(printf ' %s' $PACKAGES)"
+    exit 0
+fi
+
+if [ "$(id -u)" != 0 ]; then
+    echo "deps.sh: missing packages; run:" >&2
+    echo "sudo apt-get install -y$missing" >&2
+    exit 1
+fi
+
+echo "deps.sh: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q || exit 1
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing || exit 1
