@@ -1,0 +1,266 @@
+/*
+ * nest86 guest test-kernel runtime: the one header a test includes.
+ *
+ * A test defines `void test_main(void)`. The runtime has already set up a
+ * flat GDT, a stack, the IDT (all 32 exception vectors), COM1, and — for
+ * 64-bit tests — long mode with the low 4 GiB identity-mapped by 2 MiB
+ * pages. Returning from test_main prints "PASS" and exits with value 0.
+ */
+#ifndef RT_H
+#define RT_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* GDT selectors set up by rt/entry.S (same layout in both variants). */
+#define RT_SEL_CODE32 0x08 /* 32-bit code, base 0, limit 4 GiB (D=1, L=0) */
+#define RT_SEL_DATA 0x10   /* 32-bit data, base 0, limit 4 GiB */
+#define RT_SEL_CODE64 0x18 /* 64-bit code (L=1, D=0) */
+#define RT_SEL_CODE16 0x20 /* 16-bit code, base 0, limit 64 KiB */
+#define RT_SEL_DATA16 0x28 /* 16-bit data, base 0, limit 64 KiB */
+#define RT_GDT_ENTRIES 6
+
+/* Exit values (isa-debug-exit turns V into emulator status (V<<1)|1). */
+#define RT_EXIT_PASS 0
+#define RT_EXIT_ASSERT 1
+#define RT_EXIT_EXCEPTION 2
+
+/* Exception vectors (SDM Vol. 3A, 6.3.1, Table 6-1). */
+enum {
+    VEC_DE = 0, VEC_DB = 1, VEC_NMI = 2, VEC_BP = 3, VEC_OF = 4, VEC_BR = 5,
+    VEC_UD = 6, VEC_NM = 7, VEC_DF = 8, VEC_TS = 10, VEC_NP = 11, VEC_SS = 12,
+    VEC_GP = 13, VEC_PF = 14, VEC_MF = 16, VEC_AC = 17, VEC_MC = 18,
+    VEC_XM = 19, VEC_VE = 20, VEC_CP = 21,
+};
+
+/* #PF error code bits (SDM Vol. 3A, 4.7, Figure 4-12). */
+#define PF_P 0x1    /* 0: not-present page; 1: protection violation */
+#define PF_W 0x2    /* write access */
+#define PF_U 0x4    /* user-mode access */
+#define PF_RSVD 0x8 /* reserved bit set in a paging-structure entry */
+#define PF_I 0x10   /* instruction fetch */
+
+/* Paging-entry bits (SDM Vol. 3A, 4.3-4.5, Tables 4-4..4-20). */
+#define PTE_P 0x1ull
+#define PTE_W 0x2ull
+#define PTE_U 0x4ull
+#define PTE_PWT 0x8ull
+#define PTE_PCD 0x10ull
+#define PTE_A 0x20ull
+#define PTE_D 0x40ull
+#define PTE_PS 0x80ull
+#define PTE_G 0x100ull
+#define PTE_XD (1ull << 63)
+
+#define CR0_PE (1ul << 0)
+#define CR0_WP (1ul << 16)
+#define CR0_PG (1ul << 31)
+#define CR4_PSE (1ul << 4)
+#define CR4_PAE (1ul << 5)
+#define MSR_EFER 0xC0000080u
+#define EFER_LME (1ull << 8)
+#define EFER_LMA (1ull << 10)
+#define EFER_NXE (1ull << 11)
+
+/* ---- output, exit ------------------------------------------------------ */
+void rt_putc(char c);
+void rt_puts(const char *s);
+int rt_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int rt_vprintf(const char *fmt, va_list ap);
+__attribute__((noreturn)) void rt_exit(unsigned code);
+
+/* ---- tests and assertions --------------------------------------------- */
+void test_main(void); /* provided by each test */
+
+/* Run one test case; prints "ok - NAME" when it returns. */
+void rt_test(const char *name, void (*fn)(void));
+#define RUN_TEST(fn) rt_test(#fn, fn)
+
+#ifdef __FILE_NAME__
+#define RT_FILE __FILE_NAME__
+#else
+#define RT_FILE __FILE__
+#endif
+
+__attribute__((noreturn)) void rt_fail(const char *file, int line,
+                                       const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+__attribute__((noreturn)) void rt_fail_cmp(const char *file, int line,
+                                           const char *expr,
+                                           unsigned long long got,
+                                           unsigned long long expected);
+
+#define ASSERT(cond)                                                       \
+    do {                                                                   \
+        if (!(cond))                                                       \
+            rt_fail(RT_FILE, __LINE__, "%s", #cond);                       \
+    } while (0)
+
+/* Prints "FAIL f.c:42: a == b (got 0x.., expected 0x..)"; b is the
+   expected (SDM) value. */
+#define ASSERT_EQ(a, b)                                                    \
+    do {                                                                   \
+        unsigned long long rt_a_ = (unsigned long long)(a);                \
+        unsigned long long rt_b_ = (unsigned long long)(b);                \
+        if (rt_a_ != rt_b_)                                                \
+            rt_fail_cmp(RT_FILE, __LINE__, #a " == " #b, rt_a_, rt_b_);    \
+    } while (0)
+
+#define ASSERT_NE(a, b)                                                    \
+    do {                                                                   \
+        unsigned long long rt_a_ = (unsigned long long)(a);                \
+        unsigned long long rt_b_ = (unsigned long long)(b);                \
+        if (rt_a_ == rt_b_)                                                \
+            rt_fail_cmp(RT_FILE, __LINE__, #a " != " #b, rt_a_, rt_b_);    \
+    } while (0)
+
+/* ---- exceptions -------------------------------------------------------- */
+
+/* What the last exception looked like (written by the IDT handlers). */
+struct rt_fault {
+    int vector;         /* -1: none since rt_fault_reset() */
+    uint64_t error;     /* error code, 0 for vectors that push none */
+    uint64_t ip;        /* RIP/EIP saved in the exception frame */
+    uint64_t cr2;       /* CR2 at handler entry */
+    uint16_t cs;        /* CS saved in the frame */
+    unsigned count;     /* exceptions taken since boot */
+};
+extern volatile struct rt_fault rt_fault;
+
+/* Non-zero: the next exception resumes here (then it is cleared). */
+extern volatile uintptr_t rt_recover_ip;
+
+void rt_fault_reset(void);
+
+/*
+ * Call fn(); return -1 if it returned normally, or the vector of the first
+ * exception it raised (fn is abandoned at that point, rt_fault holds the
+ * details). Not nestable.
+ */
+int rt_try(void (*fn)(void));
+
+#define expect_fault(vec, fn)                                              \
+    do {                                                                   \
+        int rt_v_ = rt_try(fn);                                            \
+        if (rt_v_ != (vec))                                                \
+            rt_fail(RT_FILE, __LINE__,                                     \
+                    "fault from %s (got vector %d, expected %d)", #fn,    \
+                    rt_v_, (int)(vec));                                    \
+    } while (0)
+
+/*
+ * Catch an exception from one inline-asm instruction and resume after it.
+ * Use inside an asm string: RT_CATCH_BEGIN "insn" RT_CATCH_END. The
+ * recovery label is 8765; define "8764:" yourself to take an address.
+ *
+ *   int v = catch_asm(RT_CATCH_BEGIN "ud2" RT_CATCH_END ::: "memory");
+ *
+ * catch_asm evaluates to the vector raised, or -1.
+ */
+#ifdef __x86_64__
+#define RT_CATCH_BEGIN "movq $8765f, rt_recover_ip(%%rip)\n\t"
+#else
+#define RT_CATCH_BEGIN "movl $8765f, rt_recover_ip\n\t"
+#endif
+#define RT_CATCH_END "\n8765:\n\t"
+#define catch_asm(...)                                                     \
+    ({                                                                     \
+        rt_fault_reset();                                                  \
+        __asm__ volatile(__VA_ARGS__);                                     \
+        rt_recover_ip = 0;                                                 \
+        rt_fault.vector;                                                   \
+    })
+
+/* ---- 64-bit paging helpers (rt/paging64.c) ------------------------------ */
+#ifdef __x86_64__
+/* Zeroed 4 KiB page from a static pool (identity-mapped). */
+void *rt_alloc_page(void);
+/*
+ * Pointer to the paging-structure entry for va at `level` (4 = PML4E,
+ * 3 = PDPTE, 2 = PDE, 1 = PTE). Missing tables below are allocated (when
+ * create) with P|W|U, A=0. Returns NULL if the walk meets a large page or a
+ * missing table without create. Use addresses >= 4 GiB: the low 4 GiB are
+ * the runtime's 2 MiB identity map.
+ */
+uint64_t *rt_pt_entry(uint64_t va, int level, bool create);
+/* Map one 4 KiB page: PTE = pa | flags; then INVLPG va. */
+void rt_map_4k(uint64_t va, uint64_t pa, uint64_t flags);
+#endif
+
+/* ---- multiboot --------------------------------------------------------- */
+extern uint32_t rt_boot_magic; /* EAX at entry: 0x2BADB002 */
+extern uint32_t rt_boot_info;  /* EBX at entry: multiboot info address */
+struct multiboot_info {
+    uint32_t flags;
+    uint32_t mem_lower, mem_upper; /* KiB, valid if flags bit 0 */
+};
+
+/* ---- small utilities --------------------------------------------------- */
+void *memset(void *d, int c, size_t n);
+void *memcpy(void *d, const void *s, size_t n);
+void *memmove(void *d, const void *s, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+
+static inline void outb(uint16_t port, uint8_t v)
+{
+    __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port));
+}
+static inline uint8_t inb(uint16_t port)
+{
+    uint8_t v;
+    __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+    return v;
+}
+static inline void outl(uint16_t port, uint32_t v)
+{
+    __asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port));
+}
+
+#define RT_CR_ACCESSORS(n)                                                 \
+    static inline unsigned long read_cr##n(void)                           \
+    {                                                                      \
+        unsigned long v;                                                   \
+        __asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));                  \
+        return v;                                                          \
+    }                                                                      \
+    static inline void write_cr##n(unsigned long v)                        \
+    {                                                                      \
+        __asm__ volatile("mov %0, %%cr" #n ::"r"(v) : "memory");           \
+    }
+RT_CR_ACCESSORS(0)
+RT_CR_ACCESSORS(2)
+RT_CR_ACCESSORS(3)
+RT_CR_ACCESSORS(4)
+
+static inline uint64_t rdmsr(uint32_t msr)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+    return ((uint64_t)hi << 32) | lo;
+}
+static inline void wrmsr(uint32_t msr, uint64_t v)
+{
+    __asm__ volatile("wrmsr" ::"c"(msr), "a"((uint32_t)v),
+                     "d"((uint32_t)(v >> 32)) : "memory");
+}
+static inline void invlpg(uintptr_t va)
+{
+    __asm__ volatile("invlpg (%0)" ::"r"(va) : "memory");
+}
+static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+    __asm__ volatile("cpuid"
+                     : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+                     : "a"(leaf), "c"(sub));
+}
+static inline unsigned long read_flags(void)
+{
+    unsigned long f;
+    __asm__ volatile("pushf\n\tpop %0" : "=r"(f));
+    return f;
+}
+
+#endif

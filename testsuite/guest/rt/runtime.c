@@ -1,0 +1,94 @@
+/*
+ * Runtime entry from rt/entry.S, the test-case and assertion helpers, and
+ * the few libc functions gcc may call even in freestanding code.
+ */
+#include "rt.h"
+
+void rt_serial_init(void);
+void rt_idt_init(void);
+void rt_main(void);
+
+static unsigned tests_passed;
+
+void rt_main(void)
+{
+    rt_serial_init();
+    rt_idt_init();
+    if (rt_boot_magic != 0x2BADB002) /* Multiboot spec 3.2: EAX */
+        rt_printf("# rt: warning: multiboot magic is 0x%x\n", rt_boot_magic);
+    test_main();
+    if (tests_passed)
+        rt_printf("PASS (%u tests)\n", tests_passed);
+    else
+        rt_printf("PASS\n");
+    rt_exit(RT_EXIT_PASS);
+}
+
+void rt_test(const char *name, void (*fn)(void))
+{
+    fn();
+    tests_passed++;
+    rt_printf("ok - %s\n", name);
+}
+
+void rt_fail(const char *file, int line, const char *fmt, ...)
+{
+    va_list ap;
+    rt_printf("FAIL %s:%d: ", file, line);
+    va_start(ap, fmt);
+    rt_vprintf(fmt, ap);
+    va_end(ap);
+    rt_putc('\n');
+    rt_exit(RT_EXIT_ASSERT);
+}
+
+void rt_fail_cmp(const char *file, int line, const char *expr,
+                 unsigned long long got, unsigned long long expected)
+{
+    rt_fail(file, line, "%s (got 0x%llx, expected 0x%llx)", expr, got,
+            expected);
+}
+
+void *memset(void *d, int c, size_t n)
+{
+    unsigned char *p = d;
+    while (n--)
+        *p++ = (unsigned char)c;
+    return d;
+}
+
+void *memcpy(void *d, const void *s, size_t n)
+{
+    return memmove(d, s, n);
+}
+
+void *memmove(void *d, const void *s, size_t n)
+{
+    unsigned char *dp = d;
+    const unsigned char *sp = s;
+    if (dp < sp) {
+        while (n--)
+            *dp++ = *sp++;
+    } else {
+        while (n--)
+            dp[n] = sp[n];
+    }
+    return d;
+}
+
+int memcmp(const void *a, const void *b, size_t n)
+{
+    const unsigned char *x = a, *y = b;
+    for (; n; n--, x++, y++)
+        if (*x != *y)
+            return *x - *y;
+    return 0;
+}
+
+size_t strlen(const char *s)
+{
+    size_t n = 0;
+    while (s[n])
+        n++;
+    return n;
+}
