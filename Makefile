@@ -110,6 +110,6 @@ distclean: clean
 
 help:
 	@echo "targets: all (default), check, demo, bench, install, clean, distclean"
-	@echo "subset of tests: testsuite/run -k PATTERN (after make check-run's build)"
+	@echo "a subset of tests, after one make check: testsuite/run -k PATTERN"
 
 -include $(OBJS:.o=.d) $(UNIT_OBJS:.o=.d)

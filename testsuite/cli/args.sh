@@ -145,4 +145,17 @@ else
     pass help-flags-parse
 fi
 
+# The README's command-line table must not fall behind -help.
+if [ -f "$root/README.md" ]; then
+    missing=
+    for f in $listed; do
+        grep -q -- "| \`$f[ \`]" "$root/README.md" || missing="$missing $f"
+    done
+    if [ -n "$missing" ]; then
+        fail readme-lists-flags "README.md's option table lacks:$missing"
+    else
+        pass readme-lists-flags
+    fi
+fi
+
 [ $failures -eq 0 ]
