@@ -195,7 +195,17 @@ extern uint32_t rt_boot_info;  /* EBX at entry: multiboot info address */
 struct multiboot_info {
     uint32_t flags;
     uint32_t mem_lower, mem_upper; /* KiB, valid if flags bit 0 */
+    uint32_t boot_device;
+    uint32_t cmdline; /* address of a C string, valid if flags bit 2 */
 };
+
+/*
+ * True if the kernel command line (multiboot cmdline, `-append` in QEMU
+ * and nest86) has the blank-separated word `word`. Used for
+ * "qemu-tcg": tolerate documented QEMU TCG deviations from the SDM
+ * (run-qemu.sh passes it; nest86 runs get the strict SDM checks).
+ */
+bool rt_cmdline_has(const char *word);
 
 /* ---- small utilities --------------------------------------------------- */
 void *memset(void *d, int c, size_t n);

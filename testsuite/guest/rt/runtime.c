@@ -24,6 +24,26 @@ void rt_main(void)
     rt_exit(RT_EXIT_PASS);
 }
 
+bool rt_cmdline_has(const char *word)
+{
+    const struct multiboot_info *mbi =
+        (const void *)(uintptr_t)rt_boot_info;
+    if (!mbi || !(mbi->flags & 4) || !mbi->cmdline)
+        return false;
+    size_t n = strlen(word);
+    for (const char *p = (const char *)(uintptr_t)mbi->cmdline; *p;) {
+        while (*p == ' ')
+            p++;
+        size_t len = 0;
+        while (p[len] && p[len] != ' ')
+            len++;
+        if (len == n && !memcmp(p, word, n))
+            return true;
+        p += len;
+    }
+    return false;
+}
+
 void rt_test(const char *name, void (*fn)(void))
 {
     fn();
