@@ -208,6 +208,11 @@ struct multiboot_info {
 bool rt_cmdline_has(const char *word);
 
 /* ---- small utilities --------------------------------------------------- */
+
+/* Compiler barrier: needed when the same memory is reached through two
+   linear addresses (an alias mapping) the compiler cannot relate. */
+#define barrier() __asm__ volatile("" ::: "memory")
+
 void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);
 void *memmove(void *d, const void *s, size_t n);
