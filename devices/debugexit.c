@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "devices/devutil.h"
 #include "devices/debugexit.h"
 #include "devices/machine.h"
 
@@ -71,9 +72,7 @@ static void debugexit_reset(void *opaque)
 
 struct debugexit *debugexit_create(struct machine *m)
 {
-    struct debugexit *d = calloc(1, sizeof(*d));
-    if (!d)
-        abort();
+    struct debugexit *d = dev_zalloc(sizeof(*d));
     d->m = m;
     io_register(&m->io, DEBUGEXIT_PORT, 4, "debug-exit", d, NULL, debugexit_write);
     io_register(&m->io, DEBUGEXIT_SHUTDOWN, 1, "shutdown", d, NULL, debugexit_write);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "devices/devutil.h"
 #include "devices/fwcfg.h"
 #include "devices/machine.h"
 
@@ -82,9 +83,7 @@ static void rebuild_dir(struct fwcfg *f)
 {
     enum { ENTRY = 8 + FW_CFG_MAX_FILE_PATH };
     size_t len = 4 + (size_t)f->nfiles * ENTRY;
-    uint8_t *dir = calloc(1, len);
-    if (!dir)
-        abort();
+    uint8_t *dir = dev_zalloc(len);
     put_be(dir, 4, (uint32_t)f->nfiles);
     for (int i = 0; i < f->nfiles; i++) {
         uint8_t *e = dir + 4 + (size_t)i * ENTRY;
@@ -152,9 +151,7 @@ void fwcfg_reset(void *opaque)
 
 struct fwcfg *fwcfg_create(struct machine *m)
 {
-    struct fwcfg *f = calloc(1, sizeof(*f));
-    if (!f)
-        abort();
+    struct fwcfg *f = dev_zalloc(sizeof(*f));
     f->m = m;
     fwcfg_add_bytes(f, FW_CFG_SIGNATURE, "QEMU", 4);
     fwcfg_add_u32(f, FW_CFG_ID, FW_CFG_ID_TRADITIONAL);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "devices/devutil.h"
 #include "devices/i8042.h"
 #include "devices/machine.h"
 
@@ -376,9 +377,7 @@ void i8042_reset(void *opaque)
 
 struct i8042 *i8042_create(struct machine *m)
 {
-    struct i8042 *k = calloc(1, sizeof(*k));
-    if (!k)
-        abort();
+    struct i8042 *k = dev_zalloc(sizeof(*k));
     k->m = m;
     i8042_reset(k);
     io_register(&m->io, I8042_DATA, 1, "i8042-data", k, i8042_read, i8042_write);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "devices/devutil.h"
 #include "devices/machine.h"
 #include "devices/pic.h"
 
@@ -296,9 +297,7 @@ void pic_reset(void *opaque)
 
 struct pic *pic_create(struct machine *m)
 {
-    struct pic *p = calloc(1, sizeof(*p));
-    if (!p)
-        abort();
+    struct pic *p = dev_zalloc(sizeof(*p));
     p->m = m;
     /* IRQ 0, 1, 2 (master) and 8, 13 (slave) are edge-only on PIIX/ICH. */
     p->chip[0].elcr_mask = 0xF8;

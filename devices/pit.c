@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "devices/devutil.h"
 #include "devices/pit.h"
 
 #define NS_PER_S 1000000000ull
@@ -335,9 +336,7 @@ void pit_reset(void *opaque)
 
 struct pit *pit_create(struct machine *m)
 {
-    struct pit *p = calloc(1, sizeof(*p));
-    if (!p)
-        abort();
+    struct pit *p = dev_zalloc(sizeof(*p));
     p->m = m;
     timer_init(&p->irq_timer, irq_timer_cb, p);
     pit_reset(p);

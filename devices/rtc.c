@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "devices/devutil.h"
 #include "devices/rtc.h"
 
 #define NS_PER_S 1000000000ull
@@ -389,9 +390,7 @@ void rtc_reset(void *opaque)
 
 struct rtc *rtc_create(struct machine *m)
 {
-    struct rtc *r = calloc(1, sizeof(*r));
-    if (!r)
-        abort();
+    struct rtc *r = dev_zalloc(sizeof(*r));
     r->m = m;
     timer_init(&r->update_timer, update_cb, r);
     timer_init(&r->periodic_timer, periodic_cb, r);

@@ -8,6 +8,7 @@
  */
 #include <stdlib.h>
 
+#include "devices/devutil.h"
 #include "devices/machine.h"
 #include "devices/uart.h"
 
@@ -283,9 +284,7 @@ void uart_reset(void *opaque)
 
 struct uart *uart_create(struct machine *m, uint16_t base, int irq)
 {
-    struct uart *u = calloc(1, sizeof(*u));
-    if (!u)
-        abort();
+    struct uart *u = dev_zalloc(sizeof(*u));
     u->m = m;
     u->base = base;
     u->irq = irq;
