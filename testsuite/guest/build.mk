@@ -11,7 +11,8 @@
 # Each testsuite/guest/NAME.c (plus an optional NAME.S) is one kernel.
 # NAME starting with pm32_ builds a 32-bit protected-mode kernel; any other
 # NAME builds a 64-bit long-mode kernel. The final image is always ELF32
-# (i386): 64-bit kernels are linked as ELF64 and converted with
+# (i386): 64-bit kernels are linked as build/guest/t64/NAME.elf64 (keep it
+# for 64-bit disassembly and symbols) and converted with
 # objcopy -O elf32-i386, because Multiboot loaders take ELF32 only.
 
 GUEST_BUILD_MK := 1
@@ -66,9 +67,9 @@ GUEST_OBJS_$(1) := $(GUEST_OUT)/t$(2)/$(1).c.o \
 $(call guest_obj,$(2),$(GUEST_OUT)/t$(2)/$(1).c.o,$(GUEST_SRC)/$(1).c)
 $(if $(wildcard $(GUEST_SRC)/$(1).S),$(call guest_obj,$(2),$(GUEST_OUT)/t$(2)/$(1).S.o,$(GUEST_SRC)/$(1).S))
 $(GUEST_OUT)/$(1).elf: $$(GUEST_RT$(2)) $$(GUEST_OBJS_$(1)) $(GUEST_SRC)/rt/link.ld
-	$$(GUEST_LD) -m $(if $(filter 32,$(2)),elf_i386,elf_x86_64) $$(GUEST_LDFLAGS) \
-		-o $$@$(if $(filter 64,$(2)),.64) $$(GUEST_RT$(2)) $$(GUEST_OBJS_$(1))
-	$(if $(filter 64,$(2)),$$(GUEST_OBJCOPY) -O elf32-i386 $$@.64 $$@)
+	$$(GUEST_LD) -m $(if $(filter 32,$(2)),elf_i386 -o $$@,elf_x86_64 -o $(GUEST_OUT)/t64/$(1).elf64) \
+		$$(GUEST_LDFLAGS) $$(GUEST_RT$(2)) $$(GUEST_OBJS_$(1))
+	$(if $(filter 64,$(2)),$$(GUEST_OBJCOPY) -O elf32-i386 $(GUEST_OUT)/t64/$(1).elf64 $$@)
 endef
 
 $(foreach t,$(GUEST_TESTS),$(eval $(call guest_kernel,$(t),$(call guest_bits,$(t)))))

@@ -1,9 +1,25 @@
 /*
- * A small printf for the serial console: %d %i %u %x %X %p %s %c %%, the
- * length modifiers l, ll, z, a field width and the '0' and '-' flags.
- * 64-bit values are converted without libgcc (no __udivdi3 in 32-bit).
+ * A small printf for the serial console (and snprintf into a buffer):
+ * %d %i %u %x %X %p %s %c %%, the length modifiers l, ll, z, a field
+ * width and the '0' and '-' flags. 64-bit values are converted without
+ * libgcc (no __udivdi3 in 32-bit builds).
  */
 #include "rt.h"
+
+/* Where output goes: the serial port (buf == NULL) or a buffer. */
+struct sink {
+    char *buf;
+    size_t size, len;
+};
+
+static void emit(struct sink *o, char c)
+{
+    if (!o->buf)
+        rt_putc(c);
+    else if (o->len + 1 < o->size)
+        o->buf[o->len] = c;
+    o->len++;
+}
 
 /* n / 10 by shift-and-subtract, so 32-bit builds need no 64-bit divide. */
 static uint64_t div10(uint64_t n, unsigned *rem)
@@ -20,32 +36,31 @@ static uint64_t div10(uint64_t n, unsigned *rem)
     return q;
 }
 
-static int pad(char c, int n)
+static void pad(struct sink *o, char c, int n)
 {
     for (int i = 0; i < n; i++)
-        rt_putc(c);
-    return n > 0 ? n : 0;
+        emit(o, c);
 }
 
 /* Emit `digits` (len chars, with an optional sign) in a field of width. */
-static int field(const char *sign, const char *digits, int len, int width,
-                 bool zero, bool left)
+static void field(struct sink *o, const char *sign, const char *digits,
+                  int len, int width, bool zero, bool left)
 {
-    int slen = (int)strlen(sign), n = 0, fill = width - len - slen;
+    int fill = width - len - (int)strlen(sign);
     if (!left && !zero)
-        n += pad(' ', fill);
-    rt_puts(sign);
+        pad(o, ' ', fill);
+    while (*sign)
+        emit(o, *sign++);
     if (!left && zero)
-        n += pad('0', fill);
+        pad(o, '0', fill);
     for (int i = 0; i < len; i++)
-        rt_putc(digits[i]);
+        emit(o, digits[i]);
     if (left)
-        n += pad(' ', fill);
-    return n + slen + len;
+        pad(o, ' ', fill);
 }
 
-static int number(uint64_t v, unsigned base, bool upper, const char *sign,
-                  int width, bool zero, bool left)
+static void number(struct sink *o, uint64_t v, unsigned base, bool upper,
+                   const char *sign, int width, bool zero, bool left)
 {
     const char *dig = upper ? "0123456789ABCDEF" : "0123456789abcdef";
     char buf[24];
@@ -60,16 +75,14 @@ static int number(uint64_t v, unsigned base, bool upper, const char *sign,
         }
         buf[--i] = dig[r];
     } while (v);
-    return field(sign, buf + i, (int)sizeof(buf) - i, width, zero, left);
+    field(o, sign, buf + i, (int)sizeof(buf) - i, width, zero, left);
 }
 
-int rt_vprintf(const char *fmt, va_list ap)
+static void format(struct sink *o, const char *fmt, va_list ap)
 {
-    int n = 0;
     for (; *fmt; fmt++) {
         if (*fmt != '%') {
-            rt_putc(*fmt);
-            n++;
+            emit(o, *fmt);
             continue;
         }
         bool zero = false, left = false;
@@ -101,32 +114,54 @@ int rt_vprintf(const char *fmt, va_list ap)
                 u = sgn ? (uint64_t)(int64_t)va_arg(ap, int)
                         : (uint64_t)va_arg(ap, unsigned);
             if (sgn && (int64_t)u < 0)
-                n += number(-u, 10, false, "-", width, zero, left);
+                number(o, -u, 10, false, "-", width, zero, left);
             else
-                n += number(u, sgn || c == 'u' ? 10 : 16, c == 'X', "",
+                number(o, u, sgn || c == 'u' ? 10 : 16, c == 'X', "",
                             width, zero, left);
         } else if (c == 'p') {
             u = (uintptr_t)va_arg(ap, void *);
-            n += number(u, 16, false, "0x", width, zero, left);
+            number(o, u, 16, false, "0x", width, zero, left);
         } else if (c == 's') {
             const char *s = va_arg(ap, const char *);
             if (!s)
                 s = "(null)";
-            n += field("", s, (int)strlen(s), width, false, left);
+            field(o, "", s, (int)strlen(s), width, false, left);
         } else if (c == 'c') {
             char ch = (char)va_arg(ap, int);
-            n += field("", &ch, 1, width, false, left);
+            field(o, "", &ch, 1, width, false, left);
         } else if (c == '%') {
-            rt_putc('%');
-            n++;
+            emit(o, '%');
         } else {
             if (!c)
                 break;
-            rt_putc('%');
-            rt_putc(c);
-            n += 2;
+            emit(o, '%');
+            emit(o, c);
         }
     }
+}
+
+int rt_vprintf(const char *fmt, va_list ap)
+{
+    struct sink o = { 0 };
+    format(&o, fmt, ap);
+    return (int)o.len;
+}
+
+int rt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
+{
+    struct sink o = { buf, size, 0 };
+    format(&o, fmt, ap);
+    if (size)
+        buf[o.len < size ? o.len : size - 1] = 0;
+    return (int)o.len;
+}
+
+int rt_snprintf(char *buf, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = rt_vsnprintf(buf, size, fmt, ap);
+    va_end(ap);
     return n;
 }
 

@@ -69,6 +69,10 @@ void rt_putc(char c);
 void rt_puts(const char *s);
 int rt_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int rt_vprintf(const char *fmt, va_list ap);
+/* Like C snprintf: returns the full length, always NUL-terminates. */
+int rt_snprintf(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int rt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 __attribute__((noreturn)) void rt_exit(unsigned code);
 
 /* ---- tests and assertions --------------------------------------------- */
@@ -114,6 +118,16 @@ __attribute__((noreturn)) void rt_fail_cmp(const char *file, int line,
         unsigned long long rt_b_ = (unsigned long long)(b);                \
         if (rt_a_ == rt_b_)                                                \
             rt_fail_cmp(RT_FILE, __LINE__, #a " != " #b, rt_a_, rt_b_);    \
+    } while (0)
+
+int strcmp(const char *a, const char *b);
+#define ASSERT_STREQ(a, b)                                                 \
+    do {                                                                   \
+        const char *rt_sa_ = (a), *rt_sb_ = (b);                           \
+        if (strcmp(rt_sa_, rt_sb_))                                        \
+            rt_fail(RT_FILE, __LINE__,                                     \
+                    "%s == %s (got \"%s\", expected \"%s\")", #a, #b,      \
+                    rt_sa_, rt_sb_);                                       \
     } while (0)
 
 /* ---- exceptions -------------------------------------------------------- */
