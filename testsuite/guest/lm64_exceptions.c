@@ -17,7 +17,7 @@ static void test_de_div_by_zero(void)
 {
     uintptr_t insn;
     uint64_t zero = 0;
-    int v = catch_asm("lea 8764f(%%rip), %0\n\t" RT_CATCH_BEGIN
+    int v = catch_asm(RT_INSN_ADDR RT_CATCH_BEGIN
                       "xor %%eax, %%eax\n\t"
                       "xor %%edx, %%edx\n"
                       "8764: divq %1" RT_CATCH_END
@@ -33,7 +33,7 @@ static void test_de_div_by_zero(void)
 static void test_ud_ud2(void)
 {
     uintptr_t insn;
-    int v = catch_asm("lea 8764f(%%rip), %0\n\t" RT_CATCH_BEGIN
+    int v = catch_asm(RT_INSN_ADDR RT_CATCH_BEGIN
                       "8764: ud2" RT_CATCH_END
                       : "=&r"(insn)::"memory");
     ASSERT_EQ(v, VEC_UD);
@@ -45,7 +45,7 @@ static void test_ud_ud2(void)
 static void test_bp_int3(void)
 {
     uintptr_t insn;
-    int v = catch_asm("lea 8764f(%%rip), %0\n\t" RT_CATCH_BEGIN
+    int v = catch_asm(RT_INSN_ADDR RT_CATCH_BEGIN
                       "8764: int3" RT_CATCH_END
                       : "=&r"(insn)::"memory");
     ASSERT_EQ(v, VEC_BP);
@@ -59,7 +59,7 @@ static void test_gp_noncanonical(void)
 {
     uintptr_t insn;
     uint64_t addr = 0x8000000000000000ull, val;
-    int v = catch_asm("lea 8764f(%%rip), %0\n\t" RT_CATCH_BEGIN
+    int v = catch_asm(RT_INSN_ADDR RT_CATCH_BEGIN
                       "8764: movq (%2), %1" RT_CATCH_END
                       : "=&r"(insn), "=r"(val)
                       : "r"(addr)

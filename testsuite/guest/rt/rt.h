@@ -171,12 +171,18 @@ int rt_try(void (*fn)(void));
  *
  *   int v = catch_asm(RT_CATCH_BEGIN "ud2" RT_CATCH_END ::: "memory");
  *
- * catch_asm evaluates to the vector raised, or -1.
+ * catch_asm evaluates to the vector raised, or -1. RT_INSN_ADDR puts the
+ * address of label 8764 into operand %0, to compare with rt_fault.ip:
+ *
+ *   catch_asm(RT_INSN_ADDR RT_CATCH_BEGIN "8764: ud2" RT_CATCH_END
+ *             : "=&r"(addr) :: "memory");
  */
 #ifdef __x86_64__
 #define RT_CATCH_BEGIN "movq $8765f, rt_recover_ip(%%rip)\n\t"
+#define RT_INSN_ADDR "lea 8764f(%%rip), %0\n\t"
 #else
 #define RT_CATCH_BEGIN "movl $8765f, rt_recover_ip\n\t"
+#define RT_INSN_ADDR "movl $8764f, %0\n\t"
 #endif
 #define RT_CATCH_END "\n8765:\n\t"
 #define catch_asm(...)                                                     \
