@@ -13,7 +13,8 @@
 # NAME builds a 64-bit long-mode kernel. The final image is always ELF32
 # (i386): 64-bit kernels are linked as build/guest/t64/NAME.elf64 (keep it
 # for 64-bit disassembly and symbols) and converted with
-# objcopy -O elf32-i386, because Multiboot loaders take ELF32 only.
+# objcopy -O elf32-i386 --strip-debug (symbols stay), because Multiboot
+# loaders take ELF32 only.
 
 GUEST_BUILD_MK := 1
 GUEST_CC ?= gcc
@@ -69,7 +70,7 @@ $(if $(wildcard $(GUEST_SRC)/$(1).S),$(call guest_obj,$(2),$(GUEST_OUT)/t$(2)/$(
 $(GUEST_OUT)/$(1).elf: $$(GUEST_RT$(2)) $$(GUEST_OBJS_$(1)) $(GUEST_SRC)/rt/link.ld
 	$$(GUEST_LD) -m $(if $(filter 32,$(2)),elf_i386 -o $$@,elf_x86_64 -o $(GUEST_OUT)/t64/$(1).elf64) \
 		$$(GUEST_LDFLAGS) $$(GUEST_RT$(2)) $$(GUEST_OBJS_$(1))
-	$(if $(filter 64,$(2)),$$(GUEST_OBJCOPY) -O elf32-i386 $(GUEST_OUT)/t64/$(1).elf64 $$@)
+	$(if $(filter 64,$(2)),$$(GUEST_OBJCOPY) -O elf32-i386 --strip-debug $(GUEST_OUT)/t64/$(1).elf64 $$@)
 endef
 
 $(foreach t,$(GUEST_TESTS),$(eval $(call guest_kernel,$(t),$(call guest_bits,$(t)))))
