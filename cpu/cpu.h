@@ -149,8 +149,12 @@ struct cpu {
     int (*intr_ack)(void *opaque); /* returns the vector of the INTR being taken */
     void *intr_opaque;
 
-    /* fault unwinding */
+    /* fault unwinding (everything above is cleared by cpu_reset) */
     jmp_buf fault_jmp;
+    int exc_vector;        /* the exception being raised */
+    uint32_t exc_error;
+    bool exc_has_error;
+    int delivering;        /* vector whose delivery is in progress, or -1 */
     uint64_t insn_rip;     /* RIP of the instruction being executed */
     int fault_depth;       /* 0 normal, 1 delivering, 2 delivering #DF */
 

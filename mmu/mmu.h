@@ -37,13 +37,13 @@ enum mmu_access_bit {
 enum mmu_access_type { MMU_READ = 0, MMU_WRITE = 1, MMU_FETCH = 2 };
 
 /* Paging-fault error code bits, SDM Vol. 3A 4.7. */
-#define PF_P    (1u << 0)
-#define PF_W    (1u << 1)
-#define PF_U    (1u << 2)
-#define PF_RSVD (1u << 3)
-#define PF_I    (1u << 4)
-#define PF_PK   (1u << 5)
-#define PF_SS   (1u << 6)
+#define PFEC_P    (1u << 0)
+#define PFEC_W    (1u << 1)
+#define PFEC_U    (1u << 2)
+#define PFEC_RSVD (1u << 3)
+#define PFEC_I    (1u << 4)
+#define PFEC_PK   (1u << 5)
+#define PFEC_SS   (1u << 6)
 
 #define CR0_PE (1ull << 0)
 #define CR0_MP (1ull << 1)
@@ -78,6 +78,7 @@ enum mmu_access_type { MMU_READ = 0, MMU_WRITE = 1, MMU_FETCH = 2 };
 #define CR4_SMEP       (1ull << 20)
 #define CR4_SMAP       (1ull << 21)
 #define CR4_PKE        (1ull << 22)
+#define CR4_CET        (1ull << 23)
 
 #define EFER_SCE (1ull << 0)
 #define EFER_LME (1ull << 8)

@@ -51,13 +51,13 @@ static uint32_t base_error(enum mmu_access_type type, bool user, const struct mm
 {
     uint32_t ec = 0;
     if (type == MMU_WRITE)
-        ec |= PF_W;
+        ec |= PFEC_W;
     if (user)
-        ec |= PF_U;
+        ec |= PFEC_U;
     /* I/D is reported only when NX or SMEP could have caused it (SDM 4.7) */
     if (type == MMU_FETCH && (((m->efer & EFER_NXE) && (m->cr4 & CR4_PAE)) ||
                               (m->cr4 & CR4_SMEP)))
-        ec |= PF_I;
+        ec |= PFEC_I;
     return ec;
 }
 
@@ -148,7 +148,7 @@ static int do_walk(struct mmu *m, uint64_t lin, enum mmu_access_type type, bool 
         if (large) {
             /* PSE-36: PDE bits 20:13 are physical bits 39:32; bit 21 reserved */
             if (e & (1u << 21))
-                return fault_np(f, lin, ec | PF_P | PF_RSVD);
+                return fault_np(f, lin, ec | PFEC_P | PFEC_RSVD);
             pa = (e & 0xffc00000u) | (((e >> 13) & 0xff) << 32) | (l & 0x3fffff);
             level = 3;
         } else {
@@ -200,7 +200,7 @@ static int do_walk(struct mmu *m, uint64_t lin, enum mmu_access_type type, bool 
             if (leaf && lv > 0)       /* large page: bits (shift-1):13 */
                 rsvd |= ((1ull << shift) - 1) & ~0x1fffull;
             if (e & rsvd)
-                return fault_np(f, lin, ec | PF_P | PF_RSVD);
+                return fault_np(f, lin, ec | PFEC_P | PFEC_RSVD);
             rw &= !!(e & PTE_RW);
             us &= !!(e & PTE_US);
             if (nxe && (e & PTE_XD))
@@ -222,9 +222,9 @@ static int do_walk(struct mmu *m, uint64_t lin, enum mmu_access_type type, bool 
     uint8_t perm = compute_perm(m, rw, us, nx, pkey, &no_pk);
     uint8_t need = mmu_need_bit(type, user, ac);
     if (!(perm & need)) {
-        ec |= PF_P;
+        ec |= PFEC_P;
         if (no_pk & need)
-            ec |= PF_PK;
+            ec |= PFEC_PK;
         return fault_np(f, lin, ec);
     }
 

@@ -1,0 +1,237 @@
+/* cpu/cpu.c — reset state, mode bookkeeping, control-register writes
+ * and the fault entry point. */
+#include <string.h>
+
+#include "cpu/cpu_internal.h"
+#include "cpu/cpuid.h"
+#include "cpu/mem.h"
+
+void cpu_init(struct cpu *c, struct machine *m, struct phys *phys)
+{
+    memset(c, 0, sizeof(*c));
+    c->machine = m;
+    mmu_init(&c->mmu, phys);
+    cpu_reset(c);
+}
+
+/* Power-on state, SDM Vol. 3A 9.1.1 Table 9-1 */
+void cpu_reset(struct cpu *c)
+{
+    uint64_t keep_disabled = c->feat_disabled;
+    struct machine *m = c->machine;
+    struct phys *phys = c->mmu.phys;
+    memset(c, 0, offsetof(struct cpu, fault_jmp));
+    c->feat_disabled = keep_disabled;
+    c->machine = m;
+    mmu_init(&c->mmu, phys);
+    c->mmu.cr0 = CR0_ET | CR0_CD | CR0_NW;
+    c->rflags = FL_FIXED1;
+    c->rip = 0xfff0;
+    c->r[R_RDX] = 0x600 | 0x57; /* processor signature, as CPUID.1:EAX low bits */
+    for (int s = 0; s < 6; s++) {
+        c->seg[s].sel = 0;
+        c->seg[s].base = 0;
+        c->seg[s].limit = 0xffff;
+        c->seg[s].ar = AR_P | AR_S | 0x3; /* read/write data, accessed */
+    }
+    c->seg[SEG_CS].sel = 0xf000;
+    c->seg[SEG_CS].base = 0xffff0000;
+    c->seg[SEG_CS].ar = AR_P | AR_S | 0xb;
+    c->gdtr.limit = c->idtr.limit = 0xffff;
+    c->ldtr.ar = AR_P | 0x2;
+    c->ldtr.limit = 0xffff;
+    c->tr.ar = AR_P | 0xb;
+    c->tr.limit = 0xffff;
+    c->dr[6] = 0xffff0ff0;
+    c->dr[7] = 0x400;
+    c->mxcsr = 0x1f80;
+    c->xcr0 = 1;
+    c->apic_base = 0xfee00000 | (1u << 11) | (1u << 8);
+    c->pat = 0x0007040600070406ull;
+    c->misc_enable = 1; /* fast strings */
+    c->delivering = -1;
+    cpu_update_mode(c);
+}
+
+void cpu_update_mode(struct cpu *c)
+{
+    const struct seg *cs = &c->seg[SEG_CS];
+    if (!(c->mmu.cr0 & CR0_PE)) {
+        c->mode = MODE_REAL;
+        c->cpl = 0;
+    } else if (c->mmu.efer & EFER_LMA) {
+        c->mode = (cs->ar & AR_L) ? MODE_LONG : MODE_COMPAT;
+    } else if (c->rflags & FL_VM) {
+        c->mode = MODE_V86;
+        c->cpl = 3;
+    } else {
+        c->mode = MODE_PROT;
+    }
+    if (c->mode == MODE_LONG)
+        c->code_size = 8;
+    else if (c->mode == MODE_V86)
+        c->code_size = 2;
+    else
+        c->code_size = (cs->ar & AR_DB) ? 4 : 2;
+    if (c->mode == MODE_LONG)
+        c->stack_size = 8;
+    else
+        c->stack_size = (c->seg[SEG_SS].ar & AR_DB) && c->mode != MODE_V86 ? 4 : 2;
+}
+
+_Noreturn void cpu_raise(struct cpu *c, int vector, uint32_t error_code)
+{
+    c->exc_vector = vector;
+    c->exc_error = error_code;
+    /* SDM Table 6-1: vectors that push an error code */
+    c->exc_has_error = vector == EX_DF || (vector >= EX_TS && vector <= EX_PF) ||
+                       vector == EX_AC || vector == EX_CP;
+    longjmp(c->fault_jmp, 1);
+}
+
+_Noreturn void cpu_raise_noerr(struct cpu *c, int vector)
+{
+    cpu_raise(c, vector, 0);
+}
+
+/* ---- control registers, SDM Vol. 3A 2.5 and Vol. 2 "MOV—Move to/from Control Registers" ---- */
+
+#define CR4_KNOWN (CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE | CR4_PGE | \
+                   CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_UMIP | CR4_LA57 | CR4_FSGSBASE | \
+                   CR4_PCIDE | CR4_OSXSAVE | CR4_SMEP | CR4_SMAP)
+
+static uint64_t cr4_allowed(const struct cpu *c)
+{
+    uint64_t ok = CR4_KNOWN;
+    if (!cpu_has_feature(c, "pcid"))
+        ok &= ~CR4_PCIDE;
+    if (!cpu_has_feature(c, "smep"))
+        ok &= ~CR4_SMEP;
+    if (!cpu_has_feature(c, "smap"))
+        ok &= ~CR4_SMAP;
+    if (!cpu_has_feature(c, "umip"))
+        ok &= ~CR4_UMIP;
+    if (!cpu_has_feature(c, "la57"))
+        ok &= ~CR4_LA57;
+    if (!cpu_has_feature(c, "fsgsbase"))
+        ok &= ~CR4_FSGSBASE;
+    return ok & ~(CR4_OSXSAVE | CR4_VME | CR4_PVI); /* not implemented yet */
+}
+
+void cpu_write_cr0(struct cpu *c, uint64_t v)
+{
+    struct mmu *m = &c->mmu;
+    if (v >> 32)
+        cpu_raise(c, EX_GP, 0);
+    v |= CR0_ET;
+    if ((v & CR0_PG) && !(v & CR0_PE))
+        cpu_raise(c, EX_GP, 0);
+    if ((v & CR0_NW) && !(v & CR0_CD))
+        cpu_raise(c, EX_GP, 0);
+    if (!(v & CR0_WP) && (m->cr4 & CR4_CET))
+        cpu_raise(c, EX_GP, 0);
+    bool pg_on = (v & CR0_PG) && !(m->cr0 & CR0_PG);
+    bool pg_off = !(v & CR0_PG) && (m->cr0 & CR0_PG);
+    if (pg_on && (m->efer & EFER_LME)) {
+        /* entering IA-32e mode needs PAE (SDM 9.8.5) */
+        if (!(m->cr4 & CR4_PAE))
+            cpu_raise(c, EX_GP, 0);
+        if (c->seg[SEG_CS].ar & AR_L)
+            cpu_raise(c, EX_GP, 0);
+    } else if (pg_on && (m->cr4 & CR4_PAE)) {
+        uint64_t old = m->cr0;
+        m->cr0 = v;
+        if (mmu_load_pdptes(m)) {
+            m->cr0 = old;
+            cpu_raise(c, EX_GP, 0);
+        }
+    }
+    if (pg_off && c->mode == MODE_LONG)
+        cpu_raise(c, EX_GP, 0); /* leave 64-bit mode through compatibility mode */
+    if (pg_off && (m->cr4 & CR4_PCIDE))
+        cpu_raise(c, EX_GP, 0);
+    uint64_t changed = v ^ m->cr0;
+    m->cr0 = v;
+    if (pg_on && (m->efer & EFER_LME))
+        m->efer |= EFER_LMA;
+    if (pg_off)
+        m->efer &= ~EFER_LMA;
+    if (changed & (CR0_PG | CR0_WP | CR0_PE))
+        mmu_flush_all(m);
+    cpu_update_mode(c);
+}
+
+void cpu_write_cr3(struct cpu *c, uint64_t v)
+{
+    struct mmu *m = &c->mmu;
+    bool noflush = false;
+    if (m->cr4 & CR4_PCIDE) {
+        noflush = v >> 63;
+        v &= ~(1ull << 63);
+    }
+    if ((m->efer & EFER_LMA) && (v >> MMU_MAXPHYADDR))
+        cpu_raise(c, EX_GP, 0);
+    if (!(m->efer & EFER_LMA) && (m->cr4 & CR4_PAE) && (m->cr0 & CR0_PG)) {
+        uint64_t old = m->cr3;
+        m->cr3 = v;
+        if (mmu_load_pdptes(m)) {
+            m->cr3 = old;
+            cpu_raise(c, EX_GP, 0);
+        }
+    }
+    m->cr3 = v;
+    if (m->cr4 & CR4_PCIDE) {
+        m->pcid = v & 0xfff;
+        if (!noflush)
+            mmu_flush_pcid(m, m->pcid, true);
+    } else {
+        mmu_flush_nonglobal(m);
+    }
+}
+
+void cpu_write_cr4(struct cpu *c, uint64_t v)
+{
+    struct mmu *m = &c->mmu;
+    if (v & ~cr4_allowed(c))
+        cpu_raise(c, EX_GP, 0);
+    bool lma = m->efer & EFER_LMA;
+    if (lma && !(v & CR4_PAE))
+        cpu_raise(c, EX_GP, 0);
+    if (lma && ((v ^ m->cr4) & CR4_LA57))
+        cpu_raise(c, EX_GP, 0);
+    if ((v & CR4_PCIDE) && !(m->cr4 & CR4_PCIDE) && (!lma || (m->cr3 & 0xfff)))
+        cpu_raise(c, EX_GP, 0);
+    if ((v & CR4_PAE) && !(m->cr4 & CR4_PAE) && (m->cr0 & CR0_PG) && !lma) {
+        uint64_t old = m->cr4;
+        m->cr4 = v;
+        if (mmu_load_pdptes(m)) {
+            m->cr4 = old;
+            cpu_raise(c, EX_GP, 0);
+        }
+    }
+    uint64_t changed = v ^ m->cr4;
+    m->cr4 = v;
+    m->pcid = (v & CR4_PCIDE) ? m->cr3 & 0xfff : 0;
+    /* SDM 4.10.4.1: these changes invalidate all TLB entries */
+    if (changed & (CR4_PGE | CR4_PAE | CR4_PSE | CR4_PCIDE | CR4_SMEP | CR4_SMAP | CR4_PKE |
+                   CR4_LA57))
+        mmu_flush_all(m);
+}
+
+void cpu_write_efer(struct cpu *c, uint64_t v)
+{
+    uint64_t changed = v ^ c->mmu.efer;
+    c->mmu.efer = v;
+    if (changed & EFER_NXE)
+        mmu_flush_all(&c->mmu);
+    cpu_update_mode(c);
+}
+
+void cpu_set_seg_flat32(struct cpu *c, int seg, uint16_t sel, bool code)
+{
+    struct seg *s = &c->seg[seg];
+    s->sel = sel;
+    s->base = 0;
+    s->limit = 0xffffffffu;
+    s->ar = (code ? 0xb : 0x3) | AR_S | AR_P | AR_DB | AR_G;
+}

@@ -1,0 +1,117 @@
+/* cpu/cpu_internal.h — helpers shared by the instruction handlers.
+ * Not for use outside cpu/ (other modules use cpu/cpu.h). */
+#ifndef NEST86_CPU_INTERNAL_H
+#define NEST86_CPU_INTERNAL_H
+
+#include "cpu/cpu.h"
+#include "cpu/insn.h"
+
+#define likely(x)   __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+extern const char *const cpu_op_names[0x400];
+
+/* every handler named in cpu/opcodes.def */
+#define OP(code, name, fn, flags) void fn(struct cpu *c, const struct insn *i);
+#include "cpu/opcodes.def"
+#undef OP
+
+/* ---- lazy flags (cpu/flags.c) ---- */
+bool flag_cf(const struct cpu *c);
+bool flag_zf(const struct cpu *c);
+bool flag_sf(const struct cpu *c);
+bool flag_of(const struct cpu *c);
+bool flag_pf(const struct cpu *c);
+bool flag_af(const struct cpu *c);
+bool cpu_cond(const struct cpu *c, unsigned cc); /* Jcc condition code 0-15 */
+
+static inline void lf_set(struct cpu *c, enum lf_op op, unsigned size, uint64_t a, uint64_t b,
+                          uint64_t res)
+{
+    c->lf_op = (uint8_t)op;
+    c->lf_size = (uint8_t)size;
+    c->lf_a = a;
+    c->lf_b = b;
+    c->lf_res = res & size_mask(size);
+}
+
+/* Sets the six arithmetic flags eagerly (for ops that are not lazy). */
+void flags_set_arith(struct cpu *c, uint32_t arith_bits);
+/* Moves the lazily-held flags into c->rflags (LF_NONE afterwards). */
+void flags_materialize(struct cpu *c);
+bool parity8(uint64_t v);
+
+/* ALU core used by the ALU-form handlers and string compares:
+ * op is ModRM.reg numbering: 0 add, 1 or, 2 adc, 3 sbb, 4 and, 5 sub, 6 xor, 7 cmp */
+uint64_t alu_op(struct cpu *c, unsigned op, unsigned size, uint64_t a, uint64_t b);
+
+/* ---- segments (cpu/seg.c) ---- */
+/* Loads a data/stack segment register by the protected-mode rules
+ * (SDM Vol. 3A 5.4-5.6), faulting as hardware does. */
+void seg_load(struct cpu *c, int seg, uint16_t sel);
+/* Real/V86-mode load: base = sel << 4, attributes kept */
+void seg_load_real(struct cpu *c, int seg, uint16_t sel);
+/* descriptor fetch: returns false if the selector is outside the table */
+bool seg_read_descriptor(struct cpu *c, uint16_t sel, uint64_t *desc_lo, uint64_t *desc_hi);
+void seg_from_descriptor(struct seg *s, uint16_t sel, uint64_t lo, uint64_t hi);
+void seg_set_accessed(struct cpu *c, uint16_t sel, uint64_t lo);
+/* far transfers (cpu/farxfer.c) */
+void cpu_far_jump(struct cpu *c, uint16_t sel, uint64_t off, unsigned opsize);
+void cpu_far_call(struct cpu *c, uint16_t sel, uint64_t off, unsigned opsize);
+void cpu_far_return(struct cpu *c, unsigned opsize, uint16_t pop_bytes);
+void cpu_load_cs(struct cpu *c, uint16_t sel, uint64_t lo, uint64_t hi, unsigned cpl);
+
+/* ---- interrupts (cpu/interrupt.c) ---- */
+enum int_kind { INT_EXCEPTION, INT_SOFTWARE, INT_EXTERNAL, INT_NMI, INT_PRIV_SW /* INT1 */ };
+void cpu_deliver(struct cpu *c, int vector, enum int_kind kind, bool has_error, uint32_t error);
+void cpu_iret(struct cpu *c, unsigned opsize);
+
+/* ---- stack (cpu/stack.c) ---- */
+void cpu_push(struct cpu *c, unsigned size, uint64_t v);
+uint64_t cpu_pop(struct cpu *c, unsigned size);
+uint64_t cpu_peek(struct cpu *c, unsigned size, unsigned depth);
+static inline uint64_t sp_mask(const struct cpu *c)
+{
+    return size_mask(c->stack_size);
+}
+
+/* ---- privileged-instruction checks ---- */
+static inline void require_cpl0(struct cpu *c)
+{
+    if (c->cpl != 0)
+        cpu_raise(c, EX_GP, 0);
+}
+
+/* branch target in the current code size (wraps 16/32-bit IP) */
+static inline void cpu_jump_near(struct cpu *c, uint64_t target, unsigned opsize)
+{
+    if (opsize == 2)
+        target &= 0xffff;
+    else if (opsize == 4)
+        target &= 0xffffffff;
+    if (c->mode == MODE_LONG && c->code_size == 8) {
+        int64_t t = (int64_t)target;
+        unsigned va = (c->mmu.cr4 & CR4_LA57) ? 57 : 48;
+        if (((t << (64 - va)) >> (64 - va)) != t)
+            cpu_raise(c, EX_GP, 0);
+    } else if (target > c->seg[SEG_CS].limit) {
+        cpu_raise(c, EX_GP, 0);
+    }
+    c->rip = target;
+}
+
+/* ---- MSRs, CPUID, control registers ---- */
+bool cpu_msr_read(struct cpu *c, uint32_t index, uint64_t *value);
+bool cpu_msr_write(struct cpu *c, uint32_t index, uint64_t value);
+void cpu_cpuid(struct cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4]);
+void cpu_write_cr0(struct cpu *c, uint64_t v);
+void cpu_write_cr3(struct cpu *c, uint64_t v);
+void cpu_write_cr4(struct cpu *c, uint64_t v);
+void cpu_write_efer(struct cpu *c, uint64_t v);
+uint64_t cpu_tsc(const struct cpu *c);
+
+/* I/O with the TSS permission-bitmap check (SDM Vol. 1 19.5) */
+uint32_t cpu_io_in(struct cpu *c, uint16_t port, unsigned size);
+void cpu_io_out(struct cpu *c, uint16_t port, uint32_t v, unsigned size);
+
+#endif

@@ -1,0 +1,173 @@
+/* cpu/cpuid.c — CPUID for the one CPU model nest86 emulates, generated
+ * from cpu/features.def, and the -cpu feature switches. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cpu/cpu_internal.h"
+#include "cpu/cpuid.h"
+
+struct feature {
+    const char *name;
+    uint32_t leaf;
+    uint8_t reg, bit;
+};
+
+static const struct feature features[] = {
+#define FEAT(name, leaf, reg, bit) {#name, leaf, reg, bit},
+#include "cpu/features.def"
+#undef FEAT
+};
+#define NFEATURES (sizeof(features) / sizeof(features[0]))
+
+/* The model: family 6, model 0x55, stepping 7 (a server-class Intel
+ * part); the brand string says what it really is. */
+#define CPUID_SIGNATURE 0x00050657u
+static const char brand[48] = "nest86 virtual x86-64 CPU";
+
+static void feature_words(const struct cpu *c, uint32_t leaf, uint32_t out[4])
+{
+    for (unsigned k = 0; k < NFEATURES; k++)
+        if (features[k].leaf == leaf && !((c->feat_disabled >> k) & 1))
+            out[features[k].reg] |= 1u << features[k].bit;
+}
+
+static void put_str(uint32_t *dst, const char *s)
+{
+    memcpy(dst, s, 16);
+}
+
+void cpu_cpuid(struct cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4])
+{
+    memset(out, 0, 16);
+    switch (leaf) {
+    case 0:
+        out[0] = 0xd;
+        memcpy(&out[1], "Genu", 4); /* EBX, EDX, ECX spell GenuineIntel */
+        memcpy(&out[3], "ineI", 4);
+        memcpy(&out[2], "ntel", 4);
+        return;
+    case 1:
+        out[0] = CPUID_SIGNATURE;
+        out[1] = (8u << 8) | (1u << 16); /* CLFLUSH line 64 bytes; 1 logical CPU */
+        feature_words(c, 1, out);
+        if (c->mmu.cr4 & CR4_OSXSAVE)
+            out[2] |= 1u << 27;
+        return;
+    case 2:
+        out[0] = 0x00feff01; /* "use leaf 4" descriptor (SDM Table 3-12, 0xFF) */
+        return;
+    case 4: {
+        /* deterministic cache parameters: L1d, L1i, L2, L3 */
+        static const uint32_t type_level[4] = {0x21, 0x22, 0x43, 0x63};
+        static const uint32_t ways[4] = {8, 8, 16, 16}, sets[4] = {64, 64, 1024, 8192};
+        if (sub >= 4)
+            return;
+        out[0] = type_level[sub];
+        out[1] = (ways[sub] - 1) << 22 | 63; /* 64-byte lines, 1 partition */
+        out[2] = sets[sub] - 1;
+        return;
+    }
+    case 6:
+        return; /* no thermal/power features */
+    case 7:
+        if (sub == 0)
+            feature_words(c, 7, out);
+        return;
+    case 0xb:
+        /* x2APIC topology: one thread, one core */
+        if (sub < 2) {
+            out[0] = 0;
+            out[1] = 1;
+            out[2] = sub | ((sub + 1) << 8);
+        } else {
+            out[2] = sub;
+        }
+        return;
+    case 0xd:
+        return; /* XSAVE is not advertised yet */
+    case 0x80000000:
+        out[0] = 0x80000008;
+        return;
+    case 0x80000001:
+        feature_words(c, 0x80000001, out);
+        return;
+    case 0x80000002:
+    case 0x80000003:
+    case 0x80000004:
+        put_str(out, brand + 16 * (leaf - 0x80000002));
+        return;
+    case 0x80000006:
+        out[2] = (256u << 16) | (6u << 12) | 64; /* 256 KiB L2, 8-way, 64-byte lines */
+        return;
+    case 0x80000008:
+        out[0] = MMU_MAXPHYADDR | ((cpu_has_feature(c, "la57") ? 57u : 48u) << 8);
+        return;
+    default:
+        /* SDM: leaves above the maximum return the highest basic leaf */
+        if (leaf < 0x80000000 || leaf > 0x80000008)
+            cpu_cpuid(c, 0xd, sub, out);
+        return;
+    }
+}
+
+int cpu_feature_index(const char *name)
+{
+    for (unsigned k = 0; k < NFEATURES; k++)
+        if (!strcmp(features[k].name, name))
+            return (int)k;
+    return -1;
+}
+
+bool cpu_has_feature(const struct cpu *c, const char *name)
+{
+    int k = cpu_feature_index(name);
+    return k >= 0 && !((c->feat_disabled >> k) & 1);
+}
+
+int cpu_configure(struct cpu *c, const char *spec, char *err, size_t errlen)
+{
+    char buf[512];
+    if (!spec)
+        return 0;
+    snprintf(buf, sizeof(buf), "%s", spec);
+    char *save = NULL;
+    char *model = strtok_r(buf, ",", &save);
+    if (!model || (strcmp(model, "nest86") && strcmp(model, "max"))) {
+        snprintf(err, errlen, "unknown CPU model '%s' (models: nest86, max)", model ? model : "");
+        return -1;
+    }
+    for (char *tok = strtok_r(NULL, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(tok, '=');
+        bool on = true;
+        if (eq) {
+            *eq = 0;
+            if (!strcmp(eq + 1, "off"))
+                on = false;
+            else if (strcmp(eq + 1, "on")) {
+                snprintf(err, errlen, "feature '%s': value must be on or off", tok);
+                return -1;
+            }
+        } else if (tok[0] == '-' || tok[0] == '+') {
+            on = tok[0] == '+';
+            tok++;
+        }
+        int k = cpu_feature_index(tok);
+        if (k < 0) {
+            snprintf(err, errlen, "unknown CPU feature '%s' (see 'nest86 -cpu help')", tok);
+            return -1;
+        }
+        if (on)
+            c->feat_disabled &= ~(1ull << k);
+        else
+            c->feat_disabled |= 1ull << k;
+    }
+    return 0;
+}
+
+void cpu_list_features(FILE *out)
+{
+    fprintf(out, "CPU models: nest86 (default), max\nfeatures:");
+    for (unsigned k = 0; k < NFEATURES; k++)
+        fprintf(out, "%s%s", k % 12 ? " " : "\n  ", features[k].name);
+    fprintf(out, "\n");
+}

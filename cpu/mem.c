@@ -1,0 +1,176 @@
+/* cpu/mem.c — the slow paths of memory access: segment checks outside
+ * 64-bit mode, page walks, page-straddling accesses, MMIO. */
+#include "cpu/mem.h"
+
+#include "devices/machine.h"
+
+static _Noreturn void seg_fault(struct cpu *c, int seg)
+{
+    cpu_raise(c, seg == SEG_SS ? EX_SS : EX_GP, 0);
+}
+
+/* SDM Vol. 3A 5.3 (limit checking) and 5.5-5.6 (type checking). */
+uint64_t mem_linear_slow(struct cpu *c, int seg, uint64_t off, unsigned size, bool write)
+{
+    if (c->mode == MODE_LONG)
+        seg_fault(c, seg); /* 64-bit mode: only non-canonical addresses get here */
+    const struct seg *s = &c->seg[seg];
+    if (c->mode == MODE_PROT || c->mode == MODE_COMPAT) {
+        if (s->ar & AR_UNUSABLE)
+            seg_fault(c, seg);
+        unsigned type = AR_TYPE(s->ar);
+        if (write && ((type & 8) || !(type & 2)))
+            seg_fault(c, seg);
+        if (!write && (type & 8) && !(type & 2))
+            seg_fault(c, seg);
+    }
+    uint64_t last = off + size - 1;
+    unsigned type = AR_TYPE(s->ar);
+    if (!(type & 8) && (type & 4)) { /* expand-down data segment */
+        uint64_t upper = (s->ar & AR_DB) ? 0xffffffffull : 0xffffull;
+        if (off <= s->limit || last > upper)
+            seg_fault(c, seg);
+    } else if (last > s->limit) {
+        seg_fault(c, seg);
+    }
+    return (uint32_t)(s->base + off);
+}
+
+static uint64_t xlate(struct cpu *c, uint64_t lin, enum mmu_access_type type, bool user,
+                      bool ac)
+{
+    uint64_t pa;
+    struct mmu_fault f;
+    if (mmu_translate(&c->mmu, lin, type, user, ac, &pa, &f)) {
+        if (f.vector == EX_PF)
+            c->cr2 = f.address;
+        cpu_raise(c, f.vector, f.error_code);
+    }
+    return pa;
+}
+
+static uint64_t wrap_lin(const struct cpu *c, uint64_t lin)
+{
+    return c->mode == MODE_LONG ? lin : (uint32_t)lin;
+}
+
+uint64_t mem_read_slow(struct cpu *c, uint64_t lin, unsigned size, bool user, bool ac)
+{
+    struct phys *ph = c->mmu.phys;
+    lin = wrap_lin(c, lin);
+    unsigned first = 4096 - (unsigned)(lin & 0xfff);
+    if (size <= first)
+        return phys_read(ph, xlate(c, lin, MMU_READ, user, ac), size);
+    /* straddles two pages: both translations must succeed first */
+    uint64_t lin2 = wrap_lin(c, lin + first);
+    uint64_t pa1 = xlate(c, lin, MMU_READ, user, ac);
+    uint64_t pa2 = xlate(c, lin2, MMU_READ, user, ac);
+    uint64_t v = 0;
+    for (unsigned k = 0; k < size; k++) {
+        uint64_t pa = k < first ? pa1 + k : pa2 + (k - first);
+        v |= phys_read(ph, pa, 1) << (8 * k);
+    }
+    return v;
+}
+
+void mem_write_slow(struct cpu *c, uint64_t lin, unsigned size, uint64_t v, bool user, bool ac)
+{
+    struct phys *ph = c->mmu.phys;
+    lin = wrap_lin(c, lin);
+    unsigned first = 4096 - (unsigned)(lin & 0xfff);
+    if (size <= first) {
+        phys_write(ph, xlate(c, lin, MMU_WRITE, user, ac), v, size);
+        return;
+    }
+    uint64_t lin2 = wrap_lin(c, lin + first);
+    uint64_t pa1 = xlate(c, lin, MMU_WRITE, user, ac);
+    uint64_t pa2 = xlate(c, lin2, MMU_WRITE, user, ac);
+    for (unsigned k = 0; k < size; k++) {
+        uint64_t pa = k < first ? pa1 + k : pa2 + (k - first);
+        phys_write(ph, pa, (v >> (8 * k)) & 0xff, 1);
+    }
+}
+
+static void probe_lin_write(struct cpu *c, uint64_t lin, unsigned size)
+{
+    bool user = c->cpl == 3, ac = (c->rflags & FL_AC) != 0;
+    if (mmu_fast_ptr(&c->mmu, lin, size, mmu_need_bit(MMU_WRITE, user, ac)))
+        return;
+    lin = wrap_lin(c, lin);
+    unsigned first = 4096 - (unsigned)(lin & 0xfff);
+    xlate(c, lin, MMU_WRITE, user, ac);
+    if (size > first)
+        xlate(c, wrap_lin(c, lin + first), MMU_WRITE, user, ac);
+}
+
+void mem_probe_write(struct cpu *c, int seg, uint64_t off, unsigned size)
+{
+    probe_lin_write(c, mem_linear(c, seg, off, size, true), size);
+}
+
+uint8_t *mem_code_page(struct cpu *c, uint64_t lin)
+{
+    bool user = c->cpl == 3;
+    uint8_t need = mmu_need_bit(MMU_FETCH, user, false);
+    uint8_t *p = mmu_fast_ptr(&c->mmu, lin & ~0xfffull, 1, need);
+    if (p)
+        return p;
+    uint64_t pa = xlate(c, lin, MMU_FETCH, user, false);
+    return phys_ram_ptr(c->mmu.phys, pa & ~0xfffull);
+}
+
+uint8_t mem_fetch_byte(struct cpu *c, uint64_t lin)
+{
+    uint64_t pa = xlate(c, lin, MMU_FETCH, c->cpl == 3, false);
+    return (uint8_t)phys_read(c->mmu.phys, pa, 1);
+}
+
+/* ---- ModRM operands ---- */
+
+uint64_t insn_ea(const struct cpu *c, const struct insn *i)
+{
+    uint64_t ea = (uint64_t)i->disp;
+    if (i->base != NO_REG)
+        ea += c->r[i->base];
+    if (i->index != NO_REG)
+        ea += c->r[i->index] << i->scale;
+    if (i->riprel)
+        ea += c->rip; /* handlers run with RIP already at the next instruction */
+    return ea & size_mask(i->adsize);
+}
+
+uint64_t rm_read(struct cpu *c, const struct insn *i, unsigned size)
+{
+    if (i->mod == 3)
+        return reg_read(c, i, i->rm, size);
+    return mem_read(c, i->seg, insn_ea(c, i), size);
+}
+
+void rm_write(struct cpu *c, const struct insn *i, unsigned size, uint64_t v)
+{
+    if (i->mod == 3)
+        reg_write(c, i, i->rm, size, v);
+    else
+        mem_write(c, i->seg, insn_ea(c, i), size, v);
+}
+
+uint64_t rmw_read(struct cpu *c, const struct insn *i, unsigned size, struct rmw *at)
+{
+    if (i->mod == 3) {
+        at->reg = true;
+        return reg_read(c, i, i->rm, size);
+    }
+    at->reg = false;
+    at->off = mem_linear(c, i->seg, insn_ea(c, i), size, true);
+    probe_lin_write(c, at->off, size);
+    return lin_read(c, at->off, size);
+}
+
+void rmw_write(struct cpu *c, const struct insn *i, unsigned size, const struct rmw *at,
+               uint64_t v)
+{
+    if (at->reg)
+        reg_write(c, i, i->rm, size, v);
+    else
+        lin_write(c, at->off, size, v);
+}

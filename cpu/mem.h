@@ -1,0 +1,104 @@
+/* cpu/mem.h — segmented memory access for instruction handlers.
+ *
+ * offset -> (segmentation, SDM Vol. 3A 3.4/5.3) -> linear -> (TLB or
+ * page walk) -> host RAM or MMIO.  The hot path is inline: a TLB hit
+ * costs a tag compare, a permission test and a load. */
+#ifndef NEST86_CPU_MEM_H
+#define NEST86_CPU_MEM_H
+
+#include <string.h>
+
+#include "cpu/cpu_internal.h"
+
+static inline bool mem_canonical(const struct cpu *c, uint64_t lin)
+{
+    unsigned sh = (c->mmu.cr4 & CR4_LA57) ? 7 : 16;
+    return (uint64_t)((int64_t)(lin << sh) >> sh) == lin;
+}
+
+/* out of line: legacy-mode limit/type checks and the non-canonical fault */
+uint64_t mem_linear_slow(struct cpu *c, int seg, uint64_t off, unsigned size, bool write);
+
+static inline uint64_t mem_linear(struct cpu *c, int seg, uint64_t off, unsigned size,
+                                  bool write)
+{
+    if (likely(c->mode == MODE_LONG)) {
+        uint64_t lin = off + (seg >= SEG_FS ? c->seg[seg].base : 0);
+        if (likely(mem_canonical(c, lin)))
+            return lin;
+    }
+    return mem_linear_slow(c, seg, off, size, write);
+}
+
+uint64_t mem_read_slow(struct cpu *c, uint64_t lin, unsigned size, bool user, bool ac);
+void mem_write_slow(struct cpu *c, uint64_t lin, unsigned size, uint64_t v, bool user,
+                    bool ac);
+uint8_t *mem_code_page(struct cpu *c, uint64_t lin);  /* host page for fetch, or NULL */
+uint8_t mem_fetch_byte(struct cpu *c, uint64_t lin);
+
+static inline uint64_t load_le(const uint8_t *p, unsigned size)
+{
+    switch (size) {
+    case 1: return *p;
+    case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
+    case 4: { uint32_t v; memcpy(&v, p, 4); return v; }
+    default: { uint64_t v; memcpy(&v, p, 8); return v; }
+    }
+}
+
+static inline void store_le(uint8_t *p, unsigned size, uint64_t v)
+{
+    switch (size) {
+    case 1: *p = (uint8_t)v; break;
+    case 2: { uint16_t w = (uint16_t)v; memcpy(p, &w, 2); break; }
+    case 4: { uint32_t w = (uint32_t)v; memcpy(p, &w, 4); break; }
+    default: memcpy(p, &v, 8); break;
+    }
+}
+
+/* Linear-address accesses at the current privilege (explicit accesses). */
+static inline uint64_t lin_read(struct cpu *c, uint64_t lin, unsigned size)
+{
+    bool user = c->cpl == 3, ac = (c->rflags & FL_AC) != 0;
+    uint8_t *p = mmu_fast_ptr(&c->mmu, lin, size, mmu_need_bit(MMU_READ, user, ac));
+    if (likely(p != 0))
+        return load_le(p, size);
+    return mem_read_slow(c, lin, size, user, ac);
+}
+
+static inline void lin_write(struct cpu *c, uint64_t lin, unsigned size, uint64_t v)
+{
+    bool user = c->cpl == 3, ac = (c->rflags & FL_AC) != 0;
+    uint8_t *p = mmu_fast_ptr(&c->mmu, lin, size, mmu_need_bit(MMU_WRITE, user, ac));
+    if (likely(p != 0)) {
+        store_le(p, size, v);
+        return;
+    }
+    mem_write_slow(c, lin, size, v, user, ac);
+}
+
+/* Implicit supervisor accesses: descriptor tables, TSS, IDT (SDM 4.6). */
+static inline uint64_t sys_read(struct cpu *c, uint64_t lin, unsigned size)
+{
+    return mem_read_slow(c, lin, size, false, false);
+}
+static inline void sys_write(struct cpu *c, uint64_t lin, unsigned size, uint64_t v)
+{
+    mem_write_slow(c, lin, size, v, false, false);
+}
+
+static inline uint64_t mem_read(struct cpu *c, int seg, uint64_t off, unsigned size)
+{
+    return lin_read(c, mem_linear(c, seg, off, size, false), size);
+}
+
+static inline void mem_write(struct cpu *c, int seg, uint64_t off, unsigned size, uint64_t v)
+{
+    lin_write(c, mem_linear(c, seg, off, size, true), size, v);
+}
+
+/* Checks that a write of 'size' at seg:off would succeed (segment and
+ * page), without writing; used before multi-part updates. */
+void mem_probe_write(struct cpu *c, int seg, uint64_t off, unsigned size);
+
+#endif

@@ -1,0 +1,33 @@
+/* devices/boot.h — loading a guest kernel into the board. */
+#ifndef NEST86_DEVICES_BOOT_H
+#define NEST86_DEVICES_BOOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct machine;
+
+/* Bytes of a kernel file read into memory. */
+struct boot_image {
+    const char *path;
+    uint8_t *data;
+    size_t size;
+};
+
+/* Reads a whole file; -1 with a message in err. */
+int boot_read_file(const char *path, struct boot_image *img, char *err, size_t errlen);
+
+/* Multiboot 1 (the Multiboot Specification 0.6.96): returns 1 if the image
+ * has no Multiboot header, 0 when loaded (CPU state set for entry), or
+ * -1 with a message in err for a broken image. */
+int multiboot_load(struct machine *m, const struct boot_image *img, char *err, size_t errlen);
+
+/* The e820-style map shared by every boot protocol: fills up to max
+ * entries (base, length, type 1 = RAM, 2 = reserved) and returns the count. */
+struct boot_mem_range {
+    uint64_t base, length;
+    uint32_t type;
+};
+int boot_memory_map(const struct machine *m, struct boot_mem_range *out, int max);
+
+#endif

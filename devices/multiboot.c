@@ -1,0 +1,370 @@
+/* devices/multiboot.c — the Multiboot 1 loader (Multiboot Specification
+ * 0.6.96): ELF32, ELF64 (32-bit entry) and a.out-kludge images, command
+ * line, modules from -initrd, memory map.  The machine state on entry is
+ * the one section 3.2 of the specification describes. */
+#include <elf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu/cpu.h"
+#include "devices/boot.h"
+#include "devices/machine.h"
+
+#define MB_HEADER_MAGIC   0x1BADB002u
+#define MB_BOOT_MAGIC     0x2BADB002u
+#define MB_SEARCH         8192
+#define MB_FLAG_AOUT      (1u << 16)
+
+/* info structure flags (specification 3.3) */
+#define MBI_MEM     (1u << 0)
+#define MBI_CMDLINE (1u << 2)
+#define MBI_MODS    (1u << 3)
+#define MBI_MMAP    (1u << 6)
+#define MBI_LOADER  (1u << 9)
+
+/* Low-memory layout the loader uses below the kernel (conventional RAM) */
+#define LOADER_GDT  0x7000u
+#define MBI_ADDR    0x8000u
+#define MBI_LIMIT   0x9f000u
+
+int boot_read_file(const char *path, struct boot_image *img, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
+        return -1;
+    }
+    size_t cap = 1 << 20, n = 0;
+    uint8_t *buf = malloc(cap);
+    for (;;) {
+        if (!buf) {
+            fclose(f);
+            snprintf(err, errlen, "'%s': out of memory", path);
+            return -1;
+        }
+        n += fread(buf + n, 1, cap - n, f);
+        if (n < cap)
+            break;
+        cap *= 2;
+        buf = realloc(buf, cap);
+    }
+    bool bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(buf);
+        snprintf(err, errlen, "cannot read '%s'", path);
+        return -1;
+    }
+    img->path = path;
+    img->data = buf;
+    img->size = n;
+    return 0;
+}
+
+int boot_memory_map(const struct machine *m, struct boot_mem_range *out, int max)
+{
+    const struct phys *p = &m->phys;
+    int n = 0;
+#define ADD(b, l, t) do { if (n < max) out[n++] = (struct boot_mem_range){(b), (l), (t)}; } while (0)
+    uint64_t low = p->ram_below_4g < 0x9fc00 ? p->ram_below_4g : 0x9fc00;
+    ADD(0, low, 1);
+    ADD(0x9fc00, 0x400, 2);   /* extended BIOS data area */
+    ADD(0xf0000, 0x10000, 2); /* BIOS area: ACPI RSDP lives here */
+    if (p->ram_below_4g > 0x100000)
+        ADD(0x100000, p->ram_below_4g - 0x100000, 1);
+    if (p->ram_above_4g)
+        ADD(PHYS_4G, p->ram_above_4g, 1);
+#undef ADD
+    return n;
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* Finds the Multiboot header: 4-byte aligned in the first 8 KiB. */
+static long find_header(const struct boot_image *img)
+{
+    size_t lim = img->size < MB_SEARCH ? img->size : MB_SEARCH;
+    for (size_t off = 0; off + 12 <= lim; off += 4) {
+        uint32_t magic = rd32(img->data + off), flags = rd32(img->data + off + 4);
+        uint32_t sum = rd32(img->data + off + 8);
+        if (magic == MB_HEADER_MAGIC && (uint32_t)(magic + flags + sum) == 0)
+            return (long)off;
+    }
+    return -1;
+}
+
+static int place(struct machine *m, uint64_t pa, const void *src, size_t len, uint64_t zero,
+                 const char *what, char *err, size_t errlen)
+{
+    struct phys *p = &m->phys;
+    if (pa + len + zero > p->ram_below_4g || pa + len + zero < pa) {
+        snprintf(err, errlen, "%s at 0x%llx (%zu bytes) does not fit in guest RAM (-m)", what,
+                 (unsigned long long)pa, (size_t)(len + zero));
+        return -1;
+    }
+    phys_copy_in(p, pa, src, len);
+    for (uint64_t k = 0; k < zero;) {
+        uint64_t at = pa + len + k;
+        uint64_t chunk = 4096 - (at & 0xfff);
+        if (chunk > zero - k)
+            chunk = zero - k;
+        memset(phys_ram_ptr(p, at), 0, chunk);
+        k += chunk;
+    }
+    return 0;
+}
+
+static int load_elf(struct machine *m, const struct boot_image *img, uint64_t *entry,
+                    uint64_t *end, char *err, size_t errlen)
+{
+    const uint8_t *d = img->data;
+    bool is64 = d[EI_CLASS] == ELFCLASS64;
+    size_t ehsz = is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr);
+    if (img->size < ehsz || (d[EI_CLASS] != ELFCLASS32 && !is64) || d[EI_DATA] != ELFDATA2LSB) {
+        snprintf(err, errlen, "'%s': truncated or unsupported ELF header", img->path);
+        return -1;
+    }
+    uint64_t phoff, phnum, phentsize;
+    if (is64) {
+        Elf64_Ehdr h;
+        memcpy(&h, d, sizeof(h));
+        *entry = h.e_entry;
+        phoff = h.e_phoff, phnum = h.e_phnum, phentsize = h.e_phentsize;
+    } else {
+        Elf32_Ehdr h;
+        memcpy(&h, d, sizeof(h));
+        *entry = h.e_entry;
+        phoff = h.e_phoff, phnum = h.e_phnum, phentsize = h.e_phentsize;
+    }
+    if (phnum == 0 || phoff + phnum * phentsize > img->size ||
+        phentsize < (is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr))) {
+        snprintf(err, errlen, "'%s': truncated ELF program headers", img->path);
+        return -1;
+    }
+    *end = 0;
+    int loaded = 0;
+    for (uint64_t k = 0; k < phnum; k++) {
+        uint64_t type, off, paddr, filesz, memsz;
+        const uint8_t *ph = d + phoff + k * phentsize;
+        if (is64) {
+            Elf64_Phdr p;
+            memcpy(&p, ph, sizeof(p));
+            type = p.p_type, off = p.p_offset, paddr = p.p_paddr, filesz = p.p_filesz, memsz = p.p_memsz;
+        } else {
+            Elf32_Phdr p;
+            memcpy(&p, ph, sizeof(p));
+            type = p.p_type, off = p.p_offset, paddr = p.p_paddr, filesz = p.p_filesz, memsz = p.p_memsz;
+        }
+        if (type != PT_LOAD || memsz == 0)
+            continue;
+        if (off + filesz > img->size || filesz > memsz) {
+            snprintf(err, errlen, "'%s': ELF segment %llu lies outside the file (truncated?)",
+                     img->path, (unsigned long long)k);
+            return -1;
+        }
+        if (place(m, paddr, d + off, filesz, memsz - filesz, "ELF segment", err, errlen))
+            return -1;
+        if (paddr + memsz > *end)
+            *end = paddr + memsz;
+        loaded++;
+    }
+    if (!loaded) {
+        snprintf(err, errlen, "'%s': ELF image has no loadable segment", img->path);
+        return -1;
+    }
+    if (*entry >> 32) {
+        snprintf(err, errlen, "'%s': Multiboot entry point 0x%llx is above 4 GiB", img->path,
+                 (unsigned long long)*entry);
+        return -1;
+    }
+    return 0;
+}
+
+static int load_aout(struct machine *m, const struct boot_image *img, long hoff, uint64_t *entry,
+                     uint64_t *end, char *err, size_t errlen)
+{
+    const uint8_t *h = img->data + hoff;
+    if ((size_t)hoff + 32 > img->size) {
+        snprintf(err, errlen, "'%s': truncated Multiboot header", img->path);
+        return -1;
+    }
+    uint32_t header_addr = rd32(h + 12), load_addr = rd32(h + 16);
+    uint32_t load_end = rd32(h + 20), bss_end = rd32(h + 24);
+    *entry = rd32(h + 28);
+    if (header_addr < load_addr || (uint64_t)(header_addr - load_addr) > (uint64_t)hoff) {
+        snprintf(err, errlen, "'%s': inconsistent Multiboot address fields", img->path);
+        return -1;
+    }
+    uint64_t file_off = (uint64_t)hoff - (header_addr - load_addr);
+    uint64_t len = load_end ? (uint64_t)load_end - load_addr : img->size - file_off;
+    if (load_end && load_end < load_addr) {
+        snprintf(err, errlen, "'%s': Multiboot load_end_addr below load_addr", img->path);
+        return -1;
+    }
+    if (file_off + len > img->size) {
+        snprintf(err, errlen, "'%s': image is shorter than its Multiboot header says (truncated?)",
+                 img->path);
+        return -1;
+    }
+    uint64_t zero = bss_end > load_addr + len ? bss_end - (load_addr + len) : 0;
+    if (place(m, load_addr, img->data + file_off, len, zero, "kernel image", err, errlen))
+        return -1;
+    *end = load_addr + len + zero;
+    return 0;
+}
+
+/* Small bump allocator in conventional memory for the info structures. */
+struct mbi_area {
+    struct machine *m;
+    uint32_t next;
+};
+
+static uint32_t mbi_put(struct mbi_area *a, const void *data, size_t len, char *err, size_t errlen)
+{
+    uint32_t at = (a->next + 7) & ~7u;
+    if (at + len > MBI_LIMIT) {
+        snprintf(err, errlen, "Multiboot command line and module list are too large");
+        return 0;
+    }
+    phys_copy_in(&a->m->phys, at, data, len);
+    a->next = at + (uint32_t)len;
+    return at;
+}
+
+static void put32(uint8_t *b, unsigned off, uint32_t v)
+{
+    memcpy(b + off, &v, 4);
+}
+
+/* A flat GDT so the kernel may reload segment registers (selectors 0x08
+ * code and 0x10 data, the ones the specification's state describes). */
+static void install_gdt(struct machine *m)
+{
+    static const uint64_t gdt[3] = {0, 0x00cf9b000000ffffull, 0x00cf93000000ffffull};
+    phys_copy_in(&m->phys, LOADER_GDT, gdt, sizeof(gdt));
+    m->cpu->gdtr.base = LOADER_GDT;
+    m->cpu->gdtr.limit = sizeof(gdt) - 1;
+}
+
+int multiboot_load(struct machine *m, const struct boot_image *img, char *err, size_t errlen)
+{
+    long hoff = find_header(img);
+    if (hoff < 0)
+        return 1;
+    uint32_t flags = rd32(img->data + hoff + 4);
+    bool elf = img->size >= 4 && !memcmp(img->data, ELFMAG, SELFMAG);
+    uint64_t entry, end;
+    int rc = (flags & MB_FLAG_AOUT) || !elf ? load_aout(m, img, hoff, &entry, &end, err, errlen)
+                                           : load_elf(m, img, &entry, &end, err, errlen);
+    if (rc)
+        return -1;
+    if (!(flags & MB_FLAG_AOUT) && !elf) {
+        snprintf(err, errlen, "'%s': Multiboot image is neither ELF nor has address fields",
+                 img->path);
+        return -1;
+    }
+
+    struct mbi_area area = {m, MBI_ADDR + 128};
+    uint8_t mbi[116] = {0};
+    uint32_t mflags = MBI_MEM | MBI_MMAP | MBI_LOADER | MBI_CMDLINE;
+
+    /* the command line starts with the kernel's name, as GRUB and QEMU pass it */
+    const char *append = m->cfg->append ? m->cfg->append : "";
+    size_t cl_len = strlen(img->path) + 1 + strlen(append) + 1;
+    char *cl = malloc(cl_len);
+    snprintf(cl, cl_len, "%s%s%s", img->path, *append ? " " : "", append);
+    uint32_t cl_at = mbi_put(&area, cl, strlen(cl) + 1, err, errlen);
+    free(cl);
+    if (!cl_at)
+        return -1;
+    put32(mbi, 16, cl_at);
+    uint32_t name_at = mbi_put(&area, "nest86", 7, err, errlen);
+    put32(mbi, 64, name_at);
+
+    /* memory: lower/upper in KiB, then the full map */
+    struct boot_mem_range r[8];
+    int nr = boot_memory_map(m, r, 8);
+    uint64_t upper = m->phys.ram_below_4g > 0x100000 ? (m->phys.ram_below_4g - 0x100000) : 0;
+    put32(mbi, 4, 640);
+    put32(mbi, 8, (uint32_t)(upper / 1024));
+    uint8_t mm[8 * 24];
+    for (int k = 0; k < nr; k++) {
+        uint8_t *e = mm + 24 * k;
+        put32(e, 0, 20);
+        memcpy(e + 4, &r[k].base, 8);
+        memcpy(e + 12, &r[k].length, 8);
+        put32(e, 20, r[k].type);
+    }
+    uint32_t mm_at = mbi_put(&area, mm, 24 * (size_t)nr, err, errlen);
+    if (!mm_at)
+        return -1;
+    put32(mbi, 44, 24 * (uint32_t)nr);
+    put32(mbi, 48, mm_at);
+
+    /* modules: -initrd "FILE args,FILE2 args", page-aligned after the kernel */
+    if (m->cfg->initrd && *m->cfg->initrd) {
+        char *list = strdup(m->cfg->initrd);
+        uint8_t mods[16 * 32];
+        uint32_t nmods = 0;
+        uint64_t at = (end + 0xfff) & ~0xfffull;
+        char *save = NULL;
+        for (char *tok = strtok_r(list, ",", &save); tok && nmods < 32;
+             tok = strtok_r(NULL, ",", &save)) {
+            char *space = strchr(tok, ' ');
+            char path[4096];
+            size_t plen = space ? (size_t)(space - tok) : strlen(tok);
+            snprintf(path, sizeof(path), "%.*s", (int)plen, tok);
+            struct boot_image mod;
+            if (boot_read_file(path, &mod, err, errlen)) {
+                free(list);
+                return -1;
+            }
+            if (place(m, at, mod.data, mod.size, 0, "module", err, errlen)) {
+                free(mod.data);
+                free(list);
+                return -1;
+            }
+            uint32_t str_at = mbi_put(&area, tok, strlen(tok) + 1, err, errlen);
+            uint8_t *e = mods + 16 * nmods++;
+            put32(e, 0, (uint32_t)at);
+            put32(e, 4, (uint32_t)(at + mod.size));
+            put32(e, 8, str_at);
+            put32(e, 12, 0);
+            at = (at + mod.size + 0xfff) & ~0xfffull;
+            free(mod.data);
+        }
+        free(list);
+        uint32_t mods_at = mbi_put(&area, mods, 16 * (size_t)nmods, err, errlen);
+        if (!mods_at)
+            return -1;
+        put32(mbi, 20, nmods);
+        put32(mbi, 24, mods_at);
+        mflags |= MBI_MODS;
+    }
+    put32(mbi, 0, mflags);
+    phys_copy_in(&m->phys, MBI_ADDR, mbi, sizeof(mbi));
+
+    /* machine state, specification 3.2 */
+    struct cpu *c = m->cpu;
+    install_gdt(m);
+    c->mmu.cr0 = CR0_PE | CR0_ET;
+    cpu_set_seg_flat32(c, SEG_CS, 0x08, true);
+    for (int s = SEG_ES; s <= SEG_GS; s++)
+        if (s != SEG_CS)
+            cpu_set_seg_flat32(c, s, 0x10, false);
+    c->rflags = FL_FIXED1;
+    c->r[R_RAX] = MB_BOOT_MAGIC;
+    c->r[R_RBX] = MBI_ADDR;
+    c->rip = entry;
+    m->phys.a20_enabled = true;
+    mmu_flush_all(&c->mmu);
+    cpu_update_mode(c);
+    return 0;
+}

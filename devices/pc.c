@@ -1,0 +1,184 @@
+/* devices/pc.c — the PC board: memory map, CPU, device set, kernel
+ * loading, virtual clock and the main run loop. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu/cpu.h"
+#include "cpu/cpuid.h"
+#include "devices/boot.h"
+#include "devices/i8042.h"
+#include "devices/pc.h"
+#include "devices/pc_devices.h"
+#include "devices/pic.h"
+
+/* Guest time advances in slices of this many instructions between
+ * timer and console checks (1 ms of guest time). */
+#define SLICE_NS 1000000ull
+
+uint64_t machine_clock_ns(const struct machine *m)
+{
+    return m->cpu->icount + m->clock_offset;
+}
+
+void machine_cpu_intr(struct machine *m, bool level)
+{
+    cpu_set_intr(m->cpu, level);
+}
+
+void machine_request_stop(struct machine *m, enum machine_stop why, int exit_status,
+                          const char *message)
+{
+    if (m->stop == MACHINE_EXIT)
+        return; /* the first exit request wins */
+    m->stop = why;
+    m->exit_status = exit_status;
+    snprintf(m->stop_message, sizeof(m->stop_message), "%s", message ? message : "");
+    cpu_request_stop(m->cpu);
+}
+
+void machine_a20_changed(struct machine *m)
+{
+    /* translations cached with the old mask are wrong now */
+    mmu_flush_all(&m->cpu->mmu);
+}
+
+static int load_kernel(struct machine *m, char *err, size_t errlen)
+{
+    struct boot_image img;
+    if (boot_read_file(m->cfg->kernel, &img, err, errlen))
+        return -1;
+    int rc = multiboot_load(m, &img, err, errlen);
+    if (rc > 0)
+        snprintf(err, errlen,
+                 "'%s' is not a kernel nest86 can boot (no Multiboot header; Linux bzImage "
+                 "support is not implemented yet)",
+                 m->cfg->kernel);
+    free(img.data);
+    return rc ? -1 : 0;
+}
+
+struct machine *pc_create(const struct config *cfg, char *err, size_t errlen)
+{
+    struct machine *m = calloc(1, sizeof(*m));
+    struct cpu *c = calloc(1, sizeof(*c));
+    if (!m || !c) {
+        snprintf(err, errlen, "out of memory");
+        free(m);
+        free(c);
+        return NULL;
+    }
+    m->cfg = cfg;
+    if (phys_init(&m->phys, cfg->ram_size)) {
+        snprintf(err, errlen, "cannot allocate %llu MiB of guest RAM",
+                 (unsigned long long)(cfg->ram_size >> 20));
+        free(m);
+        free(c);
+        return NULL;
+    }
+    io_init(&m->io);
+    m->cpu = c;
+    cpu_init(c, m, &m->phys);
+    if (cpu_configure(c, cfg->cpu_model, err, errlen)) {
+        pc_destroy(m);
+        return NULL;
+    }
+    pc_devices_create(m);
+    if (!cfg->kernel) {
+        snprintf(err, errlen, "no -kernel given (nest86 has no BIOS; boot a kernel directly)");
+        pc_destroy(m);
+        return NULL;
+    }
+    if (load_kernel(m, err, errlen)) {
+        pc_destroy(m);
+        return NULL;
+    }
+    return m;
+}
+
+void pc_destroy(struct machine *m)
+{
+    if (!m)
+        return;
+    phys_free(&m->phys);
+    free(m->cpu);
+    free(m);
+}
+
+/* A system reset: devices and CPU to power-on state, kernel reloaded
+ * (there is no firmware to boot it again). */
+static bool pc_reset(struct machine *m)
+{
+    char err[256];
+    bus_reset_all(&m->io);
+    cpu_reset(m->cpu);
+    memset(m->phys.ram, 0, m->phys.ram_size);
+    m->phys.a20_enabled = true;
+    m->stop = MACHINE_RUNNING;
+    if (load_kernel(m, err, sizeof(err))) {
+        fprintf(stderr, "nest86: reset: %s\n", err);
+        return false;
+    }
+    return true;
+}
+
+int pc_run(struct machine *m, const struct pc_frontend *fe)
+{
+    struct cpu *c = m->cpu;
+    for (;;) {
+        uint64_t now = machine_clock_ns(m);
+        uint64_t next = m->timers ? m->timers->deadline : UINT64_MAX;
+        uint64_t end = now + SLICE_NS;
+        if (next < end)
+            end = next > now ? next : now + 1;
+        cpu_run(c, c->icount + (end - now));
+        machine_run_timers(m);
+        if (fe && fe->poll)
+            fe->poll(m, fe->opaque);
+
+        switch (m->stop) {
+        case MACHINE_RUNNING:
+        case MACHINE_DEBUG:
+            m->stop = MACHINE_RUNNING;
+            break;
+        case MACHINE_EXIT:
+            return m->exit_status;
+        case MACHINE_TRIPLE_FAULT:
+            if (m->cfg->no_reboot) {
+                fprintf(stderr, "nest86: triple fault at RIP=0x%llx (-no-reboot): stopping\n",
+                        (unsigned long long)c->rip);
+                return PC_EXIT_TRIPLE_FAULT;
+            }
+            /* a triple fault resets the machine */
+            __attribute__((fallthrough));
+        case MACHINE_RESET:
+            if (m->cfg->no_reboot) {
+                fprintf(stderr, "nest86: guest requested a reset (-no-reboot): stopping\n");
+                return PC_EXIT_POWEROFF;
+            }
+            if (!pc_reset(m))
+                return PC_EXIT_USAGE;
+            continue;
+        }
+
+        if (c->halted) {
+            bool can_wake = (c->rflags & FL_IF) || (c->pending & PEND_NMI);
+            next = m->timers ? m->timers->deadline : UINT64_MAX;
+            if (!can_wake && !(c->pending & PEND_NMI)) {
+                /* only an NMI could wake it, and nothing generates one */
+                fprintf(stderr, "nest86: guest halted with interrupts disabled at RIP=0x%llx\n",
+                        (unsigned long long)c->rip);
+                return PC_EXIT_HUNG;
+            }
+            if (!(c->pending & PEND_INTR) && next != UINT64_MAX) {
+                now = machine_clock_ns(m);
+                if (next > now)
+                    m->clock_offset += next - now; /* skip idle time to the next event */
+            } else if (!(c->pending & PEND_INTR) && next == UINT64_MAX && !(fe && fe->poll)) {
+                fprintf(stderr, "nest86: guest halted with no timer armed at RIP=0x%llx\n",
+                        (unsigned long long)c->rip);
+                return PC_EXIT_HUNG;
+            }
+        }
+    }
+}
