@@ -34,9 +34,12 @@ static uint32_t size_mask(unsigned size)
     return size >= 4 ? 0xFFFFFFFFu : (1u << (size * 8)) - 1;
 }
 
-/* The handler that takes an access of 'size' bytes at 'port' whole, or
- * NULL when the bytes belong to different handlers (the access is then
- * split into byte accesses, as an 8-bit ISA bus would do it). */
+/* The handler that takes an access of 'size' bytes at 'port' whole:
+ * the first port's handler, when its own range covers the access.  It
+ * keeps a wide access even where a later registration took single
+ * ports of its range, as a chipset decodes a dword at 0xCF8 as the PCI
+ * address while a byte at 0xCF9 is reset control.  Otherwise NULL, and
+ * the access is split into byte accesses as an 8-bit ISA bus would. */
 static const struct io_handler *whole_handler(const struct iobus *b, uint16_t port,
                                               unsigned size)
 {
@@ -44,11 +47,8 @@ static const struct io_handler *whole_handler(const struct iobus *b, uint16_t po
     if (!idx)
         return NULL;
     const struct io_handler *h = &b->handlers[idx - 1];
-    for (unsigned i = 1; i < size; i++) {
-        uint16_t p = (uint16_t)(port + i);
-        if (b->port_map[p] != idx)
-            return NULL;
-    }
+    if ((uint32_t)port + size > (uint32_t)h->base + h->count)
+        return NULL;
     return h;
 }
 
