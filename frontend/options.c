@@ -390,8 +390,10 @@ static void print_help(void)
                  o->alias ? o->alias : "", o->metavar ? " " : "", o->metavar ? o->metavar : "");
         printf("  %-28s %s\n", left, o->help);
     }
-    printf("\nExit status 2 means a bad command line.  A guest that writes V to the\n"
-           "debug-exit port 0xf4 makes nest86 exit with status (V << 1) | 1.\n");
+    printf("\nExit status: 0 guest powered off; 2 bad command line or unbootable kernel;\n"
+           "4 triple fault under -no-reboot; 6 guest halted with interrupts off.  A\n"
+           "guest that writes V to the debug-exit port 0xf4 makes nest86 exit with\n"
+           "status (V << 1) | 1.  Serial console: Ctrl-A X quits, Ctrl-A H helps.\n");
 }
 
 static const struct option_desc *find_option(const char *name)

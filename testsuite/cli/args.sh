@@ -27,8 +27,9 @@ unreadable=$tmp/unreadable
 echo data > "$unreadable"
 chmod 000 "$unreadable"
 
+RUN_AS=()   # a command prefix, e.g. to drop root privileges
 run() {   # run ARGS...: sets status, out, err
-    timeout 10 "$NEST86" "$@" > "$tmp/out" 2> "$tmp/err" < /dev/null
+    timeout 10 "${RUN_AS[@]}" "$NEST86" "$@" > "$tmp/out" 2> "$tmp/err" < /dev/null
     status=$?
     out=$(cat "$tmp/out")
     err=$(cat "$tmp/err")
@@ -63,8 +64,11 @@ bad size-too-small "too small" -m 512K
 bad kernel-missing "$tmp/nope" -kernel "$tmp/nope"
 bad kernel-directory "not a regular file" -kernel "$tmp"
 if [ "$(id -u)" -eq 0 ]; then
-    # root reads files whatever their mode says
-    echo "SKIP kernel-unreadable: running as root"
+    # root reads files whatever their mode says: check as an unprivileged user
+    chmod 755 "$tmp"
+    RUN_AS=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+    bad kernel-unreadable "Permission denied" -kernel "$unreadable"
+    RUN_AS=()
 else
     bad kernel-unreadable "Permission denied" -kernel "$unreadable"
 fi
@@ -88,7 +92,8 @@ bad cpu-feature "'vmx=yes'" -cpu max,vmx=yes
 if grep -q '^#define CONFIG_SDL 0' "$root/config.h" 2>/dev/null; then
     bad display-sdl-headless "without SDL" -display sdl
 else
-    echo "SKIP display-sdl-headless: this build has SDL"
+    # the SDL display is not written yet (README "Status"); it must say so
+    bad display-sdl-unimplemented "not implemented yet" -kernel "$readable" -display sdl
 fi
 
 run -version
