@@ -98,7 +98,7 @@ _Noreturn void cpu_raise_noerr(struct cpu *c, int vector)
 
 #define CR4_KNOWN (CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE | CR4_PGE | \
                    CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_UMIP | CR4_LA57 | CR4_FSGSBASE | \
-                   CR4_PCIDE | CR4_OSXSAVE | CR4_SMEP | CR4_SMAP)
+                   CR4_PCIDE | CR4_OSXSAVE | CR4_SMEP | CR4_SMAP | CR4_PKE)
 
 static uint64_t cr4_allowed(const struct cpu *c)
 {
@@ -113,6 +113,8 @@ static uint64_t cr4_allowed(const struct cpu *c)
         ok &= ~CR4_UMIP;
     if (!cpu_has_feature(c, "la57"))
         ok &= ~CR4_LA57;
+    if (!cpu_has_feature(c, "pku"))
+        ok &= ~CR4_PKE;
     if (!cpu_has_feature(c, "fsgsbase"))
         ok &= ~CR4_FSGSBASE;
     return ok & ~(CR4_OSXSAVE | CR4_VME | CR4_PVI); /* not implemented yet */

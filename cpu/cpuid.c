@@ -70,8 +70,11 @@ void cpu_cpuid(struct cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4])
     case 6:
         return; /* no thermal/power features */
     case 7:
-        if (sub == 0)
+        if (sub == 0) {
             feature_words(c, 7, out);
+            if (c->mmu.cr4 & CR4_PKE)
+                out[2] |= 1u << 4; /* OSPKE mirrors CR4.PKE */
+        }
         return;
     case 0xb:
         /* x2APIC topology: one thread, one core */

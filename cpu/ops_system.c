@@ -340,6 +340,22 @@ void op_grp7(struct cpu *c, const struct insn *i)
         umip_check(c);
         reg_write(c, i, i->rm, i->opsize, c->mmu.cr0 & size_mask(i->opsize));
         return;
+    case 5:
+        if (rm == 6 || rm == 7) { /* RDPKRU / WRPKRU (SDM Vol. 2B) */
+            if (!(c->mmu.cr4 & CR4_PKE))
+                cpu_raise(c, EX_UD, 0);
+            if ((uint32_t)c->r[R_RCX] != 0 || (rm == 7 && (uint32_t)c->r[R_RDX] != 0))
+                cpu_raise(c, EX_GP, 0);
+            if (rm == 6) {
+                c->r[R_RAX] = c->mmu.pkru;
+                c->r[R_RDX] = 0;
+            } else {
+                c->mmu.pkru = (uint32_t)c->r[R_RAX];
+                mmu_flush_all(&c->mmu); /* TLB permissions fold PKRU in */
+            }
+            return;
+        }
+        break;
     case 6: {
         require_cpl0(c);
         uint64_t v = rm_read(c, i, 2);
@@ -714,4 +730,31 @@ void op_x87(struct cpu *c, const struct insn *i)
     if (c->mmu.cr0 & (CR0_EM | CR0_TS))
         cpu_raise_noerr(c, EX_NM);
     cpu_raise_noerr(c, EX_UD);
+}
+
+/* INVPCID (SDM Vol. 2A): type in the register operand, descriptor
+ * {PCID, linear address} in memory. */
+void op_invpcid(struct cpu *c, const struct insn *i)
+{
+    if (!i->p66 || c->mode == MODE_REAL || c->mode == MODE_V86)
+        cpu_raise(c, EX_UD, 0);
+    require_cpl0(c);
+    uint64_t type = c->mode == MODE_LONG ? c->r[i->reg] : (uint32_t)c->r[i->reg];
+    uint64_t ea = insn_ea(c, i);
+    uint64_t pcid = mem_read(c, i->seg, ea, 8);
+    uint64_t lin = mem_read(c, i->seg, (ea + 8) & size_mask(i->adsize), 8);
+    if (type > 3 || ((type <= 1) && (pcid >> 12)))
+        cpu_raise(c, EX_GP, 0);
+    if ((type <= 1) && !(c->mmu.cr4 & CR4_PCIDE) && pcid != 0)
+        cpu_raise(c, EX_GP, 0);
+    switch (type) {
+    case 0: /* individual address */
+        if (!mem_canonical(c, lin))
+            cpu_raise(c, EX_GP, 0);
+        mmu_flush_page_pcid(&c->mmu, lin, (uint16_t)pcid);
+        break;
+    case 1: mmu_flush_pcid(&c->mmu, (uint16_t)pcid, true); break; /* single context */
+    case 2: mmu_flush_all(&c->mmu); break;                          /* all, incl. global */
+    default: mmu_flush_nonglobal(&c->mmu); break;                   /* all but global */
+    }
 }
