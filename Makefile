@@ -69,6 +69,7 @@ $(BUILD)/unit/%: $(BUILD)/obj/testsuite/unit/%.o $(LIB)
 # Guest test kernels come from testsuite/guest/build.mk, which defines
 # guest-kernels and sets GUEST_BUILD_MK; without it there are none.
 -include testsuite/guest/build.mk
+-include testsuite/bench/bench.mk
 ifndef GUEST_BUILD_MK
 .PHONY: guest-kernels
 guest-kernels:
@@ -95,9 +96,8 @@ demo-run: nest86 guest-kernels
 	if [ $$status -eq 1 ]; then echo "demo: the smoke kernel passed"; \
 	else echo "demo: nest86 exited with status $$status; the smoke kernel did not report success"; exit 1; fi
 
-bench: nest86
-	@if [ -x testsuite/bench/run ]; then testsuite/bench/run; \
-	else echo "bench: no benchmarks exist yet (testsuite/bench/run)"; fi
+bench: nest86 bench-kernels
+	@testsuite/bench/run
 
 install: nest86
 	install -D -m 755 nest86 $(DESTDIR)$(PREFIX)/bin/nest86
