@@ -9,6 +9,10 @@
 #   GUEST_CC, GUEST_LD, GUEST_OBJCOPY   tools (default gcc, ld, objcopy)
 #
 # Each testsuite/guest/NAME.c (plus an optional NAME.S) is one kernel.
+# Optional sidecars beside it are copied next to the image for
+# testsuite/run: NAME.status -> NAME.elf.status (the nest86 exit status
+# the kernel must end with; default 1) and NAME.args -> NAME.elf.args
+# (extra nest86 options).
 # NAME starting with pm32_ builds a 32-bit protected-mode kernel; any other
 # NAME builds a 64-bit long-mode kernel. The final image is always ELF32
 # (i386): 64-bit kernels are linked as build/guest/t64/NAME.elf64 (keep it
@@ -42,11 +46,20 @@ GUEST_RT64 := $(patsubst %,$(GUEST_OUT)/rt64/%.o,$(GUEST_RT_SRCS) paging64.c)
 
 GUEST_TESTS := $(sort $(basename $(notdir $(wildcard $(GUEST_SRC)/*.c))))
 GUEST_KERNELS := $(patsubst %,$(GUEST_OUT)/%.elf,$(GUEST_TESTS))
+GUEST_SIDECARS := $(foreach k,status args,$(patsubst $(GUEST_SRC)/%.$(k),$(GUEST_OUT)/%.elf.$(k),$(wildcard $(GUEST_SRC)/*.$(k))))
 
 guest_bits = $(if $(filter pm32_%,$(1)),32,64)
 
 .PHONY: guest-kernels guest-clean
-guest-kernels: $(GUEST_KERNELS)
+guest-kernels: $(GUEST_KERNELS) $(GUEST_SIDECARS)
+
+$(GUEST_OUT)/%.elf.status: $(GUEST_SRC)/%.status
+	@mkdir -p $(@D)
+	cp $< $@
+
+$(GUEST_OUT)/%.elf.args: $(GUEST_SRC)/%.args
+	@mkdir -p $(@D)
+	cp $< $@
 
 guest-clean:
 	rm -rf $(GUEST_OUT)
