@@ -4,14 +4,23 @@
 
 #include "cpu/cpu_internal.h"
 #include "cpu/cpuid.h"
+#include "cpu/icache.h"
 #include "cpu/mem.h"
 
-void cpu_init(struct cpu *c, struct machine *m, struct phys *phys)
+int cpu_init(struct cpu *c, struct machine *m, struct phys *phys)
 {
     memset(c, 0, sizeof(*c));
     c->machine = m;
     mmu_init(&c->mmu, phys);
     cpu_reset(c);
+    c->blocks = icache_alloc();
+    return c->blocks ? 0 : -1;
+}
+
+void cpu_free(struct cpu *c)
+{
+    icache_free(c->blocks);
+    c->blocks = NULL;
 }
 
 /* Power-on state, SDM Vol. 3A 9.1.1 Table 9-1 */

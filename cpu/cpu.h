@@ -161,15 +161,16 @@ struct cpu {
     uint64_t icount;       /* retired instructions */
     struct machine *machine;
 
-    /* the instruction being executed (for handlers that need raw bytes) */
-    const struct insn *cur;
+    struct block *blocks;  /* decoded-instruction cache (cpu/icache.h) */
 
     /* feature switches from -cpu (see cpu/cpuid.c) */
     uint64_t feat_disabled; /* bit per enum cpu_feature */
 };
 
 /* lifecycle */
-void cpu_init(struct cpu *c, struct machine *m, struct phys *phys);
+/* Returns 0, or -1 when the host cannot allocate the instruction cache. */
+int cpu_init(struct cpu *c, struct machine *m, struct phys *phys);
+void cpu_free(struct cpu *c);
 void cpu_reset(struct cpu *c); /* power-on state, SDM Vol. 3A 9.1.1 */
 
 /* Runs until 'icount' reaches 'until', the CPU halts with nothing to

@@ -1,6 +1,11 @@
-/* cpu/run.c — the fetch/decode/execute loop, event delivery at
- * instruction boundaries, and exception escalation (#DF, shutdown). */
+/* cpu/run.c — the execution loop: decoded blocks from the instruction
+ * cache, event delivery at block boundaries (DESIGN.md, "Events"),
+ * single-stepping, and exception escalation (#DF, shutdown). */
+#include <stdlib.h>
+
 #include "cpu/cpu_internal.h"
+#include "cpu/icache.h"
+#include "cpu/mem.h"
 #include "devices/machine.h"
 
 /* SDM Vol. 3A Table 6-5: exception classes for double-fault detection */
@@ -13,6 +18,20 @@ static enum exc_class exc_class(int v)
     if (v == EX_DE || (v >= EX_TS && v <= EX_GP))
         return CONTRIBUTORY;
     return BENIGN;
+}
+
+struct block *icache_alloc(void)
+{
+    struct block *b = calloc(1u << BLOCK_BITS, sizeof(*b));
+    if (b)
+        for (unsigned k = 0; k < (1u << BLOCK_BITS); k++)
+            b[k].ram_off = BLOCK_NONE;
+    return b;
+}
+
+void icache_free(struct block *blocks)
+{
+    free(blocks);
 }
 
 void cpu_set_intr(struct cpu *c, bool level)
@@ -86,9 +105,110 @@ static bool take_event(struct cpu *c)
     return false;
 }
 
-void cpu_run(struct cpu *c, uint64_t until)
+static inline uint64_t wrap_ip(const struct cpu *c, uint64_t ip)
+{
+    return c->code_size == 8 ? ip : c->code_size == 4 ? (uint32_t)ip : (uint16_t)ip;
+}
+
+/* One instruction, decoded afresh and not cached: single-stepping,
+ * code outside RAM, and the STI/MOV SS shadow. */
+static void run_one(struct cpu *c)
 {
     struct insn in;
+    bool tf = (c->rflags & FL_TF) != 0;
+    c->insn_rip = c->rip;
+    cpu_decode(c, &in);
+    c->rip = wrap_ip(c, c->rip + in.len);
+    in.fn(c, &in);
+    c->icount++;
+    if (tf) {
+        /* single-step trap after the instruction (SDM 17.3.1.4) */
+        c->dr[6] |= 1u << 14;
+        c->insn_rip = c->rip;
+        cpu_deliver(c, EX_DB, INT_EXCEPTION, false, 0);
+    }
+}
+
+/* Runs instructions from the block at RIP until control leaves the
+ * straight line, an event is pending, or the budget is used. */
+static void run_block(struct cpu *c, uint64_t until)
+{
+    c->insn_rip = c->rip;
+    uint64_t lin;
+    if (c->code_size == 8) {
+        lin = c->rip;
+    } else {
+        if (c->rip > c->seg[SEG_CS].limit)
+            cpu_raise(c, EX_GP, 0);
+        lin = (uint32_t)(c->seg[SEG_CS].base + c->rip);
+    }
+    uint8_t *host = mmu_fast_ptr(&c->mmu, lin, 1, mmu_need_bit(MMU_FETCH, c->cpl == 3, false));
+    if (!host) {
+        uint8_t *page = mem_code_page(c, lin);
+        if (!page) {
+            run_one(c); /* executing from MMIO or open bus */
+            return;
+        }
+        host = page + (lin & 0xfff);
+    }
+    struct phys *ph = c->mmu.phys;
+    uint64_t off = phys_ram_offset(ph, host);
+    const uint32_t *genp = &ph->code_gen[off >> 12];
+    struct block *b = icache_slot(c->blocks, off);
+    if (b->ram_off != off || b->gen != *genp || b->code_size != c->code_size) {
+        b->ram_off = off;
+        b->gen = *genp;
+        b->code_size = c->code_size;
+        b->n = 0;
+        b->closed = false;
+        if (phys_mark_code(ph, off))
+            mmu_drop_writes_to(&c->mmu, host - (off & 0xfff));
+    }
+
+    unsigned page_off = (unsigned)(off & 0xfff);
+    struct insn tmp;
+    for (unsigned k = 0;; k++) {
+        const struct insn *in;
+        c->insn_rip = c->rip;
+        if (k < b->n) {
+            in = &b->insn[k];
+            if (c->code_size != 8 && c->rip + in->len - 1 > c->seg[SEG_CS].limit)
+                cpu_raise(c, EX_GP, 0); /* CS shrank since the decode */
+        } else if (b->closed) {
+            /* the next instruction is not cacheable (it crosses onto the
+             * next page): run it alone */
+            if (k == 0)
+                run_one(c);
+            return;
+        } else {
+            struct insn *slot = k < BLOCK_MAX ? &b->insn[k] : &tmp;
+            cpu_decode(c, slot);
+            if (page_off + slot->len > 4096 || slot == &tmp) {
+                /* its bytes run onto the next page, which the block's
+                 * generation does not cover: execute without caching */
+                if (slot != &tmp)
+                    tmp = *slot;
+                b->closed = true;
+                in = &tmp;
+            } else {
+                b->n++;
+                in = slot;
+            }
+        }
+        uint64_t next = wrap_ip(c, c->rip + in->len);
+        c->rip = next;
+        in->fn(c, in);
+        c->icount++;
+        page_off += in->len;
+        if (c->rip != next || c->pending || c->halted || c->icount >= until ||
+            *genp != b->gen || c->code_size != b->code_size || in == &tmp || page_off >= 4096 ||
+            k + 1 >= BLOCK_MAX || c->inhibit_irq || (c->rflags & FL_TF))
+            return;
+    }
+}
+
+void cpu_run(struct cpu *c, uint64_t until)
+{
     if (setjmp(c->fault_jmp)) {
         /* a fault (possibly raised while delivering another) unwound here */
         take_exception(c);
@@ -105,20 +225,12 @@ void cpu_run(struct cpu *c, uint64_t until)
             if (c->halted)
                 return; /* nothing to wake it: the board advances time */
         }
-        c->inhibit_irq = false;
-        bool tf = (c->rflags & FL_TF) != 0;
-        c->insn_rip = c->rip;
-        cpu_decode(c, &in);
-        c->cur = &in;
-        uint64_t next = c->rip + in.len;
-        c->rip = c->code_size == 8 ? next : c->code_size == 4 ? (uint32_t)next : (uint16_t)next;
-        in.fn(c, &in);
-        c->icount++;
-        if (__builtin_expect(tf, 0)) {
-            /* single-step trap after the instruction (SDM 17.3.1.4) */
-            c->dr[6] |= 1u << 14;
-            c->insn_rip = c->rip;
-            cpu_deliver(c, EX_DB, INT_EXCEPTION, false, 0);
+        if (__builtin_expect(c->inhibit_irq || (c->rflags & FL_TF), 0)) {
+            /* the shadow covers exactly one instruction */
+            c->inhibit_irq = false;
+            run_one(c);
+            continue;
         }
+        run_block(c, until);
     }
 }

@@ -78,7 +78,11 @@ struct machine *pc_create(const struct config *cfg, char *err, size_t errlen)
     }
     io_init(&m->io);
     m->cpu = c;
-    cpu_init(c, m, &m->phys);
+    if (cpu_init(c, m, &m->phys)) {
+        snprintf(err, errlen, "out of memory for the instruction cache");
+        pc_destroy(m);
+        return NULL;
+    }
     if (cpu_configure(c, cfg->cpu_model, err, errlen)) {
         pc_destroy(m);
         return NULL;
@@ -101,6 +105,8 @@ void pc_destroy(struct machine *m)
     if (!m)
         return;
     phys_free(&m->phys);
+    if (m->cpu)
+        cpu_free(m->cpu);
     free(m->cpu);
     free(m);
 }

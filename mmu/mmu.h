@@ -166,6 +166,9 @@ void mmu_flush_pcid(struct mmu *m, uint16_t pcid, bool keep_global);
 void mmu_flush_page(struct mmu *m, uint64_t lin); /* INVLPG: current PCID and globals */
 void mmu_flush_page_pcid(struct mmu *m, uint64_t lin, uint16_t pcid);
 
+/* A page became code (phys_mark_code): no fast-path writes to it. */
+void mmu_drop_writes_to(struct mmu *m, const uint8_t *host_page);
+
 /* Loads the PAE PDPTE registers from CR3 (SDM 4.4.1).  Returns 0, or -1
  * when a PDPTE has reserved bits set (the caller raises #GP(0)). */
 int mmu_load_pdptes(struct mmu *m);

@@ -281,6 +281,8 @@ int mmu_translate(struct mmu *m, uint64_t lin, enum mmu_access_type type, bool u
     e->addend = (uintptr_t)host - (uintptr_t)page;
     e->pa_page = x.pa & ~0xfffull;
     e->perm = x.perm;
+    if (m->phys->code_page[phys_ram_offset(m->phys, host) >> 12])
+        e->perm &= (uint8_t)~(MMU_W_USER | MMU_W_SUP | MMU_W_SUPAC);
     e->global = x.global;
     e->ram = true;
     e->level = x.level;

@@ -2,6 +2,7 @@
 #include "mmu/phys.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -14,6 +15,13 @@ int phys_init(struct phys *p, uint64_t ram_bytes)
         return -1;
     p->ram = mem;
     p->ram_size = ram_bytes;
+    p->code_page = calloc(ram_bytes >> 12, 1);
+    p->code_gen = calloc(ram_bytes >> 12, sizeof(uint32_t));
+    if (!p->code_page || !p->code_gen) {
+        phys_free(p);
+        errno = ENOMEM;
+        return -1;
+    }
     p->ram_below_4g = ram_bytes < PHYS_PCI_HOLE_START ? ram_bytes : PHYS_PCI_HOLE_START;
     p->ram_above_4g = ram_bytes - p->ram_below_4g;
     p->a20_enabled = true;
@@ -24,7 +32,11 @@ void phys_free(struct phys *p)
 {
     if (p->ram)
         munmap(p->ram, p->ram_size);
+    free(p->code_page);
+    free(p->code_gen);
     p->ram = NULL;
+    p->code_page = NULL;
+    p->code_gen = NULL;
 }
 
 void phys_map_mmio(struct phys *p, uint64_t base, uint64_t size, const char *name,
@@ -84,8 +96,7 @@ static void write_byte(struct phys *p, uint64_t pa, uint8_t v)
     uint8_t *h = phys_ram_ptr(p, pa);
     if (h) {
         *h = v;
-        if (p->code_write_hook)
-            p->code_write_hook(p->code_write_opaque, pa);
+        phys_note_write(p, phys_ram_offset(p, h));
         return;
     }
     const struct phys_region *r = phys_find_region(p, pa);
@@ -131,11 +142,8 @@ void phys_write(struct phys *p, uint64_t pa, uint64_t value, unsigned size)
         uint8_t *h = phys_ram_ptr(p, pa);
         if (h) {
             memcpy(h, &value, size);
-            if (p->code_write_hook) {
-                p->code_write_hook(p->code_write_opaque, pa);
-                if (((pa + size - 1) ^ pa) >> 12)
-                    p->code_write_hook(p->code_write_opaque, pa + size - 1);
-            }
+            phys_note_write(p, phys_ram_offset(p, h));
+            phys_note_write(p, phys_ram_offset(p, h + size - 1));
             return;
         }
         const struct phys_region *r = phys_find_region(p, pa);
@@ -161,8 +169,7 @@ int phys_copy_in(struct phys *p, uint64_t pa, const void *src, size_t len)
         if (chunk > len)
             chunk = len;
         memcpy(h, s, chunk);
-        if (p->code_write_hook)
-            p->code_write_hook(p->code_write_opaque, pa);
+        phys_note_write(p, phys_ram_offset(p, h));
         pa += chunk;
         s += chunk;
         len -= chunk;

@@ -38,11 +38,14 @@ struct phys {
     bool a20_enabled;      /* false: address bit 20 forced to 0 */
     int nregions;
     struct phys_region regions[PHYS_MAX_REGIONS];
-    /* Called with the physical page number of every guest write that
-     * lands in RAM through phys_write*; the CPU uses it to drop decoded
-     * code.  May be NULL. */
-    void (*code_write_hook)(void *opaque, uint64_t pa);
-    void *code_write_opaque;
+    /* Self-modifying-code tracking, one entry per 4 KiB page of RAM
+     * (indexed by RAM offset >> 12): code_page[] is set while decoded
+     * instructions from the page are cached, and such pages are never
+     * writable through the TLB fast path, so every write to them comes
+     * through phys_write*, which bumps code_gen[] (making cached decodes
+     * stale) and clears the mark. */
+    uint8_t *code_page;
+    uint32_t *code_gen;
 };
 
 /* Returns 0, or -1 with errno set when the host cannot back the RAM. */
@@ -57,6 +60,34 @@ void phys_map_mmio(struct phys *p, uint64_t base, uint64_t size, const char *nam
 /* Host pointer to the RAM byte at 'pa', or NULL when 'pa' is MMIO or
  * unbacked.  Does not apply the A20 mask: callers pass masked addresses. */
 uint8_t *phys_ram_ptr(struct phys *p, uint64_t pa);
+
+/* RAM offset of a host pointer returned by phys_ram_ptr(). */
+static inline uint64_t phys_ram_offset(const struct phys *p, const uint8_t *host)
+{
+    return (uint64_t)(host - p->ram);
+}
+
+/* Marks the RAM page at 'ram_off' as holding cached code; returns true
+ * when it was not marked (the caller then drops fast-path write
+ * permission for it from its TLB). */
+static inline bool phys_mark_code(struct phys *p, uint64_t ram_off)
+{
+    uint8_t *f = &p->code_page[ram_off >> 12];
+    if (*f)
+        return false;
+    *f = 1;
+    return true;
+}
+
+/* A write reached RAM at 'ram_off' through the slow path. */
+static inline void phys_note_write(struct phys *p, uint64_t ram_off)
+{
+    uint64_t pg = ram_off >> 12;
+    if (p->code_page[pg]) {
+        p->code_page[pg] = 0;
+        p->code_gen[pg]++;
+    }
+}
 
 /* The MMIO region containing 'pa', or NULL. */
 const struct phys_region *phys_find_region(const struct phys *p, uint64_t pa);

@@ -89,3 +89,12 @@ int mmu_load_pdptes(struct mmu *m)
     memcpy(m->pdpte, v, sizeof(v));
     return 0;
 }
+
+void mmu_drop_writes_to(struct mmu *m, const uint8_t *host_page)
+{
+    for (unsigned i = 0; i < MMU_TLB_SIZE; i++) {
+        struct mmu_tlb_entry *e = &m->tlb[i];
+        if (e->perm && (const uint8_t *)(e->addend + (e->tag & ~0xfffull)) == host_page)
+            e->perm &= (uint8_t)~(MMU_W_USER | MMU_W_SUP | MMU_W_SUPAC);
+    }
+}

@@ -1,0 +1,42 @@
+/* cpu/icache.h — the decoded-instruction cache.
+ *
+ * Decoded instructions are kept in blocks: straight-line runs of up to
+ * BLOCK_MAX instructions on one page, keyed by the RAM offset of their
+ * first byte (so every linear alias of the code shares one block) and
+ * the code size they were decoded for.  A block grows as it executes:
+ * an instruction is decoded the first time execution reaches it, so
+ * decode faults happen exactly when hardware would raise them.
+ *
+ * Self-modifying code: a page that has a block is marked in
+ * phys->code_page and loses fast-path write permission in the TLB, so
+ * every store to it goes through phys_write*, which bumps the page's
+ * generation; a block whose generation is stale is decoded again, and
+ * a running block stops after the store that changed its page. */
+#ifndef NEST86_CPU_ICACHE_H
+#define NEST86_CPU_ICACHE_H
+
+#include "cpu/insn.h"
+
+#define BLOCK_MAX  32
+#define BLOCK_BITS 13
+#define BLOCK_NONE UINT64_MAX
+
+struct block {
+    uint64_t ram_off;   /* RAM offset of the first byte, BLOCK_NONE if empty */
+    uint32_t gen;       /* phys->code_gen[] of the page when decoded */
+    uint8_t code_size;  /* the CPU's code size when decoded */
+    uint8_t n;          /* instructions decoded so far */
+    bool closed;        /* no instruction follows (page end or full) */
+    struct insn insn[BLOCK_MAX];
+};
+
+struct block *icache_alloc(void);
+void icache_free(struct block *blocks);
+
+static inline struct block *icache_slot(struct block *blocks, uint64_t ram_off)
+{
+    uint64_t h = ram_off ^ (ram_off >> BLOCK_BITS) ^ (ram_off >> (2 * BLOCK_BITS));
+    return &blocks[h & ((1u << BLOCK_BITS) - 1)];
+}
+
+#endif
