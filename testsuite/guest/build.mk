@@ -41,8 +41,9 @@ GUEST_LDFLAGS := -nostdlib -static -T $(GUEST_SRC)/rt/link.ld \
 	--no-warn-rwx-segments
 
 GUEST_RT_SRCS := entry.S isr.S idt.c console.c printf.c runtime.c
+GUEST_RT64_SRCS := paging64.c user64.c user64.S
 GUEST_RT32 := $(patsubst %,$(GUEST_OUT)/rt32/%.o,$(GUEST_RT_SRCS))
-GUEST_RT64 := $(patsubst %,$(GUEST_OUT)/rt64/%.o,$(GUEST_RT_SRCS) paging64.c)
+GUEST_RT64 := $(patsubst %,$(GUEST_OUT)/rt64/%.o,$(GUEST_RT_SRCS) $(GUEST_RT64_SRCS))
 
 GUEST_TESTS := $(sort $(basename $(notdir $(wildcard $(GUEST_SRC)/*.c))))
 GUEST_KERNELS := $(patsubst %,$(GUEST_OUT)/%.elf,$(GUEST_TESTS))
@@ -72,7 +73,7 @@ $(2): $(3) $(GUEST_SRC)/build.mk
 endef
 
 $(foreach s,$(GUEST_RT_SRCS),$(eval $(call guest_obj,32,$(GUEST_OUT)/rt32/$(s).o,$(GUEST_SRC)/rt/$(s))))
-$(foreach s,$(GUEST_RT_SRCS) paging64.c,$(eval $(call guest_obj,64,$(GUEST_OUT)/rt64/$(s).o,$(GUEST_SRC)/rt/$(s))))
+$(foreach s,$(GUEST_RT_SRCS) $(GUEST_RT64_SRCS),$(eval $(call guest_obj,64,$(GUEST_OUT)/rt64/$(s).o,$(GUEST_SRC)/rt/$(s))))
 
 # One kernel: $(1) = NAME, $(2) = 32 or 64.
 define guest_kernel

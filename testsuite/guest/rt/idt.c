@@ -21,6 +21,10 @@ struct rt_frame {
 
 extern const uintptr_t rt_isr_table[32];
 extern char rt_try_resume[];
+#ifdef __x86_64__
+extern char rt_user_fault_resume[];
+extern uint64_t rt_user_ksp;
+#endif
 volatile struct rt_fault rt_fault = { .vector = -1 };
 volatile uintptr_t rt_recover_ip;
 uintptr_t rt_try_sp;  /* non-zero while rt_try() runs its function */
@@ -48,27 +52,47 @@ struct gate { uint16_t off0, sel; uint8_t ist, type; uint16_t off1;
 struct gate { uint16_t off0, sel; uint8_t zero, type; uint16_t off1; };
 #define GATE_SEL RT_SEL_CODE32
 #endif
-static struct gate idt[32] __attribute__((aligned(16)));
+/* 256 slots; the limit covers only the vectors installed so far (the
+   exceptions at first), so an unset vector beyond them is a #GP. */
+static struct gate idt[256] __attribute__((aligned(16)));
+static unsigned idt_vectors = 32;
 
-void rt_idt_init(void)
+static void idt_load(void)
 {
-    for (int v = 0; v < 32; v++) {
-        uintptr_t a = rt_isr_table[v];
-        struct gate *g = &idt[v];
-        memset(g, 0, sizeof(*g));
-        g->off0 = (uint16_t)a;
-        g->sel = GATE_SEL;
-        g->type = 0x8E; /* P=1, DPL=0, type 0xE = interrupt gate */
-        g->off1 = (uint16_t)(a >> 16);
-#ifdef __x86_64__
-        g->off2 = (uint32_t)(a >> 32);
-#endif
-    }
     struct __attribute__((packed)) {
         uint16_t limit;
         uintptr_t base;
-    } desc = { sizeof(idt) - 1, (uintptr_t)idt };
+    } desc = { (uint16_t)(idt_vectors * sizeof(struct gate) - 1),
+               (uintptr_t)idt };
     __asm__ volatile("lidt %0" ::"m"(desc));
+}
+
+void rt_idt_set_gate(unsigned vec, uintptr_t handler, uint8_t type_attr,
+                     uint16_t sel)
+{
+    struct gate *g = &idt[vec & 255];
+    memset(g, 0, sizeof(*g));
+    g->off0 = (uint16_t)handler;
+    g->sel = sel ? sel : GATE_SEL;
+    g->type = type_attr;
+    g->off1 = (uint16_t)(handler >> 16);
+#ifdef __x86_64__
+    g->off2 = (uint32_t)((uint64_t)handler >> 32);
+#endif
+    if (vec >= idt_vectors)
+        idt_vectors = vec + 1;
+    idt_load();
+}
+
+void *rt_idt_gate(unsigned vec)
+{
+    return &idt[vec & 255];
+}
+
+void rt_idt_init(void)
+{
+    for (unsigned v = 0; v < 32; v++)
+        rt_idt_set_gate(v, rt_isr_table[v], 0x8E, 0); /* P, DPL 0, int gate */
 }
 
 void rt_fault_reset(void)
@@ -90,6 +114,16 @@ void rt_exception(struct rt_frame *f)
     rt_fault.cs = (uint16_t)f->cs;
     rt_fault.count++;
 
+#ifdef __x86_64__
+    /* A fault in ring 3 during rt_user_call() ends the call. */
+    if ((f->cs & 3) && rt_user_ksp) {
+        f->ip = (uintptr_t)rt_user_fault_resume;
+        f->cs = RT_SEL_CODE64;
+        f->ss = RT_SEL_DATA;
+        f->sp = rt_user_ksp;
+        return;
+    }
+#endif
     if (rt_recover_ip) {
         f->ip = rt_recover_ip;
         rt_recover_ip = 0;

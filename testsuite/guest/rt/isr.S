@@ -25,6 +25,7 @@ rt_isr_\vec:
 	.endr
 
 #ifdef __x86_64__
+#include "callee_saved.h"
 rt_isr_common:
 	push %rax
 	push %rcx
@@ -65,12 +66,7 @@ rt_isr_common:
 	/* int rt_try(void (*fn)(void)) */
 	.globl rt_try, rt_try_resume
 rt_try:
-	push %rbx
-	push %rbp
-	push %r12
-	push %r13
-	push %r14
-	push %r15
+	PUSH_CALLEE_SAVED
 	subq $8, %rsp /* keep the ABI's 16-byte alignment at the call */
 	movq %rsp, rt_try_sp(%rip)
 	call *%rdi
@@ -81,6 +77,10 @@ rt_try_resume: /* rt_exception() points the faulting frame here */
 	movq rt_try_sp(%rip), %rsp
 	movq $0, rt_try_sp(%rip)
 	movl rt_try_vector(%rip), %eax
+	/* Shared epilogue (rt_user_call too): the frame is 6 saved registers
+	   and 8 bytes of padding. */
+	.globl rt_saved_regs_return
+rt_saved_regs_return:
 1:	addq $8, %rsp
 	pop %r15
 	pop %r14

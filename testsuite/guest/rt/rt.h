@@ -193,6 +193,61 @@ int rt_try(void (*fn)(void));
         rt_fault.vector;                                                   \
     })
 
+/*
+ * Install IDT gate `vec` (0-255): type_attr is the access byte (0x8E
+ * interrupt gate DPL 0, 0xEE DPL 3, 0x8F trap gate, bit 7 = P); sel 0
+ * means the runtime's code selector. The IDT limit grows to cover vec.
+ */
+void rt_idt_set_gate(unsigned vec, uintptr_t handler, uint8_t type_attr,
+                     uint16_t sel);
+void *rt_idt_gate(unsigned vec); /* the raw gate, to corrupt on purpose */
+
+/* ---- ring 3 (rt/user64.c, rt/user64.S), 64-bit only ---------------------- */
+#ifdef __x86_64__
+/*
+ * rt_user_init() (called by rt_user_call) loads a larger GDT: the six
+ * runtime selectors above, then the rows below, arranged so that
+ * SYSCALL/SYSRET and SYSENTER/SYSEXIT work with one base each:
+ *   STAR[47:32] = IA32_SYSENTER_CS = RT_SEL_KCODE   (SS = +8)
+ *   STAR[63:48] = RT_SEL_UCODE32: SYSRET64 CS = +16, SS = +8
+ *   SYSEXIT64: CS = KCODE + 32, SS = KCODE + 40 (SDM Vol. 2B, SYSEXIT)
+ * and a 64-bit TSS (RSP0 = the kernel stack of rt_user_call).
+ */
+#define RT_SEL_KCODE 0x30   /* 64-bit code, DPL 0 */
+#define RT_SEL_KDATA 0x38   /* data, DPL 0 */
+#define RT_SEL_UCODE32 0x40 /* 32-bit code, DPL 3 */
+#define RT_SEL_UDATA 0x48   /* data, DPL 3 */
+#define RT_SEL_UCODE64 0x50 /* 64-bit code, DPL 3 */
+#define RT_SEL_UDATA2 0x58  /* data, DPL 3 (SYSEXIT's SS) */
+#define RT_SEL_TSS 0x60     /* 64-bit TSS, 16 bytes */
+#define RT_SEL_SPARE 0x70   /* 0x70..0x88: free for a test (rt_gdt_set) */
+#define RT_VEC_USER_EXIT 0x81 /* DPL-3 gate: ring 3 returns to rt_user_call */
+
+/* Code and data a ring-3 function may touch: pages with U=1. */
+#define RT_USER_TEXT __attribute__((section(".user_text"), noinline))
+#define RT_USER_DATA __attribute__((section(".user_data")))
+
+void rt_user_init(void);
+/*
+ * Run fn(arg) at CPL 3 (IRETQ to RT_SEL_UCODE64, a user stack, RFLAGS=2),
+ * return what it returns. fn must be RT_USER_TEXT. If fn faults, the call
+ * ends at once: rt_fault has the details (vector -1 when fn returned).
+ */
+uint64_t rt_user_call(uint64_t (*fn)(uint64_t), uint64_t arg);
+/* Write an 8-byte descriptor (a 16-byte one takes two calls) at sel. */
+void rt_gdt_set(uint16_t sel, uint64_t desc);
+uint64_t rt_gdt_get(uint16_t sel);
+struct __attribute__((packed)) rt_tss64 {
+    uint32_t reserved0;
+    uint64_t rsp[3];
+    uint64_t reserved1;
+    uint64_t ist[7];
+    uint64_t reserved2;
+    uint16_t reserved3, iopb;
+};
+extern struct rt_tss64 rt_tss;
+#endif
+
 /* ---- 64-bit paging helpers (rt/paging64.c) ------------------------------ */
 #ifdef __x86_64__
 /* Zeroed 4 KiB page from a static pool (identity-mapped). */
