@@ -74,8 +74,10 @@ struct dtr {
 
 /* Lazy arithmetic flags: the last flag-setting ALU operation is kept
  * as (op, size, a, b, result); individual flags are derived only when
- * read.  LF_NONE means RFLAGS holds the arithmetic flags itself. */
-enum lf_op { LF_NONE, LF_ADD, LF_SUB, LF_LOGIC, LF_INC, LF_DEC };
+ * read.  LF_NONE means RFLAGS holds the arithmetic flags itself.  LF_SUB
+ * is exactly a - b (SUB, CMP, NEG), so conditions can be read off a and
+ * b directly; SBB/ADC carry a borrow/carry in and use LF_SBB/LF_ADC. */
+enum lf_op { LF_NONE, LF_ADD, LF_SUB, LF_LOGIC, LF_INC, LF_DEC, LF_ADC, LF_SBB };
 
 enum cpu_mode { MODE_REAL, MODE_V86, MODE_PROT, MODE_COMPAT, MODE_LONG };
 

@@ -23,7 +23,7 @@ bool flag_sf(const struct cpu *c);
 bool flag_of(const struct cpu *c);
 bool flag_pf(const struct cpu *c);
 bool flag_af(const struct cpu *c);
-bool cpu_cond(const struct cpu *c, unsigned cc); /* Jcc condition code 0-15 */
+bool cpu_cond_slow(const struct cpu *c, unsigned cc);
 
 static inline void lf_set(struct cpu *c, enum lf_op op, unsigned size, uint64_t a, uint64_t b,
                           uint64_t res)
@@ -41,9 +41,64 @@ void flags_set_arith(struct cpu *c, uint32_t arith_bits);
 void flags_materialize(struct cpu *c);
 bool parity8(uint64_t v);
 
+/* Jcc/SETcc/CMOVcc condition code 0-15.  After CMP/SUB (LF_SUB) and
+ * logic ops (LF_LOGIC) — most conditions in practice — the answer
+ * comes straight from the operands; anything else derives the flags. */
+static inline bool cpu_cond(const struct cpu *c, unsigned cc)
+{
+    bool r;
+    if (c->lf_op == LF_SUB) {
+        unsigned sh = 64 - 8 * c->lf_size;
+        uint64_t a = c->lf_a, b = c->lf_b;
+        int64_t sa = (int64_t)(a << sh), sb = (int64_t)(b << sh);
+        switch (cc >> 1) {
+        case 1: r = a < b; break;
+        case 2: r = a == b; break;
+        case 3: r = a <= b; break;
+        case 4: r = (int64_t)(c->lf_res << sh) < 0; break;
+        case 6: r = sa < sb; break;
+        case 7: r = sa <= sb; break;
+        default: return cpu_cond_slow(c, cc);
+        }
+        return r ^ (cc & 1);
+    }
+    if (c->lf_op == LF_LOGIC) {
+        unsigned sh = 64 - 8 * c->lf_size;
+        int64_t res = (int64_t)(c->lf_res << sh);
+        switch (cc >> 1) {
+        case 0:
+        case 1: r = false; break;
+        case 2:
+        case 3: r = res == 0; break;
+        case 4:
+        case 6: r = res < 0; break;
+        case 7: r = res <= 0; break;
+        default: return cpu_cond_slow(c, cc);
+        }
+        return r ^ (cc & 1);
+    }
+    return cpu_cond_slow(c, cc);
+}
+
 /* ALU core used by the ALU-form handlers and string compares:
  * op is ModRM.reg numbering: 0 add, 1 or, 2 adc, 3 sbb, 4 and, 5 sub, 6 xor, 7 cmp */
-uint64_t alu_op(struct cpu *c, unsigned op, unsigned size, uint64_t a, uint64_t b);
+static inline uint64_t alu_op(struct cpu *c, unsigned op, unsigned size, uint64_t a, uint64_t b)
+{
+    uint64_t m = size_mask(size), r;
+    a &= m;
+    b &= m;
+    switch (op) {
+    case 0: r = a + b; lf_set(c, LF_ADD, size, a, b, r); break;
+    case 1: r = a | b; lf_set(c, LF_LOGIC, size, a, b, r); break;
+    case 2: r = a + b + flag_cf(c); lf_set(c, LF_ADC, size, a, b, r); break;
+    case 3: r = a - b - flag_cf(c); lf_set(c, LF_SBB, size, a, b, r); break;
+    case 4: r = a & b; lf_set(c, LF_LOGIC, size, a, b, r); break;
+    case 5:
+    case 7: r = a - b; lf_set(c, LF_SUB, size, a, b, r); break;
+    default: r = a ^ b; lf_set(c, LF_LOGIC, size, a, b, r); break;
+    }
+    return r & m;
+}
 
 /* ---- segments (cpu/seg.c) ---- */
 /* Loads a data/stack segment register by the protected-mode rules

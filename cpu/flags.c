@@ -19,8 +19,10 @@ bool flag_cf(const struct cpu *c)
 {
     uint64_t a = c->lf_a, b = c->lf_b, r = c->lf_res;
     switch (c->lf_op) {
-    case LF_ADD: return top(c, (a & b) | ((a | b) & ~r));
-    case LF_SUB: return top(c, (~a & b) | ((~a | b) & r));
+    case LF_ADD:
+    case LF_ADC: return top(c, (a & b) | ((a | b) & ~r));
+    case LF_SUB:
+    case LF_SBB: return top(c, (~a & b) | ((~a | b) & r));
     case LF_LOGIC: return false;
     default: return c->rflags & FL_CF; /* LF_NONE, INC, DEC keep CF */
     }
@@ -31,8 +33,10 @@ bool flag_of(const struct cpu *c)
     uint64_t a = c->lf_a, b = c->lf_b, r = c->lf_res;
     switch (c->lf_op) {
     case LF_ADD:
+    case LF_ADC:
     case LF_INC: return top(c, (a ^ r) & (b ^ r));
     case LF_SUB:
+    case LF_SBB:
     case LF_DEC: return top(c, (a ^ b) & (a ^ r));
     case LF_LOGIC: return false;
     default: return c->rflags & FL_OF;
@@ -93,8 +97,9 @@ void cpu_set_flags(struct cpu *c, uint64_t v)
     c->lf_op = LF_NONE;
 }
 
-/* SDM Vol. 2 Appendix B.1.4, condition codes tttn */
-bool cpu_cond(const struct cpu *c, unsigned cc)
+/* SDM Vol. 2 Appendix B.1.4, condition codes tttn, from the flags
+ * themselves (cpu_cond() in cpu_internal.h takes shortcuts first). */
+bool cpu_cond_slow(const struct cpu *c, unsigned cc)
 {
     bool r;
     switch (cc >> 1) {
@@ -108,22 +113,4 @@ bool cpu_cond(const struct cpu *c, unsigned cc)
     default: r = flag_zf(c) || (flag_sf(c) != flag_of(c)); break;
     }
     return r ^ (cc & 1);
-}
-
-uint64_t alu_op(struct cpu *c, unsigned op, unsigned size, uint64_t a, uint64_t b)
-{
-    uint64_t m = size_mask(size), r;
-    a &= m;
-    b &= m;
-    switch (op) {
-    case 0: r = a + b; lf_set(c, LF_ADD, size, a, b, r); break;
-    case 1: r = a | b; lf_set(c, LF_LOGIC, size, a, b, r); break;
-    case 2: r = a + b + flag_cf(c); lf_set(c, LF_ADD, size, a, b, r); break;
-    case 3: r = a - b - flag_cf(c); lf_set(c, LF_SUB, size, a, b, r); break;
-    case 4: r = a & b; lf_set(c, LF_LOGIC, size, a, b, r); break;
-    case 5:
-    case 7: r = a - b; lf_set(c, LF_SUB, size, a, b, r); break;
-    default: r = a ^ b; lf_set(c, LF_LOGIC, size, a, b, r); break;
-    }
-    return r & m;
 }

@@ -106,20 +106,15 @@ static inline void reg_write(struct cpu *c, const struct insn *i, unsigned r, un
 
 /* ---- memory operands ---- */
 
-uint64_t insn_ea(const struct cpu *c, const struct insn *i); /* offset, wrapped to adsize */
-
-uint64_t rm_read(struct cpu *c, const struct insn *i, unsigned size);
-void rm_write(struct cpu *c, const struct insn *i, unsigned size, uint64_t v);
+/* The ModRM operand accessors insn_ea, rm_read, rm_write, rmw_read and
+ * rmw_write are inline in cpu/mem.h (their register paths are hot). */
 
 /* Read-modify-write operands: the access is checked as a write first,
  * so a fault reports W=1 as hardware does; rmw_write then stores. */
 struct rmw {
-    uint64_t off;
+    uint64_t off; /* linear address of a memory operand */
     bool reg;
 };
-uint64_t rmw_read(struct cpu *c, const struct insn *i, unsigned size, struct rmw *at);
-void rmw_write(struct cpu *c, const struct insn *i, unsigned size, const struct rmw *at,
-               uint64_t v);
 
 /* operand size of a byte/word form pair: low opcode bit clear = byte */
 static inline unsigned insn_wsize(const struct insn *i)

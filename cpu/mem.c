@@ -91,7 +91,7 @@ void mem_write_slow(struct cpu *c, uint64_t lin, unsigned size, uint64_t v, bool
     }
 }
 
-static void probe_lin_write(struct cpu *c, uint64_t lin, unsigned size)
+void mem_probe_lin_write(struct cpu *c, uint64_t lin, unsigned size)
 {
     bool user = c->cpl == 3, ac = (c->rflags & FL_AC) != 0;
     if (mmu_fast_ptr(&c->mmu, lin, size, mmu_need_bit(MMU_WRITE, user, ac)))
@@ -105,7 +105,7 @@ static void probe_lin_write(struct cpu *c, uint64_t lin, unsigned size)
 
 void mem_probe_write(struct cpu *c, int seg, uint64_t off, unsigned size)
 {
-    probe_lin_write(c, mem_linear(c, seg, off, size, true), size);
+    mem_probe_lin_write(c, mem_linear(c, seg, off, size, true), size);
 }
 
 uint8_t *mem_code_page(struct cpu *c, uint64_t lin)
@@ -123,54 +123,4 @@ uint8_t mem_fetch_byte(struct cpu *c, uint64_t lin)
 {
     uint64_t pa = xlate(c, lin, MMU_FETCH, c->cpl == 3, false);
     return (uint8_t)phys_read(c->mmu.phys, pa, 1);
-}
-
-/* ---- ModRM operands ---- */
-
-uint64_t insn_ea(const struct cpu *c, const struct insn *i)
-{
-    uint64_t ea = (uint64_t)i->disp;
-    if (i->base != NO_REG)
-        ea += c->r[i->base];
-    if (i->index != NO_REG)
-        ea += c->r[i->index] << i->scale;
-    if (i->riprel)
-        ea += c->rip; /* handlers run with RIP already at the next instruction */
-    return ea & size_mask(i->adsize);
-}
-
-uint64_t rm_read(struct cpu *c, const struct insn *i, unsigned size)
-{
-    if (i->mod == 3)
-        return reg_read(c, i, i->rm, size);
-    return mem_read(c, i->seg, insn_ea(c, i), size);
-}
-
-void rm_write(struct cpu *c, const struct insn *i, unsigned size, uint64_t v)
-{
-    if (i->mod == 3)
-        reg_write(c, i, i->rm, size, v);
-    else
-        mem_write(c, i->seg, insn_ea(c, i), size, v);
-}
-
-uint64_t rmw_read(struct cpu *c, const struct insn *i, unsigned size, struct rmw *at)
-{
-    if (i->mod == 3) {
-        at->reg = true;
-        return reg_read(c, i, i->rm, size);
-    }
-    at->reg = false;
-    at->off = mem_linear(c, i->seg, insn_ea(c, i), size, true);
-    probe_lin_write(c, at->off, size);
-    return lin_read(c, at->off, size);
-}
-
-void rmw_write(struct cpu *c, const struct insn *i, unsigned size, const struct rmw *at,
-               uint64_t v)
-{
-    if (at->reg)
-        reg_write(c, i, i->rm, size, v);
-    else
-        lin_write(c, at->off, size, v);
 }

@@ -100,5 +100,62 @@ static inline void mem_write(struct cpu *c, int seg, uint64_t off, unsigned size
 /* Checks that a write of 'size' at seg:off would succeed (segment and
  * page), without writing; used before multi-part updates. */
 void mem_probe_write(struct cpu *c, int seg, uint64_t off, unsigned size);
+void mem_probe_lin_write(struct cpu *c, uint64_t lin, unsigned size);
+
+/* ---- ModRM operands ---- */
+
+/* The memory operand's offset, wrapped to the address size. */
+static inline uint64_t insn_ea(const struct cpu *c, const struct insn *i)
+{
+    uint64_t ea = (uint64_t)i->disp;
+    if (i->base != NO_REG)
+        ea += c->r[i->base];
+    if (i->index != NO_REG)
+        ea += c->r[i->index] << i->scale;
+    if (i->riprel)
+        ea += c->rip; /* handlers run with RIP already at the next instruction */
+    return ea & size_mask(i->adsize);
+}
+
+static inline uint64_t rm_read(struct cpu *c, const struct insn *i, unsigned size)
+{
+    if (i->mod == 3)
+        return reg_read(c, i, i->rm, size);
+    return mem_read(c, i->seg, insn_ea(c, i), size);
+}
+
+static inline void rm_write(struct cpu *c, const struct insn *i, unsigned size, uint64_t v)
+{
+    if (i->mod == 3)
+        reg_write(c, i, i->rm, size, v);
+    else
+        mem_write(c, i->seg, insn_ea(c, i), size, v);
+}
+
+static inline uint64_t rmw_read(struct cpu *c, const struct insn *i, unsigned size,
+                                struct rmw *at)
+{
+    if (i->mod == 3) {
+        at->reg = true;
+        return reg_read(c, i, i->rm, size);
+    }
+    at->reg = false;
+    at->off = mem_linear(c, i->seg, insn_ea(c, i), size, true);
+    bool user = c->cpl == 3, ac = (c->rflags & FL_AC) != 0;
+    uint8_t *p = mmu_fast_ptr(&c->mmu, at->off, size, mmu_need_bit(MMU_WRITE, user, ac));
+    if (likely(p != 0))
+        return load_le(p, size);
+    mem_probe_lin_write(c, at->off, size);
+    return lin_read(c, at->off, size);
+}
+
+static inline void rmw_write(struct cpu *c, const struct insn *i, unsigned size,
+                             const struct rmw *at, uint64_t v)
+{
+    if (at->reg)
+        reg_write(c, i, i->rm, size, v);
+    else
+        lin_write(c, at->off, size, v);
+}
 
 #endif
