@@ -65,6 +65,7 @@ void cpu_reset(struct cpu *c)
 void cpu_update_mode(struct cpu *c)
 {
     const struct seg *cs = &c->seg[SEG_CS];
+    uint8_t old_code_size = c->code_size;
     if (!(c->mmu.cr0 & CR0_PE)) {
         c->mode = MODE_REAL;
         c->cpl = 0;
@@ -86,6 +87,8 @@ void cpu_update_mode(struct cpu *c)
         c->stack_size = 8;
     else
         c->stack_size = (c->seg[SEG_SS].ar & AR_DB) && c->mode != MODE_V86 ? 4 : 2;
+    if (c->code_size != old_code_size)
+        c->pending |= PEND_BREAK; /* blocks are decoded for one code size */
 }
 
 _Noreturn void cpu_raise(struct cpu *c, int vector, uint32_t error_code)

@@ -87,6 +87,8 @@ enum cpu_mode { MODE_REAL, MODE_V86, MODE_PROT, MODE_COMPAT, MODE_LONG };
 #define PEND_STOP   (1u << 2) /* the machine or debugger asked to stop */
 #define PEND_SMI    (1u << 3)
 #define PEND_INIT   (1u << 4)
+#define PEND_BREAK  (1u << 5) /* leave the current block: HLT, STI/MOV SS shadow,
+                                 TF set, code size changed */
 
 union xmm {
     uint8_t b[16];

@@ -130,6 +130,20 @@ static inline uint64_t sp_mask(const struct cpu *c)
     return size_mask(c->stack_size);
 }
 
+/* Ends the running block after this instruction (see PEND_BREAK). */
+static inline void cpu_break_block(struct cpu *c)
+{
+    c->pending |= PEND_BREAK;
+}
+
+/* SDM 6.8.3: after STI (setting IF) and MOV SS/POP SS, events wait for
+ * one more instruction. */
+static inline void cpu_inhibit_events(struct cpu *c)
+{
+    c->inhibit_irq = true;
+    cpu_break_block(c);
+}
+
 /* ---- privileged-instruction checks ---- */
 static inline void require_cpl0(struct cpu *c)
 {

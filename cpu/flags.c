@@ -95,6 +95,8 @@ void cpu_set_flags(struct cpu *c, uint64_t v)
     c->rflags = (v | FL_FIXED1) & ~(uint64_t)((1u << 3) | (1u << 5) | (1u << 15)) &
                 0x3fffffull;
     c->lf_op = LF_NONE;
+    if (v & FL_TF)
+        c->pending |= PEND_BREAK; /* single-stepping runs outside blocks */
 }
 
 /* SDM Vol. 2 Appendix B.1.4, condition codes tttn, from the flags

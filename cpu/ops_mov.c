@@ -187,7 +187,7 @@ static void load_sreg(struct cpu *c, int seg, uint16_t sel)
     else
         seg_load(c, seg, sel);
     if (seg == SEG_SS)
-        c->inhibit_irq = true; /* SDM 6.8.3: MOV SS / POP SS block events for one insn */
+        cpu_inhibit_events(c);
 }
 
 void op_mov_E_sreg(struct cpu *c, const struct insn *i)

@@ -42,7 +42,7 @@ void op_sti(struct cpu *c, const struct insn *i)
     if (c->mode != MODE_REAL && c->cpl > iopl(c))
         cpu_raise(c, EX_GP, 0);
     if (!(c->rflags & FL_IF))
-        c->inhibit_irq = true; /* SDM "STI": interrupts wait one instruction */
+        cpu_inhibit_events(c); /* SDM "STI": interrupts wait one instruction */
     c->rflags |= FL_IF;
 }
 
@@ -51,6 +51,7 @@ void op_hlt(struct cpu *c, const struct insn *i)
     (void)i;
     require_cpl0(c);
     c->halted = true;
+    cpu_break_block(c);
 }
 
 void op_fwait(struct cpu *c, const struct insn *i)

@@ -165,44 +165,57 @@ static void run_block(struct cpu *c, uint64_t until)
             mmu_drop_writes_to(&c->mmu, host - (off & 0xfff));
     }
 
-    unsigned page_off = (unsigned)(off & 0xfff);
-    struct insn tmp;
-    for (unsigned k = 0;; k++) {
-        const struct insn *in;
+    /* cached instructions: the hot loop */
+    unsigned k = 0;
+    uint32_t gen = b->gen;
+    for (; k < b->n; k++) {
+        const struct insn *in = &b->insn[k];
         c->insn_rip = c->rip;
-        if (k < b->n) {
-            in = &b->insn[k];
-            if (c->code_size != 8 && c->rip + in->len - 1 > c->seg[SEG_CS].limit)
-                cpu_raise(c, EX_GP, 0); /* CS shrank since the decode */
-        } else if (b->closed) {
+        if (c->code_size != 8 && c->rip + in->len - 1 > c->seg[SEG_CS].limit)
+            cpu_raise(c, EX_GP, 0); /* CS shrank since the decode */
+        uint64_t next = wrap_ip(c, c->rip + in->len);
+        c->rip = next;
+        in->fn(c, in);
+        c->icount++;
+        if (c->rip != next || c->pending || c->icount >= until || *genp != gen)
+            return;
+    }
+
+    /* past the decoded part: decode as execution reaches each instruction */
+    unsigned page_off = (unsigned)(off & 0xfff);
+    for (unsigned j = 0; j < k; j++)
+        page_off += b->insn[j].len;
+    for (;;) {
+        if (b->closed) {
             /* the next instruction is not cacheable (it crosses onto the
              * next page): run it alone */
             if (k == 0)
                 run_one(c);
             return;
-        } else {
-            struct insn *slot = k < BLOCK_MAX ? &b->insn[k] : &tmp;
-            cpu_decode(c, slot);
-            if (page_off + slot->len > 4096 || slot == &tmp) {
-                /* its bytes run onto the next page, which the block's
-                 * generation does not cover: execute without caching */
-                if (slot != &tmp)
-                    tmp = *slot;
-                b->closed = true;
-                in = &tmp;
-            } else {
-                b->n++;
-                in = slot;
-            }
         }
+        if (k >= BLOCK_MAX || page_off >= 4096)
+            return;
+        struct insn *in = &b->insn[k];
+        c->insn_rip = c->rip;
+        cpu_decode(c, in);
+        if (page_off + in->len > 4096) {
+            /* its bytes run onto the next page, which the block's
+             * generation does not cover: execute it without caching */
+            struct insn tmp = *in;
+            b->closed = true;
+            c->rip = wrap_ip(c, c->rip + tmp.len);
+            tmp.fn(c, &tmp);
+            c->icount++;
+            return;
+        }
+        b->n++;
+        k++;
+        page_off += in->len;
         uint64_t next = wrap_ip(c, c->rip + in->len);
         c->rip = next;
         in->fn(c, in);
         c->icount++;
-        page_off += in->len;
-        if (c->rip != next || c->pending || c->halted || c->icount >= until ||
-            *genp != b->gen || c->code_size != b->code_size || in == &tmp || page_off >= 4096 ||
-            k + 1 >= BLOCK_MAX || c->inhibit_irq || (c->rflags & FL_TF))
+        if (c->rip != next || c->pending || c->icount >= until || *genp != gen)
             return;
     }
 }
@@ -216,6 +229,8 @@ void cpu_run(struct cpu *c, uint64_t until)
     }
     while (c->icount < until) {
         if (__builtin_expect(c->pending != 0 || c->halted, 0)) {
+            if (c->pending & PEND_BREAK)
+                __atomic_and_fetch(&c->pending, ~PEND_BREAK, __ATOMIC_RELAXED);
             if (c->pending & PEND_STOP) {
                 __atomic_and_fetch(&c->pending, ~PEND_STOP, __ATOMIC_RELAXED);
                 return;
