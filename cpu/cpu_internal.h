@@ -16,6 +16,9 @@ extern const char *const cpu_op_names[0x400];
 #include "cpu/opcodes.def"
 #undef OP
 
+/* swaps in a constant-folded variant of a hot handler (cpu/ops_fast.c) */
+void cpu_specialize(const struct cpu *c, struct insn *i);
+
 /* ---- lazy flags (cpu/flags.c) ---- */
 bool flag_cf(const struct cpu *c);
 bool flag_zf(const struct cpu *c);

@@ -257,4 +257,5 @@ void cpu_decode(struct cpu *c, struct insn *i)
     /* SDM Vol. 2A "LOCK": #UD unless a lockable instruction with a memory destination */
     if (i->lock && (!(fl & D_LOCK) || i->mod == 3))
         i->fn = op_ud;
+    cpu_specialize(c, i);
 }
