@@ -24,6 +24,13 @@ bool flag_cf(const struct cpu *c)
     case LF_SUB:
     case LF_SBB: return top(c, (~a & b) | ((~a | b) & r));
     case LF_LOGIC: return false;
+    case LF_SHL: return b <= 8u * c->lf_size ? (a >> (8 * c->lf_size - b)) & 1 : 0;
+    case LF_SHR: return b <= 8u * c->lf_size ? (a >> (b - 1)) & 1 : 0;
+    case LF_SAR: {
+        unsigned bits = 8 * c->lf_size;
+        int64_t s = (int64_t)(a << (64 - bits)) >> (64 - bits);
+        return b >= bits ? s < 0 : (s >> (b - 1)) & 1;
+    }
     default: return c->rflags & FL_CF; /* LF_NONE, INC, DEC keep CF */
     }
 }
@@ -39,6 +46,11 @@ bool flag_of(const struct cpu *c)
     case LF_SBB:
     case LF_DEC: return top(c, (a ^ b) & (a ^ r));
     case LF_LOGIC: return false;
+    /* SDM "SAL/SAR/SHL/SHR": OF is defined for 1-bit shifts; larger
+     * counts give what the 1-bit rule gives, as Intel parts do */
+    case LF_SHL: return top(c, r) ^ flag_cf(c);
+    case LF_SHR: return top(c, a);
+    case LF_SAR: return false;
     default: return c->rflags & FL_OF;
     }
 }
@@ -47,7 +59,10 @@ bool flag_af(const struct cpu *c)
 {
     switch (c->lf_op) {
     case LF_NONE: return c->rflags & FL_AF;
-    case LF_LOGIC: return false; /* undefined by the SDM; hardware gives 0 */
+    case LF_LOGIC:
+    case LF_SHL:
+    case LF_SHR:
+    case LF_SAR: return false; /* undefined by the SDM; nest86 gives 0 */
     default: return ((c->lf_a ^ c->lf_b ^ c->lf_res) >> 4) & 1;
     }
 }

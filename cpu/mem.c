@@ -124,3 +124,27 @@ uint8_t mem_fetch_byte(struct cpu *c, uint64_t lin)
     uint64_t pa = xlate(c, lin, MMU_FETCH, c->cpl == 3, false);
     return (uint8_t)phys_read(c->mmu.phys, pa, 1);
 }
+
+/* ---- memory paths of the ModRM operand accessors (cpu/mem.h) ---- */
+
+uint64_t rm_read_mem(struct cpu *c, const struct insn *i, unsigned size)
+{
+    return mem_read(c, i->seg, insn_ea(c, i), size);
+}
+
+void rm_write_mem(struct cpu *c, const struct insn *i, unsigned size, uint64_t v)
+{
+    mem_write(c, i->seg, insn_ea(c, i), size, v);
+}
+
+uint64_t rmw_read_mem(struct cpu *c, const struct insn *i, unsigned size, struct rmw *at)
+{
+    at->reg = false;
+    at->off = mem_linear(c, i->seg, insn_ea(c, i), size, true);
+    bool user = c->cpl == 3, ac = (c->rflags & FL_AC) != 0;
+    uint8_t *p = mmu_fast_ptr(&c->mmu, at->off, size, mmu_need_bit(MMU_WRITE, user, ac));
+    if (likely(p != 0))
+        return load_le(p, size);
+    mem_probe_lin_write(c, at->off, size);
+    return lin_read(c, at->off, size);
+}

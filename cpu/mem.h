@@ -117,40 +117,45 @@ static inline uint64_t insn_ea(const struct cpu *c, const struct insn *i)
     return ea & size_mask(i->adsize);
 }
 
-static inline uint64_t rm_read(struct cpu *c, const struct insn *i, unsigned size)
+/* Memory paths of the operand accessors (cpu/mem.c): out of line so
+ * the register paths below stay small enough to inline everywhere. */
+uint64_t rm_read_mem(struct cpu *c, const struct insn *i, unsigned size);
+void rm_write_mem(struct cpu *c, const struct insn *i, unsigned size, uint64_t v);
+uint64_t rmw_read_mem(struct cpu *c, const struct insn *i, unsigned size, struct rmw *at);
+
+static inline __attribute__((always_inline)) uint64_t rm_read(struct cpu *c,
+                                                             const struct insn *i,
+                                                             unsigned size)
 {
     if (i->mod == 3)
         return reg_read(c, i, i->rm, size);
-    return mem_read(c, i->seg, insn_ea(c, i), size);
+    return rm_read_mem(c, i, size);
 }
 
-static inline void rm_write(struct cpu *c, const struct insn *i, unsigned size, uint64_t v)
+static inline __attribute__((always_inline)) void rm_write(struct cpu *c, const struct insn *i,
+                                                          unsigned size, uint64_t v)
 {
     if (i->mod == 3)
         reg_write(c, i, i->rm, size, v);
     else
-        mem_write(c, i->seg, insn_ea(c, i), size, v);
+        rm_write_mem(c, i, size, v);
 }
 
-static inline uint64_t rmw_read(struct cpu *c, const struct insn *i, unsigned size,
-                                struct rmw *at)
+static inline __attribute__((always_inline)) uint64_t rmw_read(struct cpu *c,
+                                                              const struct insn *i,
+                                                              unsigned size, struct rmw *at)
 {
     if (i->mod == 3) {
         at->reg = true;
         return reg_read(c, i, i->rm, size);
     }
-    at->reg = false;
-    at->off = mem_linear(c, i->seg, insn_ea(c, i), size, true);
-    bool user = c->cpl == 3, ac = (c->rflags & FL_AC) != 0;
-    uint8_t *p = mmu_fast_ptr(&c->mmu, at->off, size, mmu_need_bit(MMU_WRITE, user, ac));
-    if (likely(p != 0))
-        return load_le(p, size);
-    mem_probe_lin_write(c, at->off, size);
-    return lin_read(c, at->off, size);
+    return rmw_read_mem(c, i, size, at);
 }
 
-static inline void rmw_write(struct cpu *c, const struct insn *i, unsigned size,
-                             const struct rmw *at, uint64_t v)
+static inline __attribute__((always_inline)) void rmw_write(struct cpu *c,
+                                                           const struct insn *i,
+                                                           unsigned size,
+                                                           const struct rmw *at, uint64_t v)
 {
     if (at->reg)
         reg_write(c, i, i->rm, size, v);

@@ -22,7 +22,8 @@ static inline uint64_t msb(uint64_t v, unsigned size)
     return (v >> (size * 8 - 1)) & 1;
 }
 
-/* op: ModRM.reg numbering 0 ROL 1 ROR 2 RCL 3 RCR 4 SHL 5 SHR 6 SAL(=SHL) 7 SAR */
+/* op: ModRM.reg numbering 0 ROL 1 ROR 2 RCL 3 RCR 4 SHL 5 SHR 6 SAL(=SHL) 7 SAR.
+ * The SHL/SHR/SAR flag rules live in cpu/flags.c (LF_SHL/LF_SHR/LF_SAR). */
 static uint64_t shift_op(struct cpu *c, unsigned op, unsigned size, uint64_t v, unsigned count)
 {
     unsigned bits = size * 8;
@@ -31,6 +32,25 @@ static uint64_t shift_op(struct cpu *c, unsigned op, unsigned size, uint64_t v, 
     if (count == 0)
         return v & m;
     v &= m;
+    /* plain shifts keep their flags lazily (LF_SHL/LF_SHR/LF_SAR) */
+    if (op >= 4) {
+        uint64_t r;
+        enum lf_op lf;
+        if (op == 5) {
+            r = count < 64 ? v >> count : 0;
+            lf = LF_SHR;
+        } else if (op == 7) {
+            int64_t s = (int64_t)(v << (64 - bits)) >> (64 - bits);
+            r = (uint64_t)(s >> (count >= bits ? bits - 1 : count)) & m;
+            lf = LF_SAR;
+        } else {
+            r = count < 64 ? (v << count) & m : 0;
+            lf = LF_SHL;
+        }
+        lf_set(c, lf, size, v, count, r);
+        return r;
+    }
+    /* rotates: CF and OF only, computed now */
     uint64_t old = cpu_get_flags(c);
     uint64_t r;
     uint32_t f = old & FL_ARITH;
@@ -66,7 +86,7 @@ static uint64_t shift_op(struct cpu *c, unsigned op, unsigned size, uint64_t v, 
         f = (f & ~(FL_CF | FL_OF)) | (cf ? FL_CF : 0) | (of ? FL_OF : 0);
         break;
     }
-    case 3: { /* RCR */
+    default: { /* RCR */
         unsigned n = size < 4 ? count % (bits + 1) : count;
         bool c_in = old & FL_CF;
         of = msb(v, size) ^ c_in;
@@ -78,27 +98,6 @@ static uint64_t shift_op(struct cpu *c, unsigned op, unsigned size, uint64_t v, 
             cf = out;
         }
         f = (f & ~(FL_CF | FL_OF)) | (cf ? FL_CF : 0) | (of ? FL_OF : 0);
-        break;
-    }
-    case 4:
-    case 6: /* SHL */
-        r = count < 64 ? (v << count) & m : 0;
-        cf = count <= bits ? (v >> (bits - count)) & 1 : 0;
-        of = msb(r, size) ^ cf;
-        f = szp(r, size) | (cf ? FL_CF : 0) | (of ? FL_OF : 0);
-        break;
-    case 5: /* SHR */
-        r = count < 64 ? v >> count : 0;
-        cf = count <= bits ? (v >> (count - 1)) & 1 : 0;
-        of = msb(v, size);
-        f = szp(r, size) | (cf ? FL_CF : 0) | (of ? FL_OF : 0);
-        break;
-    default: { /* SAR */
-        int64_t s = (int64_t)(v << (64 - bits)) >> (64 - bits);
-        unsigned n = count >= bits ? bits - 1 : count;
-        r = (uint64_t)(s >> n) & m;
-        cf = count >= bits ? (s < 0) : (s >> (count - 1)) & 1;
-        f = szp(r, size) | (cf ? FL_CF : 0);
         break;
     }
     }

@@ -102,7 +102,7 @@ enum mmu_access_type { MMU_READ = 0, MMU_WRITE = 1, MMU_FETCH = 2 };
 #define PTE_PAT_LARGE (1ull << 12)
 #define PTE_XD  (1ull << 63)
 
-#define MMU_TLB_BITS 10
+#define MMU_TLB_BITS 12
 #define MMU_TLB_SIZE (1u << MMU_TLB_BITS)
 
 struct mmu_tlb_entry {
