@@ -154,6 +154,17 @@ struct cpu {
     int (*intr_ack)(void *opaque); /* returns the vector of the INTR being taken */
     void *intr_opaque;
 
+    /* Board hooks for architectural state that lives in the local APIC:
+     * MSRs 0x800-0x8ff (x2APIC) and CR8, which is the APIC's TPR[7:4]
+     * (SDM Vol. 3A 10.8.6.1).  NULL: x2APIC MSRs #GP, CR8 is a plain
+     * register. */
+    bool (*apic_msr_read)(void *opaque, uint32_t index, uint64_t *value);
+    bool (*apic_msr_write)(void *opaque, uint32_t index, uint64_t value);
+    uint8_t (*apic_tpr_read)(void *opaque);   /* returns TPR[7:4] */
+    void (*apic_tpr_write)(void *opaque, uint8_t cr8);
+    void (*apic_base_write)(void *opaque, uint64_t value); /* IA32_APIC_BASE changed */
+    void *apic_opaque;
+
     /* fault unwinding (everything above is cleared by cpu_reset) */
     jmp_buf fault_jmp;
     int exc_vector;        /* the exception being raised */

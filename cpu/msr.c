@@ -43,8 +43,13 @@ static uint64_t *plain_field(struct cpu *c, uint32_t index)
     return NULL;
 }
 
+#define X2APIC_FIRST 0x800
+#define X2APIC_LAST  0x8ff
+
 bool cpu_msr_read(struct cpu *c, uint32_t index, uint64_t *v)
 {
+    if (index >= X2APIC_FIRST && index <= X2APIC_LAST)
+        return c->apic_msr_read && c->apic_msr_read(c->apic_opaque, index, v);
     switch (index) {
     case MSR_IA32_TSC: *v = cpu_tsc(c); return true;
     case MSR_IA32_PLATFORM_ID: *v = 0; return true;
@@ -71,6 +76,8 @@ static bool canonical48(uint64_t v)
 
 bool cpu_msr_write(struct cpu *c, uint32_t index, uint64_t v)
 {
+    if (index >= X2APIC_FIRST && index <= X2APIC_LAST)
+        return c->apic_msr_write && c->apic_msr_write(c->apic_opaque, index, v);
     switch (index) {
     case MSR_IA32_TSC: c->tsc_offset = v - c->icount; return true;
     case MSR_IA32_BIOS_SIGN_ID: return true;
@@ -106,8 +113,14 @@ bool cpu_msr_write(struct cpu *c, uint32_t index, uint64_t v)
         }
         break;
     case MSR_IA32_APIC_BASE:
-        v = (v & ~0xfffull) | (v & 0x900); /* BSP bit 8, enable bit 11 */
-        break;
+        /* base (MAXPHYADDR bits), BSP bit 8 (read-only), x2APIC bit 10, enable bit 11 */
+        if (v & ~(((1ull << MMU_MAXPHYADDR) - 1) & ~0x2ffull))
+            return false;
+        v = (v & ~0x100ull) | (c->apic_base & 0x100);
+        c->apic_base = v;
+        if (c->apic_base_write)
+            c->apic_base_write(c->apic_opaque, v);
+        return true;
     case MSR_IA32_FEATURE_CONTROL:
         if (c->feature_control & 1) /* locked until reset */
             return false;

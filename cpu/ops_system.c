@@ -436,7 +436,7 @@ void op_mov_r_cr(struct cpu *c, const struct insn *i)
     case 2: v = c->cr2; break;
     case 3: v = c->mmu.cr3; break;
     case 4: v = c->mmu.cr4; break;
-    case 8: v = c->cr8; break;
+    case 8: v = c->apic_tpr_read ? c->apic_tpr_read(c->apic_opaque) : c->cr8; break;
     default: cpu_raise(c, EX_UD, 0);
     }
     c->r[i->rm] = c->mode == MODE_LONG ? v : (uint32_t)v;
@@ -457,6 +457,8 @@ void op_mov_cr_r(struct cpu *c, const struct insn *i)
         if (v & ~0xfull)
             cpu_raise(c, EX_GP, 0);
         c->cr8 = v;
+        if (c->apic_tpr_write)
+            c->apic_tpr_write(c->apic_opaque, (uint8_t)v);
         break;
     default: cpu_raise(c, EX_UD, 0);
     }

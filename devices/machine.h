@@ -22,6 +22,9 @@ struct fwcfg;
 struct i8042;
 struct pcihost;
 struct acpipm;
+struct lapic;
+struct ioapic;
+struct hpet;
 
 /* Virtual time.  Guest time runs from the instruction count (DESIGN.md,
  * "Time and determinism"): one retired instruction is one nanosecond of
@@ -60,6 +63,9 @@ struct machine {
     struct i8042 *i8042;
     struct pcihost *pci;
     struct acpipm *acpipm;
+    struct lapic *lapic;
+    struct ioapic *ioapic;
+    struct hpet *hpet;
 
     enum machine_stop stop;
     int exit_status;
