@@ -151,6 +151,7 @@ struct cpu {
     bool nmi_blocked;      /* from NMI delivery until the next IRET */
     uint64_t inhibit_irq_at; /* RIP+1 marker: interrupts held for one insn after STI/MOV SS */
     bool inhibit_irq;
+    bool inhibit_debug;    /* MOV SS/POP SS: single-step trap held one insn */
     int (*intr_ack)(void *opaque); /* returns the vector of the INTR being taken */
     void *intr_opaque;
 

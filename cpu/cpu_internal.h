@@ -139,11 +139,14 @@ static inline void cpu_break_block(struct cpu *c)
     c->pending |= PEND_BREAK;
 }
 
-/* SDM 6.8.3: after STI (setting IF) and MOV SS/POP SS, events wait for
- * one more instruction. */
-static inline void cpu_inhibit_events(struct cpu *c)
+/* SDM 6.8.3: after STI (setting IF) and MOV SS/POP SS, interrupts wait
+ * for one more instruction; after MOV SS/POP SS debug exceptions and
+ * the single-step trap wait too ('block_debug'). */
+static inline void cpu_inhibit_events(struct cpu *c, bool block_debug)
 {
     c->inhibit_irq = true;
+    if (block_debug)
+        c->inhibit_debug = true;
     cpu_break_block(c);
 }
 

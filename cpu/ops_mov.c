@@ -187,7 +187,7 @@ static void load_sreg(struct cpu *c, int seg, uint16_t sel)
     else
         seg_load(c, seg, sel);
     if (seg == SEG_SS)
-        cpu_inhibit_events(c);
+        cpu_inhibit_events(c, true);
 }
 
 void op_mov_E_sreg(struct cpu *c, const struct insn *i)

@@ -2,6 +2,7 @@
  * descriptor-table registers, control and debug registers, MSRs, TSC,
  * CPUID, fast system calls. */
 #include "cpu/cpu_internal.h"
+#include "cpu/cpuid.h"
 #include "cpu/mem.h"
 #include "devices/machine.h"
 
@@ -42,7 +43,7 @@ void op_sti(struct cpu *c, const struct insn *i)
     if (c->mode != MODE_REAL && c->cpl > iopl(c))
         cpu_raise(c, EX_GP, 0);
     if (!(c->rflags & FL_IF))
-        cpu_inhibit_events(c); /* SDM "STI": interrupts wait one instruction */
+        cpu_inhibit_events(c, false); /* SDM "STI": interrupts wait one instruction */
     c->rflags |= FL_IF;
 }
 
@@ -306,8 +307,10 @@ void op_grp7(struct cpu *c, const struct insn *i)
     unsigned rm = i->rm & 7;
     switch (r) {
     case 1:
-        if (rm == 2 || rm == 3) { /* CLAC/STAC: CPL 0 only */
-            if (c->cpl != 0 || !(c->mmu.cr4 & CR4_SMAP))
+        if (rm == 2 || rm == 3) {
+            /* CLAC/STAC (SDM Vol. 2A): #UD when CPUID.7.EBX.SMAP = 0 or
+             * CPL > 0; CR4.SMAP does not matter */
+            if (c->cpl != 0 || !cpu_has_feature(c, "smap"))
                 cpu_raise(c, EX_UD, 0);
             if (rm == 2)
                 c->rflags &= ~(uint64_t)FL_AC;

@@ -117,11 +117,12 @@ static void run_one(struct cpu *c)
     struct insn in;
     bool tf = (c->rflags & FL_TF) != 0;
     c->insn_rip = c->rip;
+    c->inhibit_debug = false;
     cpu_decode(c, &in);
     c->rip = wrap_ip(c, c->rip + in.len);
     in.fn(c, &in);
     c->icount++;
-    if (tf) {
+    if (tf && !c->inhibit_debug) {
         /* single-step trap after the instruction (SDM 17.3.1.4) */
         c->dr[6] |= 1u << 14;
         c->insn_rip = c->rip;
