@@ -4,6 +4,7 @@
 #include "cpu/cpu_internal.h"
 #include "cpu/cpuid.h"
 #include "cpu/mem.h"
+#include "cpu/simd.h"
 #include "devices/machine.h"
 
 static unsigned iopl(const struct cpu *c)
@@ -668,11 +669,12 @@ void op_grp15(struct cpu *c, const struct insn *i)
             return; /* LFENCE, MFENCE, SFENCE: one CPU, in order */
         cpu_raise(c, EX_UD, 0);
     }
-    if (r == 7) { /* CLFLUSH / CLFLUSHOPT (66) / CLWB: the line must be addressable */
+    if (r == 7 || (r == 6 && i->p66 && !i->rep)) {
+        /* CLFLUSH / CLFLUSHOPT (66 /7) / CLWB (66 /6): the line must be addressable */
         mem_read(c, i->seg, insn_ea(c, i), 1);
         return;
     }
-    cpu_raise(c, EX_UD, 0); /* FXSAVE/XSAVE family: with the SSE/x87 work */
+    sse_grp15_mem(c, i); /* FXSAVE, FXRSTOR, LDMXCSR, STMXCSR, XSAVE, XRSTOR, XSAVEOPT */
 }
 
 static bool rand64(struct cpu *c, uint64_t *out)

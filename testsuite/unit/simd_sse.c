@@ -1,0 +1,339 @@
+/* testsuite/unit/simd_sse.c — MMX/SSE/SSE2/SSE3/SSSE3/SSE4.1 forms run
+ * in nest86 and natively on the host from the same random states
+ * (special floats, every MXCSR rounding mode, DAZ/FTZ), compared
+ * register by register and byte by byte.  See simd_harness.h. */
+#include "testsuite/unit/simd_harness.h"
+
+enum {
+    S_MMX = 1,     /* also the no-prefix form on mm registers */
+    S_IMM = 2,     /* takes an imm8 */
+    S_REG = 4,     /* register form only */
+    S_MEM = 8,     /* memory form only */
+    S_NOREX = 16,  /* no REX variant (e.g. GPR destination handled in a list) */
+};
+
+struct spec {
+    const char *name;
+    uint8_t pfx;    /* 0, 0x66, 0xf3, 0xf2 */
+    uint8_t map;    /* 1: 0F, 2: 0F 38, 3: 0F 3A */
+    uint8_t op;
+    uint8_t flags;
+};
+
+static const struct spec specs[] = {
+    /* SSE2 integer (and their MMX forms) */
+    {"punpcklbw", 0x66, 1, 0x60, S_MMX}, {"punpcklwd", 0x66, 1, 0x61, S_MMX},
+    {"punpckldq", 0x66, 1, 0x62, S_MMX}, {"packsswb", 0x66, 1, 0x63, S_MMX},
+    {"pcmpgtb", 0x66, 1, 0x64, S_MMX}, {"pcmpgtw", 0x66, 1, 0x65, S_MMX},
+    {"pcmpgtd", 0x66, 1, 0x66, S_MMX}, {"packuswb", 0x66, 1, 0x67, S_MMX},
+    {"punpckhbw", 0x66, 1, 0x68, S_MMX}, {"punpckhwd", 0x66, 1, 0x69, S_MMX},
+    {"punpckhdq", 0x66, 1, 0x6a, S_MMX}, {"packssdw", 0x66, 1, 0x6b, S_MMX},
+    {"punpcklqdq", 0x66, 1, 0x6c, 0}, {"punpckhqdq", 0x66, 1, 0x6d, 0},
+    {"movdqa", 0x66, 1, 0x6f, S_MMX}, {"movdqu", 0xf3, 1, 0x6f, 0},
+    {"pshufd", 0x66, 1, 0x70, S_MMX | S_IMM}, {"pshufhw", 0xf3, 1, 0x70, S_IMM},
+    {"pshuflw", 0xf2, 1, 0x70, S_IMM},
+    {"pcmpeqb", 0x66, 1, 0x74, S_MMX}, {"pcmpeqw", 0x66, 1, 0x75, S_MMX},
+    {"pcmpeqd", 0x66, 1, 0x76, S_MMX},
+    {"movdqa-st", 0x66, 1, 0x7f, S_MMX}, {"movdqu-st", 0xf3, 1, 0x7f, 0},
+    {"movq-7e", 0xf3, 1, 0x7e, 0}, {"movq-d6", 0x66, 1, 0xd6, 0},
+    {"psrlw", 0x66, 1, 0xd1, S_MMX}, {"psrld", 0x66, 1, 0xd2, S_MMX},
+    {"psrlq", 0x66, 1, 0xd3, S_MMX}, {"paddq", 0x66, 1, 0xd4, S_MMX},
+    {"pmullw", 0x66, 1, 0xd5, S_MMX}, {"psubusb", 0x66, 1, 0xd8, S_MMX},
+    {"psubusw", 0x66, 1, 0xd9, S_MMX}, {"pminub", 0x66, 1, 0xda, S_MMX},
+    {"pand", 0x66, 1, 0xdb, S_MMX}, {"paddusb", 0x66, 1, 0xdc, S_MMX},
+    {"paddusw", 0x66, 1, 0xdd, S_MMX}, {"pmaxub", 0x66, 1, 0xde, S_MMX},
+    {"pandn", 0x66, 1, 0xdf, S_MMX}, {"pavgb", 0x66, 1, 0xe0, S_MMX},
+    {"psraw", 0x66, 1, 0xe1, S_MMX}, {"psrad", 0x66, 1, 0xe2, S_MMX},
+    {"pavgw", 0x66, 1, 0xe3, S_MMX}, {"pmulhuw", 0x66, 1, 0xe4, S_MMX},
+    {"pmulhw", 0x66, 1, 0xe5, S_MMX}, {"movntdq", 0x66, 1, 0xe7, S_MMX | S_MEM},
+    {"psubsb", 0x66, 1, 0xe8, S_MMX}, {"psubsw", 0x66, 1, 0xe9, S_MMX},
+    {"pminsw", 0x66, 1, 0xea, S_MMX}, {"por", 0x66, 1, 0xeb, S_MMX},
+    {"paddsb", 0x66, 1, 0xec, S_MMX}, {"paddsw", 0x66, 1, 0xed, S_MMX},
+    {"pmaxsw", 0x66, 1, 0xee, S_MMX}, {"pxor", 0x66, 1, 0xef, S_MMX},
+    {"psllw", 0x66, 1, 0xf1, S_MMX}, {"pslld", 0x66, 1, 0xf2, S_MMX},
+    {"psllq", 0x66, 1, 0xf3, S_MMX}, {"pmuludq", 0x66, 1, 0xf4, S_MMX},
+    {"pmaddwd", 0x66, 1, 0xf5, S_MMX}, {"psadbw", 0x66, 1, 0xf6, S_MMX},
+    {"psubb", 0x66, 1, 0xf8, S_MMX}, {"psubw", 0x66, 1, 0xf9, S_MMX},
+    {"psubd", 0x66, 1, 0xfa, S_MMX}, {"psubq", 0x66, 1, 0xfb, S_MMX},
+    {"paddb", 0x66, 1, 0xfc, S_MMX}, {"paddw", 0x66, 1, 0xfd, S_MMX},
+    {"paddd", 0x66, 1, 0xfe, S_MMX},
+    {"pinsrw", 0x66, 1, 0xc4, S_MMX | S_IMM | S_MEM},
+    /* SSE/SSE2 moves, logic, shuffles */
+    {"movups", 0, 1, 0x10, 0}, {"movupd", 0x66, 1, 0x10, 0}, {"movss", 0xf3, 1, 0x10, 0},
+    {"movsd", 0xf2, 1, 0x10, 0}, {"movups-st", 0, 1, 0x11, 0}, {"movss-st", 0xf3, 1, 0x11, 0},
+    {"movsd-st", 0xf2, 1, 0x11, 0}, {"movlps", 0, 1, 0x12, 0}, {"movlpd", 0x66, 1, 0x12, S_MEM},
+    {"movsldup", 0xf3, 1, 0x12, 0}, {"movddup", 0xf2, 1, 0x12, 0},
+    {"movlps-st", 0, 1, 0x13, S_MEM}, {"unpcklps", 0, 1, 0x14, 0},
+    {"unpcklpd", 0x66, 1, 0x14, 0}, {"unpckhps", 0, 1, 0x15, 0}, {"unpckhpd", 0x66, 1, 0x15, 0},
+    {"movhps", 0, 1, 0x16, 0}, {"movhpd", 0x66, 1, 0x16, S_MEM}, {"movshdup", 0xf3, 1, 0x16, 0},
+    {"movhps-st", 0, 1, 0x17, S_MEM}, {"movaps", 0, 1, 0x28, 0}, {"movapd-st", 0x66, 1, 0x29, 0},
+    {"movntps", 0, 1, 0x2b, S_MEM}, {"andps", 0, 1, 0x54, 0}, {"andnpd", 0x66, 1, 0x55, 0},
+    {"orps", 0, 1, 0x56, 0}, {"xorpd", 0x66, 1, 0x57, 0},
+    {"shufps", 0, 1, 0xc6, S_IMM}, {"shufpd", 0x66, 1, 0xc6, S_IMM},
+    {"lddqu", 0xf2, 1, 0xf0, S_MEM},
+    /* floating point */
+    {"sqrtps", 0, 1, 0x51, 0}, {"sqrtpd", 0x66, 1, 0x51, 0}, {"sqrtss", 0xf3, 1, 0x51, 0},
+    {"sqrtsd", 0xf2, 1, 0x51, 0}, {"rsqrtps", 0, 1, 0x52, 0}, {"rsqrtss", 0xf3, 1, 0x52, 0},
+    {"rcpps", 0, 1, 0x53, 0}, {"rcpss", 0xf3, 1, 0x53, 0},
+    {"addps", 0, 1, 0x58, 0}, {"addpd", 0x66, 1, 0x58, 0}, {"addss", 0xf3, 1, 0x58, 0},
+    {"addsd", 0xf2, 1, 0x58, 0}, {"mulps", 0, 1, 0x59, 0}, {"mulpd", 0x66, 1, 0x59, 0},
+    {"mulss", 0xf3, 1, 0x59, 0}, {"mulsd", 0xf2, 1, 0x59, 0}, {"subps", 0, 1, 0x5c, 0},
+    {"subpd", 0x66, 1, 0x5c, 0}, {"subss", 0xf3, 1, 0x5c, 0}, {"subsd", 0xf2, 1, 0x5c, 0},
+    {"minps", 0, 1, 0x5d, 0}, {"minpd", 0x66, 1, 0x5d, 0}, {"minss", 0xf3, 1, 0x5d, 0},
+    {"minsd", 0xf2, 1, 0x5d, 0}, {"divps", 0, 1, 0x5e, 0}, {"divpd", 0x66, 1, 0x5e, 0},
+    {"divss", 0xf3, 1, 0x5e, 0}, {"divsd", 0xf2, 1, 0x5e, 0}, {"maxps", 0, 1, 0x5f, 0},
+    {"maxpd", 0x66, 1, 0x5f, 0}, {"maxss", 0xf3, 1, 0x5f, 0}, {"maxsd", 0xf2, 1, 0x5f, 0},
+    {"cmpps", 0, 1, 0xc2, S_IMM}, {"cmppd", 0x66, 1, 0xc2, S_IMM},
+    {"cmpss", 0xf3, 1, 0xc2, S_IMM}, {"cmpsd", 0xf2, 1, 0xc2, S_IMM},
+    {"ucomiss", 0, 1, 0x2e, 0}, {"comiss", 0, 1, 0x2f, 0}, {"ucomisd", 0x66, 1, 0x2e, 0},
+    {"comisd", 0x66, 1, 0x2f, 0},
+    {"cvtps2pd", 0, 1, 0x5a, 0}, {"cvtpd2ps", 0x66, 1, 0x5a, 0},
+    {"cvtss2sd", 0xf3, 1, 0x5a, 0}, {"cvtsd2ss", 0xf2, 1, 0x5a, 0},
+    {"cvtdq2ps", 0, 1, 0x5b, 0}, {"cvtps2dq", 0x66, 1, 0x5b, 0},
+    {"cvttps2dq", 0xf3, 1, 0x5b, 0}, {"cvttpd2dq", 0x66, 1, 0xe6, 0},
+    {"cvtdq2pd", 0xf3, 1, 0xe6, 0}, {"cvtpd2dq", 0xf2, 1, 0xe6, 0},
+    {"cvtpi2ps", 0, 1, 0x2a, S_NOREX}, {"cvtpi2pd", 0x66, 1, 0x2a, S_NOREX},
+    {"cvttps2pi", 0, 1, 0x2c, S_NOREX}, {"cvttpd2pi", 0x66, 1, 0x2c, S_NOREX},
+    {"cvtps2pi", 0, 1, 0x2d, S_NOREX}, {"cvtpd2pi", 0x66, 1, 0x2d, S_NOREX},
+    /* SSE3 */
+    {"haddpd", 0x66, 1, 0x7c, 0}, {"haddps", 0xf2, 1, 0x7c, 0}, {"hsubpd", 0x66, 1, 0x7d, 0},
+    {"hsubps", 0xf2, 1, 0x7d, 0}, {"addsubpd", 0x66, 1, 0xd0, 0},
+    {"addsubps", 0xf2, 1, 0xd0, 0},
+    /* SSSE3 */
+    {"pshufb", 0x66, 2, 0x00, S_MMX}, {"phaddw", 0x66, 2, 0x01, S_MMX},
+    {"phaddd", 0x66, 2, 0x02, S_MMX}, {"phaddsw", 0x66, 2, 0x03, S_MMX},
+    {"pmaddubsw", 0x66, 2, 0x04, S_MMX}, {"phsubw", 0x66, 2, 0x05, S_MMX},
+    {"phsubd", 0x66, 2, 0x06, S_MMX}, {"phsubsw", 0x66, 2, 0x07, S_MMX},
+    {"psignb", 0x66, 2, 0x08, S_MMX}, {"psignw", 0x66, 2, 0x09, S_MMX},
+    {"psignd", 0x66, 2, 0x0a, S_MMX}, {"pmulhrsw", 0x66, 2, 0x0b, S_MMX},
+    {"pabsb", 0x66, 2, 0x1c, S_MMX}, {"pabsw", 0x66, 2, 0x1d, S_MMX},
+    {"pabsd", 0x66, 2, 0x1e, S_MMX}, {"palignr", 0x66, 3, 0x0f, S_MMX | S_IMM},
+    /* SSE4.1 */
+    {"pblendvb", 0x66, 2, 0x10, 0}, {"blendvps", 0x66, 2, 0x14, 0},
+    {"blendvpd", 0x66, 2, 0x15, 0}, {"pmovsxbw", 0x66, 2, 0x20, 0},
+    {"pmovsxbd", 0x66, 2, 0x21, 0}, {"pmovsxbq", 0x66, 2, 0x22, 0},
+    {"pmovsxwd", 0x66, 2, 0x23, 0}, {"pmovsxwq", 0x66, 2, 0x24, 0},
+    {"pmovsxdq", 0x66, 2, 0x25, 0}, {"pmuldq", 0x66, 2, 0x28, 0},
+    {"pcmpeqq", 0x66, 2, 0x29, 0}, {"movntdqa", 0x66, 2, 0x2a, S_MEM},
+    {"packusdw", 0x66, 2, 0x2b, 0}, {"pmovzxbw", 0x66, 2, 0x30, 0},
+    {"pmovzxbd", 0x66, 2, 0x31, 0}, {"pmovzxbq", 0x66, 2, 0x32, 0},
+    {"pmovzxwd", 0x66, 2, 0x33, 0}, {"pmovzxwq", 0x66, 2, 0x34, 0},
+    {"pmovzxdq", 0x66, 2, 0x35, 0}, {"pcmpgtq", 0x66, 2, 0x37, 0},
+    {"pminsb", 0x66, 2, 0x38, 0}, {"pminsd", 0x66, 2, 0x39, 0}, {"pminuw", 0x66, 2, 0x3a, 0},
+    {"pminud", 0x66, 2, 0x3b, 0}, {"pmaxsb", 0x66, 2, 0x3c, 0}, {"pmaxsd", 0x66, 2, 0x3d, 0},
+    {"pmaxuw", 0x66, 2, 0x3e, 0}, {"pmaxud", 0x66, 2, 0x3f, 0}, {"pmulld", 0x66, 2, 0x40, 0},
+    {"phminposuw", 0x66, 2, 0x41, 0},
+    {"roundps", 0x66, 3, 0x08, S_IMM}, {"roundpd", 0x66, 3, 0x09, S_IMM},
+    {"roundss", 0x66, 3, 0x0a, S_IMM}, {"roundsd", 0x66, 3, 0x0b, S_IMM},
+    {"blendps", 0x66, 3, 0x0c, S_IMM}, {"blendpd", 0x66, 3, 0x0d, S_IMM},
+    {"pblendw", 0x66, 3, 0x0e, S_IMM}, {"dpps", 0x66, 3, 0x40, S_IMM},
+    {"dppd", 0x66, 3, 0x41, S_IMM}, {"mpsadbw", 0x66, 3, 0x42, S_IMM},
+};
+
+static unsigned encode(const struct spec *s, bool mmx, uint8_t rex, uint8_t modrm, uint8_t imm,
+                       uint8_t *out)
+{
+    unsigned n = 0;
+    if (s->pfx && !mmx)
+        out[n++] = s->pfx;
+    if (rex)
+        out[n++] = rex;
+    out[n++] = 0x0f;
+    if (s->map == 2)
+        out[n++] = 0x38;
+    if (s->map == 3)
+        out[n++] = 0x3a;
+    out[n++] = s->op;
+    out[n++] = modrm;
+    if (s->flags & S_IMM)
+        out[n++] = imm;
+    return n;
+}
+
+static const uint8_t imms[] = {0x00, 0x1b, 0x4e, 0xe4, 0xff, 0x01, 0x31, 0x93, 0x07, 0x0c};
+
+#define ROUNDS 40
+
+/* Every spec: register and memory forms, REX-extended registers, the
+ * MMX form where there is one, and a set of immediates. */
+static void sse_forms(void)
+{
+    char why[200];
+    unsigned nforms = 0;
+    for (size_t k = 0; k < sizeof(specs) / sizeof(specs[0]); k++) {
+        const struct spec *s = &specs[k];
+        for (unsigned variant = 0; variant < 5; variant++) {
+            bool mmx = variant >= 3;
+            bool mem = variant == 1 || variant == 4;
+            uint8_t rex = variant == 2 ? 0x45 : 0;
+            if (mmx && !(s->flags & S_MMX))
+                continue;
+            if ((mem && (s->flags & S_REG)) || (!mem && (s->flags & S_MEM)))
+                continue;
+            if (rex && (s->flags & (S_NOREX | S_MEM)))
+                continue;
+            /* reg 1, rm 2 (xmm9/xmm10 with REX.RB); memory is [rbx] */
+            uint8_t modrm = mem ? (1 << 3) | 3 : 0xc0 | (1 << 3) | 2;
+            unsigned nimm = (s->flags & S_IMM) ? sizeof(imms) : 1;
+            for (unsigned m = 0; m < nimm; m++) {
+                uint8_t code[16];
+                unsigned len = encode(s, mmx, rex, modrm, imms[m], code);
+                nforms++;
+                UNIT_CHECKF(h_diff(code, len, ROUNDS, true, why, sizeof(why)),
+                            "%s%s%s%s imm %02x: %s", s->name, mmx ? " (mmx)" : "",
+                            mem ? " mem" : "", rex ? " rex" : "", imms[m], why);
+            }
+        }
+    }
+    printf("# %u SSE/MMX form encodings x %d random states\n", nforms, ROUNDS);
+}
+
+/* Forms with general-purpose or special operands, as explicit bytes. */
+static const struct h_form gpr_forms[] = {
+    {"movd xmm1,eax", 4, {0x66, 0x0f, 0x6e, 0xc8}},
+    {"movq xmm9,rax", 5, {0x66, 0x4c, 0x0f, 0x6e, 0xc8}},
+    {"movd mm1,eax", 3, {0x0f, 0x6e, 0xc8}},
+    {"movd mm1,[rbx]", 3, {0x0f, 0x6e, 0x0b}},
+    {"movd eax,xmm1", 4, {0x66, 0x0f, 0x7e, 0xc8}},
+    {"movq rax,xmm9", 5, {0x66, 0x4c, 0x0f, 0x7e, 0xc8}},
+    {"movq [rbx],mm1", 4, {0x48, 0x0f, 0x7e, 0x0b}},
+    {"movd [rbx],xmm1", 4, {0x66, 0x0f, 0x7e, 0x0b}},
+    {"pmovmskb eax,xmm2", 4, {0x66, 0x0f, 0xd7, 0xc2}},
+    {"pmovmskb ecx,mm2", 3, {0x0f, 0xd7, 0xca}},
+    {"pextrw eax,xmm2,5", 5, {0x66, 0x0f, 0xc5, 0xc2, 0x05}},
+    {"pextrw eax,mm2,6", 4, {0x0f, 0xc5, 0xc2, 0x06}},
+    {"pinsrw xmm1,eax,3", 5, {0x66, 0x0f, 0xc4, 0xc8, 0x03}},
+    {"movmskps eax,xmm2", 3, {0x0f, 0x50, 0xc2}},
+    {"movmskpd ecx,xmm2", 4, {0x66, 0x0f, 0x50, 0xca}},
+    {"psrlw xmm2,3", 5, {0x66, 0x0f, 0x71, 0xd2, 0x03}},
+    {"psraw xmm2,17", 5, {0x66, 0x0f, 0x71, 0xe2, 0x11}},
+    {"psllw mm2,9", 4, {0x0f, 0x71, 0xf2, 0x09}},
+    {"psrld xmm2,31", 5, {0x66, 0x0f, 0x72, 0xd2, 0x1f}},
+    {"psrad mm2,7", 4, {0x0f, 0x72, 0xe2, 0x07}},
+    {"pslld xmm10,1", 6, {0x66, 0x41, 0x0f, 0x72, 0xf2, 0x01}},
+    {"psrlq xmm2,33", 5, {0x66, 0x0f, 0x73, 0xd2, 0x21}},
+    {"psrldq xmm2,5", 5, {0x66, 0x0f, 0x73, 0xda, 0x05}},
+    {"psllq mm2,63", 4, {0x0f, 0x73, 0xf2, 0x3f}},
+    {"pslldq xmm2,11", 5, {0x66, 0x0f, 0x73, 0xfa, 0x0b}},
+    {"pslldq xmm2,17", 5, {0x66, 0x0f, 0x73, 0xfa, 0x11}},
+    {"movq2dq xmm1,mm2", 4, {0xf3, 0x0f, 0xd6, 0xca}},
+    {"movdq2q mm1,xmm2", 4, {0xf2, 0x0f, 0xd6, 0xca}},
+    {"movntq [rbx],mm1", 3, {0x0f, 0xe7, 0x0b}},
+    {"movnti [rbx],rax", 4, {0x48, 0x0f, 0xc3, 0x03}},
+    {"maskmovdqu xmm1,xmm2", 4, {0x66, 0x0f, 0xf7, 0xca}},
+    {"maskmovq mm1,mm2", 3, {0x0f, 0xf7, 0xca}},
+    {"cvtsi2ss xmm1,eax", 4, {0xf3, 0x0f, 0x2a, 0xc8}},
+    {"cvtsi2ss xmm1,rax", 5, {0xf3, 0x48, 0x0f, 0x2a, 0xc8}},
+    {"cvtsi2sd xmm1,eax", 4, {0xf2, 0x0f, 0x2a, 0xc8}},
+    {"cvtsi2sd xmm1,rax", 5, {0xf2, 0x48, 0x0f, 0x2a, 0xc8}},
+    {"cvtsi2sd xmm1,[rbx]", 4, {0xf2, 0x0f, 0x2a, 0x0b}},
+    {"cvtss2si eax,xmm2", 4, {0xf3, 0x0f, 0x2d, 0xc2}},
+    {"cvtss2si rax,xmm2", 5, {0xf3, 0x48, 0x0f, 0x2d, 0xc2}},
+    {"cvttss2si eax,xmm2", 4, {0xf3, 0x0f, 0x2c, 0xc2}},
+    {"cvttss2si rax,[rbx]", 5, {0xf3, 0x48, 0x0f, 0x2c, 0x03}},
+    {"cvtsd2si eax,xmm2", 4, {0xf2, 0x0f, 0x2d, 0xc2}},
+    {"cvtsd2si rax,xmm2", 5, {0xf2, 0x48, 0x0f, 0x2d, 0xc2}},
+    {"cvttsd2si eax,[rbx]", 4, {0xf2, 0x0f, 0x2c, 0x03}},
+    {"cvttsd2si rax,xmm2", 5, {0xf2, 0x48, 0x0f, 0x2c, 0xc2}},
+    {"ldmxcsr; addss; stmxcsr", 19, {0xc7, 0x43, 0x10, 0xc0, 0x7f, 0, 0, 0x0f, 0xae, 0x53, 0x10,
+                                     0xf3, 0x0f, 0x58, 0xca, 0x0f, 0xae, 0x5b, 0x20}},
+    {"stmxcsr [rbx+8]", 4, {0x0f, 0xae, 0x5b, 0x08}},
+    {"emms; movq mm0,[rbx]", 5, {0x0f, 0x77, 0x0f, 0x6f, 0x03}},
+};
+
+static void sse_gpr_forms(void)
+{
+    char why[200];
+    for (size_t k = 0; k < sizeof(gpr_forms) / sizeof(gpr_forms[0]); k++) {
+        const struct h_form *f = &gpr_forms[k];
+        UNIT_CHECKF(h_diff(f->bytes, f->len, ROUNDS, true, why, sizeof(why)), "%s: %s",
+                    f->name, why);
+    }
+}
+
+/* Runs code in the guest alone from a random state; returns the vector. */
+static int guest_only(const uint8_t *code, unsigned len, struct hstate *s)
+{
+    h_rand_state(s);
+    return h_guest(s, code, len);
+}
+
+/* #GP for misaligned 16-byte operands of the aligned forms; none for
+ * MOVDQU/MOVUPS. */
+static void sse_alignment(void)
+{
+    struct hstate s;
+    static const uint8_t movdqa_mis[] = {0x66, 0x0f, 0x6f, 0x4b, 0x01}; /* [rbx+1] */
+    static const uint8_t paddb_mis[] = {0x66, 0x0f, 0xfc, 0x4b, 0x08};
+    static const uint8_t movups_mis[] = {0x0f, 0x10, 0x4b, 0x01};
+    static const uint8_t movaps_st_mis[] = {0x0f, 0x29, 0x4b, 0x04};
+    static const uint8_t addss_mis[] = {0xf3, 0x0f, 0x58, 0x4b, 0x01};
+    h_reset_cpu();
+    UNIT_CHECK(guest_only(movdqa_mis, sizeof(movdqa_mis), &s) == EX_GP);
+    UNIT_CHECK(guest_only(paddb_mis, sizeof(paddb_mis), &s) == EX_GP);
+    UNIT_CHECK(guest_only(movaps_st_mis, sizeof(movaps_st_mis), &s) == EX_GP);
+    UNIT_CHECK(guest_only(movups_mis, sizeof(movups_mis), &s) == -1);
+    UNIT_CHECK(guest_only(addss_mis, sizeof(addss_mis), &s) == -1);
+}
+
+/* CR0.TS -> #NM, CR0.EM -> #UD (SSE) / #NM (x87), no CR4.OSFXSR -> #UD. */
+static void sse_availability(void)
+{
+    struct hstate s;
+    static const uint8_t paddb[] = {0x66, 0x0f, 0xfc, 0xca};
+    static const uint8_t paddb_mmx[] = {0x0f, 0xfc, 0xca};
+    static const uint8_t fxsave[] = {0x0f, 0xae, 0x03};
+    h_reset_cpu();
+    UNIT_CHECK(guest_only(paddb, sizeof(paddb), &s) == -1);
+    h_cpu.mmu.cr0 |= CR0_TS;
+    UNIT_CHECK(guest_only(paddb, sizeof(paddb), &s) == EX_NM);
+    UNIT_CHECK(guest_only(paddb_mmx, sizeof(paddb_mmx), &s) == EX_NM);
+    UNIT_CHECK(guest_only(fxsave, sizeof(fxsave), &s) == EX_NM);
+    h_cpu.mmu.cr0 &= ~CR0_TS;
+    h_cpu.mmu.cr0 |= CR0_EM;
+    UNIT_CHECK(guest_only(paddb, sizeof(paddb), &s) == EX_UD);
+    UNIT_CHECK(guest_only(paddb_mmx, sizeof(paddb_mmx), &s) == EX_UD);
+    h_cpu.mmu.cr0 &= ~CR0_EM;
+    h_cpu.mmu.cr4 &= ~CR4_OSFXSR;
+    UNIT_CHECK(guest_only(paddb, sizeof(paddb), &s) == EX_UD);
+    UNIT_CHECK(guest_only(paddb_mmx, sizeof(paddb_mmx), &s) == -1);
+}
+
+/* Unmasked exceptions: #XM (or #UD without OSXMMEXCPT), the destination
+ * kept and the flag set; LDMXCSR with a reserved bit is #GP. */
+static void sse_unmasked(void)
+{
+    struct hstate s;
+    static const uint8_t divss[] = {0xf3, 0x0f, 0x5e, 0xca}; /* divss xmm1, xmm2 */
+    static const uint8_t ldmxcsr[] = {0x0f, 0xae, 0x13};
+    h_reset_cpu();
+    h_rand_state(&s);
+    memset(s.xmm[1], 0, 16);
+    s.xmm[1][3] = 0x3f;
+    s.xmm[1][2] = 0x80; /* 1.0f */
+    memset(s.xmm[2], 0, 16);
+    uint8_t before[16];
+    memcpy(before, s.xmm[1], 16);
+    s.mxcsr = 0x1f80 & ~(MXCSR_ZE << 7);
+    UNIT_CHECK(h_guest(&s, divss, sizeof(divss)) == EX_XM);
+    UNIT_CHECK(memcmp(s.xmm[1], before, 16) == 0 && (s.mxcsr & MXCSR_ZE));
+    h_cpu.mmu.cr4 &= ~CR4_OSXMMEXCPT;
+    s.mxcsr = 0x1f80 & ~(MXCSR_ZE << 7);
+    UNIT_CHECK(h_guest(&s, divss, sizeof(divss)) == EX_UD);
+    s.mxcsr = 0x1f80;
+    UNIT_CHECK(h_guest(&s, divss, sizeof(divss)) == -1 && (s.mxcsr & MXCSR_ZE));
+    s.mem[2] = 1; /* bit 16: reserved */
+    UNIT_CHECK(h_guest(&s, ldmxcsr, sizeof(ldmxcsr)) == EX_GP);
+}
+
+int main(void)
+{
+    h_reset_cpu();
+    UNIT_RUN(sse_forms);
+    h_reset_cpu();
+    UNIT_RUN(sse_gpr_forms);
+    UNIT_RUN(sse_alignment);
+    UNIT_RUN(sse_availability);
+    UNIT_RUN(sse_unmasked);
+    return unit_done();
+}
