@@ -118,13 +118,8 @@ static void test_mov_ss_shadow(void)
                      "1:\tnop\n\tnop"
                      : "=&r"(end2), "=&r"(after_mov_ss)::"rax", "memory");
     ASSERT_EQ(irq_db_count, 2);
-    if (irq_db_rip == after_mov_ss)
-        rt_printf("# KNOWN-ISSUE: single-step #DB taken right after MOV SS "
-                  "(RIP 0x%llx); SDM Vol. 3A 6.8.3 delays it past the next "
-                  "instruction (RIP 0x%llx)\n",
-                  (unsigned long long)irq_db_rip, (unsigned long long)end2);
-    else
-        ASSERT_EQ(irq_db_rip, end2); /* after MOV SS *and* the NOP */
+    ASSERT_NE(irq_db_rip, after_mov_ss);
+    ASSERT_EQ(irq_db_rip, end2); /* after MOV SS *and* the NOP */
     extern const uintptr_t rt_isr_table[32];
     rt_idt_set_gate(VEC_DB, rt_isr_table[VEC_DB], 0x8E, 0);
 }

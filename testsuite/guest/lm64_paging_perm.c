@@ -67,38 +67,14 @@ static void kernel_exec(void)
     __asm__ volatile("call *%0" ::"r"(exec_target) : "memory");
 }
 
-/* STAC/CLAC (0F 01 CB / CA) set and clear RFLAGS.AC at CPL 0 when SMAP
-   is advertised (Vol. 2B, STAC). If nest86 lacks them, POPFQ does. */
-static bool stac_works = true;
-
+/* STAC/CLAC (0F 01 CB / CA) set and clear RFLAGS.AC at CPL 0 when
+   CPUID advertises SMAP (Vol. 2B, STAC). */
 static void set_ac(bool on)
 {
-    if (stac_works) {
-        if (on)
-            __asm__ volatile("stac" ::: "memory");
-        else
-            __asm__ volatile("clac" ::: "memory");
-    } else if (on) {
-        __asm__ volatile("pushfq\n\torq $0x40000, (%%rsp)\n\tpopfq"
-                         ::: "memory", "cc");
-    } else {
-        __asm__ volatile("pushfq\n\tandq $~0x40000, (%%rsp)\n\tpopfq"
-                         ::: "memory", "cc");
-    }
-}
-
-static void probe_stac(void)
-{
-    int v = catch_asm(RT_CATCH_BEGIN "stac" RT_CATCH_END ::: "memory");
-    unsigned long fl = read_flags();
-    int w = catch_asm(RT_CATCH_BEGIN "clac" RT_CATCH_END ::: "memory");
-    if (v == -1 && w == -1 && (fl & 0x40000) && !(read_flags() & 0x40000))
-        return;
-    rt_printf("# KNOWN-ISSUE: STAC/CLAC at CPL 0 with CPUID.7.EBX.SMAP=1 "
-              "give vector %d/%d (SDM Vol. 2B STAC/CLAC: no fault, AC "
-              "set/cleared); using POPFQ for AC\n", v, w);
-    stac_works = false;
-    set_ac(false);
+    if (on)
+        __asm__ volatile("stac" ::: "memory");
+    else
+        __asm__ volatile("clac" ::: "memory");
 }
 
 static int kernel_access(enum acc acc, uint64_t va, bool ac)
@@ -293,10 +269,6 @@ static void setup(void)
     need(0x80000001, 3, 26, "1 GiB pages");
     rt_user_init();
     on_qemu = rt_cmdline_has("qemu-tcg");
-    static bool probed;
-    if (!probed)
-        probe_stac();
-    probed = true;
     /* The RET every fetch runs, at each target's code offset. */
     page_4k[OFF_CODE] = 0xC3;
     *(volatile uint8_t *)(uintptr_t)(PHYS_2M + OFF_CODE) = 0xC3;
