@@ -119,6 +119,11 @@ void cpu_far_call(struct cpu *c, uint16_t sel, uint64_t off, unsigned opsize);
 void cpu_far_return(struct cpu *c, unsigned opsize, uint16_t pop_bytes);
 void cpu_load_cs(struct cpu *c, uint16_t sel, uint64_t lo, uint64_t hi, unsigned cpl);
 
+/* ---- task switches (cpu/task.c) ---- */
+enum task_reason { TASK_JMP, TASK_CALL, TASK_IRET, TASK_INT };
+void cpu_task_switch(struct cpu *c, uint16_t tss_sel, enum task_reason why, bool has_error,
+                     uint32_t error);
+
 /* ---- interrupts (cpu/interrupt.c) ---- */
 enum int_kind { INT_EXCEPTION, INT_SOFTWARE, INT_EXTERNAL, INT_NMI, INT_PRIV_SW /* INT1 */ };
 void cpu_deliver(struct cpu *c, int vector, enum int_kind kind, bool has_error, uint32_t error);

@@ -82,6 +82,23 @@ static void read_gate(struct cpu *c, uint16_t sel, uint64_t lo, uint64_t hi, uin
     *params = (unsigned)((lo >> 32) & 0x1f);
 }
 
+/* JMP/CALL to a TSS descriptor or a task gate (SDM 7.3, step 2): the
+ * descriptor's DPL must admit both CPL and RPL; IA-32e mode has none. */
+static void task_transfer(struct cpu *c, uint16_t sel, uint64_t lo, enum task_reason why)
+{
+    unsigned ar = desc_ar(lo), type = AR_TYPE(ar), dpl = AR_DPL(ar);
+    uint16_t err = sel & 0xfffc;
+    bool tss = type == 0x1 || type == 0x9 || type == 0x3 || type == 0xb;
+    if ((c->mmu.efer & EFER_LMA) || !(tss || type == SYS_TASKGATE))
+        cpu_raise(c, EX_GP, err);
+    if (dpl < c->cpl || dpl < (sel & 3u))
+        cpu_raise(c, EX_GP, err);
+    if (!(ar & AR_P))
+        cpu_raise(c, EX_NP, err);
+    uint16_t tss_sel = type == SYS_TASKGATE ? (uint16_t)(lo >> 16) : sel;
+    cpu_task_switch(c, tss_sel, why, false, 0);
+}
+
 void cpu_far_jump(struct cpu *c, uint16_t sel, uint64_t off, unsigned opsize)
 {
     if (legacy_real(c)) {
@@ -122,8 +139,7 @@ void cpu_far_jump(struct cpu *c, uint16_t sel, uint64_t off, unsigned opsize)
         cpu_load_cs(c, tsel, tlo, thi, c->cpl);
         return;
     }
-    /* task gates and TSS descriptors: task switching is not implemented yet */
-    cpu_raise(c, EX_GP, sel & 0xfffc);
+    task_transfer(c, sel, lo, TASK_JMP);
 }
 
 /* SDM 5.8.5/5.8.6: a call through a gate to a more privileged
@@ -244,7 +260,7 @@ void cpu_far_call(struct cpu *c, uint16_t sel, uint64_t off, unsigned opsize)
         cpu_load_cs(c, tsel, tlo, thi, c->cpl);
         return;
     }
-    cpu_raise(c, EX_GP, sel & 0xfffc); /* task gates/TSS: not implemented yet */
+    task_transfer(c, sel, lo, TASK_CALL);
 }
 
 /* Data segment registers that the new, less privileged CPL may not use

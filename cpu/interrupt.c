@@ -61,8 +61,10 @@ static void deliver_protected(struct cpu *c, int vector, enum int_kind kind, boo
         cpu_raise(c, EX_GP, idt_err);
     if (!(ar & AR_P))
         cpu_raise(c, EX_NP, idt_err);
-    if (type == GATE_TASK)
-        cpu_raise(c, EX_GP, idt_err); /* task switching is not implemented yet */
+    if (type == GATE_TASK) {
+        cpu_task_switch(c, (uint16_t)(lo >> 16), TASK_INT, has_error, error);
+        return;
+    }
 
     uint16_t tsel = (uint16_t)(lo >> 16);
     uint64_t toff = (lo & 0xffff) | ((lo >> 32) & 0xffff0000ull) | ((hi & 0xffffffffull) << 32);
@@ -230,9 +232,11 @@ void cpu_iret(struct cpu *c, unsigned opsize)
     }
     bool lma = (c->mmu.efer & EFER_LMA) != 0;
     if (c->rflags & FL_NT) {
+        /* return to the previous task (SDM "IRET"; none in IA-32e mode) */
         if (lma)
             cpu_raise(c, EX_GP, 0);
-        cpu_raise(c, EX_GP, 0); /* task return: not implemented yet */
+        cpu_task_switch(c, (uint16_t)sys_read(c, c->tr.base, 2), TASK_IRET, false, 0);
+        return;
     }
     uint64_t ip = cpu_peek(c, opsize, 0);
     uint16_t sel = (uint16_t)cpu_peek(c, opsize, opsize);
