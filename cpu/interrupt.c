@@ -144,8 +144,12 @@ static void deliver_protected(struct cpu *c, int vector, enum int_kind kind, boo
             uint8_t saved_cpl = c->cpl;
             enum cpu_mode saved_mode = c->mode;
             c->cpl = (uint8_t)new_cpl;
-            if (from_v86)
+            if (from_v86) {
+                /* leaving V86 (SDM 20.3.1.1): the handler's stack and
+                 * segments are protected-mode ones; old_flags kept VM */
+                c->rflags &= ~(uint64_t)FL_VM;
                 c->mode = MODE_PROT;
+            }
             if ((nss & ~3u) == 0) {
                 c->cpl = saved_cpl;
                 c->mode = saved_mode;
