@@ -59,6 +59,7 @@ void cpu_reset(struct cpu *c)
     c->pat = 0x0007040600070406ull;
     c->misc_enable = 1; /* fast strings */
     c->delivering = -1;
+    c->fast_mask = 0xff;
     cpu_update_mode(c);
 }
 

@@ -152,6 +152,12 @@ struct cpu {
     uint64_t inhibit_irq_at; /* RIP+1 marker: interrupts held for one insn after STI/MOV SS */
     bool inhibit_irq;
     bool inhibit_debug;    /* MOV SS/POP SS: single-step trap held one insn */
+
+    /* debug-register breakpoints (cpu/debugreg.c) */
+    uint8_t dr_exec_mask;  /* enabled instruction breakpoints */
+    uint8_t dr_data_mask;  /* enabled data breakpoints */
+    uint8_t dr_hit;        /* data breakpoints hit by this instruction */
+    uint8_t fast_mask;     /* 0xff, or 0 to send every access to the slow path */
     int (*intr_ack)(void *opaque); /* returns the vector of the INTR being taken */
     void *intr_opaque;
 

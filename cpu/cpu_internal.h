@@ -119,6 +119,13 @@ void cpu_far_call(struct cpu *c, uint16_t sel, uint64_t off, unsigned opsize);
 void cpu_far_return(struct cpu *c, unsigned opsize, uint16_t pop_bytes);
 void cpu_load_cs(struct cpu *c, uint16_t sel, uint64_t lo, uint64_t hi, unsigned cpl);
 
+/* ---- debug registers (cpu/debugreg.c) ---- */
+void cpu_dr7_changed(struct cpu *c);
+void cpu_dr_exec_check(struct cpu *c, uint64_t lin);
+void cpu_dr_data_access(struct cpu *c, uint64_t lin, unsigned size, bool write);
+void cpu_dr_general_detect(struct cpu *c);
+void cpu_dr_deliver_traps(struct cpu *c, bool single_step);
+
 /* ---- task switches (cpu/task.c) ---- */
 enum task_reason { TASK_JMP, TASK_CALL, TASK_IRET, TASK_INT };
 void cpu_task_switch(struct cpu *c, uint16_t tss_sel, enum task_reason why, bool has_error,

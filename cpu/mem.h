@@ -60,20 +60,26 @@ static inline void store_le(uint8_t *p, unsigned size, uint64_t v)
 static inline uint64_t lin_read(struct cpu *c, uint64_t lin, unsigned size)
 {
     bool user = c->cpl == 3, ac = (c->rflags & FL_AC) != 0;
-    uint8_t *p = mmu_fast_ptr(&c->mmu, lin, size, mmu_need_bit(MMU_READ, user, ac));
+    uint8_t *p =
+        mmu_fast_ptr(&c->mmu, lin, size, mmu_need_bit(MMU_READ, user, ac) & c->fast_mask);
     if (likely(p != 0))
         return load_le(p, size);
+    if (unlikely(c->dr_data_mask))
+        cpu_dr_data_access(c, lin, size, false);
     return mem_read_slow(c, lin, size, user, ac);
 }
 
 static inline void lin_write(struct cpu *c, uint64_t lin, unsigned size, uint64_t v)
 {
     bool user = c->cpl == 3, ac = (c->rflags & FL_AC) != 0;
-    uint8_t *p = mmu_fast_ptr(&c->mmu, lin, size, mmu_need_bit(MMU_WRITE, user, ac));
+    uint8_t *p =
+        mmu_fast_ptr(&c->mmu, lin, size, mmu_need_bit(MMU_WRITE, user, ac) & c->fast_mask);
     if (likely(p != 0)) {
         store_le(p, size, v);
         return;
     }
+    if (unlikely(c->dr_data_mask))
+        cpu_dr_data_access(c, lin, size, true);
     mem_write_slow(c, lin, size, v, user, ac);
 }
 

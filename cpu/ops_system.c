@@ -484,6 +484,7 @@ void op_mov_r_dr(struct cpu *c, const struct insn *i)
 {
     require_cpl0(c);
     unsigned r = dr_index(c, i->reg);
+    cpu_dr_general_detect(c);
     c->r[i->rm] = c->mode == MODE_LONG ? c->dr[r] : (uint32_t)c->dr[r];
 }
 
@@ -491,6 +492,7 @@ void op_mov_dr_r(struct cpu *c, const struct insn *i)
 {
     require_cpl0(c);
     unsigned r = dr_index(c, i->reg);
+    cpu_dr_general_detect(c);
     uint64_t v = c->r[i->rm];
     if (c->mode != MODE_LONG)
         v &= 0xffffffffu;
@@ -501,6 +503,8 @@ void op_mov_dr_r(struct cpu *c, const struct insn *i)
     else if (r == 7)
         v = (v & ~0xd800ull) | 0x400;
     c->dr[r] = v;
+    if (r == 7 || r < 4)
+        cpu_dr7_changed(c);
 }
 
 /* ---- MSRs, TSC, CPUID ---- */

@@ -63,6 +63,7 @@ static void take_exception(struct cpu *c)
     uint32_t err = c->exc_error;
     int prev = c->delivering;
     c->rip = c->insn_rip; /* faults report the faulting instruction */
+    c->dr_hit = 0;        /* a faulting instruction reports no data breakpoint */
     if (prev >= 0) {
         enum exc_class a = exc_class(prev), b = exc_class(v);
         if (prev == EX_DF) {
@@ -115,19 +116,22 @@ static inline uint64_t wrap_ip(const struct cpu *c, uint64_t ip)
 static void run_one(struct cpu *c)
 {
     struct insn in;
-    bool tf = (c->rflags & FL_TF) != 0;
+    bool tf = (c->rflags & FL_TF) != 0, rf = (c->rflags & FL_RF) != 0;
     c->insn_rip = c->rip;
     c->inhibit_debug = false;
+    if (c->dr_exec_mask)
+        cpu_dr_exec_check(c, c->code_size == 8 ? c->rip
+                                               : (uint32_t)(c->seg[SEG_CS].base + c->rip));
     cpu_decode(c, &in);
     c->rip = wrap_ip(c, c->rip + in.len);
     in.fn(c, &in);
     c->icount++;
-    if (tf && !c->inhibit_debug) {
-        /* single-step trap after the instruction (SDM 17.3.1.4) */
-        c->dr[6] |= 1u << 14;
-        c->insn_rip = c->rip;
-        cpu_deliver(c, EX_DB, INT_EXCEPTION, false, 0);
-    }
+    if (rf)
+        c->rflags &= ~(uint64_t)FL_RF; /* RF lasts one instruction (SDM 17.3.1.1) */
+    /* single-step and data-breakpoint traps after the instruction
+     * (SDM 17.3.1.2, 17.3.1.4); MOV SS holds them one more instruction */
+    if (!c->inhibit_debug)
+        cpu_dr_deliver_traps(c, tf);
 }
 
 /* Runs instructions from the block at RIP until control leaves the
@@ -241,7 +245,9 @@ void cpu_run(struct cpu *c, uint64_t until)
             if (c->halted)
                 return; /* nothing to wake it: the board advances time */
         }
-        if (__builtin_expect(c->inhibit_irq || (c->rflags & FL_TF), 0)) {
+        if (__builtin_expect(c->inhibit_irq || (c->rflags & FL_TF) ||
+                                 (c->dr_exec_mask | c->dr_data_mask),
+                             0)) {
             /* the shadow covers exactly one instruction */
             c->inhibit_irq = false;
             run_one(c);
