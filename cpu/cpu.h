@@ -158,6 +158,21 @@ struct cpu {
     uint8_t dr_data_mask;  /* enabled data breakpoints */
     uint8_t dr_hit;        /* data breakpoints hit by this instruction */
     uint8_t fast_mask;     /* 0xff, or 0 to send every access to the slow path */
+
+    /* Debugger hooks (debugger/).  While dbg_active, every instruction
+     * runs alone and dbg_before() is asked first: returning true stops
+     * the CPU before that instruction (cpu_run returns; the hook is
+     * expected to have called machine_request_stop(MACHINE_DEBUG)).
+     * dbg_event() sees every exception and interrupt after delivery.
+     * While dbg_watch_mem, every explicit or implicit access goes through
+     * the slow path and dbg_mem() sees it with its physical address.
+     * Change dbg_active/dbg_watch_mem only through cpu_debug_config(). */
+    bool dbg_active, dbg_watch_mem;
+    bool (*dbg_before)(void *opaque, struct cpu *c);
+    void (*dbg_event)(void *opaque, struct cpu *c, int vector, int kind);
+    void (*dbg_mem)(void *opaque, struct cpu *c, uint64_t lin, uint64_t pa, unsigned size,
+                    bool write);
+    void *dbg_opaque;
     int (*intr_ack)(void *opaque); /* returns the vector of the INTR being taken */
     void *intr_opaque;
 
@@ -199,6 +214,9 @@ void cpu_reset(struct cpu *c); /* power-on state, SDM Vol. 3A 9.1.1 */
 /* Runs until 'icount' reaches 'until', the CPU halts with nothing to
  * wake it, or PEND_STOP is set. */
 void cpu_run(struct cpu *c, uint64_t until);
+
+/* debugger: switch per-instruction checks and memory watching on/off */
+void cpu_debug_config(struct cpu *c, bool active, bool watch_mem);
 
 /* events from the board */
 void cpu_set_intr(struct cpu *c, bool level);

@@ -29,8 +29,15 @@ void cpu_dr7_changed(struct cpu *c)
             c->dr_data_mask |= (uint8_t)(1u << k);
         /* rw == 2 is an I/O breakpoint (CR4.DE): not modelled */
     }
-    c->fast_mask = c->dr_data_mask ? 0 : 0xff;
+    c->fast_mask = (c->dr_data_mask || c->dbg_watch_mem) ? 0 : 0xff;
     cpu_break_block(c);
+}
+
+void cpu_debug_config(struct cpu *c, bool active, bool watch_mem)
+{
+    c->dbg_active = active;
+    c->dbg_watch_mem = watch_mem;
+    cpu_dr7_changed(c); /* recomputes fast_mask and leaves the block */
 }
 
 /* Instruction breakpoints are faults, taken before the instruction

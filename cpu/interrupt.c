@@ -197,6 +197,8 @@ void cpu_deliver(struct cpu *c, int vector, enum int_kind kind, bool has_error, 
     else
         deliver_protected(c, vector, kind, has_error, error);
     c->halted = false;
+    if (c->dbg_event)
+        c->dbg_event(c->dbg_opaque, c, vector, kind);
 }
 
 /* ---- IRET ---- */

@@ -54,17 +54,28 @@ static uint64_t wrap_lin(const struct cpu *c, uint64_t lin)
     return c->mode == MODE_LONG ? lin : (uint32_t)lin;
 }
 
+static void watch(struct cpu *c, uint64_t lin, uint64_t pa, unsigned size, bool write)
+{
+    if (c->dbg_watch_mem && c->dbg_mem)
+        c->dbg_mem(c->dbg_opaque, c, lin, pa, size, write);
+}
+
 uint64_t mem_read_slow(struct cpu *c, uint64_t lin, unsigned size, bool user, bool ac)
 {
     struct phys *ph = c->mmu.phys;
     lin = wrap_lin(c, lin);
     unsigned first = 4096 - (unsigned)(lin & 0xfff);
-    if (size <= first)
-        return phys_read(ph, xlate(c, lin, MMU_READ, user, ac), size);
+    if (size <= first) {
+        uint64_t pa = xlate(c, lin, MMU_READ, user, ac);
+        watch(c, lin, pa, size, false);
+        return phys_read(ph, pa, size);
+    }
     /* straddles two pages: both translations must succeed first */
     uint64_t lin2 = wrap_lin(c, lin + first);
     uint64_t pa1 = xlate(c, lin, MMU_READ, user, ac);
     uint64_t pa2 = xlate(c, lin2, MMU_READ, user, ac);
+    watch(c, lin, pa1, first, false);
+    watch(c, lin2, pa2, size - first, false);
     uint64_t v = 0;
     for (unsigned k = 0; k < size; k++) {
         uint64_t pa = k < first ? pa1 + k : pa2 + (k - first);
@@ -79,12 +90,16 @@ void mem_write_slow(struct cpu *c, uint64_t lin, unsigned size, uint64_t v, bool
     lin = wrap_lin(c, lin);
     unsigned first = 4096 - (unsigned)(lin & 0xfff);
     if (size <= first) {
-        phys_write(ph, xlate(c, lin, MMU_WRITE, user, ac), v, size);
+        uint64_t pa = xlate(c, lin, MMU_WRITE, user, ac);
+        watch(c, lin, pa, size, true);
+        phys_write(ph, pa, v, size);
         return;
     }
     uint64_t lin2 = wrap_lin(c, lin + first);
     uint64_t pa1 = xlate(c, lin, MMU_WRITE, user, ac);
     uint64_t pa2 = xlate(c, lin2, MMU_WRITE, user, ac);
+    watch(c, lin, pa1, first, true);
+    watch(c, lin2, pa2, size - first, true);
     for (unsigned k = 0; k < size; k++) {
         uint64_t pa = k < first ? pa1 + k : pa2 + (k - first);
         phys_write(ph, pa, (v >> (8 * k)) & 0xff, 1);

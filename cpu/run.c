@@ -113,9 +113,11 @@ static inline uint64_t wrap_ip(const struct cpu *c, uint64_t ip)
 
 /* One instruction, decoded afresh and not cached: single-stepping,
  * code outside RAM, and the STI/MOV SS shadow. */
-static void run_one(struct cpu *c)
+static bool run_one(struct cpu *c)
 {
     struct insn in;
+    if (c->dbg_active && c->dbg_before && c->dbg_before(c->dbg_opaque, c))
+        return true; /* the debugger stops the CPU before this instruction */
     bool tf = (c->rflags & FL_TF) != 0, rf = (c->rflags & FL_RF) != 0;
     c->insn_rip = c->rip;
     c->inhibit_debug = false;
@@ -132,6 +134,7 @@ static void run_one(struct cpu *c)
      * (SDM 17.3.1.2, 17.3.1.4); MOV SS holds them one more instruction */
     if (!c->inhibit_debug)
         cpu_dr_deliver_traps(c, tf);
+    return false;
 }
 
 /* Runs instructions from the block at RIP until control leaves the
@@ -246,11 +249,15 @@ void cpu_run(struct cpu *c, uint64_t until)
                 return; /* nothing to wake it: the board advances time */
         }
         if (__builtin_expect(c->inhibit_irq || (c->rflags & FL_TF) ||
-                                 (c->dr_exec_mask | c->dr_data_mask),
+                                 (c->dr_exec_mask | c->dr_data_mask) || c->dbg_active,
                              0)) {
             /* the shadow covers exactly one instruction */
+            bool shadow = c->inhibit_irq;
             c->inhibit_irq = false;
-            run_one(c);
+            if (run_one(c)) {
+                c->inhibit_irq = shadow;
+                return;
+            }
             continue;
         }
         run_block(c, until);

@@ -144,8 +144,13 @@ int pc_run(struct machine *m, const struct pc_frontend *fe)
 
         switch (m->stop) {
         case MACHINE_RUNNING:
+            break;
         case MACHINE_DEBUG:
             m->stop = MACHINE_RUNNING;
+            if (fe && fe->debug)
+                fe->debug(m, fe->opaque);
+            if (m->stop != MACHINE_RUNNING)
+                continue; /* the debugger asked to quit or reset */
             break;
         case MACHINE_EXIT:
             return m->exit_status;

@@ -16,6 +16,9 @@
 /* Front-end hooks the board calls once per time slice. */
 struct pc_frontend {
     void (*poll)(struct machine *m, void *opaque); /* console input etc. */
+    /* The machine stopped for the debugger (MACHINE_DEBUG): run the
+     * debugger's command loop; return to resume.  NULL: resume at once. */
+    void (*debug)(struct machine *m, void *opaque);
     void *opaque;
 };
 

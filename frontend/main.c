@@ -54,7 +54,7 @@ int main(int argc, char **argv)
         pc_destroy(m);
         return PC_EXIT_USAGE;
     }
-    struct pc_frontend fe = {console_poll, con};
+    struct pc_frontend fe = {console_poll, NULL, con};
     int status = pc_run(m, &fe);
     console_close(con);
     pc_destroy(m);
