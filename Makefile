@@ -70,6 +70,7 @@ $(BUILD)/unit/%: $(BUILD)/obj/testsuite/unit/%.o $(LIB)
 # guest-kernels and sets GUEST_BUILD_MK; without it there are none.
 -include testsuite/guest/build.mk
 -include testsuite/bench/bench.mk
+-include testsuite/difftest/difftest.mk
 ifndef GUEST_BUILD_MK
 .PHONY: guest-kernels
 guest-kernels:

@@ -117,9 +117,13 @@ void op_cmpxchg(struct cpu *c, const struct insn *i)
     if (acc == dst) {
         rmw_write(c, i, size, &at, reg_read(c, i, i->reg, size));
     } else {
-        /* the destination is written back unchanged (SDM: "the processor
-         * never produces a locked read without also producing a locked write") */
-        rmw_write(c, i, size, &at, dst);
+        /* A memory destination is written back unchanged (SDM Vol. 2A
+         * "CMPXCHG": "the destination operand receives a write cycle
+         * without regard to the result of the comparison").  That is a
+         * bus cycle: a register destination is not written at all, so a
+         * 32-bit one keeps its upper half, as Intel and AMD parts do. */
+        if (!at.reg)
+            rmw_write(c, i, size, &at, dst);
         reg_write(c, i, R_RAX, size, dst);
     }
 }

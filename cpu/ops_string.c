@@ -21,11 +21,20 @@ static inline uint64_t amask(const struct insn *i)
     return size_mask(i->adsize);
 }
 
-static inline void advance(struct cpu *c, const struct insn *i, unsigned r, unsigned n)
+/* Writes an address-size register: a 16-bit one merges, a 32-bit one
+ * zero-extends like any 32-bit register write (SDM Vol. 1 3.4.1.1), so
+ * with a 67 prefix in 64-bit mode REP MOVS leaves RSI/RDI/RCX with their
+ * upper halves cleared, as hardware does. */
+static inline void set_areg(struct cpu *c, const struct insn *i, unsigned r, uint64_t v)
 {
     uint64_t m = amask(i);
+    c->r[r] = i->adsize == 2 ? (c->r[r] & ~m) | (v & m) : v & m;
+}
+
+static inline void advance(struct cpu *c, const struct insn *i, unsigned r, unsigned n)
+{
     uint64_t d = (c->rflags & FL_DF) ? (uint64_t)-(int64_t)n : n;
-    c->r[r] = (c->r[r] & ~m) | ((c->r[r] + d) & m);
+    set_areg(c, i, r, c->r[r] + d);
 }
 
 static inline uint64_t count(const struct cpu *c, const struct insn *i)
@@ -35,8 +44,7 @@ static inline uint64_t count(const struct cpu *c, const struct insn *i)
 
 static inline void dec_count(struct cpu *c, const struct insn *i)
 {
-    uint64_t m = amask(i);
-    c->r[R_RCX] = (c->r[R_RCX] & ~m) | ((c->r[R_RCX] - 1) & m);
+    set_areg(c, i, R_RCX, c->r[R_RCX] - 1);
 }
 
 /* Runs body() for each element; returns with RIP rewound when work remains. */
