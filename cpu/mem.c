@@ -157,6 +157,8 @@ uint64_t rmw_read_mem(struct cpu *c, const struct insn *i, unsigned size, struct
     at->reg = false;
     at->off = mem_linear(c, i->seg, insn_ea(c, i), size, true);
     bool user = c->cpl == 3, ac = (c->rflags & FL_AC) != 0;
+    if (user && ac)
+        mem_check_alignment(c, at->off, size);
     uint8_t *p = mmu_fast_ptr(&c->mmu, at->off, size,
                               mmu_need_bit(MMU_WRITE, user, ac) & c->fast_mask);
     if (likely(p != 0))

@@ -56,10 +56,20 @@ static inline void store_le(uint8_t *p, unsigned size, uint64_t v)
     }
 }
 
+/* SDM 6.15 "Interrupt 17": with CR0.AM and RFLAGS.AC set, an unaligned
+ * explicit access at CPL 3 raises #AC(0). */
+static inline void mem_check_alignment(struct cpu *c, uint64_t lin, unsigned size)
+{
+    if ((lin & (size - 1)) && (c->mmu.cr0 & CR0_AM))
+        cpu_raise(c, EX_AC, 0);
+}
+
 /* Linear-address accesses at the current privilege (explicit accesses). */
 static inline uint64_t lin_read(struct cpu *c, uint64_t lin, unsigned size)
 {
     bool user = c->cpl == 3, ac = (c->rflags & FL_AC) != 0;
+    if (unlikely(user && ac))
+        mem_check_alignment(c, lin, size);
     uint8_t *p =
         mmu_fast_ptr(&c->mmu, lin, size, mmu_need_bit(MMU_READ, user, ac) & c->fast_mask);
     if (likely(p != 0))
@@ -72,6 +82,8 @@ static inline uint64_t lin_read(struct cpu *c, uint64_t lin, unsigned size)
 static inline void lin_write(struct cpu *c, uint64_t lin, unsigned size, uint64_t v)
 {
     bool user = c->cpl == 3, ac = (c->rflags & FL_AC) != 0;
+    if (unlikely(user && ac))
+        mem_check_alignment(c, lin, size);
     uint8_t *p =
         mmu_fast_ptr(&c->mmu, lin, size, mmu_need_bit(MMU_WRITE, user, ac) & c->fast_mask);
     if (likely(p != 0)) {
