@@ -1,0 +1,217 @@
+/* testsuite/unit/mmu_walk.c — the linear-address walker and TLB
+ * (mmu/paging.c, mmu/tlb.c) on page tables built by hand, asserting the
+ * SDM's values: translations, A/D updates (SDM 4.8), #PF error codes
+ * (SDM 4.7), the side-effect-free explain walk, and TLB invalidation
+ * (SDM 4.10.4). */
+#include <string.h>
+
+#include "mmu/mmu.h"
+#include "testsuite/unit/unit.h"
+
+static struct phys ph;
+static struct mmu m;
+
+#define PML4 0x10000ull
+#define PDPT 0x11000ull
+#define PD   0x12000ull
+#define PT   0x13000ull
+
+static uint64_t rd(uint64_t pa)
+{
+    return phys_read(&ph, pa, 8);
+}
+
+static void wr(uint64_t pa, uint64_t v)
+{
+    phys_write(&ph, pa, v, 8);
+}
+
+/* 4-level tables: 0x400000 -> 4 KiB page at 0x200000 (user, read-only,
+ * present); 0x600000 -> 2 MiB page at 0x800000 (writable, supervisor) */
+static void build(void)
+{
+    memset(ph.ram, 0, 0x100000);
+    mmu_init(&m, &ph);
+    wr(PML4, PDPT | PTE_P | PTE_RW | PTE_US);
+    wr(PDPT, PD | PTE_P | PTE_RW | PTE_US);
+    wr(PD + 2 * 8, PT | PTE_P | PTE_RW | PTE_US);
+    wr(PT + 0 * 8, 0x200000 | PTE_P | PTE_US);
+    wr(PD + 3 * 8, 0x800000 | PTE_P | PTE_RW | PTE_PS);
+    m.cr0 = CR0_PE | CR0_PG | CR0_WP;
+    m.cr4 = CR4_PAE;
+    m.efer = EFER_LME | EFER_LMA | EFER_NXE;
+    m.cr3 = PML4;
+}
+
+static void translate_4k_sets_accessed(void)
+{
+    build();
+    uint64_t pa;
+    struct mmu_fault f;
+    UNIT_CHECK(mmu_translate(&m, 0x400123, MMU_READ, true, false, &pa, &f) == 0);
+    UNIT_CHECKF(pa == 0x200123, "pa 0x%llx", (unsigned long long)pa);
+    UNIT_CHECK(rd(PT) & PTE_A);
+    UNIT_CHECK(!(rd(PT) & PTE_D));
+    UNIT_CHECK(rd(PML4) & PTE_A);
+    UNIT_CHECK(rd(PD + 2 * 8) & PTE_A);
+}
+
+static void write_read_only_user_page(void)
+{
+    build();
+    uint64_t pa;
+    struct mmu_fault f;
+    UNIT_CHECK(mmu_translate(&m, 0x400000, MMU_WRITE, true, false, &pa, &f) == -1);
+    UNIT_CHECKF(f.error_code == (PFEC_P | PFEC_W | PFEC_U), "ec 0x%x", f.error_code);
+    UNIT_CHECK(f.address == 0x400000);
+    UNIT_CHECK(!(rd(PT) & PTE_A)); /* no A/D on a faulting access */
+}
+
+static void large_page_write_sets_dirty(void)
+{
+    build();
+    uint64_t pa;
+    struct mmu_fault f;
+    UNIT_CHECK(mmu_translate(&m, 0x6abcde, MMU_WRITE, false, false, &pa, &f) == 0);
+    UNIT_CHECKF(pa == 0x8abcde, "pa 0x%llx", (unsigned long long)pa);
+    UNIT_CHECK((rd(PD + 3 * 8) & (PTE_A | PTE_D)) == (PTE_A | PTE_D));
+}
+
+static void user_access_to_supervisor_page(void)
+{
+    build();
+    uint64_t pa;
+    struct mmu_fault f;
+    UNIT_CHECK(mmu_translate(&m, 0x600000, MMU_READ, true, false, &pa, &f) == -1);
+    UNIT_CHECKF(f.error_code == (PFEC_P | PFEC_U), "ec 0x%x", f.error_code);
+}
+
+static void not_present_and_reserved(void)
+{
+    build();
+    uint64_t pa;
+    struct mmu_fault f;
+    UNIT_CHECK(mmu_translate(&m, 0x401000, MMU_READ, false, false, &pa, &f) == -1);
+    UNIT_CHECKF(f.error_code == 0, "ec 0x%x", f.error_code);
+    /* bit 51 lies above MAXPHYADDR: reserved, reported with P set */
+    wr(PT + 1 * 8, 0x201000 | PTE_P | (1ull << 51));
+    UNIT_CHECK(mmu_translate(&m, 0x401000, MMU_FETCH, false, false, &pa, &f) == -1);
+    UNIT_CHECKF(f.error_code == (PFEC_P | PFEC_RSVD | PFEC_I), "ec 0x%x", f.error_code);
+}
+
+static void explain_has_no_side_effects(void)
+{
+    build();
+    struct mmu_walk_explain ex;
+    mmu_walk_explain(&m, 0x400123, MMU_READ, true, &ex);
+    UNIT_CHECK(ex.ok && ex.pa == 0x200123);
+    UNIT_CHECKF(ex.nsteps == 4, "%d steps", ex.nsteps);
+    UNIT_CHECK(!strcmp(ex.step[0].name, "PML4E") && ex.step[0].entry_pa == PML4);
+    UNIT_CHECK(!strcmp(ex.step[3].name, "PTE") && ex.step[3].leaf);
+    UNIT_CHECK(!(rd(PT) & PTE_A) && !(rd(PML4) & PTE_A));
+    mmu_walk_explain(&m, 0x400000, MMU_WRITE, true, &ex);
+    UNIT_CHECK(!ex.ok && ex.fault.error_code == (PFEC_P | PFEC_W | PFEC_U));
+}
+
+static void tlb_keeps_stale_entry_until_invlpg(void)
+{
+    build();
+    uint64_t pa;
+    struct mmu_fault f;
+    UNIT_CHECK(mmu_translate(&m, 0x400000, MMU_READ, false, false, &pa, &f) == 0);
+    uint8_t need = mmu_need_bit(MMU_READ, false, false);
+    UNIT_CHECK(mmu_fast_ptr(&m, 0x400010, 4, need) == ph.ram + 0x200010);
+    wr(PT, 0x300000 | PTE_P | PTE_US); /* remap without invalidating */
+    UNIT_CHECK(mmu_fast_ptr(&m, 0x400010, 4, need) == ph.ram + 0x200010);
+    mmu_flush_page(&m, 0x400000);
+    UNIT_CHECK(mmu_fast_ptr(&m, 0x400010, 4, need) == NULL);
+}
+
+static void invlpg_drops_whole_large_page(void)
+{
+    build();
+    uint64_t pa;
+    struct mmu_fault f;
+    uint8_t need = mmu_need_bit(MMU_READ, false, false);
+    UNIT_CHECK(mmu_translate(&m, 0x7ff000, MMU_READ, false, false, &pa, &f) == 0);
+    UNIT_CHECK(mmu_fast_ptr(&m, 0x7ff000, 1, need) != NULL);
+    mmu_flush_page(&m, 0x600000); /* another address in the same 2 MiB page */
+    UNIT_CHECK(mmu_fast_ptr(&m, 0x7ff000, 1, need) == NULL);
+}
+
+static void clean_page_not_fast_writable(void)
+{
+    build();
+    uint64_t pa;
+    struct mmu_fault f;
+    /* a read fills the TLB while D = 0: writes must come back to set D */
+    UNIT_CHECK(mmu_translate(&m, 0x600000, MMU_READ, false, false, &pa, &f) == 0);
+    UNIT_CHECK(mmu_fast_ptr(&m, 0x600000, 1, mmu_need_bit(MMU_WRITE, false, false)) == NULL);
+    UNIT_CHECK(mmu_fast_ptr(&m, 0x600000, 1, mmu_need_bit(MMU_READ, false, false)) != NULL);
+}
+
+static void pae_pdpte_reserved_bits(void)
+{
+    build();
+    m.efer = 0;
+    m.cr3 = 0x14000;
+    wr(0x14000, 0x15000 | PTE_P);
+    UNIT_CHECK(mmu_load_pdptes(&m) == 0);
+    wr(0x14008, 0x16000 | PTE_P | PTE_RW); /* bit 1 is reserved in a PAE PDPTE */
+    UNIT_CHECK(mmu_load_pdptes(&m) == -1);
+    wr(0x14008, 0x16000 | PTE_RW); /* ... but not when P = 0 (SDM 4.4.1) */
+    UNIT_CHECK(mmu_load_pdptes(&m) == 0);
+}
+
+static void phys_open_bus_and_hole(void)
+{
+    UNIT_CHECK(phys_read(&ph, 0xdead0000ull, 4) == 0xffffffffu); /* unbacked */
+    phys_write(&ph, 0xdead0000ull, 1, 4);                          /* ignored */
+    UNIT_CHECK(phys_ram_ptr(&ph, 0x100000) == ph.ram + 0x100000);
+    struct phys big;
+    UNIT_CHECK(phys_init(&big, 4ull << 30) == 0);
+    UNIT_CHECK(big.ram_below_4g == PHYS_PCI_HOLE_START);
+    UNIT_CHECK(big.ram_above_4g == (4ull << 30) - PHYS_PCI_HOLE_START);
+    UNIT_CHECK(phys_ram_ptr(&big, PHYS_PCI_HOLE_START) == NULL);
+    UNIT_CHECK(phys_ram_ptr(&big, PHYS_4G) == big.ram + PHYS_PCI_HOLE_START);
+    phys_free(&big);
+}
+
+static uint64_t mmio_last_off;
+static uint64_t mmio_read(void *o, uint64_t off, unsigned size)
+{
+    (void)o;
+    mmio_last_off = off;
+    return 0x1122334455667788ull & (size == 8 ? ~0ull : (1ull << (8 * size)) - 1);
+}
+
+static void phys_mmio_and_straddle(void)
+{
+    phys_map_mmio(&ph, 0x700000, 0x1000, "test", NULL, mmio_read, NULL);
+    UNIT_CHECK(phys_read(&ph, 0x700010, 4) == 0x55667788u);
+    UNIT_CHECK(mmio_last_off == 0x10);
+    /* RAM byte at 0x6fffff, then MMIO bytes: split byte-wise as the bus would */
+    *phys_ram_ptr(&ph, 0x6fffff) = 0xaa;
+    uint64_t v = phys_read(&ph, 0x6fffff, 2);
+    UNIT_CHECKF(v == 0x88aa, "0x%llx", (unsigned long long)v);
+    ph.nregions = 0;
+}
+
+int main(void)
+{
+    if (phys_init(&ph, 64 << 20))
+        return 1;
+    UNIT_RUN(translate_4k_sets_accessed);
+    UNIT_RUN(write_read_only_user_page);
+    UNIT_RUN(large_page_write_sets_dirty);
+    UNIT_RUN(user_access_to_supervisor_page);
+    UNIT_RUN(not_present_and_reserved);
+    UNIT_RUN(explain_has_no_side_effects);
+    UNIT_RUN(tlb_keeps_stale_entry_until_invlpg);
+    UNIT_RUN(invlpg_drops_whole_large_page);
+    UNIT_RUN(clean_page_not_fast_writable);
+    UNIT_RUN(pae_pdpte_reserved_bits);
+    UNIT_RUN(phys_open_bus_and_hole);
+    UNIT_RUN(phys_mmio_and_straddle);
+    return unit_done();
+}
