@@ -59,7 +59,9 @@ void op_loop(struct cpu *c, const struct insn *i)
         take = take && flag_zf(c);
     if (take)
         cpu_jump_near(c, c->rip + i->imm, i->opsize);
-    c->r[R_RCX] = (c->r[R_RCX] & ~m) | n;
+    /* the count register has the address size: CX merges, ECX is a 32-bit
+     * register write and zero-extends (SDM Vol. 1 3.4.1.1) */
+    c->r[R_RCX] = i->adsize == 2 ? (c->r[R_RCX] & ~m) | n : n;
 }
 
 void op_jcxz(struct cpu *c, const struct insn *i)

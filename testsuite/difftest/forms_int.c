@@ -249,6 +249,52 @@ static void e_mul1(struct gen *g, const struct dt_form *f)
     finish(g, &in);
 }
 
+/* A dividend whose quotient sits on the edge of the destination: the
+ * largest that fits, or one past it (#DE).  SDM Vol. 2A "DIV"/"IDIV":
+ * the quotient must fit in AL/AX/EAX/RAX, truncated toward zero, the
+ * remainder has the dividend's sign. */
+static void div_edge(struct gen *g, const struct dt_ins *in, unsigned size, bool sign)
+{
+    typedef __int128 s128;
+    unsigned bits = size * 8;
+    uint64_t m = size == 8 ? ~0ull : (1ull << bits) - 1;
+    s128 d, q;
+    uint64_t dv;
+    do
+        dv = gen_value(g, size) & m;
+    while (!dv || (sign && dv == m)); /* not 0, and not -1 for IDIV */
+    if (sign) {
+        d = (s128)(int64_t)(dv << (64 - bits)) >> (64 - bits);
+        s128 lim = (s128)1 << (bits - 1);
+        static const int pick[4] = {-1, 0, 1, 2};
+        switch (pick[gen_below(g, 4)]) {
+        case -1: q = -lim - 1; break;
+        case 0: q = -lim; break;
+        case 1: q = lim - 1; break;
+        default: q = lim; break;
+        }
+    } else {
+        d = (s128)dv;
+        q = (s128)m + (gen_chance(g, 50) ? 1 : 0);
+    }
+    s128 n = q * d;
+    s128 ad = d < 0 ? -d : d;
+    s128 r = (s128)(gen_rand(g) % (uint64_t)ad);
+    n += n < 0 ? -r : r;
+    bool overflow = sign ? (q < -((s128)1 << (bits - 1)) || q >= ((s128)1 << (bits - 1)))
+                         : q > (s128)m;
+    gen_item(g)->fault_ok = overflow;
+    setup_operand_reg(g, in, size, in->rm, dv);
+    unsigned __int128 un = (unsigned __int128)n;
+    if (size == 1) {
+        uint8_t b[4] = {0x66, 0xb8, (uint8_t)un, (uint8_t)(un >> 8)}; /* mov ax, imm16 */
+        gen_setup_bytes(g, b, 4);
+    } else {
+        gen_setup_mov(g, 0, size, (uint64_t)un & m);
+        gen_setup_mov(g, 2, size, (uint64_t)(un >> bits) & m);
+    }
+}
+
 /* DIV/IDIV F6/F7 /6 /7.  Most instances set the dividend up so the
  * quotient fits; a quarter leave rDX random, which mostly raises #DE. */
 static void e_div(struct gen *g, const struct dt_form *f)
@@ -259,10 +305,13 @@ static void e_div(struct gen *g, const struct dt_form *f)
     unsigned size = gen_size(g, &in, f->sizes);
     gen_byte_rex(g, &in, size);
     opc1(&in, 0xf6 + (size != 1));
-    bool wild = gen_chance(g, 25);
+    unsigned mode = gen_below(g, 100);
+    bool wild = mode < 20, edge = mode >= 20 && mode < 45;
     unsigned keep = 1u << 0 | 1u << 2; /* RAX, RDX */
-    gen_rm(g, &in, size, !wild, keep, 40);
-    if (!wild) {
+    gen_rm(g, &in, size, !wild, keep, edge ? 0 : 40);
+    if (edge) {
+        div_edge(g, &in, size, sign);
+    } else if (!wild) {
         if (!in.rm_mem) {
             uint64_t d = gen_value(g, size);
             if ((d & (size == 8 ? ~0ull : (1ull << (size * 8)) - 1)) == 0)
@@ -700,21 +749,30 @@ static void e_setcc(struct gen *g, const struct dt_form *f)
     finish(g, &in);
 }
 
-/* Jcc/JMP over a body unit: arg 0 Jcc rel8, 1 Jcc rel32, 2 JMP rel8, 3 JMP rel32 */
+/* Jcc/JMP over a body unit: arg 0 Jcc rel8, 1 Jcc rel32, 2 JMP rel8, 3 JMP rel32,
+ * 4 LOOP, 5 LOOPE, 6 LOOPNE, 7 JrCXZ (rCX or, with 67, ECX) */
 static void e_branch(struct gen *g, const struct dt_form *f)
 {
     struct dt_item body;
     gen_body(g, &body);
     struct dt_item *it = gen_item(g);
     unsigned cc = gen_below(g, 16);
-    bool rel8 = f->arg == 0 || f->arg == 2;
+    bool rel8 = f->arg == 0 || f->arg == 2 || f->arg >= 4;
     if (gen_chance(g, 3))
         gen_exception_hit(EXC_NEAR_66); /* would have used a 66 prefix */
     uint8_t b[8];
     unsigned n = 0;
     if (gen_chance(g, 5))
         b[n++] = gen_chance(g, 50) ? 0x2e : 0x3e; /* branch hints */
-    if (f->arg == 0) {
+    if (f->arg >= 4) {
+        static const uint8_t lop[4] = {0xe2, 0xe1, 0xe0, 0xe3};
+        if (gen_chance(g, 50))
+            gen_setup_mov(g, 1, gen_chance(g, 50) ? 4 : 8,
+                          gen_below(g, 3) | (gen_chance(g, 30) ? gen_rand(g) << 32 : 0));
+        if (gen_chance(g, 30))
+            b[n++] = 0x67;
+        b[n++] = lop[f->arg - 4];
+    } else if (f->arg == 0) {
         b[n++] = (uint8_t)(0x70 + cc);
     } else if (f->arg == 1) {
         b[n++] = 0x0f;
@@ -741,8 +799,9 @@ static void e_branch(struct gen *g, const struct dt_form *f)
         it->reloc[it->nreloc].end = (uint8_t)(it->reloc[it->nreloc].end + body_off);
         it->nreloc++;
     }
-    if (f->arg < 2) {
-        it->reads = gen_cc_reads(cc) | body.reads;
+    if (f->arg < 2 || f->arg >= 4) {
+        uint32_t reads = f->arg < 2 ? gen_cc_reads(cc) : (f->arg == 5 || f->arg == 6) ? DT_ZF : 0;
+        it->reads = reads | body.reads;
         it->writes = body.writes;
         it->undef = body.undef;
         it->join = true;
@@ -1191,6 +1250,10 @@ const struct dt_form dt_forms_int[] = {
     {"jcc rel32", "cond", e_branch, 1, 0, 0, 0, 0, 8, DT_A_CTRL, NULL},
     {"jmp rel8", "cond", e_branch, 2, 0, 0, 0, 0, 8, DT_A_CTRL, NULL},
     {"jmp rel32", "cond", e_branch, 3, 0, 0, 0, 0, 8, DT_A_CTRL, NULL},
+    {"loop", "cond", e_branch, 4, 0, 0, 0, 0, 8, DT_A_CTRL, NULL},
+    {"loope", "cond", e_branch, 5, 0, 0, 0, 0, 8, DT_A_CTRL, NULL},
+    {"loopne", "cond", e_branch, 6, 0, 0, 0, 0, 8, DT_A_CTRL, NULL},
+    {"jrcxz/jecxz", "cond", e_branch, 7, 0, 0, 0, 0, 8, DT_A_CTRL, NULL},
 
     {"cbw/cwde/cdqe", "conv", e_cbw, 0, 0, 0, 0, 0, SZ_WDQ, 0, NULL},
     {"cwd/cdq/cqo", "conv", e_cbw, 1, 0, 0, 0, 0, SZ_WDQ, 0, NULL},
