@@ -61,6 +61,7 @@ void op_fwait(struct cpu *c, const struct insn *i)
     (void)i;
     if ((c->mmu.cr0 & (CR0_MP | CR0_TS)) == (CR0_MP | CR0_TS))
         cpu_raise_noerr(c, EX_NM);
+    x87_check_pending(c); /* a pending unmasked x87 exception: #MF (cpu/x87_state.c) */
 }
 
 void op_wbinvd(struct cpu *c, const struct insn *i)
@@ -732,16 +733,6 @@ void op_grp9(struct cpu *c, const struct insn *i)
         return;
     }
     cpu_raise(c, EX_UD, 0);
-}
-
-/* x87 is not implemented yet: CPUID does not advertise an FPU, and
- * with CR0.EM the SDM gives #NM. */
-void op_x87(struct cpu *c, const struct insn *i)
-{
-    (void)i;
-    if (c->mmu.cr0 & (CR0_EM | CR0_TS))
-        cpu_raise_noerr(c, EX_NM);
-    cpu_raise_noerr(c, EX_UD);
 }
 
 /* INVPCID (SDM Vol. 2A): type in the register operand, descriptor

@@ -52,7 +52,7 @@ static void legacy_x87_save(const struct cpu *c, uint8_t *img, bool wide)
 static void legacy_x87_load(struct cpu *c, const uint8_t *img, bool wide)
 {
     struct x87 *f = &c->fpu;
-    f->fcw = (uint16_t)load_le(img, 2);
+    x87_set_fcw(c, (uint16_t)load_le(img, 2));
     f->fsw = (uint16_t)load_le(img + 2, 2);
     f->fop = (uint16_t)(load_le(img + 6, 2) & 0x7ff);
     get_fpu_ptr(img + 8, &f->fip, &f->fcs, wide);

@@ -22,6 +22,12 @@ _Static_assert(LDBL_MANT_DIG == 64, "the x87 emulation needs the host's 80-bit l
 #define FCW_PC 0x0300u
 #define FCW_RC 0x0c00u
 
+/* FCW as loaded: bits 13-15 are reserved and read 0, bit 6 reads 1 */
+static inline void x87_set_fcw(struct cpu *c, uint16_t v)
+{
+    c->fpu.fcw = (uint16_t)((v & 0x1f3f) | 0x40);
+}
+
 static inline unsigned x87_top(const struct cpu *c)
 {
     return (c->fpu.fsw >> 11) & 7;

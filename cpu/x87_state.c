@@ -108,7 +108,7 @@ static void env_load(struct cpu *c, const struct insn *i, const uint8_t *env)
     struct x87 *f = &c->fpu;
     unsigned w = i->opsize == 2 ? 2 : 4;
     bool real = c->mode == MODE_REAL || c->mode == MODE_V86;
-    f->fcw = (uint16_t)load_le(env, 2);
+    x87_set_fcw(c, (uint16_t)load_le(env, 2));
     f->fsw = (uint16_t)load_le(env + w, 2);
     uint16_t tags = (uint16_t)load_le(env + 2 * w, 2);
     for (unsigned p = 0; p < 8; p++)
@@ -155,7 +155,7 @@ bool x87_control(struct cpu *c, const struct insn *i)
     switch (op << 4 | r) {
     case 0xd95: /* FLDCW */
         x87_check_pending(c);
-        c->fpu.fcw = (uint16_t)mem_read(c, i->seg, ea, 2);
+        x87_set_fcw(c, (uint16_t)mem_read(c, i->seg, ea, 2));
         x87_update_es(c);
         return true;
     case 0xd97: /* FNSTCW */

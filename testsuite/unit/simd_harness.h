@@ -6,7 +6,7 @@
  * outcome must match.  Include from exactly one .c per test program.
  *
  * Registers a test may use: xmm0-15, mm0-7, rax, rcx, rdx, and memory
- * at [rbx] (a 256-byte, 64-byte-aligned buffer; rdi points there too).
+ * at [rbx] (a 1 KiB, 64-byte-aligned buffer; rdi points there too).
  */
 #ifndef NEST86_TESTSUITE_SIMD_HARNESS_H
 #define NEST86_TESTSUITE_SIMD_HARNESS_H
@@ -24,7 +24,7 @@ struct hstate {
     uint64_t flags;        /* 352 */
     uint32_t mxcsr;        /* 360 */
     uint32_t pad;
-    uint8_t mem[256] __attribute__((aligned(64)));
+    uint8_t mem[1024] __attribute__((aligned(64)));
 };
 _Static_assert(offsetof(struct hstate, flags) == 352, "stub offsets");
 _Static_assert(offsetof(struct hstate, mxcsr) == 360, "stub offsets");
@@ -107,7 +107,7 @@ static void h_machine(void)
 
 /* Fresh CPU in 64-bit mode, CPL 0, with OSFXSR/OSXMMEXCPT/NE set and
  * an IDT whose every handler is a HLT at a vector-specific address. */
-static void h_reset_cpu(void)
+static inline void h_reset_cpu(void)
 {
     h_machine();
     struct cpu *c = &h_cpu;
@@ -147,7 +147,7 @@ static void h_reset_cpu(void)
 
 /* Runs 'code' in the guest from state s; the outcome goes back into s.
  * Returns the exception vector taken, or -1. */
-static int h_guest(struct hstate *s, const uint8_t *code, unsigned len)
+static inline int h_guest(struct hstate *s, const uint8_t *code, unsigned len)
 {
     struct cpu *c = &h_cpu;
     memcpy(test_m.phys.ram + G_CODE, code, len);
@@ -187,7 +187,7 @@ static int h_guest(struct hstate *s, const uint8_t *code, unsigned len)
     return 99; /* ran away */
 }
 
-static void h_host(struct hstate *s, const uint8_t *code, unsigned len)
+static inline void h_host(struct hstate *s, const uint8_t *code, unsigned len)
 {
     memcpy(h_code, code, len);
     h_code[len] = 0xc3;
@@ -243,7 +243,7 @@ static void h_rand_vec(uint8_t *v)
 static const uint32_t h_mxcsr_modes[] = {0x1f80, 0x3f80, 0x5f80, 0x7f80, 0x1fc0, 0x9f80,
                                          0x9fc0, 0xffc0};
 
-static void h_rand_state(struct hstate *s)
+static inline void h_rand_state(struct hstate *s)
 {
     memset(s, 0, sizeof(*s));
     for (unsigned k = 0; k < 16; k++)
@@ -260,7 +260,7 @@ static void h_rand_state(struct hstate *s)
 
 /* Compares guest and host outcomes; fills why and returns false on a
  * difference. */
-static bool h_same(const struct hstate *g, const struct hstate *h, bool mmx, char *why,
+static inline bool h_same(const struct hstate *g, const struct hstate *h, bool mmx, char *why,
                    size_t n)
 {
     for (unsigned k = 0; k < 16; k++)
@@ -312,7 +312,7 @@ struct h_form {
 
 /* Runs 'rounds' random states through form f on both sides; on the
  * first difference returns false with a description in why. */
-static bool h_diff(const uint8_t *code, unsigned len, unsigned rounds, bool mmx, char *why,
+static inline bool h_diff(const uint8_t *code, unsigned len, unsigned rounds, bool mmx, char *why,
                    size_t n)
 {
     for (unsigned r = 0; r < rounds; r++) {
