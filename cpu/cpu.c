@@ -54,6 +54,10 @@ void cpu_reset(struct cpu *c)
     c->dr[6] = 0xffff0ff0;
     c->dr[7] = 0x400;
     c->mxcsr = 0x1f80;
+    /* x87 power-on state (SDM Vol. 3A Table 9-1, RESET column): FCW 0040H,
+     * FTW 5555H (every register tagged "zero"); FNINIT gives 037FH/FFFFH */
+    c->fpu.fcw = 0x0040;
+    c->fpu.ftw = 0x5555;
     c->xcr0 = 1;
     c->apic_base = 0xfee00000 | (1u << 11) | (1u << 8);
     c->pat = 0x0007040600070406ull;
