@@ -82,13 +82,30 @@ void timer_del(struct machine *m, struct timer *t);
  * deadline or UINT64_MAX. */
 uint64_t machine_run_timers(struct machine *m);
 
-/* Interrupt lines.  'gsi' 0-15 are the ISA IRQs; level is 0 or 1.  An
- * edge-triggered device raises then lowers. */
+/* Interrupt lines (devices/irq.c).  'gsi' 0-15 are the ISA IRQs; level
+ * is 0 or 1.  An edge-triggered device raises then lowers.  Each line
+ * goes to the 8259A pair (IRQ 0-15) and to the IOAPIC (ISA IRQ 0 on
+ * pin 2, every other GSI on its own pin).  While the HPET is in legacy
+ * replacement mode the PIT (IRQ 0) and RTC (IRQ 8) are disconnected. */
 void machine_set_irq(struct machine *m, int gsi, int level);
+/* The same routing without the legacy-replacement disconnect: the
+ * HPET's own timer 0/1 outputs in legacy replacement mode. */
+void machine_set_isa_irq_direct(struct machine *m, int irq, int level);
+/* The 8259A's INT output: the local APIC's LINT0 when there is one,
+ * else straight to the CPU. */
+void machine_pic_intr(struct machine *m, bool level);
 
-/* The interrupt controller's output to the CPU's INTR pin (the PIC
- * calls it whenever its INT output changes). */
+/* Board functions (devices/pc.c; testsuite/unit/dev_stubs.h for unit
+ * tests).  machine_cpu_intr drives the CPU's INTR pin (the local APIC's
+ * output, or the PIC's without an APIC). */
 void machine_cpu_intr(struct machine *m, bool level);
+/* An NMI for the CPU (edge). */
+void machine_cpu_nmi(struct machine *m);
+/* The CPU's time-stamp counter (1 GHz). */
+uint64_t machine_tsc(const struct machine *m);
+/* An MMIO window moved (the local APIC's base): cached translations of
+ * the old layout must go. */
+void machine_memory_map_changed(struct machine *m);
 
 /* Ask the run loop to stop after the current instruction. */
 void machine_request_stop(struct machine *m, enum machine_stop why, int exit_status,

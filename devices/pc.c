@@ -26,6 +26,22 @@ void machine_cpu_intr(struct machine *m, bool level)
     cpu_set_intr(m->cpu, level);
 }
 
+void machine_cpu_nmi(struct machine *m)
+{
+    __atomic_or_fetch(&m->cpu->pending, PEND_NMI, __ATOMIC_RELAXED);
+}
+
+uint64_t machine_tsc(const struct machine *m)
+{
+    /* what RDTSC returns (cpu_tsc): the TSC runs at 1 GHz */
+    return m->cpu->icount + m->cpu->tsc_offset;
+}
+
+void machine_memory_map_changed(struct machine *m)
+{
+    mmu_flush_all(&m->cpu->mmu);
+}
+
 void machine_request_stop(struct machine *m, enum machine_stop why, int exit_status,
                           const char *message)
 {
@@ -118,6 +134,7 @@ static bool pc_reset(struct machine *m)
     char err[256];
     bus_reset_all(&m->io);
     cpu_reset(m->cpu);
+    pc_devices_attach_cpu(m);
     memset(m->phys.ram, 0, m->phys.ram_size);
     m->phys.a20_enabled = true;
     m->stop = MACHINE_RUNNING;
@@ -183,8 +200,12 @@ int pc_run(struct machine *m, const struct pc_frontend *fe)
             }
             if (!(c->pending & PEND_INTR) && next != UINT64_MAX) {
                 now = machine_clock_ns(m);
-                if (next > now)
-                    m->clock_offset += next - now; /* skip idle time to the next event */
+                if (next > now) {
+                    /* skip idle time to the next event; the TSC skips with
+                     * the clock, so guest time sources agree */
+                    m->clock_offset += next - now;
+                    c->tsc_offset += next - now;
+                }
             } else if (!(c->pending & PEND_INTR) && next == UINT64_MAX && !(fe && fe->poll)) {
                 fprintf(stderr, "nest86: guest halted with no timer armed at RIP=0x%llx\n",
                         (unsigned long long)c->rip);

@@ -3,7 +3,10 @@
 #include "devices/acpipm.h"
 #include "devices/debugexit.h"
 #include "devices/fwcfg.h"
+#include "devices/hpet.h"
 #include "devices/i8042.h"
+#include "devices/ioapic.h"
+#include "devices/lapic.h"
 #include "devices/machine.h"
 #include "devices/pc_devices.h"
 #include "devices/pci.h"
@@ -19,14 +22,32 @@ static const struct { uint16_t base; int irq; } com_ports[4] = {
     { UART_COM4_BASE, UART_COM4_IRQ },
 };
 
+void pc_devices_attach_cpu(struct machine *m)
+{
+    struct cpu *c = m->cpu;
+    if (!c || !m->lapic)
+        return;
+    /* INTA goes to the local APIC, which passes ExtINT on to the PIC */
+    c->intr_ack = lapic_intack_cb;
+    c->intr_opaque = m->lapic;
+    c->apic_msr_read = lapic_msr_read;
+    c->apic_msr_write = lapic_msr_write;
+    c->apic_tpr_read = lapic_cr8_read;
+    c->apic_tpr_write = lapic_cr8_write;
+    c->apic_base_write = lapic_base_write;
+    c->apic_opaque = m->lapic;
+    /* the APIC's INTR output may already be up (virtual wire) */
+    cpu_set_intr(c, m->lapic->intr_out);
+}
+
 void pc_devices_create(struct machine *m)
 {
-    /* The PIC first: every other device may drive a line at reset. */
+    /* The interrupt controllers first: every other device may drive a
+     * line at reset.  The PIC's output is the local APIC's LINT0. */
     m->pic = pic_create(m);
-    if (m->cpu) {
-        m->cpu->intr_ack = pic_intack_cb;
-        m->cpu->intr_opaque = m->pic;
-    }
+    m->lapic = lapic_create(m);
+    m->ioapic = ioapic_create(m);
+    pc_devices_attach_cpu(m);
     m->pit = pit_create(m);
     m->rtc = rtc_create(m);
     for (int i = 0; i < 4; i++)
@@ -37,4 +58,5 @@ void pc_devices_create(struct machine *m)
     debugexit_create(m);
     m->fwcfg = fwcfg_create(m);
     m->acpipm = acpipm_create(m);
+    m->hpet = hpet_create(m);
 }

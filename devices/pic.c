@@ -68,7 +68,7 @@ static void pic_update(struct pic *p)
     bool out = chip_pending(ma, true) >= 0;
     if (out != p->int_out) {
         p->int_out = out;
-        machine_cpu_intr(p->m, out);
+        machine_pic_intr(p->m, out);
     }
 }
 

@@ -2,7 +2,7 @@
  *
  * Master at 0x20/0x21 (IRQ 0-7), slave at 0xA0/0xA1 (IRQ 8-15) cascaded
  * on master IR2; ELCR (edge/level control) at 0x4D0/0x4D1.  The pair
- * calls machine_cpu_intr() whenever its INT output changes; the CPU
+ * calls machine_pic_intr() whenever its INT output changes; the CPU
  * acknowledges with pic_intack() (or pic_intack_cb as cpu->intr_ack).
  */
 #ifndef NEST86_DEVICES_PIC_H

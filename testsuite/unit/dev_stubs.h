@@ -2,7 +2,8 @@
  *
  * Defines the board functions the device models call but devices/pc.c
  * owns (machine_clock_ns, machine_cpu_intr, machine_request_stop,
- * machine_a20_changed).  Because the test defines them, the linker
+ * machine_a20_changed, machine_cpu_nmi, machine_tsc,
+ * machine_memory_map_changed).  Because the test defines them, the linker
  * never pulls pc.o out of libnest86.a, so the test links against the
  * library alone.  Include this from exactly one .c per test program.
  * See README-devices.md.
@@ -56,6 +57,28 @@ void machine_a20_changed(struct machine *m)
     test_a20_changes++;
 }
 
+static int test_nmis;
+static uint64_t test_tsc_offset;   /* TSC = test_now + test_tsc_offset */
+static int test_map_changes;
+
+void machine_cpu_nmi(struct machine *m)
+{
+    (void)m;
+    test_nmis++;
+}
+
+uint64_t machine_tsc(const struct machine *m)
+{
+    (void)m;
+    return test_now + test_tsc_offset;
+}
+
+void machine_memory_map_changed(struct machine *m)
+{
+    (void)m;
+    test_map_changes++;
+}
+
 /* A fresh board with 'ram' bytes of (unbacked) RAM below 4 GiB and,
  * when with_pic, an initialised PIC pair (vectors 0x20 and 0x28, as
  * Linux programs it). */
@@ -69,6 +92,8 @@ static inline void test_board(uint64_t ram, bool with_pic)
     test_now = 0;
     test_intr = false;
     test_intr_changes = test_stops = test_a20_changes = 0;
+    test_nmis = test_map_changes = 0;
+    test_tsc_offset = 0;
     test_stop = MACHINE_RUNNING;
     test_exit_status = -1;
     if (with_pic) {
