@@ -1,0 +1,105 @@
+/*
+ * lm64_smc: self-modifying and cross-modifying code (SDM Vol. 3A 11.6):
+ * a store to code that has already run must be seen the next time it
+ * runs, and a store to the very next instruction must be seen before it
+ * executes (same-thread SMC needs no serialisation).  nest86 caches
+ * decoded blocks, so these exercise its invalidation.
+ */
+#include "rt.h"
+
+static uint8_t code[4096] __attribute__((aligned(4096)));
+
+typedef uint64_t (*fn_t)(void);
+
+/* mov eax, imm32 ; ret */
+static void emit_return(uint8_t *p, uint32_t value)
+{
+    p[0] = 0xb8;
+    p[1] = (uint8_t)value;
+    p[2] = (uint8_t)(value >> 8);
+    p[3] = (uint8_t)(value >> 16);
+    p[4] = (uint8_t)(value >> 24);
+    p[5] = 0xc3;
+}
+
+static void test_rewrite_then_call(void)
+{
+    fn_t f = (fn_t)(uintptr_t)code;
+    emit_return(code, 1);
+    ASSERT_EQ(f(), 1);
+    ASSERT_EQ(f(), 1); /* now cached */
+    emit_return(code, 2);
+    ASSERT_EQ(f(), 2);
+    code[1] = 3; /* change only the immediate */
+    ASSERT_EQ(f(), 3);
+}
+
+/* The code patches its own next instruction: the store lands in the
+ * immediate of the MOV that follows it in the same straight-line run. */
+static void test_patch_next_instruction(void)
+{
+    uint8_t *p = code + 64;
+    /* mov byte [rip+1], 0x77 ; mov eax, 0x11 ; ret
+     * C6 05 disp32 imm8: the disp32 points at the MOV's immediate byte */
+    p[0] = 0xc6;
+    p[1] = 0x05;
+    p[2] = 0x01; /* disp32 = 1: RIP after this insn (p+7) + 1 = p+8 */
+    p[3] = p[4] = p[5] = 0;
+    p[6] = 0x77;
+    p[7] = 0xb8; /* mov eax, 0x11 */
+    p[8] = 0x11;
+    p[9] = p[10] = p[11] = 0;
+    p[12] = 0xc3;
+    fn_t f = (fn_t)(uintptr_t)p;
+    ASSERT_EQ(f(), 0x77); /* the patched immediate is what executes */
+    p[8] = 0x11;
+    ASSERT_EQ(f(), 0x77); /* and again after the code was reset and re-cached */
+}
+
+/* As above, but the next instruction is already decoded and cached when
+ * the store hits it: the first call stores nothing (REP STOSB with
+ * RCX = 0), so the whole straight-line run is cached; the second call's
+ * store must still be seen by the MOV right after it. */
+typedef uint64_t (*fn2_t)(uint64_t count, uint64_t value);
+
+static void test_patch_cached_next_instruction(void)
+{
+    static const uint8_t body[] = {
+        0x48, 0x89, 0xf9,                   /* mov rcx, rdi */
+        0x89, 0xf0,                         /* mov eax, esi */
+        0x48, 0x8d, 0x3d, 0x03, 0, 0, 0,    /* lea rdi, [rip+3]: the imm32 below */
+        0xf3, 0xaa,                         /* rep stosb */
+        0xb8, 0x11, 0, 0, 0,                /* mov eax, 0x11 */
+        0xc3,                               /* ret */
+    };
+    uint8_t *p = code + 256;
+    for (unsigned k = 0; k < sizeof(body); k++)
+        p[k] = body[k];
+    fn2_t f = (fn2_t)(uintptr_t)p;
+    ASSERT_EQ(f(0, 0x99), 0x11); /* nothing stored; everything now decoded */
+    ASSERT_EQ(f(0, 0x99), 0x11);
+    ASSERT_EQ(f(1, 0x99), 0x99); /* the store patched the cached MOV */
+}
+
+/* The same bytes reached through a second linear alias: the patch made
+ * through one mapping is seen through the other (the caches are keyed by
+ * physical location). */
+static void test_alias_mapping(void)
+{
+    uint64_t alias = 0x0000004000000000ull; /* an unused 512 GiB slot */
+    rt_map_4k(alias, (uint64_t)(uintptr_t)code, PTE_P | PTE_W);
+    fn_t f = (fn_t)(uintptr_t)code, g = (fn_t)alias;
+    emit_return(code, 5);
+    ASSERT_EQ(g(), 5);
+    ((volatile uint8_t *)alias)[1] = 6; /* write through the alias */
+    ASSERT_EQ(f(), 6);
+    ASSERT_EQ(g(), 6);
+}
+
+void test_main(void)
+{
+    RUN_TEST(test_rewrite_then_call);
+    RUN_TEST(test_patch_next_instruction);
+    RUN_TEST(test_patch_cached_next_instruction);
+    RUN_TEST(test_alias_mapping);
+}
