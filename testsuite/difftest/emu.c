@@ -125,6 +125,7 @@ static void user_segments(void)
         c->seg[s].ar = 0x3 | AR_S | 3u << 5 | AR_P | AR_DB | AR_G;
     }
     c->seg[SEG_FS].sel = c->seg[SEG_GS].sel = 0;
+    c->seg[SEG_GS].base = DT_GS_BASE;
     c->seg[SEG_CS].sel = SEL_UCODE;
     c->seg[SEG_CS].ar = 0xb | AR_S | 3u << 5 | AR_P | AR_L | AR_G;
     c->cpl = 3;

@@ -32,8 +32,8 @@ struct dt_exception dt_exceptions[] = {
                     "flags undefined; Intel shifts through dest:src:dest, AMD does not",
                     0},
     [EXC_NEAR_66] = {"near-branch-66",
-                     "66-prefixed Jcc/JMP rel in 64-bit mode: Intel ignores the prefix (the SDM's "
-                     "64-bit operand size), AMD truncates RIP to 16 bits",
+                     "66-prefixed near Jcc/JMP/CALL/RET in 64-bit mode: Intel ignores the prefix "
+                     "(the SDM's 64-bit operand size), AMD uses 16 bits and truncates RIP",
                      0},
     {NULL, NULL, 0},
 };
@@ -987,8 +987,12 @@ static void e_string(struct gen *g, const struct dt_form *f)
     uint64_t s = DT_DATA_ADDR + 0x1000 + gen_below(g, 0x6000);
     uint64_t d = gen_chance(g, 20) ? s + gen_below(g, 33) - 16
                                    : DT_DATA_ADDR + 0x1000 + gen_below(g, 0x6000);
+    if (src && gen_chance(g, 10)) {
+        legacy(&in, 0x65); /* the source segment can be overridden, the destination not */
+        s -= DT_GS_BASE;
+    }
     if (src)
-        gen_setup_mov(g, 6, 8, a32 ? (s | gen_rand(g) << 32) : s);
+        gen_setup_mov(g, 6, 8, a32 ? ((s & 0xffffffffull) | gen_rand(g) << 32) : s);
     if (dst)
         gen_setup_mov(g, 7, 8, a32 ? (d | gen_rand(g) << 32) : d);
     opc1(&in, opc[f->arg] + (size != 1));
@@ -1053,7 +1057,7 @@ static void e_nop(struct gen *g, const struct dt_form *f)
 
 static void e_ud(struct gen *g, const struct dt_form *f)
 {
-    static const uint8_t forms[][4] = {
+    static const uint8_t forms[][5] = {
         {2, 0x0f, 0x0b},        /* UD2 */
         {3, 0xf0, 0x01, 0xc0},  /* LOCK ADD eax, eax: register destination */
         {3, 0xf0, 0x8b, 0x00},  /* LOCK MOV: not lockable */
@@ -1062,8 +1066,13 @@ static void e_ud(struct gen *g, const struct dt_form *f)
         {3, 0x82, 0xc0, 0x01},  /* 82 is invalid in 64-bit mode */
         {1, 0x06},              /* PUSH ES: invalid in 64-bit mode */
         {1, 0x27},              /* DAA: invalid in 64-bit mode */
+        {4, 0x0f, 0x38, 0xf0, 0xc0}, /* MOVBE with a register operand */
+        {3, 0x0f, 0xc7, 0xc8},  /* CMPXCHG8B with a register operand */
+        {2, 0x8d, 0xc0},        /* LEA with a register operand */
+        {3, 0x0f, 0xb8, 0xc0},  /* 0F B8 without F3 (JMPE) */
     };
     const uint8_t *b = forms[f->arg];
+    _Static_assert(sizeof(forms[0]) >= 5, "room for the longest");
     struct dt_item *it = gen_item(g);
     it->main_off = it->len;
     gen_setup_bytes(g, b + 1, b[0]);
@@ -1072,6 +1081,129 @@ static void e_ud(struct gen *g, const struct dt_form *f)
         gen_setup_bytes(g, &imm, 1);
     }
     it->main_len = (uint8_t)(it->len - it->main_off);
+}
+
+/* Redundant prefixes (ignored segment overrides) in front of ADD r, r:
+ * arg 0 up to the 15-byte limit, arg 1 past it (#GP(0), SDM Vol. 2A
+ * 2.3.11). */
+static void e_long(struct gen *g, const struct dt_form *f)
+{
+    static const uint8_t segs[] = {0x2e, 0x3e, 0x26, 0x36};
+    struct dt_ins in;
+    unsigned size = begin(g, &in, f->sizes);
+    opc1(&in, 0x01);
+    operands(g, &in, size, true, false, 0);
+    in.nlegacy = 0;
+    /* ADD r, r is 2 bytes, plus 66 and REX when present */
+    unsigned base = 2 + in.p66 + (in.rex || in.reg >= 8 || in.rm >= 8);
+    unsigned len = f->arg ? 16 + gen_below(g, 3) : base + gen_below(g, 16 - base);
+    uint8_t pfx[20];
+    unsigned n = len - base;
+    for (unsigned k = 0; k < n; k++)
+        pfx[k] = segs[gen_below(g, 4)];
+    struct dt_item *it = gen_item(g);
+    unsigned start = it->len;
+    gen_setup_bytes(g, pfx, n);
+    in.rex_any = in.rex_any || in.rex; /* keep the REX count exact */
+    unsigned before = it->len;
+    gen_emit(g, &in);
+    if (it->len - before != base) /* a REX we did not count: stay honest */
+        it->fault_ok = true;
+    it->main_off = (uint8_t)start;
+    it->main_len = (uint8_t)(it->len - start);
+}
+
+/* ---- near calls, returns and indirect jumps ---- */
+
+/* Patches a 'lea r64, [rip + disp32]' placed at 'at' so that it points
+ * at the current end of the unit. */
+static void point_lea_here(struct dt_item *it, unsigned at)
+{
+    int32_t d = (int32_t)(it->len - (at + 7));
+    memcpy(it->bytes + at + 3, &d, 4);
+}
+
+static unsigned put_lea_rip(struct gen *g, unsigned r)
+{
+    uint8_t b[7] = {(uint8_t)(0x48 | (r >= 8 ? 4 : 0)), 0x8d, (uint8_t)(0x05 | (r & 7) << 3)};
+    unsigned at = gen_item(g)->len;
+    gen_setup_bytes(g, b, 7);
+    return at;
+}
+
+static void put_body(struct gen *g)
+{
+    struct dt_item body;
+    gen_body(g, &body);
+    struct dt_item *it = gen_item(g);
+    unsigned off = it->len;
+    gen_setup_bytes(g, body.bytes, body.len);
+    for (int r = 0; r < body.nreloc && it->nreloc < 2; r++) {
+        it->reloc[it->nreloc] = body.reloc[r];
+        it->reloc[it->nreloc].off = (uint8_t)(body.reloc[r].off + off);
+        it->reloc[it->nreloc].end = (uint8_t)(body.reloc[r].end + off);
+        it->nreloc++;
+    }
+}
+
+/* arg 0 CALL rel32 over a body (it never runs; the return address is
+ * pushed); 1 RET and 2 RET imm16 to a target pushed first; 3 CALL r/m
+ * and 4 JMP r/m to a target after the body */
+static void e_near(struct gen *g, const struct dt_form *f)
+{
+    struct dt_ins in;
+    ins_init(&in);
+    in.byte_mode = 3;
+    struct dt_item *it = gen_item(g);
+    unsigned imm = f->arg == 2 ? gen_below(g, 64) * (gen_chance(g, 80) ? 8 : 1) : 0;
+    stack_room(g, 32, 32 + imm);
+    if (f->arg == 0) {
+        uint8_t b[5] = {0xe8};
+        unsigned at = it->len;
+        gen_setup_bytes(g, b, 5);
+        it->main_off = (uint8_t)at;
+        it->main_len = 5;
+        put_body(g);
+        uint32_t d = it->len - (at + 5);
+        memcpy(it->bytes + at + 1, &d, 4);
+        gen_rsp_move(g, -8);
+        return;
+    }
+    unsigned r = gen_reg(g, &in, 8, true, 0);
+    unsigned lea = put_lea_rip(g, r);
+    if (f->arg <= 2) {
+        uint8_t push[2] = {0x41, (uint8_t)(0x50 + (r & 7))};
+        gen_setup_bytes(g, push + (r < 8), r < 8 ? 1 : 2);
+        it->main_off = it->len;
+        if (f->arg == 1) {
+            opc1(&in, 0xc3);
+        } else {
+            opc1(&in, 0xc2);
+            in.imm_size = 2;
+            in.imm = imm;
+        }
+        gen_emit(g, &in);
+        put_body(g);
+        point_lea_here(it, lea);
+        gen_rsp_move(g, imm);
+        return;
+    }
+    opc1(&in, 0xff);
+    in.reg = f->arg == 3 ? 2 : 4;
+    if (gen_chance(g, 50)) {
+        in.modrm = true;
+        in.rm = r;
+    } else {
+        gen_mem_at(g, &in, gen_data_addr(g, 8), 1u << r);
+        gen_setup_mem(g, r, 8, &in.mem, true);
+    }
+    if (gen_chance(g, 30))
+        in.rex |= 8; /* 64-bit regardless */
+    gen_emit(g, &in);
+    put_body(g);
+    point_lea_here(it, lea);
+    if (f->arg == 3)
+        gen_rsp_move(g, -8);
 }
 
 /* ---- faults: #PF, #GP ---- */
@@ -1120,6 +1252,31 @@ static void e_fault(struct gen *g, const struct dt_form *f)
         opc1(&in, gen_chance(g, 50) ? 0x8b : 0x89);
         gen_mem_at(g, &in, nc, 1u << 5);
         in.reg = gen_reg(g, &in, size, true, 0);
+        break;
+    }
+    case 7: { /* JMP rel32 into the unmapped page after the code: #PF on the fetch */
+        struct dt_item *it = gen_item(g);
+        uint8_t b[5] = {0xe9};
+        it->main_off = it->len;
+        gen_setup_bytes(g, b, 5);
+        it->main_len = 5;
+        it->reloc[0].off = (uint8_t)(it->len - 4);
+        it->reloc[0].end = it->len;
+        it->reloc[0].target = DT_CODE_ADDR + DT_CODE_SIZE + gen_below(g, 0x1000);
+        it->nreloc = 1;
+        return;
+    }
+    case 8: { /* JMP r to a non-canonical address: #GP(0) at the JMP */
+        if (in.p66)
+            gen_exception_hit(EXC_NEAR_66);
+        in.p66 = false;
+        unsigned r = gen_reg(g, &in, 8, true, 0);
+        gen_setup_mov(g, r, 8, 0x0000800000000000ull + (gen_rand(g) & 0x7fff000000000000ull) +
+                                   (gen_rand(g) & 0xfffffff));
+        opc1(&in, 0xff);
+        in.modrm = true;
+        in.reg = 4;
+        in.rm = r;
         break;
     }
     default: {
@@ -1304,6 +1461,12 @@ const struct dt_form dt_forms_int[] = {
     {"82 in 64-bit mode", "ud", e_ud, 5, 0, 0, 0, 0, 0, DT_A_FAULT, NULL},
     {"push es in 64-bit mode", "ud", e_ud, 6, 0, 0, 0, 0, 0, DT_A_FAULT, NULL},
     {"daa in 64-bit mode", "ud", e_ud, 7, 0, 0, 0, 0, 0, DT_A_FAULT, NULL},
+    {"movbe register form", "ud", e_ud, 8, 0, 0, 0, 0, 0, DT_A_FAULT, NULL},
+    {"cmpxchg8b register form", "ud", e_ud, 9, 0, 0, 0, 0, 0, DT_A_FAULT, NULL},
+    {"lea register form", "ud", e_ud, 10, 0, 0, 0, 0, 0, DT_A_FAULT, NULL},
+    {"0F B8 without F3", "ud", e_ud, 11, 0, 0, 0, 0, 0, DT_A_FAULT, NULL},
+    {"#GP: longer than 15 bytes", "ud", e_long, 1, 0, ALL, 0, 0, SZ_WDQ, DT_A_FAULT, NULL},
+    {"prefixes up to 15 bytes", "misc", e_long, 0, 0, ALL, 0, 0, SZ_WDQ, 0, NULL},
 
     {"#PF load", "fault", e_fault, 0, 0, 0, 0, 0, 0, DT_A_FAULT | DT_A_MEM, NULL},
     {"#PF store", "fault", e_fault, 1, 0, 0, 0, 0, 0, DT_A_FAULT | DT_A_MEM, NULL},
@@ -1312,5 +1475,13 @@ const struct dt_form dt_forms_int[] = {
     {"#PF rep string off the end", "fault", e_fault, 4, 0, 0, 0, 0, 0, DT_A_FAULT | DT_A_MEM, NULL},
     {"#GP non-canonical", "fault", e_fault, 5, 0, 0, 0, 0, 0, DT_A_FAULT | DT_A_MEM, NULL},
     {"#PF bt far offset", "fault", e_fault, 6, 0, BT_U | DT_CF, BT_U, 0, 0, DT_A_FAULT | DT_A_MEM, NULL},
+    {"#PF fetch from an unmapped page", "fault", e_fault, 7, 0, 0, 0, 0, 0, DT_A_FAULT, NULL},
+    {"#GP jmp to non-canonical", "fault", e_fault, 8, 0, 0, 0, 0, 0, DT_A_FAULT, NULL},
+
+    {"call rel32", "ctrl", e_near, 0, 0, 0, 0, 0, 8, DT_A_STACK | DT_A_CTRL, NULL},
+    {"ret", "ctrl", e_near, 1, 0, 0, 0, 0, 8, DT_A_STACK | DT_A_CTRL, NULL},
+    {"ret imm16", "ctrl", e_near, 2, 0, 0, 0, 0, 8, DT_A_STACK | DT_A_CTRL, NULL},
+    {"call r/m", "ctrl", e_near, 3, 0, 0, 0, 0, 8, DT_A_STACK | DT_A_CTRL | DT_A_MEM, NULL},
+    {"jmp r/m", "ctrl", e_near, 4, 0, 0, 0, 0, 8, DT_A_CTRL | DT_A_MEM, NULL},
     {NULL, NULL, NULL, 0, 0, 0, 0, 0, 0, 0, NULL},
 };

@@ -259,6 +259,21 @@ static void assemble(struct gen *g, struct dt_ins *in)
             pfx[j] = t;
         }
     }
+    if (dt_known[KI_SEG_AFTER_FSGS].active) {
+        /* keep ignored segment prefixes in front of an FS/GS one */
+        int fsgs = -1;
+        for (int k = 0; k < np; k++)
+            if (pfx[k] == 0x64 || pfx[k] == 0x65)
+                fsgs = k;
+        for (int k = fsgs + 1; fsgs >= 0 && k < np; k++) {
+            if (pfx[k] == 0x26 || pfx[k] == 0x2e || pfx[k] == 0x36 || pfx[k] == 0x3e) {
+                uint8_t t = pfx[k];
+                memmove(pfx + fsgs + 1, pfx + fsgs, (size_t)(k - fsgs));
+                pfx[fsgs++] = t;
+                dt_known[KI_SEG_AFTER_FSGS].hits++;
+            }
+        }
+    }
     for (int k = 0; k < np; k++)
         put(g, pfx[k]);
 
@@ -473,6 +488,11 @@ void gen_mem_at(struct gen *g, struct dt_ins *in, uint64_t target, unsigned avoi
     m->long_disp = gen_chance(g, 10);
     bool legacy = in->byte_mode == 1;
     unsigned kind = gen_below(g, 100);
+    if (target <= 0x7fffffffull && in->nlegacy < 4 && gen_chance(g, 8)) {
+        /* a GS override: the same linear address through the GS base */
+        in->legacy[in->nlegacy++] = 0x65;
+        target -= DT_GS_BASE;
+    }
     if (target > 0x7fffffffull)
         kind = 30 + gen_below(g, 70); /* beyond a disp32: only a base register reaches it */
     if (kind < 8) { /* RIP-relative */
@@ -737,10 +757,13 @@ void gen_sequence(uint64_t seed, const char *focus, struct dt_seq *s)
     s->init.rflags = 0x202 | (gen_rand(&g) & DT_ARITH) | (gen_chance(&g, 30) ? DT_DF : 0) |
                      (gen_chance(&g, 20) ? DT_ID : 0);
     s->data_seed = gen_rand(&g);
+    /* half the sequences start just before a page boundary, so fetches
+     * straddle it */
+    s->code_off = gen_chance(&g, 50) ? 0 : 4096 - gen_below(&g, 160);
 
     int want = 3 + (int)gen_below(&g, 22);
     uint32_t undef = 0;
-    unsigned code = 0;
+    unsigned code = s->code_off;
     while (s->n < want && s->n < DT_MAX_ITEMS - 1) {
         int f = pick_form(&g, 0);
         if (f < 0)
@@ -789,8 +812,9 @@ static void fill_data(uint64_t seed, uint8_t *d)
 bool gen_link(const struct dt_seq *s, struct dt_case *tc)
 {
     uint32_t undef = 0;
-    unsigned off = 0;
+    unsigned off = s->code_off;
     bool ok = true;
+    memset(tc->code, 0xcc, off);
     for (int k = 0; k < s->n; k++) {
         const struct dt_item *it = &s->item[k];
         if (it->reads & undef)
@@ -810,14 +834,14 @@ bool gen_link(const struct dt_seq *s, struct dt_case *tc)
     tc->code_len = off;
     memset(tc->code + off, 0xcc, DT_CODE_SIZE - off);
     tc->in = s->init;
-    tc->in.rip = DT_CODE_ADDR;
+    tc->in.rip = DT_CODE_ADDR + s->code_off;
     fill_data(s->data_seed, tc->data);
     return ok;
 }
 
 int gen_item_at(const struct dt_seq *s, uint64_t rip)
 {
-    uint64_t a = DT_CODE_ADDR;
+    uint64_t a = DT_CODE_ADDR + s->code_off;
     for (int k = 0; k < s->n; k++) {
         if (rip >= a && rip < a + s->item[k].len)
             return k;

@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <asm/prctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -53,13 +55,12 @@ __asm__(".pushsection .text\n"
         "    movq 56(%rdi), %rdi\n"
         "    jmp *dt_native_target(%rip)\n"
         ".size dt_native_enter, . - dt_native_enter\n"
-        ".popsection\n"
-        ".pushsection .data\n"
-        "dt_native_target: .quad 0x10000000\n"
         ".popsection\n");
 
+/* where the entry stub jumps: the case's RIP (read without a register) */
+uint64_t dt_native_target;
+
 _Static_assert(offsetof(struct dt_state, rflags) == 136, "entry stub layout");
-_Static_assert(DT_CODE_ADDR == 0x10000000ull, "entry stub target");
 
 struct mailbox {
     struct dt_case tc;
@@ -128,6 +129,7 @@ static _Noreturn void child_main(int req_r, int resp_w)
     if (map_fixed(DT_CODE_ADDR, DT_CODE_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC) ||
         map_fixed(DT_DATA_ADDR, DT_DATA_SIZE, PROT_READ | PROT_WRITE) ||
         check_unmapped(DT_DATA_ADDR + DT_DATA_SIZE, 0x10000) ||
+        check_unmapped(DT_CODE_ADDR + DT_CODE_SIZE, 0x10000) ||
         check_unmapped(DT_UNMAPPED, 0x100000)) {
         fprintf(stderr, "difftest: host child cannot map its fixed pages: %s\n", strerror(errno));
         _exit(3);
@@ -144,6 +146,10 @@ static _Noreturn void child_main(int req_r, int resp_w)
     for (unsigned k = 0; k < sizeof(sigs) / sizeof(sigs[0]); k++)
         sigaction(sigs[k], &sa, NULL);
     child_res = &mb->res;
+    if (syscall(SYS_arch_prctl, ARCH_SET_GS, DT_GS_BASE)) {
+        fprintf(stderr, "difftest: host child cannot set the GS base: %s\n", strerror(errno));
+        _exit(3);
+    }
 
     uint8_t *code = (uint8_t *)DT_CODE_ADDR, *data = (uint8_t *)DT_DATA_ADDR;
     for (;;) {
@@ -154,6 +160,7 @@ static _Noreturn void child_main(int req_r, int resp_w)
         memcpy(data, mb->tc.data, DT_DATA_SIZE);
         memset(&mb->res, 0, offsetof(struct dt_result, data));
         mb->res.status = DT_BROKEN;
+        dt_native_target = mb->tc.in.rip;
         if (sigsetjmp(child_env, 1) == 0) {
             alarm(2);
             dt_native_enter(&mb->tc.in);
