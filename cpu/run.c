@@ -173,20 +173,35 @@ static void run_block(struct cpu *c, uint64_t until)
             mmu_drop_writes_to(&c->mmu, host - (off & 0xfff));
     }
 
-    /* cached instructions: the hot loop */
+    /* cached instructions: the hot loop.  The code size cannot change
+     * inside a block (that sets PEND_BREAK), so the 64-bit case needs no
+     * CS-limit check and no IP wrap. */
     unsigned k = 0;
     uint32_t gen = b->gen;
-    for (; k < b->n; k++) {
-        const struct insn *in = &b->insn[k];
-        c->insn_rip = c->rip;
-        if (c->code_size != 8 && c->rip + in->len - 1 > c->seg[SEG_CS].limit)
-            cpu_raise(c, EX_GP, 0); /* CS shrank since the decode */
-        uint64_t next = wrap_ip(c, c->rip + in->len);
-        c->rip = next;
-        in->fn(c, in);
-        c->icount++;
-        if (c->rip != next || c->pending || c->icount >= until || *genp != gen)
-            return;
+    if (c->code_size == 8) {
+        for (; k < b->n; k++) {
+            const struct insn *in = &b->insn[k];
+            uint64_t next = c->rip + in->len;
+            c->insn_rip = c->rip;
+            c->rip = next;
+            in->fn(c, in);
+            c->icount++;
+            if (c->rip != next || c->pending || c->icount >= until || *genp != gen)
+                return;
+        }
+    } else {
+        for (; k < b->n; k++) {
+            const struct insn *in = &b->insn[k];
+            c->insn_rip = c->rip;
+            if (c->rip + in->len - 1 > c->seg[SEG_CS].limit)
+                cpu_raise(c, EX_GP, 0); /* CS shrank since the decode */
+            uint64_t next = wrap_ip(c, c->rip + in->len);
+            c->rip = next;
+            in->fn(c, in);
+            c->icount++;
+            if (c->rip != next || c->pending || c->icount >= until || *genp != gen)
+                return;
+        }
     }
 
     /* past the decoded part: decode as execution reaches each instruction */
