@@ -978,15 +978,25 @@ static void e_string(struct gen *g, const struct dt_form *f)
     bool a32 = gen_chance(g, 20);
     in.p67 = a32;
     uint64_t count = 1;
+    bool big = false;
     if (f->arg2) {
         legacy(&in, f->arg2 == 1 ? 0xf3 : 0xf2);
-        count = gen_chance(g, 10) ? 0 : gen_below(g, 40);
+        /* now and then a long run: past the interpreter's per-call batch */
+        big = gen_chance(g, 5);
+        count = big ? gen_below(g, 0x3000 / size) : gen_chance(g, 10) ? 0 : gen_below(g, 40);
         uint64_t v = a32 ? (count | gen_rand(g) << 32) : count;
         gen_setup_mov(g, 1, 8, v);
     }
-    uint64_t s = DT_DATA_ADDR + 0x1000 + gen_below(g, 0x6000);
-    uint64_t d = gen_chance(g, 20) ? s + gen_below(g, 33) - 16
-                                   : DT_DATA_ADDR + 0x1000 + gen_below(g, 0x6000);
+    uint64_t s, d;
+    if (big) { /* the middle of the window, so either direction fits */
+        s = DT_DATA_ADDR + 0x3800 + gen_below(g, 0x1000);
+        d = DT_DATA_ADDR + 0x3800 + gen_below(g, 0x1000);
+    } else {
+        s = DT_DATA_ADDR + 0x1000 + gen_below(g, 0x6000);
+        d = DT_DATA_ADDR + 0x1000 + gen_below(g, 0x6000);
+    }
+    if (gen_chance(g, 20))
+        d = s + gen_below(g, 33) - 16; /* overlapping; equal for CMPS runs to the end */
     if (src && gen_chance(g, 10)) {
         legacy(&in, 0x65); /* the source segment can be overridden, the destination not */
         s -= DT_GS_BASE;
