@@ -23,7 +23,8 @@ int boot_read_file(const char *path, struct boot_image *img, char *err, size_t e
 int multiboot_load(struct machine *m, const struct boot_image *img, char *err, size_t errlen);
 
 /* The e820-style map shared by every boot protocol: fills up to max
- * entries (base, length, type 1 = RAM, 2 = reserved) and returns the count. */
+ * entries (base, length, type 1 = RAM, 2 = reserved, 3 = ACPI
+ * reclaimable: the tables of devices/acpi.h) and returns the count. */
 struct boot_mem_range {
     uint64_t base, length;
     uint32_t type;

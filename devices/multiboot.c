@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cpu/cpu.h"
+#include "devices/acpi.h"
 #include "devices/boot.h"
 #include "devices/machine.h"
 
@@ -71,6 +72,7 @@ int boot_memory_map(const struct machine *m, struct boot_mem_range *out, int max
     uint64_t low = p->ram_below_4g < 0x9fc00 ? p->ram_below_4g : 0x9fc00;
     ADD(0, low, 1);
     ADD(0x9fc00, 0x400, 2);   /* extended BIOS data area */
+    ADD(ACPI_TABLES_ADDR, ACPI_TABLES_SIZE, 3); /* ACPI tables (reclaimable) */
     ADD(0xf0000, 0x10000, 2); /* BIOS area: ACPI RSDP lives here */
     if (p->ram_below_4g > 0x100000)
         ADD(0x100000, p->ram_below_4g - 0x100000, 1);

@@ -6,6 +6,7 @@
 
 #include "cpu/cpu.h"
 #include "cpu/cpuid.h"
+#include "devices/acpi.h"
 #include "devices/boot.h"
 #include "devices/i8042.h"
 #include "devices/pc.h"
@@ -62,6 +63,11 @@ void machine_a20_changed(struct machine *m)
 static int load_kernel(struct machine *m, char *err, size_t errlen)
 {
     struct boot_image img;
+    /* firmware's part first: the kernel finds the tables in RAM */
+    if (acpi_build_tables(m)) {
+        snprintf(err, errlen, "guest RAM does not reach the ACPI table area");
+        return -1;
+    }
     if (boot_read_file(m->cfg->kernel, &img, err, errlen))
         return -1;
     int rc = multiboot_load(m, &img, err, errlen);
