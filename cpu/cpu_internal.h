@@ -104,6 +104,18 @@ static inline uint64_t alu_op(struct cpu *c, unsigned op, unsigned size, uint64_
 }
 
 /* ---- segments (cpu/seg.c) ---- */
+/* Access rights of a descriptor's low 8 bytes in the VMCS layout that
+ * struct seg uses (descriptor bits 47:40 and 55:52). */
+static inline unsigned desc_ar(uint64_t lo)
+{
+    return (unsigned)(((lo >> 40) & 0xff) | (((lo >> 52) & 0xf) << 12));
+}
+/* Reads the descriptor for a selector that must not be null: #GP(0) for
+ * a null selector, #GP(selector) outside the table; returns its rights. */
+unsigned seg_fetch(struct cpu *c, uint16_t sel, uint64_t *lo, uint64_t *hi);
+/* The checks RETF and IRET make on the code segment they return to
+ * (SDM Vol. 2 "RET", "IRET"): #GP(sel) / #NP(sel). */
+void seg_check_return_cs(struct cpu *c, uint16_t sel, uint64_t lo);
 /* Loads a data/stack segment register by the protected-mode rules
  * (SDM Vol. 3A 5.4-5.6), faulting as hardware does. */
 void seg_load(struct cpu *c, int seg, uint16_t sel);

@@ -12,11 +12,6 @@ static bool legacy_real(const struct cpu *c)
     return c->mode == MODE_REAL || c->mode == MODE_V86;
 }
 
-static unsigned desc_ar(uint64_t lo)
-{
-    return (unsigned)(((lo >> 40) & 0xff) | (((lo >> 52) & 0xf) << 12));
-}
-
 static void real_far(struct cpu *c, uint16_t sel, uint64_t off, unsigned opsize)
 {
     uint64_t ip = off & size_mask(opsize);
@@ -105,12 +100,8 @@ void cpu_far_jump(struct cpu *c, uint16_t sel, uint64_t off, unsigned opsize)
         real_far(c, sel, off, opsize);
         return;
     }
-    if ((sel & ~3u) == 0)
-        cpu_raise(c, EX_GP, 0);
     uint64_t lo, hi;
-    if (!seg_read_descriptor(c, sel, &lo, &hi))
-        cpu_raise(c, EX_GP, sel & 0xfffc);
-    unsigned ar = desc_ar(lo);
+    unsigned ar = seg_fetch(c, sel, &lo, &hi);
     if (ar & AR_S) {
         check_code_target(c, sel, lo, false);
         uint64_t ip = off & size_mask(opsize);
@@ -126,10 +117,7 @@ void cpu_far_jump(struct cpu *c, uint16_t sel, uint64_t off, unsigned opsize)
         unsigned params;
         read_gate(c, sel, lo, hi, &tsel, &toff, &params);
         uint64_t tlo, thi;
-        if ((tsel & ~3u) == 0)
-            cpu_raise(c, EX_GP, 0);
-        if (!seg_read_descriptor(c, tsel, &tlo, &thi))
-            cpu_raise(c, EX_GP, tsel & 0xfffc);
+        seg_fetch(c, tsel, &tlo, &thi);
         unsigned tar = desc_ar(tlo);
         check_code_target(c, tsel, tlo, true);
         /* JMP through a gate never changes privilege (SDM 5.8.6) */
@@ -216,12 +204,8 @@ void cpu_far_call(struct cpu *c, uint16_t sel, uint64_t off, unsigned opsize)
         c->rip = ip;
         return;
     }
-    if ((sel & ~3u) == 0)
-        cpu_raise(c, EX_GP, 0);
     uint64_t lo, hi;
-    if (!seg_read_descriptor(c, sel, &lo, &hi))
-        cpu_raise(c, EX_GP, sel & 0xfffc);
-    unsigned ar = desc_ar(lo);
+    unsigned ar = seg_fetch(c, sel, &lo, &hi);
     if (ar & AR_S) {
         check_code_target(c, sel, lo, false);
         uint64_t ip = off & size_mask(opsize);
@@ -242,11 +226,8 @@ void cpu_far_call(struct cpu *c, uint16_t sel, uint64_t off, unsigned opsize)
         uint64_t toff;
         unsigned params;
         read_gate(c, sel, lo, hi, &tsel, &toff, &params);
-        if ((tsel & ~3u) == 0)
-            cpu_raise(c, EX_GP, 0);
         uint64_t tlo, thi;
-        if (!seg_read_descriptor(c, tsel, &tlo, &thi))
-            cpu_raise(c, EX_GP, tsel & 0xfffc);
+        seg_fetch(c, tsel, &tlo, &thi);
         check_code_target(c, tsel, tlo, true);
         unsigned tar = desc_ar(tlo);
         unsigned gate_size = lma ? 8 : type == SYS_CALLGATE16 ? 2 : 4;
@@ -296,18 +277,9 @@ void cpu_far_return(struct cpu *c, unsigned opsize, uint16_t pop_bytes)
         return;
     }
     unsigned rpl = sel & 3;
-    if ((sel & ~3u) == 0)
-        cpu_raise(c, EX_GP, 0);
     uint64_t lo, hi;
-    if (!seg_read_descriptor(c, sel, &lo, &hi))
-        cpu_raise(c, EX_GP, sel & 0xfffc);
-    unsigned ar = desc_ar(lo);
-    if (!(ar & AR_S) || !(AR_TYPE(ar) & 8) || rpl < c->cpl)
-        cpu_raise(c, EX_GP, sel & 0xfffc);
-    if ((AR_TYPE(ar) & 4) ? AR_DPL(ar) > rpl : AR_DPL(ar) != rpl)
-        cpu_raise(c, EX_GP, sel & 0xfffc);
-    if (!(ar & AR_P))
-        cpu_raise(c, EX_NP, sel & 0xfffc);
+    seg_fetch(c, sel, &lo, &hi);
+    seg_check_return_cs(c, sel, lo);
     ip &= size_mask(opsize);
     if (rpl == c->cpl) {
         set_rip_checked(c, lo, ip);

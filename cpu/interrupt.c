@@ -34,11 +34,6 @@ static void deliver_real(struct cpu *c, int vector)
     c->rip = ent & 0xffff;
 }
 
-static unsigned gate_ar(uint64_t lo)
-{
-    return (unsigned)(((lo >> 40) & 0xff) | (((lo >> 52) & 0xf) << 12));
-}
-
 static void deliver_protected(struct cpu *c, int vector, enum int_kind kind, bool has_error,
                               uint32_t error)
 {
@@ -50,7 +45,7 @@ static void deliver_protected(struct cpu *c, int vector, enum int_kind kind, boo
         cpu_raise(c, EX_GP, idt_err);
     uint64_t lo = sys_read(c, c->idtr.base + off, 8);
     uint64_t hi = lma ? sys_read(c, c->idtr.base + off + 8, 8) : 0;
-    unsigned ar = gate_ar(lo), type = AR_TYPE(ar);
+    unsigned ar = desc_ar(lo), type = AR_TYPE(ar);
     bool ok_type = lma ? (type == GATE_INT32 || type == GATE_TRAP32)
                        : (type == GATE_INT16 || type == GATE_TRAP16 || type == GATE_INT32 ||
                           type == GATE_TRAP32 || type == GATE_TASK);
@@ -76,7 +71,7 @@ static void deliver_protected(struct cpu *c, int vector, enum int_kind kind, boo
     uint64_t clo, chi;
     if (!seg_read_descriptor(c, tsel, &clo, &chi))
         cpu_raise(c, EX_GP, ts_err);
-    unsigned car = gate_ar(clo);
+    unsigned car = desc_ar(clo);
     if (!(car & AR_S) || !(AR_TYPE(car) & 8) || AR_DPL(car) > c->cpl)
         cpu_raise(c, EX_GP, ts_err);
     if (!(car & AR_P))
@@ -271,20 +266,9 @@ void cpu_iret(struct cpu *c, unsigned opsize)
     }
 
     unsigned rpl = sel & 3;
-    if ((sel & ~3u) == 0)
-        cpu_raise(c, EX_GP, 0);
     uint64_t lo, hi;
-    if (!seg_read_descriptor(c, sel, &lo, &hi))
-        cpu_raise(c, EX_GP, sel & 0xfffc);
-    unsigned ar = gate_ar(lo);
-    if (!(ar & AR_S) || !(AR_TYPE(ar) & 8) || rpl < cpl)
-        cpu_raise(c, EX_GP, sel & 0xfffc);
-    if ((AR_TYPE(ar) & 4) ? AR_DPL(ar) > rpl : AR_DPL(ar) != rpl)
-        cpu_raise(c, EX_GP, sel & 0xfffc);
-    if (!(ar & AR_P))
-        cpu_raise(c, EX_NP, sel & 0xfffc);
-    if (lma && (ar & AR_L) && (ar & AR_DB))
-        cpu_raise(c, EX_GP, sel & 0xfffc);
+    unsigned ar = seg_fetch(c, sel, &lo, &hi);
+    seg_check_return_cs(c, sel, lo);
 
     bool long64 = c->mode == MODE_LONG && c->code_size == 8;
     bool outer = rpl > cpl || long64; /* 64-bit IRET always pops SS:RSP */

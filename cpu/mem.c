@@ -60,50 +60,55 @@ static void watch(struct cpu *c, uint64_t lin, uint64_t pa, unsigned size, bool 
         c->dbg_mem(c->dbg_opaque, c, lin, pa, size, write);
 }
 
+/* Where an access lands: one physical range, or two when it straddles
+ * a page boundary.  Both translations succeed before any byte moves. */
+struct placed {
+    uint64_t pa1, pa2;
+    unsigned first; /* bytes on the first page */
+};
+
+static void place(struct cpu *c, uint64_t lin, unsigned size, enum mmu_access_type type,
+                  bool user, bool ac, struct placed *p)
+{
+    lin = wrap_lin(c, lin);
+    unsigned room = 4096 - (unsigned)(lin & 0xfff);
+    p->first = size <= room ? size : room;
+    p->pa1 = xlate(c, lin, type, user, ac);
+    watch(c, lin, p->pa1, p->first, type == MMU_WRITE);
+    if (size > room) {
+        uint64_t lin2 = wrap_lin(c, lin + room);
+        p->pa2 = xlate(c, lin2, type, user, ac);
+        watch(c, lin2, p->pa2, size - room, type == MMU_WRITE);
+    }
+}
+
+static uint64_t byte_pa(const struct placed *p, unsigned k)
+{
+    return k < p->first ? p->pa1 + k : p->pa2 + (k - p->first);
+}
+
 uint64_t mem_read_slow(struct cpu *c, uint64_t lin, unsigned size, bool user, bool ac)
 {
-    struct phys *ph = c->mmu.phys;
-    lin = wrap_lin(c, lin);
-    unsigned first = 4096 - (unsigned)(lin & 0xfff);
-    if (size <= first) {
-        uint64_t pa = xlate(c, lin, MMU_READ, user, ac);
-        watch(c, lin, pa, size, false);
-        return phys_read(ph, pa, size);
-    }
-    /* straddles two pages: both translations must succeed first */
-    uint64_t lin2 = wrap_lin(c, lin + first);
-    uint64_t pa1 = xlate(c, lin, MMU_READ, user, ac);
-    uint64_t pa2 = xlate(c, lin2, MMU_READ, user, ac);
-    watch(c, lin, pa1, first, false);
-    watch(c, lin2, pa2, size - first, false);
+    struct placed p;
+    place(c, lin, size, MMU_READ, user, ac, &p);
+    if (p.first == size)
+        return phys_read(c->mmu.phys, p.pa1, size);
     uint64_t v = 0;
-    for (unsigned k = 0; k < size; k++) {
-        uint64_t pa = k < first ? pa1 + k : pa2 + (k - first);
-        v |= phys_read(ph, pa, 1) << (8 * k);
-    }
+    for (unsigned k = 0; k < size; k++)
+        v |= phys_read(c->mmu.phys, byte_pa(&p, k), 1) << (8 * k);
     return v;
 }
 
 void mem_write_slow(struct cpu *c, uint64_t lin, unsigned size, uint64_t v, bool user, bool ac)
 {
-    struct phys *ph = c->mmu.phys;
-    lin = wrap_lin(c, lin);
-    unsigned first = 4096 - (unsigned)(lin & 0xfff);
-    if (size <= first) {
-        uint64_t pa = xlate(c, lin, MMU_WRITE, user, ac);
-        watch(c, lin, pa, size, true);
-        phys_write(ph, pa, v, size);
+    struct placed p;
+    place(c, lin, size, MMU_WRITE, user, ac, &p);
+    if (p.first == size) {
+        phys_write(c->mmu.phys, p.pa1, v, size);
         return;
     }
-    uint64_t lin2 = wrap_lin(c, lin + first);
-    uint64_t pa1 = xlate(c, lin, MMU_WRITE, user, ac);
-    uint64_t pa2 = xlate(c, lin2, MMU_WRITE, user, ac);
-    watch(c, lin, pa1, first, true);
-    watch(c, lin2, pa2, size - first, true);
-    for (unsigned k = 0; k < size; k++) {
-        uint64_t pa = k < first ? pa1 + k : pa2 + (k - first);
-        phys_write(ph, pa, (v >> (8 * k)) & 0xff, 1);
-    }
+    for (unsigned k = 0; k < size; k++)
+        phys_write(c->mmu.phys, byte_pa(&p, k), (v >> (8 * k)) & 0xff, 1);
 }
 
 void mem_probe_lin_write(struct cpu *c, uint64_t lin, unsigned size)

@@ -137,6 +137,29 @@ static bool run_one(struct cpu *c)
     return false;
 }
 
+#define BLOCK_LEFT UINT32_MAX
+
+/* Executes the block's decoded instructions; returns how many ran, or
+ * BLOCK_LEFT when execution left the block before its end. */
+static inline __attribute__((always_inline)) unsigned
+run_cached(struct cpu *c, const struct block *b, uint64_t until, const uint32_t *genp, bool legacy)
+{
+    uint32_t gen = b->gen;
+    for (unsigned k = 0; k < b->n; k++) {
+        const struct insn *in = &b->insn[k];
+        c->insn_rip = c->rip;
+        if (legacy && c->rip + in->len - 1 > c->seg[SEG_CS].limit)
+            cpu_raise(c, EX_GP, 0); /* CS shrank since the decode */
+        uint64_t next = legacy ? wrap_ip(c, c->rip + in->len) : c->rip + in->len;
+        c->rip = next;
+        in->fn(c, in);
+        c->icount++;
+        if (c->rip != next || c->pending || c->icount >= until || *genp != gen)
+            return BLOCK_LEFT;
+    }
+    return b->n;
+}
+
 /* Runs instructions from the block at RIP until control leaves the
  * straight line, an event is pending, or the budget is used. */
 static void run_block(struct cpu *c, uint64_t until)
@@ -174,35 +197,12 @@ static void run_block(struct cpu *c, uint64_t until)
     }
 
     /* cached instructions: the hot loop.  The code size cannot change
-     * inside a block (that sets PEND_BREAK), so the 64-bit case needs no
-     * CS-limit check and no IP wrap. */
-    unsigned k = 0;
-    uint32_t gen = b->gen;
-    if (c->code_size == 8) {
-        for (; k < b->n; k++) {
-            const struct insn *in = &b->insn[k];
-            uint64_t next = c->rip + in->len;
-            c->insn_rip = c->rip;
-            c->rip = next;
-            in->fn(c, in);
-            c->icount++;
-            if (c->rip != next || c->pending || c->icount >= until || *genp != gen)
-                return;
-        }
-    } else {
-        for (; k < b->n; k++) {
-            const struct insn *in = &b->insn[k];
-            c->insn_rip = c->rip;
-            if (c->rip + in->len - 1 > c->seg[SEG_CS].limit)
-                cpu_raise(c, EX_GP, 0); /* CS shrank since the decode */
-            uint64_t next = wrap_ip(c, c->rip + in->len);
-            c->rip = next;
-            in->fn(c, in);
-            c->icount++;
-            if (c->rip != next || c->pending || c->icount >= until || *genp != gen)
-                return;
-        }
-    }
+     * inside a block (that sets PEND_BREAK), so the 64-bit case is
+     * instantiated without the CS-limit check and the IP wrap. */
+    unsigned k = c->code_size == 8 ? run_cached(c, b, until, genp, false)
+                                   : run_cached(c, b, until, genp, true);
+    if (k == BLOCK_LEFT)
+        return;
 
     /* past the decoded part: decode as execution reaches each instruction */
     unsigned page_off = (unsigned)(off & 0xfff);
@@ -238,7 +238,7 @@ static void run_block(struct cpu *c, uint64_t until)
         c->rip = next;
         in->fn(c, in);
         c->icount++;
-        if (c->rip != next || c->pending || c->icount >= until || *genp != gen)
+        if (c->rip != next || c->pending || c->icount >= until || *genp != b->gen)
             return;
     }
 }

@@ -6,7 +6,7 @@
 void seg_from_descriptor(struct seg *s, uint16_t sel, uint64_t lo, uint64_t hi)
 {
     uint32_t limit = (uint32_t)((lo & 0xffff) | ((lo >> 32) & 0xf0000));
-    uint32_t ar = (uint32_t)(((lo >> 40) & 0xff) | (((lo >> 52) & 0xf) << 12));
+    uint32_t ar = desc_ar(lo);
     if (ar & AR_G)
         limit = (limit << 12) | 0xfff;
     s->sel = sel;
@@ -92,7 +92,7 @@ void seg_load(struct cpu *c, int seg, uint16_t sel)
     uint64_t lo, hi;
     if (!seg_read_descriptor(c, sel, &lo, &hi))
         cpu_raise(c, EX_GP, err);
-    unsigned ar = (unsigned)(((lo >> 40) & 0xff) | (((lo >> 52) & 0xf) << 12));
+    unsigned ar = desc_ar(lo);
     unsigned type = AR_TYPE(ar), dpl = AR_DPL(ar);
     if (!(ar & AR_S))
         cpu_raise(c, EX_GP, err);
@@ -123,4 +123,28 @@ void cpu_load_cs(struct cpu *c, uint16_t sel, uint64_t lo, uint64_t hi, unsigned
     seg_from_descriptor(&c->seg[SEG_CS], (uint16_t)((sel & ~3u) | cpl), lo | (1ull << 40), 0);
     c->cpl = (uint8_t)cpl;
     cpu_update_mode(c);
+}
+
+unsigned seg_fetch(struct cpu *c, uint16_t sel, uint64_t *lo, uint64_t *hi)
+{
+    if ((sel & ~3u) == 0)
+        cpu_raise(c, EX_GP, 0);
+    if (!seg_read_descriptor(c, sel, lo, hi))
+        cpu_raise(c, EX_GP, sel & 0xfffc);
+    return desc_ar(*lo);
+}
+
+void seg_check_return_cs(struct cpu *c, uint16_t sel, uint64_t lo)
+{
+    unsigned ar = desc_ar(lo), rpl = sel & 3;
+    uint16_t err = sel & 0xfffc;
+    if (!(ar & AR_S) || !(AR_TYPE(ar) & 8) || rpl < c->cpl)
+        cpu_raise(c, EX_GP, err);
+    /* conforming: DPL <= RPL; non-conforming: DPL == RPL */
+    if ((AR_TYPE(ar) & 4) ? AR_DPL(ar) > rpl : AR_DPL(ar) != rpl)
+        cpu_raise(c, EX_GP, err);
+    if (!(ar & AR_P))
+        cpu_raise(c, EX_NP, err);
+    if ((c->mmu.efer & EFER_LMA) && (ar & AR_L) && (ar & AR_DB))
+        cpu_raise(c, EX_GP, err);
 }

@@ -48,7 +48,7 @@ static void load_task_seg(struct cpu *c, int seg, uint16_t sel)
     uint64_t lo, hi;
     if (!seg_read_descriptor(c, sel, &lo, &hi))
         cpu_raise(c, EX_TS, err);
-    unsigned ar = (unsigned)(((lo >> 40) & 0xff) | (((lo >> 52) & 0xf) << 12));
+    unsigned ar = desc_ar(lo);
     unsigned type = AR_TYPE(ar), dpl = AR_DPL(ar), rpl = sel & 3;
     if (!(ar & AR_S))
         cpu_raise(c, EX_TS, err);

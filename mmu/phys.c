@@ -158,9 +158,10 @@ void phys_write(struct phys *p, uint64_t pa, uint64_t value, unsigned size)
         write_byte(p, pa + i, (uint8_t)(value >> (8 * i)));
 }
 
-int phys_copy_in(struct phys *p, uint64_t pa, const void *src, size_t len)
+/* Copies between guest RAM and a host buffer page by page; -1 as soon
+ * as a byte of the range is not RAM. */
+static int copy_ram(struct phys *p, uint64_t pa, uint8_t *buf, size_t len, bool to_guest)
 {
-    const uint8_t *s = src;
     while (len) {
         uint8_t *h = phys_ram_ptr(p, pa);
         if (!h)
@@ -168,29 +169,25 @@ int phys_copy_in(struct phys *p, uint64_t pa, const void *src, size_t len)
         size_t chunk = 4096 - (pa & 0xfff);
         if (chunk > len)
             chunk = len;
-        memcpy(h, s, chunk);
-        phys_note_write(p, phys_ram_offset(p, h));
+        if (to_guest) {
+            memcpy(h, buf, chunk);
+            phys_note_write(p, phys_ram_offset(p, h));
+        } else {
+            memcpy(buf, h, chunk);
+        }
         pa += chunk;
-        s += chunk;
+        buf += chunk;
         len -= chunk;
     }
     return 0;
 }
 
+int phys_copy_in(struct phys *p, uint64_t pa, const void *src, size_t len)
+{
+    return copy_ram(p, pa, (uint8_t *)(uintptr_t)src, len, true);
+}
+
 int phys_copy_out(struct phys *p, uint64_t pa, void *dst, size_t len)
 {
-    uint8_t *d = dst;
-    while (len) {
-        uint8_t *h = phys_ram_ptr(p, pa);
-        if (!h)
-            return -1;
-        size_t chunk = 4096 - (pa & 0xfff);
-        if (chunk > len)
-            chunk = len;
-        memcpy(d, h, chunk);
-        pa += chunk;
-        d += chunk;
-        len -= chunk;
-    }
-    return 0;
+    return copy_ram(p, pa, dst, len, false);
 }
