@@ -168,10 +168,12 @@ void cpu_decode(struct cpu *c, struct insn *i)
     for (;;) {
         b = fetch8(&f);
         switch (b) {
-        case 0x26: seg_override = SEG_ES; i->rex = 0; continue;
-        case 0x2e: seg_override = SEG_CS; i->rex = 0; continue;
-        case 0x36: seg_override = SEG_SS; i->rex = 0; continue;
-        case 0x3e: seg_override = SEG_DS; i->rex = 0; continue;
+        /* SDM Vol. 1 3.3.7.1: in 64-bit mode CS/DS/ES/SS overrides are
+         * ignored (they neither select a segment nor cancel FS/GS) */
+        case 0x26: if (!long64) seg_override = SEG_ES; i->rex = 0; continue;
+        case 0x2e: if (!long64) seg_override = SEG_CS; i->rex = 0; continue;
+        case 0x36: if (!long64) seg_override = SEG_SS; i->rex = 0; continue;
+        case 0x3e: if (!long64) seg_override = SEG_DS; i->rex = 0; continue;
         case 0x64: seg_override = SEG_FS; i->rex = 0; continue;
         case 0x65: seg_override = SEG_GS; i->rex = 0; continue;
         case 0x66: p66 = true; i->rex = 0; continue;

@@ -94,6 +94,10 @@ static void rep_and_stack_default(void)
     UNIT_CHECK(in.seg == SEG_SS && in.disp == -8);
     DECODE(0x41, 0x8b, 0x45, 0xf8); /* [r13-8]: r13 is not rBP, so DS */
     UNIT_CHECK(in.seg == SEG_DS && in.base == 13);
+    DECODE(0x65, 0x36, 0x8b, 0x03); /* GS then SS: SS is ignored in 64-bit mode */
+    UNIT_CHECK(in.seg == SEG_GS && in.len == 4);
+    DECODE(0x36, 0x8b, 0x03); /* a lone SS override is ignored too: DS */
+    UNIT_CHECK(in.seg == SEG_DS);
 }
 
 static void rex_must_be_last(void)
@@ -117,6 +121,8 @@ static void modes_16_32(void)
     UNIT_CHECK(in.adsize == 2 && in.base == R_RBP && in.seg == SEG_SS && in.disp == 2);
     DECODE(0x8b, 0x00); /* mov ax, [bx+si] */
     UNIT_CHECK(in.base == R_RBX && in.index == R_RSI && in.seg == SEG_DS);
+    DECODE(0x65, 0x36, 0x8b, 0x00); /* outside 64-bit mode the last override wins */
+    UNIT_CHECK(in.seg == SEG_SS);
     DECODE(0x66, 0x67, 0x8b, 0x00); /* mov eax, [eax] in 16-bit code */
     UNIT_CHECK(in.opsize == 4 && in.adsize == 4);
 }
