@@ -17,11 +17,6 @@
 
 #if !defined(__x86_64__)
 #error "nest86's x87/SSE emulation uses the host MXCSR and 80-bit long double: x86-64 hosts only"
-/* ---- state save/restore (cpu/sse_state.c) ---- */
-void sse_grp15_mem(struct cpu *c, const struct insn *i); /* 0F AE /0-/6 memory forms */
-void sse_xsave(struct cpu *c, const struct insn *i, bool compact); /* XSAVE/XSAVEC */
-bool sse_xcr0_valid(uint64_t v);
-
 #endif
 
 /* MXCSR, SDM Vol. 1 10.2.3 */
@@ -179,6 +174,15 @@ static inline void vec_get_rm(struct cpu *c, const struct insn *i, unsigned n, b
     simd_load(c, i, simd_ea(c, i, align && n == 16 ? 16 : 0), out, n);
 }
 
+/* The SSE4.1/SSE4.2/AES-NI/PCLMULQDQ forms exist only with a 66 prefix:
+ * none, or an F2/F3 with it, is #UD (SDM Vol. 2, "66 0F 38/3A" rows). */
+static inline void sse_check_66(struct cpu *c, const struct insn *i)
+{
+    if (!i->p66 || i->rep)
+        cpu_raise_noerr(c, EX_UD);
+    sse_check(c);
+}
+
 /* Scalar or partial source of 'bytes' bytes from an xmm register or memory. */
 static inline void xmm_get_rm_part(struct cpu *c, const struct insn *i, unsigned bytes,
                                    union xmm *out)
@@ -213,6 +217,15 @@ void vec_shift(union xmm *d, unsigned n, unsigned size, enum vec_shift_kind kind
                uint64_t count);
 void vec_unpack(union xmm *d, const union xmm *s, unsigned n, unsigned size, bool high);
 
+/* AES-NI and PCLMULQDQ rows of the packed-integer table (cpu/sse_aes.c) */
+void vec_aesenc(union xmm *d, const union xmm *s, unsigned n, unsigned imm);
+void vec_aesenclast(union xmm *d, const union xmm *s, unsigned n, unsigned imm);
+void vec_aesdec(union xmm *d, const union xmm *s, unsigned n, unsigned imm);
+void vec_aesdeclast(union xmm *d, const union xmm *s, unsigned n, unsigned imm);
+void vec_aesimc(union xmm *d, const union xmm *s, unsigned n, unsigned imm);
+void vec_aeskeygenassist(union xmm *d, const union xmm *s, unsigned n, unsigned imm);
+void vec_pclmulqdq(union xmm *d, const union xmm *s, unsigned n, unsigned imm);
+
 /* ---- MXCSR-controlled host arithmetic (cpu/sse_fp.c) ---- */
 
 /* Loads the guest's RC/DAZ/FTZ with every exception masked and the flags
@@ -228,6 +241,12 @@ uint32_t sse_fp_flags(uint32_t host);
 void sse_fp_raise(struct cpu *c, uint32_t flags);
 
 /* ---- state save/restore (cpu/sse_state.c) ---- */
+
+/* XSAVE components this CPU supports: x87 (bit 0) and SSE (bit 1); the
+ * area is then the legacy region and the header (CPUID leaf 0xD). */
+#define SSE_XCR0_SUPPORTED 3ull
+#define SSE_XSAVE_AREA_SIZE 576u
+
 void sse_grp15_mem(struct cpu *c, const struct insn *i); /* 0F AE /0-/6 memory forms */
 void sse_xsave(struct cpu *c, const struct insn *i, bool compact); /* XSAVE/XSAVEC */
 bool sse_xcr0_valid(uint64_t v);

@@ -397,6 +397,11 @@ static const struct vec_op vec_ops[0x400] = {
     [0x240] = {pmull_d, V_XMM}, [0x241] = {phminpos_uw, V_XMM},
     [0x30c] = {blend_ps, V_XMM}, [0x30d] = {blend_pd, V_XMM}, [0x30e] = {pblend_w, V_XMM},
     [0x342] = {mpsad_bw, V_XMM},
+    /* AES-NI and PCLMULQDQ (cpu/sse_aes.c) */
+    [0x2db] = {vec_aesimc, V_XMM}, [0x2dc] = {vec_aesenc, V_XMM},
+    [0x2dd] = {vec_aesenclast, V_XMM}, [0x2de] = {vec_aesdec, V_XMM},
+    [0x2df] = {vec_aesdeclast, V_XMM}, [0x3df] = {vec_aeskeygenassist, V_XMM},
+    [0x344] = {vec_pclmulqdq, V_XMM},
 };
 
 /* Lane size of the variable blends: PBLENDVB 1, BLENDVPS 4, BLENDVPD 8. */

@@ -1,12 +1,12 @@
 /* cpu/sse_state.c — saving and restoring x87/SSE state: FXSAVE,
  * FXRSTOR, LDMXCSR, STMXCSR (0F AE /0-/3) and the XSAVE family for the
  * x87 and SSE components (SDM Vol. 1 10.5 and chapter 13). */
+#include "cpu/cpuid.h"
 #include "cpu/simd.h"
 #include "cpu/x87.h"
 
-/* XSAVE components this CPU supports: x87 (bit 0) and SSE (bit 1). */
-#define XCR0_SUPPORTED 3ull
-#define XSAVE_AREA_SIZE 576u  /* legacy region + header */
+#define XCR0_SUPPORTED SSE_XCR0_SUPPORTED
+#define XSAVE_AREA_SIZE SSE_XSAVE_AREA_SIZE
 
 /* ---- the 512-byte legacy region (SDM Vol. 1 Table 10-2) ---- */
 
@@ -160,6 +160,8 @@ static void xsave_check(struct cpu *c)
 void sse_xsave(struct cpu *c, const struct insn *i, bool compact)
 {
     xsave_check(c);
+    if (compact && !cpu_has_feature(c, "xsavec"))
+        cpu_raise_noerr(c, EX_UD);
     uint64_t ea = state_area(c, i, 64);
     uint64_t rfbm = xsave_rfbm(c);
     uint8_t img[XSAVE_AREA_SIZE];
@@ -167,9 +169,10 @@ void sse_xsave(struct cpu *c, const struct insn *i, bool compact)
     mem_probe_write(c, i->seg, ea, XSAVE_AREA_SIZE);
     image_read(c, i, ea, img, 512, 528);
     uint64_t bv = load_le(img + 512, 8);
-    if (rfbm & 1) {
+    if (rfbm & 1) { /* x87: bytes 23:0 and 159:32; 31:24 are SSE's MXCSR */
         legacy_x87_save(c, img, wide);
-        image_write(c, i, ea, img, 0, 160);
+        image_write(c, i, ea, img, 0, 24);
+        image_write(c, i, ea, img, 32, 160);
     }
     if (rfbm & 2) {
         mxcsr_save(c, img);
@@ -204,19 +207,22 @@ static void xrstor(struct cpu *c, const struct insn *i)
     uint8_t img[XSAVE_AREA_SIZE];
     image_read(c, i, ea, img, 0, XSAVE_AREA_SIZE);
     uint64_t bv = load_le(img + 512, 8), comp = load_le(img + 520, 8);
-    /* header checks: SDM 13.8.1 (standard) and 13.8.2 (compacted) */
-    if (comp >> 63) {
-        if ((comp & ~(1ull << 63) & ~c->xcr0) || (bv & ~comp))
-            cpu_raise(c, EX_GP, 0);
-    } else if (comp) {
+    /* header checks, SDM Vol. 1 13.8.1 (standard form: XSTATE_BV within
+     * XCR0, header bytes 23:8 zero) and 13.8.2 (compacted form, which
+     * needs XSAVEC support: XCOMP_BV[62:0] within XCR0, XSTATE_BV within
+     * XCOMP_BV, header bytes 63:16 zero) */
+    bool compacted = comp >> 63;
+    if (compacted && (!cpu_has_feature(c, "xsavec") || (comp & ~(1ull << 63) & ~c->xcr0) ||
+                      (bv & ~comp)))
         cpu_raise(c, EX_GP, 0);
-    }
+    if (!compacted && comp)
+        cpu_raise(c, EX_GP, 0);
     if (bv & ~c->xcr0)
         cpu_raise(c, EX_GP, 0);
-    for (unsigned k = 528; k < 576; k++) /* header bytes 63:16 must be zero */
+    for (unsigned k = 528; k < (compacted ? 576u : 536u); k++)
         if (img[k])
             cpu_raise(c, EX_GP, 0);
-    bool mx = (rfbm & 2) && ((comp >> 63) == 0 || (bv & 2));
+    bool mx = (rfbm & 2) && (!compacted || (bv & 2));
     if (mx && (load_le(img + 24, 4) & ~MXCSR_MASK_SUPPORTED))
         cpu_raise(c, EX_GP, 0);
     if (rfbm & 1) {
@@ -257,10 +263,10 @@ void sse_grp15_mem(struct cpu *c, const struct insn *i)
         return;
     case 4: sse_xsave(c, i, false); return;
     case 5: xrstor(c, i); return;
-    case 6:
-        if (i->p66)
-            cpu_raise_noerr(c, EX_UD); /* CLWB lives in the caller */
-        sse_xsave(c, i, false);        /* XSAVEOPT: the unoptimised form is allowed */
+    case 6: /* XSAVEOPT (66 /6 is CLWB, in the caller) */
+        if (i->p66 || !cpu_has_feature(c, "xsaveopt"))
+            cpu_raise_noerr(c, EX_UD);
+        sse_xsave(c, i, false); /* without the modified optimization, as the SDM allows */
         return;
     default: cpu_raise_noerr(c, EX_UD);
     }

@@ -10,6 +10,7 @@ enum {
     S_REG = 4,     /* register form only */
     S_MEM = 8,     /* memory form only */
     S_NOREX = 16,  /* no REX variant (e.g. GPR destination handled in a list) */
+    S_W = 32,      /* REX.W form (PEXTRQ/PINSRQ): every variant carries REX.W */
 };
 
 struct spec {
@@ -128,6 +129,19 @@ static const struct spec specs[] = {
     {"blendps", 0x66, 3, 0x0c, S_IMM}, {"blendpd", 0x66, 3, 0x0d, S_IMM},
     {"pblendw", 0x66, 3, 0x0e, S_IMM}, {"dpps", 0x66, 3, 0x40, S_IMM},
     {"dppd", 0x66, 3, 0x41, S_IMM}, {"mpsadbw", 0x66, 3, 0x42, S_IMM},
+    {"ptest", 0x66, 2, 0x17, 0}, {"insertps", 0x66, 3, 0x21, S_IMM},
+    /* SSE4.1 lane moves: the GPR operand is rdx (ModRM.rm 2), so no REX.B */
+    {"pextrb", 0x66, 3, 0x14, S_IMM | S_NOREX}, {"pextrw-3a", 0x66, 3, 0x15, S_IMM | S_NOREX},
+    {"pextrd", 0x66, 3, 0x16, S_IMM | S_NOREX}, {"pextrq", 0x66, 3, 0x16, S_IMM | S_NOREX | S_W},
+    {"extractps", 0x66, 3, 0x17, S_IMM | S_NOREX},
+    {"extractps.w", 0x66, 3, 0x17, S_IMM | S_NOREX | S_W},
+    {"pinsrb", 0x66, 3, 0x20, S_IMM | S_NOREX}, {"pinsrd", 0x66, 3, 0x22, S_IMM | S_NOREX},
+    {"pinsrq", 0x66, 3, 0x22, S_IMM | S_NOREX | S_W},
+    /* SSE4.2 PCMPGTQ is above; AES-NI, PCLMULQDQ */
+    {"aesimc", 0x66, 2, 0xdb, 0}, {"aesenc", 0x66, 2, 0xdc, 0},
+    {"aesenclast", 0x66, 2, 0xdd, 0}, {"aesdec", 0x66, 2, 0xde, 0},
+    {"aesdeclast", 0x66, 2, 0xdf, 0}, {"aeskeygenassist", 0x66, 3, 0xdf, S_IMM},
+    {"pclmulqdq", 0x66, 3, 0x44, S_IMM},
 };
 
 static unsigned encode(const struct spec *s, bool mmx, uint8_t rex, uint8_t modrm, uint8_t imm,
@@ -136,6 +150,8 @@ static unsigned encode(const struct spec *s, bool mmx, uint8_t rex, uint8_t modr
     unsigned n = 0;
     if (s->pfx && !mmx)
         out[n++] = s->pfx;
+    if (s->flags & S_W)
+        rex |= 0x48;
     if (rex)
         out[n++] = rex;
     out[n++] = 0x0f;
@@ -150,7 +166,8 @@ static unsigned encode(const struct spec *s, bool mmx, uint8_t rex, uint8_t modr
     return n;
 }
 
-static const uint8_t imms[] = {0x00, 0x1b, 0x4e, 0xe4, 0xff, 0x01, 0x31, 0x93, 0x07, 0x0c};
+static const uint8_t imms[] = {0x00, 0x1b, 0x4e, 0xe4, 0xff, 0x01, 0x31, 0x93, 0x07, 0x0c,
+                               0x10, 0x6a};
 
 #define ROUNDS 40
 
