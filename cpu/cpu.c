@@ -14,6 +14,9 @@ int cpu_init(struct cpu *c, struct machine *m, struct phys *phys)
     mmu_init(&c->mmu, phys);
     cpu_reset(c);
     c->blocks = icache_alloc();
+    /* stores to cached code end the running block (cpu/icache.h) */
+    phys->code_write_word = &c->pending;
+    phys->code_write_bit = PEND_BREAK;
     return c->blocks ? 0 : -1;
 }
 

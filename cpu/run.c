@@ -141,10 +141,10 @@ static bool run_one(struct cpu *c)
 
 /* Executes the block's decoded instructions; returns how many ran, or
  * BLOCK_LEFT when execution left the block before its end. */
-static inline __attribute__((always_inline)) unsigned
-run_cached(struct cpu *c, const struct block *b, uint64_t until, const uint32_t *genp, bool legacy)
+static inline __attribute__((always_inline)) unsigned run_cached(struct cpu *c,
+                                                                  const struct block *b,
+                                                                  bool legacy)
 {
-    uint32_t gen = b->gen;
     for (unsigned k = 0; k < b->n; k++) {
         const struct insn *in = &b->insn[k];
         c->insn_rip = c->rip;
@@ -154,15 +154,18 @@ run_cached(struct cpu *c, const struct block *b, uint64_t until, const uint32_t 
         c->rip = next;
         in->fn(c, in);
         c->icount++;
-        if (c->rip != next || c->pending || c->icount >= until || *genp != gen)
+        /* a store to this block's page raises PEND_BREAK (phys.h) */
+        if (c->rip != next || c->pending)
             return BLOCK_LEFT;
     }
     return b->n;
 }
 
 /* Runs instructions from the block at RIP until control leaves the
- * straight line, an event is pending, or the budget is used. */
-static void run_block(struct cpu *c, uint64_t until)
+ * straight line or an event is pending.  The budget is checked between
+ * blocks, so a slice may overrun by up to BLOCK_MAX - 1 instructions —
+ * deterministically. */
+static void run_block(struct cpu *c)
 {
     c->insn_rip = c->rip;
     uint64_t lin;
@@ -199,8 +202,7 @@ static void run_block(struct cpu *c, uint64_t until)
     /* cached instructions: the hot loop.  The code size cannot change
      * inside a block (that sets PEND_BREAK), so the 64-bit case is
      * instantiated without the CS-limit check and the IP wrap. */
-    unsigned k = c->code_size == 8 ? run_cached(c, b, until, genp, false)
-                                   : run_cached(c, b, until, genp, true);
+    unsigned k = c->code_size == 8 ? run_cached(c, b, false) : run_cached(c, b, true);
     if (k == BLOCK_LEFT)
         return;
 
@@ -238,7 +240,7 @@ static void run_block(struct cpu *c, uint64_t until)
         c->rip = next;
         in->fn(c, in);
         c->icount++;
-        if (c->rip != next || c->pending || c->icount >= until || *genp != b->gen)
+        if (c->rip != next || c->pending)
             return;
     }
 }
@@ -275,6 +277,6 @@ void cpu_run(struct cpu *c, uint64_t until)
             }
             continue;
         }
-        run_block(c, until);
+        run_block(c);
     }
 }

@@ -46,6 +46,11 @@ struct phys {
      * stale) and clears the mark. */
     uint8_t *code_page;
     uint32_t *code_gen;
+    /* A store to a code page also ORs code_write_bit into *code_write_word
+     * (the CPU's pending word), so a running block stops at once without
+     * re-checking the generation after every instruction.  May be NULL. */
+    volatile uint32_t *code_write_word;
+    uint32_t code_write_bit;
 };
 
 /* Returns 0, or -1 with errno set when the host cannot back the RAM. */
@@ -86,6 +91,8 @@ static inline void phys_note_write(struct phys *p, uint64_t ram_off)
     if (p->code_page[pg]) {
         p->code_page[pg] = 0;
         p->code_gen[pg]++;
+        if (p->code_write_word)
+            *p->code_write_word |= p->code_write_bit;
     }
 }
 
