@@ -127,11 +127,9 @@ void gen_exception_hit(int id);
 
 /* Known nest86 bugs in files the tester does not own (main.c): each is
  * one exact case the generator keeps out while 'active' (the default;
- * --known-issues generates them to see whether they are fixed). */
-enum {
-    KI_SEG_AFTER_FSGS, /* a CS/DS/ES/SS prefix after an FS/GS prefix in 64-bit mode */
-    KI_COUNT
-};
+ * --known-issues generates them to see whether they are fixed).  The
+ * table ends with a row whose name is NULL; generator code consults
+ * its own entry by index. */
 struct dt_known {
     const char *name;
     const char *why;

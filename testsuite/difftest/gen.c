@@ -259,21 +259,6 @@ static void assemble(struct gen *g, struct dt_ins *in)
             pfx[j] = t;
         }
     }
-    if (dt_known[KI_SEG_AFTER_FSGS].active) {
-        /* keep ignored segment prefixes in front of an FS/GS one */
-        int fsgs = -1;
-        for (int k = 0; k < np; k++)
-            if (pfx[k] == 0x64 || pfx[k] == 0x65)
-                fsgs = k;
-        for (int k = fsgs + 1; fsgs >= 0 && k < np; k++) {
-            if (pfx[k] == 0x26 || pfx[k] == 0x2e || pfx[k] == 0x36 || pfx[k] == 0x3e) {
-                uint8_t t = pfx[k];
-                memmove(pfx + fsgs + 1, pfx + fsgs, (size_t)(k - fsgs));
-                pfx[fsgs++] = t;
-                dt_known[KI_SEG_AFTER_FSGS].hits++;
-            }
-        }
-    }
     for (int k = 0; k < np; k++)
         put(g, pfx[k]);
 
