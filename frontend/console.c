@@ -2,8 +2,11 @@
  *
  * On a terminal, stdin goes to raw mode so every key reaches the guest;
  * Ctrl-A is the escape key as in QEMU's mux: Ctrl-A X quits, Ctrl-A H
- * prints help, Ctrl-A Ctrl-A sends a literal Ctrl-A.  The terminal is
- * restored on every exit path (normal exit, fatal signals). */
+ * prints help, Ctrl-A C breaks into the debugger, Ctrl-A Ctrl-A sends a
+ * literal Ctrl-A.  (Ctrl-C in raw mode is byte 0x03 for the guest; it
+ * breaks in only when the terminal is not raw, e.g. with -serial none.)
+ * The terminal is restored on every exit path (normal exit, fatal
+ * signals) and while the debugger reads commands from it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -15,6 +18,7 @@
 #include <poll.h>
 
 #include "cpu/cpu.h"
+#include "debugger/debugger.h"
 #include "devices/machine.h"
 #include "devices/uart.h"
 #include "frontend/console.h"
@@ -30,6 +34,8 @@ struct console {
     size_t nout;
     uint8_t in[256];   /* bytes waiting for the UART's FIFO */
     size_t nin;
+    struct debugger *dbg; /* Ctrl-A C; NULL: no debugger */
+    struct termios raw_tio;
 };
 
 static struct termios saved_tio;
@@ -117,6 +123,7 @@ struct console *console_open(const struct config *cfg, struct machine *m, char *
         signal(SIGSEGV, fatal_signal);
         signal(SIGABRT, fatal_signal);
         tcsetattr(con->in_fd, TCSANOW, &raw);
+        con->raw_tio = raw;
         con->raw = true;
     }
     if (con->in_fd >= 0)
@@ -129,7 +136,7 @@ static void help(struct console *con)
 {
     static const char text[] = "\r\nC-a h    print this help\r\n"
                                "C-a x    exit nest86\r\n"
-                               "C-a c    enter the debugger (not available yet)\r\n"
+                               "C-a c    break into the debugger\r\n"
                                "C-a C-a  send C-a to the guest\r\n";
     console_flush(con);
     write_all(STDERR_FILENO, (const uint8_t *)text, sizeof(text) - 1);
@@ -150,7 +157,9 @@ static void handle_byte(struct console *con, struct machine *m, uint8_t b)
             return;
         case 'c':
         case 'C':
-            help(con);
+            console_flush(con);
+            if (con->dbg)
+                debugger_break_in(con->dbg, "Ctrl-A C from the console");
             return;
         case CTRL_A:
             break; /* literal Ctrl-A */
@@ -189,6 +198,30 @@ void console_poll(struct machine *m, void *opaque)
         uart_receive(m->uart[0], con->in[k++]);
     memmove(con->in, con->in + k, con->nin - k);
     con->nin -= k;
+}
+
+void console_set_debugger(struct console *con, struct debugger *d)
+{
+    con->dbg = d;
+}
+
+void console_pause(void *opaque)
+{
+    struct console *con = opaque;
+    console_flush(con);
+    if (con->in_fd >= 0)
+        fcntl(con->in_fd, F_SETFL, fcntl(con->in_fd, F_GETFL) & ~O_NONBLOCK);
+    if (con->raw)
+        tcsetattr(con->in_fd, TCSANOW, &saved_tio);
+}
+
+void console_resume(void *opaque)
+{
+    struct console *con = opaque;
+    if (con->raw)
+        tcsetattr(con->in_fd, TCSANOW, &con->raw_tio);
+    if (con->in_fd >= 0)
+        fcntl(con->in_fd, F_SETFL, fcntl(con->in_fd, F_GETFL) | O_NONBLOCK);
 }
 
 void console_close(struct console *con)

@@ -1,0 +1,349 @@
+/* debugger/break.c — breakpoints, watchpoints, catchpoints and trace
+ * counters: one table, numbered together, shown by `info breakpoints`.
+ * The CPU hooks that act on them are in core.c. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "debugger/dbg.h"
+
+struct bp *bp_add(struct debugger *d, enum bp_kind kind)
+{
+    if (d->nbps == DBG_MAX_BPS) {
+        dbg_printf(d, "too many breakpoints (%d)\n", DBG_MAX_BPS);
+        return NULL;
+    }
+    struct bp *b = &d->bps[d->nbps++];
+    memset(b, 0, sizeof(*b));
+    b->id = d->next_id++;
+    b->kind = kind;
+    b->enabled = true;
+    b->vector = -1;
+    return b;
+}
+
+void bp_remove(struct debugger *d, struct bp *b)
+{
+    free(b->cond_text);
+    expr_free(b->cond);
+    for (int k = 0; k < b->nstacks; k++)
+        free(b->stack[k].text);
+    int i = (int)(b - d->bps);
+    memmove(&d->bps[i], &d->bps[i + 1], (size_t)(d->nbps - i - 1) * sizeof(d->bps[0]));
+    d->nbps--;
+}
+
+struct bp *bp_by_id(struct debugger *d, int id)
+{
+    for (int k = 0; k < d->nbps; k++)
+        if (d->bps[k].id == id)
+            return &d->bps[k];
+    return NULL;
+}
+
+/* The return address when RIP is at a function's first instruction
+ * (the CALL just pushed it), else 0. */
+uint64_t dbg_ret_addr_at_entry(struct debugger *d)
+{
+    uint64_t off;
+    const struct dbg_sym *s = sym_find(&d->syms, dbg_pc(d->c), &off);
+    if (!s || off)
+        return 0;
+    uint64_t ret = 0;
+    unsigned w = d->c->code_size == 8 ? 8 : 4;
+    if (dbg_read_lin(d, d->c->r[R_RSP], &ret, w) != w)
+        return 0;
+    return ret;
+}
+
+/* break/tbreak ADDR [if COND] */
+static enum cmd_result add_break(struct debugger *d, const char *rest, bool temp)
+{
+    char addr_text[256];
+    const char *cond = NULL;
+    const char *ifp = strstr(rest, " if ");
+    size_t n = ifp ? (size_t)(ifp - rest) : strlen(rest);
+    if (n == 0) {
+        dbg_printf(d, "usage: break ADDR [if COND]\n");
+        return CMD_STAY;
+    }
+    if (n >= sizeof(addr_text))
+        n = sizeof(addr_text) - 1;
+    memcpy(addr_text, rest, n);
+    addr_text[n] = 0;
+    if (ifp)
+        cond = ifp + 4;
+    uint64_t a;
+    bool phys;
+    if (!dbg_parse_addr(d, addr_text, &a, &phys))
+        return CMD_STAY;
+    struct expr *e = NULL;
+    if (cond) {
+        char err[320];
+        e = expr_parse(d, cond, err, sizeof(err));
+        if (!e) {
+            dbg_printf(d, "condition: %s\n", err);
+            return CMD_STAY;
+        }
+    }
+    struct bp *b = bp_add(d, BP_EXEC);
+    if (!b) {
+        expr_free(e);
+        return CMD_STAY;
+    }
+    b->addr = a;
+    b->phys = phys;
+    b->temp = temp;
+    b->cond = e;
+    b->cond_text = cond ? strdup(cond) : NULL;
+    char s[160];
+    dbg_printf(d, "%s %d at %s0x%" PRIx64 "%s%s%s\n", temp ? "Temporary breakpoint" : "Breakpoint",
+               b->id, phys ? "p:" : "", a, phys ? "" : dbg_sym(d, a, s, sizeof(s)),
+               cond ? " if " : "", cond ? cond : "");
+    return CMD_STAY;
+}
+
+DBG_HANDLER(cmd_break)
+{
+    (void)argc, (void)argv;
+    return add_break(d, rest, false);
+}
+
+DBG_HANDLER(cmd_tbreak)
+{
+    (void)argc, (void)argv;
+    return add_break(d, rest, true);
+}
+
+static enum cmd_result add_watch(struct debugger *d, int argc, char **argv, int access)
+{
+    if (argc < 2) {
+        dbg_printf(d, "usage: %s ADDR [LEN]\n", argv[0]);
+        return CMD_STAY;
+    }
+    uint64_t a, len = 1;
+    bool phys;
+    if (!dbg_parse_addr(d, argv[1], &a, &phys))
+        return CMD_STAY;
+    if (argc > 2 && (!dbg_eval(d, argv[2], &len) || len == 0)) {
+        if (len == 0)
+            dbg_printf(d, "the length must be positive\n");
+        return CMD_STAY;
+    }
+    struct bp *b = bp_add(d, BP_WATCH);
+    if (!b)
+        return CMD_STAY;
+    b->addr = a;
+    b->len = len;
+    b->phys = phys;
+    b->access = access;
+    static const char *const what[4] = {"", "Read watchpoint", "Watchpoint", "Access watchpoint"};
+    dbg_printf(d, "%s %d: %s0x%" PRIx64 " (%" PRIu64 " bytes)\n", what[access], b->id,
+               phys ? "p:" : "", a, len);
+    return CMD_STAY;
+}
+
+DBG_HANDLER(cmd_watch)
+{
+    (void)rest;
+    return add_watch(d, argc, argv, WATCH_W);
+}
+
+DBG_HANDLER(cmd_rwatch)
+{
+    (void)rest;
+    return add_watch(d, argc, argv, WATCH_R);
+}
+
+DBG_HANDLER(cmd_awatch)
+{
+    (void)rest;
+    return add_watch(d, argc, argv, WATCH_R | WATCH_W);
+}
+
+static const char *const vector_names[22] = {"de", "db", "nmi", "bp", "of", "br", "ud", "nm",
+                                             "df", NULL, "ts", "np", "ss", "gp", "pf", NULL,
+                                             "mf", "ac", "mc", "xm", "ve", "cp"};
+
+DBG_HANDLER(cmd_catch)
+{
+    (void)rest;
+    if (argc < 2) {
+        dbg_printf(d, "usage: catch exception|interrupt [VECTOR] | catch mode\n");
+        return CMD_STAY;
+    }
+    if (!strcmp(argv[1], "mode")) {
+        struct bp *b = bp_add(d, BP_CATCH_MODE);
+        if (b)
+            dbg_printf(d, "Catchpoint %d: mode switch\n", b->id);
+        return CMD_STAY;
+    }
+    if (strncmp(argv[1], "exception", strlen(argv[1])) &&
+        strncmp(argv[1], "interrupt", strlen(argv[1])) && strcmp(argv[1], "vector")) {
+        dbg_printf(d, "catch what? (exception, interrupt or mode)\n");
+        return CMD_STAY;
+    }
+    int vec = -1;
+    if (argc > 2) {
+        const char *v = argv[2][0] == '#' ? argv[2] + 1 : argv[2];
+        for (int k = 0; k < 22; k++)
+            if (vector_names[k] && !strcasecmp(vector_names[k], v))
+                vec = k;
+        if (vec < 0) {
+            uint64_t x;
+            if (!dbg_eval(d, argv[2], &x))
+                return CMD_STAY;
+            if (x > 255) {
+                dbg_printf(d, "vectors are 0-255\n");
+                return CMD_STAY;
+            }
+            vec = (int)x;
+        }
+    }
+    struct bp *b = bp_add(d, BP_CATCH_VECTOR);
+    if (!b)
+        return CMD_STAY;
+    b->vector = vec;
+    if (vec < 0)
+        dbg_printf(d, "Catchpoint %d: every exception and interrupt\n", b->id);
+    else
+        dbg_printf(d, "Catchpoint %d: vector %d\n", b->id, vec);
+    return CMD_STAY;
+}
+
+/* delete/disable/enable [ID...] */
+static enum cmd_result for_ids(struct debugger *d, int argc, char **argv, int action)
+{
+    if (argc < 2) {
+        if (action == 0) {
+            for (int k = d->nbps - 1; k >= 0; k--)
+                if (!d->bps[k].gdb)
+                    bp_remove(d, &d->bps[k]);
+        } else {
+            for (int k = 0; k < d->nbps; k++)
+                d->bps[k].enabled = action > 0;
+        }
+        return CMD_STAY;
+    }
+    for (int i = 1; i < argc; i++) {
+        struct bp *b = bp_by_id(d, atoi(argv[i]));
+        if (!b) {
+            dbg_printf(d, "no breakpoint %s\n", argv[i]);
+            continue;
+        }
+        if (action == 0)
+            bp_remove(d, b);
+        else
+            b->enabled = action > 0;
+    }
+    return CMD_STAY;
+}
+
+DBG_HANDLER(cmd_delete)
+{
+    (void)rest;
+    return for_ids(d, argc, argv, 0);
+}
+
+DBG_HANDLER(cmd_disable)
+{
+    (void)rest;
+    return for_ids(d, argc, argv, -1);
+}
+
+DBG_HANDLER(cmd_enable)
+{
+    (void)rest;
+    return for_ids(d, argc, argv, 1);
+}
+
+void info_breakpoints(struct debugger *d)
+{
+    if (!d->nbps) {
+        dbg_printf(d, "no breakpoints, watchpoints, catchpoints or traces\n");
+        return;
+    }
+    dbg_printf(d, "%-4s %-11s %-4s %-22s %s\n", "id", "type", "on", "where", "hits");
+    for (int k = 0; k < d->nbps; k++) {
+        const struct bp *b = &d->bps[k];
+        char where[200], s[160];
+        const char *type = "";
+        switch (b->kind) {
+        case BP_EXEC:
+            type = b->temp ? "tbreak" : "breakpoint";
+            snprintf(where, sizeof(where), "%s0x%" PRIx64 "%s", b->phys ? "p:" : "", b->addr,
+                     b->phys ? "" : dbg_sym(d, b->addr, s, sizeof(s)));
+            break;
+        case BP_WATCH:
+            type = b->access == WATCH_W ? "watch" : b->access == WATCH_R ? "rwatch" : "awatch";
+            snprintf(where, sizeof(where), "%s0x%" PRIx64 " len %" PRIu64, b->phys ? "p:" : "",
+                     b->addr, b->len);
+            break;
+        case BP_CATCH_VECTOR:
+            type = "catch";
+            if (b->vector < 0)
+                snprintf(where, sizeof(where), "any vector");
+            else
+                snprintf(where, sizeof(where), "vector %d", b->vector);
+            break;
+        case BP_CATCH_MODE:
+            type = "catch";
+            snprintf(where, sizeof(where), "mode switch");
+            break;
+        case BP_TRACE:
+            type = "trace";
+            snprintf(where, sizeof(where), "%s0x%" PRIx64 "%s", b->phys ? "p:" : "", b->addr,
+                     b->phys ? "" : dbg_sym(d, b->addr, s, sizeof(s)));
+            break;
+        }
+        dbg_printf(d, "%-4d %-11s %-4s %-22s %" PRIu64 "%s%s%s\n", b->id, type,
+                   b->enabled ? "y" : "n", where, b->hits, b->cond_text ? "  if " : "",
+                   b->cond_text ? b->cond_text : "", b->gdb ? "  (gdb)" : "");
+    }
+}
+
+/* trace SYMBOL|ADDR [stack] | trace show | trace clear */
+DBG_HANDLER(cmd_trace)
+{
+    (void)rest;
+    if (argc < 2 || !strcmp(argv[1], "show")) {
+        bool any = false;
+        for (int k = 0; k < d->nbps; k++) {
+            const struct bp *b = &d->bps[k];
+            if (b->kind != BP_TRACE)
+                continue;
+            char s[160];
+            if (!any)
+                dbg_printf(d, "%-4s %-40s %s\n", "id", "address", "hits");
+            any = true;
+            dbg_printf(d, "%-4d %s0x%-16" PRIx64 "%-22s %" PRIu64 "\n", b->id, b->phys ? "p:" : "",
+                       b->addr, b->phys ? "" : dbg_sym(d, b->addr, s, sizeof(s)), b->hits);
+            for (int i = 0; i < b->nstacks; i++)
+                dbg_printf(d, "       %8" PRIu64 " %s\n", b->stack[i].count, b->stack[i].text);
+        }
+        if (!any)
+            dbg_printf(d, "no traces (trace SYMBOL|ADDR [stack])\n");
+        return CMD_STAY;
+    }
+    if (!strcmp(argv[1], "clear")) {
+        for (int k = d->nbps - 1; k >= 0; k--)
+            if (d->bps[k].kind == BP_TRACE)
+                bp_remove(d, &d->bps[k]);
+        return CMD_STAY;
+    }
+    uint64_t a;
+    bool phys;
+    if (!dbg_parse_addr(d, argv[1], &a, &phys))
+        return CMD_STAY;
+    struct bp *b = bp_add(d, BP_TRACE);
+    if (!b)
+        return CMD_STAY;
+    b->addr = a;
+    b->phys = phys;
+    b->stacks = argc > 2 && !strcmp(argv[2], "stack");
+    char s[160];
+    dbg_printf(d, "Trace %d: counting hits at %s0x%" PRIx64 "%s%s\n", b->id, phys ? "p:" : "", a,
+               phys ? "" : dbg_sym(d, a, s, sizeof(s)), b->stacks ? " with call stacks" : "");
+    return CMD_STAY;
+}

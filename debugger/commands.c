@@ -1,0 +1,400 @@
+/* debugger/commands.c — the one command table: it dispatches commands,
+ * generates `help`, and feeds tab completion. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <readline/readline.h>
+
+#include "debugger/dbg.h"
+
+struct dbg_cmd {
+    const char *name;
+    const char *aliases; /* space-separated, or "" */
+    const char *args;    /* synopsis */
+    const char *help;    /* first line is the summary */
+    enum cmd_result (*fn)(struct debugger *d, int argc, char **argv, const char *rest);
+};
+
+static DBG_HANDLER(cmd_help);
+static DBG_HANDLER(cmd_continue);
+static DBG_HANDLER(cmd_step);
+static DBG_HANDLER(cmd_stepi);
+static DBG_HANDLER(cmd_next);
+static DBG_HANDLER(cmd_finish);
+static DBG_HANDLER(cmd_until);
+static DBG_HANDLER(cmd_quit);
+static DBG_HANDLER(cmd_echo);
+
+static const struct dbg_cmd commands[] = {
+    {"help", "h ?", "[COMMAND]",
+     "List the commands, or describe one.\n"
+     "Every command and alias here is also completed with TAB.",
+     cmd_help},
+    {"continue", "c cont", "", "Resume the guest until a breakpoint, watchpoint or break-in.",
+     cmd_continue},
+    {"step", "s", "[N]",
+     "Execute N instructions (default 1).\n"
+     "An external interrupt or NMI taken meanwhile runs to its return without\n"
+     "counting; use stepi to step into interrupt delivery.",
+     cmd_step},
+    {"stepi", "si", "[N]",
+     "Execute N instructions (default 1), stopping inside interrupt and exception\n"
+     "handlers as soon as they are delivered.",
+     cmd_stepi},
+    {"next", "n", "[N]", "Step N instructions, running over CALLs (stops at the return address).",
+     cmd_next},
+    {"finish", "fin", "",
+     "Run until the current function returns (the RET or IRET executed with the\n"
+     "stack pointer at or above the current one); stops at the caller.",
+     cmd_finish},
+    {"until", "u", "ADDR", "Run until execution reaches ADDR (linear address, symbol or expression).",
+     cmd_until},
+    {"break", "b", "ADDR [if COND]",
+     "Set a breakpoint on a linear address, p:PHYS address or symbol.\n"
+     "COND is an expression over registers, numbers and symbols, e.g.\n"
+     "  break test_main if rax == 0x10 && rsp > 0x1000\n"
+     "Operators: == != < > <= >= && || + - & | ( ) and unary - ~ ! * (read 8 bytes).",
+     cmd_break},
+    {"tbreak", "tb", "ADDR [if COND]", "Set a breakpoint deleted when it is first hit.",
+     cmd_tbreak},
+    {"watch", "", "ADDR [LEN]",
+     "Stop after an instruction that writes [ADDR, ADDR+LEN) (LEN default 1).\n"
+     "ADDR is linear, or p:PHYS for physical memory (every access path, page walks\n"
+     "excluded).",
+     cmd_watch},
+    {"rwatch", "", "ADDR [LEN]", "Stop after an instruction that reads the range.", cmd_rwatch},
+    {"awatch", "", "ADDR [LEN]", "Stop after an instruction that reads or writes the range.",
+     cmd_awatch},
+    {"catch", "", "exception|interrupt [VECTOR] | mode",
+     "Stop when a vector is delivered (exception, interrupt, NMI, INT n; any vector\n"
+     "when VECTOR is omitted; names like #PF or pf work), or on every CPU mode switch\n"
+     "(real/protected/long, code size).",
+     cmd_catch},
+    {"delete", "d", "[ID...]", "Delete breakpoints, watchpoints, catchpoints and traces (all without IDs).",
+     cmd_delete},
+    {"disable", "", "[ID...]", "Disable breakpoints (all without IDs).", cmd_disable},
+    {"enable", "", "[ID...]", "Enable breakpoints (all without IDs).", cmd_enable},
+    {"registers", "r regs", "[general|segments|control|debug|fpu|sse|all]",
+     "Show registers: general purpose and RFLAGS decoded (default), segment\n"
+     "registers with hidden base/limit/attributes, control and debug registers,\n"
+     "x87/MMX, SSE, or everything.",
+     cmd_registers},
+    {"set", "", "REG = EXPR", "Set a register, e.g. `set rax = 5`, `set rip = test_main`.",
+     cmd_set},
+    {"print", "p", "EXPR", "Evaluate an expression; prints hex, decimal and the nearest symbol.",
+     cmd_print},
+    {"x", "", "/FMT ADDR",
+     "Examine memory: FMT is [COUNT][FORMAT][SIZE] as in gdb, FORMAT one of\n"
+     "x d u c s i (hex, signed, unsigned, char, string, instructions), SIZE one of\n"
+     "b h w g (1, 2, 4, 8 bytes).  ADDR is linear (translated through the guest's\n"
+     "page tables without side effects) or p:PHYS, e.g. x/8gx p:0x1000.",
+     cmd_x},
+    {"disassemble", "disas", "[ADDR [N]]",
+     "Disassemble N instructions (default 10) at ADDR (default RIP) in the current\n"
+     "code size (16/32/64-bit).",
+     cmd_disassemble},
+    {"walk", "", "ADDR [r|w|x] [user]",
+     "Show the guest's page walk for linear ADDR level by level: entry address, raw\n"
+     "value, every bit decoded, then the physical address or the fault and error\n"
+     "code the access would raise.  No A/D updates, no TLB fill.",
+     cmd_walk},
+    {"info", "i", "SUBCOMMAND",
+     "Show machine state:\n"
+     "  info registers [GROUP]  as `registers`\n"
+     "  info breakpoints        breakpoints, watchpoints, catchpoints, traces\n"
+     "  info msr [NAME|INDEX]   MSRs (all known ones without an argument)\n"
+     "  info tlb                valid TLB entries\n"
+     "  info mem                current paging mappings as merged ranges\n"
+     "  info idt | info gdt     descriptor tables\n"
+     "  info symbol ADDR        the symbol at an address\n"
+     "  info mode               CPU mode, CPL, paging mode",
+     cmd_info},
+    {"backtrace", "bt where", "[N]",
+     "Call stack from the frame-pointer chain (code built without frame pointers\n"
+     "gives a short chain).",
+     cmd_backtrace},
+    {"symbols", "sym", "[FILE [BASE]]",
+     "Load symbols from an ELF file (vmlinux, a test kernel's .elf64, ELF32 images)\n"
+     "or a System.map/nm listing.  BASE is added to every address; for a kernel\n"
+     "module (.ko) BASE is where its .text was loaded (from\n"
+     "/sys/module/NAME/sections/.text), and other sections follow in file order.\n"
+     "Without arguments, counts the loaded symbols.",
+     cmd_symbols},
+    {"trace", "", "SYMBOL|ADDR [stack] | show | clear",
+     "Count how often execution reaches an address while the guest runs (with\n"
+     "`stack`, count the distinct call stacks too); `trace show` prints the table.",
+     cmd_trace},
+    {"echo", "", "TEXT", "Print TEXT (for scripts).", cmd_echo},
+    {"quit", "q exit", "", "Quit nest86 (exit status 0).", cmd_quit},
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static bool name_matches(const struct dbg_cmd *c, const char *word)
+{
+    if (!strcmp(c->name, word))
+        return true;
+    const char *a = c->aliases;
+    size_t n = strlen(word);
+    while (*a) {
+        size_t len = strcspn(a, " ");
+        if (len == n && !strncmp(a, word, n))
+            return true;
+        a += len;
+        while (*a == ' ')
+            a++;
+    }
+    return false;
+}
+
+static const struct dbg_cmd *find_command(const char *word)
+{
+    for (size_t k = 0; k < NCOMMANDS; k++)
+        if (name_matches(&commands[k], word))
+            return &commands[k];
+    /* a unique prefix of a command name works too */
+    const struct dbg_cmd *found = NULL;
+    size_t n = strlen(word);
+    for (size_t k = 0; k < NCOMMANDS; k++)
+        if (!strncmp(commands[k].name, word, n)) {
+            if (found)
+                return NULL;
+            found = &commands[k];
+        }
+    return found;
+}
+
+#define MAX_ARGS 32
+
+enum cmd_result dbg_execute(struct debugger *d, const char *line)
+{
+    while (*line == ' ' || *line == '\t')
+        line++;
+    if (!*line || *line == '#')
+        return CMD_STAY;
+    /* "x/8gx" splits after the command letters */
+    char word[64];
+    size_t n = 0;
+    while (line[n] && line[n] != ' ' && line[n] != '\t' && line[n] != '/' && n < sizeof(word) - 1) {
+        word[n] = line[n];
+        n++;
+    }
+    word[n] = 0;
+    const char *rest = line + n;
+    const struct dbg_cmd *c = find_command(word);
+    if (!c) {
+        dbg_printf(d, "unknown command '%s' (try `help`)\n", word);
+        return CMD_STAY;
+    }
+    char *copy = strdup(rest);
+    if (!copy)
+        return CMD_STAY;
+    char *argv[MAX_ARGS + 1];
+    int argc = 0;
+    argv[argc++] = (char *)c->name;
+    for (char *save = NULL, *t = strtok_r(copy, " \t", &save); t && argc < MAX_ARGS;
+         t = strtok_r(NULL, " \t", &save))
+        argv[argc++] = t;
+    argv[argc] = NULL;
+    while (*rest == ' ' || *rest == '\t')
+        rest++;
+    enum cmd_result r = c->fn(d, argc, argv, rest);
+    free(copy);
+    return r;
+}
+
+static DBG_HANDLER(cmd_help)
+{
+    (void)rest;
+    if (argc < 2) {
+        dbg_printf(d, "Commands (`help COMMAND` for details):\n");
+        for (size_t k = 0; k < NCOMMANDS; k++) {
+            const struct dbg_cmd *c = &commands[k];
+            char head[64];
+            snprintf(head, sizeof(head), "%s %s", c->name, c->args);
+            size_t sum = strcspn(c->help, "\n");
+            dbg_printf(d, "  %-34s %.*s\n", head, (int)sum, c->help);
+        }
+        return CMD_STAY;
+    }
+    const struct dbg_cmd *c = find_command(argv[1]);
+    if (!c) {
+        dbg_printf(d, "no command '%s'\n", argv[1]);
+        return CMD_STAY;
+    }
+    dbg_printf(d, "%s %s\n", c->name, c->args);
+    if (*c->aliases)
+        dbg_printf(d, "  aliases: %s\n", c->aliases);
+    dbg_printf(d, "%s\n", c->help);
+    return CMD_STAY;
+}
+
+static bool count_arg(struct debugger *d, int argc, char **argv, uint64_t *n)
+{
+    *n = 1;
+    if (argc > 1 && (!dbg_eval(d, argv[1], n) || *n == 0)) {
+        if (*n == 0)
+            dbg_printf(d, "the count must be positive\n");
+        return false;
+    }
+    return true;
+}
+
+static DBG_HANDLER(cmd_continue)
+{
+    (void)argc, (void)argv, (void)rest;
+    dbg_resume(d, RUN_CONT, 0);
+    return CMD_RESUME;
+}
+
+static DBG_HANDLER(cmd_step)
+{
+    (void)rest;
+    uint64_t n;
+    if (!count_arg(d, argc, argv, &n))
+        return CMD_STAY;
+    dbg_resume(d, RUN_STEP, n);
+    d->step_into_irq = false;
+    return CMD_RESUME;
+}
+
+static DBG_HANDLER(cmd_stepi)
+{
+    (void)rest;
+    uint64_t n;
+    if (!count_arg(d, argc, argv, &n))
+        return CMD_STAY;
+    dbg_resume(d, RUN_STEP, n);
+    d->step_into_irq = true;
+    return CMD_RESUME;
+}
+
+static DBG_HANDLER(cmd_next)
+{
+    (void)rest;
+    uint64_t n;
+    if (!count_arg(d, argc, argv, &n))
+        return CMD_STAY;
+    char text[128];
+    bool call = false;
+    uint64_t pc = dbg_pc(d->c);
+    unsigned len = disas_one(d, pc, false, text, sizeof(text), &call);
+    d->step_into_irq = false;
+    if (n == 1 && call && len) {
+        dbg_resume(d, RUN_NEXT, 0);
+        d->target = pc + len;
+        d->target_sp = d->c->r[R_RSP];
+    } else {
+        /* N > 1 or not a call: plain steps */
+        dbg_resume(d, RUN_STEP, n);
+    }
+    return CMD_RESUME;
+}
+
+static DBG_HANDLER(cmd_finish)
+{
+    (void)argc, (void)argv, (void)rest;
+    dbg_resume(d, RUN_FINISH, 0);
+    d->target_sp = d->c->r[R_RSP];
+    return CMD_RESUME;
+}
+
+static DBG_HANDLER(cmd_until)
+{
+    (void)argc, (void)argv;
+    uint64_t a;
+    if (!*rest) {
+        dbg_printf(d, "usage: until ADDR\n");
+        return CMD_STAY;
+    }
+    if (!dbg_eval(d, rest, &a))
+        return CMD_STAY;
+    dbg_resume(d, RUN_UNTIL, 0);
+    d->target = a;
+    return CMD_RESUME;
+}
+
+static DBG_HANDLER(cmd_quit)
+{
+    (void)d, (void)argc, (void)argv, (void)rest;
+    return CMD_QUIT;
+}
+
+static DBG_HANDLER(cmd_echo)
+{
+    (void)argc, (void)argv;
+    dbg_printf(d, "%s\n", rest);
+    return CMD_STAY;
+}
+
+/* ---- completion ---- */
+
+static struct debugger *completion_dbg;
+
+static char *complete_command(const char *text, int state)
+{
+    static size_t k;
+    if (!state)
+        k = 0;
+    size_t n = strlen(text);
+    while (k < NCOMMANDS) {
+        const struct dbg_cmd *c = &commands[k++];
+        if (!strncmp(c->name, text, n))
+            return strdup(c->name);
+    }
+    return NULL;
+}
+
+/* registers, MSR names, then symbols */
+static char *complete_word(const char *text, int state)
+{
+    static size_t k, phase;
+    if (!state)
+        k = phase = 0;
+    size_t n = strlen(text);
+    if (phase == 0) {
+        const struct dbg_reg *r;
+        while ((r = reg_at(k++)))
+            if (!strncmp(r->name, text, n))
+                return strdup(r->name);
+        phase = 1;
+        k = 0;
+    }
+    if (phase == 1) {
+        const char *name;
+        while ((name = msr_name_at(k++)))
+            if (!strncasecmp(name, text, n))
+                return strdup(name);
+        phase = 2;
+        k = 0;
+    }
+    struct dbg_symtab *t = completion_dbg ? &completion_dbg->syms : NULL;
+    while (t && k < t->n) {
+        const char *name = t->v[k++].name;
+        if (!strncmp(name, text, n))
+            return strdup(name);
+    }
+    return NULL;
+}
+
+char **dbg_complete(const char *text, int start, int end)
+{
+    (void)end;
+    rl_attempted_completion_over = 1; /* no file-name completion */
+    /* the first word is a command; later ones registers and symbols */
+    int k = 0;
+    while (k < start && (rl_line_buffer[k] == ' ' || rl_line_buffer[k] == '\t'))
+        k++;
+    if (k == start)
+        return rl_completion_matches(text, complete_command);
+    if (!strncmp(rl_line_buffer + k, "sym", 3)) {
+        rl_attempted_completion_over = 0; /* symbols FILE: file names */
+        return NULL;
+    }
+    return rl_completion_matches(text, complete_word);
+}
+
+void dbg_set_completion_debugger(struct debugger *d)
+{
+    completion_dbg = d;
+}

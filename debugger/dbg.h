@@ -1,0 +1,218 @@
+/* debugger/dbg.h — shared between the debugger's own files. */
+#ifndef NEST86_DEBUGGER_DBG_H
+#define NEST86_DEBUGGER_DBG_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cpu/cpu.h"
+#include "debugger/debugger.h"
+#include "devices/machine.h"
+
+/* The event kinds dbg_event() passes, in the order of the CPU's
+ * delivery kinds (cpu/cpu.h documents 'kind' only as an int). */
+enum { DBG_EV_EXCEPTION, DBG_EV_SOFTWARE, DBG_EV_EXTERNAL, DBG_EV_NMI, DBG_EV_PRIV_SW };
+
+/* ---- symbols (symbols.c) ---- */
+struct dbg_sym {
+    uint64_t addr, size;
+    char *name;
+};
+
+struct dbg_symtab {
+    struct dbg_sym *v;
+    size_t n, cap;
+    bool sorted;
+};
+
+int sym_load(struct dbg_symtab *t, const char *path, uint64_t base, bool have_base, char *err,
+             size_t errlen);
+bool sym_lookup(struct dbg_symtab *t, const char *name, uint64_t *addr);
+const struct dbg_sym *sym_find(struct dbg_symtab *t, uint64_t addr, uint64_t *off);
+void sym_free(struct dbg_symtab *t);
+
+/* ---- expressions (expr.c) ---- */
+struct expr;
+/* Parses an expression; NULL with a message in err. */
+struct expr *expr_parse(struct debugger *d, const char *text, char *err, size_t errlen);
+/* Evaluates; false with a message when memory it reads is unmapped. */
+bool expr_eval(struct debugger *d, const struct expr *e, uint64_t *out);
+void expr_free(struct expr *e);
+/* Parse and evaluate in one go (prints the error). */
+bool dbg_eval(struct debugger *d, const char *text, uint64_t *out);
+
+/* ---- registers (regs.c) ---- */
+struct dbg_reg {
+    const char *name;
+    unsigned bits;
+    uint64_t (*get)(struct cpu *c, int arg);
+    void (*set)(struct cpu *c, int arg, uint64_t v); /* NULL: read-only */
+    int arg;
+};
+const struct dbg_reg *reg_find(const char *name);
+const struct dbg_reg *reg_at(size_t k); /* iteration, NULL at the end */
+
+/* MSR names from cpu/msr.def (msr_names.c) */
+bool msr_by_name(const char *name, uint32_t *index);
+const char *msr_name(uint32_t index);
+const char *msr_name_at(size_t k);
+
+/* ---- breakpoints ---- */
+enum bp_kind { BP_EXEC, BP_WATCH, BP_CATCH_VECTOR, BP_CATCH_MODE, BP_TRACE };
+enum { WATCH_R = 1, WATCH_W = 2 };
+
+struct bp {
+    int id;
+    enum bp_kind kind;
+    bool phys;          /* address is physical */
+    bool enabled, temp;
+    bool gdb;           /* owned by the GDB client (Z packets) */
+    bool stacks;        /* trace: count call stacks too */
+    uint64_t addr, len;
+    int access;         /* watch: WATCH_R | WATCH_W */
+    int vector;         /* catch: vector, or -1 for any */
+    char *cond_text;
+    struct expr *cond;
+    uint64_t hits;
+    /* trace with stacks: distinct stacks and their counts */
+    struct { char *text; uint64_t count; } stack[16];
+    int nstacks;
+};
+
+enum run_mode { RUN_CONT, RUN_STEP, RUN_NEXT, RUN_FINISH, RUN_UNTIL };
+
+#define DBG_MAX_BPS 64
+
+struct gdbstub;
+
+struct debugger {
+    struct machine *m;
+    struct cpu *c;
+    const struct config *cfg;
+    FILE *out;              /* where commands print (stdout, or a buffer for qRcmd) */
+
+    /* command input */
+    FILE *script;
+    bool interactive;       /* stdin is a terminal: readline prompt */
+    bool history_loaded;
+    char history_path[512];
+    bool quit;
+
+    struct dbg_terminal term;
+    struct dbg_tracer tracer;
+    bool have_tracer;
+
+    struct dbg_symtab syms;
+
+    struct bp bps[DBG_MAX_BPS];
+    int nbps, next_id;
+
+    /* how the guest resumes */
+    enum run_mode mode;
+    bool step_into_irq;     /* stepi: stop inside interrupt handlers too */
+    uint64_t step_left;
+    uint64_t target, target_sp;
+    bool irq_skip;          /* step: running an interrupt handler to its return */
+    uint64_t irq_return;
+    bool skip_once;         /* do not stop again at the instruction we stopped at */
+    uint64_t skip_lin, skip_icount;
+    enum cpu_mode last_mode;
+    uint8_t last_code_size;
+
+    /* the stop being reported */
+    bool stop_pending;      /* a hook already asked for a stop */
+    char reason[256];
+    int signal;             /* GDB signal number for the stop reply */
+    int watch_kind;         /* 0, or WATCH_R/W/R|W for a watchpoint stop */
+    uint64_t watch_addr;
+    bool by_console;        /* the terminal asked: the CLI runs even with GDB attached */
+
+    struct gdbstub *gdb;
+};
+
+/* output */
+void dbg_printf(struct debugger *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* linear address of RIP */
+uint64_t dbg_pc(const struct cpu *c);
+/* Memory without side effects: linear addresses through the guest's page
+ * tables (mmu_walk_explain), physical through RAM only.  Return the
+ * number of bytes read (short at the first unreadable byte). */
+size_t dbg_read_lin(struct debugger *d, uint64_t lin, void *buf, size_t len);
+size_t dbg_read_phys(struct debugger *d, uint64_t pa, void *buf, size_t len);
+size_t dbg_write_lin(struct debugger *d, uint64_t lin, const void *buf, size_t len);
+bool dbg_lin_to_phys(struct debugger *d, uint64_t lin, uint64_t *pa);
+
+/* "ADDR" or "p:ADDR" (physical); prints the error */
+bool dbg_parse_addr(struct debugger *d, const char *text, uint64_t *addr, bool *phys);
+const char *dbg_sym(struct debugger *d, uint64_t addr, char *buf, size_t len); /* " <sym+off>" or "" */
+
+/* breakpoints (break.c) */
+struct bp *bp_add(struct debugger *d, enum bp_kind kind);
+void bp_remove(struct debugger *d, struct bp *b);
+struct bp *bp_by_id(struct debugger *d, int id);
+/* Recomputes which CPU hooks the breakpoints and the run mode need. */
+void dbg_update_hooks(struct debugger *d);
+void dbg_request_stop(struct debugger *d, int signal, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+uint64_t dbg_ret_addr_at_entry(struct debugger *d);
+
+/* resuming (core.c) */
+void dbg_resume(struct debugger *d, enum run_mode mode, uint64_t count);
+void dbg_print_location(struct debugger *d);
+
+/* commands (commands.c) */
+enum cmd_result { CMD_STAY, CMD_RESUME, CMD_QUIT };
+enum cmd_result dbg_execute(struct debugger *d, const char *line);
+char **dbg_complete(const char *text, int start, int end);
+void dbg_set_completion_debugger(struct debugger *d);
+
+/* command handlers living in other files: argc/argv words, 'rest' the
+ * text after the command word */
+#define DBG_HANDLER(name) enum cmd_result name(struct debugger *d, int argc, char **argv, \
+                                               const char *rest)
+DBG_HANDLER(cmd_registers);
+DBG_HANDLER(cmd_set);
+DBG_HANDLER(cmd_print);
+DBG_HANDLER(cmd_x);
+DBG_HANDLER(cmd_info);
+DBG_HANDLER(cmd_disassemble);
+DBG_HANDLER(cmd_walk);
+DBG_HANDLER(cmd_backtrace);
+DBG_HANDLER(cmd_symbols);
+DBG_HANDLER(cmd_break);
+DBG_HANDLER(cmd_tbreak);
+DBG_HANDLER(cmd_watch);
+DBG_HANDLER(cmd_rwatch);
+DBG_HANDLER(cmd_awatch);
+DBG_HANDLER(cmd_catch);
+DBG_HANDLER(cmd_delete);
+DBG_HANDLER(cmd_disable);
+DBG_HANDLER(cmd_enable);
+DBG_HANDLER(cmd_trace);
+
+/* info subcommands living in other files */
+void info_breakpoints(struct debugger *d);
+void info_tlb(struct debugger *d);
+void info_mem(struct debugger *d);
+void info_idt(struct debugger *d);
+void info_gdt(struct debugger *d);
+
+/* disassembly (disas.c) */
+unsigned disas_one(struct debugger *d, uint64_t lin, bool phys, char *buf, size_t len,
+                   bool *is_call);
+void disas_close(void);
+
+/* GDB stub (gdbstub.c) */
+struct gdbstub *gdb_open(struct debugger *d, int port, char *err, size_t errlen);
+void gdb_close(struct gdbstub *g, int status);
+bool gdb_attached(const struct gdbstub *g);
+/* Serves the client while the machine is stopped; returns the command
+ * result (CMD_RESUME or CMD_QUIT). */
+enum cmd_result gdb_serve(struct gdbstub *g);
+void gdb_poll(struct gdbstub *g, bool wait_for_client);
+void gdb_watch_hit(struct gdbstub *g);
+
+#endif
