@@ -142,6 +142,45 @@ static void ret64(struct cpu *c, const struct insn *i)
     c->r[R_RSP] = sp + 8;
 }
 
+/* ---- 64-bit-mode MOV between a register and memory ---- */
+
+/* base + displacement, the commonest address form: no index, no RIP */
+static inline __attribute__((always_inline)) uint64_t ea_base_disp(const struct cpu *c,
+                                                                  const struct insn *i)
+{
+    return c->r[i->base] + (uint64_t)i->disp;
+}
+
+static void mov_load64_bd(struct cpu *c, const struct insn *i)
+{
+    c->r[i->reg] = mem_read(c, i->seg, ea_base_disp(c, i), 8);
+}
+
+static void mov_store64_bd(struct cpu *c, const struct insn *i)
+{
+    mem_write(c, i->seg, ea_base_disp(c, i), 8, c->r[i->reg]);
+}
+
+static void mov_load32_bd(struct cpu *c, const struct insn *i)
+{
+    c->r[i->reg] = mem_read(c, i->seg, ea_base_disp(c, i), 4); /* zero-extends */
+}
+
+static void mov_store32_bd(struct cpu *c, const struct insn *i)
+{
+    mem_write(c, i->seg, ea_base_disp(c, i), 4, (uint32_t)c->r[i->reg]);
+}
+
+static void mov_load64(struct cpu *c, const struct insn *i)
+{
+    c->r[i->reg] = mem_read(c, i->seg, insn_ea(c, i), 8);
+}
+
+static void mov_store64(struct cpu *c, const struct insn *i)
+{
+    mem_write(c, i->seg, insn_ea(c, i), 8, c->r[i->reg]);
+}
+
 /* Picks a specialised handler for a freshly decoded instruction. */
 void cpu_specialize(const struct cpu *c, struct insn *i)
 {
@@ -174,7 +213,19 @@ void cpu_specialize(const struct cpu *c, struct insn *i)
             i->fn = mov_rr32;
         return;
     }
-    if (!long64 || (c->mmu.cr4 & CR4_LA57))
+    if (!long64)
+        return;
+    if ((op == 0x89 || op == 0x8b) && i->mod != 3 && !i->lock &&
+        (i->opsize == 8 || i->opsize == 4)) {
+        bool load = op == 0x8b, q = i->opsize == 8;
+        bool bd = i->adsize == 8 && i->base != NO_REG && i->index == NO_REG && !i->riprel;
+        if (bd)
+            i->fn = load ? (q ? mov_load64_bd : mov_load32_bd) : (q ? mov_store64_bd : mov_store32_bd);
+        else if (q)
+            i->fn = load ? mov_load64 : mov_store64;
+        return;
+    }
+    if (c->mmu.cr4 & CR4_LA57)
         return; /* the stack fast paths below assume 48-bit 64-bit mode */
     if (op >= 0x50 && op <= 0x57 && i->opsize == 8)
         i->fn = push64;
