@@ -148,7 +148,7 @@ static uint32_t build_fadt(struct area *a, uint32_t facs, uint32_t dsdt)
     put_gas(t, 116, GAS_IO, 8, ACCESS_BYTE, DEBUGEXIT_RESET_CTL); /* RESET_REG */
     put8(t, 128, RESET_VALUE);                 /* RESET_VALUE */
     put8(t, 131, 0);                           /* FADT minor version */
-    put64(t, 132, facs);                       /* X_FIRMWARE_CTRL */
+    put64(t, 132, 0);                          /* X_FIRMWARE_CTRL: FIRMWARE_CTRL says it */
     put64(t, 140, dsdt);                       /* X_DSDT */
     put_gas(t, 148, GAS_IO, 8 * ACPIPM_PM1_EVT_LEN, ACCESS_WORD, ACPIPM_PM1A_EVT_BLK);
     put_gas(t, 172, GAS_IO, 8 * ACPIPM_PM1_CNT_LEN, ACCESS_WORD, ACPIPM_PM1A_CNT_BLK);

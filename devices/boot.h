@@ -22,6 +22,18 @@ int boot_read_file(const char *path, struct boot_image *img, char *err, size_t e
  * -1 with a message in err for a broken image. */
 int multiboot_load(struct machine *m, const struct boot_image *img, char *err, size_t errlen);
 
+/* Entry state both loaders hand over: a GDT at gdt_at with flat 4 GiB
+ * code at selector cs and data at ds, all segment registers loaded from
+ * them, protected mode with paging and interrupts off, A20 on, general
+ * registers zero, RIP = entry. */
+void boot_enter_flat32(struct machine *m, uint32_t gdt_at, uint16_t cs, uint16_t ds,
+                       uint32_t entry);
+
+/* Linux/x86 boot protocol 2.06+ (bzImage, 32-bit entry): returns 1 if
+ * the image has no "HdrS" setup header, 0 when loaded (with -initrd and
+ * -append; CPU state set for entry), or -1 with a message in err. */
+int linux_load(struct machine *m, const struct boot_image *img, char *err, size_t errlen);
+
 /* The e820-style map shared by every boot protocol: fills up to max
  * entries (base, length, type 1 = RAM, 2 = reserved, 3 = ACPI
  * reclaimable: the tables of devices/acpi.h) and returns the count. */

@@ -245,14 +245,29 @@ static void put32(uint8_t *b, unsigned off, uint32_t v)
     memcpy(b + off, &v, 4);
 }
 
-/* A flat GDT so the kernel may reload segment registers (selectors 0x08
- * code and 0x10 data, the ones the specification's state describes). */
-static void install_gdt(struct machine *m)
+void boot_enter_flat32(struct machine *m, uint32_t gdt_at, uint16_t cs, uint16_t ds,
+                       uint32_t entry)
 {
-    static const uint64_t gdt[3] = {0, 0x00cf9b000000ffffull, 0x00cf93000000ffffull};
-    phys_copy_in(&m->phys, LOADER_GDT, gdt, sizeof(gdt));
-    m->cpu->gdtr.base = LOADER_GDT;
-    m->cpu->gdtr.limit = sizeof(gdt) - 1;
+    /* null descriptors up to cs, then flat 4 GiB code at cs and data at ds */
+    uint64_t gdt[8] = {0};
+    unsigned n = (ds > cs ? ds : cs) / 8 + 1;
+    gdt[cs / 8] = 0x00cf9b000000ffffull;
+    gdt[ds / 8] = 0x00cf93000000ffffull;
+    phys_copy_in(&m->phys, gdt_at, gdt, 8 * n);
+    struct cpu *c = m->cpu;
+    c->gdtr.base = gdt_at;
+    c->gdtr.limit = (uint16_t)(8 * n - 1);
+    c->mmu.cr0 = CR0_PE | CR0_ET;
+    cpu_set_seg_flat32(c, SEG_CS, cs, true);
+    for (int s = SEG_ES; s <= SEG_GS; s++)
+        if (s != SEG_CS)
+            cpu_set_seg_flat32(c, s, ds, false);
+    c->rflags = FL_FIXED1;
+    memset(c->r, 0, sizeof(c->r));
+    c->rip = entry;
+    m->phys.a20_enabled = true;
+    mmu_flush_all(&c->mmu);
+    cpu_update_mode(c);
 }
 
 int multiboot_load(struct machine *m, const struct boot_image *img, char *err, size_t errlen)
@@ -353,20 +368,10 @@ int multiboot_load(struct machine *m, const struct boot_image *img, char *err, s
     put32(mbi, 0, mflags);
     phys_copy_in(&m->phys, MBI_ADDR, mbi, sizeof(mbi));
 
-    /* machine state, specification 3.2 */
-    struct cpu *c = m->cpu;
-    install_gdt(m);
-    c->mmu.cr0 = CR0_PE | CR0_ET;
-    cpu_set_seg_flat32(c, SEG_CS, 0x08, true);
-    for (int s = SEG_ES; s <= SEG_GS; s++)
-        if (s != SEG_CS)
-            cpu_set_seg_flat32(c, s, 0x10, false);
-    c->rflags = FL_FIXED1;
-    c->r[R_RAX] = MB_BOOT_MAGIC;
-    c->r[R_RBX] = MBI_ADDR;
-    c->rip = entry;
-    m->phys.a20_enabled = true;
-    mmu_flush_all(&c->mmu);
-    cpu_update_mode(c);
+    /* machine state, specification 3.2: a flat GDT (0x08 code, 0x10 data)
+     * so the kernel may reload segment registers */
+    boot_enter_flat32(m, LOADER_GDT, 0x08, 0x10, (uint32_t)entry);
+    m->cpu->r[R_RAX] = MB_BOOT_MAGIC;
+    m->cpu->r[R_RBX] = MBI_ADDR;
     return 0;
 }

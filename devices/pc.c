@@ -72,9 +72,11 @@ static int load_kernel(struct machine *m, char *err, size_t errlen)
         return -1;
     int rc = multiboot_load(m, &img, err, errlen);
     if (rc > 0)
+        rc = linux_load(m, &img, err, errlen);
+    if (rc > 0)
         snprintf(err, errlen,
-                 "'%s' is not a kernel nest86 can boot (no Multiboot header; Linux bzImage "
-                 "support is not implemented yet)",
+                 "'%s' is not a kernel nest86 can boot (neither a Multiboot image nor a Linux "
+                 "bzImage)",
                  m->cfg->kernel);
     free(img.data);
     return rc ? -1 : 0;

@@ -40,6 +40,49 @@ LC_ALL=C awk 'BEGIN { srand(86); for (i = 0; i < 16384; i++) printf "%c", int(ra
     > "$tmp/random.bin"
 refused random-bytes -kernel "$tmp/random.bin"
 
+# A minimal bzImage: setup header (boot protocol VERSION) in one setup
+# sector, then a protected-mode part of PM_BYTES whose size the header
+# states as SYSSIZE paragraphs.  mk_bzimage FILE VERSION SYSSIZE PM_BYTES
+put() {   # put FILE OFFSET HEX-BYTES...
+    local f=$1 off=$2 b
+    shift 2
+    for b in "$@"; do
+        printf "\\x$b" | dd of="$f" bs=1 seek=$off conv=notrunc status=none
+        off=$((off + 1))
+    done
+}
+le32() { printf '%02x %02x %02x %02x' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)); }
+mk_bzimage() {
+    local f=$1
+    truncate -s $((1024 + $4)) "$f"
+    put "$f" $((0x1F1)) 01                              # setup_sects
+    put "$f" $((0x1F4)) $(le32 "$3")                    # syssize
+    put "$f" $((0x1FE)) 55 aa                           # boot_flag
+    put "$f" $((0x200)) eb 66                           # jump: header ends at 0x268
+    put "$f" $((0x202)) 48 64 72 53                     # "HdrS"
+    put "$f" $((0x206)) $(printf '%02x %02x' $(($2 & 255)) $(($2 >> 8)))
+    put "$f" $((0x211)) 01                              # loadflags: LOADED_HIGH
+    put "$f" $((0x22C)) $(le32 $((0x7fffffff)))         # initrd_addr_max
+    put "$f" $((0x230)) $(le32 $((0x200000)))           # kernel_alignment
+    put "$f" $((0x234)) 01                              # relocatable_kernel
+    put "$f" $((0x238)) $(le32 2047)                    # cmdline_size
+    put "$f" $((0x258)) $(le32 $((0x1000000))) 00 00 00 00  # pref_address
+    put "$f" $((0x260)) $(le32 $((0x100000)))           # init_size
+}
+
+# The header promises 1 MiB of kernel; the file holds 4 KiB of it.
+mk_bzimage "$tmp/short.bzimage" $((0x020F)) $((0x100000 / 16)) 4096
+refused bzimage-truncated -kernel "$tmp/short.bzimage"
+
+# Boot protocol 2.04 predates the fields nest86 relies on.
+mk_bzimage "$tmp/old.bzimage" $((0x0204)) 256 4096
+refused bzimage-old-protocol -kernel "$tmp/old.bzimage"
+
+# A well-formed image with a 32 MiB initrd (sparse) and 16 MiB of RAM.
+mk_bzimage "$tmp/ok.bzimage" $((0x020F)) 256 4096
+truncate -s 32M "$tmp/big.initrd"
+refused initrd-too-large -kernel "$tmp/ok.bzimage" -initrd "$tmp/big.initrd" -m 16M
+
 if [ ! -f "$smoke" ]; then
     echo "SKIP elf-cases: no $smoke (run make guest-kernels)"
     exit $((failures ? 1 : 0))

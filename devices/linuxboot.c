@@ -1,0 +1,236 @@
+/* devices/linuxboot.c — the Linux/x86 boot protocol 2.06+ for bzImage
+ * kernels (Documentation/arch/x86/boot.rst), entered through its
+ * "32-bit boot protocol": the boot loader fills the zero page
+ * (struct boot_params, zero-page.rst), loads the protected-mode kernel
+ * and the initrd, and jumps to the kernel's 32-bit entry in flat
+ * protected mode with paging off and ESI pointing at the zero page.
+ * The real-mode setup code is never run.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu/cpu.h"
+#include "devices/acpi.h"
+#include "devices/boot.h"
+#include "devices/fwcfg.h"
+#include "devices/machine.h"
+
+/* Setup header fields: offsets in the file and in the zero page alike */
+#define HDR_SETUP_SECTS      0x1F1
+#define HDR_BOOT_FLAG        0x1FE /* 0xAA55 */
+#define HDR_JUMP             0x200 /* its second byte gives the header's end */
+#define HDR_HEADER           0x202 /* "HdrS" */
+#define HDR_VERSION          0x206
+#define HDR_TYPE_OF_LOADER   0x210
+#define HDR_LOADFLAGS        0x211
+#define HDR_CODE32_START     0x214
+#define HDR_RAMDISK_IMAGE    0x218
+#define HDR_RAMDISK_SIZE     0x21C
+#define HDR_HEAP_END_PTR     0x224
+#define HDR_CMD_LINE_PTR     0x228
+#define HDR_INITRD_ADDR_MAX  0x22C
+#define HDR_KERNEL_ALIGNMENT 0x230
+#define HDR_RELOCATABLE      0x234
+#define HDR_XLOADFLAGS       0x236
+#define HDR_CMDLINE_SIZE     0x238
+#define HDR_PREF_ADDRESS     0x258
+#define HDR_INIT_SIZE        0x260
+
+/* Zero page fields outside the setup header */
+#define BP_ACPI_RSDP_ADDR    0x070 /* protocol 2.14 */
+#define BP_EXT_RAMDISK_IMAGE 0x0C0
+#define BP_EXT_RAMDISK_SIZE  0x0C4
+#define BP_EXT_CMD_LINE_PTR  0x0C8
+#define BP_E820_ENTRIES      0x1E8
+#define BP_E820_TABLE        0x2D0 /* 20-byte entries */
+#define BP_E820_MAX          128
+#define BP_SIZE              4096
+
+#define LOADED_HIGH          0x01 /* loadflags bit 0 */
+#define LOADER_UNDEFINED     0xFF /* type_of_loader: no assigned ID */
+
+/* Where the loader puts its own structures, all in conventional RAM */
+#define LINUX_GDT_ADDR       0x6000u
+#define LINUX_ZERO_PAGE      0x7000u
+#define LINUX_CMDLINE_ADDR   0x20000u
+#define LINUX_CMDLINE_MAX    0x10000u /* up to the 64 KiB the area holds */
+#define LINUX_DEFAULT_LOAD   0x100000u
+#define BOOT_CS              0x10
+#define BOOT_DS              0x18
+
+static uint16_t rd16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
+static uint32_t rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static uint64_t rd64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+static void wr8(uint8_t *p, unsigned off, uint8_t v) { p[off] = v; }
+static void wr16(uint8_t *p, unsigned off, uint16_t v) { memcpy(p + off, &v, 2); }
+static void wr32(uint8_t *p, unsigned off, uint32_t v) { memcpy(p + off, &v, 4); }
+static void wr64(uint8_t *p, unsigned off, uint64_t v) { memcpy(p + off, &v, 8); }
+
+static uint64_t align_up(uint64_t v, uint64_t a)
+{
+    return a ? (v + a - 1) / a * a : v;
+}
+
+/* The initrd, as high as initrd_addr_max allows below the end of low
+ * RAM and above the kernel's decompression area; 0 or -1 with err. */
+static int load_initrd(struct machine *m, uint8_t *bp, uint64_t kernel_end, char *err,
+                       size_t errlen)
+{
+    const char *path = m->cfg->initrd;
+    if (!path || !*path)
+        return 0;
+    struct boot_image rd;
+    if (boot_read_file(path, &rd, err, errlen))
+        return -1;
+    uint64_t max = rd32(bp + HDR_INITRD_ADDR_MAX);
+    uint64_t top = m->phys.ram_below_4g;
+    if (max && max + 1 < top)
+        top = max + 1;
+    uint64_t at = top >= rd.size ? (top - rd.size) & ~0xFFFull : 0;
+    if (rd.size > top || at < kernel_end) {
+        snprintf(err, errlen,
+                 "initrd '%s' (%zu KiB) does not fit in guest RAM between the kernel (ends at "
+                 "%llu MiB) and %llu MiB; give more memory with -m",
+                 path, rd.size >> 10, (unsigned long long)(kernel_end >> 20),
+                 (unsigned long long)(top >> 20));
+        free(rd.data);
+        return -1;
+    }
+    phys_copy_in(&m->phys, at, rd.data, rd.size);
+    wr32(bp, HDR_RAMDISK_IMAGE, (uint32_t)at);
+    wr32(bp, HDR_RAMDISK_SIZE, (uint32_t)rd.size);
+    wr32(bp, BP_EXT_RAMDISK_IMAGE, (uint32_t)(at >> 32));
+    wr32(bp, BP_EXT_RAMDISK_SIZE, (uint32_t)((uint64_t)rd.size >> 32));
+    if (m->fwcfg) {
+        fwcfg_add_u32(m->fwcfg, FW_CFG_INITRD_ADDR, (uint32_t)at);
+        fwcfg_add_u32(m->fwcfg, FW_CFG_INITRD_SIZE, (uint32_t)rd.size);
+        fwcfg_add_bytes(m->fwcfg, FW_CFG_INITRD_DATA, rd.data, rd.size);
+    }
+    free(rd.data);
+    return 0;
+}
+
+int linux_load(struct machine *m, const struct boot_image *img, char *err, size_t errlen)
+{
+    const uint8_t *d = img->data;
+    if (img->size < HDR_HEADER + 4 || memcmp(d + HDR_HEADER, "HdrS", 4))
+        return 1; /* not a bzImage */
+    uint16_t version = rd16(d + HDR_VERSION);
+    if (version < 0x0206) {
+        snprintf(err, errlen,
+                 "'%s': Linux boot protocol %u.%02u is too old (nest86 needs 2.06 or later)",
+                 img->path, version >> 8, version & 0xFF);
+        return -1;
+    }
+    size_t hdr_end = HDR_HEADER + d[HDR_JUMP + 1];
+    unsigned setup_sects = d[HDR_SETUP_SECTS] ? d[HDR_SETUP_SECTS] : 4;
+    size_t pm_off = (size_t)(setup_sects + 1) * 512;
+    if (img->size < hdr_end || img->size <= pm_off ||
+        (uint64_t)rd32(d + 0x1F4) * 16 > img->size - pm_off) {
+        snprintf(err, errlen,
+                 "'%s': truncated Linux kernel image (%zu bytes; its setup header promises "
+                 "%llu)",
+                 img->path, img->size,
+                 (unsigned long long)(pm_off + (uint64_t)rd32(d + 0x1F4) * 16));
+        return -1;
+    }
+    if (!(d[HDR_LOADFLAGS] & LOADED_HIGH)) {
+        snprintf(err, errlen, "'%s': a zImage (loaded low) is not supported; use a bzImage",
+                 img->path);
+        return -1;
+    }
+
+    /* the zero page starts as zeros plus the kernel's own setup header */
+    uint8_t *bp = calloc(1, BP_SIZE);
+    if (!bp) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    size_t hdr_len = hdr_end - HDR_SETUP_SECTS;
+    if (HDR_SETUP_SECTS + hdr_len > BP_E820_TABLE)
+        hdr_len = BP_E820_TABLE - HDR_SETUP_SECTS;
+    memcpy(bp + HDR_SETUP_SECTS, d + HDR_SETUP_SECTS, hdr_len);
+
+    /* where the protected-mode kernel goes */
+    size_t pm_size = img->size - pm_off;
+    uint64_t align = rd32(bp + HDR_KERNEL_ALIGNMENT);
+    uint64_t init_size = version >= 0x020A ? rd32(bp + HDR_INIT_SIZE) : 0;
+    if (init_size < pm_size)
+        init_size = pm_size;
+    uint64_t load = LINUX_DEFAULT_LOAD;
+    if (bp[HDR_RELOCATABLE]) {
+        uint64_t pref = version >= 0x020A ? rd64(bp + HDR_PREF_ADDRESS) : 0;
+        if (pref && pref + init_size <= m->phys.ram_below_4g)
+            load = pref;
+        else
+            load = align_up(LINUX_DEFAULT_LOAD, align);
+    }
+    if (load + init_size > m->phys.ram_below_4g) {
+        snprintf(err, errlen,
+                 "'%s': the kernel needs %llu MiB of RAM from %llu MiB on; give more memory "
+                 "with -m",
+                 img->path, (unsigned long long)(init_size >> 20),
+                 (unsigned long long)(load >> 20));
+        free(bp);
+        return -1;
+    }
+    phys_copy_in(&m->phys, load, d + pm_off, pm_size);
+
+    wr8(bp, HDR_TYPE_OF_LOADER, LOADER_UNDEFINED);
+    wr32(bp, HDR_CODE32_START, (uint32_t)load);
+    wr16(bp, HDR_HEAP_END_PTR, 0);
+
+    /* command line */
+    const char *append = m->cfg->append ? m->cfg->append : "";
+    size_t cl_max = rd32(bp + HDR_CMDLINE_SIZE);
+    if (cl_max > LINUX_CMDLINE_MAX - 1)
+        cl_max = LINUX_CMDLINE_MAX - 1;
+    if (strlen(append) > cl_max) {
+        snprintf(err, errlen, "-append: the command line is %zu bytes; this kernel takes %zu",
+                 strlen(append), cl_max);
+        free(bp);
+        return -1;
+    }
+    phys_copy_in(&m->phys, LINUX_CMDLINE_ADDR, append, strlen(append) + 1);
+    wr32(bp, HDR_CMD_LINE_PTR, LINUX_CMDLINE_ADDR);
+    wr32(bp, BP_EXT_CMD_LINE_PTR, 0);
+
+    if (load_initrd(m, bp, load + init_size, err, errlen)) {
+        free(bp);
+        return -1;
+    }
+
+    /* memory map (e820) and the RSDP */
+    struct boot_mem_range r[BP_E820_MAX];
+    int n = boot_memory_map(m, r, BP_E820_MAX);
+    for (int k = 0; k < n; k++) {
+        wr64(bp, BP_E820_TABLE + 20 * k, r[k].base);
+        wr64(bp, BP_E820_TABLE + 20 * k + 8, r[k].length);
+        wr32(bp, BP_E820_TABLE + 20 * k + 16, r[k].type);
+    }
+    wr8(bp, BP_E820_ENTRIES, (uint8_t)n);
+    if (version >= 0x020E)
+        wr64(bp, BP_ACPI_RSDP_ADDR, ACPI_RSDP_ADDR);
+    phys_copy_in(&m->phys, LINUX_ZERO_PAGE, bp, BP_SIZE);
+    free(bp);
+
+    if (m->fwcfg) {
+        fwcfg_add_u32(m->fwcfg, FW_CFG_KERNEL_ADDR, (uint32_t)load);
+        fwcfg_add_u32(m->fwcfg, FW_CFG_KERNEL_SIZE, (uint32_t)pm_size);
+        fwcfg_add_bytes(m->fwcfg, FW_CFG_KERNEL_DATA, d + pm_off, pm_size);
+        fwcfg_add_u32(m->fwcfg, FW_CFG_SETUP_ADDR, LINUX_ZERO_PAGE);
+        fwcfg_add_u32(m->fwcfg, FW_CFG_SETUP_SIZE, (uint32_t)pm_off);
+        fwcfg_add_bytes(m->fwcfg, FW_CFG_SETUP_DATA, d, pm_off);
+        fwcfg_add_u32(m->fwcfg, FW_CFG_CMDLINE_ADDR, LINUX_CMDLINE_ADDR);
+        fwcfg_add_u32(m->fwcfg, FW_CFG_CMDLINE_SIZE, (uint32_t)strlen(append) + 1);
+        fwcfg_add_bytes(m->fwcfg, FW_CFG_CMDLINE_DATA, append, strlen(append) + 1);
+    }
+
+    /* 32-bit boot protocol: flat 4 GiB segments __BOOT_CS/__BOOT_DS,
+     * protected mode, paging and interrupts off, ESI = zero page,
+     * EBP = EDI = EBX = 0, entry at the protected-mode kernel. */
+    boot_enter_flat32(m, LINUX_GDT_ADDR, BOOT_CS, BOOT_DS, (uint32_t)load);
+    m->cpu->r[R_RSI] = LINUX_ZERO_PAGE;
+    return 0;
+}

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# scripts/linux-fetch.sh — Debian's own Linux kernels and a busybox
+# initramfs for booting Linux in nest86, cached in build/linux/.
+#
+# Usage: scripts/linux-fetch.sh [--cloud-only] [--quiet]
+#
+# Downloads with `apt-get download` (no installing, no root needed for
+# that part) the kernels that the metapackages linux-image-cloud-amd64
+# and linux-image-amd64 currently depend on, and busybox-static; takes
+# vmlinuz out with dpkg-deb -x; builds a newc initramfs whose /init
+# mounts proc, sys and dev, prints NEST86_LINUX_UP, and runs a shell on
+# ttyS0 — or, with nest86.poweroff on the kernel command line, powers
+# off at once (`poweroff -f`, the ACPI S5 path).  Leaves:
+#
+#   build/linux/vmlinuz-cloud     the cloud kernel (vmlinuz -> it)
+#   build/linux/vmlinuz-generic   the generic kernel (unless --cloud-only)
+#   build/linux/initrd.img        the initramfs
+#   build/linux/versions          which packages these came from
+#
+# Needs the Debian tools apt-get, apt-cache, dpkg-deb and cpio (cpio is
+# installed when missing and running as root); runs `apt-get update`
+# when the package lists do not know the kernels yet.  Exits 1 with one
+# message when something cannot be fetched.
+set -eu
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+out=${NEST86_BUILD:-$root/build}/linux
+cloud_only=0
+quiet=0
+for arg in "$@"; do
+    case $arg in
+    --cloud-only) cloud_only=1 ;;
+    --quiet) quiet=1 ;;
+    *) echo "linux-fetch.sh: unknown argument '$arg'" >&2; exit 2 ;;
+    esac
+done
+
+say() { [ "$quiet" = 1 ] || echo "linux-fetch.sh: $*" >&2; }
+die() { echo "linux-fetch.sh: $*" >&2; exit 1; }
+
+for tool in apt-get apt-cache dpkg-deb; do
+    command -v "$tool" >/dev/null 2>&1 || die "needs $tool (a Debian system)"
+done
+
+mkdir -p "$out/debs"
+
+# The versioned kernel package a metapackage points at, e.g.
+# linux-image-cloud-amd64 -> linux-image-6.1.0-NN-cloud-amd64.
+resolve() {
+    apt-cache depends "$1" 2>/dev/null |
+        awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }'
+}
+
+if [ -z "$(resolve linux-image-cloud-amd64)" ]; then
+    [ "$(id -u)" = 0 ] || die "the package lists do not know linux-image-cloud-amd64; run apt-get update as root"
+    say "apt-get update"
+    apt-get update -q >/dev/null 2>&1 || die "apt-get update failed"
+fi
+
+# fetch PACKAGE: the .deb in build/linux/debs (once); prints its path.
+fetch() {
+    local pkg=$1 deb
+    deb=$(ls "$out/debs/${pkg}"_*.deb 2>/dev/null | head -n 1 || true)
+    if [ -z "$deb" ]; then
+        say "downloading $pkg"
+        (cd "$out/debs" && apt-get download -q "$pkg" >/dev/null 2>&1) ||
+            die "apt-get download $pkg failed"
+        deb=$(ls "$out/debs/${pkg}"_*.deb 2>/dev/null | head -n 1 || true)
+        [ -n "$deb" ] || die "apt-get download $pkg left no .deb"
+    fi
+    echo "$deb"
+}
+
+# kernel METAPACKAGE NAME: build/linux/vmlinuz-NAME from the current package.
+kernel() {
+    local pkg deb tmp
+    pkg=$(resolve "$1")
+    [ -n "$pkg" ] || die "cannot resolve $1 to a kernel package"
+    deb=$(fetch "$pkg")
+    if [ ! -f "$out/vmlinuz-$2" ] || ! grep -qx "$2 $pkg" "$out/versions" 2>/dev/null; then
+        tmp=$(mktemp -d)
+        dpkg-deb -x "$deb" "$tmp"
+        cp "$tmp"/boot/vmlinuz-* "$out/vmlinuz-$2.new"
+        mv "$out/vmlinuz-$2.new" "$out/vmlinuz-$2"
+        rm -rf "$tmp"
+        { grep -v "^$2 " "$out/versions" 2>/dev/null || true; echo "$2 $pkg"; } > "$out/versions.new"
+        mv "$out/versions.new" "$out/versions"
+    fi
+    say "$2 kernel: $pkg"
+}
+
+kernel linux-image-cloud-amd64 cloud
+ln -sf vmlinuz-cloud "$out/vmlinuz"
+[ "$cloud_only" = 1 ] || kernel linux-image-amd64 generic
+
+if ! command -v cpio >/dev/null 2>&1; then
+    [ "$(id -u)" = 0 ] || die "needs cpio (apt-get install cpio, or scripts/deps.sh as root)"
+    say "installing cpio"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends cpio \
+        >/dev/null 2>&1 || die "cannot install cpio"
+fi
+
+bb_deb=$(fetch busybox-static)
+initrd=$out/initrd.img
+if [ ! -f "$initrd" ] || [ "$initrd" -ot "$0" ] || [ "$initrd" -ot "$bb_deb" ]; then
+    tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"' EXIT
+    dpkg-deb -x "$bb_deb" "$tmp/pkg"
+    stage=$tmp/root
+    mkdir -p "$stage"/{bin,dev,proc,sys,tmp,sbin,usr/bin,usr/sbin}
+    cp "$tmp/pkg/bin/busybox" "$stage/bin/busybox"
+    ln -s busybox "$stage/bin/sh"
+    # The kernel opens /dev/console for init before anything is mounted.
+    mknod "$stage/dev/console" c 5 1 2>/dev/null ||
+        die "cannot create the console device node (run as root)"
+    cat > "$stage/init" <<'EOF'
+#!/bin/sh
+# nest86 test initramfs: mount the kernel file systems, say so, then a
+# shell on the serial console (or power off at once: nest86.poweroff).
+/bin/busybox --install -s
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+echo "NEST86_LINUX_UP $(uname -r)"
+if grep -q nest86.poweroff /proc/cmdline; then
+    poweroff -f
+fi
+exec setsid sh -c 'exec sh </dev/ttyS0 >/dev/ttyS0 2>&1'
+EOF
+    chmod 755 "$stage/init"
+    (cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) > "$initrd.new"
+    mv "$initrd.new" "$initrd"
+    say "initramfs: $initrd"
+fi
