@@ -137,7 +137,9 @@ static uint64_t cr4_allowed(const struct cpu *c)
         ok &= ~CR4_PKE;
     if (!cpu_has_feature(c, "fsgsbase"))
         ok &= ~CR4_FSGSBASE;
-    return ok & ~(CR4_OSXSAVE | CR4_VME | CR4_PVI); /* not implemented yet */
+    if (!cpu_has_feature(c, "xsave"))
+        ok &= ~CR4_OSXSAVE;
+    return ok & ~(CR4_VME | CR4_PVI); /* not implemented yet */
 }
 
 void cpu_write_cr0(struct cpu *c, uint64_t v)

@@ -5,6 +5,7 @@
 
 #include "cpu/cpu_internal.h"
 #include "cpu/cpuid.h"
+#include "cpu/simd.h"
 
 struct feature {
     const char *name;
@@ -87,7 +88,17 @@ void cpu_cpuid(struct cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4])
         }
         return;
     case 0xd:
-        return; /* XSAVE is not advertised yet */
+        /* XSAVE components (SDM Vol. 1 13.2): x87 and SSE only, so every
+         * area is the 512-byte legacy region plus the 64-byte header. */
+        if (sub == 0) {
+            out[0] = (uint32_t)SSE_XCR0_SUPPORTED;
+            out[1] = SSE_XSAVE_AREA_SIZE; /* for the components enabled in XCR0 */
+            out[2] = SSE_XSAVE_AREA_SIZE; /* for all supported components */
+        } else if (sub == 1) {
+            feature_words(c, 0xd, out); /* XSAVEOPT, XSAVEC (features.def) */
+            out[1] = SSE_XSAVE_AREA_SIZE; /* compacted, XCR0 | IA32_XSS */
+        }
+        return;
     case 0x80000000:
         out[0] = 0x80000008;
         return;

@@ -331,12 +331,12 @@ void op_grp7(struct cpu *c, const struct insn *i)
             c->r[R_RDX] = c->xcr0 >> 32;
             return;
         }
-        if (rm == 1) { /* XSETBV: x87 is the only component so far */
+        if (rm == 1) { /* XSETBV: XCR0 takes the components sse_xcr0_valid() allows */
             if (!(c->mmu.cr4 & CR4_OSXSAVE))
                 cpu_raise(c, EX_UD, 0);
             require_cpl0(c);
             uint64_t v = ((c->r[R_RDX] & 0xffffffffu) << 32) | (c->r[R_RAX] & 0xffffffffu);
-            if ((uint32_t)c->r[R_RCX] != 0 || v != 1)
+            if ((uint32_t)c->r[R_RCX] != 0 || !sse_xcr0_valid(v))
                 cpu_raise(c, EX_GP, 0);
             c->xcr0 = v;
             return;
@@ -719,6 +719,10 @@ void op_grp9(struct cpu *c, const struct insn *i)
             reg_write(c, &none, R_RAX, half, lo);
             reg_write(c, &none, R_RDX, half, hi);
         }
+        return;
+    }
+    if (i->mod != 3 && r == 4 && !i->p66 && !i->rep) { /* XSAVEC (cpu/sse_state.c) */
+        sse_xsave(c, i, true);
         return;
     }
     if (i->mod == 3 && (r == 6 || (r == 7 && i->rep != REP_F3))) { /* RDRAND / RDSEED */
