@@ -292,6 +292,8 @@ static bool hook_before(void *opaque, struct cpu *c)
                 continue;
             }
             b->hits++;
+            if (b->gdb)
+                d->gdb_break = b->hw ? 2 : 1;
             char s[160];
             dbg_request_stop(d, 5, "%s %d at %s0x%llx%s", b->temp ? "Temporary breakpoint"
                                                                    : "Breakpoint",
@@ -393,7 +395,7 @@ static void hook_mem(void *opaque, struct cpu *c, uint64_t lin, uint64_t pa, uns
             continue;
         b->hits++;
         char s[160];
-        d->watch_kind = b->access;
+        d->watch_kind = b->gdb ? b->access : 0;
         d->watch_addr = b->addr;
         dbg_request_stop(d, 5, "Watchpoint %d: %s of %u bytes at 0x%llx (p:0x%llx) by the "
                                "instruction at 0x%llx%s",
@@ -549,6 +551,7 @@ void debugger_enter(struct machine *m, void *opaque)
     }
     d->by_console = false;
     d->watch_kind = 0;
+    d->gdb_break = 0;
     d->reason[0] = 0;
     sigint_seen = 0;
     fflush(d->out);

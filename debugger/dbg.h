@@ -70,6 +70,7 @@ struct bp {
     bool enabled, temp;
     bool gdb;           /* owned by the GDB client (Z packets) */
     bool stacks;        /* trace: count call stacks too */
+    bool hw;            /* GDB Z1 (reported as hwbreak) */
     uint64_t addr, len;
     int access;         /* watch: WATCH_R | WATCH_W */
     int vector;         /* catch: vector, or -1 for any */
@@ -127,6 +128,7 @@ struct debugger {
     int signal;             /* GDB signal number for the stop reply */
     int watch_kind;         /* 0, or WATCH_R/W/R|W for a watchpoint stop */
     uint64_t watch_addr;
+    int gdb_break;          /* stopped at a GDB breakpoint: 1 software, 2 hardware */
     bool by_console;        /* the terminal asked: the CLI runs even with GDB attached */
 
     struct gdbstub *gdb;
@@ -213,6 +215,5 @@ bool gdb_attached(const struct gdbstub *g);
  * result (CMD_RESUME or CMD_QUIT). */
 enum cmd_result gdb_serve(struct gdbstub *g);
 void gdb_poll(struct gdbstub *g, bool wait_for_client);
-void gdb_watch_hit(struct gdbstub *g);
 
 #endif

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# testsuite/integration/gdb_stub.sh — Debian's gdb in batch mode against
+# nest86's GDB stub (-S -gdb tcp::PORT) running the smoke kernel, with
+# the kernel's .elf64 for symbols: connect, breakpoint, continue, stepi,
+# info registers, x, control registers, monitor commands, a watchpoint,
+# and the exit code reported back to gdb.  One PASS/FAIL line per case.
+
+set -u
+NEST86=${NEST86:-./nest86}
+root=${NEST86_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+build=${NEST86_BUILD:-$root/build}
+kernel=$build/guest/smoke.elf
+elf64=$build/guest/t64/smoke.elf64
+
+[ -x "$NEST86" ] || { echo "FAIL binary: no $NEST86 (run make)"; exit 1; }
+[ -f "$kernel" ] && [ -f "$elf64" ] || { echo "SKIP gdb: no $kernel (make guest-kernels)"; exit 77; }
+command -v gdb >/dev/null || { echo "SKIP gdb: gdb is not installed (scripts/deps.sh installs it)"; exit 77; }
+
+failures=0
+pass() { echo "PASS $1"; }
+fail() { echo "FAIL $1: $2"; failures=$((failures + 1)); }
+tmp=$(mktemp -d)
+pid=
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+# start nest86 on a free port: try a few in case one is taken
+start() {
+    for try in 1 2 3 4 5 6 7 8; do
+        port=$((20000 + (RANDOM % 30000)))
+        timeout 60 "$NEST86" -kernel "$kernel" -serial none -no-reboot -S -gdb "tcp::$port" \
+            > "$tmp/nest86.out" 2> "$tmp/nest86.err" < /dev/null &
+        pid=$!
+        for _ in $(seq 50); do
+            grep -q "listening on 127.0.0.1:$port" "$tmp/nest86.err" && return 0
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        wait "$pid" 2>/dev/null
+        pid=
+    done
+    return 1
+}
+
+if ! start; then
+    echo "FAIL start: nest86 -gdb did not listen: $(tail -1 "$tmp/nest86.err")"
+    exit 1
+fi
+
+test_main=$(nm "$elf64" | awk '$3 == "test_main" { print $1 }')
+composite=$(nm "$elf64" | awk '$3 == "composite.0" { print $1 }')
+watch_addr=$(printf '0x%x' $((0x$composite + 4)))
+timeout 60 gdb -nx -batch -ex 'set pagination off' -ex 'set confirm off' \
+    -ex "target remote 127.0.0.1:$port" \
+    -ex 'info registers rip' \
+    -ex 'break test_main' -ex 'continue' \
+    -ex 'printf "PC1=%lx\n", $pc' \
+    -ex 'stepi' \
+    -ex 'printf "PC2=%lx\n", $pc' \
+    -ex 'info registers' \
+    -ex 'x/2xw 0x100000' \
+    -ex 'printf "CR3=%lx CR0=%lx EFER=%lx\n", $cr3, $cr0, $efer' \
+    -ex 'monitor help' \
+    -ex 'monitor walk 0x200000' \
+    -ex 'delete' \
+    -ex "watch *(char *)$watch_addr" \
+    -ex 'continue' \
+    -ex 'delete' \
+    -ex 'continue' \
+    "$elf64" > "$tmp/gdb.out" 2>&1
+gdb_status=$?
+wait "$pid"
+status=$?
+pid=
+
+has() { grep -q -- "$1" "$tmp/gdb.out"; }
+if has "^rip  *0x10000c  *0x10000c <_start>"; then pass connect; else fail connect "no stop at _start (0x10000c) after target remote"; fi
+if has "Breakpoint 1, test_main ()" && has "^PC1=$(printf %x "0x$test_main")$"; then
+    pass breakpoint
+else
+    fail breakpoint "no stop at test_main = $test_main"
+fi
+pc2=$(sed -n 's/^PC2=//p' "$tmp/gdb.out")
+if [ -n "$pc2" ] && [ $((0x$pc2)) -gt $((0x$test_main)) ] && [ $((0x$pc2)) -lt $((0x$test_main + 16)) ]; then
+    pass stepi
+else
+    fail stepi "stepi went from $test_main to '$pc2'"
+fi
+if has "^rax  *0x" && has "^r15  *0x" && has "^eflags  *0x[0-9a-f]*  *\[" && has "^cs  *0x18 " && has "^fs_base  *0x0 "; then
+    pass info-registers
+else
+    fail info-registers "missing general, segment or fs_base registers"
+fi
+if has "<__image_start>:.*0x1badb002"; then pass memory; else fail memory "x/2xw 0x100000 did not read the Multiboot magic"; fi
+if has "^CR3=[1-9a-f][0-9a-f]* CR0=8[0-9a-f]*1[0-9a-f]* EFER=d\?[0-9a-f]*500$"; then
+    pass control-registers
+else
+    fail control-registers "$(grep '^CR3=' "$tmp/gdb.out")"
+fi
+if has "^  walk ADDR" && has "^  x /FMT ADDR" && has "PDE    at p:.*PS=1 .*2 MiB page p:0x200000"; then
+    pass monitor
+else
+    fail monitor "monitor help / monitor walk output missing"
+fi
+if has "Hardware watchpoint 2: \*(char \*)$watch_addr" && has "^New value = 1 '\\\\001'"; then
+    pass watchpoint
+else
+    fail watchpoint "the watchpoint on composite[4] did not trigger with the new value 1"
+fi
+if has "exited with code 01" && [ "$status" -eq 1 ]; then
+    pass exit
+else
+    fail exit "gdb status $gdb_status, nest86 status $status (want exit code 01 / 1)"
+fi
+[ "$failures" -eq 0 ] || { echo "--- gdb output:"; cat "$tmp/gdb.out"; echo "--- nest86 stderr:"; cat "$tmp/nest86.err"; }
+[ "$failures" -eq 0 ]
