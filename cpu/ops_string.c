@@ -5,6 +5,8 @@
  * leaves rCX/rSI/rDI describing exactly the remaining work and the
  * instruction restarts (SDM Vol. 2B "REP"); interrupts are taken
  * between passes. */
+#include <string.h>
+
 #include "cpu/cpu_internal.h"
 #include "cpu/mem.h"
 
@@ -66,9 +68,124 @@ static inline void dec_count(struct cpu *c, const struct insn *i)
             (c)->rip = (c)->insn_rip;                                          \
     } while (0)
 
+/* ---- bulk fast paths for REP STOS / REP MOVS ----
+ *
+ * In 64-bit mode, or with flat 32-bit segments and a 32-bit address
+ * size, and DF = 0, as many whole elements as lie on the
+ * current page (and, for MOVS, the current source page) are done at
+ * once on host memory when the TLB grants the access; the result is the
+ * element-by-element one, faults and all, because anything the TLB does
+ * not grant (a fault, MMIO, a code page, a watched page) is left to the
+ * element path.  Returns the number of elements done. */
+#define BULK_STEPS 16 /* pages per handler call, like REP_BATCH */
+
+static uint64_t page_room(uint64_t lin, unsigned sz)
+{
+    return (4096 - (lin & 0xfff)) / sz;
+}
+
+static uint8_t *bulk_ptr(struct cpu *c, uint64_t lin, uint64_t bytes, enum mmu_access_type t)
+{
+    bool user = c->cpl == 3, ac = (c->rflags & FL_AC) != 0;
+    if (user && ac && (c->mmu.cr0 & CR0_AM))
+        return NULL; /* alignment checks stay on the element path */
+    return mmu_fast_ptr(&c->mmu, lin, (unsigned)bytes, mmu_need_bit(t, user, ac) & c->fast_mask);
+}
+
+/* A flat segment: base 0, 4 GiB limit, expand-up, usable — so with a
+ * 32-bit address size no limit check can fail inside one page. */
+static bool flat32(const struct seg *s, bool write)
+{
+    unsigned type = AR_TYPE(s->ar);
+    if (s->base || s->limit != 0xffffffffu || (s->ar & AR_UNUSABLE) || (!(type & 8) && (type & 4)))
+        return false;
+    return write ? !(type & 8) && (type & 2) : !(type & 8) || (type & 2);
+}
+
+static bool bulk_ok(const struct cpu *c, const struct insn *i, bool reads_src)
+{
+    if (c->rflags & FL_DF)
+        return false;
+    if (c->mode == MODE_LONG)
+        return i->adsize == 8;
+    return (c->mode == MODE_PROT || c->mode == MODE_COMPAT) && i->adsize == 4 &&
+           flat32(&c->seg[SEG_ES], true) && (!reads_src || flat32(&c->seg[i->seg], false));
+}
+
+static uint64_t stos_bulk(struct cpu *c, const struct insn *i, unsigned sz)
+{
+    uint64_t lin = mem_linear(c, SEG_ES, c->r[R_RDI] & amask(i), sz, true);
+    uint64_t n = page_room(lin, sz), left = count(c, i);
+    if (n > left)
+        n = left;
+    uint8_t *p = n ? bulk_ptr(c, lin, n * sz, MMU_WRITE) : NULL;
+    if (!p)
+        return 0;
+    if (sz == 1)
+        memset(p, (int)(c->r[R_RAX] & 0xff), n);
+    else
+        for (uint64_t k = 0; k < n; k++)
+            store_le(p + k * sz, sz, c->r[R_RAX]);
+    set_areg(c, i, R_RDI, c->r[R_RDI] + n * sz);
+    set_areg(c, i, R_RCX, c->r[R_RCX] - n);
+    return n;
+}
+
+static uint64_t movs_bulk(struct cpu *c, const struct insn *i, unsigned sz)
+{
+    uint64_t src = mem_linear(c, i->seg, c->r[R_RSI] & amask(i), sz, false);
+    uint64_t dst = mem_linear(c, SEG_ES, c->r[R_RDI] & amask(i), sz, true);
+    uint64_t n = page_room(src, sz), left = count(c, i);
+    if (page_room(dst, sz) < n)
+        n = page_room(dst, sz);
+    if (n > left)
+        n = left;
+    if (!n)
+        return 0;
+    const uint8_t *s = bulk_ptr(c, src, n * sz, MMU_READ);
+    uint8_t *d = s ? bulk_ptr(c, dst, n * sz, MMU_WRITE) : NULL;
+    if (!d)
+        return 0;
+    uint64_t bytes = n * sz;
+    if (d >= s + bytes || s >= d + bytes || d < s) {
+        memmove(d, s, bytes); /* no forward overlap: same as element order */
+    } else {
+        /* the destination starts inside the source: hardware's element
+         * order (each element read whole, then written) differs from
+         * memmove, so copy element by element */
+        for (uint64_t k = 0; k < n; k++)
+            store_le(d + k * sz, sz, load_le(s + k * sz, sz));
+    }
+    set_areg(c, i, R_RSI, c->r[R_RSI] + bytes);
+    set_areg(c, i, R_RDI, c->r[R_RDI] + bytes);
+    set_areg(c, i, R_RCX, c->r[R_RCX] - n);
+    return n;
+}
+
+/* Runs the bulk path for up to BULK_STEPS pages.  True: this call is
+ * finished (the count is exhausted, or RIP was rewound to continue in
+ * the next pass, as REP_LOOP does); false: take the element path. */
+static bool rep_bulk(struct cpu *c, const struct insn *i, unsigned sz,
+                     uint64_t (*step)(struct cpu *, const struct insn *, unsigned))
+{
+    if (!i->rep || !bulk_ok(c, i, step == movs_bulk))
+        return false;
+    for (unsigned k = 0; k < BULK_STEPS; k++) {
+        if (!count(c, i))
+            return true;
+        if (!step(c, i, sz))
+            return false;
+    }
+    if (count(c, i))
+        c->rip = c->insn_rip; /* more to do: interrupts may be taken between passes */
+    return true;
+}
+
 void op_movs(struct cpu *c, const struct insn *i)
 {
     unsigned sz = esize(i);
+    if (rep_bulk(c, i, sz, movs_bulk))
+        return;
     REP_LOOP(c, i, 0, {
         uint64_t v = mem_read(c, i->seg, c->r[R_RSI] & amask(i), sz);
         mem_write(c, SEG_ES, c->r[R_RDI] & amask(i), sz, v);
@@ -80,6 +197,8 @@ void op_movs(struct cpu *c, const struct insn *i)
 void op_stos(struct cpu *c, const struct insn *i)
 {
     unsigned sz = esize(i);
+    if (rep_bulk(c, i, sz, stos_bulk))
+        return;
     uint64_t v = c->r[R_RAX];
     REP_LOOP(c, i, 0, {
         mem_write(c, SEG_ES, c->r[R_RDI] & amask(i), sz, v);
