@@ -38,14 +38,15 @@ static const struct dbg_cmd commands[] = {
      "counting; use stepi to step into interrupt delivery.",
      cmd_step},
     {"stepi", "si", "[N]",
-     "Execute N instructions (default 1), stopping inside interrupt and exception\n"
-     "handlers as soon as they are delivered.",
+     "Execute N instructions (default 1), stepping into interrupt delivery.\n"
+     "Stops inside interrupt and exception handlers as soon as they are delivered.",
      cmd_stepi},
     {"next", "n", "[N]", "Step N instructions, running over CALLs (stops at the return address).",
      cmd_next},
     {"finish", "fin", "",
-     "Run until the current function returns (the RET or IRET executed with the\n"
-     "stack pointer at or above the current one); stops at the caller.",
+     "Run until the current function returns; stops in the caller.\n"
+     "The function's end is the RET or IRET executed with the stack pointer at or\n"
+     "above the current one.",
      cmd_finish},
     {"until", "u", "ADDR", "Run until execution reaches ADDR (linear address, symbol or expression).",
      cmd_until},
@@ -66,40 +67,42 @@ static const struct dbg_cmd commands[] = {
     {"awatch", "", "ADDR [LEN]", "Stop after an instruction that reads or writes the range.",
      cmd_awatch},
     {"catch", "", "exception|interrupt [VECTOR] | mode",
-     "Stop when a vector is delivered (exception, interrupt, NMI, INT n; any vector\n"
-     "when VECTOR is omitted; names like #PF or pf work), or on every CPU mode switch\n"
-     "(real/protected/long, code size).",
+     "Stop when a vector is delivered, or on every CPU mode switch.\n"
+     "Vectors: exceptions, interrupts, NMI, INT n; any vector when VECTOR is omitted;\n"
+     "names like #PF or pf work.  Mode switches: real/protected/long and code size.",
      cmd_catch},
     {"delete", "d", "[ID...]", "Delete breakpoints, watchpoints, catchpoints and traces (all without IDs).",
      cmd_delete},
     {"disable", "", "[ID...]", "Disable breakpoints (all without IDs).", cmd_disable},
     {"enable", "", "[ID...]", "Enable breakpoints (all without IDs).", cmd_enable},
     {"registers", "r regs", "[general|segments|control|debug|fpu|sse|all]",
-     "Show registers: general purpose and RFLAGS decoded (default), segment\n"
-     "registers with hidden base/limit/attributes, control and debug registers,\n"
-     "x87/MMX, SSE, or everything.",
+     "Show registers by group, or one register.\n"
+     "Groups: general purpose and RFLAGS decoded (default), segment registers with\n"
+     "hidden base/limit/attributes, control and debug registers, x87/MMX, SSE, all.",
      cmd_registers},
     {"set", "", "REG = EXPR", "Set a register, e.g. `set rax = 5`, `set rip = test_main`.",
      cmd_set},
     {"print", "p", "EXPR", "Evaluate an expression; prints hex, decimal and the nearest symbol.",
      cmd_print},
     {"x", "", "/FMT ADDR",
-     "Examine memory: FMT is [COUNT][FORMAT][SIZE] as in gdb, FORMAT one of\n"
+     "Examine linear or physical memory.\n"
+     "FMT is [COUNT][FORMAT][SIZE] as in gdb, FORMAT one of\n"
      "x d u c s i (hex, signed, unsigned, char, string, instructions), SIZE one of\n"
      "b h w g (1, 2, 4, 8 bytes).  ADDR is linear (translated through the guest's\n"
      "page tables without side effects) or p:PHYS, e.g. x/8gx p:0x1000.",
      cmd_x},
     {"disassemble", "disas", "[ADDR [N]]",
-     "Disassemble N instructions (default 10) at ADDR (default RIP) in the current\n"
-     "code size (16/32/64-bit).",
+     "Disassemble N instructions (default 10) at ADDR (default RIP).\n"
+     "Uses the current code size (16/32/64-bit).",
      cmd_disassemble},
     {"walk", "", "ADDR [r|w|x] [user]",
-     "Show the guest's page walk for linear ADDR level by level: entry address, raw\n"
+     "Show the guest's page walk for linear ADDR level by level.\n"
+     "For each level: entry address, raw\n"
      "value, every bit decoded, then the physical address or the fault and error\n"
      "code the access would raise.  No A/D updates, no TLB fill.",
      cmd_walk},
     {"info", "i", "SUBCOMMAND",
-     "Show machine state:\n"
+     "Show machine state (TLB, page mappings, descriptor tables, MSRs, ...).\n"
      "  info registers [GROUP]  as `registers`\n"
      "  info breakpoints        breakpoints, watchpoints, catchpoints, traces\n"
      "  info msr [NAME|INDEX]   MSRs (all known ones without an argument)\n"
@@ -110,19 +113,19 @@ static const struct dbg_cmd commands[] = {
      "  info mode               CPU mode, CPL, paging mode",
      cmd_info},
     {"backtrace", "bt where", "[N]",
-     "Call stack from the frame-pointer chain (code built without frame pointers\n"
-     "gives a short chain).",
+     "Show the call stack from the frame-pointer chain.\n"
+     "Code built without frame pointers gives a short chain.",
      cmd_backtrace},
     {"symbols", "sym", "[FILE [BASE]]",
-     "Load symbols from an ELF file (vmlinux, a test kernel's .elf64, ELF32 images)\n"
-     "or a System.map/nm listing.  BASE is added to every address; for a kernel\n"
+     "Load symbols from an ELF file or a System.map.\n"
+     "ELF: vmlinux, a test kernel's .elf64, ELF32 images; or an nm listing.  BASE is added to every address; for a kernel\n"
      "module (.ko) BASE is where its .text was loaded (from\n"
      "/sys/module/NAME/sections/.text), and other sections follow in file order.\n"
      "Without arguments, counts the loaded symbols.",
      cmd_symbols},
     {"trace", "", "SYMBOL|ADDR [stack] | show | clear",
-     "Count how often execution reaches an address while the guest runs (with\n"
-     "`stack`, count the distinct call stacks too); `trace show` prints the table.",
+     "Count how often execution reaches an address while the guest runs.\n"
+     "With `stack`, count the distinct call stacks too; `trace show` prints the table.",
      cmd_trace},
     {"echo", "", "TEXT", "Print TEXT (for scripts).", cmd_echo},
     {"quit", "q exit", "", "Quit nest86 (exit status 0).", cmd_quit},
@@ -212,8 +215,11 @@ static DBG_HANDLER(cmd_help)
             const struct dbg_cmd *c = &commands[k];
             char head[64];
             snprintf(head, sizeof(head), "%s %s", c->name, c->args);
-            size_t sum = strcspn(c->help, "\n");
-            dbg_printf(d, "  %-34s %.*s\n", head, (int)sum, c->help);
+            size_t sum = strcspn(c->help, "\n"); /* the first line is the summary */
+            if (strlen(head) > 34)
+                dbg_printf(d, "  %s\n  %-34s %.*s\n", head, "", (int)sum, c->help);
+            else
+                dbg_printf(d, "  %-34s %.*s\n", head, (int)sum, c->help);
         }
         return CMD_STAY;
     }
