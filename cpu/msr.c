@@ -3,6 +3,7 @@
 #include <stddef.h>
 
 #include "cpu/cpu_internal.h"
+#include "cpu/cpuid.h"
 
 enum msr_index {
 #define MSR(name, idx, field) MSR_##name = idx,
@@ -69,9 +70,13 @@ bool cpu_msr_read(struct cpu *c, uint32_t index, uint64_t *v)
     return true;
 }
 
-static bool canonical48(uint64_t v)
+/* Canonical for the CPU's linear-address width: 57 bits when 5-level
+ * paging is supported (CPUID.7.0:ECX.LA57), whatever CR4.LA57 says, so
+ * a kernel can load 57-bit bases before and after enabling it. */
+static bool msr_canonical(const struct cpu *c, uint64_t v)
 {
-    return (uint64_t)((int64_t)(v << 16) >> 16) == v;
+    unsigned sh = cpu_has_feature(c, "la57") ? 7 : 16;
+    return (uint64_t)((int64_t)(v << sh) >> sh) == v;
 }
 
 bool cpu_msr_write(struct cpu *c, uint32_t index, uint64_t v)
@@ -101,7 +106,7 @@ bool cpu_msr_write(struct cpu *c, uint32_t index, uint64_t v)
     case MSR_IA32_CSTAR:
     case MSR_IA32_SYSENTER_ESP:
     case MSR_IA32_SYSENTER_EIP:
-        if (!canonical48(v))
+        if (!msr_canonical(c, v))
             return false;
         if (index == MSR_IA32_FS_BASE) {
             c->seg[SEG_FS].base = v;
