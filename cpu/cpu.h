@@ -159,20 +159,23 @@ struct cpu {
     uint8_t dr_hit;        /* data breakpoints hit by this instruction */
     uint8_t fast_mask;     /* 0xff, or 0 to send every access to the slow path */
 
-    /* Debugger hooks (debugger/).  While dbg_active, every instruction
-     * runs alone and dbg_before() is asked first: returning true stops
-     * the CPU before that instruction (cpu_run returns; the hook is
-     * expected to have called machine_request_stop(MACHINE_DEBUG)).
-     * dbg_event() sees every exception and interrupt after delivery.
-     * While dbg_watch_mem, every explicit or implicit access goes through
-     * the slow path and dbg_mem() sees it with its physical address.
-     * Change dbg_active/dbg_watch_mem only through cpu_debug_config(). */
-    bool dbg_active, dbg_watch_mem;
-    bool (*dbg_before)(void *opaque, struct cpu *c);
-    void (*dbg_event)(void *opaque, struct cpu *c, int vector, int kind);
-    void (*dbg_mem)(void *opaque, struct cpu *c, uint64_t lin, uint64_t pa, unsigned size,
-                    bool write);
-    void *dbg_opaque;
+
+    /* fault unwinding (everything above is cleared by cpu_reset; what
+     * follows — board and debugger wiring, counters — survives a reset) */
+    jmp_buf fault_jmp;
+    int exc_vector;        /* the exception being raised */
+    uint32_t exc_error;
+    bool exc_has_error;
+    int delivering;        /* vector whose delivery is in progress, or -1 */
+    uint64_t insn_rip;     /* RIP of the instruction being executed */
+    int fault_depth;       /* 0 normal, 1 delivering, 2 delivering #DF */
+
+    uint64_t icount;       /* retired instructions */
+    struct machine *machine;
+
+    struct block *blocks;  /* decoded-instruction cache (cpu/icache.h) */
+
+    /* board wiring */
     int (*intr_ack)(void *opaque); /* returns the vector of the INTR being taken */
     void *intr_opaque;
 
@@ -187,19 +190,21 @@ struct cpu {
     void (*apic_base_write)(void *opaque, uint64_t value); /* IA32_APIC_BASE changed */
     void *apic_opaque;
 
-    /* fault unwinding (everything above is cleared by cpu_reset) */
-    jmp_buf fault_jmp;
-    int exc_vector;        /* the exception being raised */
-    uint32_t exc_error;
-    bool exc_has_error;
-    int delivering;        /* vector whose delivery is in progress, or -1 */
-    uint64_t insn_rip;     /* RIP of the instruction being executed */
-    int fault_depth;       /* 0 normal, 1 delivering, 2 delivering #DF */
+    /* Debugger hooks (debugger/).  While dbg_active, every instruction
+     * runs alone and dbg_before() is asked first: returning true stops
+     * the CPU before that instruction (cpu_run returns; the hook is
+     * expected to have called machine_request_stop(MACHINE_DEBUG)).
+     * dbg_event() sees every exception and interrupt after delivery.
+     * While dbg_watch_mem, every explicit or implicit access goes through
+     * the slow path and dbg_mem() sees it with its physical address.
+     * Change dbg_active/dbg_watch_mem only through cpu_debug_config(). */
+    bool dbg_active, dbg_watch_mem;
+    bool (*dbg_before)(void *opaque, struct cpu *c);
+    void (*dbg_event)(void *opaque, struct cpu *c, int vector, int kind);
+    void (*dbg_mem)(void *opaque, struct cpu *c, uint64_t lin, uint64_t pa, unsigned size,
+                    bool write);
+    void *dbg_opaque;
 
-    uint64_t icount;       /* retired instructions */
-    struct machine *machine;
-
-    struct block *blocks;  /* decoded-instruction cache (cpu/icache.h) */
 
     /* feature switches from -cpu (see cpu/cpuid.c) */
     uint64_t feat_disabled; /* bit per enum cpu_feature */
@@ -215,11 +220,21 @@ void cpu_reset(struct cpu *c); /* power-on state, SDM Vol. 3A 9.1.1 */
  * wake it, or PEND_STOP is set. */
 void cpu_run(struct cpu *c, uint64_t until);
 
+/* The kinds of event dbg_event() reports (the order of enum int_kind). */
+enum cpu_event_kind { CPU_EVENT_EXCEPTION, CPU_EVENT_SOFTWARE, CPU_EVENT_EXTERNAL,
+                      CPU_EVENT_NMI, CPU_EVENT_PRIV_SW };
+
+/* RDMSR/WRMSR without the #GP: false when the MSR does not exist or the
+ * value is refused.  Reads have no side effects beyond RDMSR's. */
+bool cpu_msr_read(struct cpu *c, uint32_t index, uint64_t *value);
+bool cpu_msr_write(struct cpu *c, uint32_t index, uint64_t value);
+
 /* debugger: switch per-instruction checks and memory watching on/off */
 void cpu_debug_config(struct cpu *c, bool active, bool watch_mem);
 
 /* events from the board */
 void cpu_set_intr(struct cpu *c, bool level);
+void cpu_set_nmi(struct cpu *c); /* an NMI is pending (held while NMIs are blocked) */
 void cpu_request_stop(struct cpu *c);
 
 /* faults: never return */

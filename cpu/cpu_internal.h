@@ -144,7 +144,11 @@ void cpu_task_switch(struct cpu *c, uint16_t tss_sel, enum task_reason why, bool
                      uint32_t error);
 
 /* ---- interrupts (cpu/interrupt.c) ---- */
-enum int_kind { INT_EXCEPTION, INT_SOFTWARE, INT_EXTERNAL, INT_NMI, INT_PRIV_SW /* INT1 */ };
+enum int_kind { /* the public names are enum cpu_event_kind in cpu.h */
+    INT_EXCEPTION = CPU_EVENT_EXCEPTION, INT_SOFTWARE = CPU_EVENT_SOFTWARE,
+    INT_EXTERNAL = CPU_EVENT_EXTERNAL, INT_NMI = CPU_EVENT_NMI,
+    INT_PRIV_SW = CPU_EVENT_PRIV_SW /* INT1 */
+};
 void cpu_deliver(struct cpu *c, int vector, enum int_kind kind, bool has_error, uint32_t error);
 void cpu_iret(struct cpu *c, unsigned opsize);
 
@@ -200,8 +204,6 @@ static inline void cpu_jump_near(struct cpu *c, uint64_t target, unsigned opsize
 }
 
 /* ---- MSRs, CPUID, control registers ---- */
-bool cpu_msr_read(struct cpu *c, uint32_t index, uint64_t *value);
-bool cpu_msr_write(struct cpu *c, uint32_t index, uint64_t value);
 void cpu_cpuid(struct cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4]);
 void cpu_write_cr0(struct cpu *c, uint64_t v);
 void cpu_write_cr3(struct cpu *c, uint64_t v);

@@ -46,10 +46,16 @@ static uint64_t *plain_field(struct cpu *c, uint32_t index)
 
 #define X2APIC_FIRST 0x800
 #define X2APIC_LAST  0x8ff
+#define IA32_TSC_DEADLINE 0x6e0 /* the local APIC's timer (SDM 10.5.4.1) */
+
+static bool is_apic_msr(uint32_t index)
+{
+    return (index >= X2APIC_FIRST && index <= X2APIC_LAST) || index == IA32_TSC_DEADLINE;
+}
 
 bool cpu_msr_read(struct cpu *c, uint32_t index, uint64_t *v)
 {
-    if (index >= X2APIC_FIRST && index <= X2APIC_LAST)
+    if (is_apic_msr(index))
         return c->apic_msr_read && c->apic_msr_read(c->apic_opaque, index, v);
     switch (index) {
     case MSR_IA32_TSC: *v = cpu_tsc(c); return true;
@@ -81,7 +87,7 @@ static bool msr_canonical(const struct cpu *c, uint64_t v)
 
 bool cpu_msr_write(struct cpu *c, uint32_t index, uint64_t v)
 {
-    if (index >= X2APIC_FIRST && index <= X2APIC_LAST)
+    if (is_apic_msr(index))
         return c->apic_msr_write && c->apic_msr_write(c->apic_opaque, index, v);
     switch (index) {
     case MSR_IA32_TSC: c->tsc_offset = v - c->icount; return true;

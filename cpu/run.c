@@ -42,6 +42,11 @@ void cpu_set_intr(struct cpu *c, bool level)
         __atomic_and_fetch(&c->pending, ~PEND_INTR, __ATOMIC_RELAXED);
 }
 
+void cpu_set_nmi(struct cpu *c)
+{
+    __atomic_or_fetch(&c->pending, PEND_NMI, __ATOMIC_RELAXED);
+}
+
 void cpu_request_stop(struct cpu *c)
 {
     __atomic_or_fetch(&c->pending, PEND_STOP, __ATOMIC_RELAXED);

@@ -354,7 +354,7 @@ static void hook_event(void *opaque, struct cpu *c, int vector, int kind)
     if (d->have_tracer && d->tracer.event)
         d->tracer.event(d->tracer.opaque, c, vector, kind);
     if (d->mode == RUN_STEP && !d->step_into_irq && !d->irq_skip &&
-        (kind == DBG_EV_EXTERNAL || kind == DBG_EV_NMI)) {
+        (kind == CPU_EVENT_EXTERNAL || kind == CPU_EVENT_NMI)) {
         /* step runs an asynchronous handler to its return (stepi enters it) */
         d->irq_skip = true;
         d->irq_return = c->insn_rip;
@@ -364,12 +364,12 @@ static void hook_event(void *opaque, struct cpu *c, int vector, int kind)
         if (b->kind != BP_CATCH_VECTOR || !b->enabled || (b->vector >= 0 && b->vector != vector))
             continue;
         b->hits++;
-        const char *what = kind == DBG_EV_EXCEPTION ? "exception"
-                           : kind == DBG_EV_EXTERNAL ? "external interrupt"
-                           : kind == DBG_EV_NMI      ? "NMI"
+        const char *what = kind == CPU_EVENT_EXCEPTION ? "exception"
+                           : kind == CPU_EVENT_EXTERNAL ? "external interrupt"
+                           : kind == CPU_EVENT_NMI      ? "NMI"
                                                      : "software interrupt";
         char err[48] = "";
-        if (kind == DBG_EV_EXCEPTION && c->exc_has_error)
+        if (kind == CPU_EVENT_EXCEPTION && c->exc_has_error)
             snprintf(err, sizeof(err), ", error code 0x%x", c->exc_error);
         dbg_request_stop(d, 5, "Catchpoint %d: %s %s (vector %d)%s, from 0x%llx", b->id, what,
                          vector < 32 && exc_names[vector] ? exc_names[vector] : "", vector, err,

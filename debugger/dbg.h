@@ -11,9 +11,7 @@
 #include "debugger/debugger.h"
 #include "devices/machine.h"
 
-/* The event kinds dbg_event() passes, in the order of the CPU's
- * delivery kinds (cpu/cpu.h documents 'kind' only as an int). */
-enum { DBG_EV_EXCEPTION, DBG_EV_SOFTWARE, DBG_EV_EXTERNAL, DBG_EV_NMI, DBG_EV_PRIV_SW };
+/* dbg_event()'s 'kind' is an enum cpu_event_kind (cpu/cpu.h). */
 
 /* ---- symbols (symbols.c) ---- */
 struct dbg_sym {

@@ -7,7 +7,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "cpu/inspect.h"
 #include "debugger/dbg.h"
 #include "mmu/mmu.h"
 

@@ -29,7 +29,7 @@ void machine_cpu_intr(struct machine *m, bool level)
 
 void machine_cpu_nmi(struct machine *m)
 {
-    __atomic_or_fetch(&m->cpu->pending, PEND_NMI, __ATOMIC_RELAXED);
+    cpu_set_nmi(m->cpu);
 }
 
 uint64_t machine_tsc(const struct machine *m)

@@ -71,6 +71,10 @@ static bool host_has(const char *feat)
         return c >> 20 & 1;
     if (!strcmp(feat, "cx16"))
         return c >> 13 & 1;
+    if (!strcmp(feat, "aes"))
+        return c >> 25 & 1;
+    if (!strcmp(feat, "pclmulqdq"))
+        return c >> 1 & 1;
     return false;
 }
 
