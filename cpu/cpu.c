@@ -97,6 +97,7 @@ void cpu_update_mode(struct cpu *c)
         c->stack_size = (c->seg[SEG_SS].ar & AR_DB) && c->mode != MODE_V86 ? 4 : 2;
     if (c->code_size != old_code_size)
         c->pending |= PEND_BREAK; /* blocks are decoded for one code size */
+    c->mmu.epoch++; /* CPL, CS base or mode may differ: block links are stale */
 }
 
 _Noreturn void cpu_raise(struct cpu *c, int vector, uint32_t error_code)
@@ -204,6 +205,7 @@ void cpu_write_cr3(struct cpu *c, uint64_t v)
         }
     }
     m->cr3 = v;
+    m->epoch++; /* a new address space, even when nothing is flushed */
     if (m->cr4 & CR4_PCIDE) {
         m->pcid = v & 0xfff;
         if (!noflush)

@@ -27,6 +27,13 @@ struct block {
     uint8_t code_size;  /* the CPU's code size when decoded */
     uint8_t n;          /* instructions decoded so far */
     bool closed;        /* no instruction follows (page end or full) */
+    /* Chaining: where execution went after this block last time.  Used
+     * only while the MMU epoch is unchanged (so the fetch translation and
+     * CPL are what they were), the target slot still holds the block at
+     * link_off, and that block's page generation is unchanged. */
+    struct block *link;
+    uint64_t link_rip, link_off, link_epoch;
+    const uint32_t *genp; /* &phys->code_gen[] of this block's page */
     struct insn insn[BLOCK_MAX];
 };
 

@@ -166,11 +166,9 @@ static inline __attribute__((always_inline)) unsigned run_cached(struct cpu *c,
     return b->n;
 }
 
-/* Runs instructions from the block at RIP until control leaves the
- * straight line or an event is pending.  The budget is checked between
- * blocks, so a slice may overrun by up to BLOCK_MAX - 1 instructions —
- * deterministically. */
-static void run_block(struct cpu *c)
+/* The block for the code at RIP, created empty if needed; NULL when the
+ * code is not in RAM (one instruction was run uncached instead). */
+static struct block *lookup_block(struct cpu *c)
 {
     c->insn_rip = c->rip;
     uint64_t lin;
@@ -186,7 +184,7 @@ static void run_block(struct cpu *c)
         uint8_t *page = mem_code_page(c, lin);
         if (!page) {
             run_one(c); /* executing from MMIO or open bus */
-            return;
+            return NULL;
         }
         host = page + (lin & 0xfff);
     }
@@ -197,22 +195,23 @@ static void run_block(struct cpu *c)
     if (b->ram_off != off || b->gen != *genp || b->code_size != c->code_size) {
         b->ram_off = off;
         b->gen = *genp;
+        b->genp = genp;
         b->code_size = c->code_size;
         b->n = 0;
         b->closed = false;
+        b->link = NULL;
         if (phys_mark_code(ph, off))
             mmu_drop_writes_to(&c->mmu, host - (off & 0xfff));
     }
+    return b;
+}
 
-    /* cached instructions: the hot loop.  The code size cannot change
-     * inside a block (that sets PEND_BREAK), so the 64-bit case is
-     * instantiated without the CS-limit check and the IP wrap. */
-    unsigned k = c->code_size == 8 ? run_cached(c, b, false) : run_cached(c, b, true);
-    if (k == BLOCK_LEFT)
-        return;
-
-    /* past the decoded part: decode as execution reaches each instruction */
-    unsigned page_off = (unsigned)(off & 0xfff);
+/* Executes the part of a block that has not been decoded yet, decoding
+ * each instruction as execution reaches it. */
+static void run_decode(struct cpu *c, struct block *b)
+{
+    unsigned k = b->n;
+    unsigned page_off = (unsigned)(b->ram_off & 0xfff);
     for (unsigned j = 0; j < k; j++)
         page_off += b->insn[j].len;
     for (;;) {
@@ -250,6 +249,43 @@ static void run_block(struct cpu *c)
     }
 }
 
+/* Runs blocks from RIP, following block links while they are valid,
+ * until an event is pending, the budget is used, or a block needs
+ * decoding.  The budget is checked between blocks, so a slice may
+ * overrun by up to BLOCK_MAX - 1 instructions — deterministically. */
+static void run_blocks(struct cpu *c, uint64_t until)
+{
+    struct block *b = lookup_block(c);
+    if (!b)
+        return;
+    for (;;) {
+        /* The code size cannot change inside a block (that sets
+         * PEND_BREAK), so the 64-bit case is instantiated without the
+         * CS-limit check and the IP wrap. */
+        unsigned k = c->code_size == 8 ? run_cached(c, b, false) : run_cached(c, b, true);
+        if (k != BLOCK_LEFT) {
+            run_decode(c, b);
+            return;
+        }
+        if (c->pending || c->icount >= until)
+            return;
+        struct block *nb = b->link;
+        if (nb && b->link_rip == c->rip && b->link_epoch == c->mmu.epoch &&
+            nb->ram_off == b->link_off && nb->gen == *nb->genp) {
+            b = nb;
+            continue;
+        }
+        nb = lookup_block(c);
+        if (!nb)
+            return;
+        b->link = nb;
+        b->link_rip = c->rip;
+        b->link_off = nb->ram_off;
+        b->link_epoch = c->mmu.epoch;
+        b = nb;
+    }
+}
+
 void cpu_run(struct cpu *c, uint64_t until)
 {
     if (setjmp(c->fault_jmp)) {
@@ -282,6 +318,6 @@ void cpu_run(struct cpu *c, uint64_t until)
             }
             continue;
         }
-        run_block(c);
+        run_blocks(c, until);
     }
 }

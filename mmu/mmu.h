@@ -154,6 +154,11 @@ struct mmu {
     void *gpa_opaque;
 
     bool has_large;      /* some entry caches a piece of a large page */
+    /* Bumped whenever cached translations may stop being the ones in use:
+     * every invalidation here, and (by the CPU) every CR3 load and mode or
+     * CPL change.  Consumers that remember a translation (the CPU's block
+     * links) trust it only while the epoch is unchanged. */
+    uint64_t epoch;
     uint64_t stat_walks; /* TLB misses that walked */
 };
 

@@ -16,6 +16,7 @@ void mmu_init(struct mmu *m, struct phys *phys)
 
 void mmu_flush_all(struct mmu *m)
 {
+    m->epoch++;
     for (unsigned i = 0; i < MMU_TLB_SIZE; i++)
         m->tlb[i].perm = 0;
     m->has_large = false;
@@ -23,6 +24,7 @@ void mmu_flush_all(struct mmu *m)
 
 void mmu_flush_pcid(struct mmu *m, uint16_t pcid, bool keep_global)
 {
+    m->epoch++;
     for (unsigned i = 0; i < MMU_TLB_SIZE; i++) {
         struct mmu_tlb_entry *e = &m->tlb[i];
         if (keep_global && e->global)
@@ -34,6 +36,7 @@ void mmu_flush_pcid(struct mmu *m, uint16_t pcid, bool keep_global)
 
 void mmu_flush_nonglobal(struct mmu *m)
 {
+    m->epoch++;
     for (unsigned i = 0; i < MMU_TLB_SIZE; i++)
         if (!m->tlb[i].global)
             m->tlb[i].perm = 0;
@@ -43,6 +46,7 @@ void mmu_flush_nonglobal(struct mmu *m)
  * in it must drop every piece of that page. */
 static void flush_page_matching(struct mmu *m, uint64_t lin, bool any_pcid, uint16_t pcid)
 {
+    m->epoch++;
     static const unsigned shift[] = {12, 21, 30, 22};
     uint64_t page = lin & ~0xfffull;
     struct mmu_tlb_entry *e = &m->tlb[(lin >> 12) & (MMU_TLB_SIZE - 1)];
