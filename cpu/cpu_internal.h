@@ -38,6 +38,15 @@ static inline void lf_set(struct cpu *c, enum lf_op op, unsigned size, uint64_t 
     c->lf_res = res & size_mask(size);
 }
 
+/* Logic ops: CF = OF = AF = 0 and the rest come from the result, so the
+ * operands need not be kept (cpu/flags.c never reads them for LF_LOGIC). */
+static inline void lf_set_logic(struct cpu *c, unsigned size, uint64_t res)
+{
+    c->lf_op = LF_LOGIC;
+    c->lf_size = (uint8_t)size;
+    c->lf_res = res & size_mask(size);
+}
+
 /* Sets the six arithmetic flags eagerly (for ops that are not lazy). */
 void flags_set_arith(struct cpu *c, uint32_t arith_bits);
 /* Moves the lazily-held flags into c->rflags (LF_NONE afterwards). */
@@ -92,13 +101,13 @@ static inline uint64_t alu_op(struct cpu *c, unsigned op, unsigned size, uint64_
     b &= m;
     switch (op) {
     case 0: r = a + b; lf_set(c, LF_ADD, size, a, b, r); break;
-    case 1: r = a | b; lf_set(c, LF_LOGIC, size, a, b, r); break;
+    case 1: r = a | b; lf_set_logic(c, size, r); break;
     case 2: r = a + b + flag_cf(c); lf_set(c, LF_ADC, size, a, b, r); break;
     case 3: r = a - b - flag_cf(c); lf_set(c, LF_SBB, size, a, b, r); break;
-    case 4: r = a & b; lf_set(c, LF_LOGIC, size, a, b, r); break;
+    case 4: r = a & b; lf_set_logic(c, size, r); break;
     case 5:
     case 7: r = a - b; lf_set(c, LF_SUB, size, a, b, r); break;
-    default: r = a ^ b; lf_set(c, LF_LOGIC, size, a, b, r); break;
+    default: r = a ^ b; lf_set_logic(c, size, r); break;
     }
     return r & m;
 }

@@ -68,7 +68,38 @@ ALU_VARIANTS(5)
 ALU_VARIANTS(6)
 ALU_VARIANTS(7)
 
+/* register-register forms with a constant operand size: no RMW
+ * bookkeeping and no size dispatch (32-bit results zero-extend) */
+static ALWAYS_INLINE void alu_rr(struct cpu *c, unsigned dst, uint64_t src, unsigned op,
+                                 unsigned size)
+{
+    uint64_t r = alu_op(c, op, size, c->r[dst], src);
+    if (op != 7)
+        c->r[dst] = r; /* alu_op masks to the size: 32-bit results zero-extend */
+}
+
+#define ALU_RR_VARIANTS(n)                                                               \
+    static void alu_eg64_##n(struct cpu *c, const struct insn *i) { alu_rr(c, i->rm, c->r[i->reg], n, 8); } \
+    static void alu_eg32_##n(struct cpu *c, const struct insn *i) { alu_rr(c, i->rm, c->r[i->reg], n, 4); } \
+    static void alu_ge64_##n(struct cpu *c, const struct insn *i) { alu_rr(c, i->reg, c->r[i->rm], n, 8); } \
+    static void alu_ge32_##n(struct cpu *c, const struct insn *i) { alu_rr(c, i->reg, c->r[i->rm], n, 4); } \
+    static void alu_ri64_##n(struct cpu *c, const struct insn *i) { alu_rr(c, i->rm, i->imm, n, 8); } \
+    static void alu_ri32_##n(struct cpu *c, const struct insn *i) { alu_rr(c, i->rm, i->imm, n, 4); }
+ALU_RR_VARIANTS(0)
+ALU_RR_VARIANTS(1)
+ALU_RR_VARIANTS(2)
+ALU_RR_VARIANTS(3)
+ALU_RR_VARIANTS(4)
+ALU_RR_VARIANTS(5)
+ALU_RR_VARIANTS(6)
+ALU_RR_VARIANTS(7)
+
 #define EIGHT(p) {p##_0, p##_1, p##_2, p##_3, p##_4, p##_5, p##_6, p##_7}
+static const insn_fn alu_rr_fn[3][2][8] = { /* [EG, GE, EI][32, 64][op] */
+    {EIGHT(alu_eg32), EIGHT(alu_eg64)},
+    {EIGHT(alu_ge32), EIGHT(alu_ge64)},
+    {EIGHT(alu_ri32), EIGHT(alu_ri64)},
+};
 static const insn_fn alu_eg_fn[8] = EIGHT(alu_eg);
 static const insn_fn alu_ge_fn[8] = EIGHT(alu_ge);
 static const insn_fn alu_ei_fn[8] = EIGHT(alu_ei);
@@ -181,6 +212,41 @@ static void mov_store64(struct cpu *c, const struct insn *i)
     mem_write(c, i->seg, insn_ea(c, i), 8, c->r[i->reg]);
 }
 
+/* ---- SHL/SHR/SAR on a 32/64-bit register by an immediate or 1 ----
+ * Same results and lazy flags as the generic group-2 code (ops_shift.c,
+ * flags.c LF_SHL/LF_SHR/LF_SAR); a zero count leaves the flags alone
+ * but still writes the (zero-extended) destination. */
+static ALWAYS_INLINE void shift_ri(struct cpu *c, const struct insn *i, unsigned kind,
+                                   unsigned size)
+{
+    unsigned bits = size * 8;
+    unsigned count = (unsigned)(i->op == 0xd1 ? 1 : i->imm) & (size == 8 ? 63 : 31);
+    uint64_t m = size_mask(size), v = c->r[i->rm] & m, r;
+    if (!count) {
+        c->r[i->rm] = v;
+        return;
+    }
+    if (kind == 4) {
+        r = (v << count) & m;
+        lf_set(c, LF_SHL, size, v, count, r);
+    } else if (kind == 5) {
+        r = v >> count;
+        lf_set(c, LF_SHR, size, v, count, r);
+    } else {
+        int64_t s = (int64_t)(v << (64 - bits)) >> (64 - bits);
+        r = (uint64_t)(s >> count) & m;
+        lf_set(c, LF_SAR, size, v, count, r);
+    }
+    c->r[i->rm] = r;
+}
+
+#define SHIFT_VARIANTS(name, kind)                                                        \
+    static void name##64(struct cpu *c, const struct insn *i) { shift_ri(c, i, kind, 8); } \
+    static void name##32(struct cpu *c, const struct insn *i) { shift_ri(c, i, kind, 4); }
+SHIFT_VARIANTS(shl_ri, 4)
+SHIFT_VARIANTS(shr_ri, 5)
+SHIFT_VARIANTS(sar_ri, 7)
+
 /* Picks a specialised handler for a freshly decoded instruction. */
 void cpu_specialize(const struct cpu *c, struct insn *i)
 {
@@ -188,6 +254,26 @@ void cpu_specialize(const struct cpu *c, struct insn *i)
     uint16_t op = i->op;
     if (i->fn == op_ud)
         return;
+    /* register-register forms, 32/64-bit, no LOCK (which #UDs anyway) */
+    bool rr = i->mod == 3 && (i->opsize == 4 || i->opsize == 8) && !i->lock;
+    unsigned q = i->opsize == 8;
+    if (rr && op < 0x40 && (op & 7) < 4 && (op & 1)) {
+        i->fn = alu_rr_fn[(op & 2) ? 1 : 0][q][(op >> 3) & 7];
+        return;
+    }
+    if (rr && (op == 0x81 || op == 0x83)) {
+        i->fn = alu_rr_fn[2][q][i->reg & 7];
+        return;
+    }
+    if (rr && (op == 0xc1 || op == 0xd1)) {
+        switch (i->reg & 7) {
+        case 4:
+        case 6: i->fn = q ? shl_ri64 : shl_ri32; return;
+        case 5: i->fn = q ? shr_ri64 : shr_ri32; return;
+        case 7: i->fn = q ? sar_ri64 : sar_ri32; return;
+        default: return; /* rotates stay generic */
+        }
+    }
     if (op < 0x40 && (op & 7) < 6) {
         unsigned n = (op >> 3) & 7;
         switch (op & 7) {
