@@ -19,12 +19,11 @@
 
 #define BLOCK_MAX  32
 #define BLOCK_BITS 13
-#define BLOCK_NONE UINT64_MAX
 
 struct block {
-    uint64_t ram_off;   /* RAM offset of the first byte, BLOCK_NONE if empty */
+    uint64_t ram_off;   /* RAM offset of the first byte */
     uint32_t gen;       /* phys->code_gen[] of the page when decoded */
-    uint8_t code_size;  /* the CPU's code size when decoded */
+    uint8_t code_size;  /* the CPU's code size when decoded; 0: empty slot */
     uint8_t n;          /* instructions decoded so far */
     bool closed;        /* no instruction follows (page end or full) */
     /* Chaining: where execution went after this block last time.  Used

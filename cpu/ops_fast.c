@@ -134,6 +134,38 @@ static void mov_rr32(struct cpu *c, const struct insn *i)
     c->r[i->rm] = (uint32_t)c->r[i->reg];
 }
 
+static void mov_rr64_load(struct cpu *c, const struct insn *i)
+{
+    c->r[i->reg] = c->r[i->rm];
+}
+
+static void mov_rr32_load(struct cpu *c, const struct insn *i)
+{
+    c->r[i->reg] = (uint32_t)c->r[i->rm];
+}
+
+static void mov_ri64(struct cpu *c, const struct insn *i)
+{
+    c->r[(i->op & 7) | ((i->rex & 1) << 3)] = i->imm;
+}
+
+static void mov_ri32(struct cpu *c, const struct insn *i)
+{
+    c->r[(i->op & 7) | ((i->rex & 1) << 3)] = (uint32_t)i->imm;
+}
+
+static void lea64_bd(struct cpu *c, const struct insn *i)
+{
+    c->r[i->reg] = c->r[i->base] + (uint64_t)i->disp;
+}
+
+static ALWAYS_INLINE void test_rr(struct cpu *c, const struct insn *i, unsigned size)
+{
+    lf_set_logic(c, size, c->r[i->rm] & c->r[i->reg]);
+}
+static void test_rr64(struct cpu *c, const struct insn *i) { test_rr(c, i, 8); }
+static void test_rr32(struct cpu *c, const struct insn *i) { test_rr(c, i, 4); }
+
 static void push64(struct cpu *c, const struct insn *i)
 {
     unsigned r = (i->op & 7) | ((i->rex & 1) << 3);
@@ -299,8 +331,25 @@ void cpu_specialize(const struct cpu *c, struct insn *i)
             i->fn = mov_rr32;
         return;
     }
+    if (rr && op == 0x8b) {
+        i->fn = q ? mov_rr64_load : mov_rr32_load;
+        return;
+    }
+    if (rr && op == 0x85) {
+        i->fn = q ? test_rr64 : test_rr32;
+        return;
+    }
+    if (op >= 0xb8 && op <= 0xbf && (i->opsize == 8 || i->opsize == 4)) {
+        i->fn = i->opsize == 8 ? mov_ri64 : mov_ri32;
+        return;
+    }
     if (!long64)
         return;
+    if (op == 0x8d && i->opsize == 8 && i->adsize == 8 && i->base != NO_REG &&
+        i->index == NO_REG && !i->riprel) {
+        i->fn = lea64_bd;
+        return;
+    }
     if ((op == 0x89 || op == 0x8b) && i->mod != 3 && !i->lock &&
         (i->opsize == 8 || i->opsize == 4)) {
         bool load = op == 0x8b, q = i->opsize == 8;
