@@ -78,7 +78,8 @@ struct dtr {
  * is exactly a - b (SUB, CMP, NEG), so conditions can be read off a and
  * b directly; SBB/ADC carry a borrow/carry in and use LF_SBB/LF_ADC. */
 enum lf_op { LF_NONE, LF_ADD, LF_SUB, LF_LOGIC, LF_INC, LF_DEC, LF_ADC, LF_SBB,
-             LF_SHL, LF_SHR, LF_SAR /* a = value, b = masked count (non-zero) */ };
+             LF_SHL, LF_SHR, LF_SAR, /* a = value, b = masked count (non-zero) */
+             LF_MUL /* b = 1 when the product overflowed the destination size */ };
 
 enum cpu_mode { MODE_REAL, MODE_V86, MODE_PROT, MODE_COMPAT, MODE_LONG };
 

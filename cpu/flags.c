@@ -24,6 +24,7 @@ bool flag_cf(const struct cpu *c)
     case LF_SUB:
     case LF_SBB: return top(c, (~a & b) | ((~a | b) & r));
     case LF_LOGIC: return false;
+    case LF_MUL: return b != 0;
     case LF_SHL: return b <= 8u * c->lf_size ? (a >> (8 * c->lf_size - b)) & 1 : 0;
     case LF_SHR: return b <= 8u * c->lf_size ? (a >> (b - 1)) & 1 : 0;
     case LF_SAR: {
@@ -46,6 +47,7 @@ bool flag_of(const struct cpu *c)
     case LF_SBB:
     case LF_DEC: return top(c, (a ^ b) & (a ^ r));
     case LF_LOGIC: return false;
+    case LF_MUL: return b != 0;
     /* SDM "SAL/SAR/SHL/SHR": OF is defined for 1-bit shifts; larger
      * counts give what the 1-bit rule gives, as Intel parts do */
     case LF_SHL: return top(c, r) ^ flag_cf(c);
@@ -60,6 +62,7 @@ bool flag_af(const struct cpu *c)
     switch (c->lf_op) {
     case LF_NONE: return c->rflags & FL_AF;
     case LF_LOGIC:
+    case LF_MUL:
     case LF_SHL:
     case LF_SHR:
     case LF_SAR: return false; /* undefined by the SDM; nest86 gives 0 */

@@ -166,6 +166,26 @@ static ALWAYS_INLINE void test_rr(struct cpu *c, const struct insn *i, unsigned 
 static void test_rr64(struct cpu *c, const struct insn *i) { test_rr(c, i, 8); }
 static void test_rr32(struct cpu *c, const struct insn *i) { test_rr(c, i, 4); }
 
+static void imul_rr64(struct cpu *c, const struct insn *i)
+{
+    int64_t r;
+    bool ovf = __builtin_mul_overflow((int64_t)c->r[i->reg], (int64_t)c->r[i->rm], &r);
+    lf_set(c, LF_MUL, 8, 0, ovf, (uint64_t)r);
+    c->r[i->reg] = (uint64_t)r;
+}
+
+static void imul_rr32(struct cpu *c, const struct insn *i)
+{
+    int64_t p = (int64_t)(int32_t)c->r[i->reg] * (int32_t)c->r[i->rm];
+    lf_set(c, LF_MUL, 4, 0, p != (int32_t)p, (uint64_t)p);
+    c->r[i->reg] = (uint32_t)p;
+}
+
+static void movsxd_rr(struct cpu *c, const struct insn *i)
+{
+    c->r[i->reg] = (uint64_t)(int64_t)(int32_t)c->r[i->rm];
+}
+
 static void push64(struct cpu *c, const struct insn *i)
 {
     unsigned r = (i->op & 7) | ((i->rex & 1) << 3);
@@ -335,6 +355,10 @@ void cpu_specialize(const struct cpu *c, struct insn *i)
         i->fn = q ? mov_rr64_load : mov_rr32_load;
         return;
     }
+    if (rr && op == 0x1af) {
+        i->fn = q ? imul_rr64 : imul_rr32;
+        return;
+    }
     if (rr && op == 0x85) {
         i->fn = q ? test_rr64 : test_rr32;
         return;
@@ -360,8 +384,10 @@ void cpu_specialize(const struct cpu *c, struct insn *i)
             i->fn = load ? mov_load64 : mov_store64;
         return;
     }
-    if (c->mmu.cr4 & CR4_LA57)
-        return; /* the stack fast paths below assume 48-bit 64-bit mode */
+    if (op == 0x63 && i->mod == 3 && i->opsize == 8) {
+        i->fn = movsxd_rr;
+        return;
+    }
     if (op >= 0x50 && op <= 0x57 && i->opsize == 8)
         i->fn = push64;
     else if (op >= 0x58 && op <= 0x5f && i->opsize == 8)

@@ -18,15 +18,9 @@ static int64_t sx(uint64_t v, unsigned size)
  * by the SDM: take SF/ZF/PF from the low half, AF clear. */
 static void mul_flags(struct cpu *c, unsigned size, uint64_t lo, bool overflow)
 {
-    uint32_t f = overflow ? (FL_CF | FL_OF) : 0;
-    lo &= size_mask(size);
-    if (lo == 0)
-        f |= FL_ZF;
-    if ((lo >> (size * 8 - 1)) & 1)
-        f |= FL_SF;
-    if (parity8(lo))
-        f |= FL_PF;
-    flags_set_arith(c, f);
+    /* kept lazily: CF = OF = overflow; SF/ZF/PF from the low half (the
+     * SDM leaves them undefined), AF clear — see LF_MUL in flags.c */
+    lf_set(c, LF_MUL, size, 0, overflow, lo);
 }
 
 static void set_pair(struct cpu *c, unsigned size, uint64_t lo, uint64_t hi)
