@@ -6,6 +6,7 @@
  * line "nest86: <problem>" on stderr and CONFIG_ERROR: main() exits 2.
  */
 #include "frontend/config.h"
+#include "frontend/trace.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -22,9 +23,6 @@
 
 #define DEFAULT_RAM (128 * MIB)
 
-/* -d categories; the tracer (debugger/) interprets the list. */
-static const char *const trace_categories[] = { "int", "exec", "cpu", "mmu", "io" };
-#define TRACE_CATEGORY_LIST "int, exec, cpu, mmu, io"
 
 static const char *const cpu_models[] = { "nest86", "max" };
 
@@ -246,12 +244,8 @@ static int opt_d(struct config *cfg, const char *arg)
 
     for (;;) {
         size_t len = strcspn(p, ",");
-        size_t i, n = sizeof trace_categories / sizeof trace_categories[0];
 
-        for (i = 0; i < n; i++)
-            if (strlen(trace_categories[i]) == len && strncmp(p, trace_categories[i], len) == 0)
-                break;
-        if (i == n) {
+        if (!trace_category_bit(p, len)) {
             opt_error("-d: unknown trace category '%.*s' (valid: " TRACE_CATEGORY_LIST ")",
                       (int)len, p);
             return -1;

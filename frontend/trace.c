@@ -18,7 +18,21 @@
 #include "frontend/config.h"
 #include "frontend/trace.h"
 
-enum { T_INT = 1, T_EXEC = 2, T_CPU = 4, T_MMU = 8, T_IO = 16 };
+enum {
+#define X(name, bit) T_CAT_##name = bit,
+    TRACE_CATEGORIES(X)
+#undef X
+    T_INT = T_CAT_int, T_EXEC = T_CAT_exec, T_CPU = T_CAT_cpu, T_MMU = T_CAT_mmu,
+    T_IO = T_CAT_io, T_STATS = T_CAT_stats
+};
+
+unsigned trace_category_bit(const char *name, size_t len)
+{
+#define X(cat, bit) if (strlen(#cat) == len && !strncmp(name, #cat, len)) return bit;
+    TRACE_CATEGORIES(X)
+#undef X
+    return 0;
+}
 
 struct trace {
     FILE *out;
@@ -104,13 +118,10 @@ struct trace *trace_open(const struct config *cfg, struct machine *m, struct deb
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    static const char *const names[5] = {"int", "exec", "cpu", "mmu", "io"};
     const char *p = cfg->trace_spec;
     while (*p) {
         size_t n = strcspn(p, ",");
-        for (int k = 0; k < 5; k++)
-            if (strlen(names[k]) == n && !strncmp(p, names[k], n))
-                t->cats |= 1u << k;
+        t->cats |= trace_category_bit(p, n);
         p += n;
         if (*p == ',')
             p++;
@@ -151,6 +162,11 @@ void trace_close(struct trace *t)
         return;
     if (t->m->io.trace == trace_io)
         t->m->io.trace = NULL;
+    if (t->cats & T_STATS) {
+        const struct cpu *c = t->m->cpu;
+        fprintf(t->out, "stats: %" PRIu64 " instructions retired, %.6f s guest time\n",
+                c->icount, (double)machine_clock_ns(t->m) / 1e9);
+    }
     struct dbg_tracer none = {NULL, NULL, NULL, NULL};
     debugger_set_tracer(t->d, &none);
     fflush(t->out);

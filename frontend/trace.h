@@ -1,9 +1,21 @@
-/* frontend/trace.h — -d trace categories (int, exec, cpu, mmu, io)
- * written to stderr or the -D file. */
+/* frontend/trace.h — -d trace categories written to stderr or the -D
+ * file.  The category list below is the one source of truth for the
+ * parser (options.c), -help and the tracer (trace.c). */
 #ifndef NEST86_FRONTEND_TRACE_H
 #define NEST86_FRONTEND_TRACE_H
 
 #include <stddef.h>
+
+/* X(name, bit): int = exceptions and interrupts, exec = each instruction,
+ * cpu = registers per instruction, mmu = walks and paging-register
+ * changes, io = port accesses, stats = instructions retired and guest
+ * time when nest86 exits. */
+#define TRACE_CATEGORIES(X) \
+    X(int, 1) X(exec, 2) X(cpu, 4) X(mmu, 8) X(io, 16) X(stats, 32)
+#define TRACE_CATEGORY_LIST "int, exec, cpu, mmu, io, stats"
+
+/* The bit for a category name of length len, or 0 if there is none. */
+unsigned trace_category_bit(const char *name, size_t len);
 
 struct config;
 struct machine;
