@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# testsuite/integration/linux_boot.sh — Debian's cloud kernel booted to a
+# testsuite/integration/linux_boot.sh — a Debian kernel booted to a
 # busybox shell on the serial console (kernel and initramfs from
 # scripts/linux-fetch.sh), then driven like a user would: uname -a,
 # /proc/cpuinfo, /proc/interrupts (the timer and the serial port must
 # have counted interrupts), and `poweroff -f`, which must end nest86
 # with status 0 through ACPI S5.
 #
-# Sub-tests (testsuite/run protocol): linux/boot, linux/uname,
-# linux/cpuinfo, linux/interrupts, linux/poweroff.  While the CPU lacks
-# features the kernel requires, linux/boot is a SKIP naming them; any
-# other failure is a FAIL that names the console log.
+# LINUX_FLAVOUR=cloud (default: linux-image-cloud-amd64, tests named
+# linux/...) or generic (linux-image-amd64, tests named linux-generic/...;
+# linux_boot_generic.sh).  Sub-tests (testsuite/run protocol): boot,
+# uname, cpuinfo, interrupts, poweroff.  A failure names the console log.
 set -u
 
 root=${NEST86_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -17,18 +17,24 @@ NEST86=${NEST86:-$root/nest86}
 build=${NEST86_BUILD:-$root/build}
 logdir=$build/test-logs
 mkdir -p "$logdir"
-console=$logdir/linux_boot.console.log
-stderr_log=$logdir/linux_boot.nest86.err
+flavour=${LINUX_FLAVOUR:-cloud}
+case $flavour in
+cloud) tag=linux; fetch_opt=--cloud-only ;;
+generic) tag=linux-generic; fetch_opt= ;;
+*) echo "FAIL $tag/boot: unknown LINUX_FLAVOUR '$flavour'"; exit 1 ;;
+esac
+console=$logdir/${tag}_boot.console.log
+stderr_log=$logdir/${tag}_boot.nest86.err
 BOOT_TIMEOUT=${LINUX_BOOT_TIMEOUT:-240}   # guest boot to the shell, host seconds
 CMD_TIMEOUT=60
 
-[ -x "$NEST86" ] || { echo "FAIL linux/boot: no $NEST86 (run make)"; exit 1; }
+[ -x "$NEST86" ] || { echo "FAIL $tag/boot: no $NEST86 (run make)"; exit 1; }
 
-if ! fetch_err=$("$root/scripts/linux-fetch.sh" --cloud-only --quiet 2>&1); then
-    echo "SKIP linux/boot: cannot fetch Debian's kernel: ${fetch_err##*$'\n'}"
+if ! fetch_err=$("$root/scripts/linux-fetch.sh" $fetch_opt --quiet 2>&1); then
+    echo "SKIP $tag/boot: cannot fetch Debian's kernel: ${fetch_err##*$'\n'}"
     exit 77
 fi
-kernel=$build/linux/vmlinuz
+kernel=$build/linux/vmlinuz-$flavour
 initrd=$build/linux/initrd.img
 
 tmp=$(mktemp -d)
@@ -88,7 +94,7 @@ known_issues=()
 
 # The quiet console says little: boot once more with every message and
 # use that log to explain the failure.
-verbose_log=$logdir/linux_boot.verbose.log
+verbose_log=$logdir/${tag}_boot.verbose.log
 verbose_boot() {
     timeout "$BOOT_TIMEOUT" "$NEST86" -m 512M -kernel "$kernel" -initrd "$initrd" \
         -append "console=ttyS0 earlyprintk=ttyS0 loglevel=7" -serial stdio -display none -no-reboot \
@@ -107,7 +113,7 @@ boot_failed() {
         for row in "${known_issues[@]}"; do
             IFS='|' read -r re_line re_err row_why <<< "$row"
             if [[ $vlast =~ $re_line ]] && [[ $verr =~ $re_err ]]; then
-                echo "SKIP linux/boot: $row_why (console: '${vlast#*] }'; $verr)"
+                echo "SKIP $tag/boot: $row_why (console: '${vlast#*] }'; $verr)"
                 exit 77
             fi
         done
@@ -115,22 +121,22 @@ boot_failed() {
     # The CPU advertises every feature Debian's kernel requires, so a
     # refusal is a regression: a failure, not a skip.
     if grep -q 'This kernel requires the following features not present on the CPU' <<< "$text"; then
-        echo "FAIL linux/boot: $(grep -A1 'This kernel requires the following features' <<< "$text" | tr '\n' ' ')"
+        echo "FAIL $tag/boot: $(grep -A1 'This kernel requires the following features' <<< "$text" | tr '\n' ' ')"
         exit 1
     fi
     miss=$(missing_features)
     if [ -n "$status" ] && [ "$status" -eq 6 ] && [ -z "$(tr -d '[:space:]' <<< "$text")" ] &&
         [ -n "$miss" ]; then
-        echo "FAIL linux/boot: the CPU lacks features the kernel requires ($miss): its verify_cpu halts before any console output"
+        echo "FAIL $tag/boot: the CPU lacks features the kernel requires ($miss): its verify_cpu halts before any console output"
         exit 1
     fi
-    echo "FAIL linux/boot: $why; last console line: '${vlast:-$(last_line)}'; nest86: '$(tail -n 1 "$stderr_log")'; console logs: $console $verbose_log"
+    echo "FAIL $tag/boot: $why; last console line: '${vlast:-$(last_line)}'; nest86: '$(tail -n 1 "$stderr_log")'; console logs: $console $verbose_log"
     exit 1
 }
 
 wait_for 'NEST86_LINUX_UP' "$BOOT_TIMEOUT"
 case $? in
-0) echo "PASS linux/boot" ;;
+0) echo "PASS $tag/boot" ;;
 1) reap; boot_failed "nest86 exited with status $status before the shell" ;;
 *) boot_failed "no shell within $BOOT_TIMEOUT s" ;;
 esac
@@ -144,7 +150,7 @@ run() {
     n=$RANDOM
     printf '%s; echo END_%s_$((%s+1))\n' "$cmd" "$name" "$n" >&3
     if ! wait_for "END_${name}_$((n + 1))" "$CMD_TIMEOUT"; then
-        echo "FAIL linux/$name: no answer to '$cmd' within $CMD_TIMEOUT s; console log: $console"
+        echo "FAIL $tag/$name: no answer to '$cmd' within $CMD_TIMEOUT s; console log: $console"
         failures=$((failures + 1))
         return 1
     fi
@@ -156,13 +162,13 @@ run() {
 }
 
 if run uname 'uname -a'; then
-    if grep -q '^Linux .*x86_64' "$tmp/uname"; then echo "PASS linux/uname"
-    else echo "FAIL linux/uname: unexpected '$(head -n 1 "$tmp/uname")'; console log: $console"; failures=$((failures + 1)); fi
+    if grep -q '^Linux .*x86_64' "$tmp/uname"; then echo "PASS $tag/uname"
+    else echo "FAIL $tag/uname: unexpected '$(head -n 1 "$tmp/uname")'; console log: $console"; failures=$((failures + 1)); fi
 fi
 
 if run cpuinfo 'cat /proc/cpuinfo'; then
-    if grep -q '^processor' "$tmp/cpuinfo" && grep -q '^flags' "$tmp/cpuinfo"; then echo "PASS linux/cpuinfo"
-    else echo "FAIL linux/cpuinfo: no processor/flags lines; console log: $console"; failures=$((failures + 1)); fi
+    if grep -q '^processor' "$tmp/cpuinfo" && grep -q '^flags' "$tmp/cpuinfo"; then echo "PASS $tag/cpuinfo"
+    else echo "FAIL $tag/cpuinfo: no processor/flags lines; console log: $console"; failures=$((failures + 1)); fi
 fi
 
 if run interrupts 'cat /proc/interrupts'; then
@@ -171,9 +177,9 @@ if run interrupts 'cat /proc/interrupts'; then
     timer=$(count '^ *(0|LOC):.*(timer|Local timer)')
     serial=$(count 'ttyS0|serial')
     if [ "${timer:-0}" -gt 0 ] 2>/dev/null && [ "${serial:-0}" -gt 0 ] 2>/dev/null; then
-        echo "PASS linux/interrupts"
+        echo "PASS $tag/interrupts"
     else
-        echo "FAIL linux/interrupts: timer count '${timer:-none}', serial count '${serial:-none}'; console log: $console"
+        echo "FAIL $tag/interrupts: timer count '${timer:-none}', serial count '${serial:-none}'; console log: $console"
         failures=$((failures + 1))
     fi
 fi
@@ -182,12 +188,12 @@ printf 'poweroff -f\n' >&3
 deadline=$((SECONDS + CMD_TIMEOUT))
 while alive && [ $SECONDS -lt $deadline ]; do sleep 0.5; done
 if alive; then
-    echo "FAIL linux/poweroff: still running $CMD_TIMEOUT s after poweroff -f; console log: $console"
+    echo "FAIL $tag/poweroff: still running $CMD_TIMEOUT s after poweroff -f; console log: $console"
     failures=$((failures + 1))
 else
     reap
-    if [ "$status" -eq 0 ]; then echo "PASS linux/poweroff"
-    else echo "FAIL linux/poweroff: nest86 exit status $status, want 0; console log: $console"; failures=$((failures + 1)); fi
+    if [ "$status" -eq 0 ]; then echo "PASS $tag/poweroff"
+    else echo "FAIL $tag/poweroff: nest86 exit status $status, want 0; console log: $console"; failures=$((failures + 1)); fi
 fi
 pid=
 
