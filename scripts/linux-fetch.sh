@@ -116,12 +116,20 @@ if [ ! -f "$initrd" ] || [ "$initrd" -ot "$0" ] || [ "$initrd" -ot "$bb_deb" ]; 
     cat > "$stage/init" <<'EOF'
 #!/bin/sh
 # nest86 test initramfs: mount the kernel file systems, say so, then a
-# shell on the serial console (or power off at once: nest86.poweroff).
+# shell on the serial console (or power off at once: nest86.poweroff;
+# or print /proc/kallsyms first: nest86.kallsyms).
 /bin/busybox --install -s
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 echo "NEST86_LINUX_UP $(uname -r)"
+if grep -q nest86.kallsyms /proc/cmdline; then
+    # the kernel's symbol table in System.map format, for the debugger
+    echo NEST86_KALLSYMS_BEGIN
+    cat /proc/kallsyms
+    echo NEST86_KALLSYMS_END
+    poweroff -f
+fi
 if grep -q nest86.poweroff /proc/cmdline; then
     poweroff -f
 fi
