@@ -1,52 +1,28 @@
 /* cpu/ops_alu.c — ADD/OR/ADC/SBB/AND/SUB/XOR/CMP in all forms, TEST,
  * INC/DEC, NOT/NEG, and the group opcodes built on them. */
-#include "cpu/cpu_internal.h"
-#include "cpu/mem.h"
+#include "cpu/alu_forms.h"
 
 /* 00-3D: the ALU operation is opcode bits 5:3 */
 #define ALU_OP(i) (((i)->op >> 3) & 7)
 
 void op_alu_EG(struct cpu *c, const struct insn *i)
 {
-    unsigned size = insn_wsize(i), op = ALU_OP(i);
-    uint64_t src = reg_read(c, i, i->reg, size);
-    if (op == 7) { /* CMP writes nothing: a plain read */
-        alu_op(c, op, size, rm_read(c, i, size), src);
-        return;
-    }
-    struct rmw at;
-    uint64_t dst = rmw_read(c, i, size, &at);
-    rmw_write(c, i, size, &at, alu_op(c, op, size, dst, src));
+    alu_form_eg(c, i, ALU_OP(i));
 }
 
 void op_alu_GE(struct cpu *c, const struct insn *i)
 {
-    unsigned size = insn_wsize(i), op = ALU_OP(i);
-    uint64_t r = alu_op(c, op, size, reg_read(c, i, i->reg, size), rm_read(c, i, size));
-    if (op != 7)
-        reg_write(c, i, i->reg, size, r);
+    alu_form_ge(c, i, ALU_OP(i));
 }
 
 void op_alu_AI(struct cpu *c, const struct insn *i)
 {
-    unsigned size = insn_wsize(i), op = ALU_OP(i);
-    uint64_t r = alu_op(c, op, size, reg_read(c, i, R_RAX, size), i->imm);
-    if (op != 7)
-        reg_write(c, i, R_RAX, size, r);
+    alu_form_ai(c, i, ALU_OP(i));
 }
 
 void op_grp1(struct cpu *c, const struct insn *i)
 {
-    unsigned size = insn_wsize(i), op = i->reg & 7;
-    if (i->op == 0x82)
-        size = 1;
-    if (op == 7) {
-        alu_op(c, op, size, rm_read(c, i, size), i->imm);
-        return;
-    }
-    struct rmw at;
-    uint64_t dst = rmw_read(c, i, size, &at);
-    rmw_write(c, i, size, &at, alu_op(c, op, size, dst, i->imm));
+    alu_form_ei(c, i, i->reg & 7);
 }
 
 void op_test_EG(struct cpu *c, const struct insn *i)

@@ -6,59 +6,17 @@
  * or operand kind is a compile-time constant (cpu_specialize()).  The
  * semantics are the generic handler's: each variant calls the same
  * inline helpers, so there is still one definition of what ADD does. */
-#include "cpu/cpu_internal.h"
-#include "cpu/mem.h"
+#include "cpu/alu_forms.h"
 
 #define ALWAYS_INLINE inline __attribute__((always_inline))
 
 /* ---- ALU: op = ModRM.reg numbering (0 add ... 7 cmp) ---- */
 
-static ALWAYS_INLINE void alu_eg(struct cpu *c, const struct insn *i, unsigned op)
-{
-    unsigned size = insn_wsize(i);
-    uint64_t src = reg_read(c, i, i->reg, size);
-    if (op == 7) {
-        alu_op(c, op, size, rm_read(c, i, size), src);
-        return;
-    }
-    struct rmw at;
-    uint64_t dst = rmw_read(c, i, size, &at);
-    rmw_write(c, i, size, &at, alu_op(c, op, size, dst, src));
-}
-
-static ALWAYS_INLINE void alu_ge(struct cpu *c, const struct insn *i, unsigned op)
-{
-    unsigned size = insn_wsize(i);
-    uint64_t r = alu_op(c, op, size, reg_read(c, i, i->reg, size), rm_read(c, i, size));
-    if (op != 7)
-        reg_write(c, i, i->reg, size, r);
-}
-
-static ALWAYS_INLINE void alu_ei(struct cpu *c, const struct insn *i, unsigned op)
-{
-    unsigned size = i->op == 0x80 ? 1 : i->opsize;
-    if (op == 7) {
-        alu_op(c, op, size, rm_read(c, i, size), i->imm);
-        return;
-    }
-    struct rmw at;
-    uint64_t dst = rmw_read(c, i, size, &at);
-    rmw_write(c, i, size, &at, alu_op(c, op, size, dst, i->imm));
-}
-
-static ALWAYS_INLINE void alu_ai(struct cpu *c, const struct insn *i, unsigned op)
-{
-    unsigned size = insn_wsize(i);
-    uint64_t r = alu_op(c, op, size, reg_read(c, i, R_RAX, size), i->imm);
-    if (op != 7)
-        reg_write(c, i, R_RAX, size, r);
-}
-
 #define ALU_VARIANTS(n)                                                                  \
-    static void alu_eg_##n(struct cpu *c, const struct insn *i) { alu_eg(c, i, n); }   \
-    static void alu_ge_##n(struct cpu *c, const struct insn *i) { alu_ge(c, i, n); }   \
-    static void alu_ei_##n(struct cpu *c, const struct insn *i) { alu_ei(c, i, n); }   \
-    static void alu_ai_##n(struct cpu *c, const struct insn *i) { alu_ai(c, i, n); }
+    static void alu_eg_##n(struct cpu *c, const struct insn *i) { alu_form_eg(c, i, n); } \
+    static void alu_ge_##n(struct cpu *c, const struct insn *i) { alu_form_ge(c, i, n); } \
+    static void alu_ei_##n(struct cpu *c, const struct insn *i) { alu_form_ei(c, i, n); } \
+    static void alu_ai_##n(struct cpu *c, const struct insn *i) { alu_form_ai(c, i, n); }
 ALU_VARIANTS(0)
 ALU_VARIANTS(1)
 ALU_VARIANTS(2)
