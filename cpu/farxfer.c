@@ -94,6 +94,43 @@ static void task_transfer(struct cpu *c, uint16_t sel, uint64_t lo, enum task_re
     cpu_task_switch(c, tss_sel, why, false, 0);
 }
 
+/* A call gate resolved to its code segment (SDM 5.8.3-5.8.4). */
+struct gate_target {
+    uint16_t sel;
+    uint64_t off, lo, hi;
+    unsigned params; /* dwords/words to copy on a privilege change */
+    unsigned size;   /* 2 (16-bit gate), 4 (32-bit), 8 (IA-32e) */
+};
+
+/* Follows the call gate described by lo/hi; false when it is not a call
+ * gate valid in the current mode (then it may be a TSS or task gate). */
+static bool follow_call_gate(struct cpu *c, uint16_t sel, uint64_t lo, uint64_t hi,
+                             struct gate_target *t)
+{
+    unsigned type = AR_TYPE(desc_ar(lo));
+    bool lma = c->mmu.efer & EFER_LMA;
+    if (!(type == SYS_CALLGATE32 || (!lma && type == SYS_CALLGATE16)))
+        return false;
+    read_gate(c, sel, lo, hi, &t->sel, &t->off, &t->params);
+    seg_fetch(c, t->sel, &t->lo, &t->hi);
+    check_code_target(c, t->sel, t->lo, true);
+    t->size = lma ? 8 : type == SYS_CALLGATE16 ? 2 : 4;
+    if (t->size == 2)
+        t->off &= 0xffff;
+    if (lma)
+        t->params = 0; /* 64-bit call gates copy no parameters */
+    return true;
+}
+
+/* Pushes the far return address CS:IP, checking both slots first so a
+ * fault leaves rSP untouched (SDM "CALL": no state changes on a fault). */
+static void push_far_return(struct cpu *c, unsigned size, uint16_t cs, uint64_t ip)
+{
+    mem_probe_write(c, SEG_SS, (c->r[R_RSP] - 2 * size) & sp_mask(c), 2 * size);
+    cpu_push(c, size, cs);
+    cpu_push(c, size, ip);
+}
+
 void cpu_far_jump(struct cpu *c, uint16_t sel, uint64_t off, unsigned opsize)
 {
     if (legacy_real(c)) {
@@ -104,27 +141,18 @@ void cpu_far_jump(struct cpu *c, uint16_t sel, uint64_t off, unsigned opsize)
     unsigned ar = seg_fetch(c, sel, &lo, &hi);
     if (ar & AR_S) {
         check_code_target(c, sel, lo, false);
-        uint64_t ip = off & size_mask(opsize);
-        set_rip_checked(c, lo, ip);
+        set_rip_checked(c, lo, off & size_mask(opsize));
         cpu_load_cs(c, sel, lo, hi, c->cpl);
         return;
     }
-    unsigned type = AR_TYPE(ar);
-    bool lma = c->mmu.efer & EFER_LMA;
-    if (type == SYS_CALLGATE32 || (!lma && type == SYS_CALLGATE16)) {
-        uint16_t tsel;
-        uint64_t toff;
-        unsigned params;
-        read_gate(c, sel, lo, hi, &tsel, &toff, &params);
-        uint64_t tlo, thi;
-        seg_fetch(c, tsel, &tlo, &thi);
-        unsigned tar = desc_ar(tlo);
-        check_code_target(c, tsel, tlo, true);
+    struct gate_target t;
+    if (follow_call_gate(c, sel, lo, hi, &t)) {
         /* JMP through a gate never changes privilege (SDM 5.8.6) */
+        unsigned tar = desc_ar(t.lo);
         if (!(AR_TYPE(tar) & 4) && AR_DPL(tar) != c->cpl)
-            cpu_raise(c, EX_GP, tsel & 0xfffc);
-        set_rip_checked(c, tlo, type == SYS_CALLGATE16 ? toff & 0xffff : toff);
-        cpu_load_cs(c, tsel, tlo, thi, c->cpl);
+            cpu_raise(c, EX_GP, t.sel & 0xfffc);
+        set_rip_checked(c, t.lo, t.off);
+        cpu_load_cs(c, t.sel, t.lo, t.hi, c->cpl);
         return;
     }
     task_transfer(c, sel, lo, TASK_JMP);
@@ -138,8 +166,6 @@ static void call_gate_inner(struct cpu *c, uint16_t tsel, uint64_t tlo, uint64_t
     unsigned new_cpl = AR_DPL(desc_ar(tlo));
     uint16_t old_ss = c->seg[SEG_SS].sel, old_cs = c->seg[SEG_CS].sel;
     uint64_t old_sp = c->r[R_RSP], old_ip = c->rip;
-    struct seg saved_ss = c->seg[SEG_SS];
-    unsigned saved_stack_size = c->stack_size;
     uint8_t saved_cpl = c->cpl;
     if (c->mmu.efer & EFER_LMA) {
         /* 64-bit gate: RSPn from the 64-bit TSS, SS becomes NULL with RPL = CPL */
@@ -175,15 +201,13 @@ static void call_gate_inner(struct cpu *c, uint16_t tsel, uint64_t tlo, uint64_t
     seg_load(c, SEG_SS, new_ss);
     c->r[R_RSP] = new_sp;
     cpu_update_mode(c);
-    (void)saved_ss;
-    (void)saved_stack_size;
     cpu_push(c, gate_size, old_ss);
     cpu_push(c, gate_size, old_sp);
     for (unsigned k = params; k-- > 0;)
         cpu_push(c, gate_size, args[k]);
     cpu_push(c, gate_size, old_cs);
     cpu_push(c, gate_size, old_ip);
-    set_rip_checked(c, tlo, gate_size == 2 ? toff & 0xffff : toff);
+    set_rip_checked(c, tlo, toff);
     cpu_load_cs(c, tsel, tlo, thi, new_cpl);
 }
 
@@ -192,14 +216,10 @@ void cpu_far_call(struct cpu *c, uint16_t sel, uint64_t off, unsigned opsize)
     uint16_t old_cs = c->seg[SEG_CS].sel;
     uint64_t old_ip = c->rip;
     if (legacy_real(c)) {
-        uint64_t sp = c->r[R_RSP];
-        cpu_push(c, opsize, old_cs);
-        cpu_push(c, opsize, old_ip);
         uint64_t ip = off & size_mask(opsize);
-        if (ip > c->seg[SEG_CS].limit) {
-            c->r[R_RSP] = sp;
+        if (ip > c->seg[SEG_CS].limit)
             cpu_raise(c, EX_GP, 0);
-        }
+        push_far_return(c, opsize, old_cs, old_ip);
         seg_load_real(c, SEG_CS, sel);
         c->rip = ip;
         return;
@@ -211,34 +231,23 @@ void cpu_far_call(struct cpu *c, uint16_t sel, uint64_t off, unsigned opsize)
         uint64_t ip = off & size_mask(opsize);
         if (!target_is64(c, lo) && ip > target_limit(lo))
             cpu_raise(c, EX_GP, 0);
-        uint64_t sp = c->r[R_RSP];
-        cpu_push(c, opsize, old_cs);
-        cpu_push(c, opsize, old_ip);
-        (void)sp;
+        push_far_return(c, opsize, old_cs, old_ip);
         c->rip = ip;
         cpu_load_cs(c, sel, lo, hi, c->cpl);
         return;
     }
-    unsigned type = AR_TYPE(ar);
-    bool lma = c->mmu.efer & EFER_LMA;
-    if (type == SYS_CALLGATE32 || (!lma && type == SYS_CALLGATE16)) {
-        uint16_t tsel;
-        uint64_t toff;
-        unsigned params;
-        read_gate(c, sel, lo, hi, &tsel, &toff, &params);
-        uint64_t tlo, thi;
-        seg_fetch(c, tsel, &tlo, &thi);
-        check_code_target(c, tsel, tlo, true);
-        unsigned tar = desc_ar(tlo);
-        unsigned gate_size = lma ? 8 : type == SYS_CALLGATE16 ? 2 : 4;
+    struct gate_target t;
+    if (follow_call_gate(c, sel, lo, hi, &t)) {
+        unsigned tar = desc_ar(t.lo);
         if (!(AR_TYPE(tar) & 4) && AR_DPL(tar) < c->cpl) {
-            call_gate_inner(c, tsel, tlo, thi, toff, gate_size, lma ? 0 : params);
+            call_gate_inner(c, t.sel, t.lo, t.hi, t.off, t.size, t.params);
             return;
         }
-        cpu_push(c, gate_size, old_cs);
-        cpu_push(c, gate_size, old_ip);
-        set_rip_checked(c, tlo, gate_size == 2 ? toff & 0xffff : toff);
-        cpu_load_cs(c, tsel, tlo, thi, c->cpl);
+        if (!target_is64(c, t.lo) && t.off > target_limit(t.lo))
+            cpu_raise(c, EX_GP, 0);
+        push_far_return(c, t.size, old_cs, old_ip);
+        c->rip = t.off;
+        cpu_load_cs(c, t.sel, t.lo, t.hi, c->cpl);
         return;
     }
     task_transfer(c, sel, lo, TASK_CALL);
