@@ -149,6 +149,8 @@ struct cpu {
     /* events */
     volatile uint32_t pending;
     bool halted;
+    bool monitor_armed;      /* MONITOR ran since the last MWAIT */
+    bool mwait_break_masked; /* halted in MWAIT with ECX[0]: INTR wakes even with IF = 0 */
     bool nmi_blocked;      /* from NMI delivery until the next IRET */
     uint64_t inhibit_irq_at; /* RIP+1 marker: interrupts held for one insn after STI/MOV SS */
     bool inhibit_irq;

@@ -68,6 +68,13 @@ void cpu_cpuid(struct cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4])
         out[2] = sets[sub] - 1;
         return;
     }
+    case 5: /* MONITOR/MWAIT: 64-byte monitor line; EMX and IBE (ECX bit 0 break events) */
+        if (cpu_has_feature(c, "monitor")) {
+            out[0] = 64;
+            out[1] = 64;
+            out[2] = 3;
+        }
+        return;
     case 6:
         return; /* no thermal/power features */
     case 7:

@@ -81,6 +81,13 @@ static inline uint8_t fetch8(struct fetcher *f)
     return fetch_slow(f);
 }
 
+/* the next byte, without consuming it */
+static uint8_t peek8(const struct fetcher *f)
+{
+    struct fetcher copy = *f;
+    return fetch8(&copy);
+}
+
 static uint64_t fetchn(struct fetcher *f, unsigned size)
 {
     uint64_t v = 0;
@@ -192,7 +199,42 @@ void cpu_decode(struct cpu *c, struct insn *i)
     }
 
     unsigned map = 0;
-    if (b == 0x0f) {
+    /* VEX (SDM Vol. 2A 2.3): C4/C5 in 64-bit mode, and outside it only
+     * when the next byte has ModRM.mod = 11 (otherwise LES/LDS).  It may
+     * not follow 66, F2, F3, LOCK or REX. */
+    if ((b == 0xc4 || b == 0xc5) &&
+        (long64 || (peek8(&f) & 0xc0) == 0xc0)) {
+        if (p66 || i->rep || i->lock || i->rex)
+            cpu_raise(c, EX_UD, 0);
+        uint8_t b1 = fetch8(&f), b2;
+        unsigned rxb, w = 0;
+        if (b == 0xc5) {
+            rxb = (~b1 >> 5) & 4; /* R only */
+            map = 1;
+            b2 = b1;
+        } else {
+            rxb = (~b1 >> 5) & 7;
+            map = b1 & 0x1f;
+            b2 = fetch8(&f);
+            w = b2 >> 7;
+            if (map < 1 || map > 3)
+                cpu_raise(c, EX_UD, 0);
+        }
+        i->vex = 1;
+        i->vex_l = (b2 >> 2) & 1;
+        i->vvvv = (uint8_t)((~b2 >> 3) & 0xf);
+        if (!long64) {
+            i->vvvv &= 7; /* VEX.vvvv[3] is ignored outside 64-bit mode */
+            rxb = 0;
+            w = 0;
+        }
+        i->rex = (uint8_t)(long64 ? 0x40 | (w << 3) | rxb : 0);
+        static const uint8_t pp_prefix[4] = {0, 0x66, 0xf3, 0xf2};
+        uint8_t pp = pp_prefix[b2 & 3];
+        p66 = pp == 0x66;
+        i->rep = pp == 0xf3 ? REP_F3 : pp == 0xf2 ? REP_F2 : REP_NONE;
+        b = fetch8(&f);
+    } else if (b == 0x0f) {
         b = fetch8(&f);
         map = 1;
         if (b == 0x38 || b == 0x3a) {
@@ -259,5 +301,7 @@ void cpu_decode(struct cpu *c, struct insn *i)
     /* SDM Vol. 2A "LOCK": #UD unless a lockable instruction with a memory destination */
     if (i->lock && (!(fl & D_LOCK) || i->mod == 3))
         i->fn = op_ud;
+    if (i->vex && !(fl & D_VEX))
+        i->fn = op_ud; /* no AVX: VEX forms of SSE instructions are #UD */
     cpu_specialize(c, i);
 }

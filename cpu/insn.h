@@ -32,6 +32,7 @@ enum {
     D_REG_ONLY = 1 << 12, /* ModRM.mod must be 3 (else #UD) */
     D_MEM_ONLY = 1 << 13, /* ModRM.mod must not be 3 (else #UD) */
     D_LOCK = 1 << 14,   /* LOCK allowed (with a memory destination) */
+    D_VEX = 1 << 15,    /* a VEX-encoded form exists (the handler checks i->vex) */
 };
 
 #define REP_NONE 0
@@ -48,7 +49,10 @@ struct insn {
     uint8_t rep;        /* REP_* (last of F2/F3 seen) */
     uint8_t lock;
     uint8_t p66;        /* 66 prefix present (SSE mandatory-prefix selection) */
-    uint8_t rex;        /* REX byte, 0 if none */
+    uint8_t rex;        /* REX byte, 0 if none (VEX sets the equivalent R/X/B/W) */
+    uint8_t vex;        /* VEX-encoded (C4/C5) */
+    uint8_t vex_l;      /* VEX.L */
+    uint8_t vvvv;       /* VEX.vvvv, un-inverted: a register number 0-15 */
     uint8_t mod, reg, rm; /* reg and rm include REX.R / REX.B */
     uint8_t base, index, scale; /* EA parts: 0xff = none */
     uint8_t riprel;

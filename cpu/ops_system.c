@@ -281,6 +281,35 @@ static void load_dtr(struct cpu *c, const struct insn *i, struct dtr *d)
     d->base = base;
 }
 
+/* MONITOR/MWAIT (SDM Vol. 2B): CPL 0 only here (no MISC_ENABLE
+ * override); extensions other than ECX bit 0 are #GP.  With one CPU and
+ * no DMA into the monitored line, MWAIT is woken only by interrupts: it
+ * halts when one can wake it (IF = 1, or ECX bit 0 "interrupts as break
+ * events"), and otherwise returns at once, which the SDM permits. */
+static void monitor_mwait(struct cpu *c, const struct insn *i, bool mwait)
+{
+    if (c->cpl != 0 || !cpu_has_feature(c, "monitor"))
+        cpu_raise(c, EX_UD, 0);
+    if ((uint32_t)c->r[R_RCX] & (mwait ? ~1u : ~0u))
+        cpu_raise(c, EX_GP, 0);
+    if (!mwait) {
+        uint64_t off = c->r[R_RAX] & size_mask(i->adsize);
+        mem_read(c, i->seg, off, 1); /* the address must be readable */
+        c->monitor_armed = true;
+        return;
+    }
+    bool armed = c->monitor_armed;
+    c->monitor_armed = false;
+    if (!armed)
+        return;
+    bool break_masked = (c->r[R_RCX] & 1) != 0;
+    if (!(c->rflags & FL_IF) && !break_masked)
+        return;
+    c->halted = true;
+    c->mwait_break_masked = break_masked;
+    cpu_break_block(c);
+}
+
 void op_grp7(struct cpu *c, const struct insn *i)
 {
     unsigned r = i->reg & 7;
@@ -309,6 +338,10 @@ void op_grp7(struct cpu *c, const struct insn *i)
     unsigned rm = i->rm & 7;
     switch (r) {
     case 1:
+        if (rm == 0 || rm == 1) {
+            monitor_mwait(c, i, rm == 1);
+            return;
+        }
         if (rm == 2 || rm == 3) {
             /* CLAC/STAC (SDM Vol. 2A): #UD when CPUID.7.EBX.SMAP = 0 or
              * CPL > 0; CR4.SMAP does not matter */

@@ -301,6 +301,12 @@ void cpu_run(struct cpu *c, uint64_t until)
             }
             if (!c->inhibit_irq && take_event(c))
                 continue;
+            if (c->halted && c->mwait_break_masked && (c->pending & PEND_INTR)) {
+                /* MWAIT with "interrupts as break events": wake, do not deliver */
+                c->halted = false;
+                c->mwait_break_masked = false;
+                continue;
+            }
             if (c->halted)
                 return; /* nothing to wake it: the board advances time */
         }
