@@ -29,9 +29,21 @@ int multiboot_load(struct machine *m, const struct boot_image *img, char *err, s
 void boot_enter_flat32(struct machine *m, uint32_t gdt_at, uint16_t cs, uint16_t ds,
                        uint32_t entry);
 
-/* Linux/x86 boot protocol 2.06+ (bzImage, 32-bit entry): returns 1 if
- * the image has no "HdrS" setup header, 0 when loaded (with -initrd and
- * -append; CPU state set for entry), or -1 with a message in err. */
+/* The 64-bit entry state (the Linux 64-bit boot protocol): the same GDT
+ * shape but cs a 64-bit code segment, 4-level page tables at pt_at
+ * (BOOT_LONG64_PT_SIZE bytes: PML4, PDPT, four directories of 2 MiB
+ * pages) identity-mapping the first 4 GiB, CR3 = pt_at, CR4.PAE,
+ * EFER.LME|LMA, CR0.PE|PG, 64-bit mode, interrupts off, A20 on, general
+ * registers zero, RIP = entry. */
+#define BOOT_LONG64_PT_SIZE 0x6000u
+void boot_enter_long64(struct machine *m, uint32_t gdt_at, uint32_t pt_at, uint16_t cs,
+                       uint16_t ds, uint64_t entry);
+
+/* Linux/x86 boot protocol 2.06+ (bzImage; the 64-bit entry when the
+ * kernel sets XLF_KERNEL_64 and the CPU has long mode, else the 32-bit
+ * entry): returns 1 if the image has no "HdrS" setup header, 0 when
+ * loaded (with -initrd and -append; CPU state set for entry), or -1 with
+ * a message in err. */
 int linux_load(struct machine *m, const struct boot_image *img, char *err, size_t errlen);
 
 /* The e820-style map shared by every boot protocol: fills up to max

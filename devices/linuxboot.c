@@ -1,16 +1,20 @@
 /* devices/linuxboot.c — the Linux/x86 boot protocol 2.06+ for bzImage
- * kernels (Documentation/arch/x86/boot.rst), entered through its
- * "32-bit boot protocol": the boot loader fills the zero page
- * (struct boot_params, zero-page.rst), loads the protected-mode kernel
- * and the initrd, and jumps to the kernel's 32-bit entry in flat
- * protected mode with paging off and ESI pointing at the zero page.
- * The real-mode setup code is never run.
+ * kernels (Documentation/arch/x86/boot.rst): the boot loader fills the
+ * zero page (struct boot_params, zero-page.rst), loads the
+ * protected-mode kernel and the initrd, and jumps to the kernel.  A
+ * kernel whose xloadflags has XLF_KERNEL_64 is entered through the
+ * "64-bit boot protocol" (64-bit mode, paging on with an identity map,
+ * RSI = zero page, RIP = load address + 0x200); any other kernel, or a
+ * CPU model without long mode, through the "32-bit boot protocol" (flat
+ * protected mode, paging off, ESI = zero page).  The real-mode setup
+ * code is never run.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cpu/cpu.h"
+#include "cpu/cpuid.h"
 #include "devices/acpi.h"
 #include "devices/boot.h"
 #include "devices/fwcfg.h"
@@ -48,11 +52,14 @@
 #define BP_SIZE              4096
 
 #define LOADED_HIGH          0x01 /* loadflags bit 0 */
+#define XLF_KERNEL_64        0x01 /* xloadflags bit 0: 64-bit entry at +0x200 */
+#define LINUX_ENTRY64_OFFSET 0x200
 #define LOADER_UNDEFINED     0xFF /* type_of_loader: no assigned ID */
 
 /* Where the loader puts its own structures, all in conventional RAM */
 #define LINUX_GDT_ADDR       0x6000u
 #define LINUX_ZERO_PAGE      0x7000u
+#define LINUX_PAGE_TABLES    0x9000u  /* BOOT_LONG64_PT_SIZE bytes, to 0xEFFF */
 #define LINUX_CMDLINE_ADDR   0x20000u
 #define LINUX_CMDLINE_MAX    0x10000u /* up to the 64 KiB the area holds */
 #define LINUX_DEFAULT_LOAD   0x100000u
@@ -227,10 +234,69 @@ int linux_load(struct machine *m, const struct boot_image *img, char *err, size_
         fwcfg_add_bytes(m->fwcfg, FW_CFG_CMDLINE_DATA, append, strlen(append) + 1);
     }
 
-    /* 32-bit boot protocol: flat 4 GiB segments __BOOT_CS/__BOOT_DS,
-     * protected mode, paging and interrupts off, ESI = zero page,
-     * EBP = EDI = EBX = 0, entry at the protected-mode kernel. */
-    boot_enter_flat32(m, LINUX_GDT_ADDR, BOOT_CS, BOOT_DS, (uint32_t)load);
+    if (version >= 0x020C && (rd16(d + HDR_XLOADFLAGS) & XLF_KERNEL_64) &&
+        cpu_has_feature(m->cpu, "lm")) {
+        /* 64-bit boot protocol: __BOOT_CS a 64-bit code segment,
+         * __BOOT_DS flat data, paging on with the kernel, zero page,
+         * command line and initrd identity-mapped (all below 4 GiB),
+         * interrupts off, RSI = zero page, entry at load + 0x200. */
+        boot_enter_long64(m, LINUX_GDT_ADDR, LINUX_PAGE_TABLES, BOOT_CS, BOOT_DS,
+                          load + LINUX_ENTRY64_OFFSET);
+    } else {
+        /* 32-bit boot protocol: flat 4 GiB segments __BOOT_CS/__BOOT_DS,
+         * protected mode, paging and interrupts off, ESI = zero page,
+         * EBP = EDI = EBX = 0, entry at the protected-mode kernel. */
+        boot_enter_flat32(m, LINUX_GDT_ADDR, BOOT_CS, BOOT_DS, (uint32_t)load);
+    }
     m->cpu->r[R_RSI] = LINUX_ZERO_PAGE;
     return 0;
+}
+
+void boot_enter_long64(struct machine *m, uint32_t gdt_at, uint32_t pt_at, uint16_t cs,
+                       uint16_t ds, uint64_t entry)
+{
+    /* GDT: null descriptors up to cs, then a 64-bit code segment (L=1,
+     * D=0) at cs and flat 4 GiB read/write data at ds */
+    uint64_t gdt[8] = {0};
+    unsigned n = (ds > cs ? ds : cs) / 8 + 1;
+    gdt[cs / 8] = 0x00af9b000000ffffull;
+    gdt[ds / 8] = 0x00cf93000000ffffull;
+    phys_copy_in(&m->phys, gdt_at, gdt, 8 * n);
+
+    /* 4-level tables: PML4 -> one PDPT -> four page directories of
+     * 2 MiB pages identity-mapping 0 - 4 GiB */
+    uint64_t pml4 = pt_at, pdpt = pt_at + 0x1000, pd = pt_at + 0x2000;
+    uint64_t *t = calloc(BOOT_LONG64_PT_SIZE / 8, 8);
+    if (!t)
+        abort();
+    t[0] = pdpt | PTE_P | PTE_RW;
+    for (unsigned g = 0; g < 4; g++)
+        t[0x1000 / 8 + g] = (pd + 0x1000 * g) | PTE_P | PTE_RW;
+    for (unsigned i = 0; i < 4 * 512; i++)
+        t[0x2000 / 8 + i] = ((uint64_t)i << 21) | PTE_P | PTE_RW | PTE_PS;
+    phys_copy_in(&m->phys, pml4, t, BOOT_LONG64_PT_SIZE);
+    free(t);
+
+    struct cpu *c = m->cpu;
+    c->gdtr.base = gdt_at;
+    c->gdtr.limit = (uint16_t)(8 * n - 1);
+    c->mmu.cr3 = pml4;
+    c->mmu.cr4 = CR4_PAE;
+    c->mmu.efer = EFER_LME | EFER_LMA;
+    c->mmu.cr0 = CR0_PE | CR0_ET | CR0_PG;
+    c->mmu.pcid = 0;
+    struct seg *code = &c->seg[SEG_CS];
+    code->sel = cs;
+    code->base = 0;
+    code->limit = 0xffffffffu;
+    code->ar = 0xb | AR_S | AR_P | AR_L | AR_G;
+    for (int s = SEG_ES; s <= SEG_GS; s++)
+        if (s != SEG_CS)
+            cpu_set_seg_flat32(c, s, ds, false);
+    c->rflags = FL_FIXED1;
+    memset(c->r, 0, sizeof(c->r));
+    c->rip = entry;
+    m->phys.a20_enabled = true;
+    mmu_flush_all(&c->mmu);
+    cpu_update_mode(c);
 }
