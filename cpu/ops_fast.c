@@ -80,6 +80,43 @@ JCC_VARIANT(12) JCC_VARIANT(13) JCC_VARIANT(14) JCC_VARIANT(15)
 static const insn_fn jcc_fn[16] = {jcc_0, jcc_1, jcc_2,  jcc_3,  jcc_4,  jcc_5,  jcc_6,  jcc_7,
                                    jcc_8, jcc_9, jcc_10, jcc_11, jcc_12, jcc_13, jcc_14, jcc_15};
 
+/* ---- CMOVcc and SETcc with a constant condition; MOVZX to 32/64 bits ---- */
+
+/* as op_cmovcc: the source is read (and may fault) whatever the
+ * condition, and a 32-bit destination is zero-extended either way */
+static ALWAYS_INLINE void cmov(struct cpu *c, const struct insn *i, unsigned cc, unsigned size)
+{
+    uint64_t v = rm_read(c, i, size);
+    if (cpu_cond(c, cc))
+        c->r[i->reg] = v;
+    else if (size == 4)
+        c->r[i->reg] &= 0xffffffffull;
+}
+
+#define CC_VARIANTS(n)                                                                        \
+    static void cmov64_##n(struct cpu *c, const struct insn *i) { cmov(c, i, n, 8); }        \
+    static void cmov32_##n(struct cpu *c, const struct insn *i) { cmov(c, i, n, 4); }        \
+    static void setcc_##n(struct cpu *c, const struct insn *i) { rm_write(c, i, 1, cpu_cond(c, n)); }
+CC_VARIANTS(0) CC_VARIANTS(1) CC_VARIANTS(2) CC_VARIANTS(3)
+CC_VARIANTS(4) CC_VARIANTS(5) CC_VARIANTS(6) CC_VARIANTS(7)
+CC_VARIANTS(8) CC_VARIANTS(9) CC_VARIANTS(10) CC_VARIANTS(11)
+CC_VARIANTS(12) CC_VARIANTS(13) CC_VARIANTS(14) CC_VARIANTS(15)
+#define SIXTEEN(p) {p##_0, p##_1, p##_2, p##_3, p##_4, p##_5, p##_6, p##_7, \
+                    p##_8, p##_9, p##_10, p##_11, p##_12, p##_13, p##_14, p##_15}
+static const insn_fn cmov_fn[2][16] = {SIXTEEN(cmov32), SIXTEEN(cmov64)};
+static const insn_fn setcc_fn[16] = SIXTEEN(setcc);
+
+/* MOVZX into a 32- or 64-bit register: both zero-extend to 64 bits */
+static void movzx8(struct cpu *c, const struct insn *i)
+{
+    c->r[i->reg] = rm_read(c, i, 1);
+}
+
+static void movzx16(struct cpu *c, const struct insn *i)
+{
+    c->r[i->reg] = rm_read(c, i, 2);
+}
+
 /* ---- 64-bit-mode register moves, pushes and pops ---- */
 
 static void mov_rr64(struct cpu *c, const struct insn *i)
@@ -311,6 +348,18 @@ void cpu_specialize(const struct cpu *c, struct insn *i)
     }
     if (rr && op == 0x8b) {
         i->fn = q ? mov_rr64_load : mov_rr32_load;
+        return;
+    }
+    if ((op >= 0x140 && op <= 0x14f) && (i->opsize == 4 || i->opsize == 8)) {
+        i->fn = cmov_fn[i->opsize == 8][op & 0xf];
+        return;
+    }
+    if (op >= 0x190 && op <= 0x19f) {
+        i->fn = setcc_fn[op & 0xf];
+        return;
+    }
+    if ((op == 0x1b6 || op == 0x1b7) && (i->opsize == 4 || i->opsize == 8)) {
+        i->fn = op == 0x1b6 ? movzx8 : movzx16;
         return;
     }
     if (rr && op == 0x1af) {
