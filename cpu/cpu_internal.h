@@ -20,7 +20,25 @@ extern const char *const cpu_op_names[0x400];
 void cpu_specialize(const struct cpu *c, struct insn *i);
 
 /* ---- lazy flags (cpu/flags.c) ---- */
-bool flag_cf(const struct cpu *c);
+bool flag_cf_slow(const struct cpu *c);
+
+/* CF, with the commonest producers (ADD/ADC, SUB/SBB/CMP, logic, MUL)
+ * inline: carry chains (ADC, SBB, SETC) read it on every step. */
+static inline bool flag_cf(const struct cpu *c)
+{
+    uint64_t a = c->lf_a, b = c->lf_b, r = c->lf_res;
+    unsigned top = c->lf_size * 8 - 1;
+    switch (c->lf_op) {
+    case LF_ADD:
+    case LF_ADC: return (((a & b) | ((a | b) & ~r)) >> top) & 1;
+    case LF_SUB:
+    case LF_SBB: return (((~a & b) | ((~a | b) & r)) >> top) & 1;
+    case LF_LOGIC: return false;
+    case LF_MUL: return b != 0;
+    case LF_NONE: return (c->rflags & FL_CF) != 0;
+    default: return flag_cf_slow(c);
+    }
+}
 bool flag_zf(const struct cpu *c);
 bool flag_sf(const struct cpu *c);
 bool flag_of(const struct cpu *c);

@@ -15,7 +15,8 @@ bool parity8(uint64_t v)
     return !__builtin_parity((unsigned)(v & 0xff));
 }
 
-bool flag_cf(const struct cpu *c)
+/* every lazy op's CF (flag_cf() in cpu_internal.h inlines the common ones) */
+bool flag_cf_slow(const struct cpu *c)
 {
     uint64_t a = c->lf_a, b = c->lf_b, r = c->lf_res;
     switch (c->lf_op) {

@@ -106,6 +106,25 @@ CC_VARIANTS(12) CC_VARIANTS(13) CC_VARIANTS(14) CC_VARIANTS(15)
 static const insn_fn cmov_fn[2][16] = {SIXTEEN(cmov32), SIXTEEN(cmov64)};
 static const insn_fn setcc_fn[16] = SIXTEEN(setcc);
 
+/* MUL r/m (F7 /4): RDX:RAX = RAX * src; CF = OF = upper half non-zero,
+ * the rest as op_grp3's MUL (lazy LF_MUL) */
+static void mul64(struct cpu *c, const struct insn *i)
+{
+    unsigned __int128 p = (unsigned __int128)c->r[R_RAX] * rm_read(c, i, 8);
+    uint64_t lo = (uint64_t)p, hi = (uint64_t)(p >> 64);
+    c->r[R_RAX] = lo;
+    c->r[R_RDX] = hi;
+    lf_set(c, LF_MUL, 8, 0, hi != 0, lo);
+}
+
+static void mul32(struct cpu *c, const struct insn *i)
+{
+    uint64_t p = (c->r[R_RAX] & 0xffffffffu) * (rm_read(c, i, 4) & 0xffffffffu);
+    c->r[R_RAX] = p & 0xffffffffu;
+    c->r[R_RDX] = p >> 32;
+    lf_set(c, LF_MUL, 4, 0, (p >> 32) != 0, p);
+}
+
 /* MOVZX into a 32- or 64-bit register: both zero-extend to 64 bits */
 static void movzx8(struct cpu *c, const struct insn *i)
 {
@@ -360,6 +379,10 @@ void cpu_specialize(const struct cpu *c, struct insn *i)
     }
     if ((op == 0x1b6 || op == 0x1b7) && (i->opsize == 4 || i->opsize == 8)) {
         i->fn = op == 0x1b6 ? movzx8 : movzx16;
+        return;
+    }
+    if (op == 0xf7 && (i->reg & 7) == 4 && !i->lock && (i->opsize == 8 || i->opsize == 4)) {
+        i->fn = i->opsize == 8 ? mul64 : mul32;
         return;
     }
     if (rr && op == 0x1af) {
