@@ -116,11 +116,13 @@ static const struct dbg_cmd commands[] = {
      "Show the call stack from the frame-pointer chain.\n"
      "Code built without frame pointers gives a short chain.",
      cmd_backtrace},
-    {"symbols", "sym", "[FILE [BASE]]",
+    {"symbols", "sym", "[FILE [BASE] [SECTION=ADDR...]]",
      "Load symbols from an ELF file or a System.map.\n"
      "ELF: vmlinux, a test kernel's .elf64, ELF32 images; or an nm listing.  BASE is added to every address; for a kernel\n"
      "module (.ko) BASE is where its .text was loaded (from\n"
-     "/sys/module/NAME/sections/.text), and other sections follow in file order.\n"
+     "/sys/module/NAME/sections/.text), and other sections follow in file order\n"
+     "unless SECTION=ADDR places them (e.g. .init.text=ADDR, from\n"
+     "/sys/module/NAME/sections/.init.text).\n"
      "Without arguments, counts the loaded symbols.",
      cmd_symbols},
     {"trace", "", "SYMBOL|ADDR [stack] | show | clear",

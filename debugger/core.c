@@ -597,7 +597,7 @@ struct debugger *debugger_create(struct machine *m, const struct config *cfg, ch
     /* the kernel's own symbols, when it is an ELF image that has them */
     if (cfg->kernel) {
         char e[256];
-        sym_load(&d->syms, cfg->kernel, 0, false, e, sizeof(e));
+        sym_load(&d->syms, cfg->kernel, 0, false, NULL, 0, e, sizeof(e));
     }
     if (cfg->gdb_port) {
         d->gdb = gdb_open(d, cfg->gdb_port, err, errlen);

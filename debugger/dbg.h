@@ -25,8 +25,15 @@ struct dbg_symtab {
     bool sorted;
 };
 
-int sym_load(struct dbg_symtab *t, const char *path, uint64_t base, bool have_base, char *err,
-             size_t errlen);
+/* Where one section of a relocatable ELF file (a kernel module) was
+ * loaded: `symbols FILE BASE .init.text=ADDR`. */
+struct dbg_secaddr {
+    const char *name;
+    uint64_t addr;
+};
+
+int sym_load(struct dbg_symtab *t, const char *path, uint64_t base, bool have_base,
+             const struct dbg_secaddr *secs, size_t nsecs, char *err, size_t errlen);
 bool sym_lookup(struct dbg_symtab *t, const char *name, uint64_t *addr);
 const struct dbg_sym *sym_find(struct dbg_symtab *t, uint64_t addr, uint64_t *off);
 void sym_free(struct dbg_symtab *t);

@@ -171,11 +171,35 @@ DBG_HANDLER(cmd_symbols)
         dbg_printf(d, "%zu symbols loaded\n", d->syms.n);
         return CMD_STAY;
     }
+    /* symbols FILE [BASE] [SECTION=ADDR ...] */
     uint64_t base = 0;
-    if (argc > 2 && !dbg_eval(d, argv[2], &base))
-        return CMD_STAY;
+    bool have_base = false;
+    struct dbg_secaddr secs[16];
+    size_t nsecs = 0;
+    for (int k = 2; k < argc; k++) {
+        char *eq = strchr(argv[k], '=');
+        if (!eq) {
+            if (have_base) {
+                dbg_printf(d, "symbols: one BASE only ('%s')\n", argv[k]);
+                return CMD_STAY;
+            }
+            if (!dbg_eval(d, argv[k], &base))
+                return CMD_STAY;
+            have_base = true;
+            continue;
+        }
+        if (nsecs == sizeof(secs) / sizeof(secs[0]) || eq == argv[k]) {
+            dbg_printf(d, "symbols: bad or too many SECTION=ADDR ('%s')\n", argv[k]);
+            return CMD_STAY;
+        }
+        *eq = 0;
+        secs[nsecs].name = argv[k];
+        if (!dbg_eval(d, eq + 1, &secs[nsecs].addr))
+            return CMD_STAY;
+        nsecs++;
+    }
     char err[400];
-    int n = sym_load(&d->syms, argv[1], base, argc > 2, err, sizeof(err));
+    int n = sym_load(&d->syms, argv[1], base, have_base, secs, nsecs, err, sizeof(err));
     if (n < 0)
         dbg_printf(d, "symbols: %s\n", err);
     else

@@ -36,7 +36,7 @@ static int add(struct dbg_symtab *t, const char *name, uint64_t addr, uint64_t s
 /* One ELF class: the same walk over 32- or 64-bit structures. */
 #define ELF_LOADER(NAME, Ehdr, Shdr, Sym, ST_TYPE)                                               \
     static int NAME(struct dbg_symtab *t, const uint8_t *img, size_t size, uint64_t base,       \
-                    char *err, size_t errlen)                                                  \
+                    const struct dbg_secaddr *secs, size_t nsecs, char *err, size_t errlen)    \
     {                                                                                          \
         const Ehdr *eh = (const Ehdr *)img;                                                    \
         if (size < sizeof(*eh) || eh->e_shoff == 0 ||                                          \
@@ -46,15 +46,45 @@ static int add(struct dbg_symtab *t, const char *name, uint64_t addr, uint64_t s
         }                                                                                      \
         const Shdr *sh = (const Shdr *)(img + eh->e_shoff);                                    \
         bool rel = eh->e_type == ET_REL;                                                       \
-        /* a module's sections: .text at base, the others after it in file order */          \
+        /* a module's sections: those named in secs where they say, .text at base, the    \
+         * others after it in file order */                                                  \
         uint64_t *sec_addr = calloc(eh->e_shnum ? eh->e_shnum : 1, sizeof(uint64_t));          \
-        if (!sec_addr)                                                                         \
+        bool *placed = calloc(eh->e_shnum ? eh->e_shnum : 1, sizeof(bool));                    \
+        if (!sec_addr || !placed) {                                                            \
+            free(sec_addr);                                                                    \
+            free(placed);                                                                      \
             return -1;                                                                         \
+        }                                                                                      \
+        const Shdr *names = eh->e_shstrndx < eh->e_shnum ? &sh[eh->e_shstrndx] : NULL;        \
+        if (names && names->sh_offset + names->sh_size > size)                                 \
+            names = NULL;                                                                      \
+        if (nsecs && !rel) {                                                                   \
+            snprintf(err, errlen, "section addresses are for relocatable files (.ko)");       \
+            free(sec_addr);                                                                    \
+            free(placed);                                                                      \
+            return -1;                                                                         \
+        }                                                                                      \
+        for (size_t j = 0; j < nsecs; j++) {                                                   \
+            bool hit = false;                                                                  \
+            for (unsigned k = 0; names && k < eh->e_shnum; k++)                                \
+                if (sh[k].sh_name < names->sh_size && (sh[k].sh_flags & SHF_ALLOC) &&          \
+                    !strncmp((const char *)img + names->sh_offset + sh[k].sh_name,             \
+                             secs[j].name, names->sh_size - sh[k].sh_name)) {                  \
+                    sec_addr[k] = secs[j].addr;                                                \
+                    placed[k] = hit = true;                                                    \
+                }                                                                              \
+            if (!hit) {                                                                        \
+                snprintf(err, errlen, "no loaded section %s", secs[j].name);                 \
+                free(sec_addr);                                                                \
+                free(placed);                                                                  \
+                return -1;                                                                     \
+            }                                                                                  \
+        }                                                                                      \
         if (rel) {                                                                             \
             uint64_t at = base;                                                                \
             for (int pass = 0; pass < 2; pass++)                                               \
                 for (unsigned k = 0; k < eh->e_shnum; k++) {                                   \
-                    if (!(sh[k].sh_flags & SHF_ALLOC))                                         \
+                    if (!(sh[k].sh_flags & SHF_ALLOC) || placed[k])                            \
                         continue;                                                              \
                     bool exec = (sh[k].sh_flags & SHF_EXECINSTR) != 0;                         \
                     if (exec != (pass == 0))                                                   \
@@ -93,12 +123,14 @@ static int add(struct dbg_symtab *t, const char *name, uint64_t addr, uint64_t s
                 }                                                                              \
                 if (add(t, str + sym[i].st_name, a, sym[i].st_size)) {                         \
                     free(sec_addr);                                                            \
+                    free(placed);                                                              \
                     return -1;                                                                 \
                 }                                                                              \
                 found++;                                                                       \
             }                                                                                  \
         }                                                                                      \
         free(sec_addr);                                                                        \
+        free(placed);                                                                          \
         if (!found) {                                                                          \
             snprintf(err, errlen, "no symbol table (stripped?)");                             \
             return -1;                                                                         \
@@ -153,8 +185,8 @@ static int load_map(struct dbg_symtab *t, const uint8_t *img, size_t size, uint6
     return found;
 }
 
-int sym_load(struct dbg_symtab *t, const char *path, uint64_t base, bool have_base, char *err,
-             size_t errlen)
+int sym_load(struct dbg_symtab *t, const char *path, uint64_t base, bool have_base,
+             const struct dbg_secaddr *secs, size_t nsecs, char *err, size_t errlen)
 {
     (void)have_base;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -179,13 +211,16 @@ int sym_load(struct dbg_symtab *t, const char *path, uint64_t base, bool have_ba
     char why[128];
     if (size >= EI_NIDENT && !memcmp(img, ELFMAG, SELFMAG)) {
         if (img[EI_CLASS] == ELFCLASS64)
-            r = load_elf64(t, img, size, base, why, sizeof(why));
+            r = load_elf64(t, img, size, base, secs, nsecs, why, sizeof(why));
         else if (img[EI_CLASS] == ELFCLASS32)
-            r = load_elf32(t, img, size, base, why, sizeof(why));
+            r = load_elf32(t, img, size, base, secs, nsecs, why, sizeof(why));
         else {
             snprintf(why, sizeof(why), "unknown ELF class");
             r = -1;
         }
+    } else if (nsecs) {
+        snprintf(why, sizeof(why), "section addresses need an ELF file");
+        r = -1;
     } else {
         r = load_map(t, img, size, base, why, sizeof(why));
     }
@@ -203,6 +238,12 @@ static int by_addr(const void *a, const void *b)
     /* at one address prefer a sized (function) symbol, then global-looking names */
     if ((x->size != 0) != (y->size != 0))
         return x->size ? -1 : 1;
+    /* a module's init_module/cleanup_module are aliases module_init() and
+     * module_exit() make for the real function: name that one */
+    bool xa = !strcmp(x->name, "init_module") || !strcmp(x->name, "cleanup_module");
+    bool ya = !strcmp(y->name, "init_module") || !strcmp(y->name, "cleanup_module");
+    if (xa != ya)
+        return xa ? 1 : -1;
     return strcmp(x->name, y->name);
 }
 

@@ -10,11 +10,16 @@
 # vmlinuz out with dpkg-deb -x; builds a newc initramfs whose /init
 # mounts proc, sys and dev, prints NEST86_LINUX_UP, and runs a shell on
 # ttyS0 — or, with nest86.poweroff on the kernel command line, powers
-# off at once (`poweroff -f`, the ACPI S5 path).  Leaves:
+# off at once (`poweroff -f`, the ACPI S5 path); with nest86.module it
+# loads the cloud kernel's md4 module (no dependencies) with insmod,
+# prints `NEST86_MODULE md4 TEXT INIT_TEXT` (the addresses of its .text
+# and .init.text from /sys/module/md4/sections), unloads it again
+# (running its exit function) and powers off.  Leaves:
 #
 #   build/linux/vmlinuz-cloud     the cloud kernel (vmlinuz -> it)
 #   build/linux/vmlinuz-generic   the generic kernel (unless --cloud-only)
 #   build/linux/initrd.img        the initramfs
+#   build/linux/modules/md4.ko    that module, for the debugger's symbols
 #   build/linux/versions          which packages these came from
 #
 # Needs the Debian tools apt-get, apt-cache, dpkg-deb and cpio (cpio is
@@ -100,15 +105,41 @@ if ! command -v cpio >/dev/null 2>&1; then
         >/dev/null 2>&1 || die "cannot install cpio"
 fi
 
+# module: md4.ko (from build/linux/modules) of the cloud kernel, which
+# depends on no other module; decompressed when the package ships .ko.xz.
+module() {
+    local deb tmp ko
+    deb=$(fetch "$(resolve linux-image-cloud-amd64)")
+    if [ ! -f "$out/modules/md4.ko" ] || [ "$out/modules/md4.ko" -ot "$deb" ]; then
+        tmp=$(mktemp -d)
+        dpkg-deb --fsys-tarfile "$deb" |
+            tar -x -C "$tmp" --wildcards './lib/modules/*/kernel/crypto/md4.ko*' ||
+            { rm -rf "$tmp"; die "no crypto/md4.ko in $deb"; }
+        ko=$(find "$tmp" -name 'md4.ko*' | head -n 1)
+        case $ko in
+        *.xz) xz -dc "$ko" > "$tmp/md4.ko" || { rm -rf "$tmp"; die "cannot decompress $ko"; }
+              ko=$tmp/md4.ko ;;
+        esac
+        mkdir -p "$out/modules"
+        cp "$ko" "$out/modules/md4.ko.new"
+        mv "$out/modules/md4.ko.new" "$out/modules/md4.ko"
+        rm -rf "$tmp"
+    fi
+}
+module
+
 bb_deb=$(fetch busybox-static)
 initrd=$out/initrd.img
-if [ ! -f "$initrd" ] || [ "$initrd" -ot "$0" ] || [ "$initrd" -ot "$bb_deb" ]; then
+if [ ! -f "$initrd" ] || [ "$initrd" -ot "$0" ] || [ "$initrd" -ot "$bb_deb" ] ||
+    [ "$initrd" -ot "$out/modules/md4.ko" ]; then
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' EXIT
     dpkg-deb -x "$bb_deb" "$tmp/pkg"
     stage=$tmp/root
     mkdir -p "$stage"/{bin,dev,proc,sys,tmp,sbin,usr/bin,usr/sbin}
     cp "$tmp/pkg/bin/busybox" "$stage/bin/busybox"
+    mkdir -p "$stage/lib/modules"
+    cp "$out/modules/md4.ko" "$stage/lib/modules/md4.ko"
     ln -s busybox "$stage/bin/sh"
     # The kernel opens /dev/console for init before anything is mounted.
     mknod "$stage/dev/console" c 5 1 2>/dev/null ||
@@ -117,7 +148,8 @@ if [ ! -f "$initrd" ] || [ "$initrd" -ot "$0" ] || [ "$initrd" -ot "$bb_deb" ]; 
 #!/bin/sh
 # nest86 test initramfs: mount the kernel file systems, say so, then a
 # shell on the serial console (or power off at once: nest86.poweroff;
-# or print /proc/kallsyms first: nest86.kallsyms).
+# or print /proc/kallsyms first: nest86.kallsyms; or load and unload a
+# module first: nest86.module).
 /bin/busybox --install -s
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -128,6 +160,16 @@ if grep -q nest86.kallsyms /proc/cmdline; then
     echo NEST86_KALLSYMS_BEGIN
     cat /proc/kallsyms
     echo NEST86_KALLSYMS_END
+    poweroff -f
+fi
+if grep -q nest86.module /proc/cmdline; then
+    # md4: its init function runs inside insmod, its exit one in rmmod
+    insmod /lib/modules/md4.ko
+    grep '^md4 ' /proc/modules
+    echo "NEST86_MODULE md4 $(cat /sys/module/md4/sections/.text)" \
+        "$(cat /sys/module/md4/sections/.init.text 2>/dev/null || echo none)"
+    rmmod md4
+    echo NEST86_MODULE_DONE
     poweroff -f
 fi
 if grep -q nest86.poweroff /proc/cmdline; then
