@@ -220,9 +220,10 @@ static inline void cpu_jump_near(struct cpu *c, uint64_t target, unsigned opsize
     else if (opsize == 4)
         target &= 0xffffffff;
     if (c->mode == MODE_LONG && c->code_size == 8) {
-        int64_t t = (int64_t)target;
-        unsigned va = (c->mmu.cr4 & CR4_LA57) ? 57 : 48;
-        if (((t << (64 - va)) >> (64 - va)) != t)
+        /* canonical: bits 63..va-1 all equal (shift unsigned: a signed
+         * left shift of a negative value is undefined in C) */
+        unsigned sh = 64 - ((c->mmu.cr4 & CR4_LA57) ? 57 : 48);
+        if ((uint64_t)((int64_t)(target << sh) >> sh) != target)
             cpu_raise(c, EX_GP, 0);
     } else if (target > c->seg[SEG_CS].limit) {
         cpu_raise(c, EX_GP, 0);

@@ -277,10 +277,13 @@ static void div_edge(struct gen *g, const struct dt_ins *in, unsigned size, bool
         d = (s128)dv;
         q = (s128)m + (gen_chance(g, 50) ? 1 : 0);
     }
-    s128 n = q * d;
+    /* wrap-around product: only the low bits of the dividend are used,
+     * and a signed __int128 overflow would be undefined */
+    s128 n = (s128)((unsigned __int128)q * (unsigned __int128)d);
     s128 ad = d < 0 ? -d : d;
     s128 r = (s128)(gen_rand(g) % (uint64_t)ad);
-    n += n < 0 ? -r : r;
+    /* nudge the dividend by the remainder, wrapping like the product */
+    n = (s128)((unsigned __int128)n + (unsigned __int128)(n < 0 ? -r : r));
     bool overflow = sign ? (q < -((s128)1 << (bits - 1)) || q >= ((s128)1 << (bits - 1)))
                          : q > (s128)m;
     gen_item(g)->fault_ok = overflow;
@@ -315,7 +318,7 @@ static void e_div(struct gen *g, const struct dt_form *f)
         if (!in.rm_mem) {
             uint64_t d = gen_value(g, size);
             if ((d & (size == 8 ? ~0ull : (1ull << (size * 8)) - 1)) == 0)
-                d |= 1u << gen_below(g, size * 8);
+                d |= 1ull << gen_below(g, size * 8);
             setup_operand_reg(g, &in, size, in.rm, d);
         }
         static const uint8_t cbw[] = {0x66, 0x98}, cwd[] = {0x66, 0x99}, cdq[] = {0x99},
