@@ -4,12 +4,8 @@
 
 #include "cpu/cpu_internal.h"
 #include "cpu/cpuid.h"
+#include "cpu/msr.h"
 
-enum msr_index {
-#define MSR(name, idx, field) MSR_##name = idx,
-#include "cpu/msr.def"
-#undef MSR
-};
 
 #define MTRR_PHYS_FIRST 0x200 /* IA32_MTRR_PHYSBASE0 .. PHYSMASK7 */
 #define MTRR_PHYS_LAST  0x20f
@@ -44,13 +40,12 @@ static uint64_t *plain_field(struct cpu *c, uint32_t index)
     return NULL;
 }
 
-#define X2APIC_FIRST 0x800
-#define X2APIC_LAST  0x8ff
-#define IA32_TSC_DEADLINE 0x6e0 /* the local APIC's timer (SDM 10.5.4.1) */
-
+/* MSRs that live in the local APIC: the x2APIC range and the timer's
+ * TSC deadline (SDM 10.5.4.1) */
 static bool is_apic_msr(uint32_t index)
 {
-    return (index >= X2APIC_FIRST && index <= X2APIC_LAST) || index == IA32_TSC_DEADLINE;
+    return (index >= MSR_X2APIC_FIRST && index <= MSR_X2APIC_LAST) ||
+           index == MSR_IA32_TSC_DEADLINE;
 }
 
 bool cpu_msr_read(struct cpu *c, uint32_t index, uint64_t *v)

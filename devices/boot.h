@@ -26,6 +26,11 @@ int multiboot_load(struct machine *m, const struct boot_image *img, char *err, s
  * code at selector cs and data at ds, all segment registers loaded from
  * them, protected mode with paging and interrupts off, A20 on, general
  * registers zero, RIP = entry. */
+/* The part of every loader's entry state after CR0 and CS are set: flat
+ * data segments with selector ds, RFLAGS = 2 (interrupts off), general
+ * registers zero, RIP = entry, A20 on; TLB flushed, mode recomputed. */
+void boot_commit_entry(struct machine *m, uint16_t ds, uint64_t entry);
+
 void boot_enter_flat32(struct machine *m, uint32_t gdt_at, uint16_t cs, uint16_t ds,
                        uint32_t entry);
 

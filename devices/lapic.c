@@ -11,8 +11,6 @@
 #include "devices/lapic.h"
 #include "devices/pic.h"
 
-#define X2APIC_MSR_FIRST 0x800u
-#define X2APIC_MSR_LAST  0x8FFu
 
 /* Writable bits of each LVT (SDM Figure 10-8), in enum LVT_* order. */
 static const uint32_t lvt_writable[LVT_COUNT] = {
@@ -456,13 +454,13 @@ static void mmio_write(void *opaque, uint64_t offset, uint64_t value, unsigned s
 bool lapic_msr_read(void *opaque, uint32_t index, uint64_t *value)
 {
     struct lapic *l = opaque;
-    if (index == MSR_TSC_DEADLINE) {
+    if (index == MSR_IA32_TSC_DEADLINE) {
         *value = timer_mode(l) == APIC_TIMER_TSC_DEADLINE ? l->tsc_deadline : 0;
         return true;
     }
-    if (index < X2APIC_MSR_FIRST || index > X2APIC_MSR_LAST || !hw_enabled(l) || !x2apic(l))
+    if (index < MSR_X2APIC_FIRST || index > MSR_X2APIC_LAST || !hw_enabled(l) || !x2apic(l))
         return false;
-    uint32_t off = (index - X2APIC_MSR_FIRST) << 4, v;
+    uint32_t off = (index - MSR_X2APIC_FIRST) << 4, v;
     switch (off) {
     case APIC_APR: case APIC_EOI: case APIC_RRD: case APIC_DFR: case APIC_ICR_HI:
     case APIC_SELF_IPI:
@@ -481,16 +479,16 @@ bool lapic_msr_read(void *opaque, uint32_t index, uint64_t *value)
 bool lapic_msr_write(void *opaque, uint32_t index, uint64_t value)
 {
     struct lapic *l = opaque;
-    if (index == MSR_TSC_DEADLINE) {
+    if (index == MSR_IA32_TSC_DEADLINE) {
         if (timer_mode(l) == APIC_TIMER_TSC_DEADLINE) {
             l->tsc_deadline = value;
             timer_arm(l);
         }
         return true;
     }
-    if (index < X2APIC_MSR_FIRST || index > X2APIC_MSR_LAST || !hw_enabled(l) || !x2apic(l))
+    if (index < MSR_X2APIC_FIRST || index > MSR_X2APIC_LAST || !hw_enabled(l) || !x2apic(l))
         return false;
-    uint32_t off = (index - X2APIC_MSR_FIRST) << 4;
+    uint32_t off = (index - MSR_X2APIC_FIRST) << 4;
     if (off == APIC_ICR_LO)
         return reg_write(l, off, (uint32_t)value, (uint32_t)(value >> 32));
     if (value >> 32)

@@ -14,6 +14,8 @@
 #ifndef NEST86_DEVICES_LAPIC_H
 #define NEST86_DEVICES_LAPIC_H
 
+#include "cpu/msr.h" /* MSR_IA32_TSC_DEADLINE, MSR_X2APIC_FIRST/LAST */
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -21,7 +23,6 @@
 
 #define LAPIC_DEFAULT_BASE 0xFEE00000u
 #define LAPIC_VERSION      0x00050014u /* version 0x14, max LVT entry 5 */
-#define MSR_TSC_DEADLINE   0x6E0u
 
 /* IA32_APIC_BASE bits (SDM 10.4.4) */
 #define APIC_BASE_BSP    (1u << 8)

@@ -290,13 +290,5 @@ void boot_enter_long64(struct machine *m, uint32_t gdt_at, uint32_t pt_at, uint1
     code->base = 0;
     code->limit = 0xffffffffu;
     code->ar = 0xb | AR_S | AR_P | AR_L | AR_G;
-    for (int s = SEG_ES; s <= SEG_GS; s++)
-        if (s != SEG_CS)
-            cpu_set_seg_flat32(c, s, ds, false);
-    c->rflags = FL_FIXED1;
-    memset(c->r, 0, sizeof(c->r));
-    c->rip = entry;
-    m->phys.a20_enabled = true;
-    mmu_flush_all(&c->mmu);
-    cpu_update_mode(c);
+    boot_commit_entry(m, ds, entry);
 }

@@ -259,10 +259,16 @@ void boot_enter_flat32(struct machine *m, uint32_t gdt_at, uint16_t cs, uint16_t
     c->gdtr.limit = (uint16_t)(8 * n - 1);
     c->mmu.cr0 = CR0_PE | CR0_ET;
     cpu_set_seg_flat32(c, SEG_CS, cs, true);
+    boot_commit_entry(m, ds, entry);
+}
+
+void boot_commit_entry(struct machine *m, uint16_t ds, uint64_t entry)
+{
+    struct cpu *c = m->cpu;
     for (int s = SEG_ES; s <= SEG_GS; s++)
         if (s != SEG_CS)
             cpu_set_seg_flat32(c, s, ds, false);
-    c->rflags = FL_FIXED1;
+    c->rflags = FL_FIXED1; /* interrupts off */
     memset(c->r, 0, sizeof(c->r));
     c->rip = entry;
     m->phys.a20_enabled = true;

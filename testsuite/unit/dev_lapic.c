@@ -175,27 +175,27 @@ static void timer_tsc_deadline(void)
     test_tsc_offset = 123456;
     uint64_t v = 1;
     wr(APIC_LVT_TIMER, 0x32); /* one-shot: the MSR reads 0 and ignores writes */
-    UNIT_CHECK(lapic_msr_write(l, MSR_TSC_DEADLINE, 999) && lapic_msr_read(l, MSR_TSC_DEADLINE, &v));
+    UNIT_CHECK(lapic_msr_write(l, MSR_IA32_TSC_DEADLINE, 999) && lapic_msr_read(l, MSR_IA32_TSC_DEADLINE, &v));
     UNIT_CHECK(v == 0);
     wr(APIC_TIMER_ICR, 5000);
     wr(APIC_LVT_TIMER, 0x32 | (APIC_TIMER_TSC_DEADLINE << 17));
     UNIT_CHECK(rd(APIC_TIMER_ICR) == 0); /* the mode change disarmed the count */
     uint64_t deadline = machine_tsc(&test_m) + 5000;
-    UNIT_CHECK(lapic_msr_write(l, MSR_TSC_DEADLINE, deadline));
-    UNIT_CHECK(lapic_msr_read(l, MSR_TSC_DEADLINE, &v) && v == deadline);
+    UNIT_CHECK(lapic_msr_write(l, MSR_IA32_TSC_DEADLINE, deadline));
+    UNIT_CHECK(lapic_msr_read(l, MSR_IA32_TSC_DEADLINE, &v) && v == deadline);
     test_advance(4900, 100);
     UNIT_CHECK(!test_intr);
     test_advance(100, 100);
     UNIT_CHECK(test_intr && lapic_intack(l) == 0x32);
-    UNIT_CHECK(lapic_msr_read(l, MSR_TSC_DEADLINE, &v) && v == 0);
+    UNIT_CHECK(lapic_msr_read(l, MSR_IA32_TSC_DEADLINE, &v) && v == 0);
     wr(APIC_EOI, 0);
     /* a deadline in the past fires at once; writing 0 disarms */
-    UNIT_CHECK(lapic_msr_write(l, MSR_TSC_DEADLINE, 1));
+    UNIT_CHECK(lapic_msr_write(l, MSR_IA32_TSC_DEADLINE, 1));
     test_advance(1, 1);
     UNIT_CHECK(test_intr && lapic_intack(l) == 0x32);
     wr(APIC_EOI, 0);
-    lapic_msr_write(l, MSR_TSC_DEADLINE, machine_tsc(&test_m) + 100);
-    lapic_msr_write(l, MSR_TSC_DEADLINE, 0);
+    lapic_msr_write(l, MSR_IA32_TSC_DEADLINE, machine_tsc(&test_m) + 100);
+    lapic_msr_write(l, MSR_IA32_TSC_DEADLINE, 0);
     test_advance(1000, 100);
     UNIT_CHECK(!test_intr);
 }
