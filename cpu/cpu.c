@@ -13,17 +13,17 @@ int cpu_init(struct cpu *c, struct machine *m, struct phys *phys)
     c->machine = m;
     mmu_init(&c->mmu, phys);
     cpu_reset(c);
-    c->blocks = icache_alloc();
+    c->icache = icache_alloc();
     /* stores to cached code end the running block (cpu/icache.h) */
     phys->code_write_word = &c->pending;
     phys->code_write_bit = PEND_BREAK;
-    return c->blocks ? 0 : -1;
+    return c->icache ? 0 : -1;
 }
 
 void cpu_free(struct cpu *c)
 {
-    icache_free(c->blocks);
-    c->blocks = NULL;
+    icache_free(c->icache);
+    c->icache = NULL;
 }
 
 /* Power-on state, SDM Vol. 3A 9.1.1 Table 9-1 */

@@ -174,9 +174,10 @@ struct cpu {
     int fault_depth;       /* 0 normal, 1 delivering, 2 delivering #DF */
 
     uint64_t icount;       /* retired instructions */
+    bool block_done;       /* the threaded run reached its block's stop entry (cpu/thread.h) */
     struct machine *machine;
 
-    struct block *blocks;  /* decoded-instruction cache (cpu/icache.h) */
+    struct icache *icache; /* decoded-instruction cache (cpu/icache.h) */
 
     /* board wiring */
     int (*intr_ack)(void *opaque); /* returns the vector of the INTR being taken */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cpu/cpu_internal.h"
+#include "cpu/thread.h"
 #include "cpu/insn.h"
 #include "cpu/mem.h"
 
@@ -295,6 +296,7 @@ void cpu_decode(struct cpu *c, struct insn *i)
     i->len = (uint8_t)f.n;
 
     i->fn = d->fn;
+    i->run = cpu_run_generic;
     if (!d->fn || ((fl & D_I64) && long64) || ((fl & D_REG_ONLY) && i->mod != 3) ||
         ((fl & D_MEM_ONLY) && i->mod == 3))
         i->fn = op_ud;

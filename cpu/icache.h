@@ -33,16 +33,39 @@ struct block {
     struct block *link;
     uint64_t link_rip, link_off, link_epoch;
     const uint32_t *genp; /* &phys->code_gen[] of this block's page */
-    struct insn insn[BLOCK_MAX];
+    struct insn insn[BLOCK_MAX + 1]; /* insn[n] is the stop entry (cpu/thread.h) */
 };
 
-struct block *icache_alloc(void);
-void icache_free(struct block *blocks);
+/* The jump cache: the block last entered at a linear RIP, so a block
+ * exit whose link does not match (a RET to one of many callers, the
+ * second branch out of a block) finds its successor without a TLB
+ * lookup.  An entry is used only while the MMU epoch it was filled
+ * under is current (same fetch translation, CPL and code size) and the
+ * slot still holds that block, decoded from an unchanged page. */
+#define JCACHE_BITS 12
 
-static inline struct block *icache_slot(struct block *blocks, uint64_t ram_off)
+struct jcache_entry {
+    uint64_t rip, epoch, ram_off;
+    struct block *block;
+};
+
+struct icache {
+    struct block blocks[1u << BLOCK_BITS];
+    struct jcache_entry jcache[1u << JCACHE_BITS];
+};
+
+struct icache *icache_alloc(void);
+void icache_free(struct icache *ic);
+
+static inline struct block *icache_slot(struct icache *ic, uint64_t ram_off)
 {
     uint64_t h = ram_off ^ (ram_off >> BLOCK_BITS) ^ (ram_off >> (2 * BLOCK_BITS));
-    return &blocks[h & ((1u << BLOCK_BITS) - 1)];
+    return &ic->blocks[h & ((1u << BLOCK_BITS) - 1)];
+}
+
+static inline struct jcache_entry *icache_jslot(struct icache *ic, uint64_t rip)
+{
+    return &ic->jcache[(rip ^ (rip >> JCACHE_BITS)) & ((1u << JCACHE_BITS) - 1)];
 }
 
 #endif

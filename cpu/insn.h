@@ -39,8 +39,15 @@ enum {
 #define REP_F3   1   /* REP / REPE */
 #define REP_F2   2   /* REPNE */
 
+/* Every decoded instruction has two entry points.  'fn' only executes
+ * it (the uncached path, legacy-mode blocks, the block builder).  'run'
+ * is its threaded form for 64-bit blocks (cpu/thread.h): it executes
+ * the instruction, retires it and, when execution falls through with
+ * nothing pending, enters the next decoded instruction's 'run' itself,
+ * so a block runs without returning to the loop between instructions. */
 struct insn {
     insn_fn fn;
+    insn_fn run;
     uint16_t op;        /* map << 8 | opcode: 0xxx one-byte, 1xx 0F, 2xx 0F38, 3xx 0F3A */
     uint8_t len;
     uint8_t opsize;     /* 2, 4 or 8 */

@@ -7,6 +7,7 @@
  * semantics are the generic handler's: each variant calls the same
  * inline helpers, so there is still one definition of what ADD does. */
 #include "cpu/alu_forms.h"
+#include "cpu/thread.h"
 
 #define ALWAYS_INLINE inline __attribute__((always_inline))
 
@@ -16,7 +17,8 @@
     static void alu_eg_##n(struct cpu *c, const struct insn *i) { alu_form_eg(c, i, n); } \
     static void alu_ge_##n(struct cpu *c, const struct insn *i) { alu_form_ge(c, i, n); } \
     static void alu_ei_##n(struct cpu *c, const struct insn *i) { alu_form_ei(c, i, n); } \
-    static void alu_ai_##n(struct cpu *c, const struct insn *i) { alu_form_ai(c, i, n); }
+    static void alu_ai_##n(struct cpu *c, const struct insn *i) { alu_form_ai(c, i, n); } \
+    THREADED(alu_eg_##n) THREADED(alu_ge_##n) THREADED(alu_ei_##n) THREADED(alu_ai_##n)
 ALU_VARIANTS(0)
 ALU_VARIANTS(1)
 ALU_VARIANTS(2)
@@ -42,7 +44,9 @@ static ALWAYS_INLINE void alu_rr(struct cpu *c, unsigned dst, uint64_t src, unsi
     static void alu_ge64_##n(struct cpu *c, const struct insn *i) { alu_rr(c, i->reg, c->r[i->rm], n, 8); } \
     static void alu_ge32_##n(struct cpu *c, const struct insn *i) { alu_rr(c, i->reg, c->r[i->rm], n, 4); } \
     static void alu_ri64_##n(struct cpu *c, const struct insn *i) { alu_rr(c, i->rm, i->imm, n, 8); } \
-    static void alu_ri32_##n(struct cpu *c, const struct insn *i) { alu_rr(c, i->rm, i->imm, n, 4); }
+    static void alu_ri32_##n(struct cpu *c, const struct insn *i) { alu_rr(c, i->rm, i->imm, n, 4); } \
+    THREADED(alu_eg64_##n) THREADED(alu_eg32_##n) THREADED(alu_ge64_##n) THREADED(alu_ge32_##n) \
+    THREADED(alu_ri64_##n) THREADED(alu_ri32_##n)
 ALU_RR_VARIANTS(0)
 ALU_RR_VARIANTS(1)
 ALU_RR_VARIANTS(2)
@@ -52,16 +56,21 @@ ALU_RR_VARIANTS(5)
 ALU_RR_VARIANTS(6)
 ALU_RR_VARIANTS(7)
 
-#define EIGHT(p) {p##_0, p##_1, p##_2, p##_3, p##_4, p##_5, p##_6, p##_7}
-static const insn_fn alu_rr_fn[3][2][8] = { /* [EG, GE, EI][32, 64][op] */
+/* Variant tables hold both entry points of each handler (cpu/insn.h). */
+struct fast {
+    insn_fn fn, run;
+};
+#define F(name) {name, name##_run}
+#define EIGHT(p) {F(p##_0), F(p##_1), F(p##_2), F(p##_3), F(p##_4), F(p##_5), F(p##_6), F(p##_7)}
+static const struct fast alu_rr_fn[3][2][8] = { /* [EG, GE, EI][32, 64][op] */
     {EIGHT(alu_eg32), EIGHT(alu_eg64)},
     {EIGHT(alu_ge32), EIGHT(alu_ge64)},
     {EIGHT(alu_ri32), EIGHT(alu_ri64)},
 };
-static const insn_fn alu_eg_fn[8] = EIGHT(alu_eg);
-static const insn_fn alu_ge_fn[8] = EIGHT(alu_ge);
-static const insn_fn alu_ei_fn[8] = EIGHT(alu_ei);
-static const insn_fn alu_ai_fn[8] = EIGHT(alu_ai);
+static const struct fast alu_eg_fn[8] = EIGHT(alu_eg);
+static const struct fast alu_ge_fn[8] = EIGHT(alu_ge);
+static const struct fast alu_ei_fn[8] = EIGHT(alu_ei);
+static const struct fast alu_ai_fn[8] = EIGHT(alu_ai);
 
 /* ---- Jcc with a constant condition ---- */
 
@@ -71,14 +80,29 @@ static ALWAYS_INLINE void jcc(struct cpu *c, const struct insn *i, unsigned cc)
         cpu_jump_near(c, c->rip + i->imm, i->opsize);
 }
 
-#define JCC_VARIANT(n) \
-    static void jcc_##n(struct cpu *c, const struct insn *i) { jcc(c, i, n); }
+/* threaded: a taken branch retires and returns to the loop, which
+ * follows the block link; not taken goes straight on */
+static ALWAYS_INLINE void jcc_run(struct cpu *c, const struct insn *i, unsigned cc)
+{
+    if (cpu_cond(c, cc)) {
+        cpu_jump_near(c, c->rip + i->imm, i->opsize);
+        c->icount++;
+        return;
+    }
+    thread_next(c, i);
+}
+
+#define JCC_VARIANT(n)                                                                \
+    static void jcc_##n(struct cpu *c, const struct insn *i) { jcc(c, i, n); }        \
+    static void jcc_##n##_run(struct cpu *c, const struct insn *i) { jcc_run(c, i, n); }
 JCC_VARIANT(0) JCC_VARIANT(1) JCC_VARIANT(2) JCC_VARIANT(3)
 JCC_VARIANT(4) JCC_VARIANT(5) JCC_VARIANT(6) JCC_VARIANT(7)
 JCC_VARIANT(8) JCC_VARIANT(9) JCC_VARIANT(10) JCC_VARIANT(11)
 JCC_VARIANT(12) JCC_VARIANT(13) JCC_VARIANT(14) JCC_VARIANT(15)
-static const insn_fn jcc_fn[16] = {jcc_0, jcc_1, jcc_2,  jcc_3,  jcc_4,  jcc_5,  jcc_6,  jcc_7,
-                                   jcc_8, jcc_9, jcc_10, jcc_11, jcc_12, jcc_13, jcc_14, jcc_15};
+#define SIXTEEN(p) {F(p##_0), F(p##_1), F(p##_2), F(p##_3), F(p##_4), F(p##_5), F(p##_6), \
+                    F(p##_7), F(p##_8), F(p##_9), F(p##_10), F(p##_11), F(p##_12), \
+                    F(p##_13), F(p##_14), F(p##_15)}
+static const struct fast jcc_fn[16] = SIXTEEN(jcc);
 
 /* ---- CMOVcc and SETcc with a constant condition; MOVZX to 32/64 bits ---- */
 
@@ -96,15 +120,14 @@ static ALWAYS_INLINE void cmov(struct cpu *c, const struct insn *i, unsigned cc,
 #define CC_VARIANTS(n)                                                                        \
     static void cmov64_##n(struct cpu *c, const struct insn *i) { cmov(c, i, n, 8); }        \
     static void cmov32_##n(struct cpu *c, const struct insn *i) { cmov(c, i, n, 4); }        \
-    static void setcc_##n(struct cpu *c, const struct insn *i) { rm_write(c, i, 1, cpu_cond(c, n)); }
+    static void setcc_##n(struct cpu *c, const struct insn *i) { rm_write(c, i, 1, cpu_cond(c, n)); } \
+    THREADED(cmov64_##n) THREADED(cmov32_##n) THREADED(setcc_##n)
 CC_VARIANTS(0) CC_VARIANTS(1) CC_VARIANTS(2) CC_VARIANTS(3)
 CC_VARIANTS(4) CC_VARIANTS(5) CC_VARIANTS(6) CC_VARIANTS(7)
 CC_VARIANTS(8) CC_VARIANTS(9) CC_VARIANTS(10) CC_VARIANTS(11)
 CC_VARIANTS(12) CC_VARIANTS(13) CC_VARIANTS(14) CC_VARIANTS(15)
-#define SIXTEEN(p) {p##_0, p##_1, p##_2, p##_3, p##_4, p##_5, p##_6, p##_7, \
-                    p##_8, p##_9, p##_10, p##_11, p##_12, p##_13, p##_14, p##_15}
-static const insn_fn cmov_fn[2][16] = {SIXTEEN(cmov32), SIXTEEN(cmov64)};
-static const insn_fn setcc_fn[16] = SIXTEEN(setcc);
+static const struct fast cmov_fn[2][16] = {SIXTEEN(cmov32), SIXTEEN(cmov64)};
+static const struct fast setcc_fn[16] = SIXTEEN(setcc);
 
 /* MUL r/m (F7 /4): RDX:RAX = RAX * src; CF = OF = upper half non-zero,
  * the rest as op_grp3's MUL (lazy LF_MUL) */
@@ -116,6 +139,7 @@ static void mul64(struct cpu *c, const struct insn *i)
     c->r[R_RDX] = hi;
     lf_set(c, LF_MUL, 8, 0, hi != 0, lo);
 }
+THREADED(mul64)
 
 static void mul32(struct cpu *c, const struct insn *i)
 {
@@ -124,17 +148,20 @@ static void mul32(struct cpu *c, const struct insn *i)
     c->r[R_RDX] = p >> 32;
     lf_set(c, LF_MUL, 4, 0, (p >> 32) != 0, p);
 }
+THREADED(mul32)
 
 /* MOVZX into a 32- or 64-bit register: both zero-extend to 64 bits */
 static void movzx8(struct cpu *c, const struct insn *i)
 {
     c->r[i->reg] = rm_read(c, i, 1);
 }
+THREADED(movzx8)
 
 static void movzx16(struct cpu *c, const struct insn *i)
 {
     c->r[i->reg] = rm_read(c, i, 2);
 }
+THREADED(movzx16)
 
 /* ---- 64-bit-mode register moves, pushes and pops ---- */
 
@@ -142,36 +169,43 @@ static void mov_rr64(struct cpu *c, const struct insn *i)
 {
     c->r[i->rm] = c->r[i->reg];
 }
+THREADED(mov_rr64)
 
 static void mov_rr32(struct cpu *c, const struct insn *i)
 {
     c->r[i->rm] = (uint32_t)c->r[i->reg];
 }
+THREADED(mov_rr32)
 
 static void mov_rr64_load(struct cpu *c, const struct insn *i)
 {
     c->r[i->reg] = c->r[i->rm];
 }
+THREADED(mov_rr64_load)
 
 static void mov_rr32_load(struct cpu *c, const struct insn *i)
 {
     c->r[i->reg] = (uint32_t)c->r[i->rm];
 }
+THREADED(mov_rr32_load)
 
 static void mov_ri64(struct cpu *c, const struct insn *i)
 {
     c->r[(i->op & 7) | ((i->rex & 1) << 3)] = i->imm;
 }
+THREADED(mov_ri64)
 
 static void mov_ri32(struct cpu *c, const struct insn *i)
 {
     c->r[(i->op & 7) | ((i->rex & 1) << 3)] = (uint32_t)i->imm;
 }
+THREADED(mov_ri32)
 
 static void lea64_bd(struct cpu *c, const struct insn *i)
 {
     c->r[i->reg] = c->r[i->base] + (uint64_t)i->disp;
 }
+THREADED(lea64_bd)
 
 static ALWAYS_INLINE void test_rr(struct cpu *c, const struct insn *i, unsigned size)
 {
@@ -179,6 +213,8 @@ static ALWAYS_INLINE void test_rr(struct cpu *c, const struct insn *i, unsigned 
 }
 static void test_rr64(struct cpu *c, const struct insn *i) { test_rr(c, i, 8); }
 static void test_rr32(struct cpu *c, const struct insn *i) { test_rr(c, i, 4); }
+THREADED(test_rr64)
+THREADED(test_rr32)
 
 static void imul_rr64(struct cpu *c, const struct insn *i)
 {
@@ -187,6 +223,7 @@ static void imul_rr64(struct cpu *c, const struct insn *i)
     lf_set(c, LF_MUL, 8, 0, ovf, (uint64_t)r);
     c->r[i->reg] = (uint64_t)r;
 }
+THREADED(imul_rr64)
 
 static void imul_rr32(struct cpu *c, const struct insn *i)
 {
@@ -194,11 +231,13 @@ static void imul_rr32(struct cpu *c, const struct insn *i)
     lf_set(c, LF_MUL, 4, 0, p != (int32_t)p, (uint64_t)p);
     c->r[i->reg] = (uint32_t)p;
 }
+THREADED(imul_rr32)
 
 static void movsxd_rr(struct cpu *c, const struct insn *i)
 {
     c->r[i->reg] = (uint64_t)(int64_t)(int32_t)c->r[i->rm];
 }
+THREADED(movsxd_rr)
 
 static void push64(struct cpu *c, const struct insn *i)
 {
@@ -207,6 +246,7 @@ static void push64(struct cpu *c, const struct insn *i)
     lin_write(c, mem_linear(c, SEG_SS, sp, 8, true), 8, c->r[r]);
     c->r[R_RSP] = sp;
 }
+THREADED(push64)
 
 static void pop64(struct cpu *c, const struct insn *i)
 {
@@ -216,6 +256,7 @@ static void pop64(struct cpu *c, const struct insn *i)
     c->r[R_RSP] = sp + 8;
     c->r[r] = v;
 }
+THREADED(pop64)
 
 static void call_rel64(struct cpu *c, const struct insn *i)
 {
@@ -229,6 +270,7 @@ static void call_rel64(struct cpu *c, const struct insn *i)
     c->r[R_RSP] = sp;
     c->rip = t;
 }
+THREADED_EXIT(call_rel64)
 
 static void ret64(struct cpu *c, const struct insn *i)
 {
@@ -238,6 +280,7 @@ static void ret64(struct cpu *c, const struct insn *i)
     cpu_jump_near(c, target, 8);
     c->r[R_RSP] = sp + 8;
 }
+THREADED_EXIT(ret64)
 
 /* ---- 64-bit-mode MOV between a register and memory ---- */
 
@@ -252,31 +295,37 @@ static void mov_load64_bd(struct cpu *c, const struct insn *i)
 {
     c->r[i->reg] = mem_read(c, i->seg, ea_base_disp(c, i), 8);
 }
+THREADED(mov_load64_bd)
 
 static void mov_store64_bd(struct cpu *c, const struct insn *i)
 {
     mem_write(c, i->seg, ea_base_disp(c, i), 8, c->r[i->reg]);
 }
+THREADED(mov_store64_bd)
 
 static void mov_load32_bd(struct cpu *c, const struct insn *i)
 {
     c->r[i->reg] = mem_read(c, i->seg, ea_base_disp(c, i), 4); /* zero-extends */
 }
+THREADED(mov_load32_bd)
 
 static void mov_store32_bd(struct cpu *c, const struct insn *i)
 {
     mem_write(c, i->seg, ea_base_disp(c, i), 4, (uint32_t)c->r[i->reg]);
 }
+THREADED(mov_store32_bd)
 
 static void mov_load64(struct cpu *c, const struct insn *i)
 {
     c->r[i->reg] = mem_read(c, i->seg, insn_ea(c, i), 8);
 }
+THREADED(mov_load64)
 
 static void mov_store64(struct cpu *c, const struct insn *i)
 {
     mem_write(c, i->seg, insn_ea(c, i), 8, c->r[i->reg]);
 }
+THREADED(mov_store64)
 
 /* ---- SHL/SHR/SAR on a 32/64-bit register by an immediate or 1 ----
  * Same results and lazy flags as the generic group-2 code (ops_shift.c,
@@ -308,12 +357,21 @@ static ALWAYS_INLINE void shift_ri(struct cpu *c, const struct insn *i, unsigned
 
 #define SHIFT_VARIANTS(name, kind)                                                        \
     static void name##64(struct cpu *c, const struct insn *i) { shift_ri(c, i, kind, 8); } \
-    static void name##32(struct cpu *c, const struct insn *i) { shift_ri(c, i, kind, 4); }
+    static void name##32(struct cpu *c, const struct insn *i) { shift_ri(c, i, kind, 4); } \
+    THREADED(name##64) THREADED(name##32)
 SHIFT_VARIANTS(shl_ri, 4)
 SHIFT_VARIANTS(shr_ri, 5)
 SHIFT_VARIANTS(sar_ri, 7)
 
 /* Picks a specialised handler for a freshly decoded instruction. */
+static void pick(struct insn *i, struct fast f)
+{
+    i->fn = f.fn;
+    i->run = f.run;
+}
+#define FAST(name) ((struct fast)F(name))
+#define PICK(name) pick(i, FAST(name))
+
 void cpu_specialize(const struct cpu *c, struct insn *i)
 {
     bool long64 = c->mode == MODE_LONG && c->code_size == 8;
@@ -324,19 +382,25 @@ void cpu_specialize(const struct cpu *c, struct insn *i)
     bool rr = i->mod == 3 && (i->opsize == 4 || i->opsize == 8) && !i->lock;
     unsigned q = i->opsize == 8;
     if (rr && op < 0x40 && (op & 7) < 4 && (op & 1)) {
-        i->fn = alu_rr_fn[(op & 2) ? 1 : 0][q][(op >> 3) & 7];
+        pick(i, alu_rr_fn[(op & 2) ? 1 : 0][q][(op >> 3) & 7]);
         return;
     }
     if (rr && (op == 0x81 || op == 0x83)) {
-        i->fn = alu_rr_fn[2][q][i->reg & 7];
+        pick(i, alu_rr_fn[2][q][i->reg & 7]);
         return;
     }
     if (rr && (op == 0xc1 || op == 0xd1)) {
         switch (i->reg & 7) {
         case 4:
-        case 6: i->fn = q ? shl_ri64 : shl_ri32; return;
-        case 5: i->fn = q ? shr_ri64 : shr_ri32; return;
-        case 7: i->fn = q ? sar_ri64 : sar_ri32; return;
+        case 6:
+            if (q) PICK(shl_ri64); else PICK(shl_ri32);
+            return;
+        case 5:
+            if (q) PICK(shr_ri64); else PICK(shr_ri32);
+            return;
+        case 7:
+            if (q) PICK(sar_ri64); else PICK(sar_ri32);
+            return;
         default: return; /* rotates stay generic */
         }
     }
@@ -344,64 +408,64 @@ void cpu_specialize(const struct cpu *c, struct insn *i)
         unsigned n = (op >> 3) & 7;
         switch (op & 7) {
         case 0:
-        case 1: i->fn = alu_eg_fn[n]; return;
+        case 1: pick(i, alu_eg_fn[n]); return;
         case 2:
-        case 3: i->fn = alu_ge_fn[n]; return;
-        default: i->fn = alu_ai_fn[n]; return;
+        case 3: pick(i, alu_ge_fn[n]); return;
+        default: pick(i, alu_ai_fn[n]); return;
         }
     }
     if (op == 0x80 || op == 0x81 || op == 0x83) {
-        i->fn = alu_ei_fn[i->reg & 7];
+        pick(i, alu_ei_fn[i->reg & 7]);
         return;
     }
     if ((op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f)) {
-        i->fn = jcc_fn[op & 0xf];
+        pick(i, jcc_fn[op & 0xf]);
         return;
     }
     if (op == 0x89 && i->mod == 3 && !i->lock) {
         if (i->opsize == 8)
-            i->fn = mov_rr64;
+            PICK(mov_rr64);
         else if (i->opsize == 4)
-            i->fn = mov_rr32;
+            PICK(mov_rr32);
         return;
     }
     if (rr && op == 0x8b) {
-        i->fn = q ? mov_rr64_load : mov_rr32_load;
+        pick(i, q ? FAST(mov_rr64_load) : FAST(mov_rr32_load));
         return;
     }
     if ((op >= 0x140 && op <= 0x14f) && (i->opsize == 4 || i->opsize == 8)) {
-        i->fn = cmov_fn[i->opsize == 8][op & 0xf];
+        pick(i, cmov_fn[i->opsize == 8][op & 0xf]);
         return;
     }
     if (op >= 0x190 && op <= 0x19f) {
-        i->fn = setcc_fn[op & 0xf];
+        pick(i, setcc_fn[op & 0xf]);
         return;
     }
     if ((op == 0x1b6 || op == 0x1b7) && (i->opsize == 4 || i->opsize == 8)) {
-        i->fn = op == 0x1b6 ? movzx8 : movzx16;
+        pick(i, op == 0x1b6 ? FAST(movzx8) : FAST(movzx16));
         return;
     }
     if (op == 0xf7 && (i->reg & 7) == 4 && !i->lock && (i->opsize == 8 || i->opsize == 4)) {
-        i->fn = i->opsize == 8 ? mul64 : mul32;
+        pick(i, i->opsize == 8 ? FAST(mul64) : FAST(mul32));
         return;
     }
     if (rr && op == 0x1af) {
-        i->fn = q ? imul_rr64 : imul_rr32;
+        pick(i, q ? FAST(imul_rr64) : FAST(imul_rr32));
         return;
     }
     if (rr && op == 0x85) {
-        i->fn = q ? test_rr64 : test_rr32;
+        pick(i, q ? FAST(test_rr64) : FAST(test_rr32));
         return;
     }
     if (op >= 0xb8 && op <= 0xbf && (i->opsize == 8 || i->opsize == 4)) {
-        i->fn = i->opsize == 8 ? mov_ri64 : mov_ri32;
+        pick(i, i->opsize == 8 ? FAST(mov_ri64) : FAST(mov_ri32));
         return;
     }
     if (!long64)
         return;
     if (op == 0x8d && i->opsize == 8 && i->adsize == 8 && i->base != NO_REG &&
         i->index == NO_REG && !i->riprel) {
-        i->fn = lea64_bd;
+        PICK(lea64_bd);
         return;
     }
     if ((op == 0x89 || op == 0x8b) && i->mod != 3 && !i->lock &&
@@ -409,21 +473,22 @@ void cpu_specialize(const struct cpu *c, struct insn *i)
         bool load = op == 0x8b, q = i->opsize == 8;
         bool bd = i->adsize == 8 && i->base != NO_REG && i->index == NO_REG && !i->riprel;
         if (bd)
-            i->fn = load ? (q ? mov_load64_bd : mov_load32_bd) : (q ? mov_store64_bd : mov_store32_bd);
+            pick(i, load ? (q ? FAST(mov_load64_bd) : FAST(mov_load32_bd))
+                         : (q ? FAST(mov_store64_bd) : FAST(mov_store32_bd)));
         else if (q)
-            i->fn = load ? mov_load64 : mov_store64;
+            pick(i, load ? FAST(mov_load64) : FAST(mov_store64));
         return;
     }
     if (op == 0x63 && i->mod == 3 && i->opsize == 8) {
-        i->fn = movsxd_rr;
+        PICK(movsxd_rr);
         return;
     }
     if (op >= 0x50 && op <= 0x57 && i->opsize == 8)
-        i->fn = push64;
+        PICK(push64);
     else if (op >= 0x58 && op <= 0x5f && i->opsize == 8)
-        i->fn = pop64;
+        PICK(pop64);
     else if (op == 0xe8)
-        i->fn = call_rel64;
+        PICK(call_rel64);
     else if (op == 0xc3)
-        i->fn = ret64;
+        PICK(ret64);
 }

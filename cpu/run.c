@@ -6,6 +6,7 @@
 #include "cpu/cpu_internal.h"
 #include "cpu/icache.h"
 #include "cpu/mem.h"
+#include "cpu/thread.h"
 #include "devices/machine.h"
 
 /* SDM Vol. 3A Table 6-5: exception classes for double-fault detection */
@@ -20,16 +21,17 @@ static enum exc_class exc_class(int v)
     return BENIGN;
 }
 
-/* All-zero slots are empty (code_size 0 never matches), so the cache is
- * a plain calloc whose pages the host maps only when a slot is used. */
-struct block *icache_alloc(void)
+/* All-zero slots are empty (code_size 0 never matches; a null jump
+ * cache entry is never used), so the cache is a plain calloc whose
+ * pages the host maps only when a slot is used. */
+struct icache *icache_alloc(void)
 {
-    return calloc(1u << BLOCK_BITS, sizeof(struct block));
+    return calloc(1, sizeof(struct icache));
 }
 
-void icache_free(struct block *blocks)
+void icache_free(struct icache *ic)
 {
-    free(blocks);
+    free(ic);
 }
 
 void cpu_set_intr(struct cpu *c, bool level)
@@ -142,18 +144,17 @@ static bool run_one(struct cpu *c)
 
 #define BLOCK_LEFT UINT32_MAX
 
-/* Executes the block's decoded instructions; returns how many ran, or
- * BLOCK_LEFT when execution left the block before its end. */
-static inline __attribute__((always_inline)) unsigned run_cached(struct cpu *c,
-                                                                  const struct block *b,
-                                                                  bool legacy)
+/* Executes a legacy-mode block's decoded instructions one by one;
+ * returns how many ran, or BLOCK_LEFT when execution left the block
+ * before its end. */
+static unsigned run_cached(struct cpu *c, const struct block *b)
 {
     for (unsigned k = 0; k < b->n; k++) {
         const struct insn *in = &b->insn[k];
         c->insn_rip = c->rip;
-        if (legacy && c->rip + in->len - 1 > c->seg[SEG_CS].limit)
+        if (c->rip + in->len - 1 > c->seg[SEG_CS].limit)
             cpu_raise(c, EX_GP, 0); /* CS shrank since the decode */
-        uint64_t next = legacy ? wrap_ip(c, c->rip + in->len) : c->rip + in->len;
+        uint64_t next = wrap_ip(c, c->rip + in->len);
         c->rip = next;
         in->fn(c, in);
         c->icount++;
@@ -162,6 +163,36 @@ static inline __attribute__((always_inline)) unsigned run_cached(struct cpu *c,
             return BLOCK_LEFT;
     }
     return b->n;
+}
+
+void cpu_run_generic(struct cpu *c, const struct insn *i)
+{
+    uint64_t next = c->rip;
+    i->fn(c, i);
+    thread_next_if(c, i, next);
+}
+
+void cpu_run_stop(struct cpu *c, const struct insn *i)
+{
+    (void)i;
+    c->block_done = true;
+}
+
+static inline void set_stop(struct insn *in)
+{
+    in->run = cpu_run_stop;
+    in->len = 0;
+}
+
+/* Runs a 64-bit block's decoded instructions threaded (cpu/thread.h);
+ * c->block_done tells whether execution reached the block's end. */
+static inline void run_threaded(struct cpu *c, const struct block *b)
+{
+    const struct insn *in = &b->insn[0];
+    c->block_done = false;
+    c->insn_rip = c->rip;
+    c->rip += in->len;
+    in->run(c, in);
 }
 
 /* The block for the code at RIP, created empty if needed; NULL when the
@@ -189,7 +220,7 @@ static struct block *lookup_block(struct cpu *c)
     struct phys *ph = c->mmu.phys;
     uint64_t off = phys_ram_offset(ph, host);
     const uint32_t *genp = &ph->code_gen[off >> 12];
-    struct block *b = icache_slot(c->blocks, off);
+    struct block *b = icache_slot(c->icache, off);
     if (b->ram_off != off || b->gen != *genp || b->code_size != c->code_size) {
         b->ram_off = off;
         b->gen = *genp;
@@ -198,10 +229,39 @@ static struct block *lookup_block(struct cpu *c)
         b->n = 0;
         b->closed = false;
         b->link = NULL;
+        set_stop(&b->insn[0]);
         if (phys_mark_code(ph, off))
             mmu_drop_writes_to(&c->mmu, host - (off & 0xfff));
     }
     return b;
+}
+
+/* The block execution continues in after leaving 'b': its link, the
+ * jump cache, or a full lookup (which refreshes both). */
+static struct block *next_block(struct cpu *c, struct block *b)
+{
+    uint64_t rip = c->rip, epoch = c->mmu.epoch;
+    struct block *nb = b->link;
+    if (nb && b->link_rip == rip && b->link_epoch == epoch && nb->ram_off == b->link_off &&
+        nb->gen == *nb->genp)
+        return nb;
+    struct jcache_entry *j = icache_jslot(c->icache, rip);
+    nb = j->block;
+    if (!(nb && j->rip == rip && j->epoch == epoch && nb->ram_off == j->ram_off &&
+          nb->gen == *nb->genp)) {
+        nb = lookup_block(c);
+        if (!nb)
+            return NULL;
+        j->rip = rip;
+        j->epoch = epoch;
+        j->ram_off = nb->ram_off;
+        j->block = nb;
+    }
+    b->link = nb;
+    b->link_rip = rip;
+    b->link_off = nb->ram_off;
+    b->link_epoch = epoch;
+    return nb;
 }
 
 /* Executes the part of a block that has not been decoded yet, decoding
@@ -222,19 +282,22 @@ static void run_decode(struct cpu *c, struct block *b)
         }
         if (k >= BLOCK_MAX || page_off >= 4096)
             return;
-        struct insn *in = &b->insn[k];
+        /* decoded aside: a decode fault must leave the stop entry intact */
+        struct insn tmp;
         c->insn_rip = c->rip;
-        cpu_decode(c, in);
-        if (page_off + in->len > 4096) {
+        cpu_decode(c, &tmp);
+        if (page_off + tmp.len > 4096) {
             /* its bytes run onto the next page, which the block's
              * generation does not cover: execute it without caching */
-            struct insn tmp = *in;
             b->closed = true;
             c->rip = wrap_ip(c, c->rip + tmp.len);
             tmp.fn(c, &tmp);
             c->icount++;
             return;
         }
+        struct insn *in = &b->insn[k];
+        *in = tmp;
+        set_stop(&b->insn[k + 1]);
         b->n++;
         k++;
         page_off += in->len;
@@ -258,29 +321,29 @@ static void run_blocks(struct cpu *c, uint64_t until)
         return;
     for (;;) {
         /* The code size cannot change inside a block (that sets
-         * PEND_BREAK), so the 64-bit case is instantiated without the
-         * CS-limit check and the IP wrap. */
-        unsigned k = c->code_size == 8 ? run_cached(c, b, false) : run_cached(c, b, true);
-        if (k != BLOCK_LEFT) {
-            run_decode(c, b);
-            return;
+         * PEND_BREAK), so 64-bit blocks, which need neither the
+         * CS-limit check nor the IP wrap, run threaded. */
+        bool done;
+        if (c->code_size == 8) {
+            run_threaded(c, b);
+            done = c->block_done;
+        } else {
+            done = run_cached(c, b) != BLOCK_LEFT;
+        }
+        if (done) {
+            if (b->n < BLOCK_MAX) {
+                run_decode(c, b);
+                return;
+            }
+            /* a full block falls through to its successor like a branch
+             * (a closed one must not: the instruction after it crosses
+             * the page and runs alone, from run_decode) */
         }
         if (c->pending || c->icount >= until)
             return;
-        struct block *nb = b->link;
-        if (nb && b->link_rip == c->rip && b->link_epoch == c->mmu.epoch &&
-            nb->ram_off == b->link_off && nb->gen == *nb->genp) {
-            b = nb;
-            continue;
-        }
-        nb = lookup_block(c);
-        if (!nb)
+        b = next_block(c, b);
+        if (!b)
             return;
-        b->link = nb;
-        b->link_rip = c->rip;
-        b->link_off = nb->ram_off;
-        b->link_epoch = c->mmu.epoch;
-        b = nb;
     }
 }
 

@@ -1,0 +1,78 @@
+/* cpu/thread.h — threaded dispatch inside a decoded 64-bit block.
+ *
+ * A block's instructions sit in an array ending in a stop entry (len 0,
+ * run = cpu_run_stop).  The run loop enters the first instruction's
+ * 'run' with c->insn_rip at that instruction and c->rip at the next
+ * one; each 'run' executes its instruction, retires it and, if
+ * execution fell through and nothing is pending, sets up the next
+ * entry the same way and jumps to its 'run' (a tail call, so the host
+ * stack does not grow and each handler has its own indirect branch for
+ * the predictor).  The chain ends at the stop entry, at a branch, or at
+ * a pending event; the loop then continues exactly as it would after
+ * the same instructions run one by one.
+ *
+ * Only 64-bit blocks are threaded: there the next RIP needs no wrap to
+ * the code size and no CS-limit check.  Legacy-mode blocks run 'fn'
+ * from the loop in cpu/run.c. */
+#ifndef NEST86_CPU_THREAD_H
+#define NEST86_CPU_THREAD_H
+
+#include "cpu/insn.h"
+
+/* Retire the instruction just executed (one that cannot branch) and,
+ * with nothing pending, go on to the next entry of the block. */
+static inline __attribute__((always_inline)) void thread_next(struct cpu *c,
+                                                              const struct insn *i)
+{
+    c->icount++;
+    if (__builtin_expect(c->pending != 0, 0))
+        return;
+    const struct insn *n = i + 1;
+    uint64_t rip = c->rip;
+    c->insn_rip = rip;
+    c->rip = rip + n->len;
+    n->run(c, n); /* tail position: compiled to a jump */
+}
+
+/* The same after an instruction that may have branched: 'next' is the
+ * fall-through RIP it was entered with. */
+static inline __attribute__((always_inline)) void thread_next_if(struct cpu *c,
+                                                                 const struct insn *i,
+                                                                 uint64_t next)
+{
+    c->icount++;
+    if (__builtin_expect(c->rip != next || c->pending != 0, 0))
+        return;
+    const struct insn *n = i + 1;
+    c->insn_rip = next;
+    c->rip = next + n->len;
+    n->run(c, n);
+}
+
+/* The threaded entry 'name_run' of a handler that never changes RIP. */
+#define THREADED(name)                                                 \
+    static void name##_run(struct cpu *c, const struct insn *i)        \
+    {                                                                  \
+        name(c, i);                                                    \
+        thread_next(c, i);                                             \
+    }
+
+/* The threaded entry of a handler that always or usually leaves the
+ * straight line (CALL, RET): retire it and return to the loop, which
+ * follows the block link. */
+#define THREADED_EXIT(name)                                            \
+    static void name##_run(struct cpu *c, const struct insn *i)        \
+    {                                                                  \
+        name(c, i);                                                    \
+        c->icount++;                                                   \
+    }
+
+/* 'run' of every handler without a threaded entry of its own: 'fn',
+ * then as thread_next_if. */
+void cpu_run_generic(struct cpu *c, const struct insn *i);
+
+/* 'run' of the stop entry after a block's last decoded instruction:
+ * tells the loop the block ran to its end (cpu_run's block_done). */
+void cpu_run_stop(struct cpu *c, const struct insn *i);
+
+#endif
