@@ -49,9 +49,12 @@ static inline __attribute__((always_inline)) void thread_next_if(struct cpu *c,
     n->run(c, n);
 }
 
-/* The threaded entry 'name_run' of a handler that never changes RIP. */
+/* The threaded entry 'name_run' of a handler that never changes RIP.
+ * 'flatten' puts the handler's body in it (GCC would otherwise call the
+ * out-of-line copy that 'fn' points at for the larger ones). */
 #define THREADED(name)                                                 \
-    static void name##_run(struct cpu *c, const struct insn *i)        \
+    static __attribute__((flatten)) void name##_run(struct cpu *c,     \
+                                                    const struct insn *i) \
     {                                                                  \
         name(c, i);                                                    \
         thread_next(c, i);                                             \
