@@ -8,6 +8,7 @@
 #include "cpu/mem.h"
 #include "cpu/thread.h"
 #include "devices/machine.h"
+#include "mmu/hostmem.h"
 
 /* SDM Vol. 3A Table 6-5: exception classes for double-fault detection */
 enum exc_class { BENIGN, CONTRIBUTORY, PAGE_FAULT };
@@ -22,16 +23,17 @@ static enum exc_class exc_class(int v)
 }
 
 /* All-zero slots are empty (code_size 0 never matches; a null jump
- * cache entry is never used), so the cache is a plain calloc whose
- * pages the host maps only when a slot is used. */
+ * cache entry is never used), so the cache is zeroed memory whose pages
+ * the host maps only when a slot is used (mmu/hostmem.h). */
 struct icache *icache_alloc(void)
 {
-    return calloc(1, sizeof(struct icache));
+    return host_ram_alloc(sizeof(struct icache));
 }
 
 void icache_free(struct icache *ic)
 {
-    free(ic);
+    if (ic)
+        host_ram_free(ic, sizeof(struct icache));
 }
 
 void cpu_set_intr(struct cpu *c, bool level)

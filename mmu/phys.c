@@ -6,12 +6,13 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "mmu/hostmem.h"
+
 int phys_init(struct phys *p, uint64_t ram_bytes)
 {
     memset(p, 0, sizeof(*p));
-    void *mem = mmap(NULL, ram_bytes, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (mem == MAP_FAILED)
+    void *mem = host_ram_alloc(ram_bytes);
+    if (!mem)
         return -1;
     p->ram = mem;
     p->ram_size = ram_bytes;
@@ -31,7 +32,7 @@ int phys_init(struct phys *p, uint64_t ram_bytes)
 void phys_free(struct phys *p)
 {
     if (p->ram)
-        munmap(p->ram, p->ram_size);
+        host_ram_free(p->ram, p->ram_size);
     free(p->code_page);
     free(p->code_gen);
     p->ram = NULL;

@@ -1,0 +1,16 @@
+/* mmu/hostmem.h — host memory for large guest-indexed arrays (guest
+ * RAM, the decoded-instruction cache). */
+#ifndef NEST86_MMU_HOSTMEM_H
+#define NEST86_MMU_HOSTMEM_H
+
+#include <stddef.h>
+
+/* Zeroed, lazily backed memory of 'bytes', aligned to 2 MiB and marked
+ * for transparent huge pages where the host has them: the guest touches
+ * its RAM all over, and with 4 KiB host pages both the first touch of
+ * each page (a host page fault) and the host TLB misses cost more than
+ * the emulated access.  NULL with errno set on failure. */
+void *host_ram_alloc(size_t bytes);
+void host_ram_free(void *p, size_t bytes);
+
+#endif
