@@ -11,6 +11,17 @@
 
 #define ALWAYS_INLINE inline __attribute__((always_inline))
 
+/* rm_read with the memory path inline as well (rm_read keeps it out of
+ * line for the generic handlers' sake): these variants are hot enough
+ * that the call and the run-time size switch show. */
+static ALWAYS_INLINE uint64_t rm_read_inline(struct cpu *c, const struct insn *i,
+                                             unsigned size)
+{
+    if (i->mod == 3)
+        return reg_read(c, i, i->rm, size);
+    return mem_read(c, i->seg, insn_ea(c, i), size);
+}
+
 /* ---- ALU: op = ModRM.reg numbering (0 add ... 7 cmp) ---- */
 
 #define ALU_VARIANTS(n)                                                                  \
@@ -110,7 +121,7 @@ static const struct fast jcc_fn[16] = SIXTEEN(jcc);
  * condition, and a 32-bit destination is zero-extended either way */
 static ALWAYS_INLINE void cmov(struct cpu *c, const struct insn *i, unsigned cc, unsigned size)
 {
-    uint64_t v = rm_read(c, i, size);
+    uint64_t v = rm_read_inline(c, i, size);
     if (cpu_cond(c, cc))
         c->r[i->reg] = v;
     else if (size == 4)
@@ -153,13 +164,13 @@ THREADED(mul32)
 /* MOVZX into a 32- or 64-bit register: both zero-extend to 64 bits */
 static void movzx8(struct cpu *c, const struct insn *i)
 {
-    c->r[i->reg] = rm_read(c, i, 1);
+    c->r[i->reg] = rm_read_inline(c, i, 1);
 }
 THREADED(movzx8)
 
 static void movzx16(struct cpu *c, const struct insn *i)
 {
-    c->r[i->reg] = rm_read(c, i, 2);
+    c->r[i->reg] = rm_read_inline(c, i, 2);
 }
 THREADED(movzx16)
 
@@ -207,10 +218,59 @@ static void lea64_bd(struct cpu *c, const struct insn *i)
 }
 THREADED(lea64_bd)
 
+/* any other LEA into a 64- or 32-bit register (insn_ea wraps to the
+ * address size; a 32-bit destination keeps the low half, zero-extended) */
+static void lea64(struct cpu *c, const struct insn *i)
+{
+    c->r[i->reg] = insn_ea(c, i);
+}
+
+static void lea32(struct cpu *c, const struct insn *i)
+{
+    c->r[i->reg] = (uint32_t)insn_ea(c, i);
+}
+THREADED(lea64)
+THREADED(lea32)
+
+/* 90 without REX.B, and the hint NOPs 0F 18-1F: nothing at all (no
+ * memory operand is accessed) */
+static void nop(struct cpu *c, const struct insn *i)
+{
+    (void)c;
+    (void)i;
+}
+THREADED(nop)
+
+/* JMP rel8/rel32 in 64-bit mode */
+static void jmp_rel64(struct cpu *c, const struct insn *i)
+{
+    cpu_jump_near(c, c->rip + i->imm, 8);
+}
+THREADED_EXIT(jmp_rel64)
+
+/* MOV r/m, imm (C7 /0) into a 64- or 32-bit register (the immediate is
+ * sign-extended for 64 bits by the decoder) */
+static void mov_ri_c7_64(struct cpu *c, const struct insn *i)
+{
+    c->r[i->rm] = i->imm;
+}
+
+static void mov_ri_c7_32(struct cpu *c, const struct insn *i)
+{
+    c->r[i->rm] = (uint32_t)i->imm;
+}
+THREADED(mov_ri_c7_64)
+THREADED(mov_ri_c7_32)
+
 static ALWAYS_INLINE void test_rr(struct cpu *c, const struct insn *i, unsigned size)
 {
     lf_set_logic(c, size, c->r[i->rm] & c->r[i->reg]);
 }
+static void test_rr8(struct cpu *c, const struct insn *i)
+{
+    lf_set_logic(c, 1, reg_read8(c, i, i->rm) & reg_read8(c, i, i->reg));
+}
+THREADED(test_rr8)
 static void test_rr64(struct cpu *c, const struct insn *i) { test_rr(c, i, 8); }
 static void test_rr32(struct cpu *c, const struct insn *i) { test_rr(c, i, 4); }
 THREADED(test_rr64)
@@ -453,6 +513,22 @@ void cpu_specialize(const struct cpu *c, struct insn *i)
         pick(i, q ? FAST(imul_rr64) : FAST(imul_rr32));
         return;
     }
+    if (op == 0x84 && i->mod == 3) {
+        PICK(test_rr8);
+        return;
+    }
+    if ((op == 0x90 && !(i->rex & 1)) || i->fn == op_nop_modrm) {
+        PICK(nop);
+        return;
+    }
+    if (rr && op == 0xc7 && (i->reg & 7) == 0) {
+        pick(i, q ? FAST(mov_ri_c7_64) : FAST(mov_ri_c7_32));
+        return;
+    }
+    if (op == 0x8d && i->opsize == 4) {
+        PICK(lea32);
+        return;
+    }
     if (rr && op == 0x85) {
         pick(i, q ? FAST(test_rr64) : FAST(test_rr32));
         return;
@@ -463,9 +539,15 @@ void cpu_specialize(const struct cpu *c, struct insn *i)
     }
     if (!long64)
         return;
-    if (op == 0x8d && i->opsize == 8 && i->adsize == 8 && i->base != NO_REG &&
-        i->index == NO_REG && !i->riprel) {
-        PICK(lea64_bd);
+    if (op == 0x8d && i->opsize == 8 && i->adsize == 8) {
+        if (i->base != NO_REG && i->index == NO_REG && !i->riprel)
+            PICK(lea64_bd);
+        else
+            PICK(lea64);
+        return;
+    }
+    if (op == 0xe9 || op == 0xeb) {
+        PICK(jmp_rel64);
         return;
     }
     if ((op == 0x89 || op == 0x8b) && i->mod != 3 && !i->lock &&
