@@ -174,7 +174,10 @@ struct cpu {
     int fault_depth;       /* 0 normal, 1 delivering, 2 delivering #DF */
 
     uint64_t icount;       /* retired instructions */
-    bool block_done;       /* the threaded run reached its block's stop entry (cpu/thread.h) */
+    /* threaded block runs (cpu/thread.h) */
+    struct block *cur_block; /* the block being run */
+    uint64_t chain_until;  /* icount at which a chain stops following links */
+    bool block_done;       /* the run reached its block's stop entry */
     struct machine *machine;
 
     struct icache *icache; /* decoded-instruction cache (cpu/icache.h) */

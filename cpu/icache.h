@@ -20,39 +20,50 @@
 #define BLOCK_MAX  32
 #define BLOCK_BITS 13
 
+/* A remembered successor: used only while the stamp (icache_stamp())
+ * is unchanged — so the fetch translation, CPL and code size are what
+ * they were and no cached code has been written since — and the
+ * target slot still holds the block at 'ram_off'. */
+struct block_link {
+    struct block *to;
+    uint64_t rip, ram_off, stamp;
+};
+
 struct block {
     uint64_t ram_off;   /* RAM offset of the first byte */
     uint32_t gen;       /* phys->code_gen[] of the page when decoded */
     uint8_t code_size;  /* the CPU's code size when decoded; 0: empty slot */
     uint8_t n;          /* instructions decoded so far */
     bool closed;        /* no instruction follows (page end or full) */
-    /* Chaining: where execution went after this block last time.  Used
-     * only while the MMU epoch is unchanged (so the fetch translation and
-     * CPL are what they were), the target slot still holds the block at
-     * link_off, and that block's page generation is unchanged. */
-    struct block *link;
-    uint64_t link_rip, link_off, link_epoch;
-    const uint32_t *genp; /* &phys->code_gen[] of this block's page */
+    /* Chaining: the last two places execution went after this block
+     * (a block can be left at the end and at every taken branch). */
+    struct block_link link[2];
+    unsigned link_next;   /* which link a new successor replaces */
     struct insn insn[BLOCK_MAX + 1]; /* insn[n] is the stop entry (cpu/thread.h) */
 };
 
 /* The jump cache: the block last entered at a linear RIP, so a block
- * exit whose link does not match (a RET to one of many callers, the
- * second branch out of a block) finds its successor without a TLB
- * lookup.  An entry is used only while the MMU epoch it was filled
- * under is current (same fetch translation, CPL and code size) and the
- * slot still holds that block, decoded from an unchanged page. */
+ * exit that neither link matches (a RET to one of many callers) finds
+ * its successor without a TLB lookup; valid as a link is. */
 #define JCACHE_BITS 12
-
-struct jcache_entry {
-    uint64_t rip, epoch, ram_off;
-    struct block *block;
-};
 
 struct icache {
     struct block blocks[1u << BLOCK_BITS];
-    struct jcache_entry jcache[1u << JCACHE_BITS];
+    struct block_link jcache[1u << JCACHE_BITS];
 };
+
+/* Changes whenever a link may have gone stale: the MMU epoch (any TLB
+ * flush, CR3 load, CPL or code-size change) and the count of writes to
+ * cached code only grow, so their sum changes when either does. */
+static inline uint64_t icache_stamp(uint64_t mmu_epoch, uint64_t code_writes)
+{
+    return mmu_epoch + code_writes;
+}
+
+static inline bool link_valid(const struct block_link *l, uint64_t rip, uint64_t stamp)
+{
+    return l->to && l->rip == rip && l->stamp == stamp && l->to->ram_off == l->ram_off;
+}
 
 struct icache *icache_alloc(void);
 void icache_free(struct icache *ic);
@@ -63,7 +74,7 @@ static inline struct block *icache_slot(struct icache *ic, uint64_t ram_off)
     return &ic->blocks[h & ((1u << BLOCK_BITS) - 1)];
 }
 
-static inline struct jcache_entry *icache_jslot(struct icache *ic, uint64_t rip)
+static inline struct block_link *icache_jslot(struct icache *ic, uint64_t rip)
 {
     return &ic->jcache[(rip ^ (rip >> JCACHE_BITS)) & ((1u << JCACHE_BITS) - 1)];
 }

@@ -91,13 +91,13 @@ static ALWAYS_INLINE void jcc(struct cpu *c, const struct insn *i, unsigned cc)
         cpu_jump_near(c, c->rip + i->imm, i->opsize);
 }
 
-/* threaded: a taken branch retires and returns to the loop, which
- * follows the block link; not taken goes straight on */
+/* threaded: a taken branch follows the block link (thread_branch);
+ * not taken goes straight on */
 static ALWAYS_INLINE void jcc_run(struct cpu *c, const struct insn *i, unsigned cc)
 {
     if (cpu_cond(c, cc)) {
         cpu_jump_near(c, c->rip + i->imm, i->opsize);
-        c->icount++;
+        thread_branch(c);
         return;
     }
     thread_next(c, i);

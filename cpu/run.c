@@ -188,10 +188,11 @@ static inline void set_stop(struct insn *in)
 
 /* Runs a 64-bit block's decoded instructions threaded (cpu/thread.h);
  * c->block_done tells whether execution reached the block's end. */
-static inline void run_threaded(struct cpu *c, const struct block *b)
+static inline void run_threaded(struct cpu *c, struct block *b)
 {
     const struct insn *in = &b->insn[0];
     c->block_done = false;
+    c->cur_block = b;
     c->insn_rip = c->rip;
     c->rip += in->len;
     in->run(c, in);
@@ -226,11 +227,10 @@ static struct block *lookup_block(struct cpu *c)
     if (b->ram_off != off || b->gen != *genp || b->code_size != c->code_size) {
         b->ram_off = off;
         b->gen = *genp;
-        b->genp = genp;
         b->code_size = c->code_size;
         b->n = 0;
         b->closed = false;
-        b->link = NULL;
+        b->link[0].to = b->link[1].to = NULL;
         set_stop(&b->insn[0]);
         if (phys_mark_code(ph, off))
             mmu_drop_writes_to(&c->mmu, host - (off & 0xfff));
@@ -238,31 +238,30 @@ static struct block *lookup_block(struct cpu *c)
     return b;
 }
 
-/* The block execution continues in after leaving 'b': its link, the
- * jump cache, or a full lookup (which refreshes both). */
+/* The block execution continues in after leaving 'b': one of its
+ * links, the jump cache, or a full lookup (which refreshes both). */
 static struct block *next_block(struct cpu *c, struct block *b)
 {
-    uint64_t rip = c->rip, epoch = c->mmu.epoch;
-    struct block *nb = b->link;
-    if (nb && b->link_rip == rip && b->link_epoch == epoch && nb->ram_off == b->link_off &&
-        nb->gen == *nb->genp)
-        return nb;
-    struct jcache_entry *j = icache_jslot(c->icache, rip);
-    nb = j->block;
-    if (!(nb && j->rip == rip && j->epoch == epoch && nb->ram_off == j->ram_off &&
-          nb->gen == *nb->genp)) {
+    uint64_t rip = c->rip, stamp = icache_stamp(c->mmu.epoch, c->mmu.phys->code_writes);
+    if (link_valid(&b->link[0], rip, stamp))
+        return b->link[0].to;
+    if (link_valid(&b->link[1], rip, stamp))
+        return b->link[1].to;
+    struct block_link *j = icache_jslot(c->icache, rip);
+    struct block *nb;
+    if (link_valid(j, rip, stamp)) {
+        nb = j->to;
+    } else {
         nb = lookup_block(c);
         if (!nb)
             return NULL;
-        j->rip = rip;
-        j->epoch = epoch;
-        j->ram_off = nb->ram_off;
-        j->block = nb;
+        /* the stamp was read before the lookup: whatever the lookup
+         * changed (a page walk writing A bits) can only make the new
+         * links look stale, never a stale one look valid */
+        *j = (struct block_link){nb, rip, nb->ram_off, stamp};
     }
-    b->link = nb;
-    b->link_rip = rip;
-    b->link_off = nb->ram_off;
-    b->link_epoch = epoch;
+    b->link[b->link_next] = (struct block_link){nb, rip, nb->ram_off, stamp};
+    b->link_next ^= 1;
     return nb;
 }
 
@@ -312,6 +311,11 @@ static void run_decode(struct cpu *c, struct block *b)
     }
 }
 
+/* Instructions one threaded chain may run before it returns to the
+ * loop: bounds the host stack should a build not compile the chain's
+ * tail calls as jumps. */
+#define CHAIN_MAX 4096
+
 /* Runs blocks from RIP, following block links while they are valid,
  * until an event is pending, the budget is used, or a block needs
  * decoding.  The budget is checked between blocks, so a slice may
@@ -327,7 +331,9 @@ static void run_blocks(struct cpu *c, uint64_t until)
          * CS-limit check nor the IP wrap, run threaded. */
         bool done;
         if (c->code_size == 8) {
+            c->chain_until = until - c->icount > CHAIN_MAX ? c->icount + CHAIN_MAX : until;
             run_threaded(c, b);
+            b = c->cur_block; /* where the chain ended (cpu/thread.h) */
             done = c->block_done;
         } else {
             done = run_cached(c, b) != BLOCK_LEFT;

@@ -17,6 +17,7 @@
 #ifndef NEST86_CPU_THREAD_H
 #define NEST86_CPU_THREAD_H
 
+#include "cpu/icache.h"
 #include "cpu/insn.h"
 
 /* Retire the instruction just executed (one that cannot branch) and,
@@ -34,14 +35,44 @@ static inline __attribute__((always_inline)) void thread_next(struct cpu *c,
     n->run(c, n); /* tail position: compiled to a jump */
 }
 
-/* The same after an instruction that may have branched: 'next' is the
+/* Retire an instruction that branched and, when the block it left has
+ * a valid link (cpu/icache.h) for the new RIP, go on into that block's
+ * first entry: each branch site then dispatches with its own indirect
+ * jump.  Otherwise, or with an event pending or the chain's budget
+ * (c->chain_until, within the time slice) used, return to the loop,
+ * which does the full lookup. */
+static inline __attribute__((always_inline)) void thread_branch(struct cpu *c)
+{
+    c->icount++;
+    if (__builtin_expect(c->pending != 0, 0) || c->icount >= c->chain_until)
+        return;
+    struct block *b = c->cur_block, *nb;
+    uint64_t rip = c->rip, stamp = icache_stamp(c->mmu.epoch, c->mmu.phys->code_writes);
+    if (link_valid(&b->link[0], rip, stamp))
+        nb = b->link[0].to;
+    else if (link_valid(&b->link[1], rip, stamp))
+        nb = b->link[1].to;
+    else
+        return;
+    c->cur_block = nb;
+    const struct insn *n = &nb->insn[0];
+    c->insn_rip = rip;
+    c->rip = rip + n->len;
+    n->run(c, n);
+}
+
+/* After an instruction that may have branched: 'next' is the
  * fall-through RIP it was entered with. */
 static inline __attribute__((always_inline)) void thread_next_if(struct cpu *c,
                                                                  const struct insn *i,
                                                                  uint64_t next)
 {
+    if (c->rip != next) {
+        thread_branch(c);
+        return;
+    }
     c->icount++;
-    if (__builtin_expect(c->rip != next || c->pending != 0, 0))
+    if (__builtin_expect(c->pending != 0, 0))
         return;
     const struct insn *n = i + 1;
     c->insn_rip = next;
@@ -60,14 +91,14 @@ static inline __attribute__((always_inline)) void thread_next_if(struct cpu *c,
         thread_next(c, i);                                             \
     }
 
-/* The threaded entry of a handler that always or usually leaves the
- * straight line (CALL, RET): retire it and return to the loop, which
- * follows the block link. */
+/* The threaded entry of a handler that always branches (JMP, CALL,
+ * RET). */
 #define THREADED_EXIT(name)                                            \
-    static void name##_run(struct cpu *c, const struct insn *i)        \
+    static __attribute__((flatten)) void name##_run(struct cpu *c,     \
+                                                    const struct insn *i) \
     {                                                                  \
         name(c, i);                                                    \
-        c->icount++;                                                   \
+        thread_branch(c);                                              \
     }
 
 /* 'run' of every handler without a threaded entry of its own: 'fn',

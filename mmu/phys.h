@@ -51,6 +51,10 @@ struct phys {
      * re-checking the generation after every instruction.  May be NULL. */
     volatile uint32_t *code_write_word;
     uint32_t code_write_bit;
+    /* writes that hit a page with cached code: block links and the jump
+     * cache (cpu/icache.h) are trusted only while this is unchanged, so
+     * they need not look at code_gen[] */
+    uint64_t code_writes;
 };
 
 /* Returns 0, or -1 with errno set when the host cannot back the RAM. */
@@ -91,6 +95,7 @@ static inline void phys_note_write(struct phys *p, uint64_t ram_off)
     if (p->code_page[pg]) {
         p->code_page[pg] = 0;
         p->code_gen[pg]++;
+        p->code_writes++;
         if (p->code_write_word)
             *p->code_write_word |= p->code_write_bit;
     }
