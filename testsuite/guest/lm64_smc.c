@@ -8,6 +8,7 @@
 #include "rt.h"
 
 static uint8_t code[4096] __attribute__((aligned(4096)));
+static uint8_t code2[4096] __attribute__((aligned(4096)));
 
 typedef uint64_t (*fn_t)(void);
 
@@ -96,10 +97,41 @@ static void test_alias_mapping(void)
     ASSERT_EQ(g(), 6);
 }
 
+/* Execution that has gone from one block to another remembers the way
+ * (block links, followed without a fresh lookup).  The successor is
+ * rewritten between runs and the way there is the same each time: from
+ * one call site in a loop, and by a JMP on another page, which the
+ * store does not touch. */
+static void test_linked_successor(void)
+{
+    fn_t f = (fn_t)(uintptr_t)(code + 512);
+    uint64_t seen[4];
+    for (unsigned k = 0; k < 4; k++) {
+        emit_return(code + 512, 100 + k);
+        seen[k] = f(); /* one call site: the same link every time */
+    }
+    for (unsigned k = 0; k < 4; k++)
+        ASSERT_EQ(seen[k], 100 + k);
+
+    /* code2: jmp rel32 to code + 768 */
+    int32_t rel = (int32_t)((code + 768) - (code2 + 5));
+    code2[0] = 0xe9;
+    for (unsigned b = 0; b < 4; b++)
+        code2[1 + b] = (uint8_t)((uint32_t)rel >> (8 * b));
+    fn_t g = (fn_t)(uintptr_t)code2;
+    for (unsigned k = 0; k < 4; k++) {
+        emit_return(code + 768, 200 + k);
+        seen[k] = g(); /* code2's block links to code + 768 */
+    }
+    for (unsigned k = 0; k < 4; k++)
+        ASSERT_EQ(seen[k], 200 + k);
+}
+
 void test_main(void)
 {
     RUN_TEST(test_rewrite_then_call);
     RUN_TEST(test_patch_next_instruction);
     RUN_TEST(test_patch_cached_next_instruction);
     RUN_TEST(test_alias_mapping);
+    RUN_TEST(test_linked_successor);
 }
