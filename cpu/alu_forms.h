@@ -17,7 +17,7 @@ ALU_INLINE void alu_form_eg(struct cpu *c, const struct insn *i, unsigned op)
     unsigned size = insn_wsize(i);
     uint64_t src = reg_read(c, i, i->reg, size);
     if (op == 7) { /* CMP writes nothing: a plain read */
-        alu_op(c, op, size, rm_read(c, i, size), src);
+        alu_op(c, op, size, rm_read_inline(c, i, size), src);
         return;
     }
     struct rmw at;
@@ -29,7 +29,7 @@ ALU_INLINE void alu_form_eg(struct cpu *c, const struct insn *i, unsigned op)
 ALU_INLINE void alu_form_ge(struct cpu *c, const struct insn *i, unsigned op)
 {
     unsigned size = insn_wsize(i);
-    uint64_t r = alu_op(c, op, size, reg_read(c, i, i->reg, size), rm_read(c, i, size));
+    uint64_t r = alu_op(c, op, size, reg_read(c, i, i->reg, size), rm_read_inline(c, i, size));
     if (op != 7)
         reg_write(c, i, i->reg, size, r);
 }
@@ -39,7 +39,7 @@ ALU_INLINE void alu_form_ei(struct cpu *c, const struct insn *i, unsigned op)
 {
     unsigned size = insn_wsize(i);
     if (op == 7) {
-        alu_op(c, op, size, rm_read(c, i, size), i->imm);
+        alu_op(c, op, size, rm_read_inline(c, i, size), i->imm);
         return;
     }
     struct rmw at;

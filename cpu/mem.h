@@ -70,9 +70,9 @@ static inline uint64_t lin_read(struct cpu *c, uint64_t lin, unsigned size)
     bool user = c->cpl == 3, ac = (c->rflags & FL_AC) != 0;
     if (unlikely(user && ac))
         mem_check_alignment(c, lin, size);
-    uint8_t *p =
-        mmu_fast_ptr(&c->mmu, lin, size, mmu_need_bit(MMU_READ, user, ac) & c->fast_mask);
-    if (likely(p != 0))
+    uint8_t *p;
+    if (likely(mmu_fast_hit(&c->mmu, lin, size,
+                            mmu_need_bit(MMU_READ, user, ac) & c->fast_mask, &p)))
         return load_le(p, size);
     if (unlikely(c->dr_data_mask))
         cpu_dr_data_access(c, lin, size, false);
@@ -84,9 +84,9 @@ static inline void lin_write(struct cpu *c, uint64_t lin, unsigned size, uint64_
     bool user = c->cpl == 3, ac = (c->rflags & FL_AC) != 0;
     if (unlikely(user && ac))
         mem_check_alignment(c, lin, size);
-    uint8_t *p =
-        mmu_fast_ptr(&c->mmu, lin, size, mmu_need_bit(MMU_WRITE, user, ac) & c->fast_mask);
-    if (likely(p != 0)) {
+    uint8_t *p;
+    if (likely(mmu_fast_hit(&c->mmu, lin, size,
+                            mmu_need_bit(MMU_WRITE, user, ac) & c->fast_mask, &p))) {
         store_le(p, size, v);
         return;
     }
@@ -148,6 +148,18 @@ static inline __attribute__((always_inline)) uint64_t rm_read(struct cpu *c,
     if (i->mod == 3)
         return reg_read(c, i, i->rm, size);
     return rm_read_mem(c, i, size);
+}
+
+/* rm_read with the memory path inline as well, for the hottest
+ * handlers (the ALU forms, MOVZX, CMOVcc): there the call and the
+ * run-time size switch of rm_read_mem show in profiles. */
+static inline __attribute__((always_inline)) uint64_t rm_read_inline(struct cpu *c,
+                                                                    const struct insn *i,
+                                                                    unsigned size)
+{
+    if (i->mod == 3)
+        return reg_read(c, i, i->rm, size);
+    return mem_read(c, i->seg, insn_ea(c, i), size);
 }
 
 static inline __attribute__((always_inline)) void rm_write(struct cpu *c, const struct insn *i,

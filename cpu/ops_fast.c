@@ -11,17 +11,6 @@
 
 #define ALWAYS_INLINE inline __attribute__((always_inline))
 
-/* rm_read with the memory path inline as well (rm_read keeps it out of
- * line for the generic handlers' sake): these variants are hot enough
- * that the call and the run-time size switch show. */
-static ALWAYS_INLINE uint64_t rm_read_inline(struct cpu *c, const struct insn *i,
-                                             unsigned size)
-{
-    if (i->mod == 3)
-        return reg_read(c, i, i->rm, size);
-    return mem_read(c, i->seg, insn_ea(c, i), size);
-}
-
 /* ---- ALU: op = ModRM.reg numbering (0 add ... 7 cmp) ---- */
 
 #define ALU_VARIANTS(n)                                                                  \

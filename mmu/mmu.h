@@ -198,16 +198,27 @@ static inline uint8_t mmu_need_bit(enum mmu_access_type type, bool user, bool ac
     return (uint8_t)((ac ? MMU_R_SUPAC : MMU_R_SUP) << type);
 }
 
-/* The hot path: host pointer for an access of 'size' bytes at 'lin' if
- * the TLB holds a RAM translation that allows it and the access stays
- * inside the page; otherwise NULL (take the slow path). */
-static inline uint8_t *mmu_fast_ptr(struct mmu *m, uint64_t lin, unsigned size, uint8_t need)
+/* The hot path: true, with the host pointer in *host, for an access of
+ * 'size' bytes at 'lin' if the TLB holds a RAM translation that allows
+ * it and the access stays inside the page; otherwise false (take the
+ * slow path).  Callers branch on the result, never on the pointer. */
+static inline bool mmu_fast_hit(struct mmu *m, uint64_t lin, unsigned size, uint8_t need,
+                                uint8_t **host)
 {
     const struct mmu_tlb_entry *e = &m->tlb[(lin >> 12) & (MMU_TLB_SIZE - 1)];
     if (e->tag == ((lin & ~0xfffull) | m->pcid) && (e->perm & need) &&
-        (lin & 0xfff) + size <= 4096)
-        return (uint8_t *)(e->addend + (uintptr_t)lin);
-    return 0;
+        (lin & 0xfff) + size <= 4096) {
+        *host = (uint8_t *)(e->addend + (uintptr_t)lin);
+        return true;
+    }
+    return false;
+}
+
+/* The same as a pointer, NULL on a miss. */
+static inline uint8_t *mmu_fast_ptr(struct mmu *m, uint64_t lin, unsigned size, uint8_t need)
+{
+    uint8_t *p;
+    return mmu_fast_hit(m, lin, size, need, &p) ? p : 0;
 }
 
 #endif
