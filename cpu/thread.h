@@ -7,9 +7,12 @@
  * execution fell through and nothing is pending, sets up the next
  * entry the same way and jumps to its 'run' (a tail call, so the host
  * stack does not grow and each handler has its own indirect branch for
- * the predictor).  The chain ends at the stop entry, at a branch, or at
- * a pending event; the loop then continues exactly as it would after
- * the same instructions run one by one.
+ * the predictor).  A taken branch goes on into the next block when the
+ * block it left has a valid link for the target (thread_branch).  The
+ * chain ends at the stop entry, at a branch without a valid link, at a
+ * pending event or at c->chain_until; the loop in cpu/run.c then
+ * continues exactly as it would after the same instructions run one by
+ * one, from the block in c->cur_block.
  *
  * Only 64-bit blocks are threaded: there the next RIP needs no wrap to
  * the code size and no CS-limit check.  Legacy-mode blocks run 'fn'
