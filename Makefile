@@ -77,13 +77,29 @@ guest-kernels:
 	@:
 endif
 
+# An AddressSanitizer + UBSan build of nest86 beside the normal one, with
+# objects of its own, for testsuite/integration/sanitizers.sh.  UBSan
+# aborts on the first report, so no report can go unnoticed.
+SAN_BUILD := $(BUILD)/san
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer
+SAN_OBJS := $(SRCS:%.c=$(SAN_BUILD)/obj/%.o)
+SAN_BIN := $(SAN_BUILD)/nest86
+
+$(SAN_BUILD)/obj/%.o: %.c config.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) -MMD -MP -c -o $@ $<
+
+$(SAN_BIN): $(SAN_OBJS)
+	$(CC) $(LDFLAGS) $(SAN_FLAGS) -o $@ $(SAN_OBJS) $(LIBS)
+
 # check and demo install missing packages before anything is configured
 # or built, then hand over to a sub-make that has the configuration.
 check:
 	@scripts/deps.sh --quiet
 	@$(MAKE) --no-print-directory check-run
 
-check-run: nest86 unit-tests guest-kernels
+check-run: nest86 unit-tests guest-kernels $(SAN_BIN)
 	testsuite/run
 
 demo:
@@ -113,4 +129,4 @@ help:
 	@echo "targets: all (default), check, demo, bench, install, clean, distclean"
 	@echo "a subset of tests, after one make check: testsuite/run -k PATTERN"
 
--include $(OBJS:.o=.d) $(UNIT_OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(SAN_OBJS:.o=.d)
