@@ -165,7 +165,7 @@ void acpipm_reset(void *opaque)
 
 struct acpipm *acpipm_create(struct machine *m)
 {
-    struct acpipm *a = dev_zalloc(sizeof(*a));
+    struct acpipm *a = dev_zalloc(m, sizeof(*a));
     a->m = m;
     timer_init(&a->overflow_timer, overflow_cb, a);
     acpipm_reset(a);

@@ -72,7 +72,7 @@ static void debugexit_reset(void *opaque)
 
 struct debugexit *debugexit_create(struct machine *m)
 {
-    struct debugexit *d = dev_zalloc(sizeof(*d));
+    struct debugexit *d = dev_zalloc(m, sizeof(*d));
     d->m = m;
     io_register(&m->io, DEBUGEXIT_PORT, 4, "debug-exit", d, NULL, debugexit_write);
     io_register(&m->io, DEBUGEXIT_SHUTDOWN, 1, "shutdown", d, NULL, debugexit_write);

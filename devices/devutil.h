@@ -2,19 +2,16 @@
 #ifndef NEST86_DEVICES_DEVUTIL_H
 #define NEST86_DEVICES_DEVUTIL_H
 
-#include <stdio.h>
-#include <stdlib.h>
+#include <stddef.h>
 
-/* Zeroed device state; running out of host memory while building the
- * board is not recoverable. */
-static inline void *dev_zalloc(size_t size)
-{
-    void *p = calloc(1, size);
-    if (!p) {
-        fprintf(stderr, "nest86: out of memory creating a device\n");
-        exit(1);
-    }
-    return p;
-}
+struct machine;
+
+/* Zeroed device state owned by the machine: pc_destroy() frees it
+ * (machine_free_owned()).  Running out of host memory while building
+ * the board is not recoverable, so this never returns NULL. */
+void *dev_zalloc(struct machine *m, size_t size);
+
+/* Frees everything dev_zalloc() gave out for 'm'. */
+void machine_free_owned(struct machine *m);
 
 #endif

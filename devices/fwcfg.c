@@ -83,7 +83,9 @@ static void rebuild_dir(struct fwcfg *f)
 {
     enum { ENTRY = 8 + FW_CFG_MAX_FILE_PATH };
     size_t len = 4 + (size_t)f->nfiles * ENTRY;
-    uint8_t *dir = dev_zalloc(len);
+    uint8_t *dir = calloc(1, len); /* scratch: fwcfg_add_bytes() copies it */
+    if (!dir)
+        abort();
     put_be(dir, 4, (uint32_t)f->nfiles);
     for (int i = 0; i < f->nfiles; i++) {
         uint8_t *e = dir + 4 + (size_t)i * ENTRY;
@@ -149,9 +151,20 @@ void fwcfg_reset(void *opaque)
     f->offset = 0;
 }
 
+void fwcfg_destroy(struct fwcfg *f)
+{
+    if (!f)
+        return;
+    for (int i = 0; i < f->nitems; i++)
+        free(f->items[i].data);
+    free(f->items);
+    f->items = NULL;
+    f->nitems = f->cap = 0;
+}
+
 struct fwcfg *fwcfg_create(struct machine *m)
 {
-    struct fwcfg *f = dev_zalloc(sizeof(*f));
+    struct fwcfg *f = dev_zalloc(m, sizeof(*f));
     f->m = m;
     fwcfg_add_bytes(f, FW_CFG_SIGNATURE, "QEMU", 4);
     fwcfg_add_u32(f, FW_CFG_ID, FW_CFG_ID_TRADITIONAL);

@@ -68,6 +68,8 @@ struct fwcfg {
 /* Creates the device with SIGNATURE, ID, NB_CPUS, MAX_CPUS, RAM_SIZE
  * (from m->phys) and an empty file directory. */
 struct fwcfg *fwcfg_create(struct machine *m);
+/* Frees the items (the struct itself belongs to the machine). */
+void fwcfg_destroy(struct fwcfg *f);
 void fwcfg_reset(void *opaque);
 
 /* Add or replace an item (the data is copied). */

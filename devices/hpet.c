@@ -239,7 +239,7 @@ void hpet_reset(void *opaque)
 
 struct hpet *hpet_create(struct machine *m)
 {
-    struct hpet *h = dev_zalloc(sizeof(*h));
+    struct hpet *h = dev_zalloc(m, sizeof(*h));
     h->m = m;
     for (int n = 0; n < HPET_TIMERS; n++) {
         h->timer[n].h = h;

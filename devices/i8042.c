@@ -377,7 +377,7 @@ void i8042_reset(void *opaque)
 
 struct i8042 *i8042_create(struct machine *m)
 {
-    struct i8042 *k = dev_zalloc(sizeof(*k));
+    struct i8042 *k = dev_zalloc(m, sizeof(*k));
     k->m = m;
     i8042_reset(k);
     io_register(&m->io, I8042_DATA, 1, "i8042-data", k, i8042_read, i8042_write);

@@ -145,7 +145,7 @@ void ioapic_reset(void *opaque)
 
 struct ioapic *ioapic_create(struct machine *m)
 {
-    struct ioapic *io = dev_zalloc(sizeof(*io));
+    struct ioapic *io = dev_zalloc(m, sizeof(*io));
     io->m = m;
     phys_map_mmio(&m->phys, IOAPIC_BASE, 0x1000, "ioapic", io, mmio_read, mmio_write);
     bus_add_reset(&m->io, ioapic_reset, io);

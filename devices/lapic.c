@@ -633,7 +633,7 @@ int lapic_intack_cb(void *opaque)
 
 struct lapic *lapic_create(struct machine *m)
 {
-    struct lapic *l = dev_zalloc(sizeof(*l));
+    struct lapic *l = dev_zalloc(m, sizeof(*l));
     l->m = m;
     timer_init(&l->timer, timer_fire, l);
     phys_map_mmio(&m->phys, LAPIC_DEFAULT_BASE, 0x1000, "lapic", l, mmio_read, mmio_write);

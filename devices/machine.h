@@ -67,6 +67,11 @@ struct machine {
     struct ioapic *ioapic;
     struct hpet *hpet;
 
+    /* device state from dev_zalloc() (devices/devutil.h), freed with
+     * the machine */
+    void **owned;
+    size_t nowned, owned_cap;
+
     enum machine_stop stop;
     int exit_status;
     char stop_message[160];

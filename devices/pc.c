@@ -8,6 +8,8 @@
 #include "cpu/cpuid.h"
 #include "devices/acpi.h"
 #include "devices/boot.h"
+#include "devices/devutil.h"
+#include "devices/fwcfg.h"
 #include "devices/i8042.h"
 #include "devices/pc.h"
 #include "devices/pc_devices.h"
@@ -132,6 +134,8 @@ void pc_destroy(struct machine *m)
     if (m->cpu)
         cpu_free(m->cpu);
     free(m->cpu);
+    fwcfg_destroy(m->fwcfg);
+    machine_free_owned(m);
     free(m);
 }
 

@@ -39,7 +39,7 @@ struct pci_device *pci_register(struct pcihost *h, uint8_t devfn, uint16_t vendo
 {
     if (h->dev[devfn])
         return NULL;
-    struct pci_device *d = dev_zalloc(sizeof(*d));
+    struct pci_device *d = dev_zalloc(h->m, sizeof(*d));
     d->devfn = devfn;
     put_le(&d->config[PCI_VENDOR_ID], 2, vendor);
     put_le(&d->config[PCI_DEVICE_ID], 2, device);
@@ -140,7 +140,7 @@ void pci_reset(void *opaque)
 
 struct pcihost *pci_create(struct machine *m)
 {
-    struct pcihost *h = dev_zalloc(sizeof(*h));
+    struct pcihost *h = dev_zalloc(m, sizeof(*h));
     h->m = m;
     h->host_bridge = pci_register(h, PCI_DEVFN(0, 0), 0x8086, 0x1237, 0x060000, 0x02);
     h->isa_bridge = pci_register(h, PCI_DEVFN(1, 0), 0x8086, 0x7000, 0x060100, 0x00);

@@ -297,7 +297,7 @@ void pic_reset(void *opaque)
 
 struct pic *pic_create(struct machine *m)
 {
-    struct pic *p = dev_zalloc(sizeof(*p));
+    struct pic *p = dev_zalloc(m, sizeof(*p));
     p->m = m;
     /* IRQ 0, 1, 2 (master) and 8, 13 (slave) are edge-only on PIIX/ICH. */
     p->chip[0].elcr_mask = 0xF8;

@@ -336,7 +336,7 @@ void pit_reset(void *opaque)
 
 struct pit *pit_create(struct machine *m)
 {
-    struct pit *p = dev_zalloc(sizeof(*p));
+    struct pit *p = dev_zalloc(m, sizeof(*p));
     p->m = m;
     timer_init(&p->irq_timer, irq_timer_cb, p);
     pit_reset(p);

@@ -390,7 +390,7 @@ void rtc_reset(void *opaque)
 
 struct rtc *rtc_create(struct machine *m)
 {
-    struct rtc *r = dev_zalloc(sizeof(*r));
+    struct rtc *r = dev_zalloc(m, sizeof(*r));
     r->m = m;
     timer_init(&r->update_timer, update_cb, r);
     timer_init(&r->periodic_timer, periodic_cb, r);

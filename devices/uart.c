@@ -284,7 +284,7 @@ void uart_reset(void *opaque)
 
 struct uart *uart_create(struct machine *m, uint16_t base, int irq)
 {
-    struct uart *u = dev_zalloc(sizeof(*u));
+    struct uart *u = dev_zalloc(m, sizeof(*u));
     u->m = m;
     u->base = base;
     u->irq = irq;

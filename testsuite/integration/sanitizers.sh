@@ -10,9 +10,8 @@
 # the same expected statuses apply), san/linux.
 #
 # The sanitizers' exit statuses are moved off 1, which is a guest
-# kernel's "pass" status (ASan 99, UBSan 98, at the first report).  Leak detection is off: the
-# board's device models live as long as the process, and nest86 exits
-# without freeing them.
+# kernel's "pass" status (ASan 99, UBSan 98, at the first report).  Leak
+# detection is on: the machine frees what it allocated when it ends.
 set -u
 root=${NEST86_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${NEST86_BUILD:-$root/build}
@@ -25,7 +24,7 @@ if [ ! -x "$san" ]; then
     exit 77
 fi
 
-export ASAN_OPTIONS=exitcode=99:detect_leaks=0
+export ASAN_OPTIONS=exitcode=99:detect_leaks=1
 export UBSAN_OPTIONS=halt_on_error=1:exitcode=98:print_stacktrace=1
 
 # The guest kernels, through the runner: its PASS/FAIL lines are renamed
