@@ -67,6 +67,7 @@ void cpu_reset(struct cpu *c)
     c->misc_enable = 1; /* fast strings */
     c->delivering = -1;
     c->fast_mask = 0xff;
+    c->link_cpl = 0xff; /* no block link survives a reset */
     cpu_update_mode(c);
 }
 
@@ -97,7 +98,18 @@ void cpu_update_mode(struct cpu *c)
         c->stack_size = (c->seg[SEG_SS].ar & AR_DB) && c->mode != MODE_V86 ? 4 : 2;
     if (c->code_size != old_code_size)
         c->pending |= PEND_BREAK; /* blocks are decoded for one code size */
-    c->mmu.epoch++; /* CPL, CS base or mode may differ: block links are stale */
+    /* Block links (cpu/icache.h) hold for the CPL, CS base, mode and code
+     * size they were made under.  A CS load that changes none of them
+     * (an IRET to the same ring, which Linux's sync_core() does by the
+     * hundred thousand while booting) keeps them. */
+    if (c->cpl != c->link_cpl || c->mode != c->link_mode || c->code_size != c->link_code_size ||
+        cs->base != c->link_cs_base) {
+        c->link_cpl = c->cpl;
+        c->link_mode = c->mode;
+        c->link_code_size = c->code_size;
+        c->link_cs_base = cs->base;
+        c->mmu.epoch++;
+    }
 }
 
 _Noreturn void cpu_raise(struct cpu *c, int vector, uint32_t error_code)

@@ -132,6 +132,10 @@ struct cpu {
     uint8_t cpl;
     uint8_t code_size;  /* 2, 4 or 8: default operand size of CS */
     uint8_t stack_size; /* 2, 4 or 8: SS.B / 64-bit */
+    /* what block links were made under (cpu_update_mode()) */
+    uint8_t link_cpl, link_code_size;
+    enum cpu_mode link_mode;
+    uint64_t link_cs_base;
 
     /* SSE and x87 */
     union xmm xmm[16];

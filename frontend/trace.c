@@ -166,6 +166,13 @@ void trace_close(struct trace *t)
         const struct cpu *c = t->m->cpu;
         fprintf(t->out, "stats: %" PRIu64 " instructions retired, %.6f s guest time\n",
                 c->icount, (double)machine_clock_ns(t->m) / 1e9);
+        /* what costs the interpreter outside the instructions themselves:
+         * TLB misses, events that drop block links (docs/performance.md)
+         * and stores to code it has decoded */
+        fprintf(t->out,
+                "stats: %" PRIu64 " page walks, %" PRIu64 " MMU epochs, %" PRIu64
+                " writes to cached code\n",
+                c->mmu.stat_walks, c->mmu.epoch, t->m->phys.code_writes);
     }
     struct dbg_tracer none = {NULL, NULL, NULL, NULL};
     debugger_set_tracer(t->d, &none);

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# testsuite/cli/stats.sh — `-d stats`, the figures `make bench` reads:
+# at exit, on stderr, the instructions retired and guest time, then page
+# walks, MMU epochs and writes to cached code.  Two runs of the same
+# guest must print the same figures (execution is deterministic), and
+# each figure must move the way its guest makes it move: lm64_tlb walks
+# pages and flushes the TLB; lm64_smc writes to code it has run.
+#
+# Sub-tests (testsuite/run protocol): lines, deterministic, tlb, smc.
+set -u
+NEST86=${NEST86:-./nest86}
+build=${NEST86_BUILD:-build}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+for k in lm64_tlb lm64_smc; do
+    if [ ! -f "$build/guest/$k.elf" ]; then
+        echo "SKIP stats/lines: $build/guest/$k.elf is not built (make check builds it)"
+        exit 77
+    fi
+done
+
+# stats KERNEL OUT: runs the kernel with -d stats, keeps stderr in OUT
+stats() {
+    timeout 60 "$NEST86" -kernel "$build/guest/$1.elf" -serial none -display none \
+        -no-reboot -d stats < /dev/null > /dev/null 2> "$2"
+}
+# field OUT PATTERN: the number before PATTERN on a stats line
+field() { sed -n "s/^stats: .*\\b\\([0-9][0-9]*\\) $2.*/\\1/p; s/^stats: \\([0-9][0-9]*\\) $2.*/\\1/p" "$1" | head -n 1; }
+
+stats lm64_tlb "$tmp/a"
+stats lm64_tlb "$tmp/b"
+stats lm64_smc "$tmp/c"
+
+insns=$(field "$tmp/a" 'instructions retired')
+walks=$(field "$tmp/a" 'page walks')
+epochs=$(field "$tmp/a" 'MMU epochs')
+if [ -n "$insns" ] && [ -n "$walks" ] && [ -n "$epochs" ] &&
+    [ -n "$(field "$tmp/a" 'writes to cached code')" ]; then
+    echo "PASS stats/lines"
+else
+    echo "FAIL stats/lines: expected the two stats lines on stderr, got:"
+    sed 's/^/    | /' "$tmp/a"
+fi
+
+if grep '^stats:' "$tmp/a" | cmp -s - <(grep '^stats:' "$tmp/b"); then
+    echo "PASS stats/deterministic"
+else
+    echo "FAIL stats/deterministic: two runs of lm64_tlb differ:"
+    diff <(grep '^stats:' "$tmp/a") <(grep '^stats:' "$tmp/b") | sed 's/^/    | /'
+fi
+
+# lm64_tlb maps, remaps and invalidates pages: it walks more than once
+# per test and moves the MMU epoch (INVLPG, CR3 loads) many times
+if [ "${walks:-0}" -gt 100 ] && [ "${epochs:-0}" -gt 20 ] && [ "${insns:-0}" -gt 1000 ]; then
+    echo "PASS stats/tlb"
+else
+    echo "FAIL stats/tlb: lm64_tlb: ${insns:-?} instructions, ${walks:-?} walks, ${epochs:-?} epochs"
+fi
+
+# lm64_smc rewrites code it has executed: several writes hit cached code
+smc=$(field "$tmp/c" 'writes to cached code')
+if [ "${smc:-0}" -ge 4 ]; then
+    echo "PASS stats/smc"
+else
+    echo "FAIL stats/smc: lm64_smc: ${smc:-?} writes to cached code (expected at least 4)"
+fi
