@@ -10,8 +10,10 @@
  * Self-modifying code: a page that has a block is marked in
  * phys->code_page and loses fast-path write permission in the TLB, so
  * every store to it goes through phys_write*, which bumps the page's
- * generation; a block whose generation is stale is decoded again, and
- * a running block stops after the store that changed its page. */
+ * generation and phys->code_writes; a block whose generation is stale
+ * is decoded again, a running block stops after the store that changed
+ * its page, and block links made before the store are no longer
+ * followed (their stamp no longer matches). */
 #ifndef NEST86_CPU_ICACHE_H
 #define NEST86_CPU_ICACHE_H
 

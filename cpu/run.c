@@ -186,8 +186,9 @@ static inline void set_stop(struct insn *in)
     in->len = 0;
 }
 
-/* Runs a 64-bit block's decoded instructions threaded (cpu/thread.h);
- * c->block_done tells whether execution reached the block's end. */
+/* Runs a 64-bit block's decoded instructions threaded (cpu/thread.h),
+ * possibly going on into linked blocks: c->cur_block is the block the
+ * chain ended in, and c->block_done tells whether it ran to its end. */
 static inline void run_threaded(struct cpu *c, struct block *b)
 {
     const struct insn *in = &b->insn[0];
