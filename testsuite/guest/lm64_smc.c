@@ -9,6 +9,7 @@
 
 static uint8_t code[4096] __attribute__((aligned(4096)));
 static uint8_t code2[4096] __attribute__((aligned(4096)));
+static uint8_t cross[8192] __attribute__((aligned(4096)));
 
 typedef uint64_t (*fn_t)(void);
 
@@ -127,6 +128,38 @@ static void test_linked_successor(void)
         ASSERT_EQ(seen[k], 200 + k);
 }
 
+/* A straight run longer than one cached block (41 instructions) that
+ * ends in an instruction whose bytes cross onto the next page, run
+ * several times so every part of it is cached and linked; then the
+ * crossing instruction's immediate is rewritten on the second page.
+ *   xor eax, eax; 40 x inc eax; add eax, imm32 (crosses); ret */
+typedef uint32_t (*fn32_t)(void);
+
+static void test_full_block_then_page_crossing(void)
+{
+    uint8_t *p = cross + 4094 - 2 - 80;
+    unsigned k = 0;
+    p[k++] = 0x31; /* xor eax, eax */
+    p[k++] = 0xc0;
+    for (unsigned n = 0; n < 40; n++) {
+        p[k++] = 0xff; /* inc eax */
+        p[k++] = 0xc0;
+    }
+    ASSERT_EQ((uint64_t)(uintptr_t)(p + k), (uint64_t)(uintptr_t)(cross + 4094));
+    p[k++] = 0x05; /* add eax, imm32: opcode and one byte on the first page */
+    p[k++] = 0x00;
+    p[k++] = 0x01; /* the rest on the second */
+    p[k++] = 0x00;
+    p[k++] = 0x00;
+    p[k++] = 0xc3; /* ret */
+    fn32_t f = (fn32_t)(uintptr_t)(cross + 4094 - 2 - 80);
+    for (unsigned n = 0; n < 3; n++)
+        ASSERT_EQ(f(), 40 + 0x100);
+    cross[4096] = 0x02; /* imm32 byte 1, on the second page */
+    for (unsigned n = 0; n < 3; n++)
+        ASSERT_EQ(f(), 40 + 0x200);
+}
+
 void test_main(void)
 {
     RUN_TEST(test_rewrite_then_call);
@@ -134,4 +167,5 @@ void test_main(void)
     RUN_TEST(test_patch_cached_next_instruction);
     RUN_TEST(test_alias_mapping);
     RUN_TEST(test_linked_successor);
+    RUN_TEST(test_full_block_then_page_crossing);
 }
