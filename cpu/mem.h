@@ -10,10 +10,15 @@
 
 #include "cpu/cpu_internal.h"
 
+/* Canonical: bits 63..N-1 all equal, N = 48 or 57 (SDM Vol. 1 3.3.7.1).
+ * Adding 2^(N-1) maps exactly the canonical addresses to [0, 2^N), so
+ * one add and one shift test it; the LA57 branch is taken the same way
+ * for a whole boot. */
 static inline bool mem_canonical(const struct cpu *c, uint64_t lin)
 {
-    unsigned sh = (c->mmu.cr4 & CR4_LA57) ? 7 : 16;
-    return (uint64_t)((int64_t)(lin << sh) >> sh) == lin;
+    if (likely(!(c->mmu.cr4 & CR4_LA57)))
+        return ((lin + (1ull << 47)) >> 48) == 0;
+    return ((lin + (1ull << 56)) >> 57) == 0;
 }
 
 /* out of line: legacy-mode limit/type checks and the non-canonical fault */

@@ -69,6 +69,30 @@ static void test_gp_noncanonical(void)
     ASSERT_EQ(rt_fault.ip, insn);
 }
 
+/* The edges of the canonical ranges with 4-level paging (48-bit linear
+   addresses, SDM Vol. 1 3.3.7.1): one past the lower half and one
+   before the upper half are non-canonical, #GP(0); the last page of the
+   lower half and the first of the upper half are canonical and not
+   mapped here, so they fault with #PF instead. */
+static int load_fault(uint64_t addr)
+{
+    uint64_t val;
+    return catch_asm(RT_CATCH_BEGIN "movq (%1), %0" RT_CATCH_END
+                     : "=r"(val) : "r"(addr) : "memory");
+}
+
+static void test_canonical_edges(void)
+{
+    ASSERT_EQ(load_fault(0x0000800000000000ull), VEC_GP);
+    ASSERT_EQ(rt_fault.error, 0);
+    ASSERT_EQ(load_fault(0xffff7ffffffffff8ull), VEC_GP);
+    ASSERT_EQ(rt_fault.error, 0);
+    ASSERT_EQ(load_fault(0x00007ffffffff000ull), VEC_PF);
+    ASSERT_EQ(rt_fault.cr2, 0x00007ffffffff000ull);
+    ASSERT_EQ(load_fault(0xffff800000000000ull), VEC_PF);
+    ASSERT_EQ(rt_fault.cr2, 0xffff800000000000ull);
+}
+
 /*
  * MOV to DS / SS with a selector whose index is beyond the GDT limit:
  * #GP(selector) (SDM Vol. 2B, MOV, 64-bit mode exceptions). The error code
@@ -192,6 +216,7 @@ void test_main(void)
     RUN_TEST(test_ud_ud2);
     RUN_TEST(test_bp_int3);
     RUN_TEST(test_gp_noncanonical);
+    RUN_TEST(test_canonical_edges);
     RUN_TEST(test_gp_bad_selector);
     RUN_TEST(test_pf_not_present_read);
     RUN_TEST(test_pf_write_read_only_wp);
