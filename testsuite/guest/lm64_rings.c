@@ -247,6 +247,38 @@ static void test_call_gate(void)
     ASSERT_EQ(v & 0xFFFF, RT_SEL_UCODE64 | 3);
 }
 
+/* The same code reaching the same target at CPL 0 and then at CPL 3:
+ * ring 3 may not fetch from a supervisor page (SDM Vol. 3A 4.6.1), so
+ * the second time is #PF with P and U/S set and CR2 = the target, even
+ * though the first time the way there was already taken (and nest86
+ * remembers it: its block links must not outlive the CPL). */
+static uint64_t supervisor_answer(void)
+{
+    return 42;
+}
+
+RT_USER_TEXT static uint64_t user_call_target(uint64_t target)
+{
+    uint64_t r;
+    __asm__ volatile("call *%1"
+                     : "=a"(r)
+                     : "r"(target)
+                     : "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "memory");
+    return r;
+}
+
+static void test_supervisor_target_after_cpl_change(void)
+{
+    uint64_t target = (uint64_t)(uintptr_t)supervisor_answer;
+    ASSERT_EQ(user_call_target(target), 42); /* CPL 0: allowed (no SMEP) */
+    ASSERT_EQ(user_call_target(target), 42);
+    rt_fault_reset();
+    rt_user_call(user_call_target, target);
+    ASSERT_EQ(rt_fault.vector, VEC_PF);
+    ASSERT_EQ(rt_fault.error & (PF_P | PF_U), PF_P | PF_U);
+    ASSERT_EQ(rt_fault.cr2, target);
+}
+
 void test_main(void)
 {
     RUN_TEST(test_iretq_to_ring3);
@@ -255,4 +287,5 @@ void test_main(void)
     RUN_TEST(test_syscall_sysret);
     RUN_TEST(test_sysenter_sysexit);
     RUN_TEST(test_call_gate);
+    RUN_TEST(test_supervisor_target_after_cpl_change);
 }
