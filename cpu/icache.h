@@ -67,6 +67,16 @@ static inline bool link_valid(const struct block_link *l, uint64_t rip, uint64_t
     return l->to && l->rip == rip && l->stamp == stamp && l->to->ram_off == l->ram_off;
 }
 
+/* The successor one of b's links gives for 'rip', or NULL. */
+static inline struct block *block_linked(const struct block *b, uint64_t rip, uint64_t stamp)
+{
+    if (link_valid(&b->link[0], rip, stamp))
+        return b->link[0].to;
+    if (link_valid(&b->link[1], rip, stamp))
+        return b->link[1].to;
+    return NULL;
+}
+
 struct icache *icache_alloc(void);
 void icache_free(struct icache *ic);
 

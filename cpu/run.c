@@ -244,12 +244,10 @@ static struct block *lookup_block(struct cpu *c)
 static struct block *next_block(struct cpu *c, struct block *b)
 {
     uint64_t rip = c->rip, stamp = icache_stamp(c->mmu.epoch, c->mmu.phys->code_writes);
-    if (link_valid(&b->link[0], rip, stamp))
-        return b->link[0].to;
-    if (link_valid(&b->link[1], rip, stamp))
-        return b->link[1].to;
+    struct block *nb = block_linked(b, rip, stamp);
+    if (nb)
+        return nb;
     struct block_link *j = icache_jslot(c->icache, rip);
-    struct block *nb;
     if (link_valid(j, rip, stamp)) {
         nb = j->to;
     } else {

@@ -49,13 +49,10 @@ static inline __attribute__((always_inline)) void thread_branch(struct cpu *c)
     c->icount++;
     if (__builtin_expect(c->pending != 0, 0) || c->icount >= c->chain_until)
         return;
-    struct block *b = c->cur_block, *nb;
-    uint64_t rip = c->rip, stamp = icache_stamp(c->mmu.epoch, c->mmu.phys->code_writes);
-    if (link_valid(&b->link[0], rip, stamp))
-        nb = b->link[0].to;
-    else if (link_valid(&b->link[1], rip, stamp))
-        nb = b->link[1].to;
-    else
+    uint64_t rip = c->rip;
+    struct block *nb =
+        block_linked(c->cur_block, rip, icache_stamp(c->mmu.epoch, c->mmu.phys->code_writes));
+    if (!nb)
         return;
     c->cur_block = nb;
     const struct insn *n = &nb->insn[0];

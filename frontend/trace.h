@@ -8,8 +8,9 @@
 
 /* X(name, bit): int = exceptions and interrupts, exec = each instruction,
  * cpu = registers per instruction, mmu = walks and paging-register
- * changes, io = port accesses, stats = instructions retired and guest
- * time when nest86 exits. */
+ * changes, io = port accesses, stats = instructions retired, guest
+ * time, page walks, MMU epochs and writes to cached code when nest86
+ * exits. */
 #define TRACE_CATEGORIES(X) \
     X(int, 1) X(exec, 2) X(cpu, 4) X(mmu, 8) X(io, 16) X(stats, 32)
 #define TRACE_CATEGORY_LIST "int, exec, cpu, mmu, io, stats"
