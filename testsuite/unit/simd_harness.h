@@ -310,28 +310,30 @@ struct h_form {
     uint8_t bytes[24];
 };
 
-/* Runs 'rounds' random states through form f on both sides; on the
- * first difference returns false with a description in why. */
+/* Runs 'rounds' random states through form f on both sides; returns
+ * false if any differed, with the first difference described in why.
+ * Every round runs whatever the outcome, so the random states a later
+ * form sees do not depend on whether an earlier one failed. */
 static inline bool h_diff(const uint8_t *code, unsigned len, unsigned rounds, bool mmx, char *why,
-                   size_t n)
+                          size_t n)
 {
+    bool same = true;
+    char buf[200];
     for (unsigned r = 0; r < rounds; r++) {
         struct hstate g, h;
         h_rand_state(&h);
         g = h;
         h_host(&h, code, len);
         int v = h_guest(&g, code, len);
-        if (v >= 0) {
-            snprintf(why, n, "guest took exception %d (round %u)", v, r);
-            return false;
-        }
-        if (!h_same(&g, &h, mmx, why, n)) {
-            size_t used = strlen(why);
-            snprintf(why + used, n - used, " (round %u)", r);
-            return false;
-        }
+        if (v >= 0)
+            snprintf(buf, sizeof(buf), "guest took exception %d", v);
+        else if (h_same(&g, &h, mmx, buf, sizeof(buf)))
+            continue;
+        if (same)
+            snprintf(why, n, "%.170s (round %u)", buf, r);
+        same = false;
     }
-    return true;
+    return same;
 }
 
 #endif

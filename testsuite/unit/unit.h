@@ -17,7 +17,8 @@
  *
  * A sub-test is a void function; UNIT_CHECK records the first failing
  * condition (with its line) and returns from it, so later checks that
- * depend on the failed one do not run.
+ * depend on the failed one do not run.  A sweep over independent items
+ * reports each failing item with unit_fail_item() instead.
  */
 #ifndef NEST86_TESTSUITE_UNIT_H
 #define NEST86_TESTSUITE_UNIT_H
@@ -69,6 +70,17 @@ static inline void unit_run(const char *name, void (*fn)(void))
                 *p_ = '-';                                                   \
         unit_run(name_, fn);                                                 \
     } while (0)
+
+/* For a sub-test that sweeps many items (instruction forms, cases) and
+ * must not let one failure hide the next: reports one item as a failing
+ * sub-test of its own ("FAIL sweep/item: why"), counted by unit_done().
+ * The sweep goes on and ends with its own line. */
+static inline void unit_fail_item(const char *sweep, const char *item, const char *why)
+{
+    unit_failures++;
+    printf("FAIL %s/%s: %s\n", sweep, item, why);
+    fflush(stdout);
+}
 
 static inline void unit_skip(const char *name, const char *why)
 {
