@@ -177,54 +177,89 @@ void op_sse_round(struct cpu *c, const struct insn *i)
     fp_imm_form(c, i, fns[i->op & 3], i->op & 3, (unsigned)i->imm & 15);
 }
 
-/* ---- SSE4.1 DPPS/DPPD (66 0F 3A 40/41): SDM's order of operations,
- * each step rounded by the host under the guest MXCSR ---- */
+/* ---- SSE4.1 DPPS/DPPD (66 0F 3A 40/41) ----
+ *
+ * SDM Vol. 2 DPPS/DPPD: the products of the lanes imm8[7:4] selects
+ * (DEST * SRC; the other lanes contribute +0.0 and raise nothing) are
+ * summed pairwise, and the sum goes to the lanes imm8[3:0] selects (the
+ * others get +0.0).  "Exceptions are determined separately for each add
+ * and multiply operation, in the order of their execution": an unmasked
+ * one stops the instruction after that step, the destination untouched,
+ * with only the flags of the steps done so far.
+ *
+ * Which NaN comes out is where the SDM's pseudo-code (one sum
+ * (T0+T1)+(T2+T3), copied to every selected lane) and Intel hardware
+ * part: Intel forms the sum in each lane on its own, the operands of each
+ * addition in a lane-dependent order, and an addition of two NaNs returns
+ * its first operand's (SDM Vol. 1 4.8.3.5, Table 4-7).  Any other result
+ * is the same in every lane, since IEEE addition commutes.  Per lane:
+ *
+ *   DPPS lane 0: (T1+T0) + (T3+T2)      DPPD lane 0: T0 + T1
+ *        lane 1: (T0+T1) + (T2+T3)           lane 1: T1 + T0
+ *        lane 2: (T3+T2) + (T1+T0)
+ *        lane 3: (T2+T3) + (T0+T1)
+ *
+ * i.e. U = swap-pairs(T) + T, then sum = U + swap-halves(U).
+ *
+ * Seen on an Intel host: dpps xmm6, xmm7, 0x76 with T = {-inf, +inf, NaN
+ * ffffffff, +0} gives ffc00000 in lane 1 ((T0+T1) = -inf + inf comes
+ * first) but ffffffff in lane 2 ((T3+T2) first), where the SDM's single
+ * sum gives ffc00000 in both; and with T = {+0, NaN 7fefffff, ffc00000,
+ * 00e00000} imm8 e4 gives ffc00000 in lane 2, not 7fefffff.  Both are
+ * cases of unit/simd_sse's sse-dp-values, with the arithmetic.  The order
+ * inside a pair (T1+T0 in lane 0) and DPPD's order follow the same model
+ * (Bochs's) but have not been seen on Intel silicon with two NaN
+ * products in one pair; unit/simd_sse's sweep compares these forms with
+ * the host on an Intel host and has such states, so it would show it.
+ * AMD hosts give the SDM's single sum in every lane. */
 
+static void dp_mask_products(union xmm *d, union xmm *s, unsigned imm, bool dbl)
+{
+    /* 0 * 0 = +0 raises nothing, whatever the mode */
+    for (unsigned k = 0; k < (dbl ? 2u : 4u); k++)
+        if (!((imm >> (4 + k)) & 1)) {
+            if (dbl)
+                d->q[k] = s->q[k] = 0;
+            else
+                d->d[k] = s->d[k] = 0;
+        }
+}
+
+/* One step of the instruction: a = op(a, b) on the host, its exceptions
+ * delivered (or merged into MXCSR when masked) before the next step. */
+static void dp_step(struct cpu *c, host2_fn op, union xmm *a, const union xmm *b)
+{
+    uint32_t h = sse_fp_begin(c);
+    op(a, b);
+    sse_fp_end(c, h);
+}
 
 void op_sse_dp(struct cpu *c, const struct insn *i)
 {
     if (sse_prefix(i) != PFX_66)
         cpu_raise_noerr(c, EX_UD);
     sse_check(c);
-    union xmm s, d = c->xmm[i->reg], prod, r = {0};
+    union xmm s, t = c->xmm[i->reg], r = {0};
     unsigned imm = (unsigned)i->imm & 0xff;
     vec_get_rm(c, i, 16, true, &s);
     bool dbl = i->op == 0x341;
-    unsigned lanes = dbl ? 2 : 4;
-    /* lanes not selected by imm[7:4] contribute +0.0 and raise nothing */
-    for (unsigned k = 0; k < lanes; k++)
-        if (!((imm >> (4 + k)) & 1)) {
-            if (dbl)
-                d.q[k] = s.q[k] = 0;
-            else
-                d.d[k] = s.d[k] = 0;
-        }
-    prod = d;
-    uint32_t h = sse_fp_begin(c);
-    if (dbl)
-        h_mulpd(&prod, &s);
-    else
-        h_mulps(&prod, &s);
-    union xmm sum = {0};
+    dp_mask_products(&t, &s, imm, dbl);
     if (dbl) {
-        union xmm hi = {.q = {prod.q[1], 0}};
-        sum.q[0] = prod.q[0];
-        h_addsd(&sum, &hi);
+        dp_step(c, h_mulpd, &t, &s);
+        union xmm sw = {.q = {t.q[1], t.q[0]}};
+        dp_step(c, h_addpd, &t, &sw); /* {T0+T1, T1+T0} */
+        for (unsigned k = 0; k < 2; k++)
+            if ((imm >> k) & 1)
+                r.q[k] = t.q[k];
     } else {
-        union xmm t1 = {.d = {prod.d[0]}}, t2 = {.d = {prod.d[2]}}, b1 = {.d = {prod.d[1]}},
-                  b2 = {.d = {prod.d[3]}};
-        h_addss(&t1, &b1);
-        h_addss(&t2, &b2);
-        h_addss(&t1, &t2);
-        sum = t1;
+        dp_step(c, h_mulps, &t, &s);
+        union xmm u = {.d = {t.d[1], t.d[0], t.d[3], t.d[2]}};
+        dp_step(c, h_addps, &u, &t); /* {T1+T0, T0+T1, T3+T2, T2+T3} */
+        union xmm v = {.d = {u.d[2], u.d[3], u.d[0], u.d[1]}};
+        dp_step(c, h_addps, &u, &v);
+        for (unsigned k = 0; k < 4; k++)
+            if ((imm >> k) & 1)
+                r.d[k] = u.d[k];
     }
-    sse_fp_end(c, h);
-    for (unsigned k = 0; k < lanes; k++)
-        if ((imm >> k) & 1) {
-            if (dbl)
-                r.q[k] = sum.q[0];
-            else
-                r.d[k] = sum.d[0];
-        }
     c->xmm[i->reg] = r;
 }
