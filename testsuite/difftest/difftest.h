@@ -154,6 +154,9 @@ struct dt_item {
     bool fault_ok;      /* an exception here is expected and fine */
     int nreloc;
     struct { uint8_t off, end; uint64_t target; } reloc[2];
+    /* a branch unit's body: another form's unit inside this one */
+    uint8_t body_off, body_len;
+    int body_form;          /* -1: none */
 };
 
 #define DT_MAX_ITEMS 48
@@ -271,6 +274,11 @@ void gen_frame(struct gen *g, bool open);  /* RBP holds a frame: don't clobber *
 bool gen_frame_open(struct gen *g);
 /* A branch body: one random non-branch, non-stack unit from 'focus'. */
 void gen_body(struct gen *g, struct dt_item *body);
+/* Appends a body to the unit being built (bytes, relocations) and
+ * records where it lies, for gen_item_drop_body(). */
+void gen_put_body(struct gen *g, const struct dt_item *body);
+/* Replaces an item's body by NOPs of the same length. */
+void gen_item_drop_body(struct dt_item *it);
 /* flags a condition code reads */
 uint32_t gen_cc_reads(unsigned cc);
 

@@ -794,14 +794,7 @@ static void e_branch(struct gen *g, const struct dt_form *f)
     gen_setup_bytes(g, b, n);
     it->main_off = (uint8_t)main_off;
     it->main_len = (uint8_t)n;
-    unsigned body_off = it->len;
-    gen_setup_bytes(g, body.bytes, body.len);
-    for (int r = 0; r < body.nreloc && it->nreloc < 2; r++) {
-        it->reloc[it->nreloc] = body.reloc[r];
-        it->reloc[it->nreloc].off = (uint8_t)(it->reloc[it->nreloc].off + body_off);
-        it->reloc[it->nreloc].end = (uint8_t)(it->reloc[it->nreloc].end + body_off);
-        it->nreloc++;
-    }
+    gen_put_body(g, &body);
     if (f->arg < 2 || f->arg >= 4) {
         uint32_t reads = f->arg < 2 ? gen_cc_reads(cc) : (f->arg == 5 || f->arg == 6) ? DT_ZF : 0;
         it->reads = reads | body.reads;
@@ -1148,15 +1141,7 @@ static void put_body(struct gen *g)
 {
     struct dt_item body;
     gen_body(g, &body);
-    struct dt_item *it = gen_item(g);
-    unsigned off = it->len;
-    gen_setup_bytes(g, body.bytes, body.len);
-    for (int r = 0; r < body.nreloc && it->nreloc < 2; r++) {
-        it->reloc[it->nreloc] = body.reloc[r];
-        it->reloc[it->nreloc].off = (uint8_t)(body.reloc[r].off + off);
-        it->reloc[it->nreloc].end = (uint8_t)(body.reloc[r].end + off);
-        it->nreloc++;
-    }
+    gen_put_body(g, &body);
 }
 
 /* arg 0 CALL rel32 over a body (it never runs; the return address is

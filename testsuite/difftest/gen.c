@@ -689,6 +689,7 @@ static bool emit_unit(struct gen *g, int f, struct dt_item *it)
     int64_t rsp0 = g->rsp;
     memset(it, 0, sizeof(*it));
     it->form = f;
+    it->body_form = -1;
     it->writes = form->writes;
     it->undef = form->undef;
     it->reads = form->reads;
@@ -719,6 +720,43 @@ void gen_body(struct gen *g, struct dt_item *body)
     /* fall back to an empty body */
     memset(body, 0, sizeof(*body));
     body->form = -1;
+}
+
+void gen_put_body(struct gen *g, const struct dt_item *body)
+{
+    struct dt_item *it = g->it;
+    unsigned off = it->len;
+    gen_setup_bytes(g, body->bytes, body->len);
+    for (int r = 0; r < body->nreloc; r++) {
+        if (it->nreloc >= 2) {
+            g->overflow = true;
+            break;
+        }
+        it->reloc[it->nreloc] = body->reloc[r];
+        it->reloc[it->nreloc].off = (uint8_t)(body->reloc[r].off + off);
+        it->reloc[it->nreloc].end = (uint8_t)(body->reloc[r].end + off);
+        it->nreloc++;
+    }
+    it->body_off = (uint8_t)off;
+    it->body_len = body->len;
+    it->body_form = body->form;
+}
+
+/* The item with its body turned into NOPs (same length, so the branch
+ * around it still lands where it did): what a sequence looks like
+ * without the body's instruction, for blaming the right form. */
+void gen_item_drop_body(struct dt_item *it)
+{
+    if (!it->body_len)
+        return;
+    memset(it->bytes + it->body_off, 0x90, it->body_len);
+    int n = 0;
+    for (int r = 0; r < it->nreloc; r++)
+        if (it->reloc[r].off < it->body_off || it->reloc[r].off >= it->body_off + it->body_len)
+            it->reloc[n++] = it->reloc[r];
+    it->nreloc = n;
+    it->body_len = 0;
+    it->body_form = -1;
 }
 
 static uint32_t effect(const struct dt_item *it, uint32_t undef)
