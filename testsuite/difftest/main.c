@@ -255,6 +255,13 @@ static void print_state(const struct dt_state *st)
 static struct dt_case tc;
 static struct dt_result nat_res, emu_res;
 static long host_errors;
+static char first_host_error[200];
+
+/* Host-side runs that fail (the child dies, hangs or never reaches an
+ * exception) are not compared.  One now and then is noise on a loaded
+ * machine; more than this many fail the run, because a broken oracle
+ * would otherwise leave nothing but skipped sequences. */
+#define HOST_ERROR_LIMIT 5
 
 /* Runs a sequence on both sides; 1 mismatch, 0 same, -1 not comparable. */
 static int run_seq(const struct dt_seq *s, struct mismatch *mm)
@@ -263,8 +270,9 @@ static int run_seq(const struct dt_seq *s, struct mismatch *mm)
         return -1;
     native_run(&tc, &nat_res);
     if (nat_res.status != DT_OK) {
-        host_errors++;
-        if (host_errors < 5)
+        if (!host_errors++)
+            snprintf(first_host_error, sizeof(first_host_error), "%s", nat_res.why);
+        if (host_errors <= HOST_ERROR_LIMIT)
             fprintf(stderr, "difftest: %s\n", nat_res.why);
         return -1;
     }
@@ -438,6 +446,7 @@ int main(int argc, char **argv)
         return 2;
 
     long *runs = calloc((size_t)ngroups, sizeof(long));
+    long *tried = calloc((size_t)ngroups, sizeof(long));
     long *fails = calloc((size_t)ngroups, sizeof(long));
     char (*first)[160] = calloc((size_t)ngroups, sizeof(*first));
     unsigned long *cover = calloc((size_t)dt_nforms, sizeof(unsigned long));
@@ -465,6 +474,7 @@ int main(int argc, char **argv)
                     gi = j;
         }
         gen_sequence(seq_seed(o.seed, k), focus, &s);
+        tried[gi]++;
         int r = run_seq(&s, &mm);
         if (r < 0)
             continue;
@@ -525,8 +535,26 @@ int main(int argc, char **argv)
                    first[gi]);
         else if (runs[gi])
             printf("PASS %s\n", g);
+        else if (tried[gi])
+            printf("FAIL %s: none of its %ld sequences could be compared\n", g, tried[gi]);
         else if (o.only < 0)
             printf("SKIP %s: no sequence ran\n", g);
+    }
+    /* a run whose oracle failed, or that compared nothing, is no pass */
+    bool run_bad = false;
+    if (host_errors > HOST_ERROR_LIMIT) {
+        printf("FAIL host-runs: %ld host-side runs failed (more than %d allowed); first: %s\n",
+               host_errors, HOST_ERROR_LIMIT, first_host_error);
+        run_bad = true;
+    } else if (host_errors) {
+        printf("PASS host-runs (%ld failed, at most %d allowed; first: %s)\n", host_errors,
+               HOST_ERROR_LIMIT, first_host_error);
+    } else {
+        printf("PASS host-runs\n");
+    }
+    if (!done) {
+        printf("FAIL compared: no sequence was compared\n");
+        run_bad = true;
     }
     printf("coverage (units per form, over %ld sequences):\n", done);
     int col = 0;
@@ -553,5 +581,5 @@ int main(int argc, char **argv)
     printf("difftest: %ld sequences, %ld mismatches, %ld host errors, %.1f s, seed %" PRIu64 "\n",
            done, total_fail, host_errors, secs, o.seed);
     native_stop();
-    return total_fail ? 1 : 0;
+    return total_fail || run_bad ? 1 : 0;
 }

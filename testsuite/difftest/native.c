@@ -227,8 +227,31 @@ static void restart(void)
     native_start();
 }
 
+/* DIFFTEST_FAKE_HOST_ERROR=N makes every Nth host run fail as a dead
+ * child would, so integration/difftest.sh can check that host errors
+ * fail the run.  For that self-check only. */
+static long fake_host_error_every(void)
+{
+    static long every = -1;
+    if (every < 0) {
+        const char *e = getenv("DIFFTEST_FAKE_HOST_ERROR");
+        every = e ? strtol(e, NULL, 0) : 0;
+        if (every < 0)
+            every = 0;
+    }
+    return every;
+}
+
 void native_run(const struct dt_case *tc, struct dt_result *res)
 {
+    static long runs;
+    long every = fake_host_error_every();
+    if (every && ++runs % every == 0) {
+        memset(res, 0, sizeof(*res));
+        res->status = DT_BROKEN;
+        snprintf(res->why, sizeof(res->why), "host: simulated failure (DIFFTEST_FAKE_HOST_ERROR)");
+        return;
+    }
     if (child <= 0 && native_start()) {
         memset(res, 0, sizeof(*res));
         res->status = DT_BROKEN;
