@@ -40,7 +40,8 @@ struct dt_vendor_rule dt_vendor_rules[] = {
         "no register changes",
         "SDM Vol. 2B REP/REPE/REPNE (count ECX, index ESI/EDI at address size 32) and Vol. 1 "
         "3.4.1.1 (a 32-bit register write zero-extends); Intel's ECX = 0 case measured on "
-        "Intel Xeon hosts (issue 10: F2 67 AE with RCX = 0x9966a07c00000000 leaves RCX = 0)",
+        "Intel Xeon hosts (issue 10: F3 67 AE with RCX = 0x9966a07c00000000 leaves RCX = 0; "
+        "F3 67 A5 clears RSI and RDI); Bochs (cpu/string.cc) clears the same index registers",
         DT_HOW_REFERENCE,
         "INT3 in the instruction's place; the reference zero-extends ECX and the index "
         "registers (after checking that ECX is 0, the only case where the vendors differ)",
