@@ -49,6 +49,32 @@ static inline void dec_count(struct cpu *c, const struct insn *i)
     set_areg(c, i, R_RCX, c->r[R_RCX] - 1);
 }
 
+/* The index registers an instruction uses, for rep_empty(). */
+enum { IDX_SI = 1, IDX_DI = 2 };
+
+/* A REP instruction that finds its count already 0 runs no iteration,
+ * but Intel processors still write the count register and the index
+ * registers the instruction uses at its address size: with a 32-bit
+ * address size in 64-bit mode, `F3 67 A5` with ECX = 0 leaves bits
+ * 63:32 of RCX, RSI and RDI cleared, `F3 67 AE` those of RCX and RDI
+ * (measured on Intel Xeon hosts, issue 10; a 32-bit register write
+ * zero-extends, SDM Vol. 1 3.4.1.1).  AMD processors leave all three
+ * untouched; nest86 follows Intel.  A 16-bit address size merges, so
+ * nothing changes there.  True when the instruction is finished. */
+static inline bool rep_empty(struct cpu *c, const struct insn *i, unsigned idx)
+{
+    if (!i->rep || count(c, i) != 0)
+        return false;
+    if (i->adsize == 4) {
+        c->r[R_RCX] = (uint32_t)c->r[R_RCX];
+        if (idx & IDX_SI)
+            c->r[R_RSI] = (uint32_t)c->r[R_RSI];
+        if (idx & IDX_DI)
+            c->r[R_RDI] = (uint32_t)c->r[R_RDI];
+    }
+    return true;
+}
+
 /* Runs body() for each element; returns with RIP rewound when work remains. */
 #define REP_LOOP(c, i, cond_stop, body)                                        \
     do {                                                                       \
@@ -183,6 +209,8 @@ static bool rep_bulk(struct cpu *c, const struct insn *i, unsigned sz,
 
 void op_movs(struct cpu *c, const struct insn *i)
 {
+    if (rep_empty(c, i, IDX_SI | IDX_DI))
+        return;
     unsigned sz = esize(i);
     if (rep_bulk(c, i, sz, movs_bulk))
         return;
@@ -196,6 +224,8 @@ void op_movs(struct cpu *c, const struct insn *i)
 
 void op_stos(struct cpu *c, const struct insn *i)
 {
+    if (rep_empty(c, i, IDX_DI))
+        return;
     unsigned sz = esize(i);
     if (rep_bulk(c, i, sz, stos_bulk))
         return;
@@ -208,6 +238,8 @@ void op_stos(struct cpu *c, const struct insn *i)
 
 void op_lods(struct cpu *c, const struct insn *i)
 {
+    if (rep_empty(c, i, IDX_SI))
+        return;
     unsigned sz = esize(i);
     REP_LOOP(c, i, 0, {
         uint64_t v = mem_read(c, i->seg, c->r[R_RSI] & amask(i), sz);
@@ -221,6 +253,8 @@ void op_lods(struct cpu *c, const struct insn *i)
 
 void op_cmps(struct cpu *c, const struct insn *i)
 {
+    if (rep_empty(c, i, IDX_SI | IDX_DI))
+        return;
     unsigned sz = esize(i);
     REP_LOOP(c, i, ZF_STOP(c, i), {
         uint64_t a = mem_read(c, i->seg, c->r[R_RSI] & amask(i), sz);
@@ -233,6 +267,8 @@ void op_cmps(struct cpu *c, const struct insn *i)
 
 void op_scas(struct cpu *c, const struct insn *i)
 {
+    if (rep_empty(c, i, IDX_DI))
+        return;
     unsigned sz = esize(i);
     REP_LOOP(c, i, ZF_STOP(c, i), {
         uint64_t b = mem_read(c, SEG_ES, c->r[R_RDI] & amask(i), sz);
@@ -243,6 +279,8 @@ void op_scas(struct cpu *c, const struct insn *i)
 
 void op_ins(struct cpu *c, const struct insn *i)
 {
+    if (rep_empty(c, i, IDX_DI))
+        return;
     unsigned sz = (i->op & 1) ? (i->opsize == 2 ? 2 : 4) : 1;
     uint16_t port = (uint16_t)c->r[R_RDX];
     REP_LOOP(c, i, 0, {
@@ -256,6 +294,8 @@ void op_ins(struct cpu *c, const struct insn *i)
 
 void op_outs(struct cpu *c, const struct insn *i)
 {
+    if (rep_empty(c, i, IDX_SI))
+        return;
     unsigned sz = (i->op & 1) ? (i->opsize == 2 ? 2 : 4) : 1;
     uint16_t port = (uint16_t)c->r[R_RDX];
     REP_LOOP(c, i, 0, {

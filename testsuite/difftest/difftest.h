@@ -5,10 +5,13 @@
  * parts:
  *
  *   forms_int.c, forms_simd.c  the form tables (what can be generated)
+ *   fixed.c                    the fixed cases every run compares first
+ *   vendor.c                   the Intel/AMD differences and how another
+ *                              host is made to give Intel's result
  *   gen.c                      encoder, operand choice, sequences, flag model
  *   native.c                   runs a case on the host in a forked child
  *   emu.c                      runs a case in nest86 (64-bit mode, CPL 3)
- *   main.c                     the runner: compare, report, minimize
+ *   main.c                     the runner: compare, report, minimize, blame
  */
 #ifndef NEST86_DIFFTEST_H
 #define NEST86_DIFFTEST_H
@@ -48,18 +51,82 @@ struct dt_state {
     uint64_t rflags;
 };
 
+/* ---- Intel/AMD differences (vendor.c) ----
+ * nest86 follows Intel.  On an Intel host the host CPU is the oracle for
+ * every case.  Where the vendors are documented to differ, a host of
+ * another vendor is made to give Intel's result, each difference by one
+ * of these means (the table in vendor.c says which): */
+enum dt_how {
+    DT_HOW_SUBST,      /* the host runs other bytes of the same length whose
+                          effect on it is Intel's (a prefix it ignores) */
+    DT_HOW_REFERENCE,  /* the host traps at the instruction (INT3 in its
+                          place) and a reference function applies Intel's
+                          rule to the host's registers and memory */
+    DT_HOW_KEPT_OUT,   /* no Intel rule is documented: the case is not
+                          generated, on any host */
+};
+
+enum {
+    DT_VR_REP_A32_EMPTY,  /* REP string, 32-bit address size, count 0 */
+    DT_VR_DP_NAN_ORDER,   /* DPPS/DPPD: which NaN the sum returns */
+    DT_VR_NEAR_66,        /* 66-prefixed near branch in 64-bit mode */
+    DT_VR_SHXD16,         /* SHLD/SHRD r/m16 with a count of 17..31 */
+    DT_VR_COUNT
+};
+
+struct dt_vendor_rule {
+    const char *name;
+    const char *cases;    /* the instances the rule covers */
+    const char *intel;    /* what Intel does (what nest86 does) */
+    const char *other;    /* what AMD does */
+    const char *ref;      /* where it is documented */
+    enum dt_how how;
+    const char *how_text; /* how the Intel result is had on another host */
+    unsigned long hits;   /* instances generated */
+};
+extern struct dt_vendor_rule dt_vendor_rules[];
+/* Apply the rules on the host side: true on a host that is not Intel
+ * (main.c sets it from CPUID before the host child starts). */
+extern bool dt_vendor_fixups;
+bool dt_host_is_intel(void);
+
+/* One use of a rule by a unit: bytes [off, off + len) of the unit. */
+struct dt_fixup {
+    uint8_t rule;         /* DT_VR_* */
+    uint8_t off, len;     /* SUBST: the bytes replaced; REFERENCE: the instruction */
+    uint8_t sub[4];       /* SUBST: what the host runs instead */
+    uint8_t arg[4];       /* REFERENCE: the instruction's operands (vendor.c) */
+    uint64_t addr;        /* REFERENCE: a memory operand's linear address */
+};
+
+#define DT_MAX_FIX 32
 /* One test case: what both executors start from. */
 struct dt_case {
     struct dt_state in;
     uint32_t code_len;
     uint8_t code[DT_CODE_SIZE];
     uint8_t data[DT_DATA_SIZE];
+    int nfix;             /* the rules the case meets, at absolute addresses */
+    struct dt_case_fix {
+        uint64_t rip;     /* address of the fixup's first byte */
+        struct dt_fixup f;
+    } fix[DT_MAX_FIX];
 };
+
+/* The reference function of a DT_HOW_REFERENCE rule, run in the host
+ * child's SIGTRAP handler with the case's state at the instruction
+ * ('uc' is the handler's ucontext_t).  Returns 0 when it applied the
+ * rule (the caller resumes after the instruction), 1 when the case is
+ * to be kept out for an active known issue (*known set), -1 when the
+ * rule does not fit the state (why says how). */
+int dt_vendor_reference(const struct dt_fixup *f, void *uc, int *known, char *why, size_t n);
 
 enum dt_status {
     DT_OK,        /* stopped at an exception (the final INT3 included) */
     DT_TIMEOUT,   /* never reached an exception */
     DT_BROKEN,    /* the executor itself failed (child died, triple fault) */
+    DT_KEPT_OUT,  /* host side: an active known nest86 issue met at run time
+                     (dt_result.known says which); the case is not compared */
 };
 
 struct dt_result {
@@ -69,6 +136,7 @@ struct dt_result {
     uint64_t cr2;     /* #PF linear address */
     struct dt_state out;  /* at the exception: rip is the faulting (or trap) RIP */
     char why[200];    /* for DT_BROKEN / DT_TIMEOUT */
+    int known;        /* for DT_KEPT_OUT: index into dt_known */
     uint8_t data[DT_DATA_SIZE];
 };
 
@@ -115,15 +183,6 @@ struct dt_form {
 extern const struct dt_form dt_forms_int[];
 extern const struct dt_form dt_forms_simd[];
 
-/* Documented Intel/AMD differences (forms_int.c): each entry names one
- * exact case the generator keeps out, and counts how often it did. */
-struct dt_exception {
-    const char *name;
-    const char *why;
-    unsigned long hits;
-};
-extern struct dt_exception dt_exceptions[];
-void gen_exception_hit(int id);
 
 /* Known nest86 bugs in files the tester does not own (main.c): each is
  * one exact case the generator keeps out while 'active' (the default;
@@ -137,6 +196,7 @@ struct dt_known {
     unsigned long hits;
 };
 extern struct dt_known dt_known[];
+int dt_known_index(const char *name);  /* -1: no such entry */
 
 /* One generated unit: setup moves, then the instruction under test (or
  * a branch with its body).  Units are position-independent byte strings
@@ -154,6 +214,11 @@ struct dt_item {
     bool fault_ok;      /* an exception here is expected and fine */
     int nreloc;
     struct { uint8_t off, end; uint64_t target; } reloc[2];
+    int nfix;           /* Intel/AMD differences the unit meets */
+    struct dt_fixup fix[2];
+    /* a branch unit's body: another form's unit inside this one */
+    uint8_t body_off, body_len;
+    int body_form;          /* -1: none */
 };
 
 #define DT_MAX_ITEMS 48
@@ -262,6 +327,65 @@ void gen_lock(struct gen *g, struct dt_ins *in, unsigned pct);
 /* Emits the instruction under test. */
 void gen_emit(struct gen *g, struct dt_ins *in);
 
+/* A string unit (forms_int.c), for the random forms and the fixed
+ * cases: the setup of rCX, rSI, rDI with these values, then the
+ * instruction. */
+struct dt_string_args {
+    unsigned op;        /* 0 MOVS 1 STOS 2 LODS 3 CMPS 4 SCAS */
+    unsigned rep;       /* 0 none, 1 REP/REPE (F3), 2 REPNE (F2) */
+    unsigned size;      /* 1 2 4 8 */
+    bool p66_and_w;     /* a 66 prefix beside REX.W (which wins) */
+    bool a32;           /* 67: 32-bit address size */
+    bool gs;            /* GS override on the source */
+    bool noise;         /* ignored prefixes now and then */
+    uint64_t rcx, rsi, rdi;
+};
+void dt_string_unit(struct gen *g, const struct dt_string_args *a);
+
+/* A vector unit (forms_simd.c) with its choices made, for the random
+ * forms and the fixed cases.  'preset', when not NULL, holds the
+ * block's inputs as 24 dwords: 0-11 destination, source, XMM0; 16
+ * MXCSR (its exception masks are set regardless); 20-23 the memory
+ * operand (with 'mis' 0).  The result is stored at blk + 48, MXCSR at
+ * blk + 68. */
+struct dt_vec_args {
+    bool mmx, w, mem, noise, edx_only;
+    unsigned base;        /* the GPR that points at the block */
+    uint64_t blk;         /* the block's address (16-byte aligned) */
+    unsigned d, s;        /* vector registers */
+    unsigned mis;         /* the memory operand's misalignment */
+    unsigned imm;
+    uint64_t rax, rdx;    /* explicit lengths (PCMPESTRx) */
+    const uint32_t *preset;
+};
+void dt_vec_unit(struct gen *g, const struct dt_form *f, const struct dt_vec_args *a);
+
+/* ---- fixed cases (fixed.c) ----
+ * Hand-written cases that run in every run, before the random ones: the
+ * Intel/AMD differences and the defects worth pinning, each with the
+ * values the SDM (or Intel's measured behaviour) gives, which both the
+ * host's result and nest86's must show. */
+enum { DT_EXP_END, DT_EXP_REG, DT_EXP_MEM32, DT_EXP_FLAGS };
+struct dt_expect {
+    int kind;
+    uint64_t where;       /* register number, or linear address */
+    uint64_t value;       /* for DT_EXP_FLAGS: the DT_CMP_FLAGS bits */
+};
+struct dt_fixed {
+    const char *name;
+    const char *form;     /* the form table row it exercises */
+    const char *known;    /* a dt_known entry it depends on, or NULL */
+    const struct dt_state *init;
+    const struct dt_string_args *str;  /* one of these two */
+    const struct dt_vec_args *vec;
+    struct dt_expect expect[8];
+};
+extern const struct dt_fixed dt_fixed[];  /* ends with a NULL name */
+/* Builds a fixed case's sequence; false if its form is unknown. */
+bool gen_fixed_sequence(const struct dt_fixed *fx, struct dt_seq *s);
+/* Index of a form by name, or -1. */
+int gen_form_index(const char *name);
+
 /* what the emitter knows about the item it is building */
 struct dt_item *gen_item(struct gen *g);
 int64_t gen_rsp(struct gen *g);            /* tracked RSP */
@@ -271,6 +395,18 @@ void gen_frame(struct gen *g, bool open);  /* RBP holds a frame: don't clobber *
 bool gen_frame_open(struct gen *g);
 /* A branch body: one random non-branch, non-stack unit from 'focus'. */
 void gen_body(struct gen *g, struct dt_item *body);
+/* Appends a body to the unit being built (bytes, relocations) and
+ * records where it lies, for gen_item_drop_body(). */
+void gen_put_body(struct gen *g, const struct dt_item *body);
+/* Replaces an item's body by NOPs of the same length. */
+void gen_item_drop_body(struct dt_item *it);
+/* The unit being built meets Intel/AMD difference 'rule' at its bytes
+ * [off, off + len) (offsets in the unit); counts it.  Returns the
+ * fixup to fill in (sub, arg, addr), or NULL when the unit has no room
+ * (it is then dropped). */
+struct dt_fixup *gen_fixup(struct gen *g, int rule, unsigned off, unsigned len);
+/* Counts an instance of a DT_HOW_KEPT_OUT rule the generator avoided. */
+void gen_vendor_avoided(int rule);
 /* flags a condition code reads */
 uint32_t gen_cc_reads(unsigned cc);
 

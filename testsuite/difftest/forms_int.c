@@ -15,34 +15,6 @@
 #define SZ_BWDQ (1 | 2 | 4 | 8)
 #define SZ_WDQ (2 | 4 | 8)
 
-/* ---- documented Intel/AMD differences ----
- * The host is the oracle, but where the SDM leaves a result undefined
- * and Intel and AMD parts really differ, nest86 follows Intel and the
- * host may be AMD.  Each such case is kept out of generation here, by
- * name, and counted; nothing wider is loosened. */
-enum {
-    EXC_SHXD16,     /* SHLD/SHRD r/m16 with a count of 17..31 */
-    EXC_NEAR_66,    /* 66-prefixed Jcc/JMP in 64-bit mode */
-    EXC_COUNT
-};
-
-struct dt_exception dt_exceptions[] = {
-    [EXC_SHXD16] = {"shxd16-count-above-16",
-                    "SHLD/SHRD r/m16 with a masked count of 17-31: the SDM leaves result and "
-                    "flags undefined; Intel shifts through dest:src:dest, AMD does not",
-                    0},
-    [EXC_NEAR_66] = {"near-branch-66",
-                     "66-prefixed near Jcc/JMP/CALL/RET in 64-bit mode: Intel ignores the prefix "
-                     "(the SDM's 64-bit operand size), AMD uses 16 bits and truncates RIP",
-                     0},
-    {NULL, NULL, 0},
-};
-
-void gen_exception_hit(int id)
-{
-    dt_exceptions[id].hits++;
-}
-
 /* ---- helpers ---- */
 
 static void opc1(struct dt_ins *in, unsigned b)
@@ -103,6 +75,31 @@ static void operands(struct gen *g, struct dt_ins *in, unsigned size, bool e_dst
 static unsigned ext(struct gen *g, const struct dt_ins *in, unsigned n)
 {
     return n | (in->byte_mode != 1 && gen_chance(g, 10) ? 8 : 0);
+}
+
+static bool is_prefix(uint8_t b)
+{
+    return b == 0x26 || b == 0x2e || b == 0x36 || b == 0x3e || b == 0x64 || b == 0x65 ||
+           b == 0x66 || b == 0x67 || b == 0xf0 || b == 0xf2 || b == 0xf3 || (b & 0xf0) == 0x40;
+}
+
+/* A 66 prefix on a near branch in 64-bit mode: Intel ignores it, AMD
+ * branches with 16 bits.  A host that is not Intel runs a 3E (ignored)
+ * in its place (vendor.c, near-branch-66).  Looks for the 66 among the
+ * prefixes of the unit's main instruction. */
+static void near66_fixup(struct gen *g)
+{
+    struct dt_item *it = gen_item(g);
+    for (unsigned k = it->main_off; k < (unsigned)it->main_off + it->main_len; k++) {
+        if (it->bytes[k] == 0x66) {
+            struct dt_fixup *fx = gen_fixup(g, DT_VR_NEAR_66, k, 1);
+            if (fx)
+                fx->sub[0] = 0x3e;
+            return;
+        }
+        if (!is_prefix(it->bytes[k]))
+            return;
+    }
 }
 
 /* Sets byte/word/... register operand 'r' (as encoded in 'in') to v. */
@@ -449,8 +446,8 @@ static void e_shxd(struct gen *g, const struct dt_form *f)
     struct dt_ins in;
     unsigned size = begin(g, &in, f->sizes);
     unsigned count = pick_count(g, size * 8);
-    if (size == 2 && (count & 31) > 16) {
-        gen_exception_hit(EXC_SHXD16);
+    if (size == 2 && (count & 31) > 16) { /* vendor.c: shxd16-count-above-16 */
+        gen_vendor_avoided(DT_VR_SHXD16);
         count = gen_below(g, 17) | (count & 0xe0);
     }
     gen_rm(g, &in, size, true, f->arg2 ? 1u << 1 : 0, 40);
@@ -761,12 +758,13 @@ static void e_branch(struct gen *g, const struct dt_form *f)
     struct dt_item *it = gen_item(g);
     unsigned cc = gen_below(g, 16);
     bool rel8 = f->arg == 0 || f->arg == 2 || f->arg >= 4;
-    if (gen_chance(g, 3))
-        gen_exception_hit(EXC_NEAR_66); /* would have used a 66 prefix */
-    uint8_t b[8];
+    bool p66 = gen_chance(g, 3); /* ignored by Intel: near-branch-66 */
+    uint8_t b[9];
     unsigned n = 0;
     if (gen_chance(g, 5))
         b[n++] = gen_chance(g, 50) ? 0x2e : 0x3e; /* branch hints */
+    if (p66)
+        b[n++] = 0x66;
     if (f->arg >= 4) {
         static const uint8_t lop[4] = {0xe2, 0xe1, 0xe0, 0xe3};
         if (gen_chance(g, 50))
@@ -794,14 +792,9 @@ static void e_branch(struct gen *g, const struct dt_form *f)
     gen_setup_bytes(g, b, n);
     it->main_off = (uint8_t)main_off;
     it->main_len = (uint8_t)n;
-    unsigned body_off = it->len;
-    gen_setup_bytes(g, body.bytes, body.len);
-    for (int r = 0; r < body.nreloc && it->nreloc < 2; r++) {
-        it->reloc[it->nreloc] = body.reloc[r];
-        it->reloc[it->nreloc].off = (uint8_t)(it->reloc[it->nreloc].off + body_off);
-        it->reloc[it->nreloc].end = (uint8_t)(it->reloc[it->nreloc].end + body_off);
-        it->nreloc++;
-    }
+    if (p66)
+        near66_fixup(g);
+    gen_put_body(g, &body);
     if (f->arg < 2 || f->arg >= 4) {
         uint32_t reads = f->arg < 2 ? gen_cc_reads(cc) : (f->arg == 5 || f->arg == 6) ? DT_ZF : 0;
         it->reads = reads | body.reads;
@@ -968,27 +961,63 @@ static void e_leave(struct gen *g, const struct dt_form *f)
 
 /* ---- strings ---- */
 
-/* arg: 0 MOVS 1 STOS 2 LODS 3 CMPS 4 SCAS; arg2: 0 none, 1 REP/REPE, 2 REPNE */
-static void e_string(struct gen *g, const struct dt_form *f)
+void dt_string_unit(struct gen *g, const struct dt_string_args *a)
 {
     static const uint8_t opc[5] = {0xa4, 0xaa, 0xac, 0xa6, 0xae};
     struct dt_ins in;
     ins_init(&in);
-    unsigned size = gen_size(g, &in, f->sizes);
     in.byte_mode = 3;
-    bool src = f->arg == 0 || f->arg == 2 || f->arg == 3;
-    bool dst = f->arg != 2;
-    bool a32 = gen_chance(g, 20);
-    in.p67 = a32;
-    uint64_t count = 1;
+    if (a->size == 2 || a->p66_and_w)
+        in.p66 = true;
+    if (a->size == 8)
+        in.rex |= 8;
+    bool src = a->op == 0 || a->op == 2 || a->op == 3;
+    bool dst = a->op != 2;
+    in.p67 = a->a32;
+    if (a->rep) {
+        legacy(&in, a->rep == 1 ? 0xf3 : 0xf2);
+        gen_setup_mov(g, 1, 8, a->rcx);
+    }
+    if (src && a->gs)
+        legacy(&in, 0x65); /* the source segment can be overridden, the destination not */
+    if (src)
+        gen_setup_mov(g, 6, 8, a->rsi);
+    if (dst)
+        gen_setup_mov(g, 7, 8, a->rdi);
+    opc1(&in, opc[a->op] + (a->size != 1));
+    uint64_t count = a->rep ? a->rcx & (a->a32 ? 0xffffffffull : ~0ull) : 1;
+    if (a->op == 3 || a->op == 4)
+        gen_item(g)->writes = count ? ALL : 0;
+    if (a->noise)
+        gen_noise_prefix(g, &in);
+    gen_emit(g, &in);
+    /* Intel writes ECX and the index registers even when no iteration
+     * runs; another vendor leaves them (vendor.c, rep-a32-empty) */
+    if (a->rep && a->a32 && count == 0) {
+        struct dt_item *it = gen_item(g);
+        struct dt_fixup *fx = gen_fixup(g, DT_VR_REP_A32_EMPTY, it->main_off, it->main_len);
+        if (fx)
+            fx->arg[0] = (uint8_t)((src ? 1 : 0) | (dst ? 2 : 0));
+    }
+}
+
+/* arg: 0 MOVS 1 STOS 2 LODS 3 CMPS 4 SCAS; arg2: 0 none, 1 REP/REPE, 2 REPNE */
+static void e_string(struct gen *g, const struct dt_form *f)
+{
+    struct dt_string_args a = {.op = (unsigned)f->arg, .rep = (unsigned)f->arg2, .noise = true};
+    struct dt_ins tmp;
+    ins_init(&tmp);
+    a.size = gen_size(g, &tmp, f->sizes);
+    a.p66_and_w = a.size == 8 && tmp.p66;
+    bool src = a.op == 0 || a.op == 2 || a.op == 3;
+    a.a32 = gen_chance(g, 20);
     bool big = false;
-    if (f->arg2) {
-        legacy(&in, f->arg2 == 1 ? 0xf3 : 0xf2);
+    if (a.rep) {
         /* now and then a long run: past the interpreter's per-call batch */
         big = gen_chance(g, 5);
-        count = big ? gen_below(g, 0x3000 / size) : gen_chance(g, 10) ? 0 : gen_below(g, 40);
-        uint64_t v = a32 ? (count | gen_rand(g) << 32) : count;
-        gen_setup_mov(g, 1, 8, v);
+        uint64_t count = big ? gen_below(g, 0x3000 / a.size)
+                             : gen_chance(g, 10) ? 0 : gen_below(g, 40);
+        a.rcx = a.a32 ? (count | gen_rand(g) << 32) : count;
     }
     uint64_t s, d;
     if (big) { /* the middle of the window, so either direction fits */
@@ -1001,17 +1030,12 @@ static void e_string(struct gen *g, const struct dt_form *f)
     if (gen_chance(g, 20))
         d = s + gen_below(g, 33) - 16; /* overlapping; equal for CMPS runs to the end */
     if (src && gen_chance(g, 10)) {
-        legacy(&in, 0x65); /* the source segment can be overridden, the destination not */
+        a.gs = true;
         s -= DT_GS_BASE;
     }
-    if (src)
-        gen_setup_mov(g, 6, 8, a32 ? ((s & 0xffffffffull) | gen_rand(g) << 32) : s);
-    if (dst)
-        gen_setup_mov(g, 7, 8, a32 ? (d | gen_rand(g) << 32) : d);
-    opc1(&in, opc[f->arg] + (size != 1));
-    if (f->arg == 3 || f->arg == 4)
-        gen_item(g)->writes = count ? ALL : 0;
-    finish(g, &in);
+    a.rsi = a.a32 ? ((s & 0xffffffffull) | gen_rand(g) << 32) : s;
+    a.rdi = a.a32 ? (d | gen_rand(g) << 32) : d;
+    dt_string_unit(g, &a);
 }
 
 /* XLAT D7: AL := [rBX + AL] */
@@ -1148,15 +1172,7 @@ static void put_body(struct gen *g)
 {
     struct dt_item body;
     gen_body(g, &body);
-    struct dt_item *it = gen_item(g);
-    unsigned off = it->len;
-    gen_setup_bytes(g, body.bytes, body.len);
-    for (int r = 0; r < body.nreloc && it->nreloc < 2; r++) {
-        it->reloc[it->nreloc] = body.reloc[r];
-        it->reloc[it->nreloc].off = (uint8_t)(body.reloc[r].off + off);
-        it->reloc[it->nreloc].end = (uint8_t)(body.reloc[r].end + off);
-        it->nreloc++;
-    }
+    gen_put_body(g, &body);
 }
 
 /* arg 0 CALL rel32 over a body (it never runs; the return address is
@@ -1170,18 +1186,22 @@ static void e_near(struct gen *g, const struct dt_form *f)
     struct dt_item *it = gen_item(g);
     unsigned imm = f->arg == 2 ? gen_below(g, 64) * (gen_chance(g, 80) ? 8 : 1) : 0;
     stack_room(g, 32, 32 + imm);
+    bool p66 = gen_chance(g, 3); /* ignored by Intel: near-branch-66 */
     if (f->arg == 0) {
-        uint8_t b[5] = {0xe8};
-        unsigned at = it->len;
-        gen_setup_bytes(g, b, 5);
+        uint8_t b[6] = {0x66, 0xe8};
+        unsigned at = it->len, n = p66 ? 6 : 5;
+        gen_setup_bytes(g, b + !p66, n);
         it->main_off = (uint8_t)at;
-        it->main_len = 5;
+        it->main_len = (uint8_t)n;
+        if (p66)
+            near66_fixup(g);
         put_body(g);
-        uint32_t d = it->len - (at + 5);
-        memcpy(it->bytes + at + 1, &d, 4);
+        uint32_t d = it->len - (at + n);
+        memcpy(it->bytes + at + n - 4, &d, 4);
         gen_rsp_move(g, -8);
         return;
     }
+    in.p66 = p66;
     unsigned r = gen_reg(g, &in, 8, true, 0);
     unsigned lea = put_lea_rip(g, r);
     if (f->arg <= 2) {
@@ -1196,6 +1216,7 @@ static void e_near(struct gen *g, const struct dt_form *f)
             in.imm = imm;
         }
         gen_emit(g, &in);
+        near66_fixup(g);
         put_body(g);
         point_lea_here(it, lea);
         gen_rsp_move(g, imm);
@@ -1213,6 +1234,7 @@ static void e_near(struct gen *g, const struct dt_form *f)
     if (gen_chance(g, 30))
         in.rex |= 8; /* 64-bit regardless */
     gen_emit(g, &in);
+    near66_fixup(g);
     put_body(g);
     point_lea_here(it, lea);
     if (f->arg == 3)
@@ -1279,10 +1301,8 @@ static void e_fault(struct gen *g, const struct dt_form *f)
         it->nreloc = 1;
         return;
     }
-    case 8: { /* JMP r to a non-canonical address: #GP(0) at the JMP */
-        if (in.p66)
-            gen_exception_hit(EXC_NEAR_66);
-        in.p66 = false;
+    case 8: { /* JMP r to a non-canonical address: #GP(0) at the JMP (a 66
+               * from gen_size above is ignored, near-branch-66) */
         unsigned r = gen_reg(g, &in, 8, true, 0);
         gen_setup_mov(g, r, 8, 0x0000800000000000ull + (gen_rand(g) & 0x7fff000000000000ull) +
                                    (gen_rand(g) & 0xfffffff));
@@ -1306,6 +1326,8 @@ static void e_fault(struct gen *g, const struct dt_form *f)
     }
     }
     gen_emit(g, &in);
+    if (f->arg == 8)
+        near66_fixup(g);
 }
 
 /* ---- the table ---- */

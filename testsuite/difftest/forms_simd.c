@@ -92,26 +92,37 @@ static void mxcsr_setup(struct gen *g, unsigned base)
     mem_insn(g, 0, false, op_0fae, 2, 2, base, 64);
 }
 
-static void e_vec(struct gen *g, const struct dt_form *f)
+/* dword [base + disp] := v, a setup store for a fixed case's inputs */
+static void store_dword(struct gen *g, unsigned base, unsigned disp, uint32_t v)
+{
+    static const uint8_t op_c7[] = {0xc7};
+    uint8_t imm[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+    mem_insn(g, 0, false, op_c7, 1, 0, base, disp);
+    gen_setup_bytes(g, imm, 4);
+}
+
+/* The unit of a vector form with all its choices made (random by
+ * e_vec, given by a fixed case): see the top of this file. */
+void dt_vec_unit(struct gen *g, const struct dt_form *f, const struct dt_vec_args *a)
 {
     unsigned pfx = (unsigned)f->arg >> 16 & 0xff, map = (unsigned)f->arg >> 8 & 0xff;
     unsigned op = (unsigned)f->arg & 0xff, fl = (unsigned)f->arg2;
-    struct dt_ins in, tmp;
+    struct dt_ins in;
     ins_init(&in);
-    ins_init(&tmp);
-    bool mmx = (fl & VF_MMX) && gen_chance(g, 30);
-
-    /* the block and the GPR that points at it (not RAX/RCX/RDX, which
-     * the string compares read or write) */
-    unsigned base = gen_reg(g, &tmp, 8, true, 7);
-    uint64_t blk = (gen_data_addr(g, BLOCK + 16) + 15) & ~15ull;
-    gen_setup_mov(g, base, 8, blk);
-    unsigned nregs = mmx ? 8 : 16;
-    unsigned d = gen_below(g, nregs), s = gen_below(g, nregs);
-    if (fl & VF_LEN) { /* lengths around -17..17, sometimes with upper bits */
-        gen_setup_mov(g, 0, 8, (uint64_t)(int64_t)((int)gen_below(g, 35) - 17));
-        gen_setup_mov(g, 2, gen_chance(g, 20) ? 8 : 4,
-                      (uint64_t)(int64_t)((int)gen_below(g, 35) - 17));
+    bool mmx = a->mmx;
+    unsigned base = a->base, d = a->d, s = a->s;
+    gen_setup_mov(g, base, 8, a->blk);
+    if (a->preset) { /* the inputs the unit reads: destination, source, XMM0, MXCSR, memory */
+        bool dst_in = !(fl & VF_REGDST), src_in = !(fl & (VF_GPR_SRC | VF_GPR_DST)) && !a->mem;
+        for (unsigned k = 0; k < 24; k++)
+            if ((k < 4 && dst_in) || (k >= 4 && k < 8 && src_in) ||
+                (k >= 8 && k < 12 && (fl & VF_X0IN)) || (k == 16 && (fl & VF_FP)) ||
+                (k >= 20 && a->mem))
+                store_dword(g, base, 4 * k, a->preset[k]);
+    }
+    if (fl & VF_LEN) {
+        gen_setup_mov(g, 0, 8, a->rax);
+        gen_setup_mov(g, 2, a->edx_only ? 4 : 8, a->rdx);
     }
     if (fl & VF_FP)
         mxcsr_setup(g, base);
@@ -132,18 +143,17 @@ static void e_vec(struct gen *g, const struct dt_form *f)
     if (map == 2 || map == 3)
         in.opc[in.nopc++] = map == 2 ? 0x38 : 0x3a;
     in.opc[in.nopc++] = (uint8_t)op;
-    if ((fl & VF_W) && gen_chance(g, 50))
+    if (a->w)
         in.rex |= 8;
     in.modrm = true;
-    bool mem = !(fl & VF_REGONLY) && ((fl & VF_MEMONLY) || gen_chance(g, 40));
     unsigned avoid = 1u << base | ((fl & VF_LEN) ? 5u : 0);
     if (fl & VF_REGDST) { /* GPR destination in ModRM.reg; the vector in rm */
         in.reg = gen_reg(g, &in, 4, true, avoid);
     } else {
         in.reg = mmx ? d & 7 : d;
     }
-    if (mem) {
-        uint64_t target = blk + 80 + ((fl & VF_UNALIGNED) ? gen_below(g, 16) : 0);
+    uint64_t target = a->blk + 80 + a->mis;
+    if (a->mem) {
         gen_mem_at(g, &in, target, avoid);
     } else if (fl & VF_GPR_DST) {
         in.rm = gen_reg(g, &in, 4, true, avoid);
@@ -154,18 +164,58 @@ static void e_vec(struct gen *g, const struct dt_form *f)
     }
     if (fl & VF_IMM) {
         in.imm_size = 1;
-        in.imm = gen_rand(g) & 0xff;
+        in.imm = a->imm;
     }
-    gen_noise_prefix(g, &in);
+    if (a->noise)
+        gen_noise_prefix(g, &in);
     gen_emit(g, &in);
+    if (map == 3 && (op == 0x40 || op == 0x41)) {
+        /* DPPS/DPPD: which NaN the sum returns is the vendor's choice;
+         * another host gets Intel's from a reference (vendor.c) */
+        struct dt_item *it = gen_item(g);
+        struct dt_fixup *fx = gen_fixup(g, DT_VR_DP_NAN_ORDER, it->main_off, it->main_len);
+        if (fx) {
+            fx->arg[0] = op == 0x41;
+            fx->arg[1] = (uint8_t)d;
+            fx->arg[2] = a->mem ? 0xff : (uint8_t)s;
+            fx->arg[3] = (uint8_t)a->imm;
+            fx->addr = target;
+        }
+    }
 
     /* the results into the block */
     if (fl & VF_X0OUT)
         vec_move(g, false, true, 0, base, 48);
     else if (!(fl & (VF_REGDST | VF_GPR_DST)))
-        vec_move(g, mmx, true, (fl & VF_STORE) && !mem ? s : d, base, 48);
+        vec_move(g, mmx, true, (fl & VF_STORE) && !a->mem ? s : d, base, 48);
     if (fl & VF_FP)
         mem_insn(g, 0, false, op_0fae, 2, 3, base, 68); /* STMXCSR */
+}
+
+static void e_vec(struct gen *g, const struct dt_form *f)
+{
+    unsigned fl = (unsigned)f->arg2;
+    struct dt_vec_args a = {.noise = true};
+    struct dt_ins tmp;
+    ins_init(&tmp);
+    a.mmx = (fl & VF_MMX) && gen_chance(g, 30);
+    /* the block and the GPR that points at it (not RAX/RCX/RDX, which
+     * the string compares read or write) */
+    a.base = gen_reg(g, &tmp, 8, true, 7);
+    a.blk = (gen_data_addr(g, BLOCK + 16) + 15) & ~15ull;
+    unsigned nregs = a.mmx ? 8 : 16;
+    a.d = gen_below(g, nregs);
+    a.s = gen_below(g, nregs);
+    if (fl & VF_LEN) { /* lengths around -17..17, sometimes with upper bits */
+        a.rax = (uint64_t)(int64_t)((int)gen_below(g, 35) - 17);
+        a.edx_only = !gen_chance(g, 20);
+        a.rdx = (uint64_t)(int64_t)((int)gen_below(g, 35) - 17);
+    }
+    a.w = (fl & VF_W) && gen_chance(g, 50);
+    a.mem = !(fl & VF_REGONLY) && ((fl & VF_MEMONLY) || gen_chance(g, 40));
+    a.mis = a.mem && (fl & VF_UNALIGNED) ? gen_below(g, 16) : 0;
+    a.imm = (unsigned)(gen_rand(g) & 0xff);
+    dt_vec_unit(g, f, &a);
 }
 
 /* rows: name, group, encoding, attributes, flags written, host feature */
@@ -213,6 +263,7 @@ const struct dt_form dt_forms_simd[] = {
     V("roundps", "simd-fp", OPC(0x66, 3, 0x08), VF_FP | VF_IMM, 0, "sse4.2")
     V("roundsd", "simd-fp", OPC(0x66, 3, 0x0b), VF_FP | VF_IMM | VF_UNALIGNED, 0, "sse4.2")
     V("dpps", "simd-fp", OPC(0x66, 3, 0x40), VF_FP | VF_IMM, 0, "sse4.2")
+    V("dppd", "simd-fp", OPC(0x66, 3, 0x41), VF_FP | VF_IMM, 0, "sse4.2")
     V("ucomiss", "simd-fp", OPC(0, 1, 0x2e), VF_FP | VF_UNALIGNED, ALL, NULL)
     V("comisd", "simd-fp", OPC(0x66, 1, 0x2f), VF_FP | VF_UNALIGNED, ALL, NULL)
     V("cvtsi2sd", "simd-fp", OPC(0xf2, 1, 0x2a), VF_FP | VF_GPR_SRC | VF_W | VF_UNALIGNED, 0,

@@ -689,6 +689,7 @@ static bool emit_unit(struct gen *g, int f, struct dt_item *it)
     int64_t rsp0 = g->rsp;
     memset(it, 0, sizeof(*it));
     it->form = f;
+    it->body_form = -1;
     it->writes = form->writes;
     it->undef = form->undef;
     it->reads = form->reads;
@@ -719,6 +720,78 @@ void gen_body(struct gen *g, struct dt_item *body)
     /* fall back to an empty body */
     memset(body, 0, sizeof(*body));
     body->form = -1;
+}
+
+void gen_put_body(struct gen *g, const struct dt_item *body)
+{
+    struct dt_item *it = g->it;
+    unsigned off = it->len;
+    gen_setup_bytes(g, body->bytes, body->len);
+    for (int r = 0; r < body->nreloc; r++) {
+        if (it->nreloc >= 2) {
+            g->overflow = true;
+            break;
+        }
+        it->reloc[it->nreloc] = body->reloc[r];
+        it->reloc[it->nreloc].off = (uint8_t)(body->reloc[r].off + off);
+        it->reloc[it->nreloc].end = (uint8_t)(body->reloc[r].end + off);
+        it->nreloc++;
+    }
+    for (int k = 0; k < body->nfix; k++) {
+        if (it->nfix >= 2) {
+            g->overflow = true;
+            break;
+        }
+        it->fix[it->nfix] = body->fix[k];
+        it->fix[it->nfix].off = (uint8_t)(body->fix[k].off + off);
+        it->nfix++;
+    }
+    it->body_off = (uint8_t)off;
+    it->body_len = body->len;
+    it->body_form = body->form;
+}
+
+struct dt_fixup *gen_fixup(struct gen *g, int rule, unsigned off, unsigned len)
+{
+    struct dt_item *it = g->it;
+    if (it->nfix >= 2) {
+        g->overflow = true;
+        return NULL;
+    }
+    struct dt_fixup *f = &it->fix[it->nfix++];
+    memset(f, 0, sizeof(*f));
+    f->rule = (uint8_t)rule;
+    f->off = (uint8_t)off;
+    f->len = (uint8_t)len;
+    dt_vendor_rules[rule].hits++;
+    return f;
+}
+
+void gen_vendor_avoided(int rule)
+{
+    dt_vendor_rules[rule].hits++;
+}
+
+/* The item with its body turned into NOPs (same length, so the branch
+ * around it still lands where it did): what a sequence looks like
+ * without the body's instruction, for blaming the right form. */
+void gen_item_drop_body(struct dt_item *it)
+{
+    if (!it->body_len)
+        return;
+    memset(it->bytes + it->body_off, 0x90, it->body_len);
+    int n = 0;
+    for (int r = 0; r < it->nreloc; r++)
+        if (it->reloc[r].off < it->body_off || it->reloc[r].off >= it->body_off + it->body_len)
+            it->reloc[n++] = it->reloc[r];
+    it->nreloc = n;
+    n = 0;
+    for (int k = 0; k < it->nfix; k++)
+        if (it->fix[k].off < it->body_off || it->fix[k].off >= it->body_off + it->body_len)
+            it->fix[n++] = it->fix[k];
+    it->nfix = n;
+    it->body_len = 0;
+    it->body_form = -1;
 }
 
 static uint32_t effect(const struct dt_item *it, uint32_t undef)
@@ -778,6 +851,46 @@ void gen_sequence(uint64_t seed, const char *focus, struct dt_seq *s)
     }
 }
 
+int gen_form_index(const char *name)
+{
+    for (int k = 0; k < dt_nforms; k++)
+        if (!strcmp(dt_forms[k]->name, name))
+            return k;
+    return -1;
+}
+
+bool gen_fixed_sequence(const struct dt_fixed *fx, struct dt_seq *s)
+{
+    int f = gen_form_index(fx->form);
+    if (f < 0)
+        return false;
+    /* the same random choices (prefix order, addressing) every run */
+    uint64_t seed = 0x6a09e667f3bcc909ull;
+    for (const char *c = fx->name; *c; c++)
+        seed = (seed ^ (uint8_t)*c) * 0x100000001b3ull;
+    struct gen g = {.s = seed, .focus = dt_forms[f]->group};
+    memset(s, 0, sizeof(*s));
+    s->init = *fx->init;
+    g.rsp = (int64_t)s->init.r[4];
+    s->data_seed = seed;
+    struct dt_item *it = &s->item[0];
+    memset(it, 0, sizeof(*it));
+    it->form = f;
+    it->body_form = -1;
+    it->writes = dt_forms[f]->writes;
+    it->undef = dt_forms[f]->undef;
+    it->reads = dt_forms[f]->reads;
+    g.it = it;
+    if (fx->str)
+        dt_string_unit(&g, fx->str);
+    else
+        dt_vec_unit(&g, dt_forms[f], fx->vec);
+    if (g.overflow)
+        return false;
+    s->n = 1;
+    return true;
+}
+
 static void fill_data(uint64_t seed, uint8_t *d)
 {
     uint64_t s = seed;
@@ -800,6 +913,7 @@ bool gen_link(const struct dt_seq *s, struct dt_case *tc)
     unsigned off = s->code_off;
     bool ok = true;
     memset(tc->code, 0xcc, off);
+    tc->nfix = 0;
     for (int k = 0; k < s->n; k++) {
         const struct dt_item *it = &s->item[k];
         if (it->reads & undef)
@@ -812,6 +926,13 @@ bool gen_link(const struct dt_seq *s, struct dt_case *tc)
             uint64_t end = DT_CODE_ADDR + off + it->reloc[r].end;
             int32_t d = (int32_t)(it->reloc[r].target - end);
             memcpy(tc->code + off + it->reloc[r].off, &d, 4);
+        }
+        for (int f = 0; f < it->nfix; f++) {
+            if (tc->nfix >= DT_MAX_FIX)
+                return false;
+            tc->fix[tc->nfix].rip = DT_CODE_ADDR + off + it->fix[f].off;
+            tc->fix[tc->nfix].f = it->fix[f];
+            tc->nfix++;
         }
         off += it->len;
     }

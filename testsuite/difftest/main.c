@@ -2,6 +2,7 @@
  *
  *   difftest [--seed N | --random-seed] [--count N] [--time SECONDS]
  *            [--group NAME] [--only K] [--no-minimize] [--known-issues]
+ *            [--vendor-fixups | --no-vendor-fixups] [--fixed NAME | --no-fixed]
  *            [--list] [-v]
  *
  * Sequence K of a run is generated from (seed, K) alone and focuses on
@@ -37,6 +38,9 @@ struct opts {
     bool verbose;
     bool list;
     bool known_issues;    /* generate the known-issue cases too */
+    int vendor_fixups;    /* -1 by the host's vendor, 0 never, 1 always */
+    bool fixed;           /* run the fixed cases */
+    const char *fixed_name; /* --fixed NAME: only that fixed case */
     int max_reports;      /* detailed reports per group */
 };
 
@@ -44,11 +48,29 @@ struct opts {
  * kept out of generation by name (see gen.c) and reported as a SKIP
  * line with its reason; --known-issues generates them again. */
 struct dt_known dt_known[] = {
-    /* none open.  Fixed: seg-prefix-after-fs-gs (cpu/decode.c let a
-     * CS/DS/ES/SS prefix after FS/GS replace it in 64-bit mode; 65 36
-     * 8B 03 must read GS:[RBX]), fixed in 0ce6c3b */
+    /* The Intel rule for DPPS/DPPD NaN results (vendor.c) is not yet what
+     * cpu/sse_fp.c computes: it sums (p0 + p1) + (p2 + p3), the AMD
+     * order.  Kept out at run time, where the host's reference function
+     * sees that the two orders give different results (so only on hosts
+     * that use the reference), and in the fixed cases that name it.
+     *
+     * Fixed: seg-prefix-after-fs-gs (cpu/decode.c let a CS/DS/ES/SS
+     * prefix after FS/GS replace it in 64-bit mode; 65 36 8B 03 must
+     * read GS:[RBX]), fixed in 0ce6c3b */
+    {"dpps-nan-order",
+     "nest86's DPPS/DPPD sum the products in AMD's order, so a NaN result can differ from "
+     "Intel's (issue 10, cpu/sse_fp.c)",
+     false, 0},
     {NULL, NULL, false, 0},
 };
+
+int dt_known_index(const char *name)
+{
+    for (int k = 0; dt_known[k].name; k++)
+        if (!strcmp(dt_known[k].name, name))
+            return k;
+    return -1;
+}
 
 /* ---- host features ---- */
 
@@ -234,9 +256,12 @@ static void print_sequence(const struct dt_seq *s)
             int32_t d = (int32_t)(it->reloc[r].target - (a + it->reloc[r].end));
             memcpy(b + it->reloc[r].off, &d, 4);
         }
+        unsigned main_end = it->main_len ? (unsigned)it->main_off + it->main_len : it->len;
         if (it->main_off)
             disasm_line(b, it->main_off, a, "    (setup)");
-        disasm_line(b + it->main_off, (unsigned)(it->len - it->main_off), a + it->main_off, tag);
+        disasm_line(b + it->main_off, main_end - it->main_off, a + it->main_off, tag);
+        if (main_end < it->len)
+            disasm_line(b + main_end, it->len - main_end, a + main_end, "    (after)");
         a += it->len;
     }
     printf("    %08" PRIx64 ": cc                                            int3 (end)\n", a);
@@ -250,11 +275,28 @@ static void print_state(const struct dt_state *st)
     printf("    rflags=%08" PRIx64 "\n", st->rflags);
 }
 
+/* Which Intel rules the host side ran with, when it did. */
+static void print_fixups(const struct dt_case *c)
+{
+    for (int k = 0; dt_vendor_fixups && k < c->nfix; k++) {
+        const struct dt_vendor_rule *v = &dt_vendor_rules[c->fix[k].f.rule];
+        printf("  host side at %#" PRIx64 ": Intel rule %s (%s)\n", c->fix[k].rip, v->name,
+               v->how == DT_HOW_SUBST ? "other bytes" : "reference function");
+    }
+}
+
 /* ---- running ---- */
 
 static struct dt_case tc;
 static struct dt_result nat_res, emu_res;
 static long host_errors;
+static char first_host_error[200];
+
+/* Host-side runs that fail (the child dies, hangs or never reaches an
+ * exception) are not compared.  One now and then is noise on a loaded
+ * machine; more than this many fail the run, because a broken oracle
+ * would otherwise leave nothing but skipped sequences. */
+#define HOST_ERROR_LIMIT 5
 
 /* Runs a sequence on both sides; 1 mismatch, 0 same, -1 not comparable. */
 static int run_seq(const struct dt_seq *s, struct mismatch *mm)
@@ -262,9 +304,14 @@ static int run_seq(const struct dt_seq *s, struct mismatch *mm)
     if (!gen_link(s, &tc))
         return -1;
     native_run(&tc, &nat_res);
+    if (nat_res.status == DT_KEPT_OUT) {
+        dt_known[nat_res.known].hits++;
+        return -1;
+    }
     if (nat_res.status != DT_OK) {
-        host_errors++;
-        if (host_errors < 5)
+        if (!host_errors++)
+            snprintf(first_host_error, sizeof(first_host_error), "%s", nat_res.why);
+        if (host_errors <= HOST_ERROR_LIMIT)
             fprintf(stderr, "difftest: %s\n", nat_res.why);
         return -1;
     }
@@ -292,6 +339,143 @@ static void minimize(struct dt_seq *s, const char *kind)
     }
 }
 
+/* The form responsible for a mismatch: the unit after which the two
+ * sides first differ (the shortest prefix of the sequence that shows a
+ * difference ends with it), which is the unit whose removal makes the
+ * difference vanish; later units only carry the difference to where it
+ * is compared.  A unit with a branch body is tried with its body turned
+ * into NOPs, so a defect in the body is blamed on the body's form, not
+ * on the branch.  *how says what was found.  Clobbers the last case run. */
+static int responsible_form(const struct dt_seq *s, const char **how)
+{
+    static struct dt_seq cand;
+    struct mismatch mm;
+    int k = 0;
+    for (; k < s->n; k++) {
+        cand = *s;
+        cand.n = k + 1;
+        if (run_seq(&cand, &mm) == 1)
+            break;
+    }
+    if (k == s->n) { /* only the whole sequence differs: should not happen */
+        *how = "no shorter prefix differs; the last unit";
+        return s->n > 0 ? s->item[s->n - 1].form : -1;
+    }
+    const struct dt_item *it = &s->item[k];
+    if (it->body_form >= 0) {
+        gen_item_drop_body(&cand.item[k]);
+        if (run_seq(&cand, &mm) == 0) {
+            *how = "the first unit after which the sides differ is a branch whose body this "
+                   "is; with the body made NOPs they agree";
+            return it->body_form;
+        }
+    }
+    cand = *s;
+    memmove(&cand.item[k], &cand.item[k + 1], sizeof(cand.item[0]) * (size_t)(cand.n - k - 1));
+    cand.n--;
+    *how = run_seq(&cand, &mm) == 0 ? "the first unit after which the sides differ; without it "
+                                      "they agree"
+                                    : "the first unit after which the sides differ; another "
+                                      "difference remains without it";
+    return it->form;
+}
+
+/* A fixed case's stated values against one side's result; what
+ * differs goes into mm.  True when all hold. */
+static bool check_expect(const struct dt_fixed *fx, const struct dt_case *c,
+                         const struct dt_result *r, const char *side, struct mismatch *mm)
+{
+    bool ok = true;
+    if (r->vector != 3 || r->out.rip != DT_CODE_ADDR + c->code_len) {
+        addf(mm, "  %s: stopped with %s at %#" PRIx64 ", not at the end\n", side,
+             vec_name(r->vector), r->out.rip);
+        return false;
+    }
+    for (unsigned k = 0; k < sizeof(fx->expect) / sizeof(fx->expect[0]); k++) {
+        const struct dt_expect *e = &fx->expect[k];
+        uint64_t got;
+        char what[40];
+        if (e->kind == DT_EXP_END)
+            break;
+        if (e->kind == DT_EXP_REG) {
+            got = r->out.r[e->where & 15];
+            snprintf(what, sizeof(what), "%s", reg_names[e->where & 15]);
+        } else if (e->kind == DT_EXP_MEM32) {
+            uint32_t v;
+            memcpy(&v, r->data + (e->where - DT_DATA_ADDR), 4);
+            got = v;
+            snprintf(what, sizeof(what), "dword %#" PRIx64, e->where);
+        } else {
+            got = r->out.rflags & DT_CMP_FLAGS;
+            snprintf(what, sizeof(what), "rflags (compared bits)");
+        }
+        if (got != e->value) {
+            addf(mm, "  %s: %s is %#" PRIx64 ", Intel gives %#" PRIx64 "\n", side, what, got,
+                 e->value);
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+/* Runs the fixed cases (fixed.c).  Prints a report for each that
+ * differs and returns how many did; *ran counts those compared. */
+static long run_fixed(const struct opts *o, long *ran)
+{
+    static struct dt_seq s;
+    long bad = 0;
+    *ran = 0;
+    for (const struct dt_fixed *fx = dt_fixed; fx->name; fx++) {
+        if (o->fixed_name && strcmp(o->fixed_name, fx->name))
+            continue;
+        int f = gen_form_index(fx->form);
+        if (f < 0 || !gen_fixed_sequence(fx, &s)) {
+            printf("FAIL fixed %s: cannot be built (form '%s')\n", fx->name, fx->form);
+            bad++;
+            continue;
+        }
+        if (o->group && strcmp(o->group, dt_forms[f]->group))
+            continue;
+        if (gen_excluded_why(f)) {
+            printf("SKIP fixed %s: the host CPU lacks %s\n", fx->name, gen_excluded_why(f));
+            continue;
+        }
+        int kn = fx->known ? dt_known_index(fx->known) : -1;
+        if (kn >= 0 && dt_known[kn].active) {
+            dt_known[kn].hits++;
+            printf("SKIP fixed %s: known issue %s\n", fx->name, fx->known);
+            continue;
+        }
+        struct mismatch mm;
+        int r = run_seq(&s, &mm);
+        if (r < 0)
+            continue;
+        ++*ran;
+        if (r == 0)
+            mm.text[0] = 0;
+        bool host_ok = check_expect(fx, &tc, &nat_res, "host", &mm);
+        bool emu_ok = check_expect(fx, &tc, &emu_res, "nest86", &mm);
+        if (r == 0 && host_ok && emu_ok) {
+            if (o->verbose || o->fixed_name) {
+                print_sequence(&s);
+                printf("  fixed case %s: the same result on both sides, Intel's\n", fx->name);
+            }
+            continue;
+        }
+        bad++;
+        printf("mismatch: fixed case %s [%s] '%s'%s\n", fx->name, dt_forms[f]->group, fx->form,
+               r == 0 ? " (the sides agree, but not with Intel's values)" : "");
+        printf("  replay: build/difftest --fixed %s\n", fx->name);
+        printf("  code:\n");
+        print_sequence(&s);
+        printf("  initial state:\n");
+        print_state(&tc.in);
+        print_fixups(&tc);
+        fputs(mm.text, stdout);
+    }
+    return bad;
+}
+
 static uint64_t seq_seed(uint64_t seed, long k)
 {
     uint64_t z = seed ^ ((uint64_t)k * 0xd1b54a32d192ed03ull) ^ 0x5851f42d4c957f2dull;
@@ -311,6 +495,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: difftest [--seed N | --random-seed] [--count N] [--time SECONDS]\n"
                "                [--group NAME] [--only K] [--no-minimize] [--known-issues]\n"
+               "                [--vendor-fixups | --no-vendor-fixups] [--fixed NAME | --no-fixed]\n"
                "                [--list] [-v]\n");
 }
 
@@ -342,6 +527,15 @@ static int parse(int argc, char **argv, struct opts *o)
             o->minimize = false;
         } else if (!strcmp(a, "--known-issues")) {
             o->known_issues = true;
+        } else if (!strcmp(a, "--fixed") && v) {
+            o->fixed_name = v;
+            k++;
+        } else if (!strcmp(a, "--no-fixed")) {
+            o->fixed = false;
+        } else if (!strcmp(a, "--vendor-fixups")) {
+            o->vendor_fixups = 1;
+        } else if (!strcmp(a, "--no-vendor-fixups")) {
+            o->vendor_fixups = 0;
         } else if (!strcmp(a, "--list")) {
             o->list = true;
         } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
@@ -360,14 +554,26 @@ static int parse(int argc, char **argv, struct opts *o)
 
 int main(int argc, char **argv)
 {
-    struct opts o = {.seed = 1, .count = 20000, .only = -1, .minimize = true, .max_reports = 3};
+    struct opts o = {.seed = 1, .count = 20000, .only = -1, .minimize = true, .max_reports = 3,
+                     .vendor_fixups = -1, .fixed = true};
     if (parse(argc, argv, &o))
         return 2;
     setvbuf(stdout, NULL, _IOLBF, 0);
     gen_init();
+    if (o.fixed_name) {
+        const struct dt_fixed *fx = dt_fixed;
+        while (fx->name && strcmp(fx->name, o.fixed_name))
+            fx++;
+        if (!fx->name) {
+            fprintf(stderr, "difftest: no fixed case '%s' (--list names them)\n", o.fixed_name);
+            return 2;
+        }
+    }
     if (o.list) {
         for (int f = 0; f < dt_nforms; f++)
             printf("%-10s %s\n", dt_forms[f]->group, dt_forms[f]->name);
+        for (const struct dt_fixed *fx = dt_fixed; fx->name; fx++)
+            printf("%-10s %s (fixed case of '%s')\n", "fixed", fx->name, fx->form);
         return 0;
     }
     if (o.random_seed) {
@@ -393,10 +599,16 @@ int main(int argc, char **argv)
         if (dt_known[k].active)
             printf("SKIP known-issue %s: %s\n", dt_known[k].name, dt_known[k].why);
     }
+    bool intel = dt_host_is_intel();
+    dt_vendor_fixups = o.vendor_fixups < 0 ? !intel : o.vendor_fixups == 1;
+    printf("host: %s; Intel/AMD differences: %s\n", intel ? "Intel" : "not Intel",
+           dt_vendor_fixups ? "Intel's rule applied on the host side (vendor.c)"
+                            : "the host's own result");
     if (native_start() || emu_start())
         return 2;
 
     long *runs = calloc((size_t)ngroups, sizeof(long));
+    long *tried = calloc((size_t)ngroups, sizeof(long));
     long *fails = calloc((size_t)ngroups, sizeof(long));
     char (*first)[160] = calloc((size_t)ngroups, sizeof(*first));
     unsigned long *cover = calloc((size_t)dt_nforms, sizeof(unsigned long));
@@ -406,7 +618,14 @@ int main(int argc, char **argv)
     double t0 = now();
     long done = 0, total_fail = 0, k0 = o.only >= 0 ? o.only : 0;
 
-    for (long k = k0;; k++) {
+    /* the fixed cases first, in every run but a replay of one sequence */
+    long fixed_ran = 0, fixed_bad = 0;
+    bool fixed_on = o.only < 0 && (o.fixed || o.fixed_name);
+    if (fixed_on)
+        fixed_bad = run_fixed(&o, &fixed_ran);
+    done += fixed_ran;
+
+    for (long k = k0; !o.fixed_name; k++) {
         if (o.only >= 0 && k > o.only)
             break;
         if (o.only < 0 && o.count >= 0 && k >= o.count)
@@ -424,6 +643,7 @@ int main(int argc, char **argv)
                     gi = j;
         }
         gen_sequence(seq_seed(o.seed, k), focus, &s);
+        tried[gi]++;
         int r = run_seq(&s, &mm);
         if (r < 0)
             continue;
@@ -447,26 +667,30 @@ int main(int argc, char **argv)
         snprintf(kind, sizeof(kind), "%s", mm.kind);
         if (o.minimize)
             minimize(&s, kind);
+        /* blame the group of the form responsible, not the group the
+         * sequence focused on or whatever unit happens to come last */
+        const char *how;
+        int bf = responsible_form(&s, &how);
         run_seq(&s, &mm);
-        /* blame the group of the last unit left after minimizing */
         int blame = gi;
-        if (s.n > 0) {
-            const char *bg = dt_forms[s.item[s.n - 1].form]->group;
+        if (bf >= 0)
             for (int j = 0; j < ngroups; j++)
-                if (!strcmp(gen_group_name(j), bg))
+                if (!strcmp(gen_group_name(j), dt_forms[bf]->group))
                     blame = j;
-        }
         fails[blame]++;
         if (!first[blame][0])
             snprintf(first[blame], sizeof(first[blame]), "%s in '%s' (--seed %" PRIu64 " --only %ld)",
-                     kind, s.n ? dt_forms[s.item[s.n - 1].form]->name : "?", o.seed, k);
+                     kind, bf >= 0 ? dt_forms[bf]->name : "?", o.seed, k);
         if (fails[blame] <= o.max_reports || o.only >= 0) {
             printf("mismatch: seed %" PRIu64 " sequence %ld (focus %s): %s\n", o.seed, k, focus, kind);
             printf("  replay: build/difftest --seed %" PRIu64 " --only %ld\n", o.seed, k);
+            printf("  responsible: '%s' [%s] (%s)\n", bf >= 0 ? dt_forms[bf]->name : "?",
+                   bf >= 0 ? dt_forms[bf]->group : "?", how);
             printf("  code%s:\n", o.minimize ? " (minimized)" : "");
             print_sequence(&s);
             printf("  initial state:\n");
             print_state(&tc.in);
+            print_fixups(&tc);
             fputs(mm.text, stdout);
         }
     }
@@ -474,15 +698,40 @@ int main(int argc, char **argv)
 
     for (int gi = 0; gi < ngroups; gi++) {
         const char *g = gen_group_name(gi);
-        if (o.group && strcmp(o.group, g))
-            continue;
+        if (o.group && strcmp(o.group, g) && !fails[gi])
+            continue; /* a failure blamed on another group is still shown */
         if (fails[gi])
-            printf("FAIL %s: %ld of %ld sequences differ; first: %s\n", g, fails[gi], runs[gi],
+            printf("FAIL %s: %ld sequences differ (%ld focused on this group); first: %s\n", g, fails[gi], runs[gi],
                    first[gi]);
         else if (runs[gi])
             printf("PASS %s\n", g);
-        else if (o.only < 0)
+        else if (tried[gi])
+            printf("FAIL %s: none of its %ld sequences could be compared\n", g, tried[gi]);
+        else if (o.only < 0 && !o.fixed_name)
             printf("SKIP %s: no sequence ran\n", g);
+    }
+    if (fixed_on) {
+        if (fixed_bad)
+            printf("FAIL fixed-cases: %ld of %ld differ (fixed.c; each is reported above)\n",
+                   fixed_bad, fixed_ran);
+        else if (fixed_ran)
+            printf("PASS fixed-cases (%ld compared)\n", fixed_ran);
+    }
+    /* a run whose oracle failed, or that compared nothing, is no pass */
+    bool run_bad = fixed_bad != 0;
+    if (host_errors > HOST_ERROR_LIMIT) {
+        printf("FAIL host-runs: %ld host-side runs failed (more than %d allowed); first: %s\n",
+               host_errors, HOST_ERROR_LIMIT, first_host_error);
+        run_bad = true;
+    } else if (host_errors) {
+        printf("PASS host-runs (%ld failed, at most %d allowed; first: %s)\n", host_errors,
+               HOST_ERROR_LIMIT, first_host_error);
+    } else {
+        printf("PASS host-runs\n");
+    }
+    if (!done) {
+        printf("FAIL compared: no sequence was compared\n");
+        run_bad = true;
     }
     printf("coverage (units per form, over %ld sequences):\n", done);
     int col = 0;
@@ -500,14 +749,21 @@ int main(int argc, char **argv)
         if (outcomes[v])
             printf(", %lu %s", outcomes[v], vec_name(v));
     printf("\n");
-    printf("Intel/AMD exception list (cases kept out, by name):\n");
-    for (const struct dt_exception *e = dt_exceptions; e->name; e++)
-        printf("  %-24s %6lu  %s\n", e->name, e->hits, e->why);
+    printf("Intel/AMD differences (vendor.c; instances generated, and how the host gave "
+           "Intel's result):\n");
+    for (int k = 0; k < DT_VR_COUNT; k++) {
+        const struct dt_vendor_rule *v = &dt_vendor_rules[k];
+        const char *how = v->how == DT_HOW_KEPT_OUT ? "kept out"
+                          : dt_vendor_fixups        ? v->how == DT_HOW_SUBST ? "substituted"
+                                                                             : "reference"
+                                                    : "native";
+        printf("  %-24s %7lu  %-11s  %s\n", v->name, v->hits, how, v->cases);
+    }
     for (int k = 0; dt_known[k].name; k++)
         if (dt_known[k].active)
             printf("known issue %s: %lu cases kept out\n", dt_known[k].name, dt_known[k].hits);
     printf("difftest: %ld sequences, %ld mismatches, %ld host errors, %.1f s, seed %" PRIu64 "\n",
            done, total_fail, host_errors, secs, o.seed);
     native_stop();
-    return total_fail ? 1 : 0;
+    return total_fail || run_bad ? 1 : 0;
 }
