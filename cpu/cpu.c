@@ -136,23 +136,23 @@ _Noreturn void cpu_raise_noerr(struct cpu *c, int vector)
 uint64_t cpu_cr4_allowed(const struct cpu *c)
 {
     uint64_t ok = CR4_KNOWN | CR4_VMXE;
-    if (!cpu_has_feature(c, "vmx"))
+    if (!CPU_HAS(c, vmx))
         ok &= ~CR4_VMXE;
-    if (!cpu_has_feature(c, "pcid"))
+    if (!CPU_HAS(c, pcid))
         ok &= ~CR4_PCIDE;
-    if (!cpu_has_feature(c, "smep"))
+    if (!CPU_HAS(c, smep))
         ok &= ~CR4_SMEP;
-    if (!cpu_has_feature(c, "smap"))
+    if (!CPU_HAS(c, smap))
         ok &= ~CR4_SMAP;
-    if (!cpu_has_feature(c, "umip"))
+    if (!CPU_HAS(c, umip))
         ok &= ~CR4_UMIP;
-    if (!cpu_has_feature(c, "la57"))
+    if (!CPU_HAS(c, la57))
         ok &= ~CR4_LA57;
-    if (!cpu_has_feature(c, "pku"))
+    if (!CPU_HAS(c, pku))
         ok &= ~CR4_PKE;
-    if (!cpu_has_feature(c, "fsgsbase"))
+    if (!CPU_HAS(c, fsgsbase))
         ok &= ~CR4_FSGSBASE;
-    if (!cpu_has_feature(c, "xsave"))
+    if (!CPU_HAS(c, xsave))
         ok &= ~CR4_OSXSAVE;
     return ok & ~(CR4_VME | CR4_PVI); /* not implemented yet */
 }

@@ -45,7 +45,7 @@ static uint32_t clearable(enum vmx_ctl_word w)
     return m & default1[w];
 }
 
-struct vmx_ctl_caps vmx_ctl_caps(enum vmx_ctl_word w, int true_view)
+static struct vmx_ctl_caps derive(enum vmx_ctl_word w, int true_view)
 {
     struct vmx_ctl_caps caps = {default1[w], default1[w]};
     for (size_t k = 0; k < NCONTROLS; k++)
@@ -54,6 +54,20 @@ struct vmx_ctl_caps vmx_ctl_caps(enum vmx_ctl_word w, int true_view)
     if (true_view)
         caps.must1 &= ~clearable(w);
     return caps;
+}
+
+/* every VM entry checks its controls against these: derived once */
+struct vmx_ctl_caps vmx_ctl_caps(enum vmx_ctl_word w, int true_view)
+{
+    static struct vmx_ctl_caps cache[VMX_CTL_WORDS][2];
+    static bool ready;
+    if (!ready) {
+        for (int k = 0; k < VMX_CTL_WORDS; k++)
+            for (int t = 0; t < 2; t++)
+                cache[k][t] = derive(k, t);
+        ready = true;
+    }
+    return cache[w][!!true_view];
 }
 
 const char *vmx_control_name(enum vmx_ctl_word w, unsigned bit)
@@ -92,7 +106,7 @@ static uint64_t ctl_msr(enum vmx_ctl_word w, int true_view)
 
 bool vmx_msr_read(const struct cpu *c, uint32_t index, uint64_t *v)
 {
-    if (!cpu_has_feature(c, "vmx"))
+    if (!CPU_HAS(c, vmx))
         return false;
     switch (index) {
     case MSR_IA32_VMX_BASIC:

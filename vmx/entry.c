@@ -35,7 +35,7 @@ const uint8_t vmx_guest_ar[8] = {VF_GUEST_ES_AR, VF_GUEST_CS_AR, VF_GUEST_SS_AR,
 
 bool vmx_canonical(const struct cpu *c, uint64_t v)
 {
-    unsigned sh = cpu_has_feature(c, "la57") ? 7 : 16;
+    unsigned sh = CPU_HAS(c, la57) ? 7 : 16;
     return (uint64_t)((int64_t)(v << sh) >> sh) == v;
 }
 
@@ -451,8 +451,7 @@ static void load_guest_state(struct cpu *c)
     mmu_flush_all(m);
     if ((m->cr0 & CR0_PG) && (m->cr4 & CR4_PAE) && !ia32e)
         mmu_load_pdptes(m); /* 26.3.2.4: PDPTEs from CR3 (no EPT) */
-    cpu_update_mode(c);
-    m->epoch++;
+    cpu_update_mode(c); /* the flush above moved the MMU epoch: no block link survives */
     cpu_break_block(c);
 }
 

@@ -169,8 +169,7 @@ void vmx_load_host_state(struct cpu *c)
     mmu_flush_all(m); /* no VPID: VM exits invalidate linear mappings (28.3.3.3) */
     if ((m->cr0 & CR0_PG) && (m->cr4 & CR4_PAE) && !(m->efer & EFER_LMA) && mmu_load_pdptes(m))
         vmx_abort(c, 2); /* 27.7: failure loading host PDPTRs */
-    cpu_update_mode(c);
-    m->epoch++;
+    cpu_update_mode(c); /* the flush above moved the MMU epoch: no block link survives */
     cpu_break_block(c);
 
     /* 27.6: the VM-exit MSR-load list */

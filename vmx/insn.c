@@ -67,7 +67,7 @@ static void vmcs_load(struct cpu *c, uint64_t pa)
     c->vmx.vmcs.launched = phys_read(p, pa + VMCS_OFF_LAUNCH, 4) == 1;
     for (int k = 0; k < VMCS_NFIELDS; k++) {
         uint64_t v = phys_read(p, pa + VMCS_OFF_FIELDS + 8u * k, 8);
-        c->vmx.vmcs.f[k] = v & vmcs_width_mask(vmcs_enc_width(vmcs_field_encoding(k)));
+        c->vmx.vmcs.f[k] = v & vmcs_field_mask[k];
     }
 }
 

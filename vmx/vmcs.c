@@ -16,6 +16,12 @@ static const struct vmcs_row rows[VMCS_NFIELDS] = {
 #undef VMCS_FIELD
 };
 
+const uint64_t vmcs_field_mask[VMCS_NFIELDS] = {
+#define VMCS_FIELD(name, enc, impl) VMCS_MASK_OF_ENC(enc),
+#include "vmx/vmcs_fields.def"
+#undef VMCS_FIELD
+};
+
 /* The table is fixed at build time; a switch over its encodings lets the
  * compiler build the search (VMREAD/VMWRITE run it on every access). */
 static int lookup_exact(uint32_t enc)

@@ -57,6 +57,10 @@ struct vmcs {
 /* Value masks for a field's width (natural width is 64 bits: nest86
  * supports Intel 64). */
 uint64_t vmcs_width_mask(enum vmcs_width w);
+#define VMCS_MASK_OF_ENC(enc) \
+    (((enc) >> 13 & 3) == VMCS_W16 ? 0xffffull : ((enc) >> 13 & 3) == VMCS_W32 ? 0xffffffffull : ~0ull)
+/* the same, per field id (VM exits store dozens of fields) */
+extern const uint64_t vmcs_field_mask[VMCS_NFIELDS];
 
 /* The VMCS region in guest memory, nest86's own format (SDM 24.2 leaves
  * the layout to the implementation): revision id and VMX-abort

@@ -31,7 +31,7 @@ static inline uint64_t vmcs_get(const struct cpu *c, enum vmcs_field_id id)
 
 static inline void vmcs_set(struct cpu *c, enum vmcs_field_id id, uint64_t v)
 {
-    c->vmx.vmcs.f[id] = v & vmcs_width_mask(vmcs_enc_width(vmcs_field_encoding(id)));
+    c->vmx.vmcs.f[id] = v & vmcs_field_mask[id];
 }
 
 /* the guest or host segment register fields, in SEG_* order (ES, CS, SS,
