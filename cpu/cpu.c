@@ -133,24 +133,26 @@ _Noreturn void cpu_raise_noerr(struct cpu *c, int vector)
                    CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_UMIP | CR4_LA57 | CR4_FSGSBASE | \
                    CR4_PCIDE | CR4_OSXSAVE | CR4_SMEP | CR4_SMAP | CR4_PKE)
 
-static uint64_t cr4_allowed(const struct cpu *c)
+uint64_t cpu_cr4_allowed(const struct cpu *c)
 {
-    uint64_t ok = CR4_KNOWN;
-    if (!cpu_has_feature(c, "pcid"))
+    uint64_t ok = CR4_KNOWN | CR4_VMXE;
+    if (!CPU_HAS(c, vmx))
+        ok &= ~CR4_VMXE;
+    if (!CPU_HAS(c, pcid))
         ok &= ~CR4_PCIDE;
-    if (!cpu_has_feature(c, "smep"))
+    if (!CPU_HAS(c, smep))
         ok &= ~CR4_SMEP;
-    if (!cpu_has_feature(c, "smap"))
+    if (!CPU_HAS(c, smap))
         ok &= ~CR4_SMAP;
-    if (!cpu_has_feature(c, "umip"))
+    if (!CPU_HAS(c, umip))
         ok &= ~CR4_UMIP;
-    if (!cpu_has_feature(c, "la57"))
+    if (!CPU_HAS(c, la57))
         ok &= ~CR4_LA57;
-    if (!cpu_has_feature(c, "pku"))
+    if (!CPU_HAS(c, pku))
         ok &= ~CR4_PKE;
-    if (!cpu_has_feature(c, "fsgsbase"))
+    if (!CPU_HAS(c, fsgsbase))
         ok &= ~CR4_FSGSBASE;
-    if (!cpu_has_feature(c, "xsave"))
+    if (!CPU_HAS(c, xsave))
         ok &= ~CR4_OSXSAVE;
     return ok & ~(CR4_VME | CR4_PVI); /* not implemented yet */
 }
@@ -162,6 +164,8 @@ void cpu_write_cr0(struct cpu *c, uint64_t v)
         cpu_raise(c, EX_GP, 0);
     v |= CR0_ET;
     if ((v & CR0_PG) && !(v & CR0_PE))
+        cpu_raise(c, EX_GP, 0);
+    if (c->vmx.on && !vmx_cr_allowed(c, 0, v)) /* SDM 23.8 */
         cpu_raise(c, EX_GP, 0);
     if ((v & CR0_NW) && !(v & CR0_CD))
         cpu_raise(c, EX_GP, 0);
@@ -230,7 +234,11 @@ void cpu_write_cr3(struct cpu *c, uint64_t v)
 void cpu_write_cr4(struct cpu *c, uint64_t v)
 {
     struct mmu *m = &c->mmu;
-    if (v & ~cr4_allowed(c))
+    if (v & ~cpu_cr4_allowed(c))
+        cpu_raise(c, EX_GP, 0);
+    /* in VMX operation CR4 keeps the IA32_VMX_CR4_FIXED bits (VMXE among
+     * them): SDM 23.8 */
+    if (c->vmx.on && !vmx_cr_allowed(c, 4, v))
         cpu_raise(c, EX_GP, 0);
     bool lma = m->efer & EFER_LMA;
     if (lma && !(v & CR4_PAE))

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "mmu/mmu.h"
+#include "vmx/vmx.h"
 
 struct machine;
 
@@ -165,6 +166,10 @@ struct cpu {
     uint8_t dr_data_mask;  /* enabled data breakpoints */
     uint8_t dr_hit;        /* data breakpoints hit by this instruction */
     uint8_t fast_mask;     /* 0xff, or 0 to send every access to the slow path */
+    uint64_t cr2_before_pf; /* CR2 before the last #PF wrote it: a #PF that
+                               causes a VM exit leaves CR2 alone (SDM 27.1) */
+
+    struct vmx vmx;        /* VMX operation (vmx/vmx.h) */
 
 
     /* fault unwinding (everything above is cleared by cpu_reset; what
@@ -215,6 +220,10 @@ struct cpu {
     void (*dbg_mem)(void *opaque, struct cpu *c, uint64_t lin, uint64_t pa, unsigned size,
                     bool write);
     void *dbg_opaque;
+
+    /* -d vmx: one line per VM entry, exit and failed entry check */
+    void (*vmx_trace)(void *opaque, const char *line);
+    void *vmx_trace_opaque;
 
 
     /* feature switches from -cpu (see cpu/cpuid.c) */

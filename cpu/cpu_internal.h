@@ -236,6 +236,7 @@ void cpu_cpuid(struct cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4]);
 void cpu_write_cr0(struct cpu *c, uint64_t v);
 void cpu_write_cr3(struct cpu *c, uint64_t v);
 void cpu_write_cr4(struct cpu *c, uint64_t v);
+uint64_t cpu_cr4_allowed(const struct cpu *c); /* bits MOV to CR4 may set */
 void cpu_write_efer(struct cpu *c, uint64_t v);
 uint64_t cpu_tsc(const struct cpu *c);
 

@@ -43,7 +43,10 @@ static uint64_t xlate(struct cpu *c, uint64_t lin, enum mmu_access_type type, bo
     struct mmu_fault f;
     if (mmu_translate(&c->mmu, lin, type, user, ac, &pa, &f)) {
         if (f.vector == EX_PF)
+        {
+            c->cr2_before_pf = c->cr2;
             c->cr2 = f.address;
+        }
         cpu_raise(c, f.vector, f.error_code);
     }
     return pa;

@@ -52,6 +52,8 @@ bool cpu_msr_read(struct cpu *c, uint32_t index, uint64_t *v)
 {
     if (is_apic_msr(index))
         return c->apic_msr_read && c->apic_msr_read(c->apic_opaque, index, v);
+    if (index >= MSR_IA32_VMX_BASIC && index <= MSR_IA32_VMX_VMFUNC)
+        return vmx_msr_read(c, index, v);
     switch (index) {
     case MSR_IA32_TSC: *v = cpu_tsc(c); return true;
     case MSR_IA32_PLATFORM_ID: *v = 0; return true;
@@ -129,6 +131,10 @@ bool cpu_msr_write(struct cpu *c, uint32_t index, uint64_t v)
         return true;
     case MSR_IA32_FEATURE_CONTROL:
         if (c->feature_control & 1) /* locked until reset */
+            return false;
+        /* lock (bit 0) and, with VMX, "VMX outside SMX" (bit 2); no SMX,
+         * SGX or LMCE bits exist on this model (SDM Vol. 4 Table 2-2) */
+        if (v & ~(1ull | (cpu_has_feature(c, "vmx") ? 4ull : 0)))
             return false;
         break;
     case MSR_IA32_PAT:

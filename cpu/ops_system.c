@@ -5,6 +5,7 @@
 #include "cpu/cpuid.h"
 #include "cpu/mem.h"
 #include "cpu/simd.h"
+#include "vmx/caps.h"
 #include "devices/machine.h"
 
 static unsigned iopl(const struct cpu *c)
@@ -52,6 +53,8 @@ void op_hlt(struct cpu *c, const struct insn *i)
 {
     (void)i;
     require_cpl0(c);
+    if (c->vmx.nonroot && (VMX_PROC_CONTROLS(c) & PROC_HLT_EXITING))
+        vmx_exit_insn(c, VMX_EXIT_HLT, 0);
     c->halted = true;
     cpu_break_block(c);
 }
@@ -66,8 +69,9 @@ void op_fwait(struct cpu *c, const struct insn *i)
 
 void op_wbinvd(struct cpu *c, const struct insn *i)
 {
-    (void)i;
     require_cpl0(c);
+    if (c->vmx.nonroot && i->op == 0x108) /* INVD exits unconditionally (SDM 25.1.2) */
+        vmx_exit_insn(c, VMX_EXIT_INVD, 0);
 }
 
 void op_clts(struct cpu *c, const struct insn *i)
@@ -335,6 +339,8 @@ void op_grp7(struct cpu *c, const struct insn *i)
         default: cpu_raise(c, EX_UD, 0);
         }
     }
+    if (vmx_grp7(c, i))
+        return;
     unsigned rm = i->rm & 7;
     switch (r) {
     case 1:
@@ -367,6 +373,8 @@ void op_grp7(struct cpu *c, const struct insn *i)
         if (rm == 1) { /* XSETBV: XCR0 takes the components sse_xcr0_valid() allows */
             if (!(c->mmu.cr4 & CR4_OSXSAVE))
                 cpu_raise(c, EX_UD, 0);
+            if (c->vmx.nonroot) /* exits unconditionally (SDM 25.1.2) */
+                vmx_exit_insn(c, VMX_EXIT_XSETBV, 0);
             require_cpl0(c);
             uint64_t v = ((c->r[R_RDX] & 0xffffffffu) << 32) | (c->r[R_RAX] & 0xffffffffu);
             if ((uint32_t)c->r[R_RCX] != 0 || !sse_xcr0_valid(v))
@@ -470,10 +478,14 @@ void op_mov_r_cr(struct cpu *c, const struct insn *i)
     require_cpl0(c);
     uint64_t v;
     switch (i->reg) {
-    case 0: v = c->mmu.cr0; break;
+    case 0: v = c->vmx.nonroot ? vmx_cr_read(c, 0, c->mmu.cr0) : c->mmu.cr0; break;
     case 2: v = c->cr2; break;
-    case 3: v = c->mmu.cr3; break;
-    case 4: v = c->mmu.cr4; break;
+    case 3:
+        if (c->vmx.nonroot && (VMX_PROC_CONTROLS(c) & PROC_CR3_STORE_EXITING))
+            vmx_exit_insn(c, VMX_EXIT_CR_ACCESS, vmx_cr_qualification(3, 1, i->rm));
+        v = c->mmu.cr3;
+        break;
+    case 4: v = c->vmx.nonroot ? vmx_cr_read(c, 4, c->mmu.cr4) : c->mmu.cr4; break;
     case 8: v = c->apic_tpr_read ? c->apic_tpr_read(c->apic_opaque) : c->cr8; break;
     default: cpu_raise(c, EX_UD, 0);
     }
@@ -486,6 +498,10 @@ void op_mov_cr_r(struct cpu *c, const struct insn *i)
     uint64_t v = c->r[i->rm];
     if (c->mode != MODE_LONG)
         v &= 0xffffffffu;
+    if (c->vmx.nonroot && (i->reg == 0 || i->reg == 4))
+        v = vmx_cr_write(c, i->reg, v, i->rm, i->reg == 0 ? c->mmu.cr0 : c->mmu.cr4);
+    if (c->vmx.nonroot && i->reg == 3)
+        vmx_cr3_write_check(c, v, i->rm);
     switch (i->reg) {
     case 0: cpu_write_cr0(c, v); break;
     case 2: c->cr2 = v; break;
@@ -547,6 +563,10 @@ void op_rdmsr(struct cpu *c, const struct insn *i)
 {
     (void)i;
     require_cpl0(c);
+    /* without "use MSR bitmaps" (not offered yet) every RDMSR/WRMSR in
+     * non-root operation exits (SDM 25.1.3) */
+    if (c->vmx.nonroot)
+        vmx_exit_insn(c, VMX_EXIT_RDMSR, 0);
     uint64_t v;
     if (!cpu_msr_read(c, (uint32_t)c->r[R_RCX], &v))
         cpu_raise(c, EX_GP, 0);
@@ -558,6 +578,8 @@ void op_wrmsr(struct cpu *c, const struct insn *i)
 {
     (void)i;
     require_cpl0(c);
+    if (c->vmx.nonroot)
+        vmx_exit_insn(c, VMX_EXIT_WRMSR, 0);
     uint64_t v = ((c->r[R_RDX] & 0xffffffffu) << 32) | (c->r[R_RAX] & 0xffffffffu);
     if (!cpu_msr_write(c, (uint32_t)c->r[R_RCX], v))
         cpu_raise(c, EX_GP, 0);
@@ -588,6 +610,8 @@ void op_rdpmc(struct cpu *c, const struct insn *i)
 void op_cpuid(struct cpu *c, const struct insn *i)
 {
     (void)i;
+    if (c->vmx.nonroot) /* CPUID exits unconditionally (SDM 25.1.2) */
+        vmx_exit_insn(c, VMX_EXIT_CPUID, 0);
     uint32_t out[4];
     cpu_cpuid(c, (uint32_t)c->r[R_RAX], (uint32_t)c->r[R_RCX], out);
     c->r[R_RAX] = out[0];
@@ -728,6 +752,8 @@ static bool rand64(struct cpu *c, uint64_t *out)
 
 void op_grp9(struct cpu *c, const struct insn *i)
 {
+    if (vmx_grp9(c, i))
+        return;
     unsigned r = i->reg & 7;
     if (i->mod != 3 && r == 1) { /* CMPXCHG8B / CMPXCHG16B */
         bool wide = i->opsize == 8;

@@ -56,6 +56,10 @@ void cpu_request_stop(struct cpu *c)
 
 static void shutdown(struct cpu *c)
 {
+    if (c->vmx.nonroot) { /* a triple fault in a VMX guest exits (SDM 25.2) */
+        vmx_exit_triple_fault(c);
+        return;
+    }
     /* SDM 6.15 "Interrupt 8": a fault while delivering #DF shuts the processor down */
     c->delivering = -1;
     c->halted = true;
@@ -66,6 +70,8 @@ static void shutdown(struct cpu *c)
 static void take_exception(struct cpu *c)
 {
     int v = c->exc_vector;
+    if (v == VMX_UNWIND_EXIT)
+        return; /* a VM exit replaced the instruction; host state is loaded */
     bool has_err = c->exc_has_error;
     uint32_t err = c->exc_error;
     int prev = c->delivering;
@@ -84,6 +90,11 @@ static void take_exception(struct cpu *c)
             has_err = true;
             err = 0;
         }
+    }
+    if (c->vmx.nonroot && vmx_exception_exits(c, v, has_err, err, false, 0)) {
+        if (v == EX_PF)
+            c->cr2 = c->cr2_before_pf;
+        return;
     }
     c->delivering = v;
     cpu_deliver(c, v, INT_EXCEPTION, has_err, err);

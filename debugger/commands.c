@@ -101,6 +101,12 @@ static const struct dbg_cmd commands[] = {
      "value, every bit decoded, then the physical address or the fault and error\n"
      "code the access would raise.  No A/D updates, no TLB fill.",
      cmd_walk},
+    {"vmcs", "", "[all|control|exit|guest|host|FIELD...]",
+     "Show VMX operation: root or non-root, the VMXON region, the current VMCS,\n"
+     "its launch state and the check the last failed VM entry broke.  With an\n"
+     "argument, the current VMCS's fields (name, encoding, type, width, value):\n"
+     "all of them, one group, or the named ones (e.g. `vmcs guest_rip exit_reason`).",
+     cmd_vmcs},
     {"info", "i", "SUBCOMMAND",
      "Show machine state (TLB, page mappings, descriptor tables, MSRs, ...).\n"
      "  info registers [GROUP]  as `registers`\n"

@@ -187,6 +187,7 @@ DBG_HANDLER(cmd_x);
 DBG_HANDLER(cmd_info);
 DBG_HANDLER(cmd_disassemble);
 DBG_HANDLER(cmd_walk);
+DBG_HANDLER(cmd_vmcs);
 DBG_HANDLER(cmd_backtrace);
 DBG_HANDLER(cmd_symbols);
 DBG_HANDLER(cmd_break);

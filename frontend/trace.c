@@ -4,6 +4,7 @@
  *   cpu   the general registers before every instruction
  *   mmu   page walks (TLB misses) per instruction and paging-register changes
  *   io    every port access (the I/O bus trace hook)
+ *   vmx   VM entries, VM exits and failed VM-entry checks (cpu->vmx_trace)
  * Tracing per instruction runs the CPU one instruction at a time. */
 #include <errno.h>
 #include <inttypes.h>
@@ -23,7 +24,7 @@ enum {
     TRACE_CATEGORIES(X)
 #undef X
     T_INT = T_CAT_int, T_EXEC = T_CAT_exec, T_CPU = T_CAT_cpu, T_MMU = T_CAT_mmu,
-    T_IO = T_CAT_io, T_STATS = T_CAT_stats
+    T_IO = T_CAT_io, T_STATS = T_CAT_stats, T_VMX = T_CAT_vmx
 };
 
 unsigned trace_category_bit(const char *name, size_t len)
@@ -43,6 +44,12 @@ struct trace {
 };
 
 static FILE *trace_io_file; /* the bus hook has no opaque pointer */
+
+static void trace_vmx(void *opaque, const char *line)
+{
+    struct trace *t = opaque;
+    fputs(line, t->out);
+}
 
 static void trace_io(const char *dir, uint16_t port, uint32_t value, unsigned size)
 {
@@ -147,6 +154,10 @@ struct trace *trace_open(const struct config *cfg, struct machine *m, struct deb
         trace_io_file = t->out;
         m->io.trace = trace_io;
     }
+    if (t->cats & T_VMX) {
+        m->cpu->vmx_trace = trace_vmx;
+        m->cpu->vmx_trace_opaque = t;
+    }
     struct dbg_tracer tr = {NULL, NULL, NULL, t};
     if (t->cats & (T_EXEC | T_CPU | T_MMU))
         tr.before = trace_before;
@@ -162,6 +173,8 @@ void trace_close(struct trace *t)
         return;
     if (t->m->io.trace == trace_io)
         t->m->io.trace = NULL;
+    if (t->m->cpu->vmx_trace == trace_vmx)
+        t->m->cpu->vmx_trace = NULL;
     if (t->cats & T_STATS) {
         const struct cpu *c = t->m->cpu;
         fprintf(t->out, "stats: %" PRIu64 " instructions retired, %.6f s guest time\n",

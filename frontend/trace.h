@@ -10,10 +10,10 @@
  * cpu = registers per instruction, mmu = walks and paging-register
  * changes, io = port accesses, stats = instructions retired, guest
  * time, page walks, MMU epochs and writes to cached code when nest86
- * exits. */
+ * exits, vmx = every VM entry, VM exit and failed VM-entry check. */
 #define TRACE_CATEGORIES(X) \
-    X(int, 1) X(exec, 2) X(cpu, 4) X(mmu, 8) X(io, 16) X(stats, 32)
-#define TRACE_CATEGORY_LIST "int, exec, cpu, mmu, io, stats"
+    X(int, 1) X(exec, 2) X(cpu, 4) X(mmu, 8) X(io, 16) X(stats, 32) X(vmx, 64)
+#define TRACE_CATEGORY_LIST "int, exec, cpu, mmu, io, stats, vmx"
 
 /* The bit for a category name of length len, or 0 if there is none. */
 unsigned trace_category_bit(const char *name, size_t len);

@@ -104,6 +104,10 @@ enum mmu_access_type { MMU_READ = 0, MMU_WRITE = 1, MMU_FETCH = 2 };
 
 #define MMU_TLB_BITS 12
 #define MMU_TLB_SIZE (1u << MMU_TLB_BITS)
+/* Slots filled since the last flush are remembered (up to this many), so
+ * a flush touches those slots instead of the whole TLB: VM entries and
+ * exits without VPID, and CR3 loads, flush often and fill little. */
+#define MMU_TLB_TRACK 512u
 
 struct mmu_tlb_entry {
     uint64_t tag;       /* linear page | PCID */
@@ -137,6 +141,11 @@ struct mmu_walk_explain {
     struct mmu_fault fault;   /* the fault it would raise when !ok */
 };
 
+struct mmu;
+struct mmu_tlb_entry;
+/* records that a TLB slot became valid (mmu/tlb.c) */
+void mmu_tlb_note_fill(struct mmu *m, const struct mmu_tlb_entry *e);
+
 struct mmu {
     struct phys *phys;
     /* paging control state: the architectural registers themselves */
@@ -146,6 +155,9 @@ struct mmu {
     uint16_t pcid;            /* CR3[11:0] when CR4.PCIDE, else 0 */
 
     struct mmu_tlb_entry tlb[MMU_TLB_SIZE];
+    /* slots that may be valid; nfilled > MMU_TLB_TRACK: any slot may be */
+    uint16_t filled[MMU_TLB_TRACK];
+    unsigned nfilled;
 
     /* EPT hook (NULL = guest-physical is host-physical). Returns 0 and
      * the translated address, or non-zero with *fault filled. */

@@ -277,6 +277,8 @@ int mmu_translate(struct mmu *m, uint64_t lin, enum mmu_access_type type, bool u
         e->perm = 0;
         return 0;
     }
+    if (!e->perm)
+        mmu_tlb_note_fill(m, e);
     e->tag = page | m->pcid;
     e->addend = (uintptr_t)host - (uintptr_t)page;
     e->pa_page = x.pa & ~0xfffull;

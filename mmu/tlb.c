@@ -9,37 +9,84 @@
 
 void mmu_init(struct mmu *m, struct phys *phys)
 {
-    memset(m, 0, sizeof(*m));
+    memset(m, 0, sizeof(*m)); /* every slot empty, none listed */
     m->phys = phys;
-    mmu_flush_all(m);
+    m->epoch++;
+}
+
+void mmu_tlb_note_fill(struct mmu *m, const struct mmu_tlb_entry *e)
+{
+    if (m->nfilled < MMU_TLB_TRACK)
+        m->filled[m->nfilled] = (uint16_t)(e - m->tlb);
+    if (m->nfilled <= MMU_TLB_TRACK)
+        m->nfilled++;
+}
+
+enum flush_kind { FLUSH_ALL, FLUSH_NONGLOBAL, FLUSH_PCID, FLUSH_PCID_KEEP_GLOBAL };
+
+static bool drops(const struct mmu_tlb_entry *e, enum flush_kind kind, uint16_t pcid)
+{
+    switch (kind) {
+    case FLUSH_ALL: return true;
+    case FLUSH_NONGLOBAL: return !e->global;
+    case FLUSH_PCID: return e->global || (e->tag & 0xfff) == pcid;
+    default: return !e->global && (e->tag & 0xfff) == pcid;
+    }
+}
+
+/* Invalidates the slots 'kind' selects.  Visits only the slots filled
+ * since the last flush when they are known, and leaves the list holding
+ * exactly the slots still valid (or "unknown" when too many are). */
+static void flush(struct mmu *m, enum flush_kind kind, uint16_t pcid)
+{
+    m->epoch++;
+    unsigned kept = 0;
+    bool large = false;
+    if (m->nfilled <= MMU_TLB_TRACK) {
+        for (unsigned k = 0; k < m->nfilled; k++) {
+            struct mmu_tlb_entry *e = &m->tlb[m->filled[k]];
+            if (!e->perm)
+                continue; /* dropped already (and maybe listed twice) */
+            if (drops(e, kind, pcid)) {
+                e->perm = 0;
+            } else {
+                m->filled[kept++] = m->filled[k];
+                large |= e->level != 0;
+            }
+        }
+    } else {
+        for (unsigned i = 0; i < MMU_TLB_SIZE; i++) {
+            struct mmu_tlb_entry *e = &m->tlb[i];
+            if (!e->perm)
+                continue;
+            if (drops(e, kind, pcid)) {
+                e->perm = 0;
+                continue;
+            }
+            if (kept < MMU_TLB_TRACK)
+                m->filled[kept] = (uint16_t)i;
+            if (kept <= MMU_TLB_TRACK)
+                kept++;
+            large |= e->level != 0;
+        }
+    }
+    m->nfilled = kept;
+    m->has_large = large;
 }
 
 void mmu_flush_all(struct mmu *m)
 {
-    m->epoch++;
-    for (unsigned i = 0; i < MMU_TLB_SIZE; i++)
-        m->tlb[i].perm = 0;
-    m->has_large = false;
+    flush(m, FLUSH_ALL, 0);
 }
 
 void mmu_flush_pcid(struct mmu *m, uint16_t pcid, bool keep_global)
 {
-    m->epoch++;
-    for (unsigned i = 0; i < MMU_TLB_SIZE; i++) {
-        struct mmu_tlb_entry *e = &m->tlb[i];
-        if (keep_global && e->global)
-            continue;
-        if ((e->tag & 0xfff) == pcid || e->global)
-            e->perm = 0;
-    }
+    flush(m, keep_global ? FLUSH_PCID_KEEP_GLOBAL : FLUSH_PCID, pcid);
 }
 
 void mmu_flush_nonglobal(struct mmu *m)
 {
-    m->epoch++;
-    for (unsigned i = 0; i < MMU_TLB_SIZE; i++)
-        if (!m->tlb[i].global)
-            m->tlb[i].perm = 0;
+    flush(m, FLUSH_NONGLOBAL, 0);
 }
 
 /* A large page is cached as 4 KiB pieces, so invalidating one address

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# testsuite/cli/vmx_debug.sh — what nest86 shows of VMX: `-d vmx` logs
+# every VM entry and exit by name and, for a failed entry, the check it
+# broke; the debugger's `vmcs` command shows VMX operation and fields by
+# name.  Runs the vmx_entry guest kernel, whose exits and failures are
+# known (testsuite/guest/vmx_entry.c).
+#
+# Sub-tests (testsuite/run protocol): trace/*, vmcs/*.
+set -u
+NEST86=${NEST86:-./nest86}
+build=${NEST86_BUILD:-build}
+kernel=$build/guest/vmx_entry.elf
+elf64=$build/guest/t64/vmx_entry.elf64
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+if [ ! -f "$kernel" ]; then
+    echo "FAIL vmx-debug: $kernel is not built (make check builds it)"
+    exit 1
+fi
+
+check() { # NAME FILE TEXT
+    if grep -qF -- "$3" "$2"; then
+        echo "PASS $1"
+    else
+        echo "FAIL $1: no line with '$3'"
+        sed 's/^/    | /' "$2" | head -20
+    fi
+}
+
+timeout 60 "$NEST86" -kernel "$kernel" -serial none -display none -no-reboot \
+    -d vmx -D "$tmp/trace" < /dev/null > /dev/null 2>&1
+check trace/entry "$tmp/trace" "vmx: VM entry (VMLAUNCH) to 0018:"
+check trace/exit-vmcall "$tmp/trace" "VM exit 18 (VMCALL) qualification 0x0 at guest rip"
+check trace/exit-cpuid "$tmp/trace" "VM exit 10 (CPUID)"
+check trace/exit-cr "$tmp/trace" "VM exit 28 (control-register access) qualification 0x103"
+check trace/fail-controls "$tmp/trace" \
+    "VM entry failed (VMfailValid 7): CR3-target count greater than 4 (SDM 26.2.1.1)"
+check trace/fail-host "$tmp/trace" \
+    "VM entry failed (VMfailValid 8): host CS selector is null (SDM 26.2.3)"
+check trace/fail-guest "$tmp/trace" \
+    "VM entry failed (exit reason 33 VM-entry failure due to invalid guest state): guest CS.L and CS.D both set (SDM 26.3.1.2)"
+
+cat > "$tmp/cmds" <<CMDS
+vmcs
+symbols $elf64
+break test_exit_sequence
+continue
+vmcs
+vmcs exit_reason vm_instruction_error guest_rip
+vmcs nosuch
+quit
+CMDS
+timeout 60 "$NEST86" -kernel "$kernel" -serial none -display none -no-reboot -S \
+    -x "$tmp/cmds" < /dev/null > "$tmp/out" 2>&1
+check vmcs/off "$tmp/out" "VMX: off (not in VMX operation)"
+check vmcs/summary "$tmp/out" "VMX: root operation, VMXON region 0x"
+check vmcs/launched "$tmp/out" "(launched), 1 entries, 1 exits"
+check vmcs/exit-reason "$tmp/out" "EXIT_REASON                    4402  exit    32  0x00000012  VMCALL"
+check vmcs/error "$tmp/out" "VM_INSTRUCTION_ERROR           4400  exit    32  0x00000004  VMLAUNCH with non-clear VMCS"
+check vmcs/unknown "$tmp/out" "vmcs: no field 'nosuch'"

@@ -1,0 +1,112 @@
+/* vmx/vmx.h — VMX operation (SDM Vol. 3C chapters 23-30): the state one
+ * logical processor keeps for it and the hooks the CPU calls.
+ *
+ * The CPU calls in at a few points only: the VMX instructions (their
+ * handlers live here), instructions and events that may cause a VM exit
+ * in non-root operation (vmx_exit_*), the capability MSRs and the
+ * CR0/CR4 rules in VMX operation.  Everything else about VMX — the VMCS,
+ * the entry checks, loading and saving state — stays in this folder. */
+#ifndef NEST86_VMX_VMX_H
+#define NEST86_VMX_VMX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmx/vmcs.h"
+
+struct cpu;
+struct insn;
+
+/* VMCS revision identifier (IA32_VMX_BASIC bits 30:0): nest86's own
+ * in-memory VMCS format, so no real CPU's VMCS is mistaken for one. */
+#define VMX_REVISION_ID 0x0000e86eu
+#define VMX_INVALID_PTR (~0ull)
+
+enum vmx_exit_reason {
+#define EXIT_REASON(name, num, text) VMX_EXIT_##name = num,
+#include "vmx/exit_reasons.def"
+#undef EXIT_REASON
+};
+
+enum vmx_error {
+#define VMX_ERROR(name, num, text) VMX_ERR_##name = num,
+#include "vmx/errors.def"
+#undef VMX_ERROR
+};
+
+/* exit-reason field bit 31: VM-entry failure (SDM 24.9.1) */
+#define VMX_EXIT_REASON_ENTRY_FAIL (1u << 31)
+
+struct vmx {
+    bool on;              /* in VMX operation (after VMXON) */
+    bool nonroot;         /* in VMX non-root operation */
+    uint64_t vmxon_ptr;
+    uint64_t current;     /* current-VMCS pointer, VMX_INVALID_PTR if none */
+    struct vmcs vmcs;     /* the current VMCS, cached (valid while current != invalid) */
+    const char *entry_failure; /* the check the last failed VM entry broke, or NULL */
+    uint64_t entries, exits;
+};
+
+/* names for logs and the debugger; NULL for an unknown number */
+const char *vmx_exit_reason_name(unsigned reason);
+const char *vmx_error_name(unsigned error);
+
+/* Capability MSRs IA32_VMX_BASIC (0x480) .. IA32_VMX_VMFUNC (0x491):
+ * false when the index is not one of them or VMX is not offered. */
+bool vmx_msr_read(const struct cpu *c, uint32_t index, uint64_t *value);
+/* CR0/CR4 bits VMX operation requires to be 1 (FIXED0) and allows to be
+ * 1 (FIXED1), SDM Appendix A.7/A.8. */
+uint64_t vmx_cr0_fixed0(void);
+uint64_t vmx_cr0_fixed1(void);
+uint64_t vmx_cr4_fixed0(void);
+uint64_t vmx_cr4_fixed1(const struct cpu *c);
+
+/* Called by MOV to CR0/CR4 (and LMSW/CLTS) in VMX operation: true when
+ * the new value keeps the fixed bits (else the instruction #GPs). */
+bool vmx_cr_allowed(const struct cpu *c, int cr, uint64_t value);
+
+/* Non-root operation, MOV from/to CR0 and CR4 (SDM 25.3): the value a
+ * read returns (host-owned bits from the read shadow), and the value a
+ * write leaves in the register — or a CR-access VM exit when the write
+ * changes a host-owned bit away from its shadow (does not return then). */
+uint64_t vmx_cr_read(const struct cpu *c, int cr, uint64_t real);
+uint64_t vmx_cr_write(struct cpu *c, int cr, uint64_t value, unsigned gpr, uint64_t real);
+
+/* MOV to CR3 in non-root operation: exits with "CR3-load exiting" unless
+ * the value is a CR3-target value (does not return then). */
+void vmx_cr3_write_check(struct cpu *c, uint64_t value, unsigned gpr);
+/* exit qualification of a control-register access (SDM Table 27-3):
+ * CR number 3:0, access type 5:4 (0 MOV to CR, 1 MOV from CR, 2 CLTS,
+ * 3 LMSW), general-purpose register 11:8 */
+static inline uint64_t vmx_cr_qualification(unsigned cr, unsigned type, unsigned gpr)
+{
+    return cr | (type << 4) | ((uint64_t)gpr << 8);
+}
+
+/* Non-root operation: the instruction being executed causes a VM exit
+ * with this reason and qualification.  Does not return (unwinds to the
+ * run loop like a fault). */
+_Noreturn void vmx_exit_insn(struct cpu *c, unsigned reason, uint64_t qualification);
+/* A triple fault in non-root operation: VM exit instead of shutdown. */
+void vmx_exit_triple_fault(struct cpu *c);
+/* Exception 'vector' in non-root operation: true if the exception
+ * bitmap (and #PF mask/match) sends it to the VMM; the exit then has
+ * happened and the caller must not deliver it. */
+bool vmx_exception_exits(struct cpu *c, int vector, bool has_error, uint32_t error,
+                         bool software, unsigned insn_len);
+
+/* the opcode groups' VMX forms: true when the instruction was one */
+bool vmx_grp7(struct cpu *c, const struct insn *i);   /* VMCALL VMLAUNCH VMRESUME VMXOFF */
+bool vmx_grp9(struct cpu *c, const struct insn *i);   /* VMPTRLD VMCLEAR VMXON VMPTRST */
+
+/* A -d vmx line (no-op unless tracing asked for VMX events). */
+void vmx_log(const struct cpu *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* the current VMCS's primary processor-based controls (for the CPU's
+ * exit checks in non-root operation) */
+#define VMX_PROC_CONTROLS(c) ((uint32_t)(c)->vmx.vmcs.f[VF_PROC_BASED_CONTROLS])
+
+/* the value cpu_raise() leaves in exc_vector when a VM exit unwound */
+#define VMX_UNWIND_EXIT (-2)
+
+#endif

@@ -1,0 +1,45 @@
+/* vmx/vmx_internal.h — shared between the files of vmx/ only. */
+#ifndef NEST86_VMX_INTERNAL_H
+#define NEST86_VMX_INTERNAL_H
+
+#include "cpu/cpu_internal.h"
+#include "vmx/caps.h"
+#include "vmx/vmx.h"
+
+/* SDM 30.2 conventions: VMsucceed, and VMfail (VMfailInvalid when there
+ * is no current VMCS, else VMfailValid with the error number) */
+void vmx_succeed(struct cpu *c);
+void vmx_fail(struct cpu *c, enum vmx_error err);
+
+/* VMLAUNCH (launch = true) / VMRESUME after the common checks (entry.c) */
+void vmx_launch(struct cpu *c, bool launch);
+
+/* exit qualification of a VMX instruction's exit: its memory operand's
+ * displacement (SDM 27.2.1 Table 27-4 ... ), 0 for register forms */
+uint64_t vmx_insn_qualification(const struct cpu *c);
+
+/* Loads host state and leaves non-root operation (exit.c); the exit
+ * information fields must already be written. */
+void vmx_load_host_state(struct cpu *c);
+/* Saves the guest state into the VMCS (exit.c). */
+void vmx_save_guest_state(struct cpu *c);
+
+static inline uint64_t vmcs_get(const struct cpu *c, enum vmcs_field_id id)
+{
+    return c->vmx.vmcs.f[id];
+}
+
+static inline void vmcs_set(struct cpu *c, enum vmcs_field_id id, uint64_t v)
+{
+    c->vmx.vmcs.f[id] = v & vmcs_field_mask[id];
+}
+
+/* the guest or host segment register fields, in SEG_* order (ES, CS, SS,
+ * DS, FS, GS), then LDTR and TR */
+enum { VMX_SEG_LDTR = 6, VMX_SEG_TR = 7 };
+extern const uint8_t vmx_guest_sel[8], vmx_guest_base[8], vmx_guest_limit[8], vmx_guest_ar[8];
+
+/* canonical for the processor's linear-address width */
+bool vmx_canonical(const struct cpu *c, uint64_t v);
+
+#endif
