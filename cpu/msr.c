@@ -131,6 +131,9 @@ bool cpu_msr_write(struct cpu *c, uint32_t index, uint64_t v)
         if (c->feature_control & 1) /* locked until reset */
             return false;
         break;
+    case MSR_IA32_MISC_ENABLE:
+        v = (v & ~MISC_ENABLE_RO) | (c->misc_enable & MISC_ENABLE_RO);
+        break;
     case MSR_IA32_PAT:
         for (int k = 0; k < 8; k++) {
             unsigned t = (v >> (8 * k)) & 0xff;
