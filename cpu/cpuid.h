@@ -8,6 +8,20 @@
 
 struct cpu;
 
+/* One index per row of cpu/features.def: bit k of cpu->feat_disabled
+ * turns feature k off. */
+enum cpu_feature {
+#define FEAT(name, leaf, reg, bit) CPU_FEAT_##name,
+#include "cpu/features.def"
+#undef FEAT
+    CPU_NFEATURES
+};
+_Static_assert(CPU_NFEATURES <= 64, "cpu->feat_disabled has one bit per feature");
+
+#define CPU_FEAT_BIT(name) (1ull << CPU_FEAT_##name)
+/* true when the model advertises feature f (an enum cpu_feature) */
+#define cpu_feat_on(c, f) (!(((c)->feat_disabled >> (f)) & 1))
+
 int cpu_feature_index(const char *name);
 bool cpu_has_feature(const struct cpu *c, const char *name);
 /* Applies "-cpu MODEL[,feat=on|off...]"; -1 with a message in err. */

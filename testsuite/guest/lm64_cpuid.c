@@ -8,6 +8,8 @@
  *   the highest basic leaf's data.
  * - nest86 has no PMU (docs/platform.md): leaf 0xA is zero, PDCM and DS
  *   are clear, so RDPMC and every architectural PMU MSR raise #GP(0).
+ * - An MSR whose enumerating CPUID bit is clear raises #GP(0)
+ *   (testsuite/unit/cpu_msr.c walks cpu/msr.def with features off).
  */
 #include "rt.h"
 
@@ -139,6 +141,37 @@ static void test_pmu_msrs_fault(void)
     }
 }
 
+/* MSRs whose enumerating CPUID bits are clear do not exist (Vol. 4
+   Table 2-2): RDMSR and WRMSR are #GP(0). */
+static void test_unadvertised_msrs_fault(void)
+{
+    uint32_t r1[4], r7[4];
+    cpuid(1, 0, r1);
+    cpuid(7, 0, r7);
+    ASSERT_EQ(r1[2] >> 5 & 3, 0);      /* VMX, SMX */
+    ASSERT_EQ(r1[3] >> 14 & 1, 0);     /* MCA */
+    ASSERT_EQ(r7[1] >> 1 & 1, 0);      /* IA32_TSC_ADJUST */
+    ASSERT_EQ(r7[3] & (1u << 26 | 1u << 27 | 1u << 29 | 1u << 31), 0);
+    static const uint32_t msrs[] = {
+        0x03A,  /* IA32_FEATURE_CONTROL: VMX, SMX, SGX LC or LMCE */
+        0x03B,  /* IA32_TSC_ADJUST */
+        0x048,  /* IA32_SPEC_CTRL: IBRS/STIBP/SSBD (CPUID.7.0:EDX 26, 27, 31) */
+        0x049,  /* IA32_PRED_CMD: IBPB (EDX 26) */
+        0x10A,  /* IA32_ARCH_CAPABILITIES (EDX 29) */
+        0x179,  /* IA32_MCG_CAP: MCA */
+        0x17A,  /* IA32_MCG_STATUS */
+    };
+    for (unsigned k = 0; k < sizeof(msrs) / sizeof(msrs[0]); k++) {
+        uint64_t v;
+        int rd = rdmsr_vec(msrs[k], &v);
+        int wr = wrmsr_vec(msrs[k], 0);
+        if (rd != VEC_GP || wr != VEC_GP)
+            rt_fail(RT_FILE, __LINE__, "MSR %x: RDMSR vector %d, WRMSR vector %d, "
+                    "expected #GP for both", msrs[k], rd, wr);
+        ASSERT_EQ(rt_fault.error, 0);
+    }
+}
+
 void test_main(void)
 {
     RUN_TEST(test_unimplemented_leaves_are_zero);
@@ -146,4 +179,5 @@ void test_main(void)
     RUN_TEST(test_no_pmu_advertised);
     RUN_TEST(test_rdpmc_faults);
     RUN_TEST(test_pmu_msrs_fault);
+    RUN_TEST(test_unadvertised_msrs_fault);
 }
