@@ -4,6 +4,7 @@
 
 #include "cpu/cpu_internal.h"
 #include "cpu/cpuid.h"
+#include "cpu/mem.h"
 #include "cpu/msr.h"
 
 struct msr_row {
@@ -88,15 +89,6 @@ bool cpu_msr_read(struct cpu *c, uint32_t index, uint64_t *v)
     }
 }
 
-/* Canonical for the CPU's linear-address width: 57 bits when 5-level
- * paging is supported (CPUID.7.0:ECX.LA57), whatever CR4.LA57 says, so
- * a kernel can load 57-bit bases before and after enabling it. */
-static bool msr_canonical(const struct cpu *c, uint64_t v)
-{
-    unsigned sh = cpu_has_feature(c, "la57") ? 7 : 16;
-    return (uint64_t)((int64_t)(v << sh) >> sh) == v;
-}
-
 /* IA32_EFER bits a WRMSR may set: each exists with its CPUID feature
  * (SDM Vol. 4 Table 2-2; SCE: CPUID.80000001H:EDX.SYSCALL[11], LME/LMA:
  * LM[29], NXE: NX[20]).  LMA is accepted and ignored (read-only). */
@@ -141,7 +133,7 @@ bool cpu_msr_write(struct cpu *c, uint32_t index, uint64_t v)
     case MSR_IA32_CSTAR:
     case MSR_IA32_SYSENTER_ESP:
     case MSR_IA32_SYSENTER_EIP:
-        if (!msr_canonical(c, v))
+        if (!cpu_canonical_max(c, v)) /* whatever CR4.LA57 says */
             return false;
         if (index == MSR_IA32_FS_BASE) {
             c->seg[SEG_FS].base = v;
