@@ -340,10 +340,23 @@ void op_grp7(struct cpu *c, const struct insn *i)
             cpu_write_cr0(c, cr0 | (c->mmu.cr0 & CR0_PE));
             return;
         }
-        case 7:
+        case 7: { /* INVLPG */
             require_cpl0(c);
-            mmu_flush_page(&c->mmu, mem_linear(c, i->seg, insn_ea(c, i), 1, false));
+            /* Vol. 2A INVLPG: no fault but #GP(0) for CPL > 0 and #UD,
+             * so no segment check; a non-canonical address (for the CPU's
+             * width, like INVPCID) is a no-op. */
+            uint64_t lin = insn_ea(c, i);
+            if (c->mode == MODE_LONG) {
+                if (i->seg >= SEG_FS)
+                    lin += c->seg[i->seg].base;
+                if (!cpu_canonical_max(c, lin))
+                    return;
+            } else {
+                lin = (uint32_t)(lin + c->seg[i->seg].base);
+            }
+            mmu_flush_page(&c->mmu, lin);
             return;
+        }
         default: cpu_raise(c, EX_UD, 0);
         }
     }
