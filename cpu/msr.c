@@ -158,6 +158,14 @@ bool cpu_msr_write(struct cpu *c, uint32_t index, uint64_t v)
             c->apic_base_write(c->apic_opaque, v);
         return true;
     }
+    case MSR_IA32_DEBUGCTL:
+        /* SDM Vol. 4 Table 2-2: FREEZE_PERFMON_ON_PMI (12) needs a PMU of
+         * version 2 or more, FREEZE_WHILE_SMM (14) IA32_PERF_CAPABILITIES
+         * and RTM_DEBUG (15) RTM; with none advertised they are reserved,
+         * as are bits 63:16 */
+        if (v & ~0x2fffull)
+            return false;
+        break;
     case MSR_IA32_MISC_ENABLE:
         v = (v & ~MISC_ENABLE_RO) | (c->misc_enable & MISC_ENABLE_RO);
         break;

@@ -14,6 +14,7 @@
 #include "rt.h"
 
 #define MSR_IA32_MISC_ENABLE 0x1A0u
+#define MSR_IA32_DEBUGCTL 0x1D9u
 
 static bool zero4(const uint32_t r[4])
 {
@@ -102,6 +103,11 @@ static void test_no_pmu_advertised(void)
     ASSERT_EQ(misc & (1u << 7 | 1u << 11 | 1u << 12), 1u << 11 | 1u << 12);
     ASSERT_EQ(wrmsr_vec(MSR_IA32_MISC_ENABLE, (misc | 1u << 7) & ~(uint64_t)(3u << 11)), -1);
     ASSERT_EQ(rdmsr(MSR_IA32_MISC_ENABLE), misc);
+    /* IA32_DEBUGCTL.FREEZE_PERFMON_ON_PMI (bit 12) exists only with PMU
+       version 2 or more: reserved here, so setting it is #GP(0). */
+    ASSERT_EQ(wrmsr_vec(MSR_IA32_DEBUGCTL, 1u << 12), VEC_GP);
+    ASSERT_EQ(wrmsr_vec(MSR_IA32_DEBUGCTL, 1ull << 16), VEC_GP);
+    ASSERT_EQ(wrmsr_vec(MSR_IA32_DEBUGCTL, 0), -1);
 }
 
 /* RDPMC: #GP(0) when ECX names no counter (Vol. 2B RDPMC); with no
