@@ -342,9 +342,10 @@ void op_grp7(struct cpu *c, const struct insn *i)
         }
         case 7: { /* INVLPG */
             require_cpl0(c);
-            /* Vol. 2A INVLPG: no fault but #GP(0) for CPL > 0 and #UD,
-             * so no segment check; a non-canonical address (for the CPU's
-             * width, like INVPCID) is a no-op. */
+            /* Vol. 2A INVLPG: its only faults are #GP(0) at CPL > 0 and
+             * #UD, so the address gets no segment check, and a
+             * non-canonical one (for the CPU's width, as INVPCID) makes
+             * INVLPG a no-op. */
             uint64_t lin = insn_ea(c, i);
             if (c->mode == MODE_LONG) {
                 if (i->seg >= SEG_FS)
