@@ -6,6 +6,7 @@
 #include "cpu/cpuid.h"
 #include "cpu/icache.h"
 #include "cpu/mem.h"
+#include "cpu/msr.h"
 
 int cpu_init(struct cpu *c, struct machine *m, struct phys *phys)
 {
@@ -64,7 +65,7 @@ void cpu_reset(struct cpu *c)
     c->xcr0 = 1;
     c->apic_base = 0xfee00000 | (1u << 11) | (1u << 8);
     c->pat = 0x0007040600070406ull;
-    c->misc_enable = 1; /* fast strings */
+    c->misc_enable = MISC_ENABLE_RESET;
     c->delivering = -1;
     c->fast_mask = 0xff;
     c->link_cpl = 0xff; /* no block link survives a reset */

@@ -146,10 +146,10 @@ struct cpu {
     /* MSR-backed state (see cpu/msr.def for the table) */
     uint64_t star, lstar, cstar, sfmask, kernel_gs_base;
     uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
-    uint64_t apic_base, tsc_offset, tsc_aux, tsc_adjust, pat, misc_enable;
-    uint64_t feature_control, debugctl, mtrr_def_type, mtrr_fixed[11];
+    uint64_t apic_base, tsc_offset, tsc_aux, pat, misc_enable;
+    uint64_t feature_control; /* IA32_FEATURE_CONTROL (with VMX) */
+    uint64_t debugctl, mtrr_def_type, mtrr_fixed[11];
     uint64_t mtrr_var[16]; /* base/mask pairs */
-    uint64_t spec_ctrl, efer_unused;
 
     /* events */
     volatile uint32_t pending;

@@ -23,6 +23,8 @@ static const struct feature features[] = {
 /* The model: family 6, model 0x55, stepping 7 (a server-class Intel
  * part); the brand string says what it really is. */
 #define CPUID_SIGNATURE 0x00050657u
+#define CPUID_MAX_BASIC 0xdu          /* CPUID.0:EAX */
+#define CPUID_MAX_EXT   0x80000008u   /* CPUID.80000000H:EAX */
 static const char brand[48] = "nest86 virtual x86-64 CPU";
 
 static void feature_words(const struct cpu *c, uint32_t leaf, uint32_t out[4])
@@ -42,7 +44,7 @@ void cpu_cpuid(struct cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4])
     memset(out, 0, 16);
     switch (leaf) {
     case 0:
-        out[0] = 0xd;
+        out[0] = CPUID_MAX_BASIC;
         memcpy(&out[1], "Genu", 4); /* EBX, EDX, ECX spell GenuineIntel */
         memcpy(&out[3], "ineI", 4);
         memcpy(&out[2], "ntel", 4);
@@ -77,6 +79,13 @@ void cpu_cpuid(struct cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4])
         return;
     case 6:
         return; /* no thermal/power features */
+    case 0xa:
+        /* Architectural performance monitoring (SDM Vol. 3B 20.2.1):
+         * version 0, no counters.  nest86 has no PMU, so every PMU MSR
+         * and RDPMC raise #GP; saying version 0 here (and PDCM clear in
+         * leaf 1) is what makes a guest kernel not try them.  See
+         * docs/platform.md, "CPU model". */
+        return;
     case 7:
         if (sub == 0) {
             feature_words(c, 7, out);
@@ -107,7 +116,7 @@ void cpu_cpuid(struct cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4])
         }
         return;
     case 0x80000000:
-        out[0] = 0x80000008;
+        out[0] = CPUID_MAX_EXT;
         return;
     case 0x80000001:
         feature_words(c, 0x80000001, out);
@@ -124,9 +133,12 @@ void cpu_cpuid(struct cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4])
         out[0] = MMU_MAXPHYADDR | ((cpu_has_feature(c, "la57") ? 57u : 48u) << 8);
         return;
     default:
-        /* SDM: leaves above the maximum return the highest basic leaf */
-        if (leaf < 0x80000000 || leaf > 0x80000008)
-            cpu_cpuid(c, 0xd, sub, out);
+        /* SDM Vol. 2A CPUID: an input above the maximum basic or extended
+         * leaf returns the data of the highest basic leaf.  A leaf at or
+         * below the maximum that the model does not implement (3, 8, 9,
+         * 0xC, 0x80000005, 0x80000007) is reserved: all zeros. */
+        if ((leaf > CPUID_MAX_BASIC && leaf < 0x80000000) || leaf > CPUID_MAX_EXT)
+            cpu_cpuid(c, CPUID_MAX_BASIC, sub, out);
         return;
     }
 }

@@ -8,17 +8,22 @@
 
 struct cpu;
 
-/* One id per row of cpu/features.def: bit k of cpu->feat_disabled is
- * feature k.  CPU_HAS(c, name) is the constant-time test for code that
- * asks often (VM entry checks, CR4 writes); cpu_has_feature() takes a
- * name from the user. */
+/* One index per row of cpu/features.def: bit k of cpu->feat_disabled
+ * turns feature k off. */
 enum cpu_feature {
 #define FEAT(name, leaf, reg, bit) CPU_FEAT_##name,
 #include "cpu/features.def"
 #undef FEAT
     CPU_NFEATURES
 };
-#define CPU_HAS(c, name) (!(((c)->feat_disabled >> CPU_FEAT_##name) & 1))
+_Static_assert(CPU_NFEATURES <= 64, "cpu->feat_disabled has one bit per feature");
+
+#define CPU_FEAT_BIT(name) (1ull << CPU_FEAT_##name)
+/* true when the model advertises feature f (an enum cpu_feature) */
+#define cpu_feat_on(c, f) (!(((c)->feat_disabled >> (f)) & 1))
+/* the same by name, for code that asks often (VM-entry checks, CR4
+ * writes): CPU_HAS(c, la57) */
+#define CPU_HAS(c, name) cpu_feat_on(c, CPU_FEAT_##name)
 
 int cpu_feature_index(const char *name);
 bool cpu_has_feature(const struct cpu *c, const char *name);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cpu/cpu_internal.h"
+#include "cpu/cpuid.h"
 
 /* Canonical: bits 63..N-1 all equal, N = 48 or 57 (SDM Vol. 1 3.3.7.1).
  * Adding 2^(N-1) maps exactly the canonical addresses to [0, 2^N), so
@@ -19,6 +20,18 @@ static inline bool mem_canonical(const struct cpu *c, uint64_t lin)
     if (likely(!(c->mmu.cr4 & CR4_LA57)))
         return ((lin + (1ull << 47)) >> 48) == 0;
     return ((lin + (1ull << 56)) >> 57) == 0;
+}
+
+/* Canonical against the processor's maximum linear-address width: 57
+ * bits when CPUID advertises LA57, else 48, whatever CR4.LA57 says.
+ * For the bases that LGDT, LIDT, LLDT, LTR, WRFSBASE/WRGSBASE and WRMSR
+ * load and the address INVPCID invalidates (not for memory references:
+ * mem_canonical), so software can load a 57-bit base before it turns
+ * 5-level paging on (SDM Vol. 3A 4.1.1; Vol. 2 LGDT, INVPCID). */
+static inline bool cpu_canonical_max(const struct cpu *c, uint64_t v)
+{
+    unsigned bits = cpu_feat_on(c, CPU_FEAT_la57) ? 57 : 48;
+    return ((v + (1ull << (bits - 1))) >> bits) == 0;
 }
 
 /* out of line: legacy-mode limit/type checks and the non-canonical fault */

@@ -149,6 +149,14 @@ static void umip_check(struct cpu *c)
         cpu_raise(c, EX_GP, 0);
 }
 
+/* The base of a 16-byte system descriptor (SDM Vol. 3A 8.2.3): in
+ * IA-32e mode LLDT and LTR raise #GP(selector) when it is not canonical
+ * (for the CPU's maximum linear-address width: cpu_canonical_max). */
+static uint64_t desc_base64(uint64_t lo, uint64_t hi)
+{
+    return ((lo >> 16) & 0xffffff) | ((lo >> 32) & 0xff000000) | (hi << 32);
+}
+
 static void load_ldt(struct cpu *c, uint16_t sel)
 {
     bool lma = c->mmu.efer & EFER_LMA;
@@ -173,6 +181,8 @@ static void load_ldt(struct cpu *c, uint16_t sel)
         cpu_raise(c, EX_GP, sel & 0xfffc);
     if (!(ar & AR_P))
         cpu_raise(c, EX_NP, sel & 0xfffc);
+    if (lma && !cpu_canonical_max(c, desc_base64(lo, hi)))
+        cpu_raise(c, EX_GP, sel & 0xfffc);
     seg_from_descriptor(&c->ldtr, sel, lo, lma ? hi : 0);
 }
 
@@ -193,6 +203,8 @@ static void load_tr(struct cpu *c, uint16_t sel)
         cpu_raise(c, EX_GP, sel & 0xfffc);
     if (!(ar & AR_P))
         cpu_raise(c, EX_NP, sel & 0xfffc);
+    if (lma && !cpu_canonical_max(c, desc_base64(lo, hi)))
+        cpu_raise(c, EX_GP, sel & 0xfffc); /* before the busy bit is set */
     sys_write(c, c->gdtr.base + off + 5, 1, (lo >> 40 & 0xff) | 2); /* mark busy */
     seg_from_descriptor(&c->tr, sel, lo | (2ull << 40), hi);
 }
@@ -274,7 +286,7 @@ static void load_dtr(struct cpu *c, const struct insn *i, struct dtr *d)
     uint64_t base;
     if (long64) {
         base = mem_read(c, i->seg, (ea + 2) & size_mask(i->adsize), 8);
-        if (!mem_canonical(c, base))
+        if (!cpu_canonical_max(c, base))
             cpu_raise(c, EX_GP, 0);
     } else {
         base = mem_read(c, i->seg, (ea + 2) & size_mask(i->adsize), 4);
@@ -332,10 +344,24 @@ void op_grp7(struct cpu *c, const struct insn *i)
             cpu_write_cr0(c, cr0 | (c->mmu.cr0 & CR0_PE));
             return;
         }
-        case 7:
+        case 7: { /* INVLPG */
             require_cpl0(c);
-            mmu_flush_page(&c->mmu, mem_linear(c, i->seg, insn_ea(c, i), 1, false));
+            /* Vol. 2A INVLPG: its only faults are #GP(0) at CPL > 0 and
+             * #UD, so the address gets no segment check, and a
+             * non-canonical one (for the CPU's width, as INVPCID) makes
+             * INVLPG a no-op. */
+            uint64_t lin = insn_ea(c, i);
+            if (c->mode == MODE_LONG) {
+                if (i->seg >= SEG_FS)
+                    lin += c->seg[i->seg].base;
+                if (!cpu_canonical_max(c, lin))
+                    return;
+            } else {
+                lin = (uint32_t)(lin + c->seg[i->seg].base);
+            }
+            mmu_flush_page(&c->mmu, lin);
             return;
+        }
         default: cpu_raise(c, EX_UD, 0);
         }
     }
@@ -721,7 +747,7 @@ void op_grp15(struct cpu *c, const struct insn *i)
                 reg_write(c, i, i->rm, size, c->seg[s].base);
             } else {
                 uint64_t v = reg_read(c, i, i->rm, size);
-                if (!mem_canonical(c, v))
+                if (!cpu_canonical_max(c, v)) /* a base, like WRMSR FS_BASE */
                     cpu_raise(c, EX_GP, 0);
                 c->seg[s].base = v;
             }
@@ -814,8 +840,8 @@ void op_invpcid(struct cpu *c, const struct insn *i)
     if ((type <= 1) && !(c->mmu.cr4 & CR4_PCIDE) && pcid != 0)
         cpu_raise(c, EX_GP, 0);
     switch (type) {
-    case 0: /* individual address */
-        if (!mem_canonical(c, lin))
+    case 0: /* individual address, canonical for the CPU's width */
+        if (!cpu_canonical_max(c, lin))
             cpu_raise(c, EX_GP, 0);
         mmu_flush_page_pcid(&c->mmu, lin, (uint16_t)pcid);
         break;

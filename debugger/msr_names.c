@@ -9,7 +9,7 @@ static const struct {
     const char *name;
     uint32_t index;
 } msr_table[] = {
-#define MSR(name, index, where) {#name, index},
+#define MSR(name, index, where, gate) {#name, index},
 #include "cpu/msr.def"
 #undef MSR
 };

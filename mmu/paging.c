@@ -61,9 +61,13 @@ static uint32_t base_error(enum mmu_access_type type, bool user, const struct mm
     return ec;
 }
 
-/* Permission bits for a translation (see enum mmu_access_bit). */
+/* Permission bits for a translation (see enum mmu_access_bit); *pk_denied
+ * gets the accesses the protection key alone forbids, whatever the
+ * ordinary rights say, because the #PF error code's PK bit reports the
+ * key's verdict even when U/S or R/W would have faulted anyway (SDM
+ * Vol. 3A 4.7). */
 static uint8_t compute_perm(const struct mmu *m, bool rw, bool us, bool nx, int pkey,
-                            uint8_t *perm_without_pk)
+                            uint8_t *pk_denied)
 {
     bool wp = m->cr0 & CR0_WP;
     bool smap = m->cr4 & CR4_SMAP, smep = m->cr4 & CR4_SMEP;
@@ -80,19 +84,16 @@ static uint8_t compute_perm(const struct mmu *m, bool rw, bool us, bool nx, int 
         p = MMU_R_SUP | MMU_R_SUPAC | (w_sup ? MMU_W_SUP | MMU_W_SUPAC : 0) |
             (nx ? 0 : MMU_X_SUP);
     }
-    *perm_without_pk = p;
+    uint8_t deny = 0;
     if (pkey >= 0) { /* SDM 4.6.2: PKRU applies to data accesses to user pages */
         uint32_t ad = (m->pkru >> (2 * pkey)) & 1, wd = (m->pkru >> (2 * pkey + 1)) & 1;
         if (ad)
-            p &= (uint8_t)~(MMU_R_USER | MMU_W_USER | MMU_R_SUP | MMU_R_SUPAC | MMU_W_SUP |
-                            MMU_W_SUPAC);
-        if (wd) {
-            p &= (uint8_t)~MMU_W_USER;
-            if (wp)
-                p &= (uint8_t)~(MMU_W_SUP | MMU_W_SUPAC);
-        }
+            deny |= MMU_R_USER | MMU_W_USER | MMU_R_SUP | MMU_R_SUPAC | MMU_W_SUP | MMU_W_SUPAC;
+        if (wd)
+            deny |= MMU_W_USER | (wp ? MMU_W_SUP | MMU_W_SUPAC : 0);
     }
-    return p;
+    *pk_denied = deny;
+    return p & (uint8_t)~deny;
 }
 
 struct xlate {
@@ -218,12 +219,12 @@ static int do_walk(struct mmu *m, uint64_t lin, enum mmu_access_type type, bool 
         }
     }
 
-    uint8_t no_pk;
-    uint8_t perm = compute_perm(m, rw, us, nx, pkey, &no_pk);
+    uint8_t pk_denied;
+    uint8_t perm = compute_perm(m, rw, us, nx, pkey, &pk_denied);
     uint8_t need = mmu_need_bit(type, user, ac);
     if (!(perm & need)) {
         ec |= PFEC_P;
-        if (no_pk & need)
+        if (pk_denied & need)
             ec |= PFEC_PK;
         return fault_np(f, lin, ec);
     }

@@ -33,12 +33,6 @@ const uint8_t vmx_guest_ar[8] = {VF_GUEST_ES_AR, VF_GUEST_CS_AR, VF_GUEST_SS_AR,
                                  VF_GUEST_DS_AR, VF_GUEST_FS_AR, VF_GUEST_GS_AR,
                                  VF_GUEST_LDTR_AR, VF_GUEST_TR_AR};
 
-bool vmx_canonical(const struct cpu *c, uint64_t v)
-{
-    unsigned sh = CPU_HAS(c, la57) ? 7 : 16;
-    return (uint64_t)((int64_t)(v << sh) >> sh) == v;
-}
-
 static bool phys_ok(uint64_t pa)
 {
     return !(pa >> MMU_MAXPHYADDR);
@@ -141,8 +135,8 @@ static bool check_host_state(struct cpu *c)
     FAIL_IF(!vmx_cr_allowed(c, 4, cr4), "host CR4 outside IA32_VMX_CR4_FIXED0/1 (SDM 26.2.2)");
     FAIL_IF(!phys_ok(vmcs_get(c, VF_HOST_CR3)),
             "host CR3 beyond the physical-address width (SDM 26.2.2)");
-    FAIL_IF(!vmx_canonical(c, vmcs_get(c, VF_HOST_IA32_SYSENTER_ESP)) ||
-                !vmx_canonical(c, vmcs_get(c, VF_HOST_IA32_SYSENTER_EIP)),
+    FAIL_IF(!cpu_canonical_max(c, vmcs_get(c, VF_HOST_IA32_SYSENTER_ESP)) ||
+                !cpu_canonical_max(c, vmcs_get(c, VF_HOST_IA32_SYSENTER_EIP)),
             "host IA32_SYSENTER_ESP/EIP not canonical (SDM 26.2.2)");
     FAIL_IF((exit & EXIT_LOAD_PAT) && !pat_ok(vmcs_get(c, VF_HOST_IA32_PAT)),
             "host IA32_PAT holds an invalid memory type (SDM 26.2.2)");
@@ -166,11 +160,11 @@ static bool check_host_state(struct cpu *c)
     FAIL_IF(vmcs_get(c, VF_HOST_TR_SELECTOR) == 0, "host TR selector is null (SDM 26.2.3)");
     FAIL_IF(!host64 && vmcs_get(c, VF_HOST_SS_SELECTOR) == 0,
             "host SS selector null with a 32-bit host (SDM 26.2.3)");
-    FAIL_IF(!vmx_canonical(c, vmcs_get(c, VF_HOST_FS_BASE)) ||
-                !vmx_canonical(c, vmcs_get(c, VF_HOST_GS_BASE)) ||
-                !vmx_canonical(c, vmcs_get(c, VF_HOST_GDTR_BASE)) ||
-                !vmx_canonical(c, vmcs_get(c, VF_HOST_IDTR_BASE)) ||
-                !vmx_canonical(c, vmcs_get(c, VF_HOST_TR_BASE)),
+    FAIL_IF(!cpu_canonical_max(c, vmcs_get(c, VF_HOST_FS_BASE)) ||
+                !cpu_canonical_max(c, vmcs_get(c, VF_HOST_GS_BASE)) ||
+                !cpu_canonical_max(c, vmcs_get(c, VF_HOST_GDTR_BASE)) ||
+                !cpu_canonical_max(c, vmcs_get(c, VF_HOST_IDTR_BASE)) ||
+                !cpu_canonical_max(c, vmcs_get(c, VF_HOST_TR_BASE)),
             "host FS/GS/GDTR/IDTR/TR base not canonical (SDM 26.2.3)");
 
     /* 26.2.4 address-space size */
@@ -186,7 +180,7 @@ static bool check_host_state(struct cpu *c)
         FAIL_IF(vmcs_get(c, VF_HOST_RIP) >> 32, "host RIP bits 63:32 set with a 32-bit host (SDM 26.2.4)");
     } else {
         FAIL_IF(!(cr4 & CR4_PAE), "host CR4.PAE clear with a 64-bit host (SDM 26.2.4)");
-        FAIL_IF(!vmx_canonical(c, vmcs_get(c, VF_HOST_RIP)), "host RIP not canonical (SDM 26.2.4)");
+        FAIL_IF(!cpu_canonical_max(c, vmcs_get(c, VF_HOST_RIP)), "host RIP not canonical (SDM 26.2.4)");
     }
     return true;
 }
@@ -219,11 +213,11 @@ static bool check_guest_segments(struct cpu *c, bool ia32e)
     FAIL_IF((ss_sel & 3) != (cs_sel & 3), "guest SS.RPL differs from CS.RPL (SDM 26.3.1.2)");
 
     /* bases */
-    FAIL_IF(!vmx_canonical(c, vmcs_get(c, VF_GUEST_TR_BASE)) ||
-                !vmx_canonical(c, vmcs_get(c, VF_GUEST_FS_BASE)) ||
-                !vmx_canonical(c, vmcs_get(c, VF_GUEST_GS_BASE)),
+    FAIL_IF(!cpu_canonical_max(c, vmcs_get(c, VF_GUEST_TR_BASE)) ||
+                !cpu_canonical_max(c, vmcs_get(c, VF_GUEST_FS_BASE)) ||
+                !cpu_canonical_max(c, vmcs_get(c, VF_GUEST_GS_BASE)),
             "guest TR/FS/GS base not canonical (SDM 26.3.1.2)");
-    FAIL_IF(!(ar[VMX_SEG_LDTR] & AR_UNUSABLE) && !vmx_canonical(c, vmcs_get(c, VF_GUEST_LDTR_BASE)),
+    FAIL_IF(!(ar[VMX_SEG_LDTR] & AR_UNUSABLE) && !cpu_canonical_max(c, vmcs_get(c, VF_GUEST_LDTR_BASE)),
             "guest LDTR base not canonical (SDM 26.3.1.2)");
     FAIL_IF(vmcs_get(c, VF_GUEST_CS_BASE) >> 32, "guest CS base bits 63:32 set (SDM 26.3.1.2)");
     static const int low_bases[3] = {SEG_SS, SEG_DS, SEG_ES};
@@ -326,8 +320,8 @@ static bool check_guest_state(struct cpu *c)
             "guest CR4.PCIDE set outside IA-32e mode (SDM 26.3.1.1)");
     FAIL_IF(!phys_ok(vmcs_get(c, VF_GUEST_CR3)),
             "guest CR3 beyond the physical-address width (SDM 26.3.1.1)");
-    FAIL_IF(!vmx_canonical(c, vmcs_get(c, VF_GUEST_IA32_SYSENTER_ESP)) ||
-                !vmx_canonical(c, vmcs_get(c, VF_GUEST_IA32_SYSENTER_EIP)),
+    FAIL_IF(!cpu_canonical_max(c, vmcs_get(c, VF_GUEST_IA32_SYSENTER_ESP)) ||
+                !cpu_canonical_max(c, vmcs_get(c, VF_GUEST_IA32_SYSENTER_EIP)),
             "guest IA32_SYSENTER_ESP/EIP not canonical (SDM 26.3.1.1)");
     if (entry & ENTRY_LOAD_PAT)
         FAIL_IF(!pat_ok(vmcs_get(c, VF_GUEST_IA32_PAT)),
@@ -347,8 +341,8 @@ static bool check_guest_state(struct cpu *c)
         return false;
 
     /* 26.3.1.3 descriptor-table registers */
-    FAIL_IF(!vmx_canonical(c, vmcs_get(c, VF_GUEST_GDTR_BASE)) ||
-                !vmx_canonical(c, vmcs_get(c, VF_GUEST_IDTR_BASE)),
+    FAIL_IF(!cpu_canonical_max(c, vmcs_get(c, VF_GUEST_GDTR_BASE)) ||
+                !cpu_canonical_max(c, vmcs_get(c, VF_GUEST_IDTR_BASE)),
             "guest GDTR/IDTR base not canonical (SDM 26.3.1.3)");
     FAIL_IF((vmcs_get(c, VF_GUEST_GDTR_LIMIT) >> 16) || (vmcs_get(c, VF_GUEST_IDTR_LIMIT) >> 16),
             "guest GDTR/IDTR limit bits 31:16 set (SDM 26.3.1.3)");
@@ -358,7 +352,7 @@ static bool check_guest_state(struct cpu *c)
     bool cs_l = vmcs_get(c, VF_GUEST_CS_AR) & AR_L;
     FAIL_IF((!ia32e || !cs_l) && (rip >> 32),
             "guest RIP bits 63:32 set outside 64-bit mode (SDM 26.3.1.4)");
-    FAIL_IF(ia32e && cs_l && !vmx_canonical(c, rip), "guest RIP not canonical (SDM 26.3.1.4)");
+    FAIL_IF(ia32e && cs_l && !cpu_canonical_max(c, rip), "guest RIP not canonical (SDM 26.3.1.4)");
     uint64_t fl = vmcs_get(c, VF_GUEST_RFLAGS);
     FAIL_IF((fl >> 22) || (fl & ((1u << 15) | (1u << 5) | (1u << 3))) || !(fl & FL_FIXED1),
             "guest RFLAGS reserved bits wrong (SDM 26.3.1.4)");

@@ -39,7 +39,5 @@ static inline void vmcs_set(struct cpu *c, enum vmcs_field_id id, uint64_t v)
 enum { VMX_SEG_LDTR = 6, VMX_SEG_TR = 7 };
 extern const uint8_t vmx_guest_sel[8], vmx_guest_base[8], vmx_guest_limit[8], vmx_guest_ar[8];
 
-/* canonical for the processor's linear-address width */
-bool vmx_canonical(const struct cpu *c, uint64_t v);
 
 #endif

@@ -3,8 +3,10 @@
  * off (MOV CR4 changing LA57 in IA-32e mode is #GP(0), 4.1.1); a PML5
  * table then maps addresses whose bits 56:48 matter, the canonical rule
  * becomes 57-bit (3.3.7.1), and CR2 holds the full 57-bit address.
+ * The loads of bases (LGDT ... WRMSR, canonical.h) accept 57-bit values
+ * in both paging modes (lm64_canonical checks them with 4-level paging).
  */
-#include "rt.h"
+#include "canonical.h"
 
 #define CR4_LA57 (1ul << 12)
 #define VA_HI 0x0001000000000000ull   /* bit 48: PML5 index 1 */
@@ -109,6 +111,7 @@ static void test_la57(void)
     ASSERT_EQ(rt_fault.error, 0);
     expect_ss_fault(VA_NONCANON);
     ASSERT_EQ(read_via_rbp(VA_HI + 24), -1);
+    canonical_checks(57);
 
     la57_reload_paging(cr3_4level, (uint32_t)(read_cr4() & ~CR4_LA57));
     ASSERT_EQ(read_cr4() & CR4_LA57, 0);

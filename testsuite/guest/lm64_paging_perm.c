@@ -325,7 +325,7 @@ static void test_pkeys(void)
     cpuid(7, 0, r);
     ASSERT_EQ(r[2] >> 4 & 1, 1);
     unsigned checked_before = checked;
-    for (int bits = 0; bits < 64; bits++) {
+    for (int bits = 0; bits < 128; bits++) {
         /* Not key 0: ring 3's own stack and code are key-0 pages. */
         c.pkey = bits & 1 ? 5 : 15;
         c.ad = bits >> 1 & 1;
@@ -333,7 +333,10 @@ static void test_pkeys(void)
         c.wp = bits >> 3 & 1;
         c.cpl3 = bits >> 4 & 1;
         c.u = bits >> 5 & 1;
-        c.w = true;
+        /* R/W = 0 too: a key that denies an access the ordinary rights
+           deny as well still sets PK (4.7), e.g. a CPL 3 write to a
+           read-only user page with AD = 1 is error 0x27, not 0x07. */
+        c.w = bits >> 6 & 1;
         c.size = 0;
         set_controls(&c);
         /* Make only key pkey restricted; every other key stays open. */

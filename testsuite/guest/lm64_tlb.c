@@ -1,7 +1,8 @@
 /*
  * lm64_tlb: what invalidates a translation and what does not (SDM Vol.
- * 3A, 4.10): global pages, CR4.PGE, INVLPG on a 2 MiB page, PCIDs with
- * the CR3 no-flush bit, INVPCID types 0-3.
+ * 3A, 4.10): global pages, CR4.PGE, INVLPG on a 2 MiB page, INVLPG of
+ * a non-canonical address (no fault, no effect) and through FS, PCIDs
+ * with the CR3 no-flush bit, INVPCID types 0-3.
  *
  * Two kinds of assertion:
  *  - "must": the SDM requires the new translation (an invalidation the
@@ -160,6 +161,47 @@ static void test_invlpg_2m(void)
     ASSERT_EQ(peek(VA_2M + 0x150000), 0x2222);
 }
 
+/* INVLPG (Vol. 2A): its only faults are #GP(0) at CPL > 0 and #UD; a
+   non-canonical address is no fault and invalidates nothing (4.10.4.1).
+   The address is the segment's base plus the offset: through FS with
+   FS.base = VA - 0x100, offset 0x100 invalidates VA. */
+static void test_invlpg_address(void)
+{
+    setup();
+    static const uint64_t noncanon[] = {
+        0x0000800000000000ull,        /* just above the lower half (48 bits) */
+        0x0100000000000000ull,        /* just above it for 57 bits */
+        0xaaaaaaaaaaaaaaaaull,
+        0x8000000000000000ull,
+    };
+    for (unsigned k = 0; k < sizeof(noncanon) / sizeof(noncanon[0]); k++) {
+        int v = catch_asm(RT_CATCH_BEGIN "invlpg (%0)" RT_CATCH_END
+                          ::"r"(noncanon[k]) : "memory");
+        if (v != -1)
+            rt_fail(RT_FILE, __LINE__, "INVLPG 0x%llx: vector %d, expected no fault",
+                    (unsigned long long)noncanon[k], v);
+    }
+    /* base + offset wrapping to a non-canonical sum: still no fault */
+    uint64_t fs_old = rdmsr(0xC0000100);
+    wrmsr(0xC0000100, 0x00007ffffffff000ull);
+    ASSERT_EQ(catch_asm(RT_CATCH_BEGIN "invlpg %%fs:(%0)" RT_CATCH_END
+                        ::"r"(0x2000ul) : "memory"), -1);
+
+    /* a non-canonical INVLPG leaves a cached translation alone */
+    volatile uint64_t *pte = pte_of(VA);
+    *pte = (uintptr_t)page_a | PTE_P | PTE_W;
+    invlpg(VA);
+    ASSERT_EQ(peek(VA), 0xAAAA);
+    *pte = (uintptr_t)page_b | PTE_P | PTE_W;
+    __asm__ volatile("invlpg (%0)" ::"r"(VA ^ 0x8000000000000000ull) : "memory");
+    ASSERT_KEPT(peek(VA), 0xAAAA, "PTE changed, INVLPG of another address");
+    /* through FS: linear = FS.base + offset = VA */
+    wrmsr(0xC0000100, VA - 0x100);
+    __asm__ volatile("invlpg %%fs:(%0)" ::"r"(0x100ul) : "memory");
+    wrmsr(0xC0000100, fs_old);
+    ASSERT_EQ(peek(VA), 0xBBBB);
+}
+
 static void set_cr3(uint64_t v)
 {
     __asm__ volatile("mov %0, %%cr3" ::"r"(v) : "memory");
@@ -297,6 +339,7 @@ void test_main(void)
     RUN_TEST(test_stale_and_not_present);
     RUN_TEST(test_global_pages);
     RUN_TEST(test_invlpg_2m);
+    RUN_TEST(test_invlpg_address);
     RUN_TEST(test_pcid);
     RUN_TEST(test_invpcid);
 }

@@ -1,7 +1,8 @@
 /*
  * pm32_paging: the two 32-bit-mode paging forms (SDM Vol. 3A, 4.3 "32-bit
  * paging" with 4 KiB and 4 MiB pages, 4.4 "PAE paging"): translations,
- * and not-present / write-protect #PF error codes with CR2.
+ * and not-present / write-protect #PF error codes with CR2; INVLPG
+ * beyond a segment limit.
  */
 #include "rt.h"
 
@@ -87,6 +88,19 @@ static void test_32bit_4k_pages(void)
     expect_pf(try_write(VA_TEST + 0x1004, 1), PF_P | PF_W, VA_TEST + 0x1004);
     /* A not-present PDE gives the same code as a not-present PTE. */
     expect_pf(try_read(VA_TEST + 0x400000), 0, VA_TEST + 0x400000);
+
+    /* INVLPG makes no segment check (Vol. 2A INVLPG: its only faults are
+       #GP(0) at CPL > 0 and #UD): through ES = a 64 KiB data segment,
+       offset VA_TEST lies far past the limit and still invalidates the
+       linear address ES.base + VA_TEST = VA_TEST. */
+    pt32_test[0] = (uintptr_t)page_y | PTE_P | PTE_W;
+    ASSERT_EQ(catch_asm("mov %w1, %%es\n\t" RT_CATCH_BEGIN "invlpg %%es:(%0)"
+                        RT_CATCH_END "mov %w2, %%es"
+                        ::"r"(VA_TEST), "r"(RT_SEL_DATA16), "r"(RT_SEL_DATA)
+                        : "memory"), -1);
+    ASSERT_EQ(peek(VA_TEST + 0x20) & 0xFF, 0x3C);
+    pt32_test[0] = (uintptr_t)page_x | PTE_P | PTE_W;
+    invlpg(VA_TEST);
 }
 
 static void test_32bit_4m_pages(void)

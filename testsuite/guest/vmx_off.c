@@ -18,6 +18,8 @@ static void do_set_vmxe(void) { write_cr4(read_cr4() | CR4_VMXE); }
 static void do_read_basic(void) { (void)rdmsr(MSR_VMX_BASIC); }
 static void do_read_true_entry(void) { (void)rdmsr(MSR_VMX_TRUE_ENTRY); }
 static void do_vmxoff(void) { __asm__ volatile("vmxoff" ::: "cc"); }
+/* IA32_FEATURE_CONTROL is enumerated by VMX here (no SMX, SGX or LMCE) */
+static void do_read_feature_control(void) { (void)rdmsr(MSR_FEATURE_CONTROL); }
 
 static void test_no_vmx(void)
 {
@@ -25,6 +27,7 @@ static void test_no_vmx(void)
     expect_fault(13, do_read_basic);
     expect_fault(13, do_read_true_entry);
     expect_fault(6, do_vmxoff);
+    expect_fault(13, do_read_feature_control);
 }
 
 void test_main(void)

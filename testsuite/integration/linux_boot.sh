@@ -9,7 +9,8 @@
 # LINUX_FLAVOUR=cloud (default: linux-image-cloud-amd64, tests named
 # linux/...) or generic (linux-image-amd64, tests named linux-generic/...;
 # linux_boot_generic.sh).  Sub-tests (testsuite/run protocol): boot,
-# uname, cpuinfo, interrupts, poweroff.  A failure names the console log.
+# uname, cpuinfo, msr (no "unchecked MSR access" in dmesg, no
+# arch_perfmon), interrupts, poweroff.  A failure names the console log.
 set -u
 
 root=${NEST86_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -169,6 +170,25 @@ fi
 if run cpuinfo 'cat /proc/cpuinfo'; then
     if grep -q '^processor' "$tmp/cpuinfo" && grep -q '^flags' "$tmp/cpuinfo"; then echo "PASS $tag/cpuinfo"
     else echo "FAIL $tag/cpuinfo: no processor/flags lines; console log: $console"; failures=$((failures + 1)); fi
+fi
+
+# A plain RDMSR/WRMSR (not a _safe one) of an MSR nest86 lacks #GPs, and
+# Linux's fixup logs "unchecked MSR access error": the kernel trusted
+# CPUID about an MSR it does not have. And no PMU (docs/platform.md):
+# CPUID leaf 0xA must not make Linux report arch_perfmon.
+if run msr 'dmesg'; then
+    if grep -q 'unchecked MSR access' "$tmp/msr"; then
+        echo "FAIL $tag/msr: $(grep -m 1 'unchecked MSR access' "$tmp/msr"); console log: $console"
+        failures=$((failures + 1))
+    elif grep -qw 'arch_perfmon' "$tmp/cpuinfo" 2>/dev/null; then
+        echo "FAIL $tag/msr: /proc/cpuinfo has arch_perfmon, but nest86 has no PMU; console log: $console"
+        failures=$((failures + 1))
+    elif ! grep -q 'Linux version' "$tmp/msr"; then
+        echo "FAIL $tag/msr: no kernel log from dmesg; console log: $console"
+        failures=$((failures + 1))
+    else
+        echo "PASS $tag/msr"
+    fi
 fi
 
 if run interrupts 'cat /proc/interrupts'; then

@@ -67,6 +67,28 @@ static void write_read_only_user_page(void)
     UNIT_CHECK(!(rd(PT) & PTE_A)); /* no A/D on a faulting access */
 }
 
+/* SDM 4.7: PK (bit 5) is set when the key forbids the access, even if
+ * R/W = 0 forbids it too.  The read-only user page gets key 3. */
+static void pkey_and_read_only_both_deny(void)
+{
+    build();
+    wr(PT + 0 * 8, 0x200000 | PTE_P | PTE_US | (3ull << 59));
+    m.cr4 |= CR4_PKE;
+    uint64_t pa;
+    struct mmu_fault f;
+    m.pkru = 1u << (2 * 3); /* AD3: no data access at all */
+    UNIT_CHECK(mmu_translate(&m, 0x400000, MMU_WRITE, true, false, &pa, &f) == -1);
+    UNIT_CHECKF(f.error_code == 0x27, "ec 0x%x", f.error_code); /* P W U PK */
+    UNIT_CHECK(mmu_translate(&m, 0x400000, MMU_READ, true, false, &pa, &f) == -1);
+    UNIT_CHECKF(f.error_code == 0x25, "ec 0x%x", f.error_code); /* P U PK */
+    m.pkru = 2u << (2 * 3); /* WD3: CPL 3 writes denied by the key as well */
+    UNIT_CHECK(mmu_translate(&m, 0x400000, MMU_WRITE, true, false, &pa, &f) == -1);
+    UNIT_CHECKF(f.error_code == 0x27, "ec 0x%x", f.error_code);
+    m.pkru = 2u << (2 * 4); /* another key's WD: only R/W denies, no PK */
+    UNIT_CHECK(mmu_translate(&m, 0x400000, MMU_WRITE, true, false, &pa, &f) == -1);
+    UNIT_CHECKF(f.error_code == 0x07, "ec 0x%x", f.error_code);
+}
+
 static void large_page_write_sets_dirty(void)
 {
     build();
@@ -203,6 +225,7 @@ int main(void)
         return 1;
     UNIT_RUN(translate_4k_sets_accessed);
     UNIT_RUN(write_read_only_user_page);
+    UNIT_RUN(pkey_and_read_only_both_deny);
     UNIT_RUN(large_page_write_sets_dirty);
     UNIT_RUN(user_access_to_supervisor_page);
     UNIT_RUN(not_present_and_reserved);
