@@ -107,4 +107,16 @@ for field in 8 12; do
 done
 refused segment-beyond-ram -kernel "$tmp/high.elf" -m 128M
 
+# Moved to 0xA0000: below the -m size, but the memory map has no RAM
+# there (VGA window, BIOS area, ACPI tables).
+cp "$smoke" "$tmp/hole.elf"
+for field in 8 12; do
+    printf '\x00\x00\x0a\x00' |
+        dd of="$tmp/hole.elf" bs=1 seek=$((phoff + field)) conv=notrunc status=none
+done
+refused segment-in-isa-hole -kernel "$tmp/hole.elf"
+
+# A Multiboot module larger than the free RAM.
+refused module-too-large -kernel "$smoke" -initrd "$tmp/big.initrd" -m 16M
+
 exit $((failures ? 1 : 0))

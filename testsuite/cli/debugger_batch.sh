@@ -194,7 +194,8 @@ if [ -n "$first" ] && [ -n "$second" ] && [ $((second - first)) -eq 3 ]; then
 else
     fail stepi-count "stepi 3 moved icount from '$first' to '$second'"
 fi
-n=$(grep -E "^[0-9]+ +0x0*100680 *<rt_putc> +[0-9]+" "$tmp/cond.out" | head -1 | awk '{print $NF}')
+rt_putc=$(printf '%x' $((0x$(sym rt_putc))))
+n=$(grep -E "^[0-9]+ +0x0*$rt_putc *<rt_putc> +[0-9]+" "$tmp/cond.out" | head -1 | awk '{print $NF}')
 if [ -n "$n" ] && [ "$n" -gt 100 ]; then
     pass trace-count
 else
