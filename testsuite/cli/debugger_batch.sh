@@ -268,4 +268,16 @@ else
     fail trace-exec-io "status $status; no exec/io lines in the -D file"
 fi
 
+# -d io also carries a device's note on a request it ignores: the ACPI
+# PM1a_CNT write of an S3 type that the DSDT does not offer (exit_acpi_s5)
+timeout 30 "$NEST86" -kernel "$build/guest/exit_acpi_s5.elf" -serial none -d io \
+    -D "$tmp/acpi.log" < /dev/null > /dev/null 2>&1
+status=$?
+if [ "$status" -eq 0 ] && grep -A1 "^io: out port 0x0604 size 2 value 0x3401" "$tmp/acpi.log" |
+    grep -qxF 'io: acpi-pm1: SLP_EN with SLP_TYP 5 ignored: only \_S5 (SLP_TYP 7) is offered'; then
+    pass trace-io-note
+else
+    fail trace-io-note "status $status (want 0); $(grep -m1 acpi-pm1 "$tmp/acpi.log")"
+fi
+
 [ "$failures" -eq 0 ]
