@@ -7,7 +7,9 @@
 
 set -u
 NEST86=${NEST86:-./nest86}
+root=${NEST86_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${NEST86_BUILD:-build}
+. "$root/testsuite/missing.sh"
 smoke=$build/guest/smoke.elf
 [ -x "$NEST86" ] || { echo "FAIL binary: no $NEST86 (run make)"; exit 1; }
 
@@ -84,8 +86,7 @@ truncate -s 32M "$tmp/big.initrd"
 refused initrd-too-large -kernel "$tmp/ok.bzimage" -initrd "$tmp/big.initrd" -m 16M
 
 if [ ! -f "$smoke" ]; then
-    echo "SKIP elf-cases: no $smoke (run make guest-kernels)"
-    exit $((failures ? 1 : 0))
+    missing elf-cases "no $smoke (run make guest-kernels)"
 fi
 
 # The first half of a valid image: the Multiboot header and ELF program

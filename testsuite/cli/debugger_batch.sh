@@ -2,7 +2,7 @@
 # testsuite/cli/debugger_batch.sh — the debugger in batch mode (-x FILE)
 # against the smoke kernel, with symbols from its .elf64 and addresses
 # checked against nm.  One PASS/FAIL line per case (testsuite/run
-# protocol); SKIP when the guest kernels are not built.
+# protocol).  Missing guest kernels or nm: testsuite/missing.sh.
 
 set -u
 NEST86=${NEST86:-./nest86}
@@ -15,11 +15,11 @@ if [ ! -x "$NEST86" ]; then
     echo "FAIL binary: no $NEST86 (run make)"
     exit 1
 fi
+. "$root/testsuite/missing.sh"
 if [ ! -f "$kernel" ] || [ ! -f "$elf64" ]; then
-    echo "SKIP debugger: no $kernel (make guest-kernels)"
-    exit 77
+    missing debugger "no $kernel (make guest-kernels)"
 fi
-command -v nm >/dev/null || { echo "SKIP debugger: no nm (binutils)"; exit 77; }
+command -v nm >/dev/null || missing debugger "no nm (binutils)"
 
 failures=0
 pass() { echo "PASS $1"; }

@@ -13,16 +13,16 @@
 #                  guest is up, Ctrl-A C must bring up the (nest86) prompt,
 #                  and `quit` there must end nest86 with status 0.
 #
-# Every wait is bounded; SKIP without python3 or the kernel.
+# Every wait is bounded.  Without python3 or the kernel: testsuite/missing.sh.
 set -u
 root=${NEST86_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 NEST86=${NEST86:-$root/nest86}
 build=${NEST86_BUILD:-$root/build}
 [ -x "$NEST86" ] || { echo "FAIL debugger-interrupt/setup: no $NEST86 (run make)"; exit 1; }
-command -v python3 >/dev/null 2>&1 || { echo "SKIP debugger-interrupt/setup: no python3"; exit 77; }
+. "$root/testsuite/missing.sh"
+command -v python3 >/dev/null 2>&1 || missing debugger-interrupt/setup "no python3"
 if ! err=$("$root/scripts/linux-fetch.sh" --cloud-only --quiet 2>&1); then
-    echo "SKIP debugger-interrupt/setup: cannot fetch Debian's kernel: ${err##*$'\n'}"
-    exit 77
+    missing debugger-interrupt/setup "cannot fetch Debian's kernel: ${err##*$'\n'}"
 fi
 kernel=$build/linux/vmlinuz-cloud
 initrd=$build/linux/initrd.img

@@ -13,8 +13,10 @@ kernel=$build/guest/smoke.elf
 elf64=$build/guest/t64/smoke.elf64
 
 [ -x "$NEST86" ] || { echo "FAIL binary: no $NEST86 (run make)"; exit 1; }
-[ -f "$kernel" ] && [ -f "$elf64" ] || { echo "SKIP gdb: no $kernel (make guest-kernels)"; exit 77; }
-command -v gdb >/dev/null || { echo "SKIP gdb: gdb is not installed (scripts/deps.sh installs it)"; exit 77; }
+. "$root/testsuite/missing.sh"
+[ -f "$kernel" ] && [ -f "$elf64" ] || missing gdb "no $kernel (make guest-kernels)"
+command -v gdb >/dev/null || missing gdb "gdb is not installed (scripts/deps.sh installs it)"
+command -v objdump >/dev/null || missing gdb "no objdump (binutils)"
 
 failures=0
 pass() { echo "PASS $1"; }

@@ -13,9 +13,9 @@ root=${NEST86_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 NEST86=${NEST86:-$root/nest86}
 build=${NEST86_BUILD:-$root/build}
 [ -x "$NEST86" ] || { echo "FAIL linux-debugger/setup: no $NEST86 (run make)"; exit 1; }
+. "$root/testsuite/missing.sh"
 if ! err=$("$root/scripts/linux-fetch.sh" --cloud-only --quiet 2>&1); then
-    echo "SKIP linux-debugger/setup: cannot fetch Debian's kernel: ${err##*$'\n'}"
-    exit 77
+    missing linux-debugger/setup "cannot fetch Debian's kernel: ${err##*$'\n'}"
 fi
 kernel=$build/linux/vmlinuz-cloud
 initrd=$build/linux/initrd.img
