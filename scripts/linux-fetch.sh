@@ -10,7 +10,8 @@
 # vmlinuz out with dpkg-deb -x; builds a newc initramfs whose /init
 # mounts proc, sys and dev, prints NEST86_LINUX_UP, and runs a shell on
 # ttyS0 — or, with nest86.poweroff on the kernel command line, powers
-# off at once (`poweroff -f`, the ACPI S5 path); with nest86.module it
+# off at once (`poweroff -f`, the ACPI S5 path); with nest86.kallsyms it
+# prints /proc/iomem and /proc/kallsyms first; with nest86.module it
 # loads the cloud kernel's md4 module (no dependencies) with insmod,
 # prints `NEST86_MODULE md4 TEXT INIT_TEXT` (the addresses of its .text
 # and .init.text from /sys/module/md4/sections), unloads it again
@@ -148,7 +149,7 @@ if [ ! -f "$initrd" ] || [ "$initrd" -ot "$0" ] || [ "$initrd" -ot "$bb_deb" ] |
 #!/bin/sh
 # nest86 test initramfs: mount the kernel file systems, say so, then a
 # shell on the serial console (or power off at once: nest86.poweroff;
-# or print /proc/kallsyms first: nest86.kallsyms; or load and unload a
+# or print /proc/iomem and /proc/kallsyms first: nest86.kallsyms; or load and unload a
 # module first: nest86.module).
 /bin/busybox --install -s
 mount -t proc proc /proc
@@ -156,7 +157,12 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 echo "NEST86_LINUX_UP $(uname -r)"
 if grep -q nest86.kallsyms /proc/cmdline; then
-    # the kernel's symbol table in System.map format, for the debugger
+    # the physical memory map (root sees real addresses: "Kernel code"
+    # is where the kernel's text really is), then the kernel's symbol
+    # table in System.map format, for the debugger
+    echo NEST86_IOMEM_BEGIN
+    cat /proc/iomem
+    echo NEST86_IOMEM_END
     echo NEST86_KALLSYMS_BEGIN
     cat /proc/kallsyms
     echo NEST86_KALLSYMS_END

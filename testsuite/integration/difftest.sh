@@ -10,10 +10,8 @@
 # broken oracle would leave a green `make check` with nothing compared.
 set -u
 bin=${NEST86_BUILD:-build}/difftest
-if [ ! -x "$bin" ]; then
-    echo "build/difftest is not built (make check builds it)"
-    exit 77
-fi
+. "$(dirname "$0")/../missing.sh"
+[ -x "$bin" ] || missing difftest "build/difftest is not built"
 case $(uname -m) in
 x86_64) ;;
 *) echo "the host CPU is not x86-64: no oracle"; exit 77 ;;
