@@ -14,14 +14,16 @@
 # loads the cloud kernel's md4 module (no dependencies) with insmod,
 # prints `NEST86_MODULE md4 TEXT INIT_TEXT` (the addresses of its .text
 # and .init.text from /sys/module/md4/sections), unloads it again
-# (running its exit function) and powers off; with nest86.kvm it loads
-# irqbypass, kvm and kvm-intel, prints NEST86_KVM_* lines (insmod status,
-# the kernel's KVM messages, kvm_intel's parameters, whether /dev/kvm
-# exists) and powers off.  Leaves:
+# (running its exit function) and powers off.  initrd-kvm.img is the
+# same plus the KVM modules: with nest86.kvm it loads irqbypass, kvm and
+# kvm-intel, prints NEST86_KVM_* lines (insmod status, the kernel's KVM
+# messages, kvm_intel's parameters, whether /dev/kvm exists) and powers
+# off.  Leaves:
 #
 #   build/linux/vmlinuz-cloud     the cloud kernel (vmlinuz -> it)
 #   build/linux/vmlinuz-generic   the generic kernel (unless --cloud-only)
 #   build/linux/initrd.img        the initramfs
+#   build/linux/initrd-kvm.img    the initramfs with the KVM modules
 #   build/linux/modules/md4.ko    that module, for the debugger's symbols
 #   build/linux/modules/{irqbypass,kvm,kvm-intel}.ko   KVM
 #   build/linux/versions          which packages these came from
@@ -139,7 +141,8 @@ module arch/x86/kvm/kvm-intel
 
 bb_deb=$(fetch busybox-static)
 initrd=$out/initrd.img
-if [ ! -f "$initrd" ] || [ "$initrd" -ot "$0" ] || [ "$initrd" -ot "$bb_deb" ] ||
+initrd_kvm=$out/initrd-kvm.img
+if [ ! -f "$initrd" ] || [ ! -f "$initrd_kvm" ] || [ "$initrd" -ot "$0" ] || [ "$initrd" -ot "$bb_deb" ] ||
     [ "$initrd" -ot "$out/modules/md4.ko" ] || [ "$initrd" -ot "$out/modules/kvm-intel.ko" ]; then
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' EXIT
@@ -148,9 +151,7 @@ if [ ! -f "$initrd" ] || [ "$initrd" -ot "$0" ] || [ "$initrd" -ot "$bb_deb" ] |
     mkdir -p "$stage"/{bin,dev,proc,sys,tmp,sbin,usr/bin,usr/sbin}
     cp "$tmp/pkg/bin/busybox" "$stage/bin/busybox"
     mkdir -p "$stage/lib/modules"
-    for m in md4 irqbypass kvm kvm-intel; do
-        cp "$out/modules/$m.ko" "$stage/lib/modules/$m.ko"
-    done
+    cp "$out/modules/md4.ko" "$stage/lib/modules/md4.ko"
     ln -s busybox "$stage/bin/sh"
     # The kernel opens /dev/console for init before anything is mounted.
     mknod "$stage/dev/console" c 5 1 2>/dev/null ||
@@ -207,4 +208,12 @@ EOF
     (cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) > "$initrd.new"
     mv "$initrd.new" "$initrd"
     say "initramfs: $initrd"
+    # the same with the KVM modules, apart: 3 MB more to unpack would
+    # slow every other boot
+    for m in irqbypass kvm kvm-intel; do
+        cp "$out/modules/$m.ko" "$stage/lib/modules/$m.ko"
+    done
+    (cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) > "$initrd_kvm.new"
+    mv "$initrd_kvm.new" "$initrd_kvm"
+    say "initramfs with KVM: $initrd_kvm"
 fi
