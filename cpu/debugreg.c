@@ -53,6 +53,7 @@ void cpu_dr_exec_check(struct cpu *c, uint64_t lin)
     if (!hit)
         return;
     c->dr[6] |= hit;
+    c->exc_insn_bp = true; /* saved with RF as it is (0), take_exception() */
     cpu_raise_noerr(c, EX_DB);
 }
 
