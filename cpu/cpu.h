@@ -159,6 +159,8 @@ struct cpu {
     uint64_t inhibit_irq_at; /* RIP+1 marker: interrupts held for one insn after STI/MOV SS */
     bool inhibit_irq;
     bool inhibit_debug;    /* MOV SS/POP SS: single-step trap held one insn */
+    bool sw_int;           /* this instruction delivered INT n/INT3/INTO/INT1:
+                            * it takes no single-step trap (cpu/run.c) */
 
     /* debug-register breakpoints (cpu/debugreg.c) */
     uint8_t dr_exec_mask;  /* enabled instruction breakpoints */

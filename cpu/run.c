@@ -144,6 +144,7 @@ static bool run_one(struct cpu *c)
     bool tf = (c->rflags & FL_TF) != 0;
     c->insn_rip = c->rip;
     c->inhibit_debug = false;
+    c->sw_int = false;
     if (c->dr_exec_mask)
         cpu_dr_exec_check(c, c->code_size == 8 ? c->rip
                                                : (uint32_t)(c->seg[SEG_CS].base + c->rip));
@@ -158,9 +159,12 @@ static bool run_one(struct cpu *c)
     in.fn(c, &in);
     c->icount++;
     /* single-step and data-breakpoint traps after the instruction
-     * (SDM 17.3.1.2, 17.3.1.4); MOV SS holds them one more instruction */
+     * (SDM 17.3.1.2, 17.3.1.4); MOV SS holds them one more instruction.
+     * INT n, INT3, INTO and INT1 clear TF as they deliver, and the
+     * instruction takes no single-step trap (SDM 17.3.1.4: debuggers
+     * emulate them instead). */
     if (!c->inhibit_debug)
-        cpu_dr_deliver_traps(c, tf);
+        cpu_dr_deliver_traps(c, tf && !c->sw_int);
     return false;
 }
 
