@@ -194,7 +194,8 @@ if [ -n "$first" ] && [ -n "$second" ] && [ $((second - first)) -eq 3 ]; then
 else
     fail stepi-count "stepi 3 moved icount from '$first' to '$second'"
 fi
-n=$(grep -E "^[0-9]+ +0x0*100680 *<rt_putc> +[0-9]+" "$tmp/cond.out" | head -1 | awk '{print $NF}')
+putc=$(nm "$elf64" | awk '$3 == "rt_putc" { sub(/^0+/, "", $1); print $1 }')
+n=$(grep -E "^[0-9]+ +0x0*$putc *<rt_putc> +[0-9]+" "$tmp/cond.out" | head -1 | awk '{print $NF}')
 if [ -n "$n" ] && [ "$n" -gt 100 ]; then
     pass trace-count
 else
