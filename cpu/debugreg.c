@@ -7,6 +7,10 @@
  * anything. */
 #include "cpu/cpu_internal.h"
 
+/* B0-B3 report the breakpoints that matched: a #DB for a breakpoint
+ * match rewrites them, dropping stale ones, while BD and BS are only
+ * ever set by the processor (SDM 17.2.3). */
+#define DR6_B0_3 0xfu
 #define DR6_BD (1u << 13)
 #define DR6_BS (1u << 14)
 #define DR7_GD (1u << 13)
@@ -52,7 +56,8 @@ void cpu_dr_exec_check(struct cpu *c, uint64_t lin)
             hit |= 1u << k;
     if (!hit)
         return;
-    c->dr[6] |= hit;
+    c->dr[6] = (c->dr[6] & ~(uint64_t)DR6_B0_3) | hit;
+    c->exc_insn_bp = true; /* saved with RF as it is (0), take_exception() */
     cpu_raise_noerr(c, EX_DB);
 }
 
@@ -89,7 +94,10 @@ void cpu_dr_deliver_traps(struct cpu *c, bool single_step)
 {
     if (!single_step && !c->dr_hit)
         return;
-    c->dr[6] |= c->dr_hit | (single_step ? DR6_BS : 0);
+    if (c->dr_hit)
+        c->dr[6] = (c->dr[6] & ~(uint64_t)DR6_B0_3) | c->dr_hit;
+    if (single_step)
+        c->dr[6] |= DR6_BS;
     c->dr_hit = 0;
     c->dr[7] &= ~(uint64_t)DR7_GD;
     c->insn_rip = c->rip;

@@ -139,6 +139,7 @@ struct rt_fault {
     uint64_t ip;        /* RIP/EIP saved in the exception frame */
     uint64_t cr2;       /* CR2 at handler entry */
     uint16_t cs;        /* CS saved in the frame */
+    uint64_t flags;     /* RFLAGS/EFLAGS saved in the frame */
     unsigned count;     /* exceptions taken since boot */
 };
 extern volatile struct rt_fault rt_fault;
