@@ -183,9 +183,10 @@ void cpu_write_cr0(struct cpu *c, uint64_t v)
     } else if (pg_on && (m->cr4 & CR4_PAE)) {
         uint64_t old = m->cr0;
         m->cr0 = v;
-        if (mmu_load_pdptes(m)) {
+        struct mmu_fault f;
+        if (mmu_load_pdptes_fault(m, &f)) {
             m->cr0 = old;
-            cpu_raise(c, EX_GP, 0);
+            mem_raise_fault(c, &f); /* #GP(0), or an EPT VM exit */
         }
     }
     if (pg_off && c->mode == MODE_LONG)
@@ -216,9 +217,10 @@ void cpu_write_cr3(struct cpu *c, uint64_t v)
     if (!(m->efer & EFER_LMA) && (m->cr4 & CR4_PAE) && (m->cr0 & CR0_PG)) {
         uint64_t old = m->cr3;
         m->cr3 = v;
-        if (mmu_load_pdptes(m)) {
+        struct mmu_fault f;
+        if (mmu_load_pdptes_fault(m, &f)) {
             m->cr3 = old;
-            cpu_raise(c, EX_GP, 0);
+            mem_raise_fault(c, &f); /* #GP(0), or an EPT VM exit */
         }
     }
     m->cr3 = v;
@@ -251,9 +253,10 @@ void cpu_write_cr4(struct cpu *c, uint64_t v)
     if ((v & CR4_PAE) && !(m->cr4 & CR4_PAE) && (m->cr0 & CR0_PG) && !lma) {
         uint64_t old = m->cr4;
         m->cr4 = v;
-        if (mmu_load_pdptes(m)) {
+        struct mmu_fault f;
+        if (mmu_load_pdptes_fault(m, &f)) {
             m->cr4 = old;
-            cpu_raise(c, EX_GP, 0);
+            mem_raise_fault(c, &f); /* #GP(0), or an EPT VM exit */
         }
     }
     uint64_t changed = v ^ m->cr4;

@@ -36,19 +36,24 @@ uint64_t mem_linear_slow(struct cpu *c, int seg, uint64_t off, unsigned size, bo
     return (uint32_t)(s->base + off);
 }
 
+_Noreturn void mem_raise_fault(struct cpu *c, const struct mmu_fault *f)
+{
+    if (f->vector == EX_PF) {
+        c->cr2_before_pf = c->cr2;
+        c->cr2 = f->address;
+    } else if (f->vector >= MMU_FAULT_EPT_VIOLATION) {
+        vmx_ept_exit(c, f); /* a VM exit instead of the instruction */
+    }
+    cpu_raise(c, f->vector, f->error_code);
+}
+
 static uint64_t xlate(struct cpu *c, uint64_t lin, enum mmu_access_type type, bool user,
                       bool ac)
 {
     uint64_t pa;
     struct mmu_fault f;
-    if (mmu_translate(&c->mmu, lin, type, user, ac, &pa, &f)) {
-        if (f.vector == EX_PF)
-        {
-            c->cr2_before_pf = c->cr2;
-            c->cr2 = f.address;
-        }
-        cpu_raise(c, f.vector, f.error_code);
-    }
+    if (mmu_translate(&c->mmu, lin, type, user, ac, &pa, &f))
+        mem_raise_fault(c, &f);
     return pa;
 }
 

@@ -49,6 +49,9 @@ static inline uint64_t mem_linear(struct cpu *c, int seg, uint64_t off, unsigned
 }
 
 uint64_t mem_read_slow(struct cpu *c, uint64_t lin, unsigned size, bool user, bool ac);
+/* Raises what the MMU reported: #PF (with CR2), #GP, or in an EPT guest
+ * the EPT-violation/misconfiguration VM exit (vmx_ept_exit). */
+_Noreturn void mem_raise_fault(struct cpu *c, const struct mmu_fault *f);
 void mem_write_slow(struct cpu *c, uint64_t lin, unsigned size, uint64_t v, bool user,
                     bool ac);
 uint8_t *mem_code_page(struct cpu *c, uint64_t lin);  /* host page for fetch, or NULL */

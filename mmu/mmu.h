@@ -11,8 +11,12 @@
  * SMEP, SMAP, NX and PKRU, so the hot path never looks at those bits.
  *
  * EPT hook: when 'gpa_xlate' is non-NULL every guest-physical address
- * the walker produces — paging-structure reads included — is passed
- * through it (issue "EPT, VPID and the two-dimensional walk").
+ * the walker produces — paging-structure reads and A/D updates, PAE
+ * PDPTE loads and the final address, with paging on or off — is passed
+ * through it, told what kind of access it is (mmu/ept.c implements it;
+ * vmx/ept.c installs it for a VMX guest with "enable EPT").  It is NULL
+ * outside such guests, so ordinary execution pays one predictable
+ * branch per TLB miss.
  */
 #ifndef NEST86_MMU_MMU_H
 #define NEST86_MMU_MMU_H
@@ -101,6 +105,8 @@ enum mmu_access_type { MMU_READ = 0, MMU_WRITE = 1, MMU_FETCH = 2 };
 #define PTE_G   (1ull << 8)
 #define PTE_PAT_LARGE (1ull << 12)
 #define PTE_XD  (1ull << 63)
+/* PAE PDPTE (SDM 4.4.1): bits 2:1, 8:5 and 63:MAXPHYADDR are reserved */
+#define MMU_PDPTE_RSVD (0x6ull | 0x1e0ull | ~((1ull << MMU_MAXPHYADDR) - 1))
 
 #define MMU_TLB_BITS 12
 #define MMU_TLB_SIZE (1u << MMU_TLB_BITS)
@@ -119,11 +125,43 @@ struct mmu_tlb_entry {
     uint8_t level;      /* page size: 0 = 4K, 1 = 2M, 2 = 1G, 3 = 4M */
 };
 
+/* Faults the EPT hook reports, outside the exception vectors 0-31: the
+ * CPU turns them into EPT-violation and EPT-misconfiguration VM exits
+ * (SDM Vol. 3C 28.2.3) instead of delivering them. */
+#define MMU_FAULT_EPT_VIOLATION 0x80
+#define MMU_FAULT_EPT_MISCONFIG 0x81
+
 struct mmu_fault {
-    uint8_t vector;     /* 14 (#PF); other vectors come from EPT later */
-    uint32_t error_code;
-    uint64_t address;   /* CR2 value */
+    uint8_t vector;     /* 14 (#PF), 13 (#GP: reserved PDPTE bits), MMU_FAULT_EPT_* */
+    uint32_t error_code; /* #PF error code; the EPT-violation exit qualification */
+    uint64_t address;   /* CR2 value; for EPT, the guest-linear address (when
+                           qualification bit 7 says it is valid) */
+    uint64_t gpa;       /* EPT faults: the guest-physical address */
 };
+
+/* What a guest-physical address handed to the EPT hook is for (SDM
+ * Vol. 3C 28.2.3.2 and Table 27-7, bits 0-2, 7 and 8). */
+enum mmu_gpa_kind {
+    MMU_GPA_FINAL, /* the translation of a linear address: the access itself */
+    MMU_GPA_WALK,  /* reading a guest paging-structure entry */
+    MMU_GPA_AD,    /* setting A/D flags in a guest paging-structure entry */
+    MMU_GPA_PDPTE, /* loading the PAE PDPTE registers (MOV to CR0/CR3/CR4):
+                      a read with no linear address */
+};
+
+struct mmu_gpa_access {
+    uint64_t gpa;
+    uint64_t lin;               /* the linear address being translated */
+    enum mmu_access_type type;  /* MMU_GPA_FINAL: the access; else unused */
+    enum mmu_gpa_kind kind;
+    bool lin_valid;             /* false only for MMU_GPA_PDPTE */
+    bool commit;                /* false: the debugger's look, no A/D updates */
+};
+
+/* What a translation the EPT hook returns may be cached for */
+#define MMU_ALLOW_R (1u << MMU_READ)
+#define MMU_ALLOW_W (1u << MMU_WRITE)
+#define MMU_ALLOW_X (1u << MMU_FETCH)
 
 /* One level of an explained walk (for the debugger's `walk`). */
 struct mmu_walk_step {
@@ -159,10 +197,12 @@ struct mmu {
     uint16_t filled[MMU_TLB_TRACK];
     unsigned nfilled;
 
-    /* EPT hook (NULL = guest-physical is host-physical). Returns 0 and
-     * the translated address, or non-zero with *fault filled. */
-    int (*gpa_xlate)(void *opaque, uint64_t gpa, enum mmu_access_type type,
-                     uint64_t *out, struct mmu_fault *fault);
+    /* EPT hook (NULL = guest-physical is host-physical).  Returns 0 with
+     * the host-physical address and, in *allow, the MMU_ALLOW_* accesses
+     * a cached (TLB) copy of the final translation may serve, or -1 with
+     * *fault filled. */
+    int (*gpa_xlate)(void *opaque, const struct mmu_gpa_access *a, uint64_t *hpa,
+                     uint8_t *allow, struct mmu_fault *fault);
     void *gpa_opaque;
 
     bool has_large;      /* some entry caches a piece of a large page */
@@ -187,8 +227,11 @@ void mmu_flush_page_pcid(struct mmu *m, uint64_t lin, uint16_t pcid);
 void mmu_drop_writes_to(struct mmu *m, const uint8_t *host_page);
 
 /* Loads the PAE PDPTE registers from CR3 (SDM 4.4.1).  Returns 0, or -1
- * when a PDPTE has reserved bits set (the caller raises #GP(0)). */
+ * when a PDPTE has reserved bits set (the caller raises #GP(0)) or the
+ * EPT hook failed; mmu_load_pdptes_fault() says which in *f (vector 13
+ * or MMU_FAULT_EPT_*). */
 int mmu_load_pdptes(struct mmu *m);
+int mmu_load_pdptes_fault(struct mmu *m, struct mmu_fault *f);
 
 /* Translate with A/D updates and TLB fill.  'user' is CPL 3 (and not an
  * implicit supervisor access); 'ac' is RFLAGS.AC for SMAP.  Returns 0

@@ -15,6 +15,8 @@
 struct walk {
     bool commit;                 /* set A/D bits (translate) or not (explain) */
     struct mmu_walk_explain *ex; /* may be NULL */
+    uint64_t lin;                /* the linear address being translated */
+    uint64_t entry_gpa[5];
     uint64_t entry_hpa[5];
     uint64_t entry_val[5];
     unsigned entry_size[5];
@@ -32,14 +34,40 @@ static void record(struct walk *w, const char *name, uint64_t gpa, uint64_t val,
     s->leaf = leaf;
 }
 
+/* One guest-physical access of this walk through the EPT hook. */
+static int gpa_access(struct mmu *m, const struct walk *w, uint64_t gpa, enum mmu_gpa_kind kind,
+                      enum mmu_access_type type, uint64_t *hpa, uint8_t *allow,
+                      struct mmu_fault *f)
+{
+    struct mmu_gpa_access a = {.gpa = gpa, .lin = w->lin, .type = type, .kind = kind,
+                               .lin_valid = true, .commit = w->commit};
+    return m->gpa_xlate(m->gpa_opaque, &a, hpa, allow, f);
+}
+
+/* The TLB permission bits (enum mmu_access_bit) the EPT hook's
+ * MMU_ALLOW_* leave to a cached translation. */
+static uint8_t allow_perm(uint8_t allow)
+{
+    uint8_t p = 0;
+    if (allow & MMU_ALLOW_R)
+        p |= MMU_R_USER | MMU_R_SUP | MMU_R_SUPAC;
+    if (allow & MMU_ALLOW_W)
+        p |= MMU_W_USER | MMU_W_SUP | MMU_W_SUPAC;
+    if (allow & MMU_ALLOW_X)
+        p |= MMU_X_USER | MMU_X_SUP;
+    return p;
+}
+
 /* Reads one paging-structure entry at guest-physical 'gpa'. */
 static int read_entry(struct mmu *m, struct walk *w, uint64_t gpa, unsigned size,
                       uint64_t *val, struct mmu_fault *f)
 {
     uint64_t hpa = gpa & phys_a20_mask(m->phys);
-    if (m->gpa_xlate && m->gpa_xlate(m->gpa_opaque, gpa, MMU_READ, &hpa, f))
+    uint8_t allow;
+    if (m->gpa_xlate && gpa_access(m, w, gpa, MMU_GPA_WALK, MMU_READ, &hpa, &allow, f))
         return -1;
     *val = phys_read(m->phys, hpa, size);
+    w->entry_gpa[w->n] = gpa;
     w->entry_hpa[w->n] = hpa;
     w->entry_val[w->n] = *val;
     w->entry_size[w->n] = size;
@@ -123,8 +151,16 @@ static int do_walk(struct mmu *m, uint64_t lin, enum mmu_access_type type, bool 
     bool global = false;
 
     if (!(m->cr0 & CR0_PG)) {
+        /* the linear address is the guest-physical one, which still
+         * goes through EPT (an unrestricted guest) */
         x->pa = lin & phys_a20_mask(m->phys);
         x->perm = 0xff;
+        uint8_t allow;
+        if (m->gpa_xlate) {
+            if (gpa_access(m, w, x->pa, MMU_GPA_FINAL, type, &x->pa, &allow, f))
+                return -1;
+            x->perm = allow_perm(allow);
+        }
         x->global = false;
         x->level = 0;
         if (w->ex) {
@@ -230,15 +266,23 @@ static int do_walk(struct mmu *m, uint64_t lin, enum mmu_access_type type, bool 
     }
 
     /* SDM 4.8: A in every entry used, D in the leaf on a write.  Only
-     * after the access is known to be allowed. */
+     * after the access is known to be allowed.  Under EPT each update is
+     * a write to the entry's guest-physical address (SDM Vol. 3C
+     * 28.2.3.2), which a read-only EPT mapping of the table refuses. */
     if (w->commit) {
         for (int i = 0; i < w->n; i++) {
             uint64_t v = w->entry_val[i];
             uint64_t nv = v | PTE_A;
             if (i == w->n - 1 && type == MMU_WRITE)
                 nv |= PTE_D;
-            if (nv != v)
-                phys_write(m->phys, w->entry_hpa[i], nv, w->entry_size[i]);
+            if (nv != v) {
+                uint64_t hpa = w->entry_hpa[i];
+                uint8_t allow;
+                if (m->gpa_xlate && gpa_access(m, w, w->entry_gpa[i], MMU_GPA_AD, MMU_WRITE,
+                                               &hpa, &allow, f))
+                    return -1;
+                phys_write(m->phys, hpa, nv, w->entry_size[i]);
+            }
             w->entry_val[i] = nv;
         }
     }
@@ -248,8 +292,13 @@ static int do_walk(struct mmu *m, uint64_t lin, enum mmu_access_type type, bool 
         perm &= (uint8_t)~(MMU_W_USER | MMU_W_SUP | MMU_W_SUPAC);
 
     pa &= phys_a20_mask(m->phys);
-    if (m->gpa_xlate && m->gpa_xlate(m->gpa_opaque, pa, type, &pa, f))
-        return -1;
+    if (m->gpa_xlate) {
+        /* the TLB fast path must never allow what EPT would refuse */
+        uint8_t allow;
+        if (gpa_access(m, w, pa, MMU_GPA_FINAL, type, &pa, &allow, f))
+            return -1;
+        perm &= allow_perm(allow);
+    }
     x->pa = pa;
     x->perm = perm;
     x->global = global;
@@ -264,7 +313,7 @@ static int do_walk(struct mmu *m, uint64_t lin, enum mmu_access_type type, bool 
 int mmu_translate(struct mmu *m, uint64_t lin, enum mmu_access_type type, bool user, bool ac,
                   uint64_t *pa, struct mmu_fault *fault)
 {
-    struct walk w = {.commit = true};
+    struct walk w = {.commit = true, .lin = lin};
     struct xlate x;
     m->stat_walks++;
     if (do_walk(m, lin, type, user, ac, &w, &x, fault))
@@ -298,7 +347,7 @@ void mmu_walk_explain(struct mmu *m, uint64_t lin, enum mmu_access_type type, bo
                       struct mmu_walk_explain *out)
 {
     memset(out, 0, sizeof(*out));
-    struct walk w = {.commit = false, .ex = out};
+    struct walk w = {.commit = false, .ex = out, .lin = lin};
     struct xlate x;
     if (do_walk(m, lin, type, user, false, &w, &x, &out->fault))
         out->ok = false;

@@ -122,23 +122,35 @@ void mmu_flush_page_pcid(struct mmu *m, uint64_t lin, uint16_t pcid)
     flush_page_matching(m, lin, false, pcid);
 }
 
-int mmu_load_pdptes(struct mmu *m)
+int mmu_load_pdptes_fault(struct mmu *m, struct mmu_fault *f)
 {
-    /* SDM 4.4.1: bits 2:1, 8:5 and 63:MAXPHYADDR are reserved in a present PDPTE */
-    const uint64_t rsvd = 0x6ull | 0x1e0ull | ~((1ull << MMU_MAXPHYADDR) - 1);
+    const uint64_t rsvd = MMU_PDPTE_RSVD;
     uint64_t base = m->cr3 & 0xffffffe0u;
+    /* the four entries are one aligned 32-byte access: one translation */
+    uint64_t hpa = base & phys_a20_mask(m->phys);
+    if (m->gpa_xlate) {
+        struct mmu_gpa_access a = {.gpa = base, .type = MMU_READ, .kind = MMU_GPA_PDPTE,
+                                   .lin_valid = false, .commit = true};
+        uint8_t allow;
+        if (m->gpa_xlate(m->gpa_opaque, &a, &hpa, &allow, f))
+            return -1;
+    }
     uint64_t v[4];
     for (int i = 0; i < 4; i++) {
-        uint64_t gpa = base + 8 * i, hpa = gpa & phys_a20_mask(m->phys);
-        struct mmu_fault f;
-        if (m->gpa_xlate && m->gpa_xlate(m->gpa_opaque, gpa, MMU_READ, &hpa, &f))
+        v[i] = phys_read(m->phys, hpa + 8 * i, 8);
+        if ((v[i] & PTE_P) && (v[i] & rsvd)) {
+            *f = (struct mmu_fault){.vector = 13};
             return -1;
-        v[i] = phys_read(m->phys, hpa, 8);
-        if ((v[i] & PTE_P) && (v[i] & rsvd))
-            return -1;
+        }
     }
     memcpy(m->pdpte, v, sizeof(v));
     return 0;
+}
+
+int mmu_load_pdptes(struct mmu *m)
+{
+    struct mmu_fault f;
+    return mmu_load_pdptes_fault(m, &f);
 }
 
 void mmu_drop_writes_to(struct mmu *m, const uint8_t *host_page)

@@ -6,6 +6,7 @@
 #include "cpu/cpu_internal.h"
 #include "cpu/cpuid.h"
 #include "cpu/msr.h"
+#include "mmu/ept.h"
 #include "vmx/caps.h"
 #include "vmx/vmx.h"
 
@@ -104,6 +105,25 @@ static uint64_t ctl_msr(enum vmx_ctl_word w, int true_view)
     return caps.must1 | ((uint64_t)caps.may1 << 32);
 }
 
+/* A.10: IA32_VMX_EPT_VPID_CAP, from what the EPT walk (mmu/ept.h)
+ * implements.  Not offered: 5-level walks, INVEPT, advanced
+ * EPT-violation information, supervisor shadow-stack control, VPID. */
+uint64_t vmx_ept_vpid_cap(void)
+{
+    uint64_t v = (1ull << 6)   /* page-walk length 4 */
+                 | (1ull << 8) /* uncacheable EPT paging structures */
+                 | (1ull << 14); /* write-back EPT paging structures */
+    if (EPT_HAS_EXEC_ONLY)
+        v |= 1ull << 0;
+    if (EPT_HAS_2M)
+        v |= 1ull << 16;
+    if (EPT_HAS_1G)
+        v |= 1ull << 17;
+    if (EPT_HAS_AD)
+        v |= 1ull << 21;
+    return v;
+}
+
 bool vmx_msr_read(const struct cpu *c, uint32_t index, uint64_t *v)
 {
     if (!CPU_HAS(c, vmx))
@@ -140,9 +160,16 @@ bool vmx_msr_read(const struct cpu *c, uint32_t index, uint64_t *v)
             return false;
         *v = ctl_msr(VMX_CTL_PROC2, 0);
         return true;
+    case MSR_IA32_VMX_EPT_VPID_CAP:
+        /* exists when the secondary controls may enable EPT or VPID (A.10) */
+        if (!(vmx_ctl_caps(VMX_CTL_PROC, 0).may1 & PROC_SECONDARY_CONTROLS) ||
+            !(vmx_ctl_caps(VMX_CTL_PROC2, 0).may1 & (PROC2_ENABLE_EPT | PROC2_ENABLE_VPID)))
+            return false;
+        *v = vmx_ept_vpid_cap();
+        return true;
     default:
-        /* IA32_VMX_EPT_VPID_CAP and IA32_VMX_VMFUNC exist only with
-         * EPT/VPID and VM functions, which nest86 does not offer yet */
+        /* IA32_VMX_VMFUNC exists only with VM functions, which nest86
+         * does not offer yet */
         return false;
     }
 }

@@ -21,5 +21,7 @@ struct vmx_ctl_caps {
 struct vmx_ctl_caps vmx_ctl_caps(enum vmx_ctl_word w, int true_view);
 /* the name of control 'bit' of word w, or NULL */
 const char *vmx_control_name(enum vmx_ctl_word w, unsigned bit);
+/* IA32_VMX_EPT_VPID_CAP (SDM A.10) */
+uint64_t vmx_ept_vpid_cap(void);
 
 #endif

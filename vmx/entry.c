@@ -83,6 +83,10 @@ static bool check_controls(struct cpu *c)
             "virtual NMIs without NMI exiting (SDM 26.2.1.1)");
     FAIL_IF(!(pin & PIN_VIRTUAL_NMIS) && (proc & PROC_NMI_WINDOW_EXITING),
             "NMI-window exiting without virtual NMIs (SDM 26.2.1.1)");
+    if (proc2 & PROC2_ENABLE_EPT) {
+        const char *eptp = vmx_ept_eptp_problem(vmcs_get(c, VF_EPT_POINTER));
+        FAIL_IF(eptp, eptp);
+    }
 
     /* 26.2.1.2 VM-exit control fields */
     FAIL_IF(!ctl_ok(VMX_CTL_EXIT, exit),
@@ -380,6 +384,8 @@ static bool check_guest_state(struct cpu *c)
     FAIL_IF(pdbg & ~0x1500full, "guest pending debug exceptions reserved bits set (SDM 26.3.1.5)");
     FAIL_IF(vmcs_get(c, VF_VMCS_LINK_POINTER) != VMX_INVALID_PTR,
             "VMCS link pointer is not FFFFFFFF_FFFFFFFFH (VMCS shadowing is not offered) (SDM 26.3.1.5)");
+    FAIL_IF(!vmx_ept_guest_pdptes_ok(c),
+            "guest PDPTE field with reserved bits set (PAE paging with EPT) (SDM 26.3.1.6)");
     return true;
 }
 
@@ -443,8 +449,10 @@ static void load_guest_state(struct cpu *c)
     /* without VPID every VM entry invalidates linear and combined
      * mappings (SDM 28.3.3.3) */
     mmu_flush_all(m);
-    if ((m->cr0 & CR0_PG) && (m->cr4 & CR4_PAE) && !ia32e)
-        mmu_load_pdptes(m); /* 26.3.2.4: PDPTEs from CR3 (no EPT) */
+    /* 26.3.2.4: a PAE guest's PDPTEs come from the VMCS with EPT
+     * (vmx_ept_enter), else from CR3 */
+    if (!vmx_ept_enter(c) && (m->cr0 & CR0_PG) && (m->cr4 & CR4_PAE) && !ia32e)
+        mmu_load_pdptes(m);
     cpu_update_mode(c); /* the flush above moved the MMU epoch: no block link survives */
     cpu_break_block(c);
 }

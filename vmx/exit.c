@@ -64,6 +64,7 @@ void vmx_save_guest_state(struct cpu *c)
     vmcs_set(c, VF_GUEST_INTERRUPTIBILITY, intr);
     vmcs_set(c, VF_GUEST_ACTIVITY_STATE, c->halted ? 1 : 0);
     vmcs_set(c, VF_GUEST_PENDING_DBG_EXCEPTIONS, 0);
+    vmx_ept_save_guest(c);
     /* IA32_VMX_MISC bit 5: the "IA-32e mode guest" entry control takes
      * the guest's EFER.LMA */
     uint64_t entry = vmcs_get(c, VF_ENTRY_CONTROLS) & ~(uint64_t)ENTRY_IA32E_MODE_GUEST;
@@ -109,6 +110,7 @@ void vmx_load_host_state(struct cpu *c)
     uint32_t exit = (uint32_t)vmcs_get(c, VF_EXIT_CONTROLS);
     bool host64 = exit & EXIT_HOST_ADDR_SPACE_SIZE;
 
+    vmx_ept_leave(c);
     /* 27.5.1: CR0 bits ET/CD/NW and the reserved ones keep their value */
     uint64_t keep0 = CR0_ET | CR0_CD | CR0_NW | 0x1ff80000ull | (1ull << 17) | 0xffc0ull;
     m->cr0 = (m->cr0 & keep0) | (vmcs_get(c, VF_HOST_CR0) & ~keep0);

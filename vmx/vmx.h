@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "mmu/ept.h"
 #include "vmx/vmcs.h"
 
 struct cpu;
@@ -44,6 +45,7 @@ struct vmx {
     uint64_t current;     /* current-VMCS pointer, VMX_INVALID_PTR if none */
     struct vmcs vmcs;     /* the current VMCS, cached (valid while current != invalid) */
     const char *entry_failure; /* the check the last failed VM entry broke, or NULL */
+    struct ept_ctx ept;   /* the MMU's EPT hook state while an EPT guest runs */
     uint64_t entries, exits;
 };
 
@@ -87,6 +89,10 @@ static inline uint64_t vmx_cr_qualification(unsigned cr, unsigned type, unsigned
  * with this reason and qualification.  Does not return (unwinds to the
  * run loop like a fault). */
 _Noreturn void vmx_exit_insn(struct cpu *c, unsigned reason, uint64_t qualification);
+/* An EPT violation or misconfiguration the MMU reported (vector
+ * MMU_FAULT_EPT_*): the VM exit happens instead of the access's
+ * instruction (SDM Vol. 3C 28.2.3).  Does not return. */
+_Noreturn void vmx_ept_exit(struct cpu *c, const struct mmu_fault *f);
 /* A triple fault in non-root operation: VM exit instead of shutdown. */
 void vmx_exit_triple_fault(struct cpu *c);
 /* Exception 'vector' in non-root operation: true if the exception

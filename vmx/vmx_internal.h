@@ -34,6 +34,16 @@ static inline void vmcs_set(struct cpu *c, enum vmcs_field_id id, uint64_t v)
     c->vmx.vmcs.f[id] = v & vmcs_field_mask[id];
 }
 
+/* EPT (ept.c): what is wrong with an EPTP (NULL: nothing, 26.2.1.1);
+ * the PAE guest's PDPTE fields (26.3.1.6); hooking the walk in at VM
+ * entry (true when "enable EPT" is 1), saving guest state, unhooking
+ * when host state is loaded */
+const char *vmx_ept_eptp_problem(uint64_t eptp);
+bool vmx_ept_guest_pdptes_ok(const struct cpu *c);
+bool vmx_ept_enter(struct cpu *c);
+void vmx_ept_save_guest(struct cpu *c);
+void vmx_ept_leave(struct cpu *c);
+
 /* the guest or host segment register fields, in SEG_* order (ES, CS, SS,
  * DS, FS, GS), then LDTR and TR */
 enum { VMX_SEG_LDTR = 6, VMX_SEG_TR = 7 };

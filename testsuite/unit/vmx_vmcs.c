@@ -94,7 +94,10 @@ static void control_capabilities(void)
         }
     /* what this step implements, and nothing more */
     UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC, 1).may1 & PROC_HLT_EXITING);
-    UNIT_CHECK(!(vmx_ctl_caps(VMX_CTL_PROC, 1).may1 & PROC_SECONDARY_CONTROLS));
+    UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC, 1).may1 & PROC_SECONDARY_CONTROLS);
+    UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC2, 0).may1 & PROC2_ENABLE_EPT);
+    UNIT_CHECK(!(vmx_ctl_caps(VMX_CTL_PROC2, 0).may1 & PROC2_ENABLE_VPID));
+    UNIT_CHECK(!(vmx_ctl_caps(VMX_CTL_PROC2, 0).may1 & PROC2_UNRESTRICTED_GUEST));
     UNIT_CHECK(!(vmx_ctl_caps(VMX_CTL_PIN, 1).may1 & PIN_PREEMPTION_TIMER));
     UNIT_CHECK(!strcmp(vmx_control_name(VMX_CTL_PROC2, 1), "ENABLE_EPT"));
 }

@@ -1,0 +1,159 @@
+/* mmu/ept.c — the 4-level EPT walk (SDM Vol. 3C 28.2): translation,
+ * EPT violations with their exit qualification (Table 27-7), EPT
+ * misconfigurations (28.2.3.1), accessed and dirty flags (28.2.4). */
+#include "mmu/ept.h"
+
+#include <string.h>
+
+/* bits 51:MAXPHYADDR, reserved in every EPT entry (28.2.2) */
+#define RSVD_HI (((1ull << 52) - 1) & ~((1ull << MMU_MAXPHYADDR) - 1))
+#define RSVD_7_3 0xf8ull              /* PML4E and non-leaf PDPTE/PDE: bits 7:3 */
+#define RSVD_1G  0x3ffff000ull        /* 1 GiB PDPTE: bits 29:12 */
+#define RSVD_2M  0x1ff000ull          /* 2 MiB PDE: bits 20:12 */
+
+unsigned ept_access_bits(const struct mmu_gpa_access *a, uint64_t eptp)
+{
+    switch (a->kind) {
+    case MMU_GPA_FINAL:
+        return a->type == MMU_READ ? EPT_QUAL_READ
+               : a->type == MMU_WRITE ? EPT_QUAL_WRITE : EPT_QUAL_FETCH;
+    case MMU_GPA_WALK:
+        return (eptp & EPTP_AD) ? EPT_QUAL_READ | EPT_QUAL_WRITE : EPT_QUAL_READ;
+    case MMU_GPA_AD:
+        return EPT_QUAL_READ | EPT_QUAL_WRITE;
+    default:
+        return EPT_QUAL_READ;
+    }
+}
+
+static enum ept_outcome misconfig(struct ept_result *r, const char *why)
+{
+    r->why = why;
+    return EPT_MISCONFIG;
+}
+
+/* Bits 2:0 and the reserved bits of a present entry at 'level' (3 =
+ * PML4E ... 0 = PTE), SDM 28.2.3.1; NULL when it is well formed. */
+static const char *entry_problem(uint64_t e, int level, bool leaf, bool exec_only)
+{
+    static const char *const rsvd_why[4] = {
+        "EPT PTE: reserved bits 51:MAXPHYADDR set (SDM 28.2.3.1)",
+        "EPT PDE: reserved bits set (7:3 or, for a 2-MByte page, 20:12; 51:MAXPHYADDR) (SDM 28.2.3.1)",
+        "EPT PDPTE: reserved bits set (7:3 or, for a 1-GByte page, 29:12; 51:MAXPHYADDR) (SDM 28.2.3.1)",
+        "EPT PML4E: reserved bits 7:3 or 51:MAXPHYADDR set (SDM 28.2.3.1)",
+    };
+    unsigned rwx = (unsigned)(e & EPT_RWX);
+    if ((rwx & (EPT_R | EPT_W)) == EPT_W)
+        return "EPT entry writable but not readable (SDM 28.2.3.1)";
+    if (rwx == EPT_X && !exec_only)
+        return "EPT entry execute-only, which is not supported (SDM 28.2.3.1)";
+    uint64_t rsvd = RSVD_HI;
+    if (!leaf)
+        rsvd |= RSVD_7_3;
+    else if (level == 2)
+        rsvd |= RSVD_1G;
+    else if (level == 1)
+        rsvd |= RSVD_2M;
+    if (e & rsvd)
+        return rsvd_why[level];
+    if (leaf) {
+        unsigned mt = (unsigned)(e >> EPT_MT_SHIFT) & 7;
+        if (mt == 2 || mt == 3 || mt == 7)
+            return "EPT leaf memory type 2, 3 or 7 (reserved) (SDM 28.2.3.1)";
+    }
+    return NULL;
+}
+
+/* Sets A in every entry used and D in the leaf for a write (28.2.4);
+ * only entries in RAM are written. */
+static void set_flags(struct phys *ph, struct ept_result *r, bool write)
+{
+    for (int i = 0; i < r->n; i++) {
+        uint64_t nv = r->entry[i] | EPT_A;
+        if (i == r->n - 1 && write)
+            nv |= EPT_D;
+        if (nv != r->entry[i] && phys_ram_ptr(ph, r->entry_pa[i]))
+            phys_write(ph, r->entry_pa[i], nv, 8);
+    }
+}
+
+enum ept_outcome ept_translate(struct phys *ph, uint64_t eptp, bool exec_only,
+                               const struct mmu_gpa_access *a, struct ept_result *r)
+{
+    unsigned access = ept_access_bits(a, eptp);
+    uint64_t table = eptp & EPTP_ADDR_MASK;
+    unsigned perm = EPT_RWX;
+    uint64_t e = 0;
+    int level;
+    r->n = 0;
+    r->why = NULL;
+    for (level = 3;; level--) {
+        int shift = 12 + 9 * level;
+        uint64_t pa = table | (((a->gpa >> shift) & 0x1ff) << 3);
+        /* open bus reads as all-ones, which is a misconfiguration */
+        e = phys_ram_ptr(ph, pa) ? phys_read(ph, pa, 8) : ~0ull;
+        r->entry_pa[r->n] = pa;
+        r->entry[r->n] = e;
+        r->n++;
+        if (!(e & EPT_RWX)) { /* not present: reserved bits do not matter */
+            perm = 0;
+            break;
+        }
+        bool leaf = level == 0 || ((level == 1 || level == 2) && (e & EPT_PS));
+        const char *why = entry_problem(e, level, leaf, exec_only);
+        if (why)
+            return misconfig(r, why);
+        perm &= (unsigned)(e & EPT_RWX);
+        if (leaf)
+            break;
+        table = e & EPTP_ADDR_MASK;
+    }
+    if ((perm & access) != access) {
+        /* Table 27-7: bits 2:0 the access, 5:3 the permissions of the
+         * translation, 7 guest-linear address valid, 8 the final
+         * translation (else a guest paging-structure access) */
+        r->qualification = access | (perm << 3);
+        if (a->lin_valid) {
+            r->qualification |= EPT_QUAL_LIN_VALID;
+            if (a->kind == MMU_GPA_FINAL)
+                r->qualification |= EPT_QUAL_FINAL;
+        }
+        return EPT_VIOLATION;
+    }
+    uint64_t off = (1ull << (12 + 9 * level)) - 1;
+    r->hpa = (e & EPTP_ADDR_MASK & ~off) | (a->gpa & off);
+    r->leaf_level = level;
+    r->allow = (uint8_t)perm; /* EPT R/W/X line up with MMU_ALLOW_R/W/X */
+    if (eptp & EPTP_AD) {
+        bool write = access & EPT_QUAL_WRITE;
+        if (a->commit)
+            set_flags(ph, r, write);
+        /* the first write must come back here to set the dirty flag */
+        if (!(e & EPT_D) && !(write && a->commit))
+            r->allow &= (uint8_t)~MMU_ALLOW_W;
+    }
+    return EPT_OK;
+}
+
+int ept_gpa_xlate(void *opaque, const struct mmu_gpa_access *a, uint64_t *hpa, uint8_t *allow,
+                  struct mmu_fault *fault)
+{
+    struct ept_ctx *x = opaque;
+    struct ept_result r;
+    switch (ept_translate(x->phys, x->eptp, x->exec_only, a, &r)) {
+    case EPT_OK:
+        *hpa = r.hpa;
+        *allow = r.allow;
+        return 0;
+    case EPT_VIOLATION:
+        *fault = (struct mmu_fault){.vector = MMU_FAULT_EPT_VIOLATION,
+                                    .error_code = r.qualification,
+                                    .address = a->lin_valid ? a->lin : 0,
+                                    .gpa = a->gpa};
+        return -1;
+    default:
+        x->misconfig = r.why;
+        *fault = (struct mmu_fault){.vector = MMU_FAULT_EPT_MISCONFIG, .gpa = a->gpa};
+        return -1;
+    }
+}

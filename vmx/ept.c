@@ -1,0 +1,115 @@
+/* vmx/ept.c — EPT for VMX guests (SDM Vol. 3C 28.2): the VM-entry checks
+ * on the EPTP, hooking the EPT walk (mmu/ept.c) into the MMU for the
+ * guest and out again at the VM exit, PAE PDPTEs from and to the VMCS,
+ * and the EPT-violation and EPT-misconfiguration VM exits.
+ *
+ * Without VPID every VM entry and exit flushes the TLB (28.3.3.3), so
+ * the combined (linear -> host-physical) translations the guest fills
+ * it with live exactly as long as the guest runs. */
+#include "mmu/ept.h"
+#include "vmx/vmx_internal.h"
+
+static const uint8_t pdpte_field[4] = {VF_GUEST_PDPTE0, VF_GUEST_PDPTE1, VF_GUEST_PDPTE2,
+                                       VF_GUEST_PDPTE3};
+
+static bool ept_enabled(const struct cpu *c)
+{
+    return (vmcs_get(c, VF_PROC_BASED_CONTROLS) & PROC_SECONDARY_CONTROLS) &&
+           (vmcs_get(c, VF_SECONDARY_PROC_CONTROLS) & PROC2_ENABLE_EPT);
+}
+
+/* the guest uses PAE paging (not 4-level): its PDPTEs are registers */
+static bool pae_paging(uint64_t cr0, uint64_t cr4, bool lma)
+{
+    return (cr0 & CR0_PG) && (cr4 & CR4_PAE) && !lma;
+}
+
+/* SDM 26.2.1.1, with "enable EPT": what is wrong with the EPTP, or NULL.
+ * The memory types, walk length and A/D bit are those
+ * IA32_VMX_EPT_VPID_CAP advertises. */
+const char *vmx_ept_eptp_problem(uint64_t eptp)
+{
+    uint64_t cap = vmx_ept_vpid_cap();
+    uint64_t mt = eptp & EPTP_MT_MASK;
+    bool mt_ok = (mt == EPTP_MT_UC && (cap & (1ull << 8))) ||
+                 (mt == EPTP_MT_WB && (cap & (1ull << 14)));
+    if (!mt_ok)
+        return "EPTP memory type is not UC or WB (IA32_VMX_EPT_VPID_CAP bits 8, 14) (SDM 26.2.1.1)";
+    if ((eptp & EPTP_WALK_MASK) != EPTP_WALK_4 || !(cap & (1ull << 6)))
+        return "EPTP page-walk length is not 4 (bits 5:3 not 3) (SDM 26.2.1.1)";
+    if ((eptp & EPTP_AD) && !(cap & (1ull << 21)))
+        return "EPTP bit 6 (accessed and dirty flags) set without support (SDM 26.2.1.1)";
+    if (eptp & 0xf80)
+        return "EPTP reserved bits 11:7 set (SDM 26.2.1.1)";
+    if (eptp >> MMU_MAXPHYADDR)
+        return "EPTP bits beyond the physical-address width set (SDM 26.2.1.1)";
+    return NULL;
+}
+
+/* SDM 26.3.1.6: with EPT, a PAE guest's PDPTEs come from the VMCS, and
+ * a present one must have its reserved bits clear. */
+bool vmx_ept_guest_pdptes_ok(const struct cpu *c)
+{
+    bool lma = vmcs_get(c, VF_ENTRY_CONTROLS) & ENTRY_IA32E_MODE_GUEST;
+    if (!ept_enabled(c) || !pae_paging(vmcs_get(c, VF_GUEST_CR0), vmcs_get(c, VF_GUEST_CR4), lma))
+        return true;
+    for (int k = 0; k < 4; k++) {
+        uint64_t e = vmcs_get(c, pdpte_field[k]);
+        if ((e & PTE_P) && (e & MMU_PDPTE_RSVD))
+            return false;
+    }
+    return true;
+}
+
+/* Loading guest state (26.3.2): hooks the EPT walk in when "enable EPT"
+ * is 1 (and loads a PAE guest's PDPTEs from the VMCS, 26.3.2.4).
+ * Returns whether it did. */
+bool vmx_ept_enter(struct cpu *c)
+{
+    struct mmu *m = &c->mmu;
+    if (!ept_enabled(c)) {
+        m->gpa_xlate = NULL;
+        return false;
+    }
+    c->vmx.ept = (struct ept_ctx){.phys = m->phys, .eptp = vmcs_get(c, VF_EPT_POINTER),
+                                  .exec_only = EPT_HAS_EXEC_ONLY};
+    m->gpa_xlate = ept_gpa_xlate;
+    m->gpa_opaque = &c->vmx.ept;
+    if (pae_paging(m->cr0, m->cr4, m->efer & EFER_LMA))
+        for (int k = 0; k < 4; k++)
+            m->pdpte[k] = vmcs_get(c, pdpte_field[k]);
+    return true;
+}
+
+/* Saving guest state (27.3.4): a PAE guest's PDPTEs, with EPT. */
+void vmx_ept_save_guest(struct cpu *c)
+{
+    struct mmu *m = &c->mmu;
+    if (m->gpa_xlate && pae_paging(m->cr0, m->cr4, m->efer & EFER_LMA))
+        for (int k = 0; k < 4; k++)
+            vmcs_set(c, pdpte_field[k], m->pdpte[k]);
+}
+
+/* Loading host state: guest-physical is host-physical again. */
+void vmx_ept_leave(struct cpu *c)
+{
+    c->mmu.gpa_xlate = NULL;
+    c->mmu.gpa_opaque = NULL;
+}
+
+_Noreturn void vmx_ept_exit(struct cpu *c, const struct mmu_fault *f)
+{
+    /* 27.2.1: the guest-physical address of the access, for both */
+    vmcs_set(c, VF_GUEST_PHYSICAL_ADDR, f->gpa);
+    if (f->vector == MMU_FAULT_EPT_MISCONFIG) {
+        vmx_log(c, "vmx: EPT misconfiguration at guest-physical 0x%llx: %s\n",
+                (unsigned long long)f->gpa, c->vmx.ept.misconfig);
+        vmx_exit_insn(c, VMX_EXIT_EPT_MISCONFIG, 0);
+    }
+    /* Table 27-7 as the walk built it; bit 12 (NMI unblocking due to
+     * IRET) stays 0 for now: nest86 does not track an IRET that
+     * unblocked NMIs before faulting */
+    if (f->error_code & EPT_QUAL_LIN_VALID)
+        vmcs_set(c, VF_GUEST_LINEAR_ADDR, f->address);
+    vmx_exit_insn(c, VMX_EXIT_EPT_VIOLATION, f->error_code);
+}
