@@ -34,6 +34,7 @@ enum {
 #define MSR_VMX_CR4_FIXED1 0x489
 #define MSR_VMX_VMCS_ENUM 0x48a
 #define MSR_VMX_PROCBASED2 0x48b
+#define MSR_VMX_EPT_VPID_CAP 0x48c
 #define MSR_VMX_TRUE_PINBASED 0x48d
 #define MSR_VMX_TRUE_PROCBASED 0x48e
 #define MSR_VMX_TRUE_EXIT 0x48f
@@ -149,6 +150,35 @@ uint32_t vmx_launch_exit(void);
 uint32_t vmx_resume_exit(void);
 /* GUEST_RIP += VM-exit instruction length (skips the exiting instruction) */
 void vmx_skip_insn(void);
+
+/* ---- EPT (SDM Vol. 3C 28.2) ---- */
+
+/* EPT entry bits (Tables 28-1 to 28-6) */
+#define EPT_R 0x1ull
+#define EPT_W 0x2ull
+#define EPT_X 0x4ull
+#define EPT_RWX 0x7ull
+#define EPT_WB (6ull << 3) /* leaf memory type write-back */
+#define EPT_PS 0x80ull     /* PDPTE/PDE maps a 1-GiB/2-MiB page */
+#define EPT_A 0x100ull
+#define EPT_D 0x200ull
+#define EPT_ADDR 0x000ffffffffff000ull
+/* EPTP (24.6.11): write-back, 4-level walk; bit 6 enables A/D flags */
+#define EPTP_WB_4LEVEL 0x1eull
+#define EPTP_AD 0x40ull
+
+/* Builds an identity map of guest-physical [0, 1 GiB) with leaves at
+ * 'leaf' (2 = one 1-GiB page, 1 = 2-MiB pages), read/write/execute and
+ * write-back, in tables of its own (each call starts afresh), and
+ * returns its EPTP (without bit 6). */
+uint64_t vmx_ept_identity(int leaf);
+/* The EPT entry for 'gpa' at 'level' (4 = PML4E, 3 = PDPTE, 2 = PDE,
+ * 1 = PTE); a larger leaf on the way is split into 512 smaller ones with
+ * the same bits, so one 4-KiB page can get its own entry. */
+uint64_t *vmx_ept_entry(uint64_t gpa, int level);
+/* Turns "enable EPT" on in the current VMCS with this EPTP (and the
+ * secondary controls with it). */
+void vmx_use_ept(uint64_t eptp);
 
 #endif
 #endif

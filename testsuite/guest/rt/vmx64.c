@@ -263,4 +263,67 @@ void vmx_skip_insn(void)
 {
     vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + vmread(VMCS_EXIT_INSTRUCTION_LEN));
 }
+
+/* EPT tables: a pool of their own, reused by every vmx_ept_identity() */
+#define EPT_POOL_PAGES 24
+static uint64_t ept_pool[EPT_POOL_PAGES][512] __attribute__((aligned(4096)));
+static unsigned ept_pool_used;
+static uint64_t *ept_pml4;
+
+static uint64_t *ept_page(void)
+{
+    if (ept_pool_used == EPT_POOL_PAGES)
+        rt_fail(RT_FILE, __LINE__, "EPT page pool exhausted");
+    uint64_t *p = ept_pool[ept_pool_used++];
+    memset(p, 0, 4096);
+    return p;
+}
+
+uint64_t vmx_ept_identity(int leaf)
+{
+    ept_pool_used = 0;
+    ept_pml4 = ept_page();
+    uint64_t *pdpt = ept_page();
+    ept_pml4[0] = (uintptr_t)pdpt | EPT_RWX;
+    if (leaf == 2) {
+        pdpt[0] = 0 | EPT_RWX | EPT_WB | EPT_PS;
+    } else {
+        uint64_t *pd = ept_page();
+        pdpt[0] = (uintptr_t)pd | EPT_RWX;
+        for (uint64_t k = 0; k < 512; k++)
+            pd[k] = (k << 21) | EPT_RWX | EPT_WB | EPT_PS;
+    }
+    return (uintptr_t)ept_pml4 | EPTP_WB_4LEVEL;
+}
+
+uint64_t *vmx_ept_entry(uint64_t gpa, int level)
+{
+    uint64_t *table = ept_pml4;
+    for (int l = 4;; l--) {
+        int shift = 12 + 9 * (l - 1);
+        uint64_t *e = &table[(gpa >> shift) & 511];
+        if (l == level)
+            return e;
+        if (!(*e & EPT_RWX))
+            rt_fail(RT_FILE, __LINE__, "no EPT entry for 0x%llx at level %d",
+                    (unsigned long long)gpa, l);
+        if (l < 4 && (*e & EPT_PS)) {
+            /* split: the children keep R/W/X, memory type and IPAT */
+            uint64_t *t = ept_page();
+            uint64_t child = 1ull << (shift - 9);
+            uint64_t base = *e & EPT_ADDR & ~((1ull << shift) - 1);
+            for (uint64_t k = 0; k < 512; k++)
+                t[k] = (base + k * child) | (*e & 0x7f) | (l - 1 > 1 ? EPT_PS : 0);
+            *e = (uintptr_t)t | EPT_RWX;
+        }
+        table = (uint64_t *)(uintptr_t)(*e & EPT_ADDR);
+    }
+}
+
+void vmx_use_ept(uint64_t eptp)
+{
+    vmwrite(VMCS_PROC_BASED_CONTROLS, vmread(VMCS_PROC_BASED_CONTROLS) | (1u << 31));
+    vmwrite(VMCS_SECONDARY_PROC_CONTROLS, 1u << 1); /* enable EPT */
+    vmwrite(VMCS_EPT_POINTER, eptp);
+}
 #endif
