@@ -226,7 +226,12 @@ struct cpu {
                     bool write);
     void *dbg_opaque;
 
-    /* -d vmx: one line per VM entry, exit and failed entry check */
+    /* The debugger's VMX catchpoints: called after every VM exit (the
+     * host state is loaded; reason as in the exit-reason field, bit 31
+     * for a failed VM entry) and after every VM entry (reason 0). */
+    void (*dbg_vmx)(void *opaque, struct cpu *c, bool is_exit, uint32_t reason);
+
+    /* -d vmx: one line per VM entry, exit and failed VM-entry check */
     void (*vmx_trace)(void *opaque, const char *line);
     void *vmx_trace_opaque;
 

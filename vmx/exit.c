@@ -193,6 +193,8 @@ static void vm_exit(struct cpu *c, unsigned reason, uint64_t qualification)
             vmx_exit_reason_name(reason), (unsigned long long)qualification,
             (unsigned long long)vmcs_get(c, VF_GUEST_RIP));
     vmx_load_host_state(c);
+    if (c->dbg_vmx)
+        c->dbg_vmx(c->dbg_opaque, c, true, reason);
 }
 
 static _Noreturn void unwind(struct cpu *c)

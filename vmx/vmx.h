@@ -50,6 +50,9 @@ struct vmx {
 /* names for logs and the debugger; NULL for an unknown number */
 const char *vmx_exit_reason_name(unsigned reason);
 const char *vmx_error_name(unsigned error);
+/* the exit reason called NAME in vmx/exit_reasons.def (any case, e.g.
+ * "vmcall", "EPT_VIOLATION"), or -1 */
+int vmx_exit_reason_by_name(const char *name);
 
 /* Capability MSRs IA32_VMX_BASIC (0x480) .. IA32_VMX_VMFUNC (0x491):
  * false when the index is not one of them or VMX is not offered. */
