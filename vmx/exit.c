@@ -254,6 +254,27 @@ bool vmx_exception_exits(struct cpu *c, int vector, bool has_error, uint32_t err
     return true;
 }
 
+/* ---- MSR bitmaps (SDM 24.6.9, 25.1.3) ---- */
+
+bool vmx_msr_exits(const struct cpu *c, uint32_t index, bool write)
+{
+    if (!(VMX_PROC_CONTROLS(c) & PROC_USE_MSR_BITMAPS))
+        return true;
+    /* four 1-KiB bitmaps: read low, read high, write low, write high */
+    uint64_t offset;
+    if (index <= 0x1fff)
+        offset = 0;
+    else if (index >= 0xc0000000u && index <= 0xc0001fffu)
+        offset = 1024;
+    else
+        return true;
+    if (write)
+        offset += 2048;
+    uint32_t bit = index & 0x1fff;
+    uint64_t pa = vmcs_get(c, VF_MSR_BITMAP) + offset + bit / 8;
+    return (phys_read(c->mmu.phys, pa, 1) >> (bit % 8)) & 1;
+}
+
 /* ---- CR0/CR4 guest/host masks and read shadows (SDM 25.3) ---- */
 
 static void cr_fields(int cr, enum vmcs_field_id *mask, enum vmcs_field_id *shadow)

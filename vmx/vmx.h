@@ -86,6 +86,12 @@ static inline uint64_t vmx_cr_qualification(unsigned cr, unsigned type, unsigned
     return cr | (type << 4) | ((uint64_t)gpr << 8);
 }
 
+/* RDMSR (write = false) or WRMSR of MSR 'index' in non-root operation:
+ * true when it causes a VM exit (SDM 25.1.3: always without "use MSR
+ * bitmaps"; else the MSR's bit in the bitmap, and always for MSRs
+ * outside 0-1FFFH and C0000000H-C0001FFFH). */
+bool vmx_msr_exits(const struct cpu *c, uint32_t index, bool write);
+
 /* Non-root operation: the instruction being executed causes a VM exit
  * with this reason and qualification.  Does not return (unwinds to the
  * run loop like a fault). */
