@@ -229,6 +229,38 @@ static void test_msr_bitmaps(void)
     ASSERT_EQ(vmread(VMCS_GUEST_RIP), (uintptr_t)g_msrs_done);
 }
 
+static uint64_t msr_store_area[2 * 2] __attribute__((aligned(16)));
+
+static inline uint64_t host_tsc(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+static void test_msr_store_list_saves_real_tsc(void)
+{
+    /* SDM 27.4: the VM-exit MSR-store list stores IA32_TSC as the
+     * processor's TSC, not the guest's offset view, even with TSC
+     * offsetting on (when nest86 offers it) */
+    setup(g_vmcall);
+    msr_store_area[0] = 0x10; /* IA32_TSC */
+    msr_store_area[1] = 0;
+    msr_store_area[2] = 0x174; /* IA32_SYSENTER_CS: the guest's value */
+    msr_store_area[3] = 0;
+    vmwrite(VMCS_EXIT_MSR_STORE_ADDR, (uintptr_t)msr_store_area);
+    vmwrite(VMCS_EXIT_MSR_STORE_COUNT, 2);
+    vmwrite(VMCS_GUEST_IA32_SYSENTER_CS, 0x4321);
+    vmwrite(VMCS_TSC_OFFSET, 1ull << 62);
+    if (rdmsr(MSR_VMX_TRUE_PROCBASED) >> 32 & (1u << 3)) /* "use TSC offsetting" */
+        vmwrite(VMCS_PROC_BASED_CONTROLS, vmread(VMCS_PROC_BASED_CONTROLS) | (1u << 3));
+    uint64_t before = host_tsc();
+    ASSERT_EQ(vmx_launch_exit(), 18);
+    uint64_t after = host_tsc();
+    ASSERT(msr_store_area[1] >= before && msr_store_area[1] <= after);
+    ASSERT_EQ(msr_store_area[3], 0x4321);
+}
+
 static void test_vmx_instruction_exits(void)
 {
     setup(g_vmx_insn);
@@ -350,6 +382,7 @@ void test_main(void)
     RUN_TEST(test_page_fault_exit);
     RUN_TEST(test_rdmsr_exits);
     RUN_TEST(test_msr_bitmaps);
+    RUN_TEST(test_msr_store_list_saves_real_tsc);
     RUN_TEST(test_vmx_instruction_exits);
     RUN_TEST(test_triple_fault_exit);
     RUN_TEST(test_entry_checks);
