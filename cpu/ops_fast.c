@@ -506,7 +506,8 @@ void cpu_specialize(const struct cpu *c, struct insn *i)
         PICK(test_rr8);
         return;
     }
-    if ((op == 0x90 && !(i->rex & 1)) || i->fn == op_nop_modrm) {
+    /* not PAUSE (F3 90): op_xchg_A checks for its VM exit */
+    if ((op == 0x90 && !(i->rex & 1) && i->rep != REP_F3) || i->fn == op_nop_modrm) {
         PICK(nop);
         return;
     }
