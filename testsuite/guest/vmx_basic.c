@@ -95,9 +95,12 @@ static void test_capability_msrs(void)
     /* allowed-1 processor-based controls: the default1 bits and the
      * implemented ones — TSC offsetting 3, HLT 7, INVLPG 9, MWAIT 10,
      * RDPMC 11, RDTSC 12, CR3-load/-store 15/16, CR8-load/-store 19/20,
-     * MOV-DR 23, unconditional I/O 24, MONITOR 29, PAUSE 30 */
-    ASSERT_EQ(rdmsr(MSR_VMX_PROCBASED) >> 32, 0x6599fffa);
-    ASSERT_EQ(rdmsr(MSR_VMX_TRUE_PROCBASED) >> 32, 0x6599fffa);
+     * MOV-DR 23, unconditional I/O 24, MONITOR 29, PAUSE 30, activate
+     * secondary controls 31 */
+    ASSERT_EQ(rdmsr(MSR_VMX_PROCBASED) >> 32, 0xe599fffa);
+    ASSERT_EQ(rdmsr(MSR_VMX_TRUE_PROCBASED) >> 32, 0xe599fffa);
+    /* IA32_VMX_PROCBASED_CTLS2 (A.3.3): only "enable RDTSCP" (bit 3) */
+    ASSERT_EQ(rdmsr(MSR_VMX_PROCBASED2), 0x0000000800000000ull);
     /* MISC: 4 CR3-target values, VMWRITE to exit-information fields */
     uint64_t misc = rdmsr(MSR_VMX_MISC);
     ASSERT_EQ((misc >> 16) & 0x1ff, 4);

@@ -2,8 +2,8 @@
  * vmx_exits: instruction VM exits controlled by the primary
  * processor-based VM-execution controls (SDM Vol. 3C 25.1.3), their
  * priority against exceptions (25.1.1), the changed instruction
- * behaviour (25.3: TSC offsetting, RDTSCP/INVPCID without their enable
- * controls), and the exit information (27.2: exit qualification,
+ * behaviour (25.3: TSC offsetting, RDTSCP with and without "enable
+ * RDTSCP", INVPCID without "enable INVPCID"), and the exit information (27.2: exit qualification,
  * instruction length, guest-linear address, VM-exit
  * instruction-information field).  Every expected value is computed by
  * hand from the SDM's tables and written as a literal.
@@ -30,13 +30,16 @@
 #define P_UNCOND_IO (1u << 24)
 #define P_MONITOR (1u << 29)
 #define P_PAUSE (1u << 30)
+#define P_SECONDARY (1u << 31)
+#define P2_ENABLE_RDTSCP (1u << 3) /* secondary controls (Table 24-7) */
+#define MSR_TSC_AUX 0xc0000103u
 
 /* basic exit reasons (SDM Appendix C) */
 enum {
     R_EXCEPTION = 0, R_INVLPG = 14, R_RDPMC = 15, R_RDTSC = 16, R_VMCALL = 18,
     R_VMCLEAR = 19, R_VMLAUNCH = 20, R_VMPTRLD = 21, R_VMPTRST = 22, R_VMREAD = 23,
     R_VMWRITE = 25, R_VMXON = 27, R_CR = 28, R_DR = 29, R_IO = 30, R_MWAIT = 36,
-    R_MONITOR = 39, R_PAUSE = 40,
+    R_MONITOR = 39, R_PAUSE = 40, R_RDTSCP = 51,
 };
 
 /* VM-exit interruption information of hardware exceptions (24.9.2) */
@@ -57,7 +60,7 @@ static uint8_t io_buf[64] __attribute__((aligned(64)));
 
 /* ---- guest code (64-bit, CPL 0) ---- */
 void g_tsc(void), g_tsc_at(void), g_tsc_done(void);
-void g_tscp(void), g_tscp_at(void);
+void g_tscp(void), g_tscp_at(void), g_tscp_done(void);
 void g_pmc(void), g_pmc_at(void), g_pmc_done(void);
 void g_invlpg(void), g_invlpg_1(void), g_invlpg_2(void), g_invlpg_done(void);
 void g_mon(void), g_mon_monitor(void), g_mon_mwait(void), g_mon_done(void);
@@ -81,6 +84,9 @@ __asm__(".text\n"
         "g_tscp:\n"
         "g_tscp_at:\n"
         "  rdtscp\n"                         /* 0F 01 F9 */
+        "  shl $32, %rdx\n"
+        "  or %rdx, %rax\n"
+        "g_tscp_done:\n"
         "  vmcall\n"
         "  ud2\n"
         "g_pmc:\n"
@@ -325,16 +331,37 @@ static void test_rdtsc_exiting(void)
     ASSERT_EQ(vmx_resume_exit(), R_VMCALL);
 }
 
-static void test_rdtscp_without_enable(void)
+static void test_rdtscp(void)
 {
-    /* "enable RDTSCP" is 0 — the secondary controls are not active —
-     * so RDTSCP raises #UD in non-root operation, whatever "RDTSC
-     * exiting" says (SDM 25.3) */
+    /* "enable RDTSCP" 0 makes RDTSCP #UD in non-root operation, whatever
+     * "RDTSC exiting" says (SDM 25.3); without "activate secondary
+     * controls" the secondary field counts as 0 (24.6.2) */
     setup(g_tscp);
     proc_set(P_RDTSC);
+    vmwrite(VMCS_SECONDARY_PROC_CONTROLS, P2_ENABLE_RDTSCP);
     vmwrite(VMCS_EXCEPTION_BITMAP, 1u << VEC_UD);
     ASSERT_EQ(vmx_launch_exit(), R_EXCEPTION);
     EXPECT_EXCEPTION(g_tscp_at, INFO_UD, 0);
+    proc_set(P_SECONDARY);
+    vmwrite(VMCS_SECONDARY_PROC_CONTROLS, 0);
+    ASSERT_EQ(vmx_resume_exit(), R_EXCEPTION);
+    EXPECT_EXCEPTION(g_tscp_at, INFO_UD, 0);
+    /* enabled: "RDTSC exiting" makes it exit 51 */
+    vmwrite(VMCS_SECONDARY_PROC_CONTROLS, P2_ENABLE_RDTSCP);
+    ASSERT_EQ(vmx_resume_exit(), R_RDTSCP);
+    EXPECT_EXIT(R_RDTSCP, g_tscp_at, 3, 0);
+    /* without it, the offset TSC and IA32_TSC_AUX */
+    const uint64_t off = 0x0040000000000000ull;
+    proc_clear(P_RDTSC);
+    proc_set(P_TSC_OFFSET);
+    vmwrite(VMCS_TSC_OFFSET, off);
+    wrmsr(MSR_TSC_AUX, 0x2a);
+    uint64_t t0 = host_tsc();
+    ASSERT_EQ(vmx_resume_exit(), R_VMCALL);
+    uint64_t t1 = host_tsc();
+    ASSERT_EQ(vmread(VMCS_GUEST_RIP), (uintptr_t)g_tscp_done);
+    ASSERT(vmx_guest.rax > t0 + off && vmx_guest.rax < t1 + off);
+    ASSERT_EQ(vmx_guest.rcx, 0x2a);
 }
 
 /* ---- 2. RDPMC ---- */
@@ -730,7 +757,7 @@ void test_main(void)
     RUN_TEST(test_tsc_offsetting);
     RUN_TEST(test_msr_store_real_tsc);
     RUN_TEST(test_rdtsc_exiting);
-    RUN_TEST(test_rdtscp_without_enable);
+    RUN_TEST(test_rdtscp);
     RUN_TEST(test_rdpmc);
     RUN_TEST(test_invlpg);
     RUN_TEST(test_monitor_mwait);

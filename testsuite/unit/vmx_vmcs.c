@@ -102,7 +102,10 @@ static void control_capabilities(void)
                                 PROC_MONITOR_EXITING | PROC_PAUSE_EXITING;
     UNIT_CHECK((vmx_ctl_caps(VMX_CTL_PROC, 1).may1 & insn_exits) == insn_exits);
     UNIT_CHECK(!(vmx_ctl_caps(VMX_CTL_PROC, 1).may1 & PROC_USE_IO_BITMAPS));
-    UNIT_CHECK(!(vmx_ctl_caps(VMX_CTL_PROC, 1).may1 & PROC_SECONDARY_CONTROLS));
+    /* the secondary controls are offered for "enable RDTSCP" alone */
+    UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC, 1).may1 & PROC_SECONDARY_CONTROLS);
+    UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC2, 0).may1 == PROC2_ENABLE_RDTSCP);
+    UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC2, 0).must1 == 0);
     UNIT_CHECK(!(vmx_ctl_caps(VMX_CTL_PIN, 1).may1 & PIN_PREEMPTION_TIMER));
     UNIT_CHECK(!strcmp(vmx_control_name(VMX_CTL_PROC2, 1), "ENABLE_EPT"));
 }
