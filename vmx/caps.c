@@ -111,8 +111,10 @@ bool vmx_msr_read(const struct cpu *c, uint32_t index, uint64_t *v)
     switch (index) {
     case MSR_IA32_VMX_BASIC:
         /* A.1: revision id, 4 KiB region, write-back VMCS memory type (6),
+         * INS/OUTS exits report instruction information (bit 54, vmx/nonroot.c),
          * TRUE controls (bit 55) */
-        *v = VMX_REVISION_ID | ((uint64_t)VMCS_REGION_SIZE << 32) | (6ull << 50) | (1ull << 55);
+        *v = VMX_REVISION_ID | ((uint64_t)VMCS_REGION_SIZE << 32) | (6ull << 50) | (1ull << 54) |
+             (1ull << 55);
         return true;
     case MSR_IA32_VMX_PINBASED_CTLS: *v = ctl_msr(VMX_CTL_PIN, 0); return true;
     case MSR_IA32_VMX_PROCBASED_CTLS: *v = ctl_msr(VMX_CTL_PROC, 0); return true;

@@ -9,13 +9,6 @@
 
 uint32_t vmx_msr_load_list(struct cpu *c, uint64_t addr, uint64_t count);
 
-uint64_t vmx_insn_qualification(const struct cpu *c)
-{
-    (void)c;
-    return 0; /* displacement of a memory operand: filled in with the
-                 instruction-information field (not yet implemented) */
-}
-
 /* ---- 27.3 saving guest state ---- */
 void vmx_save_guest_state(struct cpu *c)
 {
@@ -162,6 +155,7 @@ void vmx_load_host_state(struct cpu *c)
     c->inhibit_irq = false;
     c->inhibit_debug = false;
     c->halted = false;
+    c->monitor_armed = false; /* 27.5.6: VM exits clear address-range monitoring */
     c->delivering = -1;
     c->fault_depth = 0;
     c->vmx.nonroot = false;
@@ -203,16 +197,25 @@ static _Noreturn void unwind(struct cpu *c)
     longjmp(c->fault_jmp, 1);
 }
 
-_Noreturn void vmx_exit_insn(struct cpu *c, unsigned reason, uint64_t qualification)
+_Noreturn void vmx_exit_insn_with_info(struct cpu *c, unsigned reason, uint64_t qualification,
+                                       uint32_t info)
 {
     /* the exit happens instead of the instruction: the guest's RIP is
      * the instruction's own (27.3.3) */
     uint64_t len = (c->rip - c->insn_rip) & size_mask(c->code_size);
     c->rip = c->insn_rip;
     vmcs_set(c, VF_EXIT_INSTRUCTION_LEN, len);
+    vmcs_set(c, VF_VMX_INSTRUCTION_INFO, info);
     vmcs_set(c, VF_IDT_VECTORING_INFO, 0);
     vm_exit(c, reason, qualification);
     unwind(c);
+}
+
+_Noreturn void vmx_exit_insn(struct cpu *c, unsigned reason, uint64_t qualification)
+{
+    /* the instruction-information field is undefined for these exits
+     * (27.2.5): 0 keeps runs reproducible */
+    vmx_exit_insn_with_info(c, reason, qualification, 0);
 }
 
 void vmx_exit_triple_fault(struct cpu *c)

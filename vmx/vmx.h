@@ -92,10 +92,41 @@ static inline uint64_t vmx_cr_qualification(unsigned cr, unsigned type, unsigned
  * outside 0-1FFFH and C0000000H-C0001FFFH). */
 bool vmx_msr_exits(const struct cpu *c, uint32_t index, bool write);
 
+/* exit qualification of a MOV DR (SDM Table 27-4): debug register 2:0,
+ * direction bit 4 (0 MOV to DR, 1 MOV from DR), general-purpose
+ * register 11:8 */
+static inline uint64_t vmx_dr_qualification(unsigned dr, bool from_dr, unsigned gpr)
+{
+    return (dr & 7) | ((uint64_t)from_dr << 4) | ((uint64_t)gpr << 8);
+}
+
 /* Non-root operation: the instruction being executed causes a VM exit
  * with this reason and qualification.  Does not return (unwinds to the
  * run loop like a fault). */
 _Noreturn void vmx_exit_insn(struct cpu *c, unsigned reason, uint64_t qualification);
+/* The same for a VMX instruction with a ModR/M operand (VMCLEAR,
+ * VMPTRLD, VMPTRST, VMXON, VMREAD, VMWRITE; the others too, whose exits
+ * then record no operand): the exit qualification is the operand's
+ * displacement (SDM 27.2.1) and the VM-exit instruction-information
+ * field describes the operand (27.2.5, Tables 27-13 and 27-14). */
+_Noreturn void vmx_exit_insn_info(struct cpu *c, const struct insn *i, unsigned reason);
+
+/* Non-root operation, RDTSC and RDTSCP (SDM 25.1.3, 25.3) after their
+ * #UD/#GP checks: a VM exit with "RDTSC exiting", else the value the
+ * guest reads for the time-stamp counter value 'tsc'. */
+uint64_t vmx_rdtsc(struct cpu *c, uint64_t tsc, bool rdtscp);
+/* The guest's view of IA32_TIME_STAMP_COUNTER: 'tsc' plus the TSC
+ * offset with "use TSC offsetting" (SDM 25.3, RDMSR). */
+uint64_t vmx_guest_tsc(const struct cpu *c, uint64_t tsc);
+
+/* I/O instructions in non-root operation (SDM 25.1.3).  'flags' says
+ * which form; vmx_io_exits() whether the access exits, vmx_exit_io()
+ * does the exit (qualification Table 27-5; for INS/OUTS also the
+ * guest-linear address 'lin' and instruction information, Table 27-8). */
+enum { VMX_IO_IN = 1, VMX_IO_STRING = 2, VMX_IO_IMM = 4 };
+bool vmx_io_exits(const struct cpu *c, uint16_t port, unsigned size);
+_Noreturn void vmx_exit_io(struct cpu *c, const struct insn *i, uint16_t port, unsigned size,
+                           unsigned flags, uint64_t lin);
 /* A triple fault in non-root operation: VM exit instead of shutdown. */
 void vmx_exit_triple_fault(struct cpu *c);
 /* Exception 'vector' in non-root operation: true if the exception
@@ -114,6 +145,12 @@ void vmx_log(const struct cpu *c, const char *fmt, ...) __attribute__((format(pr
 /* the current VMCS's primary processor-based controls (for the CPU's
  * exit checks in non-root operation) */
 #define VMX_PROC_CONTROLS(c) ((uint32_t)(c)->vmx.vmcs.f[VF_PROC_BASED_CONTROLS])
+/* the secondary controls in effect: all 0 unless "activate secondary
+ * controls" is 1 (SDM 24.6.2); the masks are in vmx/caps.h */
+#define VMX_PROC2_CONTROLS(c)                                                                  \
+    ((VMX_PROC_CONTROLS(c) & PROC_SECONDARY_CONTROLS)                                          \
+         ? (uint32_t)(c)->vmx.vmcs.f[VF_SECONDARY_PROC_CONTROLS]                               \
+         : 0u)
 
 /* the value cpu_raise() leaves in exc_vector when a VM exit unwound */
 #define VMX_UNWIND_EXIT (-2)

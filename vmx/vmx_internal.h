@@ -14,9 +14,12 @@ void vmx_fail(struct cpu *c, enum vmx_error err);
 /* VMLAUNCH (launch = true) / VMRESUME after the common checks (entry.c) */
 void vmx_launch(struct cpu *c, bool launch);
 
-/* exit qualification of a VMX instruction's exit: its memory operand's
- * displacement (SDM 27.2.1 Table 27-4 ... ), 0 for register forms */
-uint64_t vmx_insn_qualification(const struct cpu *c);
+/* An instruction's VM exit (exit.c): the instruction length and the
+ * VM-exit instruction-information field 'info' (SDM 27.2.5; 0 for the
+ * instructions that have no format for it) go with the reason and
+ * qualification.  Does not return. */
+_Noreturn void vmx_exit_insn_with_info(struct cpu *c, unsigned reason, uint64_t qualification,
+                                       uint32_t info);
 
 /* Loads host state and leaves non-root operation (exit.c); the exit
  * information fields must already be written. */

@@ -67,6 +67,7 @@ static void test_capability_msrs(void)
     ASSERT_EQ((basic >> 32) & 0x1fff, 4096); /* VMCS region size */
     ASSERT_EQ((basic >> 48) & 1, 0);        /* 64-bit physical addresses */
     ASSERT_EQ((basic >> 50) & 0xf, 6);      /* write-back VMCS memory */
+    ASSERT_EQ((basic >> 54) & 1, 1);        /* INS/OUTS instruction information */
     ASSERT_EQ((basic >> 55) & 1, 1);        /* TRUE controls */
     ASSERT_EQ(rdmsr(MSR_VMX_CR0_FIXED0), 0x80000021); /* PG, NE, PE */
     ASSERT_EQ(rdmsr(MSR_VMX_CR4_FIXED0), 0x2000);     /* VMXE */
@@ -91,6 +92,15 @@ static void test_capability_msrs(void)
     ASSERT_EQ((uint32_t)rdmsr(MSR_VMX_TRUE_PROCBASED), 0x0401e172 & ~0x18000u);
     ASSERT_EQ((uint32_t)rdmsr(MSR_VMX_TRUE_EXIT), 0x00036dff & ~4u);
     ASSERT_EQ((uint32_t)rdmsr(MSR_VMX_TRUE_ENTRY), 0x000011ff & ~4u);
+    /* allowed-1 processor-based controls: the default1 bits and the
+     * implemented ones — TSC offsetting 3, HLT 7, INVLPG 9, MWAIT 10,
+     * RDPMC 11, RDTSC 12, CR3-load/-store 15/16, CR8-load/-store 19/20,
+     * MOV-DR 23, unconditional I/O 24, MSR bitmaps 28, MONITOR 29,
+     * PAUSE 30, activate secondary controls 31 */
+    ASSERT_EQ(rdmsr(MSR_VMX_PROCBASED) >> 32, 0xf599fffa);
+    ASSERT_EQ(rdmsr(MSR_VMX_TRUE_PROCBASED) >> 32, 0xf599fffa);
+    /* IA32_VMX_PROCBASED_CTLS2 (A.3.3): only "enable RDTSCP" (bit 3) */
+    ASSERT_EQ(rdmsr(MSR_VMX_PROCBASED2), 0x0000000800000000ull);
     /* MISC: 4 CR3-target values, VMWRITE to exit-information fields */
     uint64_t misc = rdmsr(MSR_VMX_MISC);
     ASSERT_EQ((misc >> 16) & 0x1ff, 4);

@@ -318,7 +318,9 @@ static void test_entry_checks(void)
         /* 26.2.1: controls -> VMfailValid 7 */
         {"pin-based default1 bit clear", VMCS_PIN_BASED_CONTROLS, pin & ~2u, VMX_FAIL_VALID, 7, 0, 0},
         {"pin-based unsupported bit", VMCS_PIN_BASED_CONTROLS, pin | (1u << 7), VMX_FAIL_VALID, 7, 0, 0},
-        {"proc-based unsupported bit", VMCS_PROC_BASED_CONTROLS, proc | (1u << 31), VMX_FAIL_VALID, 7, 0, 0},
+        {"proc-based unsupported bit", VMCS_PROC_BASED_CONTROLS, proc | (1u << 25), VMX_FAIL_VALID, 7, 0, 0},
+        {"secondary unsupported bit", VMCS_PROC_BASED_CONTROLS, proc | (1u << 31), VMX_FAIL_VALID, 7,
+         VMCS_SECONDARY_PROC_CONTROLS, 1u << 1},
         {"proc-based default1 bit clear", VMCS_PROC_BASED_CONTROLS, proc & ~2u, VMX_FAIL_VALID, 7, 0, 0},
         {"CR3-target count 5", VMCS_CR3_TARGET_COUNT, 5, VMX_FAIL_VALID, 7, 0, 0},
         {"exit control unsupported", VMCS_EXIT_CONTROLS, exit | (1u << 15), VMX_FAIL_VALID, 7, 0, 0},

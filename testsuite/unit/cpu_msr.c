@@ -61,13 +61,13 @@ static bool read_only(uint32_t index)
 }
 
 /* Rows whose MSR exists only when a capability the model does not offer
- * yet is there: IA32_VMX_PROCBASED_CTLS2 needs the secondary controls,
- * IA32_VMX_EPT_VPID_CAP EPT or VPID, IA32_VMX_VMFUNC VM functions (SDM
- * A.3.3, A.10, A.11).  vmx/caps.c decides; here they must #GP. */
+ * yet is there: IA32_VMX_EPT_VPID_CAP needs EPT or VPID, IA32_VMX_VMFUNC
+ * VM functions (SDM A.10, A.11).  vmx/caps.c decides; here they must
+ * #GP.  (IA32_VMX_PROCBASED_CTLS2 exists: the secondary controls are
+ * offered, A.3.3.) */
 static bool absent_for_now(uint32_t index)
 {
-    return index == MSR_IA32_VMX_PROCBASED_CTLS2 || index == MSR_IA32_VMX_EPT_VPID_CAP ||
-           index == MSR_IA32_VMX_VMFUNC;
+    return index == MSR_IA32_VMX_EPT_VPID_CAP || index == MSR_IA32_VMX_VMFUNC;
 }
 
 static uint64_t all_features(void)
