@@ -52,6 +52,8 @@ void cpu_dr_exec_check(struct cpu *c, uint64_t lin)
             hit |= 1u << k;
     if (!hit)
         return;
+    if (c->vmx.nonroot) /* an exiting #DB leaves DR6 alone (SDM 27.1) */
+        vmx_debug_fault(c, hit);
     c->dr[6] |= hit;
     cpu_raise_noerr(c, EX_DB);
 }
@@ -78,6 +80,8 @@ void cpu_dr_general_detect(struct cpu *c)
 {
     if (!(c->dr[7] & DR7_GD))
         return;
+    if (c->vmx.nonroot) /* an exiting #DB leaves DR6 and DR7.GD alone (SDM 27.1) */
+        vmx_debug_fault(c, DR6_BD);
     c->dr[6] |= DR6_BD;
     c->dr[7] &= ~(uint64_t)DR7_GD; /* cleared on entry to the handler */
     cpu_raise_noerr(c, EX_DB);
@@ -89,9 +93,12 @@ void cpu_dr_deliver_traps(struct cpu *c, bool single_step)
 {
     if (!single_step && !c->dr_hit)
         return;
-    c->dr[6] |= c->dr_hit | (single_step ? DR6_BS : 0);
+    unsigned bits = c->dr_hit | (single_step ? DR6_BS : 0);
     c->dr_hit = 0;
-    c->dr[7] &= ~(uint64_t)DR7_GD;
     c->insn_rip = c->rip;
+    if (c->vmx.nonroot && vmx_debug_trap_exits(c, bits))
+        return; /* DR6 and DR7 untouched (SDM 27.1) */
+    c->dr[6] |= bits;
+    c->dr[7] &= ~(uint64_t)DR7_GD;
     cpu_deliver(c, EX_DB, INT_EXCEPTION, false, 0);
 }

@@ -66,6 +66,11 @@ static void shutdown(struct cpu *c)
     machine_request_stop(c->machine, MACHINE_TRIPLE_FAULT, 0, "triple fault");
 }
 
+bool cpu_intr_can_wake(const struct cpu *c)
+{
+    return (c->rflags & FL_IF) || (c->vmx.nonroot && vmx_intr_exits(c));
+}
+
 /* Called after cpu_raise() unwound to the run loop. */
 static void take_exception(struct cpu *c)
 {
@@ -77,6 +82,13 @@ static void take_exception(struct cpu *c)
     int prev = c->delivering;
     c->rip = c->insn_rip; /* faults report the faulting instruction */
     c->dr_hit = 0;        /* a faulting instruction reports no data breakpoint */
+    /* in a VMX guest the exception bitmap sees an exception raised
+     * during event delivery before it can become #DF (SDM 27.2.3) */
+    if (c->vmx.nonroot && vmx_exception_exits(c, v, has_err, err)) {
+        if (v == EX_PF)
+            c->cr2 = c->cr2_before_pf;
+        return;
+    }
     if (prev >= 0) {
         enum exc_class a = exc_class(prev), b = exc_class(v);
         if (prev == EX_DF) {
@@ -89,12 +101,14 @@ static void take_exception(struct cpu *c)
             v = EX_DF;
             has_err = true;
             err = 0;
+            /* a #DF that exits does so directly: no IDT-vectoring
+             * information (SDM 27.2.3) */
+            if (c->vmx.nonroot) {
+                c->vmx.vectoring = 0;
+                if (vmx_exception_exits(c, v, has_err, err))
+                    return;
+            }
         }
-    }
-    if (c->vmx.nonroot && vmx_exception_exits(c, v, has_err, err, false, 0)) {
-        if (v == EX_PF)
-            c->cr2 = c->cr2_before_pf;
-        return;
     }
     c->delivering = v;
     cpu_deliver(c, v, INT_EXCEPTION, has_err, err);
@@ -380,8 +394,12 @@ void cpu_run(struct cpu *c, uint64_t until)
                 __atomic_and_fetch(&c->pending, ~PEND_STOP, __ATOMIC_RELAXED);
                 return;
             }
-            if (!c->inhibit_irq && take_event(c))
+            if (__builtin_expect(c->vmx.nonroot, 0)) {
+                if (vmx_take_event(c)) /* VMX guest: exits and windows (vmx/events.c) */
+                    continue;
+            } else if (!c->inhibit_irq && take_event(c)) {
                 continue;
+            }
             if (c->halted && c->mwait_break_masked && (c->pending & PEND_INTR)) {
                 /* MWAIT with "interrupts as break events": wake, do not deliver */
                 c->halted = false;
@@ -397,10 +415,15 @@ void cpu_run(struct cpu *c, uint64_t until)
             /* the shadow covers exactly one instruction */
             bool shadow = c->inhibit_irq;
             c->inhibit_irq = false;
+            /* a VM exit by the instruction in the shadow saves the
+             * blocking still in effect (SDM 27.3.4) */
+            c->vmx.shadow = shadow ? (c->inhibit_debug ? 2 : 1) : 0;
             if (run_one(c)) {
                 c->inhibit_irq = shadow;
+                c->vmx.shadow = 0;
                 return;
             }
+            c->vmx.shadow = 0;
             continue;
         }
         run_blocks(c, until);
