@@ -664,6 +664,21 @@ static void test_intr_window(void)
     ASSERT_EQ(vmread(VMCS_GUEST_RSP), GUEST_RSP - 40);
     ASSERT_EQ(vmread(VMCS_ENTRY_INTR_INFO) >> 31, 0);
     guest_gate(VEC_INJ, 0x8e);
+    /* a vectoring entry leaves no blocking by STI (26.7.1): an injected
+     * #BP (type 6, length 1) through a trap gate, with blocking by STI
+     * in the interruptibility field, still exits at the first handler
+     * instruction */
+    setup(g_vmcall);
+    guest_gate(3, 0x8f);
+    set_ctl(VMCS_PROC_BASED_CONTROLS, PROC_INTR_WINDOW);
+    vmwrite(VMCS_GUEST_RFLAGS, 0x202);
+    vmwrite(VMCS_GUEST_INTERRUPTIBILITY, 1);
+    vmwrite(VMCS_ENTRY_INTR_INFO, 0x80000603);
+    vmwrite(VMCS_ENTRY_INSTRUCTION_LEN, 1);
+    ASSERT_EQ(vmx_launch_exit(), EXIT_INTR_WINDOW);
+    ASSERT_EQ(vmread(VMCS_GUEST_RIP), stub(3));
+    ASSERT_EQ(vmread(VMCS_GUEST_INTERRUPTIBILITY), 0);
+    guest_gate(3, 0x8e);
 
     /* priority (25.2): an interrupt-window exit comes before an external
      * interrupt's exit */
