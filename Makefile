@@ -36,6 +36,9 @@ LIB := $(BUILD)/libnest86.a
 UNIT_SRCS := $(sort $(wildcard testsuite/unit/*.c))
 UNIT_OBJS := $(UNIT_SRCS:testsuite/unit/%.c=$(BUILD)/obj/testsuite/unit/%.o)
 UNIT_BINS := $(UNIT_SRCS:testsuite/unit/%.c=$(BUILD)/unit/%)
+# Code the unit tests and the differential tester share: the Intel/AMD
+# table and its models (testsuite/vendor_diffs.h).
+TEST_COMMON_OBJS := $(BUILD)/obj/testsuite/vendor_diffs.o
 
 .PHONY: all check check-run unit-tests bench install clean distclean demo demo-run help
 .DEFAULT_GOAL := all
@@ -62,9 +65,10 @@ unit-tests: $(UNIT_BINS)
 # pattern chain and rebuild them every time.
 .SECONDARY: $(UNIT_OBJS)
 
-$(BUILD)/unit/%: $(BUILD)/obj/testsuite/unit/%.o $(LIB)
+$(BUILD)/unit/%: $(BUILD)/obj/testsuite/unit/%.o $(TEST_COMMON_OBJS) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(TEST_COMMON_OBJS) $(LIB) $(LIBS)
+-include $(TEST_COMMON_OBJS:.o=.d)
 
 # Guest test kernels come from testsuite/guest/build.mk, which defines
 # guest-kernels and sets GUEST_BUILD_MK; without it there are none.

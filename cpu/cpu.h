@@ -162,6 +162,8 @@ struct cpu {
     uint64_t inhibit_irq_at; /* RIP+1 marker: interrupts held for one insn after STI/MOV SS */
     bool inhibit_irq;
     bool inhibit_debug;    /* MOV SS/POP SS: single-step trap held one insn */
+    bool sw_int;           /* this instruction delivered INT n/INT3/INTO/INT1:
+                            * it takes no single-step trap (cpu/run.c) */
 
     /* debug-register breakpoints (cpu/debugreg.c) */
     uint8_t dr_exec_mask;  /* enabled instruction breakpoints */
@@ -180,6 +182,9 @@ struct cpu {
     int exc_vector;        /* the exception being raised */
     uint32_t exc_error;
     bool exc_has_error;
+    bool exc_insn_bp;      /* the #DB being raised is an instruction breakpoint */
+    bool event_rf;         /* the event being delivered is a fault: its saved
+                            * RFLAGS image has RF = 1 (SDM 17.3.1.1) */
     int delivering;        /* vector whose delivery is in progress, or -1 */
     uint64_t insn_rip;     /* RIP of the instruction being executed */
     int fault_depth;       /* 0 normal, 1 delivering, 2 delivering #DF */
@@ -223,7 +228,12 @@ struct cpu {
                     bool write);
     void *dbg_opaque;
 
-    /* -d vmx: one line per VM entry, exit and failed entry check */
+    /* The debugger's VMX catchpoints: called after every VM exit (the
+     * host state is loaded; reason as in the exit-reason field, bit 31
+     * for a failed VM entry) and after every VM entry (reason 0). */
+    void (*dbg_vmx)(void *opaque, struct cpu *c, bool is_exit, uint32_t reason);
+
+    /* -d vmx: one line per VM entry, exit and failed VM-entry check */
     void (*vmx_trace)(void *opaque, const char *line);
     void *vmx_trace_opaque;
 

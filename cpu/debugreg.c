@@ -7,6 +7,10 @@
  * anything. */
 #include "cpu/cpu_internal.h"
 
+/* B0-B3 report the breakpoints that matched: a #DB for a breakpoint
+ * match rewrites them, dropping stale ones, while BD and BS are only
+ * ever set by the processor (SDM 17.2.3). */
+#define DR6_B0_3 0xfu
 #define DR6_BD (1u << 13)
 #define DR6_BS (1u << 14)
 #define DR7_GD (1u << 13)
@@ -54,7 +58,8 @@ void cpu_dr_exec_check(struct cpu *c, uint64_t lin)
         return;
     if (c->vmx.nonroot) /* an exiting #DB leaves DR6 alone (SDM 27.1) */
         vmx_debug_fault(c, hit);
-    c->dr[6] |= hit;
+    c->dr[6] = (c->dr[6] & ~(uint64_t)DR6_B0_3) | hit;
+    c->exc_insn_bp = true; /* saved with RF as it is (0), take_exception() */
     cpu_raise_noerr(c, EX_DB);
 }
 
@@ -93,12 +98,15 @@ void cpu_dr_deliver_traps(struct cpu *c, bool single_step)
 {
     if (!single_step && !c->dr_hit)
         return;
-    unsigned bits = c->dr_hit | (single_step ? DR6_BS : 0);
+    unsigned hit = c->dr_hit;
     c->dr_hit = 0;
     c->insn_rip = c->rip;
-    if (c->vmx.nonroot && vmx_debug_trap_exits(c, bits))
-        return; /* DR6 and DR7 untouched (SDM 27.1) */
-    c->dr[6] |= bits;
+    if (c->vmx.nonroot && vmx_debug_trap_exits(c, hit | (single_step ? DR6_BS : 0)))
+        return; /* DR6 untouched (SDM 27.1) */
+    if (hit)
+        c->dr[6] = (c->dr[6] & ~(uint64_t)DR6_B0_3) | hit;
+    if (single_step)
+        c->dr[6] |= DR6_BS;
     c->dr[7] &= ~(uint64_t)DR7_GD;
     cpu_deliver(c, EX_DB, INT_EXCEPTION, false, 0);
 }

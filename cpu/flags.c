@@ -114,8 +114,10 @@ void cpu_set_flags(struct cpu *c, uint64_t v)
     c->rflags = (v | FL_FIXED1) & ~(uint64_t)((1u << 3) | (1u << 5) | (1u << 15)) &
                 0x3fffffull;
     c->lf_op = LF_NONE;
-    if (v & FL_TF)
-        c->pending |= PEND_BREAK; /* single-stepping runs outside blocks */
+    /* single-stepping, and the one instruction RF covers, run outside
+     * blocks (cpu/run.c) */
+    if (v & (FL_TF | FL_RF))
+        c->pending |= PEND_BREAK;
 }
 
 /* SDM Vol. 2 Appendix B.1.4, condition codes tttn, from the flags

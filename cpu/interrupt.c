@@ -87,7 +87,7 @@ static void deliver_protected(struct cpu *c, int vector, enum int_kind kind, boo
     unsigned ist = lma ? (unsigned)((lo >> 32) & 7) : 0;
     unsigned psize = lma ? 8 : (type == GATE_INT32 || type == GATE_TRAP32) ? 4 : 2;
 
-    uint64_t old_flags = cpu_get_flags(c);
+    uint64_t old_flags = cpu_get_flags(c) | (c->event_rf ? FL_RF : 0);
     uint16_t old_cs = c->seg[SEG_CS].sel, old_ss = c->seg[SEG_SS].sel;
     uint64_t old_rsp = c->r[R_RSP], old_rip = c->rip;
 
@@ -190,6 +190,8 @@ void cpu_deliver(struct cpu *c, int vector, enum int_kind kind, bool has_error, 
         vmx_delivery_begin(c, vector, kind, has_error, error); /* IDT vectoring, NMI blocking */
     else if (kind == INT_NMI)
         c->nmi_blocked = true;
+    else if (kind == INT_SOFTWARE || kind == INT_PRIV_SW)
+        c->sw_int = true; /* no single-step trap for this instruction */
     if (c->mode == MODE_REAL)
         deliver_real(c, vector);
     else

@@ -176,6 +176,13 @@ void op_int1(struct cpu *c, const struct insn *i)
     (void)i;
     if (c->vmx.nonroot) /* a privileged software exception */
         vmx_soft_exception(c, EX_DB, 5);
+    /* INT1 raises #DB without setting any DR6 bit (SDM Vol. 2 "INT1").
+     * Debug exceptions held pending by a MOV SS/POP SS before it are
+     * lost, not delivered a second time at the handler's first
+     * instruction: the SDM (Vol. 3C 26.6.3, pending debug exceptions
+     * with an injected software exception other than #BP and #OF)
+     * allows losing them, and hardware runs the handler once. */
+    c->dr_hit = 0;
     cpu_deliver(c, EX_DB, INT_PRIV_SW, false, 0);
 }
 

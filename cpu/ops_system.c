@@ -589,9 +589,7 @@ void op_rdmsr(struct cpu *c, const struct insn *i)
 {
     (void)i;
     require_cpl0(c);
-    /* without "use MSR bitmaps" (not offered yet) every RDMSR/WRMSR in
-     * non-root operation exits (SDM 25.1.3) */
-    if (c->vmx.nonroot)
+    if (c->vmx.nonroot && vmx_msr_exits(c, (uint32_t)c->r[R_RCX], false))
         vmx_exit_insn(c, VMX_EXIT_RDMSR, 0);
     uint64_t v;
     if (!cpu_msr_read(c, (uint32_t)c->r[R_RCX], &v))
@@ -604,7 +602,7 @@ void op_wrmsr(struct cpu *c, const struct insn *i)
 {
     (void)i;
     require_cpl0(c);
-    if (c->vmx.nonroot)
+    if (c->vmx.nonroot && vmx_msr_exits(c, (uint32_t)c->r[R_RCX], true))
         vmx_exit_insn(c, VMX_EXIT_WRMSR, 0);
     uint64_t v = ((c->r[R_RDX] & 0xffffffffu) << 32) | (c->r[R_RAX] & 0xffffffffu);
     if (!cpu_msr_write(c, (uint32_t)c->r[R_RCX], v))

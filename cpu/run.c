@@ -22,6 +22,15 @@ static enum exc_class exc_class(int v)
     return BENIGN;
 }
 
+/* SDM Vol. 3A Table 6-1: the fault-class exceptions.  #DB is a fault
+ * for an instruction breakpoint and for general detect, a trap
+ * otherwise; the traps never come through take_exception(). */
+#define FAULT_VECTORS                                                                        \
+    ((1u << EX_DE) | (1u << EX_DB) | (1u << EX_BR) | (1u << EX_UD) | (1u << EX_NM) |         \
+     (1u << 9) | (1u << EX_TS) | (1u << EX_NP) | (1u << EX_SS) | (1u << EX_GP) |            \
+     (1u << EX_PF) | (1u << EX_MF) | (1u << EX_AC) | (1u << EX_XM) | (1u << EX_VE) |        \
+     (1u << EX_CP))
+
 /* All-zero slots are empty (code_size 0 never matches; a null jump
  * cache entry is never used), so the cache is zeroed memory whose pages
  * the host maps only when a slot is used (mmu/hostmem.h). */
@@ -71,6 +80,27 @@ bool cpu_intr_can_wake(const struct cpu *c)
     return (c->rflags & FL_IF) || (c->vmx.nonroot && vmx_intr_exits(c));
 }
 
+/* SDM 17.3.1.1: a fault-class exception other than an instruction
+ * breakpoint saves RF = 1, so that the restarted instruction does not
+ * hit its instruction breakpoint again; aborts (#DF) do not. */
+static bool fault_rf(int v, bool insn_bp)
+{
+    return v < 32 && ((FAULT_VECTORS >> v) & 1) && !(v == EX_DB && insn_bp);
+}
+
+/* VMX non-root operation: the exception bitmap (vmx/events.c).  An
+ * exiting exception saves the RF its delivery would have pushed (SDM
+ * 27.3.3) and leaves CR2 alone (27.1). */
+static bool guest_exception_exits(struct cpu *c, int v, bool has_err, uint32_t err, bool insn_bp)
+{
+    c->event_rf = fault_rf(v, insn_bp);
+    bool exits = vmx_exception_exits(c, v, has_err, err);
+    c->event_rf = false;
+    if (exits && v == EX_PF)
+        c->cr2 = c->cr2_before_pf;
+    return exits;
+}
+
 /* Called after cpu_raise() unwound to the run loop. */
 static void take_exception(struct cpu *c)
 {
@@ -80,15 +110,14 @@ static void take_exception(struct cpu *c)
     bool has_err = c->exc_has_error;
     uint32_t err = c->exc_error;
     int prev = c->delivering;
+    bool insn_bp = c->exc_insn_bp;
+    c->exc_insn_bp = false;
     c->rip = c->insn_rip; /* faults report the faulting instruction */
     c->dr_hit = 0;        /* a faulting instruction reports no data breakpoint */
     /* in a VMX guest the exception bitmap sees an exception raised
      * during event delivery before it can become #DF (SDM 27.2.3) */
-    if (c->vmx.nonroot && vmx_exception_exits(c, v, has_err, err)) {
-        if (v == EX_PF)
-            c->cr2 = c->cr2_before_pf;
+    if (c->vmx.nonroot && guest_exception_exits(c, v, has_err, err, insn_bp))
         return;
-    }
     if (prev >= 0) {
         enum exc_class a = exc_class(prev), b = exc_class(v);
         if (prev == EX_DF) {
@@ -105,13 +134,15 @@ static void take_exception(struct cpu *c)
              * information (SDM 27.2.3) */
             if (c->vmx.nonroot) {
                 c->vmx.vectoring = 0;
-                if (vmx_exception_exits(c, v, has_err, err))
+                if (guest_exception_exits(c, v, has_err, err, false))
                     return;
             }
         }
     }
     c->delivering = v;
+    c->event_rf = fault_rf(v, insn_bp);
     cpu_deliver(c, v, INT_EXCEPTION, has_err, err);
+    c->event_rf = false;
     c->delivering = -1;
 }
 
@@ -150,22 +181,30 @@ static bool run_one(struct cpu *c)
     struct insn in;
     if (c->dbg_active && c->dbg_before && c->dbg_before(c->dbg_opaque, c))
         return true; /* the debugger stops the CPU before this instruction */
-    bool tf = (c->rflags & FL_TF) != 0, rf = (c->rflags & FL_RF) != 0;
+    bool tf = (c->rflags & FL_TF) != 0;
     c->insn_rip = c->rip;
     c->inhibit_debug = false;
+    c->sw_int = false;
     if (c->dr_exec_mask)
         cpu_dr_exec_check(c, c->code_size == 8 ? c->rip
                                                : (uint32_t)(c->seg[SEG_CS].base + c->rip));
+    /* RF has done its work (the breakpoint check above) and lasts one
+     * instruction (SDM 17.3.1.1): cleared now, it is 0 in whatever this
+     * instruction's completion pushes (INT n, a trap), and an IRET or
+     * task switch that loads RF = 1 keeps it for the next instruction.
+     * A fault in this instruction saves RF = 1 anyway (take_exception). */
+    c->rflags &= ~(uint64_t)FL_RF;
     cpu_decode(c, &in);
     c->rip = wrap_ip(c, c->rip + in.len);
     in.fn(c, &in);
     c->icount++;
-    if (rf)
-        c->rflags &= ~(uint64_t)FL_RF; /* RF lasts one instruction (SDM 17.3.1.1) */
     /* single-step and data-breakpoint traps after the instruction
-     * (SDM 17.3.1.2, 17.3.1.4); MOV SS holds them one more instruction */
+     * (SDM 17.3.1.2, 17.3.1.4); MOV SS holds them one more instruction.
+     * INT n, INT3, INTO and INT1 clear TF as they deliver, and the
+     * instruction takes no single-step trap (SDM 17.3.1.4: debuggers
+     * emulate them instead). */
     if (!c->inhibit_debug)
-        cpu_dr_deliver_traps(c, tf);
+        cpu_dr_deliver_traps(c, tf && !c->sw_int);
     return false;
 }
 
@@ -409,7 +448,10 @@ void cpu_run(struct cpu *c, uint64_t until)
             if (c->halted)
                 return; /* nothing to wake it: the board advances time */
         }
-        if (__builtin_expect(c->inhibit_irq || (c->rflags & FL_TF) ||
+        /* one instruction at a time: the STI/MOV SS shadow, TF, RF (it
+         * lasts one instruction, run_one clears it), breakpoints and the
+         * debugger */
+        if (__builtin_expect(c->inhibit_irq || (c->rflags & (FL_TF | FL_RF)) ||
                                  (c->dr_exec_mask | c->dr_data_mask) || c->dbg_active,
                              0)) {
             /* the shadow covers exactly one instruction */

@@ -104,7 +104,8 @@ void cpu_task_switch(struct cpu *c, uint16_t sel, enum task_reason why, bool has
     /* save the outgoing task's dynamic state (SDM 7.3, step 9) */
     const struct tss_layout *ol = (AR_TYPE(c->tr.ar) & 8) ? &tss32 : &tss16;
     uint64_t ob = c->tr.base;
-    uint64_t oflags = cpu_get_flags(c);
+    /* a fault delivered through a task gate saves RF = 1 (SDM 17.3.1.1) */
+    uint64_t oflags = cpu_get_flags(c) | (c->event_rf ? FL_RF : 0);
     if (why == TASK_IRET)
         oflags &= ~(uint64_t)FL_NT;
     /* probe the old TSS before writing anything */

@@ -84,7 +84,9 @@ static uint32_t emit(struct area *a, const void *table, uint32_t len, uint32_t a
 }
 
 /* DSDT: the \_S5 sleep object, whose SLP_TYP values the PM1 control
- * register turns into a power-off (acpipm.h).  AML by hand (20.2): */
+ * register turns into a power-off (acpipm.h), and no other \_Sx: S5 is
+ * the only sleeping state nest86 has (no \_S3, no suspend-to-RAM; OSPM
+ * uses only the states the DSDT names).  AML by hand (20.2): */
 static uint32_t build_dsdt(struct area *a)
 {
     static const uint8_t aml[] = {

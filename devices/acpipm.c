@@ -2,7 +2,8 @@
  * (ACPI specification chapter 4.8, "fixed hardware").
  *
  * Status bits are write-1-to-clear.  Writing SLP_EN with SLP_TYP = S5
- * powers the machine off: the run ends with status 0.
+ * powers the machine off: the run ends with status 0.  Other SLP_TYP
+ * values are not offered by the DSDT and are ignored.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,12 @@ static uint32_t pm1_read(void *opaque, uint16_t port, unsigned size)
     return v;
 }
 
+/* SLP_EN written: enter the sleeping state SLP_TYP names (ACPI 6.x,
+ * 4.8.3.2.1; 16.1.3.1 "Sleeping States").  The DSDT offers only \_S5
+ * (soft-off), and OSPM uses only the states the DSDT offers, so any
+ * other SLP_TYP is ignored as an unsupported state (as QEMU's PM does
+ * with a type it does not know): the machine keeps running, WAK_STS stays clear, and -d io says
+ * so.  There is no S1-S4 (no suspend-to-RAM, docs/platform.md). */
 static void sleep_request(struct acpipm *a)
 {
     unsigned typ = (a->pm1_cnt >> ACPIPM_SLP_TYP_SHIFT) & 7;
@@ -95,8 +102,10 @@ static void sleep_request(struct acpipm *a)
         machine_request_stop(a->m, MACHINE_EXIT, 0, "ACPI power off (S5)");
         return;
     }
-    /* Other sleep states are not modelled: wake at once. */
-    a->pm1_sts |= ACPIPM_WAK_STS;
+    a->ignored_sleeps++;
+    io_note(&a->m->io, "acpi-pm1",
+            "SLP_EN with SLP_TYP %u ignored: only \\_S5 (SLP_TYP %u) is offered", typ,
+            ACPIPM_SLP_TYP_S5);
 }
 
 static void set_byte16(uint16_t *reg, unsigned byte, uint8_t v)

@@ -10,6 +10,7 @@
  *   SCI_INT      = ACPIPM_SCI_IRQ (level-triggered, active high on the PIC)
  *   SMI_CMD      = 0: the system is already in ACPI mode (SCI_EN reads 1)
  *   \_S5         = Package { ACPIPM_SLP_TYP_S5, ACPIPM_SLP_TYP_S5, 0, 0 }
+ * and no other \_Sx: S5 is the one sleeping state (see acpipm.c).
  */
 #ifndef NEST86_DEVICES_ACPIPM_H
 #define NEST86_DEVICES_ACPIPM_H
@@ -48,6 +49,7 @@ struct acpipm {
     uint16_t pm1_sts, pm1_en, pm1_cnt;
     uint8_t gpe_sts[ACPIPM_GPE0_BLK_LEN / 2], gpe_en[ACPIPM_GPE0_BLK_LEN / 2];
     bool sci_level;
+    unsigned ignored_sleeps; /* SLP_EN writes with a type other than S5 */
     struct timer overflow_timer; /* bit 23 of the PM timer toggles */
 };
 

@@ -4,6 +4,7 @@
  * ports it names from an earlier one, so a device may claim one port in
  * the middle of another's range (0xCF9 inside the PCI window).
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +94,18 @@ void io_out(struct iobus *b, uint16_t port, uint32_t value, unsigned size)
     if (b->trace)
         b->trace("out", port, value, size);
     io_out_raw(b, port, value, size);
+}
+
+void io_note(struct iobus *b, const char *device, const char *fmt, ...)
+{
+    if (!b->note)
+        return;
+    char text[160];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    b->note(device, text);
 }
 
 void bus_add_reset(struct iobus *b, bus_reset_fn fn, void *opaque)

@@ -32,6 +32,8 @@ struct iobus {
     struct { bus_reset_fn fn; void *opaque; } resets[BUS_MAX_RESETS];
     /* -d io tracing: when non-NULL, every access is logged here. */
     void (*trace)(const char *dir, uint16_t port, uint32_t value, unsigned size);
+    /* -d io too: what a device says about an access it ignores */
+    void (*note)(const char *device, const char *text);
 };
 
 void io_init(struct iobus *b);
@@ -40,6 +42,11 @@ void io_register(struct iobus *b, uint16_t base, uint16_t count, const char *nam
 /* Unclaimed ports read as all-ones of the access size and ignore writes. */
 uint32_t io_in(struct iobus *b, uint16_t port, unsigned size);
 void io_out(struct iobus *b, uint16_t port, uint32_t value, unsigned size);
+
+/* A device's remark for the -d io trace (e.g. a request it does not
+ * model and ignores); nothing when the trace is off. */
+void io_note(struct iobus *b, const char *device, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 void bus_add_reset(struct iobus *b, bus_reset_fn fn, void *opaque);
 void bus_reset_all(struct iobus *b);

@@ -11,6 +11,7 @@
 #include "cpu/cpu.h"
 #include "devices/acpi.h"
 #include "devices/boot.h"
+#include "devices/bootmem.h"
 #include "devices/machine.h"
 
 #define MB_HEADER_MAGIC   0x1BADB002u
@@ -24,11 +25,16 @@
 #define MBI_MODS    (1u << 3)
 #define MBI_MMAP    (1u << 6)
 #define MBI_LOADER  (1u << 9)
+#define MBI_SIZE    116u
 
-/* Low-memory layout the loader uses below the kernel (conventional RAM) */
-#define LOADER_GDT  0x7000u
-#define MBI_ADDR    0x8000u
-#define MBI_LIMIT   0x9f000u
+/* The loader's own data (GDT, information structure, strings, memory
+ * map, module list) goes in one block of free RAM: the lowest that fits
+ * from LOADER_MIN up, so below the kernel when there is room there
+ * (conventional memory) and past the kernel and its modules otherwise.
+ * Page 0 (the real-mode IVT and BIOS data area) stays untouched. */
+#define LOADER_MIN  0x1000u
+#define LOADER_GDT_SIZE 24u /* null, code 0x08, data 0x10 */
+#define MB_MAX_MODS 32
 
 int boot_read_file(const char *path, struct boot_image *img, char *err, size_t errlen)
 {
@@ -102,13 +108,28 @@ static long find_header(const struct boot_image *img)
     return -1;
 }
 
-static int place(struct machine *m, uint64_t pa, const void *src, size_t len, uint64_t zero,
-                 const char *what, char *err, size_t errlen)
+/* Copies a kernel segment to pa (then zero bytes of BSS): only into
+ * usable RAM of the memory map, and noted as taken. */
+static int place(struct machine *m, struct bootmem *bm, uint64_t pa, const void *src, size_t len,
+                 uint64_t zero, const char *what, char *err, size_t errlen)
 {
     struct phys *p = &m->phys;
-    if (pa + len + zero > p->ram_below_4g || pa + len + zero < pa) {
+    uint64_t total = len + zero;
+    if (pa + total > p->ram_below_4g || pa + total < pa) {
         snprintf(err, errlen, "%s at 0x%llx (%zu bytes) does not fit in guest RAM (-m)", what,
-                 (unsigned long long)pa, (size_t)(len + zero));
+                 (unsigned long long)pa, (size_t)total);
+        return -1;
+    }
+    if (!bootmem_is_ram(bm, pa, total)) {
+        snprintf(err, errlen,
+                 "%s at 0x%llx-0x%llx is not in usable RAM (the memory map reserves part of "
+                 "it: 0x9fc00-0xfffff holds the EBDA, ACPI tables and BIOS area)",
+                 what, (unsigned long long)pa, (unsigned long long)(pa + total - 1));
+        return -1;
+    }
+    if (bootmem_claim(bm, pa, total)) {
+        snprintf(err, errlen, "%s at 0x%llx: too many loadable segments", what,
+                 (unsigned long long)pa);
         return -1;
     }
     phys_copy_in(p, pa, src, len);
@@ -123,8 +144,8 @@ static int place(struct machine *m, uint64_t pa, const void *src, size_t len, ui
     return 0;
 }
 
-static int load_elf(struct machine *m, const struct boot_image *img, uint64_t *entry,
-                    uint64_t *end, char *err, size_t errlen)
+static int load_elf(struct machine *m, struct bootmem *bm, const struct boot_image *img,
+                    uint64_t *entry, uint64_t *end, char *err, size_t errlen)
 {
     const uint8_t *d = img->data;
     bool is64 = d[EI_CLASS] == ELFCLASS64;
@@ -171,7 +192,7 @@ static int load_elf(struct machine *m, const struct boot_image *img, uint64_t *e
                      img->path, (unsigned long long)k);
             return -1;
         }
-        if (place(m, paddr, d + off, filesz, memsz - filesz, "ELF segment", err, errlen))
+        if (place(m, bm, paddr, d + off, filesz, memsz - filesz, "ELF segment", err, errlen))
             return -1;
         if (paddr + memsz > *end)
             *end = paddr + memsz;
@@ -189,8 +210,8 @@ static int load_elf(struct machine *m, const struct boot_image *img, uint64_t *e
     return 0;
 }
 
-static int load_aout(struct machine *m, const struct boot_image *img, long hoff, uint64_t *entry,
-                     uint64_t *end, char *err, size_t errlen)
+static int load_aout(struct machine *m, struct bootmem *bm, const struct boot_image *img, long hoff,
+                     uint64_t *entry, uint64_t *end, char *err, size_t errlen)
 {
     const uint8_t *h = img->data + hoff;
     if ((size_t)hoff + 32 > img->size) {
@@ -216,28 +237,10 @@ static int load_aout(struct machine *m, const struct boot_image *img, long hoff,
         return -1;
     }
     uint64_t zero = bss_end > load_addr + len ? bss_end - (load_addr + len) : 0;
-    if (place(m, load_addr, img->data + file_off, len, zero, "kernel image", err, errlen))
+    if (place(m, bm, load_addr, img->data + file_off, len, zero, "kernel image", err, errlen))
         return -1;
     *end = load_addr + len + zero;
     return 0;
-}
-
-/* Small bump allocator in conventional memory for the info structures. */
-struct mbi_area {
-    struct machine *m;
-    uint32_t next;
-};
-
-static uint32_t mbi_put(struct mbi_area *a, const void *data, size_t len, char *err, size_t errlen)
-{
-    uint32_t at = (a->next + 7) & ~7u;
-    if (at + len > MBI_LIMIT) {
-        snprintf(err, errlen, "Multiboot command line and module list are too large");
-        return 0;
-    }
-    phys_copy_in(&a->m->phys, at, data, len);
-    a->next = at + (uint32_t)len;
-    return at;
 }
 
 static void put32(uint8_t *b, unsigned off, uint32_t v)
@@ -276,6 +279,71 @@ void boot_commit_entry(struct machine *m, uint16_t ds, uint64_t entry)
     cpu_update_mode(c);
 }
 
+/* One module from -initrd: where it went and its string. */
+struct mb_module {
+    uint32_t start, end;
+    const char *string;
+};
+
+/* Reads and places the modules of -initrd "FILE args,FILE2 args":
+ * page-aligned, from the first page after the kernel's highest byte
+ * (as GRUB and QEMU do), else wherever free RAM below 4 GiB allows. */
+static int load_modules(struct machine *m, struct bootmem *bm, uint64_t kernel_end, char *list,
+                        struct mb_module *mods, uint32_t *nmods, char *err, size_t errlen)
+{
+    char *save = NULL;
+    *nmods = 0;
+    for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (*nmods == MB_MAX_MODS) {
+            snprintf(err, errlen, "more than %d Multiboot modules", MB_MAX_MODS);
+            return -1;
+        }
+        char path[4096];
+        size_t plen = strcspn(tok, " ");
+        snprintf(path, sizeof(path), "%.*s", (int)plen, tok);
+        struct boot_image mod;
+        if (boot_read_file(path, &mod, err, errlen))
+            return -1;
+        uint64_t len = mod.size ? mod.size : 1; /* an empty module still gets an address */
+        uint64_t at = bootmem_find(bm, len, 4096, (kernel_end + 0xfff) & ~0xfffull, PHYS_4G);
+        if (at == BOOTMEM_NONE)
+            at = bootmem_find(bm, len, 4096, LOADER_MIN, PHYS_4G);
+        if (at == BOOTMEM_NONE || bootmem_claim(bm, at, len)) {
+            snprintf(err, errlen,
+                     "module '%s' (%zu KiB) does not fit in free guest RAM below 4 GiB; give "
+                     "more memory with -m",
+                     path, mod.size >> 10);
+            free(mod.data);
+            return -1;
+        }
+        phys_copy_in(&m->phys, at, mod.data, mod.size);
+        free(mod.data);
+        mods[*nmods] = (struct mb_module){(uint32_t)at, (uint32_t)(at + mod.size), tok};
+        (*nmods)++;
+    }
+    return 0;
+}
+
+/* The loader's block in guest RAM, filled in a host buffer first. */
+struct mb_block {
+    uint8_t *buf;
+    uint32_t base;
+    size_t used;
+};
+
+static size_t round8(size_t n)
+{
+    return (n + 7) & ~(size_t)7;
+}
+
+static uint32_t block_put(struct mb_block *b, const void *data, size_t len)
+{
+    uint32_t at = b->base + (uint32_t)b->used;
+    memcpy(b->buf + b->used, data, len);
+    b->used += round8(len);
+    return at;
+}
+
 int multiboot_load(struct machine *m, const struct boot_image *img, char *err, size_t errlen)
 {
     long hoff = find_header(img);
@@ -283,40 +351,68 @@ int multiboot_load(struct machine *m, const struct boot_image *img, char *err, s
         return 1;
     uint32_t flags = rd32(img->data + hoff + 4);
     bool elf = img->size >= 4 && !memcmp(img->data, ELFMAG, SELFMAG);
-    uint64_t entry, end;
-    int rc = (flags & MB_FLAG_AOUT) || !elf ? load_aout(m, img, hoff, &entry, &end, err, errlen)
-                                           : load_elf(m, img, &entry, &end, err, errlen);
-    if (rc)
-        return -1;
     if (!(flags & MB_FLAG_AOUT) && !elf) {
         snprintf(err, errlen, "'%s': Multiboot image is neither ELF nor has address fields",
                  img->path);
         return -1;
     }
+    struct boot_mem_range r[8];
+    int nr = boot_memory_map(m, r, 8);
+    struct bootmem bm;
+    bootmem_init(&bm, r, nr);
 
-    struct mbi_area area = {m, MBI_ADDR + 128};
-    uint8_t mbi[116] = {0};
-    uint32_t mflags = MBI_MEM | MBI_MMAP | MBI_LOADER | MBI_CMDLINE;
+    uint64_t entry, end;
+    int rc = (flags & MB_FLAG_AOUT) ? load_aout(m, &bm, img, hoff, &entry, &end, err, errlen)
+                                    : load_elf(m, &bm, img, &entry, &end, err, errlen);
+    if (rc)
+        return -1;
+
+    struct mb_module mods[MB_MAX_MODS];
+    uint32_t nmods = 0;
+    char *list = m->cfg->initrd && *m->cfg->initrd ? strdup(m->cfg->initrd) : NULL;
+    if (list && load_modules(m, &bm, end, list, mods, &nmods, err, errlen)) {
+        free(list);
+        return -1;
+    }
 
     /* the command line starts with the kernel's name, as GRUB and QEMU pass it */
     const char *append = m->cfg->append ? m->cfg->append : "";
     size_t cl_len = strlen(img->path) + 1 + strlen(append) + 1;
     char *cl = malloc(cl_len);
+    if (!cl)
+        abort();
     snprintf(cl, cl_len, "%s%s%s", img->path, *append ? " " : "", append);
-    uint32_t cl_at = mbi_put(&area, cl, strlen(cl) + 1, err, errlen);
-    free(cl);
-    if (!cl_at)
-        return -1;
-    put32(mbi, 16, cl_at);
-    uint32_t name_at = mbi_put(&area, "nest86", 7, err, errlen);
-    put32(mbi, 64, name_at);
+    static const char loader_name[] = "nest86";
 
-    /* memory: lower/upper in KiB, then the full map */
-    struct boot_mem_range r[8];
-    int nr = boot_memory_map(m, r, 8);
-    uint64_t upper = m->phys.ram_below_4g > 0x100000 ? (m->phys.ram_below_4g - 0x100000) : 0;
-    put32(mbi, 4, 640);
-    put32(mbi, 8, (uint32_t)(upper / 1024));
+    size_t size = LOADER_GDT_SIZE + round8(MBI_SIZE) + round8(cl_len) +
+                  round8(sizeof(loader_name)) + round8(24 * (size_t)nr) + round8(16 * (size_t)nmods);
+    for (uint32_t k = 0; k < nmods; k++)
+        size += round8(strlen(mods[k].string) + 1);
+    struct mb_block blk = {calloc(1, size), 0, 0};
+    uint64_t base = bootmem_find(&bm, size, 16, LOADER_MIN, PHYS_4G);
+    if (!blk.buf || base == BOOTMEM_NONE) {
+        snprintf(err, errlen,
+                 "no free guest RAM below 4 GiB for the Multiboot information (%zu bytes)", size);
+        free(blk.buf);
+        free(cl);
+        free(list);
+        return -1;
+    }
+    blk.base = (uint32_t)base;
+
+    /* GDT first (boot_enter_flat32 writes it), then the information
+     * structure and what it points to */
+    blk.used = LOADER_GDT_SIZE;
+    uint8_t mbi[MBI_SIZE] = {0};
+    uint32_t mbi_at = block_put(&blk, mbi, sizeof(mbi));
+    uint32_t mflags = MBI_MEM | MBI_MMAP | MBI_LOADER | MBI_CMDLINE;
+    put32(mbi, 16, block_put(&blk, cl, cl_len));
+    free(cl);
+    put32(mbi, 64, block_put(&blk, loader_name, sizeof(loader_name)));
+
+    /* memory: lower/upper in KiB (the RAM ranges at 0 and at 1 MiB),
+     * then the full map */
+    uint64_t lower = 0, upper = 0;
     uint8_t mm[8 * 24];
     for (int k = 0; k < nr; k++) {
         uint8_t *e = mm + 24 * k;
@@ -324,60 +420,37 @@ int multiboot_load(struct machine *m, const struct boot_image *img, char *err, s
         memcpy(e + 4, &r[k].base, 8);
         memcpy(e + 12, &r[k].length, 8);
         put32(e, 20, r[k].type);
+        if (r[k].type == 1 && r[k].base == 0)
+            lower = r[k].length;
+        if (r[k].type == 1 && r[k].base == 0x100000)
+            upper = r[k].length;
     }
-    uint32_t mm_at = mbi_put(&area, mm, 24 * (size_t)nr, err, errlen);
-    if (!mm_at)
-        return -1;
+    put32(mbi, 4, (uint32_t)(lower / 1024));
+    put32(mbi, 8, (uint32_t)(upper / 1024));
     put32(mbi, 44, 24 * (uint32_t)nr);
-    put32(mbi, 48, mm_at);
+    put32(mbi, 48, block_put(&blk, mm, 24 * (size_t)nr));
 
-    /* modules: -initrd "FILE args,FILE2 args", page-aligned after the kernel */
-    if (m->cfg->initrd && *m->cfg->initrd) {
-        char *list = strdup(m->cfg->initrd);
-        uint8_t mods[16 * 32];
-        uint32_t nmods = 0;
-        uint64_t at = (end + 0xfff) & ~0xfffull;
-        char *save = NULL;
-        for (char *tok = strtok_r(list, ",", &save); tok && nmods < 32;
-             tok = strtok_r(NULL, ",", &save)) {
-            char *space = strchr(tok, ' ');
-            char path[4096];
-            size_t plen = space ? (size_t)(space - tok) : strlen(tok);
-            snprintf(path, sizeof(path), "%.*s", (int)plen, tok);
-            struct boot_image mod;
-            if (boot_read_file(path, &mod, err, errlen)) {
-                free(list);
-                return -1;
-            }
-            if (place(m, at, mod.data, mod.size, 0, "module", err, errlen)) {
-                free(mod.data);
-                free(list);
-                return -1;
-            }
-            uint32_t str_at = mbi_put(&area, tok, strlen(tok) + 1, err, errlen);
-            uint8_t *e = mods + 16 * nmods++;
-            put32(e, 0, (uint32_t)at);
-            put32(e, 4, (uint32_t)(at + mod.size));
-            put32(e, 8, str_at);
-            put32(e, 12, 0);
-            at = (at + mod.size + 0xfff) & ~0xfffull;
-            free(mod.data);
+    if (list) {
+        uint8_t e[16 * MB_MAX_MODS] = {0};
+        for (uint32_t k = 0; k < nmods; k++) {
+            put32(e + 16 * k, 0, mods[k].start);
+            put32(e + 16 * k, 4, mods[k].end);
+            put32(e + 16 * k, 8, block_put(&blk, mods[k].string, strlen(mods[k].string) + 1));
         }
-        free(list);
-        uint32_t mods_at = mbi_put(&area, mods, 16 * (size_t)nmods, err, errlen);
-        if (!mods_at)
-            return -1;
         put32(mbi, 20, nmods);
-        put32(mbi, 24, mods_at);
+        put32(mbi, 24, block_put(&blk, e, 16 * (size_t)nmods));
         mflags |= MBI_MODS;
+        free(list);
     }
     put32(mbi, 0, mflags);
-    phys_copy_in(&m->phys, MBI_ADDR, mbi, sizeof(mbi));
+    memcpy(blk.buf + (mbi_at - blk.base), mbi, sizeof(mbi));
+    phys_copy_in(&m->phys, blk.base, blk.buf, size);
+    free(blk.buf);
 
     /* machine state, specification 3.2: a flat GDT (0x08 code, 0x10 data)
      * so the kernel may reload segment registers */
-    boot_enter_flat32(m, LOADER_GDT, 0x08, 0x10, (uint32_t)entry);
+    boot_enter_flat32(m, blk.base, 0x08, 0x10, (uint32_t)entry);
     m->cpu->r[R_RAX] = MB_BOOT_MAGIC;
-    m->cpu->r[R_RBX] = MBI_ADDR;
+    m->cpu->r[R_RBX] = mbi_at;
     return 0;
 }

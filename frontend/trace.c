@@ -3,7 +3,8 @@
  *   exec  every instruction: address, symbol, disassembly
  *   cpu   the general registers before every instruction
  *   mmu   page walks (TLB misses) per instruction and paging-register changes
- *   io    every port access (the I/O bus trace hook)
+ *   io    every port access (the I/O bus trace hook), and what devices
+ *         note about requests they ignore (io_note)
  *   vmx   VM entries, VM exits and failed VM-entry checks (cpu->vmx_trace)
  * Tracing per instruction runs the CPU one instruction at a time. */
 #include <errno.h>
@@ -55,6 +56,11 @@ static void trace_io(const char *dir, uint16_t port, uint32_t value, unsigned si
 {
     fprintf(trace_io_file, "io: %-3s port 0x%04x size %u value 0x%0*x\n", dir, port, size, (int)size * 2,
             value);
+}
+
+static void trace_io_note(const char *device, const char *text)
+{
+    fprintf(trace_io_file, "io: %s: %s\n", device, text);
 }
 
 static void trace_before(void *opaque, struct cpu *c)
@@ -153,6 +159,7 @@ struct trace *trace_open(const struct config *cfg, struct machine *m, struct deb
     if (t->cats & T_IO) {
         trace_io_file = t->out;
         m->io.trace = trace_io;
+        m->io.note = trace_io_note;
     }
     if (t->cats & T_VMX) {
         m->cpu->vmx_trace = trace_vmx;
@@ -175,6 +182,8 @@ void trace_close(struct trace *t)
         t->m->io.trace = NULL;
     if (t->m->cpu->vmx_trace == trace_vmx)
         t->m->cpu->vmx_trace = NULL;
+    if (t->m->io.note == trace_io_note)
+        t->m->io.note = NULL;
     if (t->cats & T_STATS) {
         const struct cpu *c = t->m->cpu;
         fprintf(t->out, "stats: %" PRIu64 " instructions retired, %.6f s guest time\n",

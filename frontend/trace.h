@@ -8,7 +8,8 @@
 
 /* X(name, bit): int = exceptions and interrupts, exec = each instruction,
  * cpu = registers per instruction, mmu = walks and paging-register
- * changes, io = port accesses, stats = instructions retired, guest
+ * changes, io = port accesses and devices' notes on requests they
+ * ignore, stats = instructions retired, guest
  * time, page walks, MMU epochs and writes to cached code when nest86
  * exits, vmx = every VM entry, VM exit and failed VM-entry check. */
 #define TRACE_CATEGORIES(X) \

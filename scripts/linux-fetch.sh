@@ -10,16 +10,23 @@
 # vmlinuz out with dpkg-deb -x; builds a newc initramfs whose /init
 # mounts proc, sys and dev, prints NEST86_LINUX_UP, and runs a shell on
 # ttyS0 — or, with nest86.poweroff on the kernel command line, powers
-# off at once (`poweroff -f`, the ACPI S5 path); with nest86.module it
+# off at once (`poweroff -f`, the ACPI S5 path); with nest86.kallsyms it
+# prints /proc/iomem and /proc/kallsyms first; with nest86.module it
 # loads the cloud kernel's md4 module (no dependencies) with insmod,
 # prints `NEST86_MODULE md4 TEXT INIT_TEXT` (the addresses of its .text
 # and .init.text from /sys/module/md4/sections), unloads it again
-# (running its exit function) and powers off.  Leaves:
+# (running its exit function) and powers off.  initrd-kvm.img is the
+# same plus the KVM modules: with nest86.kvm it loads irqbypass, kvm and
+# kvm-intel, prints NEST86_KVM_* lines (insmod status, the kernel's KVM
+# messages, kvm_intel's parameters, whether /dev/kvm exists) and powers
+# off.  Leaves:
 #
 #   build/linux/vmlinuz-cloud     the cloud kernel (vmlinuz -> it)
 #   build/linux/vmlinuz-generic   the generic kernel (unless --cloud-only)
 #   build/linux/initrd.img        the initramfs
+#   build/linux/initrd-kvm.img    the initramfs with the KVM modules
 #   build/linux/modules/md4.ko    that module, for the debugger's symbols
+#   build/linux/modules/{irqbypass,kvm,kvm-intel}.ko   KVM
 #   build/linux/versions          which packages these came from
 #
 # Needs the Debian tools apt-get, apt-cache, dpkg-deb and cpio (cpio is
@@ -105,33 +112,39 @@ if ! command -v cpio >/dev/null 2>&1; then
         >/dev/null 2>&1 || die "cannot install cpio"
 fi
 
-# module: md4.ko (from build/linux/modules) of the cloud kernel, which
-# depends on no other module; decompressed when the package ships .ko.xz.
+# module PATH: build/linux/modules/NAME.ko from the cloud kernel's
+# kernel/PATH.ko; decompressed when the package ships .ko.xz.
 module() {
-    local deb tmp ko
+    local deb tmp ko name=${1##*/}
     deb=$(fetch "$(resolve linux-image-cloud-amd64)")
-    if [ ! -f "$out/modules/md4.ko" ] || [ "$out/modules/md4.ko" -ot "$deb" ]; then
+    if [ ! -f "$out/modules/$name.ko" ] || [ "$out/modules/$name.ko" -ot "$deb" ]; then
         tmp=$(mktemp -d)
         dpkg-deb --fsys-tarfile "$deb" |
-            tar -x -C "$tmp" --wildcards './lib/modules/*/kernel/crypto/md4.ko*' ||
-            { rm -rf "$tmp"; die "no crypto/md4.ko in $deb"; }
-        ko=$(find "$tmp" -name 'md4.ko*' | head -n 1)
+            tar -x -C "$tmp" --wildcards "./lib/modules/*/kernel/$1.ko*" ||
+            { rm -rf "$tmp"; die "no $1.ko in $deb"; }
+        ko=$(find "$tmp" -name "$name.ko*" | head -n 1)
         case $ko in
-        *.xz) xz -dc "$ko" > "$tmp/md4.ko" || { rm -rf "$tmp"; die "cannot decompress $ko"; }
-              ko=$tmp/md4.ko ;;
+        *.xz) xz -dc "$ko" > "$tmp/$name.ko" || { rm -rf "$tmp"; die "cannot decompress $ko"; }
+              ko=$tmp/$name.ko ;;
         esac
         mkdir -p "$out/modules"
-        cp "$ko" "$out/modules/md4.ko.new"
-        mv "$out/modules/md4.ko.new" "$out/modules/md4.ko"
+        cp "$ko" "$out/modules/$name.ko.new"
+        mv "$out/modules/$name.ko.new" "$out/modules/$name.ko"
         rm -rf "$tmp"
     fi
 }
-module
+# md4 depends on no other module (the debugger's module tests); KVM is
+# irqbypass <- kvm <- kvm-intel, loaded in that order (nest86.kvm)
+module crypto/md4
+module virt/lib/irqbypass
+module arch/x86/kvm/kvm
+module arch/x86/kvm/kvm-intel
 
 bb_deb=$(fetch busybox-static)
 initrd=$out/initrd.img
-if [ ! -f "$initrd" ] || [ "$initrd" -ot "$0" ] || [ "$initrd" -ot "$bb_deb" ] ||
-    [ "$initrd" -ot "$out/modules/md4.ko" ]; then
+initrd_kvm=$out/initrd-kvm.img
+if [ ! -f "$initrd" ] || [ ! -f "$initrd_kvm" ] || [ "$initrd" -ot "$0" ] || [ "$initrd" -ot "$bb_deb" ] ||
+    [ "$initrd" -ot "$out/modules/md4.ko" ] || [ "$initrd" -ot "$out/modules/kvm-intel.ko" ]; then
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' EXIT
     dpkg-deb -x "$bb_deb" "$tmp/pkg"
@@ -148,15 +161,21 @@ if [ ! -f "$initrd" ] || [ "$initrd" -ot "$0" ] || [ "$initrd" -ot "$bb_deb" ] |
 #!/bin/sh
 # nest86 test initramfs: mount the kernel file systems, say so, then a
 # shell on the serial console (or power off at once: nest86.poweroff;
-# or print /proc/kallsyms first: nest86.kallsyms; or load and unload a
-# module first: nest86.module).
+# or print /proc/iomem and /proc/kallsyms first: nest86.kallsyms; or
+# load and unload a module first: nest86.module; or load KVM and report:
+# nest86.kvm).
 /bin/busybox --install -s
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 echo "NEST86_LINUX_UP $(uname -r)"
 if grep -q nest86.kallsyms /proc/cmdline; then
-    # the kernel's symbol table in System.map format, for the debugger
+    # the physical memory map (root sees real addresses: "Kernel code"
+    # is where the kernel's text really is), then the kernel's symbol
+    # table in System.map format, for the debugger
+    echo NEST86_IOMEM_BEGIN
+    cat /proc/iomem
+    echo NEST86_IOMEM_END
     echo NEST86_KALLSYMS_BEGIN
     cat /proc/kallsyms
     echo NEST86_KALLSYMS_END
@@ -172,6 +191,21 @@ if grep -q nest86.module /proc/cmdline; then
     echo NEST86_MODULE_DONE
     poweroff -f
 fi
+if grep -q nest86.kvm /proc/cmdline; then
+    # KVM: load kvm_intel as a distribution would, report what it says
+    # and the features it enabled, then power off
+    for m in irqbypass kvm kvm-intel; do
+        insmod /lib/modules/$m.ko
+        echo "NEST86_KVM_INSMOD $m $?"
+    done
+    dmesg | grep -i -e kvm -e vmx | sed 's/^/NEST86_KVM_DMESG /'
+    for p in ept vpid unrestricted_guest eptad pml enable_shadow_vmcs nested; do
+        echo "NEST86_KVM_PARAM $p $(cat /sys/module/kvm_intel/parameters/$p 2>/dev/null || echo -)"
+    done
+    [ -c /dev/kvm ] && echo NEST86_KVM_DEV
+    echo NEST86_KVM_DONE
+    poweroff -f
+fi
 if grep -q nest86.poweroff /proc/cmdline; then
     poweroff -f
 fi
@@ -181,4 +215,12 @@ EOF
     (cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) > "$initrd.new"
     mv "$initrd.new" "$initrd"
     say "initramfs: $initrd"
+    # the same with the KVM modules, apart: 3 MB more to unpack would
+    # slow every other boot
+    for m in irqbypass kvm kvm-intel; do
+        cp "$out/modules/$m.ko" "$stage/lib/modules/$m.ko"
+    done
+    (cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) > "$initrd_kvm.new"
+    mv "$initrd_kvm.new" "$initrd_kvm"
+    say "initramfs with KVM: $initrd_kvm"
 fi

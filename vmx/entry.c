@@ -494,6 +494,8 @@ static void entry_failure(struct cpu *c, unsigned reason, uint64_t qualification
     vmx_log(c, "vmx: VM entry failed (exit reason %u %s): %s\n", reason,
                  vmx_exit_reason_name(reason), c->vmx.entry_failure);
     vmx_load_host_state(c);
+    if (c->dbg_vmx)
+        c->dbg_vmx(c->dbg_opaque, c, true, VMX_EXIT_REASON_ENTRY_FAIL | reason);
 }
 
 void vmx_launch(struct cpu *c, bool launch)
@@ -543,5 +545,7 @@ void vmx_launch(struct cpu *c, bool launch)
     v->entries++;
     vmx_log(c, "vmx: VM entry (%s) to %04x:%016llx\n", launch ? "VMLAUNCH" : "VMRESUME",
                  c->seg[SEG_CS].sel, (unsigned long long)c->rip);
+    if (c->dbg_vmx)
+        c->dbg_vmx(c->dbg_opaque, c, false, 0);
     vmx_entry_events(c); /* event injection, activity state (events.c) */
 }

@@ -95,6 +95,10 @@ bool vmx_exception_exits(struct cpu *c, int vector, bool has_error, uint32_t err
     bool soft = during_delivery && vtype >= TYPE_SW_INTERRUPT && vtype <= TYPE_SW_EXCEPTION;
     vmcs_set(c, VF_EXIT_INSTRUCTION_LEN, soft ? c->vmx.vectoring_len : 0);
     c->rip = c->insn_rip;
+    /* 27.3.3: RFLAGS.RF as the delivery would have pushed it (1 for a
+     * fault, cpu/run.c) */
+    if (c->event_rf)
+        c->rflags |= FL_RF;
     /* 27.2.1: a #PF's qualification is its linear address (the caller
      * puts CR2 back: an exiting #PF leaves it alone, 27.1) */
     event_exit(c, VMX_EXIT_EXCEPTION_NMI, info, error, vector == EX_PF ? c->cr2 : 0,
@@ -126,6 +130,8 @@ void vmx_debug_fault(struct cpu *c, unsigned dr6_bits)
     if (!bitmap_exits(c, EX_DB, 0))
         return;
     c->rip = c->insn_rip;
+    if (dr6_bits & (1u << 13)) /* general detect is a fault: RF = 1 (27.3.3) */
+        c->rflags |= FL_RF;
     vmcs_set(c, VF_EXIT_INSTRUCTION_LEN, 0);
     event_exit(c, VMX_EXIT_EXCEPTION_NMI, event_info(EX_DB, TYPE_HW_EXCEPTION, false), 0,
                dr6_bits, false);

@@ -190,6 +190,8 @@ static void vm_exit(struct cpu *c, unsigned reason, uint64_t qualification)
             vmx_exit_reason_name(reason), (unsigned long long)qualification,
             (unsigned long long)vmcs_get(c, VF_GUEST_RIP));
     vmx_load_host_state(c);
+    if (c->dbg_vmx)
+        c->dbg_vmx(c->dbg_opaque, c, true, reason);
 }
 
 static _Noreturn void unwind(struct cpu *c)
@@ -221,6 +223,27 @@ void vmx_exit_triple_fault(struct cpu *c)
 void vmx_event_vm_exit(struct cpu *c, unsigned reason, uint64_t qualification)
 {
     vm_exit(c, reason, qualification);
+}
+
+/* ---- MSR bitmaps (SDM 24.6.9, 25.1.3) ---- */
+
+bool vmx_msr_exits(const struct cpu *c, uint32_t index, bool write)
+{
+    if (!(VMX_PROC_CONTROLS(c) & PROC_USE_MSR_BITMAPS))
+        return true;
+    /* four 1-KiB bitmaps: read low, read high, write low, write high */
+    uint64_t offset;
+    if (index <= 0x1fff)
+        offset = 0;
+    else if (index >= 0xc0000000u && index <= 0xc0001fffu)
+        offset = 1024;
+    else
+        return true;
+    if (write)
+        offset += 2048;
+    uint32_t bit = index & 0x1fff;
+    uint64_t pa = vmcs_get(c, VF_MSR_BITMAP) + offset + bit / 8;
+    return (phys_read(c->mmu.phys, pa, 1) >> (bit % 8)) & 1;
 }
 
 /* ---- CR0/CR4 guest/host masks and read shadows (SDM 25.3) ---- */

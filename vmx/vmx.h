@@ -63,6 +63,9 @@ struct vmx {
 /* names for logs and the debugger; NULL for an unknown number */
 const char *vmx_exit_reason_name(unsigned reason);
 const char *vmx_error_name(unsigned error);
+/* the exit reason called NAME in vmx/exit_reasons.def (any case, e.g.
+ * "vmcall", "EPT_VIOLATION"), or -1 */
+int vmx_exit_reason_by_name(const char *name);
 
 /* Capability MSRs IA32_VMX_BASIC (0x480) .. IA32_VMX_VMFUNC (0x491):
  * false when the index is not one of them or VMX is not offered. */
@@ -95,6 +98,12 @@ static inline uint64_t vmx_cr_qualification(unsigned cr, unsigned type, unsigned
 {
     return cr | (type << 4) | ((uint64_t)gpr << 8);
 }
+
+/* RDMSR (write = false) or WRMSR of MSR 'index' in non-root operation:
+ * true when it causes a VM exit (SDM 25.1.3: always without "use MSR
+ * bitmaps"; else the MSR's bit in the bitmap, and always for MSRs
+ * outside 0-1FFFH and C0000000H-C0001FFFH). */
+bool vmx_msr_exits(const struct cpu *c, uint32_t index, bool write);
 
 /* Non-root operation: the instruction being executed causes a VM exit
  * with this reason and qualification.  Does not return (unwinds to the

@@ -2,7 +2,7 @@
 # testsuite/cli/debugger_batch.sh — the debugger in batch mode (-x FILE)
 # against the smoke kernel, with symbols from its .elf64 and addresses
 # checked against nm.  One PASS/FAIL line per case (testsuite/run
-# protocol); SKIP when the guest kernels are not built.
+# protocol).  Missing guest kernels or nm: testsuite/missing.sh.
 
 set -u
 NEST86=${NEST86:-./nest86}
@@ -15,11 +15,11 @@ if [ ! -x "$NEST86" ]; then
     echo "FAIL binary: no $NEST86 (run make)"
     exit 1
 fi
+. "$root/testsuite/missing.sh"
 if [ ! -f "$kernel" ] || [ ! -f "$elf64" ]; then
-    echo "SKIP debugger: no $kernel (make guest-kernels)"
-    exit 77
+    missing debugger "no $kernel (make guest-kernels)"
 fi
-command -v nm >/dev/null || { echo "SKIP debugger: no nm (binutils)"; exit 77; }
+command -v nm >/dev/null || missing debugger "no nm (binutils)"
 
 failures=0
 pass() { echo "PASS $1"; }
@@ -194,7 +194,8 @@ if [ -n "$first" ] && [ -n "$second" ] && [ $((second - first)) -eq 3 ]; then
 else
     fail stepi-count "stepi 3 moved icount from '$first' to '$second'"
 fi
-n=$(grep -E "^[0-9]+ +0x0*100680 *<rt_putc> +[0-9]+" "$tmp/cond.out" | head -1 | awk '{print $NF}')
+rt_putc=$(printf '%x' $((0x$(sym rt_putc))))
+n=$(grep -E "^[0-9]+ +0x0*$rt_putc *<rt_putc> +[0-9]+" "$tmp/cond.out" | head -1 | awk '{print $NF}')
 if [ -n "$n" ] && [ "$n" -gt 100 ]; then
     pass trace-count
 else
@@ -265,6 +266,18 @@ if [ "$status" -eq 1 ] && grep -q "^exec: 0x000000000010000c <_start>: cli" "$tm
     pass trace-exec-io
 else
     fail trace-exec-io "status $status; no exec/io lines in the -D file"
+fi
+
+# -d io also carries a device's note on a request it ignores: the ACPI
+# PM1a_CNT write of an S3 type that the DSDT does not offer (exit_acpi_s5)
+timeout 30 "$NEST86" -kernel "$build/guest/exit_acpi_s5.elf" -serial none -d io \
+    -D "$tmp/acpi.log" < /dev/null > /dev/null 2>&1
+status=$?
+if [ "$status" -eq 0 ] && grep -A1 "^io: out port 0x0604 size 2 value 0x3401" "$tmp/acpi.log" |
+    grep -qxF 'io: acpi-pm1: SLP_EN with SLP_TYP 5 ignored: only \_S5 (SLP_TYP 7) is offered'; then
+    pass trace-io-note
+else
+    fail trace-io-note "status $status (want 0); $(grep -m1 acpi-pm1 "$tmp/acpi.log")"
 fi
 
 [ "$failures" -eq 0 ]

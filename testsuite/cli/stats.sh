@@ -9,14 +9,15 @@
 # Sub-tests (testsuite/run protocol): lines, deterministic, tlb, smc.
 set -u
 NEST86=${NEST86:-./nest86}
+root=${NEST86_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${NEST86_BUILD:-build}
+. "$root/testsuite/missing.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 for k in lm64_tlb lm64_smc; do
     if [ ! -f "$build/guest/$k.elf" ]; then
-        echo "SKIP stats/lines: $build/guest/$k.elf is not built (make check builds it)"
-        exit 77
+        missing stats/lines "$build/guest/$k.elf is not built"
     fi
 done
 

@@ -6,8 +6,9 @@
  *
  *   forms_int.c, forms_simd.c  the form tables (what can be generated)
  *   fixed.c                    the fixed cases every run compares first
- *   vendor.c                   the Intel/AMD differences and how another
- *                              host is made to give Intel's result
+ *   fixups.c                   how a host of another vendor is made to give
+ *                              Intel's result, by the rows of the test
+ *                              suite's Intel/AMD table (../vendor_diffs.h)
  *   gen.c                      encoder, operand choice, sequences, flag model
  *   native.c                   runs a case on the host in a forked child
  *   emu.c                      runs a case in nest86 (64-bit mode, CPL 3)
@@ -19,6 +20,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "testsuite/vendor_diffs.h"
 
 /* The same linear addresses on both sides.  The code page and the data
  * window are user pages; everything else a sequence might touch is
@@ -51,52 +54,24 @@ struct dt_state {
     uint64_t rflags;
 };
 
-/* ---- Intel/AMD differences (vendor.c) ----
+/* ---- Intel/AMD differences (../vendor_diffs.h, fixups.c) ----
  * nest86 follows Intel.  On an Intel host the host CPU is the oracle for
- * every case.  Where the vendors are documented to differ, a host of
- * another vendor is made to give Intel's result, each difference by one
- * of these means (the table in vendor.c says which): */
-enum dt_how {
-    DT_HOW_SUBST,      /* the host runs other bytes of the same length whose
-                          effect on it is Intel's (a prefix it ignores) */
-    DT_HOW_REFERENCE,  /* the host traps at the instruction (INT3 in its
-                          place) and a reference function applies Intel's
-                          rule to the host's registers and memory */
-    DT_HOW_KEPT_OUT,   /* no Intel rule is documented: the case is not
-                          generated, on any host */
-};
-
-enum {
-    DT_VR_REP_A32_EMPTY,  /* REP string, 32-bit address size, count 0 */
-    DT_VR_DP_NAN_ORDER,   /* DPPS/DPPD: which NaN the sum returns */
-    DT_VR_NEAR_66,        /* 66-prefixed near branch in 64-bit mode */
-    DT_VR_SHXD16,         /* SHLD/SHRD r/m16 with a count of 17..31 */
-    DT_VR_COUNT
-};
-
-struct dt_vendor_rule {
-    const char *name;
-    const char *cases;    /* the instances the rule covers */
-    const char *intel;    /* what Intel does (what nest86 does) */
-    const char *other;    /* what AMD does */
-    const char *ref;      /* where it is documented */
-    enum dt_how how;
-    const char *how_text; /* how the Intel result is had on another host */
-    unsigned long hits;   /* instances generated */
-};
-extern struct dt_vendor_rule dt_vendor_rules[];
-/* Apply the rules on the host side: true on a host that is not Intel
+ * every case.  Where the vendors are documented to differ (a row of
+ * vendor_diffs[]), a host of another vendor is made to give Intel's
+ * result by the row's means (enum vd_how). */
+/* Apply the rows on the host side: true on a host that is not Intel
  * (main.c sets it from CPUID before the host child starts). */
 extern bool dt_vendor_fixups;
-bool dt_host_is_intel(void);
+/* Instances of each row generated (or, for VD_KEPT_OUT, avoided). */
+extern unsigned long dt_vendor_hits[VD_COUNT];
 
-/* One use of a rule by a unit: bytes [off, off + len) of the unit. */
+/* One use of a row by a unit: bytes [off, off + len) of the unit. */
 struct dt_fixup {
-    uint8_t rule;         /* DT_VR_* */
-    uint8_t off, len;     /* SUBST: the bytes replaced; REFERENCE: the instruction */
+    uint8_t rule;         /* VD_* (enum vd_id) */
+    uint8_t off, len;     /* SUBST: the bytes replaced; MODEL: the instruction */
     uint8_t sub[4];       /* SUBST: what the host runs instead */
-    uint8_t arg[4];       /* REFERENCE: the instruction's operands (vendor.c) */
-    uint64_t addr;        /* REFERENCE: a memory operand's linear address */
+    uint8_t arg[4];       /* MODEL: the instruction's operands (fixups.c) */
+    uint64_t addr;        /* MODEL: a memory operand's linear address */
 };
 
 #define DT_MAX_FIX 32
@@ -113,20 +88,16 @@ struct dt_case {
     } fix[DT_MAX_FIX];
 };
 
-/* The reference function of a DT_HOW_REFERENCE rule, run in the host
- * child's SIGTRAP handler with the case's state at the instruction
- * ('uc' is the handler's ucontext_t).  Returns 0 when it applied the
- * rule (the caller resumes after the instruction), 1 when the case is
- * to be kept out for an active known issue (*known set), -1 when the
- * rule does not fit the state (why says how). */
-int dt_vendor_reference(const struct dt_fixup *f, void *uc, int *known, char *why, size_t n);
+/* Applies a VD_MODEL row's model, in the host child's SIGTRAP handler,
+ * to the case's state at the instruction ('uc' is the handler's
+ * ucontext_t).  Returns 0 when it did (the caller resumes after the
+ * instruction), -1 when the row does not fit the state (why says how). */
+int dt_vendor_reference(const struct dt_fixup *f, void *uc, char *why, size_t n);
 
 enum dt_status {
     DT_OK,        /* stopped at an exception (the final INT3 included) */
     DT_TIMEOUT,   /* never reached an exception */
     DT_BROKEN,    /* the executor itself failed (child died, triple fault) */
-    DT_KEPT_OUT,  /* host side: an active known nest86 issue met at run time
-                     (dt_result.known says which); the case is not compared */
 };
 
 struct dt_result {
@@ -136,7 +107,6 @@ struct dt_result {
     uint64_t cr2;     /* #PF linear address */
     struct dt_state out;  /* at the exception: rip is the faulting (or trap) RIP */
     char why[200];    /* for DT_BROKEN / DT_TIMEOUT */
-    int known;        /* for DT_KEPT_OUT: index into dt_known */
     uint8_t data[DT_DATA_SIZE];
 };
 
@@ -400,12 +370,12 @@ void gen_body(struct gen *g, struct dt_item *body);
 void gen_put_body(struct gen *g, const struct dt_item *body);
 /* Replaces an item's body by NOPs of the same length. */
 void gen_item_drop_body(struct dt_item *it);
-/* The unit being built meets Intel/AMD difference 'rule' at its bytes
- * [off, off + len) (offsets in the unit); counts it.  Returns the
+/* The unit being built meets Intel/AMD difference 'rule' (VD_*) at its
+ * bytes [off, off + len) (offsets in the unit); counts it.  Returns the
  * fixup to fill in (sub, arg, addr), or NULL when the unit has no room
  * (it is then dropped). */
 struct dt_fixup *gen_fixup(struct gen *g, int rule, unsigned off, unsigned len);
-/* Counts an instance of a DT_HOW_KEPT_OUT rule the generator avoided. */
+/* Counts an instance of a VD_KEPT_OUT row the generator avoided. */
 void gen_vendor_avoided(int rule);
 /* flags a condition code reads */
 uint32_t gen_cc_reads(unsigned cc);

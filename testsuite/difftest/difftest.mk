@@ -8,9 +8,9 @@ DIFFTEST_OBJS := $(DIFFTEST_SRCS:%.c=$(BUILD)/obj/%.o)
 DIFFTEST := $(BUILD)/difftest
 FUZZ_CPU_SECONDS ?= 600
 
-$(DIFFTEST): $(DIFFTEST_OBJS) $(LIB)
+$(DIFFTEST): $(DIFFTEST_OBJS) $(TEST_COMMON_OBJS) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $(DIFFTEST_OBJS) $(LIB) $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(DIFFTEST_OBJS) $(TEST_COMMON_OBJS) $(LIB) $(LIBS)
 
 .PHONY: difftest fuzz-cpu
 difftest: $(DIFFTEST)

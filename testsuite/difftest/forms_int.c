@@ -85,14 +85,14 @@ static bool is_prefix(uint8_t b)
 
 /* A 66 prefix on a near branch in 64-bit mode: Intel ignores it, AMD
  * branches with 16 bits.  A host that is not Intel runs a 3E (ignored)
- * in its place (vendor.c, near-branch-66).  Looks for the 66 among the
- * prefixes of the unit's main instruction. */
+ * in its place (testsuite/vendor_diffs.h, near-branch-66).  Looks for
+ * the 66 among the prefixes of the unit's main instruction. */
 static void near66_fixup(struct gen *g)
 {
     struct dt_item *it = gen_item(g);
     for (unsigned k = it->main_off; k < (unsigned)it->main_off + it->main_len; k++) {
         if (it->bytes[k] == 0x66) {
-            struct dt_fixup *fx = gen_fixup(g, DT_VR_NEAR_66, k, 1);
+            struct dt_fixup *fx = gen_fixup(g, VD_NEAR_66, k, 1);
             if (fx)
                 fx->sub[0] = 0x3e;
             return;
@@ -446,8 +446,8 @@ static void e_shxd(struct gen *g, const struct dt_form *f)
     struct dt_ins in;
     unsigned size = begin(g, &in, f->sizes);
     unsigned count = pick_count(g, size * 8);
-    if (size == 2 && (count & 31) > 16) { /* vendor.c: shxd16-count-above-16 */
-        gen_vendor_avoided(DT_VR_SHXD16);
+    if (size == 2 && (count & 31) > 16) { /* vendor_diffs.h: shxd16-count-above-16 */
+        gen_vendor_avoided(VD_SHXD16);
         count = gen_below(g, 17) | (count & 0xe0);
     }
     gen_rm(g, &in, size, true, f->arg2 ? 1u << 1 : 0, 40);
@@ -992,12 +992,12 @@ void dt_string_unit(struct gen *g, const struct dt_string_args *a)
         gen_noise_prefix(g, &in);
     gen_emit(g, &in);
     /* Intel writes ECX and the index registers even when no iteration
-     * runs; another vendor leaves them (vendor.c, rep-a32-empty) */
+     * runs; another vendor leaves them (vendor_diffs.h, rep-a32-empty) */
     if (a->rep && a->a32 && count == 0) {
         struct dt_item *it = gen_item(g);
-        struct dt_fixup *fx = gen_fixup(g, DT_VR_REP_A32_EMPTY, it->main_off, it->main_len);
+        struct dt_fixup *fx = gen_fixup(g, VD_REP_A32_EMPTY, it->main_off, it->main_len);
         if (fx)
-            fx->arg[0] = (uint8_t)((src ? 1 : 0) | (dst ? 2 : 0));
+            fx->arg[0] = (uint8_t)((src ? VD_USES_RSI : 0) | (dst ? VD_USES_RDI : 0));
     }
 }
 

@@ -170,12 +170,13 @@ void dt_vec_unit(struct gen *g, const struct dt_form *f, const struct dt_vec_arg
         gen_noise_prefix(g, &in);
     gen_emit(g, &in);
     if (map == 3 && (op == 0x40 || op == 0x41)) {
-        /* DPPS/DPPD: which NaN the sum returns is the vendor's choice;
-         * another host gets Intel's from a reference (vendor.c) */
+        /* DPPS/DPPD: which NaN each lane's sum returns is the vendor's
+         * choice; another host gets Intel's from the model
+         * (testsuite/vendor_diffs.h, dpps-lane-order, dppd-lane-order) */
         struct dt_item *it = gen_item(g);
-        struct dt_fixup *fx = gen_fixup(g, DT_VR_DP_NAN_ORDER, it->main_off, it->main_len);
+        struct dt_fixup *fx = gen_fixup(g, op == 0x41 ? VD_DPPD_LANE_ORDER : VD_DPPS_LANE_ORDER,
+                                        it->main_off, it->main_len);
         if (fx) {
-            fx->arg[0] = op == 0x41;
             fx->arg[1] = (uint8_t)d;
             fx->arg[2] = a->mem ? 0xff : (uint8_t)s;
             fx->arg[3] = (uint8_t)a->imm;

@@ -763,13 +763,13 @@ struct dt_fixup *gen_fixup(struct gen *g, int rule, unsigned off, unsigned len)
     f->rule = (uint8_t)rule;
     f->off = (uint8_t)off;
     f->len = (uint8_t)len;
-    dt_vendor_rules[rule].hits++;
+    dt_vendor_hits[rule]++;
     return f;
 }
 
 void gen_vendor_avoided(int rule)
 {
-    dt_vendor_rules[rule].hits++;
+    dt_vendor_hits[rule]++;
 }
 
 /* The item with its body turned into NOPs (same length, so the branch

@@ -76,7 +76,7 @@ static int req_w = -1, resp_r = -1;
 static sigjmp_buf child_env;
 static struct dt_result *child_res;
 
-/* The DT_HOW_REFERENCE fixup whose INT3 the host just executed, or
+/* The VD_MODEL fixup whose INT3 the host just executed, or
  * NULL for any other trap (the INT3 that ends every case). */
 static const struct dt_fixup *reference_at(uint64_t rip)
 {
@@ -84,7 +84,7 @@ static const struct dt_fixup *reference_at(uint64_t rip)
         return NULL;
     for (int k = 0; k < mb->tc.nfix; k++) {
         const struct dt_case_fix *x = &mb->tc.fix[k];
-        if (x->rip + 1 == rip && dt_vendor_rules[x->f.rule].how == DT_HOW_REFERENCE)
+        if (x->rip + 1 == rip && vendor_diffs[x->f.rule].how == VD_MODEL)
             return &x->f;
     }
     return NULL;
@@ -98,15 +98,12 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
     struct dt_result *r = child_res;
     const struct dt_fixup *fx = sig == SIGTRAP ? reference_at((uint64_t)gr[REG_RIP]) : NULL;
     if (fx) {
-        /* Intel's result by the reference function, then on with the case */
-        int known = -1;
-        int st = dt_vendor_reference(fx, uc, &known, r->why, sizeof(r->why));
-        if (st == 0) {
+        /* Intel's result by the row's model, then on with the case */
+        if (dt_vendor_reference(fx, uc, r->why, sizeof(r->why)) == 0) {
             gr[REG_RIP] += fx->len - 1;
             return;
         }
-        r->status = st > 0 ? DT_KEPT_OUT : DT_BROKEN;
-        r->known = known;
+        r->status = DT_BROKEN;
         siglongjmp(child_env, 1);
     }
     static const int map[16] = {REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP,
@@ -188,9 +185,9 @@ static _Noreturn void child_main(int req_r, int resp_w)
         for (int k = 0; dt_vendor_fixups && k < mb->tc.nfix; k++) {
             const struct dt_case_fix *x = &mb->tc.fix[k];
             uint8_t *at = code + (x->rip - DT_CODE_ADDR);
-            if (dt_vendor_rules[x->f.rule].how == DT_HOW_SUBST)
+            if (vendor_diffs[x->f.rule].how == VD_SUBST)
                 memcpy(at, x->f.sub, x->f.len);
-            else if (dt_vendor_rules[x->f.rule].how == DT_HOW_REFERENCE)
+            else if (vendor_diffs[x->f.rule].how == VD_MODEL)
                 *at = 0xcc;
         }
         memcpy(data, mb->tc.data, DT_DATA_SIZE);

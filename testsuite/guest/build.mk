@@ -13,6 +13,8 @@
 # testsuite/run: NAME.status -> NAME.elf.status (the nest86 exit status
 # the kernel must end with; default 1) and NAME.args -> NAME.elf.args
 # (extra nest86 options).
+# A kernel links at 1 MiB unless GUEST_LOAD_ADDR_NAME (below) names
+# another address (rt/link.ld's rt_load_addr).
 # NAME starting with pm32_ builds a 32-bit protected-mode kernel; any other
 # NAME builds a 64-bit long-mode kernel. The final image is always ELF32
 # (i386): 64-bit kernels are linked as build/guest/t64/NAME.elf64 (keep it
@@ -44,6 +46,11 @@ GUEST_RT_SRCS := entry.S isr.S idt.c console.c printf.c runtime.c
 GUEST_RT64_SRCS := paging64.c user64.c user64.S vmx64.c
 GUEST_RT32 := $(patsubst %,$(GUEST_OUT)/rt32/%.o,$(GUEST_RT_SRCS))
 GUEST_RT64 := $(patsubst %,$(GUEST_OUT)/rt64/%.o,$(GUEST_RT_SRCS) $(GUEST_RT64_SRCS))
+
+# Kernels linked low, where the loader's own data used to go: the
+# Multiboot information must be placed around them.
+GUEST_LOAD_ADDR_multiboot_low := 0x8000
+GUEST_LOAD_ADDR_pm32_multiboot_low := 0x1000
 
 GUEST_TESTS := $(sort $(basename $(notdir $(wildcard $(GUEST_SRC)/*.c))))
 GUEST_KERNELS := $(patsubst %,$(GUEST_OUT)/%.elf,$(GUEST_TESTS))
@@ -83,7 +90,8 @@ $(call guest_obj,$(2),$(GUEST_OUT)/t$(2)/$(1).c.o,$(GUEST_SRC)/$(1).c)
 $(if $(wildcard $(GUEST_SRC)/$(1).S),$(call guest_obj,$(2),$(GUEST_OUT)/t$(2)/$(1).S.o,$(GUEST_SRC)/$(1).S))
 $(GUEST_OUT)/$(1).elf: $$(GUEST_RT$(2)) $$(GUEST_OBJS_$(1)) $(GUEST_SRC)/rt/link.ld
 	$$(GUEST_LD) -m $(if $(filter 32,$(2)),elf_i386 -o $$@,elf_x86_64 -o $(GUEST_OUT)/t64/$(1).elf64) \
-		$$(GUEST_LDFLAGS) $$(GUEST_RT$(2)) $$(GUEST_OBJS_$(1))
+		$$(GUEST_LDFLAGS) $(if $(GUEST_LOAD_ADDR_$(1)),--defsym=rt_load_addr=$(GUEST_LOAD_ADDR_$(1))) \
+		$$(GUEST_RT$(2)) $$(GUEST_OBJS_$(1))
 	$(if $(filter 64,$(2)),$$(GUEST_OBJCOPY) -O elf32-i386 --strip-debug $(GUEST_OUT)/t64/$(1).elf64 $$@)
 endef
 

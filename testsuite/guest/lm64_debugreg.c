@@ -3,29 +3,69 @@
  * breakpoints are faults (RIP = the breakpoint, resumed with RF),
  * data breakpoints are traps after the access (write-only vs read/write,
  * any overlapping byte), DR7.GD faults MOV DR with DR6.BD, and
- * single-step sets DR6.BS.
+ * single-step sets DR6.BS; a breakpoint #DB rewrites DR6.B0-B3; ICEBP
+ * and INT3 are not single-stepped; a data breakpoint held by MOV SS.
  */
 #include "rt.h"
 
-volatile uint64_t db_rip, db_dr6, db_count;
+#define RF (1ull << 16)
+#define TF (1ull << 8)
+#define DR6_FIXED 0xffff0ff0ull /* DR6 with no condition bit: the reserved bits read 1 */
+#define DR6_BS (1ull << 14)
 
-/* #DB handler: records, clears DR6 and TF, sets RF so an instruction
- * breakpoint does not fire again on the return (SDM 17.3.1.1). */
-__asm__(".text\n.globl db_entry\n"
-        "db_entry:\n"
-        "  push %rax\n"
-        "  mov 8(%rsp), %rax\n"
-        "  mov %rax, db_rip(%rip)\n"
-        "  incq db_count(%rip)\n"
-        "  mov %dr6, %rax\n"
-        "  mov %rax, db_dr6(%rip)\n"
-        "  xor %eax, %eax\n"
-        "  mov %rax, %dr6\n"
-        "  orq $0x10000, 24(%rsp)\n"
-        "  andq $~0x100, 24(%rsp)\n"
-        "  pop %rax\n"
-        "  iretq\n");
+/* #DB and #BP handlers: log vector, saved RIP, saved RFLAGS and DR6 in
+ * the order the handlers run; clear DR6; return with TF clear (no more
+ * stepping) and, from #DB, RF set so that an instruction breakpoint does
+ * not fire again on the return (SDM 17.3.1.1). */
+struct ev_frame {
+    uint64_t vec, rip, cs, rflags, rsp, ss;
+};
+#define EV_MAX 4
+static volatile struct {
+    uint64_t vec, rip, rflags, dr6;
+} ev[EV_MAX];
+volatile uint64_t db_count; /* #DB handler runs */
+static volatile unsigned ev_count;
+
+void ev_record(struct ev_frame *f);
+void ev_record(struct ev_frame *f)
+{
+    unsigned n = ev_count++;
+    uint64_t dr6;
+    __asm__ volatile("mov %%dr6, %0" : "=r"(dr6));
+    if (n < EV_MAX) {
+        ev[n].vec = f->vec;
+        ev[n].rip = f->rip;
+        ev[n].rflags = f->rflags;
+        ev[n].dr6 = dr6;
+    }
+    if (f->vec == VEC_DB) {
+        db_count++;
+        __asm__ volatile("mov %0, %%dr6" ::"r"(0ull));
+        f->rflags |= RF;
+    }
+    f->rflags &= ~TF;
+}
+
+/* Stack at entry: 8 mod 16 (64-bit delivery aligns, then pushes five
+ * quadwords); the vector and nine registers make it 0 mod 16 less 8. */
+__asm__(".text\n"
+        "ev_common:\n"
+        "  push %rax\n  push %rcx\n  push %rdx\n  push %rsi\n  push %rdi\n"
+        "  push %r8\n  push %r9\n  push %r10\n  push %r11\n"
+        "  lea 72(%rsp), %rdi\n"
+        "  sub $8, %rsp\n"
+        "  call ev_record\n"
+        "  add $8, %rsp\n"
+        "  pop %r11\n  pop %r10\n  pop %r9\n  pop %r8\n"
+        "  pop %rdi\n  pop %rsi\n  pop %rdx\n  pop %rcx\n  pop %rax\n"
+        "  add $8, %rsp\n"
+        "  iretq\n"
+        ".globl db_entry, bp_entry\n"
+        "db_entry:\n  push $1\n  jmp ev_common\n"
+        "bp_entry:\n  push $3\n  jmp ev_common\n");
 void db_entry(void);
+void bp_entry(void);
 
 static volatile uint32_t watched[4] __attribute__((aligned(16)));
 static volatile uint64_t target_runs;
@@ -40,13 +80,19 @@ static void set_dr7(uint64_t v)
     __asm__ volatile("mov %0, %%dr7" ::"r"(v));
 }
 
+static void set_dr6(uint64_t v)
+{
+    __asm__ volatile("mov %0, %%dr6" ::"r"(v));
+}
+
 static void reset(void)
 {
     db_count = 0;
-    db_rip = 0;
-    db_dr6 = 0;
+    ev_count = 0;
+    for (unsigned k = 0; k < EV_MAX; k++)
+        ev[k].vec = ev[k].rip = ev[k].rflags = ev[k].dr6 = 0;
     set_dr7(0);
-    __asm__ volatile("mov %0, %%dr6" ::"r"(0ull));
+    set_dr6(0);
 }
 
 static void test_instruction_breakpoint(void)
@@ -58,9 +104,10 @@ static void test_instruction_breakpoint(void)
     target();
     set_dr7(0);
     ASSERT_EQ(db_count, 1);                        /* once: RF suppresses the retry */
-    ASSERT_EQ(db_rip, (uint64_t)(uintptr_t)target); /* a fault: RIP = the breakpoint */
-    ASSERT_EQ(db_dr6 & 0xf, 0x1);                   /* B0 */
-    ASSERT_EQ(target_runs, before + 1);             /* and the function still ran */
+    ASSERT_EQ(ev[0].rip, (uint64_t)(uintptr_t)target); /* a fault: RIP = the breakpoint */
+    ASSERT_EQ(ev[0].dr6, DR6_FIXED | 0x1);               /* B0 */
+    ASSERT_EQ(ev[0].rflags & RF, 0);                     /* the one fault saved with RF as it was */
+    ASSERT_EQ(target_runs, before + 1);                  /* and the function still ran */
 }
 
 static void test_write_breakpoint(void)
@@ -80,9 +127,10 @@ static void test_write_breakpoint(void)
                      : "memory");
     set_dr7(0);
     ASSERT_EQ(db_count, 1);
-    ASSERT_EQ(db_rip, after);      /* a trap: RIP after the store */
-    ASSERT_EQ(watched[1], v + 5);  /* the store completed */
-    ASSERT_EQ(db_dr6 & 0xf, 0x2);  /* B1 */
+    ASSERT_EQ(ev[0].rip, after);          /* a trap: RIP after the store */
+    ASSERT_EQ(watched[1], v + 5);         /* the store completed */
+    ASSERT_EQ(ev[0].dr6, DR6_FIXED | 0x2); /* B1 */
+    ASSERT_EQ(ev[0].rflags & RF, 0);
 }
 
 /* SDM 17.2.5 and Table 17-1: a data breakpoint triggers when any byte
@@ -100,7 +148,7 @@ static void test_read_write_breakpoint_range(void)
     (void)x;
     set_dr7(0);
     ASSERT_EQ(db_count, 1);
-    ASSERT_EQ(db_dr6 & 0xf, 0x4); /* B2 */
+    ASSERT_EQ(ev[0].dr6, DR6_FIXED | 0x4); /* B2 */
 }
 
 static void test_general_detect(void)
@@ -119,8 +167,11 @@ static void test_general_detect(void)
     ASSERT_EQ(rt_fault.ip, at); /* a fault on the MOV itself */
     uint64_t dr6, dr7;
     __asm__ volatile("mov %%dr6, %0; mov %%dr7, %1" : "=r"(dr6), "=r"(dr7));
-    ASSERT_NE(dr6 & (1ull << 13), 0); /* BD */
-    ASSERT_EQ(dr7 & (1ull << 13), 0); /* GD cleared on entry to the handler */
+    ASSERT_EQ(dr6, DR6_FIXED | (1ull << 13)); /* BD */
+    ASSERT_EQ(dr7 & (1ull << 13), 0);         /* GD cleared on entry to the handler */
+    /* a fault-class #DB that is not an instruction breakpoint: RF = 1
+     * saved (SDM 17.3.1.1) */
+    ASSERT_EQ(rt_fault.flags & RF, RF);
 }
 
 static void test_single_step_bs(void)
@@ -133,8 +184,142 @@ static void test_single_step_bs(void)
                      "1:\tnop"
                      : "=&r"(after)::"memory", "cc");
     ASSERT_EQ(db_count, 1);
-    ASSERT_EQ(db_rip, after);
-    ASSERT_NE(db_dr6 & (1ull << 14), 0); /* BS */
+    ASSERT_EQ(ev[0].rip, after);
+    ASSERT_EQ(ev[0].dr6, DR6_FIXED | DR6_BS);
+    ASSERT_EQ(ev[0].rflags & (TF | RF), TF); /* a trap: RF as it was */
+}
+
+/* SDM 17.2.3: B0-B3 report the breakpoints that matched; a #DB for a
+ * breakpoint rewrites them, so stale ones from an earlier #DB that the
+ * handler left in DR6 disappear, while BS (only ever set by the
+ * processor) stays. */
+static void test_breakpoint_clears_stale_bits(void)
+{
+    reset();
+    set_dr6(DR6_BS | 0xa); /* stale BS, B1, B3 */
+    __asm__ volatile("mov %0, %%dr0" ::"r"((uint64_t)(uintptr_t)target));
+    set_dr7(1);
+    target();
+    set_dr7(0);
+    ASSERT_EQ(db_count, 1);
+    ASSERT_EQ(ev[0].dr6, DR6_FIXED | DR6_BS | 0x1); /* B0 only */
+
+    reset();
+    set_dr6(DR6_BS | 0x1); /* stale BS, B0 */
+    __asm__ volatile("mov %0, %%dr1" ::"r"((uint64_t)(uintptr_t)&watched[1]));
+    set_dr7((1ull << 2) | (1ull << 20) | (3ull << 22)); /* DR1: 4-byte writes */
+    watched[1] = 7;
+    set_dr7(0);
+    ASSERT_EQ(db_count, 1);
+    ASSERT_EQ(ev[0].dr6, DR6_FIXED | DR6_BS | 0x2); /* B1 only */
+}
+
+/* INT1 (ICEBP, F1) raises #DB without setting any DR6 bit (SDM Vol. 2,
+ * "INT n/INTO/INT3/INT1"). With TF set it is not single-stepped: like
+ * INT n it clears TF as it delivers and takes no single-step trap (SDM
+ * 17.3.1.4), so there is one #DB, after the F1, with DR6.BS clear and
+ * TF = 1 in the saved image. INT3 likewise: a #BP and no #DB. */
+static bool qemu_no_icebp(void)
+{
+    if (!rt_cmdline_has("qemu-tcg"))
+        return false;
+    rt_printf("# qemu-tcg: ICEBP (F1) raises #UD in 64-bit mode (SDM Vol. 2: #DB); skipped\n");
+    return true;
+}
+
+static void test_icebp_with_tf(void)
+{
+    rt_idt_set_gate(VEC_BP, (uintptr_t)bp_entry, 0x8E, RT_SEL_CODE64);
+    reset();
+    uint64_t after;
+    if (qemu_no_icebp())
+        goto int3;
+    __asm__ volatile("lea 1f(%%rip), %0\n\t"
+                     "pushfq\n\torq $0x100, (%%rsp)\n\tpopfq\n\t"
+                     ".byte 0xf1\n"
+                     "1:\tnop"
+                     : "=&r"(after)::"memory", "cc");
+    ASSERT_EQ(ev_count, 1);
+    ASSERT_EQ(ev[0].vec, VEC_DB);
+    ASSERT_EQ(ev[0].rip, after);              /* trap-like: after the F1 */
+    ASSERT_EQ(ev[0].dr6, DR6_FIXED);          /* no BS, nothing else */
+    ASSERT_EQ(ev[0].rflags & (TF | RF), TF);
+
+int3:
+    reset();
+    __asm__ volatile("lea 1f(%%rip), %0\n\t"
+                     "pushfq\n\torq $0x100, (%%rsp)\n\tpopfq\n\t"
+                     "int3\n"
+                     "1:\tnop"
+                     : "=&r"(after)::"memory", "cc");
+    extern const uintptr_t rt_isr_table[32];
+    rt_idt_set_gate(VEC_BP, rt_isr_table[VEC_BP], 0x8E, RT_SEL_CODE64);
+    ASSERT_EQ(ev_count, 1);
+    ASSERT_EQ(ev[0].vec, VEC_BP);
+    ASSERT_EQ(ev[0].rip, after);
+    ASSERT_EQ(ev[0].rflags & (TF | RF), TF);
+    ASSERT_EQ(db_count, 0);
+}
+
+/* MOV SS holds the debug exceptions of its own execution until after
+ * the next instruction (SDM 6.8.3). A data breakpoint on MOV SS's
+ * source is therefore pending when the next instruction runs:
+ * - after ICEBP, whose #DB is the only one: the pending one is lost, not
+ *   taken again at the handler's first instruction (SDM Vol. 3C 26.6.3
+ *   allows losing it for a software exception other than #BP and #OF);
+ *   DR6 is untouched, as INT1 sets no bit of its own;
+ * - after INT3, it is taken after the #BP's delivery, at the #BP
+ *   handler's first instruction (SDM 26.6.3 on INT3 after MOV SS), with
+ *   B0 set. */
+static volatile uint16_t ss_sel __attribute__((aligned(8))) = RT_SEL_DATA;
+
+static void watch_ss_sel(void)
+{
+    __asm__ volatile("mov %0, %%dr0" ::"r"((uint64_t)(uintptr_t)&ss_sel));
+    set_dr7(1 | (3ull << 16) | (1ull << 18)); /* L0, RW0 = 11 (read/write), LEN0 = 01 */
+}
+
+static void test_mov_ss_data_breakpoint(void)
+{
+    uint64_t after;
+    if (qemu_no_icebp())
+        goto int3;
+    reset();
+    watch_ss_sel();
+    __asm__ volatile("lea 1f(%%rip), %0\n\t"
+                     "mov ss_sel(%%rip), %%ss\n\t"
+                     ".byte 0xf1\n"
+                     "1:\tnop"
+                     : "=&r"(after)::"memory");
+    set_dr7(0);
+    ASSERT_EQ(ev_count, 1);
+    ASSERT_EQ(ev[0].vec, VEC_DB);
+    ASSERT_EQ(ev[0].rip, after);
+    ASSERT_EQ(ev[0].dr6, DR6_FIXED);
+
+int3:
+    rt_idt_set_gate(VEC_BP, (uintptr_t)bp_entry, 0x8E, RT_SEL_CODE64);
+    reset();
+    watch_ss_sel();
+    __asm__ volatile("lea 1f(%%rip), %0\n\t"
+                     "mov ss_sel(%%rip), %%ss\n\t"
+                     "int3\n"
+                     "1:\tnop"
+                     : "=&r"(after)::"memory");
+    set_dr7(0);
+    extern const uintptr_t rt_isr_table[32];
+    rt_idt_set_gate(VEC_BP, rt_isr_table[VEC_BP], 0x8E, RT_SEL_CODE64);
+    if (ev_count == 2 && ev[0].vec == VEC_DB && ev[0].rip == after - 1 &&
+        rt_cmdline_has("qemu-tcg")) {
+        rt_printf("# qemu-tcg: a data breakpoint on MOV SS traps at once (SDM 6.8.3: held)\n");
+        return;
+    }
+    ASSERT_EQ(ev_count, 2);
+    ASSERT_EQ(ev[0].vec, VEC_DB); /* its handler runs first: it interrupted the #BP's */
+    ASSERT_EQ(ev[0].rip, (uint64_t)(uintptr_t)bp_entry);
+    ASSERT_EQ(ev[0].dr6, DR6_FIXED | 0x1);
+    ASSERT_EQ(ev[1].vec, VEC_BP);
+    ASSERT_EQ(ev[1].rip, after);
 }
 
 void test_main(void)
@@ -144,6 +329,9 @@ void test_main(void)
     RUN_TEST(test_write_breakpoint);
     RUN_TEST(test_read_write_breakpoint_range);
     RUN_TEST(test_single_step_bs);
+    RUN_TEST(test_breakpoint_clears_stale_bits);
+    RUN_TEST(test_icebp_with_tf);
+    RUN_TEST(test_mov_ss_data_breakpoint);
     extern const uintptr_t rt_isr_table[32];
     rt_idt_set_gate(1, rt_isr_table[1], 0x8E, RT_SEL_CODE64); /* rt's handler catches GD */
     RUN_TEST(test_general_detect);

@@ -2,8 +2,9 @@
  * pm32_task: hardware task switching in 32-bit protected mode (SDM Vol. 3A
  * chapter 7): CALL to a TSS and IRET back (NT, previous-task link, busy
  * bits, CR0.TS, saved EIP), JMP between tasks, an exception through a task
- * gate with its error code on the new task's stack, and #TS for a TSS
- * whose limit is too small.
+ * gate with its error code on the new task's stack (and RF = 1 in the
+ * EFLAGS it saved in the old TSS), and #TS for a TSS whose limit is too
+ * small.
  */
 #include "rt.h"
 
@@ -67,7 +68,7 @@ static void init_task(struct tss32 *t, void (*entry)(void), uint8_t *stack)
 /* observations made inside the tasks */
 static volatile uint32_t b_eflags, b_cr0, b_link, b_runs;
 static volatile uint16_t b_tr;
-static volatile uint32_t c_error, c_link;
+static volatile uint32_t c_error, c_link, c_a_eflags;
 
 static void task_b_call(void)
 {
@@ -104,6 +105,7 @@ static void task_c_gp(void)
         __asm__ volatile("popl %0" : "=r"(err)); /* SDM 7.3 step 13 */
         c_error = err;
         c_link = tss_c.link;
+        c_a_eflags = tss_a.eflags; /* A's EFLAGS as the fault saved it */
         tss_a.eip = recover_eip; /* resume A after the faulting instruction */
         __asm__ volatile("iret");
     }
@@ -204,6 +206,11 @@ static void test_exception_task_gate(void)
     *gate = saved;
     ASSERT_EQ(c_error, 0x1000);
     ASSERT_EQ(c_link, SEL_TSS_A);
+    /* a fault saves RF = 1, in the old TSS too (SDM 17.3.1.1) */
+    if (!(c_a_eflags & (1u << 16)) && rt_cmdline_has("qemu-tcg"))
+        rt_printf("# qemu-tcg: a fault through a task gate saves RF = 0 in the TSS\n");
+    else
+        ASSERT_EQ(c_a_eflags & (1u << 16), 1u << 16);
     __asm__ volatile("clts");
 }
 
@@ -213,6 +220,10 @@ static void test_ts_small_limit(void)
     int v = catch_asm(RT_CATCH_BEGIN "lcall %0, $0" RT_CATCH_END ::"i"(SEL_TSS_BAD) : "memory");
     ASSERT_EQ(v, 10); /* #TS: limit below 0x67 (SDM 7.3 step 4) */
     ASSERT_EQ(rt_fault.error, SEL_TSS_BAD);
+    if (!(rt_fault.flags & (1u << 16)) && rt_cmdline_has("qemu-tcg"))
+        rt_printf("# qemu-tcg: #TS saves RF = 0\n");
+    else
+        ASSERT_EQ(rt_fault.flags & (1u << 16), 1u << 16); /* a fault: RF = 1 saved */
     ASSERT_EQ(desc_type(SEL_TSS_BAD), 0x9); /* nothing was switched */
 }
 

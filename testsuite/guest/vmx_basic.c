@@ -95,9 +95,10 @@ static void test_capability_msrs(void)
     uint64_t misc = rdmsr(MSR_VMX_MISC);
     ASSERT_EQ((misc >> 16) & 0x1ff, 4);
     ASSERT_EQ((misc >> 29) & 1, 1);
-    /* VMCS_ENUM bits 9:1: the highest index of any field; the 64-bit
-     * TSC multiplier (2032H) has index 19H */
-    ASSERT_EQ(rdmsr(MSR_VMX_VMCS_ENUM), 0x19 << 1);
+    /* VMCS_ENUM bits 9:1: the highest index of any field that exists;
+     * without the preemption timer (482EH, index 17H) and TSC scaling
+     * (2032H, 19H) it is guest IA32_SYSENTER_CS (482AH, index 15H) */
+    ASSERT_EQ(rdmsr(MSR_VMX_VMCS_ENUM), 0x15 << 1);
 }
 
 static void test_vmxon_outcomes(void)
@@ -214,6 +215,9 @@ static void test_unsupported_fields(void)
         0x100000000ull | 0x681e, /* bits 63:32 in 64-bit mode */
         0x0c0e,          /* no 16-bit host field at index 7 */
         0x2036,          /* no 64-bit control field at index 1BH */
+        0x2032,          /* TSC multiplier: no TSC scaling */
+        0x482e,          /* preemption-timer value: no preemption timer */
+        0x0000,          /* VPID: no VPID */
     };
     for (unsigned k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
         uint64_t v = 0x5a5a;

@@ -21,6 +21,7 @@ void g_pf(void), g_pf_at(void);
 void g_rdmsr(void), g_rdmsr_at(void);
 void g_vmx_insn(void), g_vmx_insn_at(void);
 void g_triple(void);
+void g_msrs(void), g_msrs_174(void), g_msrs_efer(void), g_msrs_outside(void), g_msrs_done(void);
 __asm__(".text\n"
         "g_vmcall:\n"
         "  mov $0x1234, %rax\n"
@@ -67,6 +68,22 @@ __asm__(".text\n"
         "g_vmx_insn:\n"
         "g_vmx_insn_at:\n"
         "  vmxoff\n"
+        "  ud2\n"
+        "g_msrs:\n"
+        "  mov $0x10, %ecx\n"
+        "  rdmsr\n"             /* bit clear: runs in the guest */
+        "  mov $0x174, %ecx\n"
+        "g_msrs_174:\n"
+        "  rdmsr\n"             /* read-low bit set */
+        "  mov $0xc0000080, %ecx\n"
+        "  rdmsr\n"             /* read-high bit clear */
+        "g_msrs_efer:\n"
+        "  wrmsr\n"             /* write-high bit set */
+        "  mov $0x40000000, %ecx\n"
+        "g_msrs_outside:\n"
+        "  rdmsr\n"             /* outside both ranges: always exits */
+        "g_msrs_done:\n"
+        "  vmcall\n"
         "  ud2\n"
         "g_triple:\n"
         "  lidt 8f(%rip)\n"
@@ -184,6 +201,64 @@ static void test_rdmsr_exits(void)
     ASSERT_EQ(vmx_launch_exit(), 31); /* RDMSR: no MSR bitmaps, always exits */
     ASSERT_EQ(vmread(VMCS_GUEST_RIP), (uintptr_t)g_rdmsr_at);
     ASSERT_EQ(vmread(VMCS_EXIT_INSTRUCTION_LEN), 2);
+}
+
+static uint8_t msr_bitmap[4096] __attribute__((aligned(4096)));
+
+static void test_msr_bitmaps(void)
+{
+    /* SDM 24.6.9: read-low at 0, read-high at 1024, write-low at 2048,
+     * write-high at 3072, one bit per MSR */
+    memset(msr_bitmap, 0, sizeof(msr_bitmap));
+    msr_bitmap[0x174 / 8] |= 1u << (0x174 % 8);
+    msr_bitmap[3072 + 0x80 / 8] |= 1u << (0x80 % 8);
+    setup(g_msrs);
+    vmwrite(VMCS_MSR_BITMAP, (uintptr_t)msr_bitmap);
+    vmwrite(VMCS_PROC_BASED_CONTROLS, vmread(VMCS_PROC_BASED_CONTROLS) | (1u << 28));
+    ASSERT_EQ(vmx_launch_exit(), 31);
+    ASSERT_EQ(vmread(VMCS_GUEST_RIP), (uintptr_t)g_msrs_174);
+    vmx_skip_insn();
+    ASSERT_EQ(vmx_resume_exit(), 32);
+    ASSERT_EQ(vmread(VMCS_GUEST_RIP), (uintptr_t)g_msrs_efer);
+    ASSERT_EQ(vmx_guest.rax | (vmx_guest.rdx << 32), rdmsr(MSR_EFER)); /* it read EFER */
+    vmx_skip_insn();
+    ASSERT_EQ(vmx_resume_exit(), 31);
+    ASSERT_EQ(vmread(VMCS_GUEST_RIP), (uintptr_t)g_msrs_outside);
+    vmx_skip_insn();
+    ASSERT_EQ(vmx_resume_exit(), 18);
+    ASSERT_EQ(vmread(VMCS_GUEST_RIP), (uintptr_t)g_msrs_done);
+}
+
+static uint64_t msr_store_area[2 * 2] __attribute__((aligned(16)));
+
+static inline uint64_t host_tsc(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+static void test_msr_store_list_saves_real_tsc(void)
+{
+    /* SDM 27.4: the VM-exit MSR-store list stores IA32_TSC as the
+     * processor's TSC, not the guest's offset view, even with TSC
+     * offsetting on (when nest86 offers it) */
+    setup(g_vmcall);
+    msr_store_area[0] = 0x10; /* IA32_TSC */
+    msr_store_area[1] = 0;
+    msr_store_area[2] = 0x174; /* IA32_SYSENTER_CS: the guest's value */
+    msr_store_area[3] = 0;
+    vmwrite(VMCS_EXIT_MSR_STORE_ADDR, (uintptr_t)msr_store_area);
+    vmwrite(VMCS_EXIT_MSR_STORE_COUNT, 2);
+    vmwrite(VMCS_GUEST_IA32_SYSENTER_CS, 0x4321);
+    vmwrite(VMCS_TSC_OFFSET, 1ull << 62);
+    if (rdmsr(MSR_VMX_TRUE_PROCBASED) >> 32 & (1u << 3)) /* "use TSC offsetting" */
+        vmwrite(VMCS_PROC_BASED_CONTROLS, vmread(VMCS_PROC_BASED_CONTROLS) | (1u << 3));
+    uint64_t before = host_tsc();
+    ASSERT_EQ(vmx_launch_exit(), 18);
+    uint64_t after = host_tsc();
+    ASSERT(msr_store_area[1] >= before && msr_store_area[1] <= after);
+    ASSERT_EQ(msr_store_area[3], 0x4321);
 }
 
 static void test_vmx_instruction_exits(void)
@@ -314,6 +389,8 @@ void test_main(void)
     RUN_TEST(test_exception_bitmap);
     RUN_TEST(test_page_fault_exit);
     RUN_TEST(test_rdmsr_exits);
+    RUN_TEST(test_msr_bitmaps);
+    RUN_TEST(test_msr_store_list_saves_real_tsc);
     RUN_TEST(test_vmx_instruction_exits);
     RUN_TEST(test_triple_fault_exit);
     RUN_TEST(test_entry_checks);

@@ -6,23 +6,25 @@
 #   gdb-interrupt  a small GDB remote client (python3) attaches to
 #                  -gdb tcp::PORT once the guest is up, resumes it (`c`),
 #                  sends the interrupt byte 0x03 and must get a stop reply
-#                  (T/S with SIGINT or SIGTRAP); `monitor print rip`
-#                  (qRcmd) must answer with the kernel's RIP; `k` ends
-#                  nest86.
+#                  (T/S with SIGINT or SIGTRAP); the stopped RIP (register
+#                  read `p10`) must lie in the kernel image with CS 0x10;
+#                  `monitor print rip` (qRcmd) must print exactly that
+#                  RIP (hex and signed decimal), which must not move
+#                  while stopped; `k` ends nest86.
 #   ctrl-a-c       nest86 with -serial stdio on a pseudo-terminal: once the
 #                  guest is up, Ctrl-A C must bring up the (nest86) prompt,
 #                  and `quit` there must end nest86 with status 0.
 #
-# Every wait is bounded; SKIP without python3 or the kernel.
+# Every wait is bounded.  Without python3 or the kernel: testsuite/missing.sh.
 set -u
 root=${NEST86_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 NEST86=${NEST86:-$root/nest86}
 build=${NEST86_BUILD:-$root/build}
 [ -x "$NEST86" ] || { echo "FAIL debugger-interrupt/setup: no $NEST86 (run make)"; exit 1; }
-command -v python3 >/dev/null 2>&1 || { echo "SKIP debugger-interrupt/setup: no python3"; exit 77; }
+. "$root/testsuite/missing.sh"
+command -v python3 >/dev/null 2>&1 || missing debugger-interrupt/setup "no python3"
 if ! err=$("$root/scripts/linux-fetch.sh" --cloud-only --quiet 2>&1); then
-    echo "SKIP debugger-interrupt/setup: cannot fetch Debian's kernel: ${err##*$'\n'}"
-    exit 77
+    missing debugger-interrupt/setup "cannot fetch Debian's kernel: ${err##*$'\n'}"
 fi
 kernel=$build/linux/vmlinuz-cloud
 initrd=$build/linux/initrd.img
@@ -122,6 +124,17 @@ def gdb_case():
         stopreply = c.reply()
         result("gdb-interrupt", running and stopreply[:3] in (b"T02", b"S02", b"T05", b"S05"),
                "after ? %r: stop reply %r" % (first, stopreply))
+        # the stopped CPU as the stub reports it: RIP (gdb register 16)
+        # inside the kernel image, CS the kernel's code segment (0x10)
+        def reg(n):
+            c.send(b"p%x" % n)
+            return int.from_bytes(bytes.fromhex(c.reply().decode()), "little")
+        rip, cs = reg(0x10), reg(0x12)
+        # nokaslr: the image starts at __START_KERNEL 0xffffffff81000000;
+        # modules begin at 0xffffffffc0000000
+        result("gdb-stopped-in-kernel",
+               0xffffffff81000000 <= rip < 0xffffffffc0000000 and cs == 0x10,
+               "rip %#x cs %#x" % (rip, cs))
         c.send(b"qRcmd," + b"print rip".hex().encode())
         text = b""
         while True:
@@ -131,8 +144,15 @@ def gdb_case():
             else:
                 break
         out = text.decode(errors="replace")
-        result("gdb-monitor-print-rip", r == b"OK" and "0xffffffff" in out,
-               "reply %r, output %r" % (r, out))
+        # `print` shows hex then signed decimal: both must be that RIP
+        words = out.split()
+        shown = int(words[0], 16) if words and words[0].startswith("0x") else None
+        signed = rip - (1 << 64) if rip >> 63 else rip
+        result("gdb-monitor-print-rip",
+               r == b"OK" and shown == rip and len(words) > 1 and words[1] == str(signed),
+               "reply %r, output %r, the stub's rip %#x" % (r, out, rip))
+        again = reg(0x10)
+        result("gdb-stays-stopped", again == rip, "rip %#x then %#x" % (rip, again))
         c.send(b"k")
         result("gdb-kill", wait_for(lambda: proc.poll() is not None, 20),
                "nest86 still runs after k")

@@ -13,8 +13,10 @@ kernel=$build/guest/smoke.elf
 elf64=$build/guest/t64/smoke.elf64
 
 [ -x "$NEST86" ] || { echo "FAIL binary: no $NEST86 (run make)"; exit 1; }
-[ -f "$kernel" ] && [ -f "$elf64" ] || { echo "SKIP gdb: no $kernel (make guest-kernels)"; exit 77; }
-command -v gdb >/dev/null || { echo "SKIP gdb: gdb is not installed (scripts/deps.sh installs it)"; exit 77; }
+. "$root/testsuite/missing.sh"
+[ -f "$kernel" ] && [ -f "$elf64" ] || missing gdb "no $kernel (make guest-kernels)"
+command -v gdb >/dev/null || missing gdb "gdb is not installed (scripts/deps.sh installs it)"
+command -v objdump >/dev/null || missing gdb "no objdump (binutils)"
 
 failures=0
 pass() { echo "PASS $1"; }
@@ -54,9 +56,11 @@ timeout 60 gdb -nx -batch -ex 'set pagination off' -ex 'set confirm off' \
     -ex "target remote 127.0.0.1:$port" \
     -ex 'info registers rip' \
     -ex 'break test_main' -ex 'continue' \
-    -ex 'printf "PC1=%lx\n", $pc' \
+    -ex 'printf "PC1=%lx SP1=%lx\n", $pc, $sp' \
     -ex 'stepi' \
-    -ex 'printf "PC2=%lx\n", $pc' \
+    -ex 'printf "PC2=%lx SP2=%lx\n", $pc, $sp' \
+    -ex 'stepi' \
+    -ex 'printf "PC3=%lx\n", $pc' \
     -ex 'info registers' \
     -ex 'x/2xw 0x100000' \
     -ex 'printf "CR3=%lx CR0=%lx EFER=%lx\n", $cr3, $cr0, $efer' \
@@ -75,16 +79,31 @@ pid=
 
 has() { grep -q -- "$1" "$tmp/gdb.out"; }
 if has "^rip  *0x10000c  *0x10000c <_start>"; then pass connect; else fail connect "no stop at _start (0x10000c) after target remote"; fi
-if has "Breakpoint 1, test_main ()" && has "^PC1=$(printf %x "0x$test_main")$"; then
+if has "Breakpoint 1, test_main ()" && has "^PC1=$(printf %x "0x$test_main") SP1="; then
     pass breakpoint
 else
     fail breakpoint "no stop at test_main = $test_main"
 fi
-pc2=$(sed -n 's/^PC2=//p' "$tmp/gdb.out")
-if [ -n "$pc2" ] && [ $((0x$pc2)) -gt $((0x$test_main)) ] && [ $((0x$pc2)) -lt $((0x$test_main + 16)) ]; then
+# Each stepi runs exactly one instruction: PC2 and PC3 are the addresses
+# of test_main's second and third instructions (objdump), and the first
+# one, a PUSH, moved RSP down by 8.
+insns=$(objdump -d --no-show-raw-insn --start-address=0x$test_main \
+        --stop-address=$((0x$test_main + 32)) "$elf64" |
+    awk '/^ *[0-9a-f]+:\t/ { sub(":", "", $1); print $1, $2 }')
+first_op=$(sed -n '1s/^[^ ]* //p' <<< "$insns")
+want2=$(sed -n '2s/ .*//p' <<< "$insns")
+want3=$(sed -n '3s/ .*//p' <<< "$insns")
+sp1=$(sed -n 's/^PC1=[0-9a-f]* SP1=//p' "$tmp/gdb.out")
+pc2=$(sed -n 's/^PC2=\([0-9a-f]*\) SP2=.*/\1/p' "$tmp/gdb.out")
+sp2=$(sed -n 's/^PC2=[0-9a-f]* SP2=//p' "$tmp/gdb.out")
+pc3=$(sed -n 's/^PC3=//p' "$tmp/gdb.out")
+if [ "$first_op" != push ] || [ -z "$want3" ]; then
+    fail stepi "test_main no longer starts with a PUSH ('$first_op'): adjust this check"
+elif [ "$pc2" = "$want2" ] && [ "$pc3" = "$want3" ] && [ -n "$sp1" ] &&
+    [ $((0x$sp1 - 0x${sp2:-0})) -eq 8 ]; then
     pass stepi
 else
-    fail stepi "stepi went from $test_main to '$pc2'"
+    fail stepi "stepi from $test_main went to '$pc2' then '$pc3' (want $want2 then $want3), RSP $sp1 -> $sp2 (want -8)"
 fi
 if has "^rax  *0x" && has "^r15  *0x" && has "^eflags  *0x[0-9a-f]*  *\[" && has "^cs  *0x18 " && has "^fs_base  *0x0 "; then
     pass info-registers

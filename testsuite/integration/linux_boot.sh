@@ -30,10 +30,10 @@ BOOT_TIMEOUT=${LINUX_BOOT_TIMEOUT:-240}   # guest boot to the shell, host second
 CMD_TIMEOUT=60
 
 [ -x "$NEST86" ] || { echo "FAIL $tag/boot: no $NEST86 (run make)"; exit 1; }
+. "$root/testsuite/missing.sh"
 
 if ! fetch_err=$("$root/scripts/linux-fetch.sh" $fetch_opt --quiet 2>&1); then
-    echo "SKIP $tag/boot: cannot fetch Debian's kernel: ${fetch_err##*$'\n'}"
-    exit 77
+    missing "$tag/boot" "cannot fetch Debian's kernel: ${fetch_err##*$'\n'}"
 fi
 kernel=$build/linux/vmlinuz-$flavour
 initrd=$build/linux/initrd.img

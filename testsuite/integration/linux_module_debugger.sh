@@ -18,9 +18,10 @@ root=${NEST86_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 NEST86=${NEST86:-$root/nest86}
 build=${NEST86_BUILD:-$root/build}
 [ -x "$NEST86" ] || { echo "FAIL linux-module/setup: no $NEST86 (run make)"; exit 1; }
+. "$root/testsuite/missing.sh"
+command -v readelf >/dev/null 2>&1 || missing linux-module/setup "no readelf (binutils)"
 if ! err=$("$root/scripts/linux-fetch.sh" --cloud-only --quiet 2>&1); then
-    echo "SKIP linux-module/setup: cannot fetch Debian's kernel: ${err##*$'\n'}"
-    exit 77
+    missing linux-module/setup "cannot fetch Debian's kernel: ${err##*$'\n'}"
 fi
 kernel=$build/linux/vmlinuz-cloud
 initrd=$build/linux/initrd.img
@@ -50,7 +51,6 @@ sym() { # SYMBOL SECTION-ADDRESS
     v=$(readelf -sW "$ko" 2>/dev/null | awk -v s="$1" '$8 == s && $4 == "FUNC" { print $2; exit }')
     [ -n "$v" ] && printf '0x%x' $(($2 + 0x$v))
 }
-command -v readelf >/dev/null 2>&1 || { echo "SKIP linux-module/breakpoint: no readelf"; exit 77; }
 init_fn=$(sym md4_mod_init "$init")
 [ -n "$init_fn" ] || { echo "FAIL linux-module/symbols: no md4_mod_init in $ko"; exit 1; }
 

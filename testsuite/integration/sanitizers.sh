@@ -19,9 +19,9 @@ san=$build/san/nest86
 logs=$build/test-logs/san
 mkdir -p "$logs"
 
+. "$root/testsuite/missing.sh"
 if [ ! -x "$san" ]; then
-    echo "SKIP san/guest: $san is not built (make check builds it)"
-    exit 77
+    missing san/guest "$san is not built"
 fi
 
 export ASAN_OPTIONS=exitcode=99:detect_leaks=1
@@ -36,8 +36,7 @@ NEST86_BIN=$san NEST86_LOGS=$logs NEST86_TIMEOUT_SCALE=5 \
 
 # Debian's cloud kernel (scripts/linux-fetch.sh, as in linux_boot.sh).
 if ! fetch_err=$("$root/scripts/linux-fetch.sh" --cloud-only --quiet 2>&1); then
-    echo "SKIP san/linux: cannot fetch Debian's kernel: ${fetch_err##*$'\n'}"
-    exit 0
+    missing san/linux "cannot fetch Debian's kernel: ${fetch_err##*$'\n'}"
 fi
 err=$logs/linux.err
 timeout 600 "$san" -m 512M -kernel "$build/linux/vmlinuz-cloud" -initrd "$build/linux/initrd.img" \

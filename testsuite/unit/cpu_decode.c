@@ -142,9 +142,27 @@ static void invalid_forms(void)
     static const uint8_t long_insn[16] = {0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66,
                                           0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x90, 0x90};
     UNIT_CHECK(decode(long_insn, 15, &in) == -1); /* 14 prefixes + NOP = 15 bytes: legal */
+    UNIT_CHECKF(in.len == 15, "len %u", (unsigned)in.len);
     static const uint8_t too_long[16] = {0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66,
                                          0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x90};
-    UNIT_CHECK(decode(too_long, 16, &in) == EX_GP); /* 16 bytes: #GP(0), SDM 2.3.11 */
+    /* 16 bytes: #GP(0) (SDM Vol. 2A 2.3.11: at most 15 bytes; Vol. 3A,
+     * "Interrupt 13": exceeding the 15-byte instruction length limit) */
+    UNIT_CHECK(decode(too_long, 16, &in) == EX_GP);
+    UNIT_CHECK(cpu.exc_has_error && cpu.exc_error == 0);
+    /* 15 bytes of real parts: lock add qword [eax+ecx*4+0x12345678], imm32 */
+    static const uint8_t full15[15] = {0xf0, 0x2e, 0x67, 0x48, 0x81, 0x84, 0x88, 0x78,
+                                       0x56, 0x34, 0x12, 0xef, 0xbe, 0xad, 0xde};
+    UNIT_CHECK(decode(full15, 15, &in) == -1);
+    UNIT_CHECKF(in.len == 15, "len %u", (unsigned)in.len);
+    UNIT_CHECK(in.fn != op_ud && in.opsize == 8 && in.adsize == 4);
+    UNIT_CHECK(in.base == R_RAX && in.index == R_RCX && in.scale == 2 && in.disp == 0x12345678);
+    UNIT_CHECK(in.imm == 0xffffffffdeadbeefull); /* imm32 sign-extended to 64 bits */
+    /* one more prefix: the immediate's last byte is the 16th, #GP(0) */
+    static const uint8_t full16[16] = {0xf0, 0x2e, 0x2e, 0x67, 0x48, 0x81, 0x84, 0x88,
+                                       0x78, 0x56, 0x34, 0x12, 0xef, 0xbe, 0xad, 0xde};
+    cpu.exc_error = 0xffff;
+    UNIT_CHECK(decode(full16, 16, &in) == EX_GP);
+    UNIT_CHECK(cpu.exc_has_error && cpu.exc_error == 0);
 }
 
 int main(void)

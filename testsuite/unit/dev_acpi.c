@@ -2,6 +2,7 @@
  * RAM the way an OS finds them: RSDP scan in the BIOS area, checksums,
  * lengths, RSDT/XSDT pointers, then each table's fields against the
  * device constants and the specification. */
+#include <stdio.h>
 #include <string.h>
 
 #include "devices/acpi.h"
@@ -137,19 +138,113 @@ static void fadt(void)
     UNIT_CHECK(table_ok(dsdt, "DSDT", 36));
 }
 
-static void dsdt_s5(void)
+/* The DSDT's AML body (after the 36-byte header) and its length. */
+static uint32_t dsdt_aml(uint8_t *aml, uint32_t cap)
+{
+    uint64_t d = b32(find_table("FACP") + 40);
+    uint32_t len = b32(d + 4) - 36;
+    if (len > cap)
+        return 0;
+    phys_copy_out(&test_m.phys, d + 36, aml, len);
+    return len;
+}
+
+/* Where the NameSeg seg (4 characters) occurs in the AML, or -1. */
+static long aml_find(const uint8_t *aml, uint32_t len, const char *seg)
+{
+    for (uint32_t i = 0; i + 4 <= len; i++)
+        if (!memcmp(aml + i, seg, 4))
+            return i;
+    return -1;
+}
+
+/* \_S5 is the only sleep object: no \_S1-\_S4 (in particular no \_S3:
+ * nest86 has no suspend-to-RAM, docs/platform.md), and its package
+ * decodes per ACPI 6.x 20.2.5.4 / 20.2.4 (PkgLength, NumElements, then
+ * integers) to SLP_TYP values for PM1a and PM1b. */
+static void dsdt_offers_only_s5(void)
 {
     setup();
-    uint64_t d = b32(find_table("FACP") + 40);
-    uint32_t len = b32(d + 4);
-    static const uint8_t s5[] = {0x08, 0x5C, '_', 'S', '5', '_', 0x12, 0x08, 0x04,
-                                 0x0A, ACPIPM_SLP_TYP_S5, 0x0A, ACPIPM_SLP_TYP_S5, 0x00, 0x00};
-    uint8_t aml[64] = {0};
-    UNIT_CHECK(len - 36 == sizeof(s5));
-    phys_copy_out(&test_m.phys, d + 36, aml, sizeof(s5));
-    UNIT_CHECK(!memcmp(aml, s5, sizeof(s5)));
-    /* PkgLength counts itself, NumElements and the elements */
-    UNIT_CHECK(aml[7] == sizeof(s5) - 7);
+    uint8_t aml[256];
+    uint32_t len = dsdt_aml(aml, sizeof(aml));
+    UNIT_CHECK(len > 0);
+    static const char *const absent[] = {"_S0_", "_S1_", "_S2_", "_S3_", "_S4_"};
+    for (unsigned k = 0; k < 5; k++)
+        UNIT_CHECKF(aml_find(aml, len, absent[k]) < 0, "the DSDT names %s", absent[k]);
+    long at = aml_find(aml, len, "_S5_");
+    UNIT_CHECK(at >= 2 && aml[at - 2] == 0x08 && aml[at - 1] == 0x5C); /* NameOp '\' */
+    uint32_t p = (uint32_t)at + 4;
+    UNIT_CHECK(p + 3 <= len && aml[p] == 0x12);                     /* PackageOp */
+    UNIT_CHECK((aml[p + 1] >> 6) == 0);                              /* one-byte PkgLength */
+    uint32_t pkg_end = p + 1 + (aml[p + 1] & 0x3F); /* PkgLength counts itself */
+    UNIT_CHECKF(pkg_end == len, "package ends at %u, the table's AML at %u", pkg_end, len);
+    UNIT_CHECK(aml[p + 2] == 4);                                     /* NumElements */
+    unsigned vals[4], n = 0;
+    for (uint32_t i = p + 3; i < pkg_end && n < 4;) {
+        if (aml[i] == 0x0A && i + 1 < pkg_end) { /* BytePrefix */
+            vals[n++] = aml[i + 1];
+            i += 2;
+        } else if (aml[i] == 0x00 || aml[i] == 0x01) { /* ZeroOp, OneOp */
+            vals[n++] = aml[i++];
+        } else {
+            UNIT_CHECKF(0, "unexpected AML byte 0x%02x in \\_S5", aml[i]);
+        }
+    }
+    UNIT_CHECK(n == 4);
+    UNIT_CHECK(vals[0] <= 7 && vals[1] == vals[0]);
+}
+
+/* The SLP_TYP value \_S5 gives, decoded from the DSDT as an OS does. */
+static unsigned dsdt_s5_slp_typ(void)
+{
+    uint8_t aml[256];
+    uint32_t len = dsdt_aml(aml, sizeof(aml));
+    long at = aml_find(aml, len, "_S5_");
+    if (at < 0 || (uint32_t)at + 8 > len || aml[at + 7] != 0x0A)
+        return ~0u;
+    return aml[at + 8];
+}
+
+static char note_text[160];
+static int notes;
+static void note_hook(const char *device, const char *text)
+{
+    snprintf(note_text, sizeof(note_text), "%s: %s", device, text);
+    notes++;
+}
+
+/* What the PM1a control block (at the FADT's PM1a_CNT_BLK) does with
+ * SLP_EN: \_S5's SLP_TYP powers off (status 0); every other type names
+ * a state the DSDT does not offer and is ignored: the machine keeps
+ * running, SLP_EN reads back 0, WAK_STS stays clear, -d io notes it. */
+static void pm1_sleep_types_against_the_dsdt(void)
+{
+    setup();
+    unsigned s5 = dsdt_s5_slp_typ();
+    UNIT_CHECK(s5 <= 7);
+    uint16_t cnt = (uint16_t)b32(find_table("FACP") + 64);
+    uint16_t evt = (uint16_t)b32(find_table("FACP") + 56);
+    struct acpipm *pm = acpipm_create(&test_m);
+    test_m.io.note = note_hook;
+    notes = 0;
+    for (unsigned typ = 0; typ < 8; typ++) {
+        if (typ == s5)
+            continue;
+        uint16_t v = (uint16_t)(ACPIPM_SCI_EN | typ << ACPIPM_SLP_TYP_SHIFT | ACPIPM_SLP_EN);
+        io_out(&test_m.io, cnt, v, 2);
+        UNIT_CHECKF(test_stops == 0, "SLP_TYP %u stopped the machine", typ);
+        uint16_t back = (uint16_t)io_in(&test_m.io, cnt, 2);
+        UNIT_CHECKF(back == (v & ~ACPIPM_SLP_EN), "PM1a_CNT reads 0x%x after 0x%x", back, v);
+        UNIT_CHECKF(!(io_in(&test_m.io, evt, 2) & ACPIPM_WAK_STS), "WAK_STS after SLP_TYP %u",
+                    typ);
+        char want[64];
+        snprintf(want, sizeof(want), "acpi-pm1: SLP_EN with SLP_TYP %u ignored", typ);
+        UNIT_CHECKF(strstr(note_text, want) != NULL, "note '%s'", note_text);
+    }
+    UNIT_CHECK(notes == 7 && pm->ignored_sleeps == 7);
+    io_out(&test_m.io, cnt, ACPIPM_SCI_EN | s5 << ACPIPM_SLP_TYP_SHIFT | ACPIPM_SLP_EN, 2);
+    UNIT_CHECK(test_stops == 1 && test_stop == MACHINE_EXIT && test_exit_status == 0);
+    test_m.io.note = NULL;
 }
 
 static void madt(void)
@@ -225,7 +320,8 @@ int main(void)
     UNIT_RUN(rsdp);
     UNIT_RUN(rsdt_and_xsdt_agree);
     UNIT_RUN(fadt);
-    UNIT_RUN(dsdt_s5);
+    UNIT_RUN(dsdt_offers_only_s5);
+    UNIT_RUN(pm1_sleep_types_against_the_dsdt);
     UNIT_RUN(madt);
     UNIT_RUN(hpet_table);
     UNIT_RUN(e820_marks_tables);

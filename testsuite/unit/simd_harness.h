@@ -353,12 +353,4 @@ static inline bool h_diff(const uint8_t *code, unsigned len, unsigned rounds, bo
     return h_diff_fix(code, len, rounds, mmx, NULL, why, n);
 }
 
-/* Is the host an Intel CPU (CPUID vendor GenuineIntel)? */
-static inline bool h_host_is_intel(void)
-{
-    uint32_t a = 0, b, c, d;
-    __asm__ volatile("cpuid" : "+a"(a), "=b"(b), "=c"(c), "=d"(d));
-    return b == 0x756e6547 && d == 0x49656e69 && c == 0x6c65746e; /* Genu ineI ntel */
-}
-
 #endif

@@ -28,6 +28,7 @@ _start:
 	cld
 	movl %eax, rt_boot_magic
 	movl %ebx, rt_boot_info
+	sgdt rt_boot_gdtr	/* the loader's GDT, for tests of where it went */
 	lgdt rt_gdt_desc
 	ljmp $SEL_CODE32, $1f
 1:	movw $SEL_DATA, %ax
@@ -105,12 +106,16 @@ _start:
 #endif
 
 	.data
-	.globl rt_boot_magic, rt_boot_info, rt_gdt, rt_gdt_desc
+	.globl rt_boot_magic, rt_boot_info, rt_boot_gdtr, rt_gdt, rt_gdt_desc
 	.p2align 2
 rt_boot_magic:
 	.long 0
 rt_boot_info:
 	.long 0
+rt_boot_gdtr:	/* SGDT in 32-bit code: limit (2 bytes), base (4 bytes) */
+	.word 0
+	.long 0
+	.word 0
 
 	/* Segment descriptors: SDM Vol. 3A, 3.4.5, Figure 3-8. */
 	.p2align 3

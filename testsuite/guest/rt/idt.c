@@ -102,6 +102,7 @@ void rt_fault_reset(void)
     rt_fault.ip = 0;
     rt_fault.cr2 = 0;
     rt_fault.cs = 0;
+    rt_fault.flags = 0;
     rt_recover_ip = 0;
 }
 
@@ -112,6 +113,7 @@ void rt_exception(struct rt_frame *f)
     rt_fault.ip = f->ip;
     rt_fault.cr2 = read_cr2();
     rt_fault.cs = (uint16_t)f->cs;
+    rt_fault.flags = f->flags;
     rt_fault.count++;
 
 #ifdef __x86_64__

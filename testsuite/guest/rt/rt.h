@@ -139,6 +139,7 @@ struct rt_fault {
     uint64_t ip;        /* RIP/EIP saved in the exception frame */
     uint64_t cr2;       /* CR2 at handler entry */
     uint16_t cs;        /* CS saved in the frame */
+    uint64_t flags;     /* RFLAGS/EFLAGS saved in the frame */
     unsigned count;     /* exceptions taken since boot */
 };
 extern volatile struct rt_fault rt_fault;
@@ -267,12 +268,35 @@ void rt_map_4k(uint64_t va, uint64_t pa, uint64_t flags);
 /* ---- multiboot --------------------------------------------------------- */
 extern uint32_t rt_boot_magic; /* EAX at entry: 0x2BADB002 */
 extern uint32_t rt_boot_info;  /* EBX at entry: multiboot info address */
+/* GDTR at entry, before the runtime loads its own GDT */
+extern struct rt_gdtr32 {
+    uint16_t limit;
+    uint32_t base;
+} __attribute__((packed)) rt_boot_gdtr;
+/* Multiboot Specification 0.6.96, 3.3 "Boot information format" */
 struct multiboot_info {
     uint32_t flags;
     uint32_t mem_lower, mem_upper; /* KiB, valid if flags bit 0 */
     uint32_t boot_device;
     uint32_t cmdline; /* address of a C string, valid if flags bit 2 */
+    uint32_t mods_count, mods_addr; /* valid if flags bit 3 */
+    uint32_t syms[4];
+    uint32_t mmap_length, mmap_addr; /* valid if flags bit 6 */
+    uint32_t drives_length, drives_addr;
+    uint32_t config_table;
+    uint32_t boot_loader_name; /* valid if flags bit 9 */
 };
+struct multiboot_module {
+    uint32_t mod_start, mod_end, string, reserved;
+};
+/* one memory-map entry; `size` does not count itself */
+struct multiboot_mmap_entry {
+    uint32_t size;
+    uint64_t base, length;
+    uint32_t type;
+} __attribute__((packed));
+/* linker-script symbols (rt/link.ld) */
+extern char __image_start[], __ro_end[], __bss_start[], __bss_end[], __image_end[];
 
 /*
  * True if the kernel command line (multiboot cmdline, `-append` in QEMU
@@ -302,6 +326,12 @@ static inline uint8_t inb(uint16_t port)
 {
     uint8_t v;
     __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+    return v;
+}
+static inline uint16_t inw(uint16_t port)
+{
+    uint16_t v;
+    __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
     return v;
 }
 static inline void outw(uint16_t port, uint16_t v)
