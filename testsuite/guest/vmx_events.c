@@ -974,6 +974,8 @@ static void run_exc_case(const struct exc_case *k)
                 rt_fail(RT_FILE, __LINE__, "%s: exit %u, guest vector %lld", k->name, r,
                         (long long)g_ev.vec);
             expect_handler(k->vec, k->err, k->frame);
+            /* a fault's frame has RF = 1 (SDM 17.3.1.1), a trap's not */
+            ASSERT_EQ(g_ev.rflags & 0x10000, k->type == 3 ? 0x10000 : 0);
             continue;
         }
         if (r != EXIT_EXC_NMI)
@@ -983,6 +985,8 @@ static void run_exc_case(const struct exc_case *k)
         if (k->has_err)
             ASSERT_EQ(vmread(VMCS_EXIT_INTR_ERROR_CODE), k->err);
         ASSERT_EQ(vmread(VMCS_GUEST_RIP), k->at);
+        /* 27.3.3: the RF the delivery would have pushed */
+        ASSERT_EQ(vmread(VMCS_GUEST_RFLAGS) & 0x10000, k->type == 3 ? 0x10000 : 0);
         if (k->type != 3) /* software exceptions: their length (27.2.4) */
             ASSERT_EQ(vmread(VMCS_EXIT_INSTRUCTION_LEN), k->frame - k->at);
         expect_no_vectoring();
@@ -1082,6 +1086,7 @@ static void test_debug_exceptions(void)
     ASSERT_EQ(vmread(VMCS_EXIT_INTR_INFO), 0x80000301);
     ASSERT_EQ(vmread(VMCS_EXIT_QUALIFICATION), 0x1);
     ASSERT_EQ(vmread(VMCS_GUEST_RIP), (uintptr_t)g_brk_at);
+    ASSERT_EQ(vmread(VMCS_GUEST_RFLAGS) & 0x10000, 0); /* RF as it was (27.3.3) */
     ASSERT_EQ(read_dr6(), 0xffff0ff0);
     __asm__ volatile("mov %0, %%dr0" ::"r"(0ull));
 }
@@ -1101,6 +1106,7 @@ static void expect_push_fault(uint32_t vectoring, uint32_t vectoring_err, uintpt
         ASSERT_EQ(vmread(VMCS_IDT_VECTORING_ERROR_CODE), vectoring_err);
     ASSERT_EQ(vmread(VMCS_GUEST_RIP), rip);
     ASSERT_EQ(vmread(VMCS_GUEST_RSP), UNMAPPED_RSP);
+    ASSERT_EQ(vmread(VMCS_GUEST_RFLAGS) & 0x10000, 0x10000); /* the #PF is a fault */
     if (len)
         ASSERT_EQ(vmread(VMCS_EXIT_INSTRUCTION_LEN), len);
     ASSERT_EQ(g_ev.count, 0);
