@@ -340,14 +340,25 @@ void vmx_entry_events(struct cpu *c)
 
 void vmx_exit_event_fields(struct cpu *c)
 {
+    struct vmx *v = &c->vmx;
     /* exits that are not caused by an event leave the VM-exit
-     * interruption information and IDT-vectoring information invalid
-     * (27.2.2, 27.2.3) */
-    if (!c->vmx.event_exit) {
+     * interruption information invalid (27.2.2); one that happens
+     * while an event is delivered through the guest IDT (a task switch,
+     * an EPT violation or APIC access of the delivery) records that
+     * event as IDT-vectoring information, with the length of a software
+     * event's instruction (27.2.3, 27.2.4) — instructions never run
+     * during a delivery, so for them the record is empty */
+    if (!v->event_exit) {
         vmcs_set(c, VF_EXIT_INTR_INFO, 0);
-        vmcs_set(c, VF_IDT_VECTORING_INFO, 0);
+        vmcs_set(c, VF_IDT_VECTORING_INFO, v->vectoring);
+        if (v->vectoring & INFO_VALID) {
+            vmcs_set(c, VF_IDT_VECTORING_ERROR_CODE, v->vectoring_err);
+            unsigned type = (v->vectoring >> 8) & 7;
+            if (type >= TYPE_SW_INTERRUPT && type <= TYPE_SW_EXCEPTION)
+                vmcs_set(c, VF_EXIT_INSTRUCTION_LEN, v->vectoring_len);
+        }
     }
-    c->vmx.event_exit = false;
+    v->event_exit = false;
 }
 
 uint32_t vmx_saved_interruptibility(const struct cpu *c)

@@ -95,6 +95,9 @@ static void test_capability_msrs(void)
     uint64_t misc = rdmsr(MSR_VMX_MISC);
     ASSERT_EQ((misc >> 16) & 0x1ff, 4);
     ASSERT_EQ((misc >> 29) & 1, 1);
+    /* bits 8:6: VM entry accepts activity state HLT, not shutdown or
+     * wait-for-SIPI; bit 5: exits store EFER.LMA in "IA-32e mode guest" */
+    ASSERT_EQ((misc >> 5) & 0xf, 0x3);
     /* VMCS_ENUM bits 9:1: the highest index of any field that exists;
      * without the preemption timer (482EH, index 17H) and TSC scaling
      * (2032H, 19H) it is guest IA32_SYSENTER_CS (482AH, index 15H) */
