@@ -66,6 +66,7 @@ void cpu_request_stop(struct cpu *c)
 static void shutdown(struct cpu *c)
 {
     if (c->vmx.nonroot) { /* a triple fault in a VMX guest exits (SDM 25.2) */
+        c->vmx.vectoring = 0; /* not an exit during event delivery (27.2.3) */
         vmx_exit_triple_fault(c);
         return;
     }
