@@ -190,7 +190,7 @@ void cpu_deliver(struct cpu *c, int vector, enum int_kind kind, bool has_error, 
         vmx_delivery_begin(c, vector, kind, has_error, error); /* IDT vectoring, NMI blocking */
     else if (kind == INT_NMI)
         c->nmi_blocked = true;
-    else if (kind == INT_SOFTWARE || kind == INT_PRIV_SW)
+    if (kind == INT_SOFTWARE || kind == INT_PRIV_SW)
         c->sw_int = true; /* no single-step trap for this instruction */
     if (c->mode == MODE_REAL)
         deliver_real(c, vector);

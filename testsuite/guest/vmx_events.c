@@ -131,7 +131,7 @@ void g_vmcall(void), g_nop2(void), g_hlt(void), g_hlt_next(void), g_sti_hlt(void
     g_icebp_next(void), g_int3cd(void), g_int3cd_next(void), g_nm(void), g_nm_at(void),
     g_ss(void), g_ss_at(void), g_gp(void), g_gp_at(void), g_np(void), g_np_at(void),
     g_pf(void), g_pf_at(void), g_mf(void), g_mf_at(void), g_xm(void), g_xm_at(void),
-    g_tf(void), g_tf_insn(void), g_tf_next(void), g_brk(void), g_brk_at(void), g_ac(void),
+    g_tf(void), g_tf_insn(void), g_tf_next(void), g_tf_int(void), g_brk(void), g_brk_at(void), g_ac(void),
     g_ac_at(void);
 __asm__(".text\n"
         "g_vmcall:\n"
@@ -292,6 +292,12 @@ __asm__(".text\n"
         "g_tf_next:\n"
         "  nop\n"
         "  vmcall\n"
+        "  ud2\n"
+        "g_tf_int:\n"
+        "  pushfq\n"
+        "  orq $0x100, (%rsp)\n"
+        "  popfq\n"
+        "  int $0x80\n"        /* runs with TF = 1: no single-step trap after it */
         "  ud2\n"
         "g_brk:\n"
         "  nop\n"
@@ -1069,6 +1075,14 @@ static void test_debug_exceptions(void)
     ASSERT_EQ(vmread(VMCS_GUEST_RIP), (uintptr_t)g_tf_next);
     ASSERT_EQ(vmread(VMCS_GUEST_RFLAGS) & 0x100, 0x100);
     ASSERT_EQ(read_dr6(), 0xffff0ff0);
+    /* INT n with TF = 1: the handler runs with TF = 0 and no #DB comes
+     * after the INT (SDM 17.3.1.4) */
+    setup(g_tf_int);
+    vmwrite(VMCS_EXCEPTION_BITMAP, 1u << 1);
+    ASSERT_EQ(vmx_launch_exit(), EXIT_VMCALL);
+    expect_handler(0x80, 0, (uintptr_t)g_tf_int + 12);
+    ASSERT_EQ(g_ev.rflags & 0x100, 0x100);
+    ASSERT_EQ(vmread(VMCS_GUEST_RFLAGS) & 0x100, 0);
     /* without the bitmap bit the guest's handler sees DR6.BS */
     setup(g_tf);
     ASSERT_EQ(vmx_launch_exit(), EXIT_VMCALL);
