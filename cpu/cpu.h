@@ -92,6 +92,8 @@ enum cpu_mode { MODE_REAL, MODE_V86, MODE_PROT, MODE_COMPAT, MODE_LONG };
 #define PEND_INIT   (1u << 4)
 #define PEND_BREAK  (1u << 5) /* leave the current block: HLT, STI/MOV SS shadow,
                                  TF set, code size changed */
+#define PEND_VMX    (1u << 6) /* VMX non-root: an interrupt- or NMI-window exit is
+                                 armed, so every instruction boundary is checked */
 
 union xmm {
     uint8_t b[16];
@@ -265,6 +267,10 @@ void cpu_debug_config(struct cpu *c, bool active, bool watch_mem);
 /* events from the board */
 void cpu_set_intr(struct cpu *c, bool level);
 void cpu_set_nmi(struct cpu *c); /* an NMI is pending (held while NMIs are blocked) */
+/* Would an external interrupt end HLT now?  RFLAGS.IF = 1, or in VMX
+ * non-root operation with "external-interrupt exiting", which ignores
+ * IF (SDM 25.2). */
+bool cpu_intr_can_wake(const struct cpu *c);
 void cpu_request_stop(struct cpu *c);
 
 /* faults: never return */

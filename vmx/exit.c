@@ -49,12 +49,7 @@ void vmx_save_guest_state(struct cpu *c)
     vmcs_set(c, VF_GUEST_RSP, c->r[R_RSP]);
     vmcs_set(c, VF_GUEST_RIP, c->rip);
     vmcs_set(c, VF_GUEST_RFLAGS, c->rflags | FL_FIXED1);
-    uint64_t intr = 0;
-    if (c->inhibit_irq)
-        intr |= c->inhibit_debug ? 2 : 1;
-    if (c->nmi_blocked)
-        intr |= 8;
-    vmcs_set(c, VF_GUEST_INTERRUPTIBILITY, intr);
+    vmcs_set(c, VF_GUEST_INTERRUPTIBILITY, vmx_saved_interruptibility(c));
     vmcs_set(c, VF_GUEST_ACTIVITY_STATE, c->halted ? 1 : 0);
     vmcs_set(c, VF_GUEST_PENDING_DBG_EXCEPTIONS, 0);
     /* IA32_VMX_MISC bit 5: the "IA-32e mode guest" entry control takes
@@ -159,6 +154,7 @@ void vmx_load_host_state(struct cpu *c)
     c->delivering = -1;
     c->fault_depth = 0;
     c->vmx.nonroot = false;
+    vmx_events_leave(c);
 
     mmu_flush_all(m); /* no VPID: VM exits invalidate linear mappings (28.3.3.3) */
     if ((m->cr0 & CR0_PG) && (m->cr4 & CR4_PAE) && !(m->efer & EFER_LMA) && mmu_load_pdptes(m))
@@ -175,6 +171,7 @@ void vmx_load_host_state(struct cpu *c)
 /* Everything a VM exit does after its information fields are written. */
 static void vm_exit(struct cpu *c, unsigned reason, uint64_t qualification)
 {
+    vmx_exit_event_fields(c);
     vmcs_set(c, VF_EXIT_REASON, reason);
     vmcs_set(c, VF_EXIT_QUALIFICATION, qualification);
     /* the VM-entry interruption information's valid bit clears (24.8.3) */
@@ -226,35 +223,9 @@ void vmx_exit_triple_fault(struct cpu *c)
     vm_exit(c, VMX_EXIT_TRIPLE_FAULT, 0);
 }
 
-/* SDM 25.2: an exception exits when its bit in the exception bitmap is
- * set; for #PF the bit is inverted unless (error & mask) == match. */
-bool vmx_exception_exits(struct cpu *c, int vector, bool has_error, uint32_t error,
-                         bool software, unsigned insn_len)
+void vmx_event_vm_exit(struct cpu *c, unsigned reason, uint64_t qualification)
 {
-    uint32_t bitmap = (uint32_t)vmcs_get(c, VF_EXCEPTION_BITMAP);
-    bool exits = (bitmap >> vector) & 1;
-    if (vector == EX_PF) {
-        uint32_t mask = (uint32_t)vmcs_get(c, VF_PAGE_FAULT_ERROR_MASK);
-        uint32_t match = (uint32_t)vmcs_get(c, VF_PAGE_FAULT_ERROR_MATCH);
-        if ((error & mask) != match)
-            exits = !exits;
-    }
-    if (!exits)
-        return false;
-    /* 24.9.2: interruption information — vector, type (3 hardware
-     * exception, 6 software exception), error-code valid, valid */
-    uint32_t type = software ? 6 : 3;
-    uint32_t info = (uint32_t)vector | (type << 8) | (has_error ? 1u << 11 : 0) | (1u << 31);
-    vmcs_set(c, VF_EXIT_INTR_INFO, info);
-    vmcs_set(c, VF_EXIT_INTR_ERROR_CODE, has_error ? error : 0);
-    vmcs_set(c, VF_IDT_VECTORING_INFO, 0);
-    vmcs_set(c, VF_EXIT_INSTRUCTION_LEN, software ? insn_len : 0);
-    c->rip = c->insn_rip;
-    /* 27.1: for #PF the qualification is the linear address (CR2 is
-     * not written); for #DB the DR6-style bits */
-    uint64_t qual = vector == EX_PF ? c->cr2 : 0;
-    vm_exit(c, VMX_EXIT_EXCEPTION_NMI, qual);
-    return true;
+    vm_exit(c, reason, qualification);
 }
 
 /* ---- MSR bitmaps (SDM 24.6.9, 25.1.3) ---- */

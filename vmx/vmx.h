@@ -45,6 +45,19 @@ struct vmx {
     struct vmcs vmcs;     /* the current VMCS, cached (valid while current != invalid) */
     const char *entry_failure; /* the check the last failed VM entry broke, or NULL */
     uint64_t entries, exits;
+
+    /* events in non-root operation (vmx/events.c) */
+    bool vnmi_blocked;       /* virtual-NMI blocking ("virtual NMIs" = 1, SDM 24.4.2) */
+    uint32_t vectoring;      /* the event being delivered through the guest IDT, in the
+                                IDT-vectoring information format (SDM 24.9.3); 0 if none */
+    uint32_t vectoring_err, vectoring_len;
+    uint8_t soft_type;       /* 5 or 6: the software event about to be delivered is
+                                INT1, or INT3/INTO (else INT n is type 4) */
+    uint8_t shadow;          /* interruptibility bits 1:0 (STI, MOV SS) of the
+                                instruction now executing in a shadow */
+    bool event_exit;         /* this exit wrote its own interruption information */
+    bool iret_unblocked;     /* the IRET at icount iret_icount removed (virtual-)NMI blocking */
+    uint64_t iret_icount;
 };
 
 /* names for logs and the debugger; NULL for an unknown number */
@@ -129,11 +142,31 @@ _Noreturn void vmx_exit_io(struct cpu *c, const struct insn *i, uint16_t port, u
                            unsigned flags, uint64_t lin);
 /* A triple fault in non-root operation: VM exit instead of shutdown. */
 void vmx_exit_triple_fault(struct cpu *c);
-/* Exception 'vector' in non-root operation: true if the exception
- * bitmap (and #PF mask/match) sends it to the VMM; the exit then has
- * happened and the caller must not deliver it. */
-bool vmx_exception_exits(struct cpu *c, int vector, bool has_error, uint32_t error,
-                         bool software, unsigned insn_len);
+/* ---- events in non-root operation (vmx/events.c) ---- */
+
+/* Hardware exception 'vector' in non-root operation: true if the
+ * exception bitmap (and #PF mask/match) sends it to the VMM; the exit
+ * then has happened and the caller must not deliver it (SDM 25.2). */
+bool vmx_exception_exits(struct cpu *c, int vector, bool has_error, uint32_t error);
+/* INT3/INTO (type 6) or INT1 (type 5) about to be delivered: exits
+ * instead when the exception bitmap says so (does not return then). */
+void vmx_soft_exception(struct cpu *c, int vector, unsigned type);
+/* #DB with these DR6 bits in non-root operation, before DR6 changes:
+ * a fault (instruction breakpoint, general detect) exits without
+ * returning; a trap returns true when it exited. */
+void vmx_debug_fault(struct cpu *c, unsigned dr6_bits);
+bool vmx_debug_trap_exits(struct cpu *c, unsigned dr6_bits);
+/* NMIs, external interrupts and the interrupt/NMI windows at an
+ * instruction boundary in non-root operation, in the SDM's priority
+ * order: true when something happened (a VM exit or a delivery). */
+bool vmx_take_event(struct cpu *c);
+/* cpu_deliver() starts delivering an event through the guest IDT
+ * (kind is an enum int_kind): IDT-vectoring record and NMI blocking. */
+void vmx_delivery_begin(struct cpu *c, int vector, int kind, bool has_error, uint32_t error);
+/* IRET in non-root operation: what it does to (virtual-)NMI blocking */
+void vmx_iret(struct cpu *c);
+/* true when an external interrupt would end HLT whatever RFLAGS.IF says */
+bool vmx_intr_exits(const struct cpu *c);
 
 /* the opcode groups' VMX forms: true when the instruction was one */
 bool vmx_grp7(struct cpu *c, const struct insn *i);   /* VMCALL VMLAUNCH VMRESUME VMXOFF */

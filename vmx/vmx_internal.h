@@ -40,6 +40,18 @@ static inline void vmcs_set(struct cpu *c, enum vmcs_field_id id, uint64_t v)
 /* the guest or host segment register fields, in SEG_* order (ES, CS, SS,
  * DS, FS, GS), then LDTR and TR */
 enum { VMX_SEG_LDTR = 6, VMX_SEG_TR = 7 };
+/* events.c: VM entry's event part — virtual-NMI state, window exits,
+ * event injection (SDM 26.5) and the HLT activity state (26.6.2) */
+void vmx_entry_events(struct cpu *c);
+/* events.c, for exit.c: at the start of every VM exit (interruption and
+ * IDT-vectoring information of exits that wrote none are invalid), the
+ * interruptibility state to save (27.3.4), and leaving non-root operation */
+void vmx_exit_event_fields(struct cpu *c);
+uint32_t vmx_saved_interruptibility(const struct cpu *c);
+void vmx_events_leave(struct cpu *c);
+/* exit.c, for events.c: the VM exit once its information fields are written */
+void vmx_event_vm_exit(struct cpu *c, unsigned reason, uint64_t qualification);
+
 extern const uint8_t vmx_guest_sel[8], vmx_guest_base[8], vmx_guest_limit[8], vmx_guest_ar[8];
 
 

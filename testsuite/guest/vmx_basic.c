@@ -93,18 +93,22 @@ static void test_capability_msrs(void)
     ASSERT_EQ((uint32_t)rdmsr(MSR_VMX_TRUE_EXIT), 0x00036dff & ~4u);
     ASSERT_EQ((uint32_t)rdmsr(MSR_VMX_TRUE_ENTRY), 0x000011ff & ~4u);
     /* allowed-1 processor-based controls: the default1 bits and the
-     * implemented ones — TSC offsetting 3, HLT 7, INVLPG 9, MWAIT 10,
-     * RDPMC 11, RDTSC 12, CR3-load/-store 15/16, CR8-load/-store 19/20,
-     * MOV-DR 23, unconditional I/O 24, MSR bitmaps 28, MONITOR 29,
-     * PAUSE 30, activate secondary controls 31 */
-    ASSERT_EQ(rdmsr(MSR_VMX_PROCBASED) >> 32, 0xf599fffa);
-    ASSERT_EQ(rdmsr(MSR_VMX_TRUE_PROCBASED) >> 32, 0xf599fffa);
+     * implemented ones — interrupt window 2, TSC offsetting 3, HLT 7,
+     * INVLPG 9, MWAIT 10, RDPMC 11, RDTSC 12, CR3-load/-store 15/16,
+     * CR8-load/-store 19/20, NMI window 22, MOV-DR 23, unconditional I/O
+     * 24, MSR bitmaps 28, MONITOR 29, PAUSE 30, activate secondary
+     * controls 31 */
+    ASSERT_EQ(rdmsr(MSR_VMX_PROCBASED) >> 32, 0xf5d9fffe);
+    ASSERT_EQ(rdmsr(MSR_VMX_TRUE_PROCBASED) >> 32, 0xf5d9fffe);
     /* IA32_VMX_PROCBASED_CTLS2 (A.3.3): only "enable RDTSCP" (bit 3) */
     ASSERT_EQ(rdmsr(MSR_VMX_PROCBASED2), 0x0000000800000000ull);
     /* MISC: 4 CR3-target values, VMWRITE to exit-information fields */
     uint64_t misc = rdmsr(MSR_VMX_MISC);
     ASSERT_EQ((misc >> 16) & 0x1ff, 4);
     ASSERT_EQ((misc >> 29) & 1, 1);
+    /* bits 8:6: VM entry accepts activity state HLT, not shutdown or
+     * wait-for-SIPI; bit 5: exits store EFER.LMA in "IA-32e mode guest" */
+    ASSERT_EQ((misc >> 5) & 0xf, 0x3);
     /* VMCS_ENUM bits 9:1: the highest index of any field that exists;
      * without the preemption timer (482EH, index 17H) and TSC scaling
      * (2032H, 19H) it is guest IA32_SYSENTER_CS (482AH, index 15H) */
