@@ -92,6 +92,8 @@ enum cpu_mode { MODE_REAL, MODE_V86, MODE_PROT, MODE_COMPAT, MODE_LONG };
 #define PEND_INIT   (1u << 4)
 #define PEND_BREAK  (1u << 5) /* leave the current block: HLT, STI/MOV SS shadow,
                                  TF set, code size changed */
+#define PEND_VMX    (1u << 6) /* VMX non-root: an interrupt- or NMI-window exit is
+                                 armed, so every instruction boundary is checked */
 
 union xmm {
     uint8_t b[16];
@@ -226,7 +228,12 @@ struct cpu {
                     bool write);
     void *dbg_opaque;
 
-    /* -d vmx: one line per VM entry, exit and failed entry check */
+    /* The debugger's VMX catchpoints: called after every VM exit (the
+     * host state is loaded; reason as in the exit-reason field, bit 31
+     * for a failed VM entry) and after every VM entry (reason 0). */
+    void (*dbg_vmx)(void *opaque, struct cpu *c, bool is_exit, uint32_t reason);
+
+    /* -d vmx: one line per VM entry, exit and failed VM-entry check */
     void (*vmx_trace)(void *opaque, const char *line);
     void *vmx_trace_opaque;
 
@@ -260,6 +267,10 @@ void cpu_debug_config(struct cpu *c, bool active, bool watch_mem);
 /* events from the board */
 void cpu_set_intr(struct cpu *c, bool level);
 void cpu_set_nmi(struct cpu *c); /* an NMI is pending (held while NMIs are blocked) */
+/* Would an external interrupt end HLT now?  RFLAGS.IF = 1, or in VMX
+ * non-root operation with "external-interrupt exiting", which ignores
+ * IF (SDM 25.2). */
+bool cpu_intr_can_wake(const struct cpu *c);
 void cpu_request_stop(struct cpu *c);
 
 /* faults: never return */

@@ -243,5 +243,13 @@ uint64_t cpu_tsc(const struct cpu *c);
 /* I/O with the TSS permission-bitmap check (SDM Vol. 1 19.5) */
 uint32_t cpu_io_in(struct cpu *c, uint16_t port, unsigned size);
 void cpu_io_out(struct cpu *c, uint16_t port, uint32_t v, unsigned size);
+/* VMX non-root operation: the I/O VM exit, if the controls ask for one,
+ * after the checks that have priority over it (flags: VMX_IO_*) */
+void cpu_io_nonroot(struct cpu *c, const struct insn *i, uint16_t port, unsigned size,
+                    unsigned flags);
+/* INS/OUTS: the linear address of the first element (ES:rDI for INS,
+ * seg:rSI for OUTS) after the segment and alignment checks that come
+ * before an I/O VM exit (SDM Vol. 3C 25.1.1) (cpu/ops_string.c) */
+uint64_t cpu_io_string_operand(struct cpu *c, const struct insn *i, unsigned size, bool in);
 
 #endif

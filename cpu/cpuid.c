@@ -55,6 +55,10 @@ void cpu_cpuid(struct cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4])
         feature_words(c, 1, out);
         if (c->mmu.cr4 & CR4_OSXSAVE)
             out[2] |= 1u << 27;
+        /* a globally disabled local APIC (IA32_APIC_BASE[11] = 0) is
+         * reported as absent (SDM Vol. 3A 10.4.3) */
+        if (!(c->apic_base & (1u << 11)))
+            out[3] &= ~(1u << 9);
         return;
     case 2:
         out[0] = 0x00feff01; /* "use leaf 4" descriptor (SDM Table 3-12, 0xFF) */

@@ -56,6 +56,8 @@ void cpu_dr_exec_check(struct cpu *c, uint64_t lin)
             hit |= 1u << k;
     if (!hit)
         return;
+    if (c->vmx.nonroot) /* an exiting #DB leaves DR6 alone (SDM 27.1) */
+        vmx_debug_fault(c, hit);
     c->dr[6] = (c->dr[6] & ~(uint64_t)DR6_B0_3) | hit;
     c->exc_insn_bp = true; /* saved with RF as it is (0), take_exception() */
     cpu_raise_noerr(c, EX_DB);
@@ -83,6 +85,8 @@ void cpu_dr_general_detect(struct cpu *c)
 {
     if (!(c->dr[7] & DR7_GD))
         return;
+    if (c->vmx.nonroot) /* an exiting #DB leaves DR6 and DR7.GD alone (SDM 27.1) */
+        vmx_debug_fault(c, DR6_BD);
     c->dr[6] |= DR6_BD;
     c->dr[7] &= ~(uint64_t)DR7_GD; /* cleared on entry to the handler */
     cpu_raise_noerr(c, EX_DB);
@@ -94,12 +98,15 @@ void cpu_dr_deliver_traps(struct cpu *c, bool single_step)
 {
     if (!single_step && !c->dr_hit)
         return;
-    if (c->dr_hit)
-        c->dr[6] = (c->dr[6] & ~(uint64_t)DR6_B0_3) | c->dr_hit;
+    unsigned hit = c->dr_hit;
+    c->dr_hit = 0;
+    c->insn_rip = c->rip;
+    if (c->vmx.nonroot && vmx_debug_trap_exits(c, hit | (single_step ? DR6_BS : 0)))
+        return; /* DR6 untouched (SDM 27.1) */
+    if (hit)
+        c->dr[6] = (c->dr[6] & ~(uint64_t)DR6_B0_3) | hit;
     if (single_step)
         c->dr[6] |= DR6_BS;
-    c->dr_hit = 0;
     c->dr[7] &= ~(uint64_t)DR7_GD;
-    c->insn_rip = c->rip;
     cpu_deliver(c, EX_DB, INT_EXCEPTION, false, 0);
 }

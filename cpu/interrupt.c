@@ -185,14 +185,19 @@ static void deliver_protected(struct cpu *c, int vector, enum int_kind kind, boo
 
 void cpu_deliver(struct cpu *c, int vector, enum int_kind kind, bool has_error, uint32_t error)
 {
-    if (kind == INT_NMI)
+    bool guest = c->vmx.nonroot;
+    if (__builtin_expect(guest, 0))
+        vmx_delivery_begin(c, vector, kind, has_error, error); /* IDT vectoring, NMI blocking */
+    else if (kind == INT_NMI)
         c->nmi_blocked = true;
-    else if (kind == INT_SOFTWARE || kind == INT_PRIV_SW)
+    if (kind == INT_SOFTWARE || kind == INT_PRIV_SW)
         c->sw_int = true; /* no single-step trap for this instruction */
     if (c->mode == MODE_REAL)
         deliver_real(c, vector);
     else
         deliver_protected(c, vector, kind, has_error, error);
+    if (__builtin_expect(guest, 0))
+        c->vmx.vectoring = 0; /* delivered: no longer "during event delivery" */
     c->halted = false;
     if (c->dbg_event)
         c->dbg_event(c->dbg_opaque, c, vector, kind);
@@ -222,7 +227,10 @@ static void iret_real(struct cpu *c, unsigned opsize)
 
 void cpu_iret(struct cpu *c, unsigned opsize)
 {
-    c->nmi_blocked = false;
+    if (__builtin_expect(c->vmx.nonroot, 0))
+        vmx_iret(c); /* NMI exiting and virtual NMIs change what IRET unblocks */
+    else
+        c->nmi_blocked = false;
     if (c->mode == MODE_REAL) {
         iret_real(c, opsize);
         return;

@@ -9,6 +9,22 @@ static _Noreturn void seg_fault(struct cpu *c, int seg)
     cpu_raise(c, seg == SEG_SS ? EX_SS : EX_GP, 0);
 }
 
+/* SDM Vol. 3A 5.3: limit checking, outside 64-bit mode */
+static uint64_t seg_limit_check(struct cpu *c, int seg, uint64_t off, unsigned size)
+{
+    const struct seg *s = &c->seg[seg];
+    uint64_t last = off + size - 1;
+    unsigned type = AR_TYPE(s->ar);
+    if (!(type & 8) && (type & 4)) { /* expand-down data segment */
+        uint64_t upper = (s->ar & AR_DB) ? 0xffffffffull : 0xffffull;
+        if (off <= s->limit || last > upper)
+            seg_fault(c, seg);
+    } else if (last > s->limit) {
+        seg_fault(c, seg);
+    }
+    return (uint32_t)(s->base + off);
+}
+
 /* SDM Vol. 3A 5.3 (limit checking) and 5.5-5.6 (type checking). */
 uint64_t mem_linear_slow(struct cpu *c, int seg, uint64_t off, unsigned size, bool write)
 {
@@ -24,16 +40,16 @@ uint64_t mem_linear_slow(struct cpu *c, int seg, uint64_t off, unsigned size, bo
         if (!write && (type & 8) && !(type & 2))
             seg_fault(c, seg);
     }
-    uint64_t last = off + size - 1;
-    unsigned type = AR_TYPE(s->ar);
-    if (!(type & 8) && (type & 4)) { /* expand-down data segment */
-        uint64_t upper = (s->ar & AR_DB) ? 0xffffffffull : 0xffffull;
-        if (off <= s->limit || last > upper)
-            seg_fault(c, seg);
-    } else if (last > s->limit) {
+    return seg_limit_check(c, seg, off, size);
+}
+
+uint64_t mem_linear_unchecked_type(struct cpu *c, int seg, uint64_t off, unsigned size)
+{
+    if (c->mode == MODE_LONG)
+        return off + (seg >= SEG_FS ? c->seg[seg].base : 0);
+    if ((c->mode == MODE_PROT || c->mode == MODE_COMPAT) && (c->seg[seg].ar & AR_UNUSABLE))
         seg_fault(c, seg);
-    }
-    return (uint32_t)(s->base + off);
+    return seg_limit_check(c, seg, off, size);
 }
 
 _Noreturn void mem_raise_fault(struct cpu *c, const struct mmu_fault *f)

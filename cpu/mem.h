@@ -36,6 +36,10 @@ static inline bool cpu_canonical_max(const struct cpu *c, uint64_t v)
 
 /* out of line: legacy-mode limit/type checks and the non-canonical fault */
 uint64_t mem_linear_slow(struct cpu *c, int seg, uint64_t off, unsigned size, bool write);
+/* The linear address of seg:off with only the usability and limit
+ * checks (no type check, no canonical check): what INS/OUTS check
+ * before an I/O VM exit (SDM Vol. 3C 25.1.1). */
+uint64_t mem_linear_unchecked_type(struct cpu *c, int seg, uint64_t off, unsigned size);
 
 static inline uint64_t mem_linear(struct cpu *c, int seg, uint64_t off, unsigned size,
                                   bool write)

@@ -148,6 +148,8 @@ void op_grp5(struct cpu *c, const struct insn *i)
 void op_int3(struct cpu *c, const struct insn *i)
 {
     (void)i;
+    if (c->vmx.nonroot) /* a software exception: the exception bitmap applies */
+        vmx_soft_exception(c, EX_BP, 6);
     cpu_deliver(c, EX_BP, INT_SOFTWARE, false, 0);
 }
 
@@ -162,13 +164,18 @@ void op_int_imm(struct cpu *c, const struct insn *i)
 void op_into(struct cpu *c, const struct insn *i)
 {
     (void)i;
-    if (flag_of(c))
-        cpu_deliver(c, EX_OF, INT_SOFTWARE, false, 0);
+    if (!flag_of(c))
+        return;
+    if (c->vmx.nonroot)
+        vmx_soft_exception(c, EX_OF, 6);
+    cpu_deliver(c, EX_OF, INT_SOFTWARE, false, 0);
 }
 
 void op_int1(struct cpu *c, const struct insn *i)
 {
     (void)i;
+    if (c->vmx.nonroot) /* a privileged software exception */
+        vmx_soft_exception(c, EX_DB, 5);
     /* INT1 raises #DB without setting any DR6 bit (SDM Vol. 2 "INT1").
      * Debug exceptions held pending by a MOV SS/POP SS before it are
      * lost, not delivered a second time at the handler's first

@@ -230,6 +230,15 @@ static void nop(struct cpu *c, const struct insn *i)
 }
 THREADED(nop)
 
+/* F3 90 PAUSE: a NOP too, but one that may exit in VMX non-root
+ * operation, which the generic handler decides */
+static void pause_nop(struct cpu *c, const struct insn *i)
+{
+    if (c->vmx.nonroot)
+        op_xchg_A(c, i);
+}
+THREADED(pause_nop)
+
 /* JMP rel8/rel32 in 64-bit mode */
 static void jmp_rel64(struct cpu *c, const struct insn *i)
 {
@@ -507,7 +516,10 @@ void cpu_specialize(const struct cpu *c, struct insn *i)
         return;
     }
     if ((op == 0x90 && !(i->rex & 1)) || i->fn == op_nop_modrm) {
-        PICK(nop);
+        if (op == 0x90 && i->rep == REP_F3)
+            PICK(pause_nop);
+        else
+            PICK(nop);
         return;
     }
     if (rr && op == 0xc7 && (i->reg & 7) == 0) {

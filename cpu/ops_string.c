@@ -277,12 +277,25 @@ void op_scas(struct cpu *c, const struct insn *i)
     });
 }
 
+uint64_t cpu_io_string_operand(struct cpu *c, const struct insn *i, unsigned size, bool in)
+{
+    uint64_t off = c->r[in ? R_RDI : R_RSI] & amask(i);
+    uint64_t lin = mem_linear_unchecked_type(c, in ? SEG_ES : i->seg, off, size);
+    if ((lin & (size - 1)) && c->cpl == 3 && (c->rflags & FL_AC) && (c->mmu.cr0 & CR0_AM))
+        cpu_raise(c, EX_AC, 0);
+    return lin;
+}
+
+/* INS/OUTS in VMX non-root operation exit before the count is looked
+ * at: a REP form with rCX = 0 exits too (SDM 25.1.3 has no exception) */
 void op_ins(struct cpu *c, const struct insn *i)
 {
-    if (rep_empty(c, i, IDX_DI))
-        return;
     unsigned sz = (i->op & 1) ? (i->opsize == 2 ? 2 : 4) : 1;
     uint16_t port = (uint16_t)c->r[R_RDX];
+    if (c->vmx.nonroot)
+        cpu_io_nonroot(c, i, port, sz, VMX_IO_IN | VMX_IO_STRING);
+    if (rep_empty(c, i, IDX_DI))
+        return;
     REP_LOOP(c, i, 0, {
         /* the destination is checked before the port is read */
         mem_probe_write(c, SEG_ES, c->r[R_RDI] & amask(i), sz);
@@ -294,10 +307,12 @@ void op_ins(struct cpu *c, const struct insn *i)
 
 void op_outs(struct cpu *c, const struct insn *i)
 {
-    if (rep_empty(c, i, IDX_SI))
-        return;
     unsigned sz = (i->op & 1) ? (i->opsize == 2 ? 2 : 4) : 1;
     uint16_t port = (uint16_t)c->r[R_RDX];
+    if (c->vmx.nonroot)
+        cpu_io_nonroot(c, i, port, sz, VMX_IO_STRING);
+    if (rep_empty(c, i, IDX_SI))
+        return;
     REP_LOOP(c, i, 0, {
         uint64_t v = mem_read(c, i->seg, c->r[R_RSI] & amask(i), sz);
         cpu_io_out(c, port, (uint32_t)v, sz);

@@ -4,6 +4,7 @@
 #include "cpu/cpu_internal.h"
 #include "cpu/cpuid.h"
 #include "cpu/mem.h"
+#include "cpu/msr.h"
 #include "cpu/simd.h"
 #include "vmx/caps.h"
 #include "devices/machine.h"
@@ -112,6 +113,22 @@ void cpu_io_out(struct cpu *c, uint16_t port, uint32_t v, unsigned size)
     io_out(&c->machine->io, port, v, size);
 }
 
+/* VMX non-root operation (SDM 25.1.3): an I/O instruction that exits
+ * does so after the checks SDM 25.1.1 gives priority: the IOPL/TSS
+ * permission check and, for INS/OUTS, the relevant segment's usability,
+ * limit and alignment (cpu_io_string_operand). */
+void cpu_io_nonroot(struct cpu *c, const struct insn *i, uint16_t port, unsigned size,
+                    unsigned flags)
+{
+    if (!vmx_io_exits(c, port, size))
+        return;
+    io_check(c, port, size);
+    uint64_t lin = 0;
+    if (flags & VMX_IO_STRING)
+        lin = cpu_io_string_operand(c, i, size, flags & VMX_IO_IN);
+    vmx_exit_io(c, i, port, size, flags, lin);
+}
+
 static unsigned io_size(const struct insn *i)
 {
     return (i->op & 1) ? (i->opsize == 2 ? 2 : 4) : 1;
@@ -120,25 +137,37 @@ static unsigned io_size(const struct insn *i)
 void op_in_imm(struct cpu *c, const struct insn *i)
 {
     unsigned sz = io_size(i);
-    reg_write(c, i, R_RAX, sz, cpu_io_in(c, (uint16_t)(i->imm & 0xff), sz));
+    uint16_t port = (uint16_t)(i->imm & 0xff);
+    if (c->vmx.nonroot)
+        cpu_io_nonroot(c, i, port, sz, VMX_IO_IN | VMX_IO_IMM);
+    reg_write(c, i, R_RAX, sz, cpu_io_in(c, port, sz));
 }
 
 void op_out_imm(struct cpu *c, const struct insn *i)
 {
     unsigned sz = io_size(i);
-    cpu_io_out(c, (uint16_t)(i->imm & 0xff), (uint32_t)c->r[R_RAX] & (uint32_t)size_mask(sz), sz);
+    uint16_t port = (uint16_t)(i->imm & 0xff);
+    if (c->vmx.nonroot)
+        cpu_io_nonroot(c, i, port, sz, VMX_IO_IMM);
+    cpu_io_out(c, port, (uint32_t)c->r[R_RAX] & (uint32_t)size_mask(sz), sz);
 }
 
 void op_in_dx(struct cpu *c, const struct insn *i)
 {
     unsigned sz = io_size(i);
-    reg_write(c, i, R_RAX, sz, cpu_io_in(c, (uint16_t)c->r[R_RDX], sz));
+    uint16_t port = (uint16_t)c->r[R_RDX];
+    if (c->vmx.nonroot)
+        cpu_io_nonroot(c, i, port, sz, VMX_IO_IN);
+    reg_write(c, i, R_RAX, sz, cpu_io_in(c, port, sz));
 }
 
 void op_out_dx(struct cpu *c, const struct insn *i)
 {
     unsigned sz = io_size(i);
-    cpu_io_out(c, (uint16_t)c->r[R_RDX], (uint32_t)c->r[R_RAX] & (uint32_t)size_mask(sz), sz);
+    uint16_t port = (uint16_t)c->r[R_RDX];
+    if (c->vmx.nonroot)
+        cpu_io_nonroot(c, i, port, sz, 0);
+    cpu_io_out(c, port, (uint32_t)c->r[R_RAX] & (uint32_t)size_mask(sz), sz);
 }
 
 /* ---- descriptor-table instructions (0F 00, 0F 01) ---- */
@@ -306,6 +335,11 @@ static void monitor_mwait(struct cpu *c, const struct insn *i, bool mwait)
 {
     if (c->cpl != 0 || !cpu_has_feature(c, "monitor"))
         cpu_raise(c, EX_UD, 0);
+    /* non-root: the exit comes after those #UDs and before the #GP;
+     * MWAIT's qualification says whether the monitor is armed (27.2.1) */
+    if (c->vmx.nonroot &&
+        (VMX_PROC_CONTROLS(c) & (mwait ? PROC_MWAIT_EXITING : PROC_MONITOR_EXITING)))
+        vmx_exit_insn(c, mwait ? VMX_EXIT_MWAIT : VMX_EXIT_MONITOR, mwait && c->monitor_armed);
     if ((uint32_t)c->r[R_RCX] & (mwait ? ~1u : ~0u))
         cpu_raise(c, EX_GP, 0);
     if (!mwait) {
@@ -354,11 +388,15 @@ void op_grp7(struct cpu *c, const struct insn *i)
             if (c->mode == MODE_LONG) {
                 if (i->seg >= SEG_FS)
                     lin += c->seg[i->seg].base;
-                if (!cpu_canonical_max(c, lin))
-                    return;
             } else {
                 lin = (uint32_t)(lin + c->seg[i->seg].base);
             }
+            /* non-root: the exit's qualification is that linear
+             * address, canonical or not (SDM 27.2.1 Table 27-1) */
+            if (c->vmx.nonroot && (VMX_PROC_CONTROLS(c) & PROC_INVLPG_EXITING))
+                vmx_exit_insn(c, VMX_EXIT_INVLPG, lin);
+            if (c->mode == MODE_LONG && !cpu_canonical_max(c, lin))
+                return;
             mmu_flush_page(&c->mmu, lin);
             return;
         }
@@ -446,9 +484,15 @@ void op_grp7(struct cpu *c, const struct insn *i)
             return;
         }
         if (rm == 1) { /* RDTSCP */
+            /* non-root with "enable RDTSCP" 0: #UD before any other
+             * exception (SDM 25.3) */
+            if (c->vmx.nonroot && !(VMX_PROC2_CONTROLS(c) & PROC2_ENABLE_RDTSCP))
+                cpu_raise(c, EX_UD, 0);
             if ((c->mmu.cr4 & CR4_TSD) && c->cpl > 0)
                 cpu_raise(c, EX_GP, 0);
             uint64_t t = cpu_tsc(c);
+            if (c->vmx.nonroot)
+                t = vmx_rdtsc(c, t, true);
             c->r[R_RAX] = t & 0xffffffffu;
             c->r[R_RDX] = t >> 32;
             c->r[R_RCX] = c->tsc_aux & 0xffffffffu;
@@ -512,7 +556,12 @@ void op_mov_r_cr(struct cpu *c, const struct insn *i)
         v = c->mmu.cr3;
         break;
     case 4: v = c->vmx.nonroot ? vmx_cr_read(c, 4, c->mmu.cr4) : c->mmu.cr4; break;
-    case 8: v = c->apic_tpr_read ? c->apic_tpr_read(c->apic_opaque) : c->cr8; break;
+    case 8:
+        /* CR8-store exiting: CR 8, access type 1 (MOV from CR), Table 27-3 */
+        if (c->vmx.nonroot && (VMX_PROC_CONTROLS(c) & PROC_CR8_STORE_EXITING))
+            vmx_exit_insn(c, VMX_EXIT_CR_ACCESS, vmx_cr_qualification(8, 1, i->rm));
+        v = c->apic_tpr_read ? c->apic_tpr_read(c->apic_opaque) : c->cr8;
+        break;
     default: cpu_raise(c, EX_UD, 0);
     }
     c->r[i->rm] = c->mode == MODE_LONG ? v : (uint32_t)v;
@@ -524,10 +573,15 @@ void op_mov_cr_r(struct cpu *c, const struct insn *i)
     uint64_t v = c->r[i->rm];
     if (c->mode != MODE_LONG)
         v &= 0xffffffffu;
-    if (c->vmx.nonroot && (i->reg == 0 || i->reg == 4))
-        v = vmx_cr_write(c, i->reg, v, i->rm, i->reg == 0 ? c->mmu.cr0 : c->mmu.cr4);
-    if (c->vmx.nonroot && i->reg == 3)
-        vmx_cr3_write_check(c, v, i->rm);
+    if (c->vmx.nonroot) {
+        if (i->reg == 0 || i->reg == 4)
+            v = vmx_cr_write(c, i->reg, v, i->rm, i->reg == 0 ? c->mmu.cr0 : c->mmu.cr4);
+        else if (i->reg == 3)
+            vmx_cr3_write_check(c, v, i->rm);
+        else if (i->reg == 8 && (VMX_PROC_CONTROLS(c) & PROC_CR8_LOAD_EXITING))
+            /* before the reserved-bit #GP (25.1.1) */
+            vmx_exit_insn(c, VMX_EXIT_CR_ACCESS, vmx_cr_qualification(8, 0, i->rm));
+    }
     switch (i->reg) {
     case 0: cpu_write_cr0(c, v); break;
     case 2: c->cr2 = v; break;
@@ -556,8 +610,19 @@ static unsigned dr_index(struct cpu *c, unsigned r)
     return r;
 }
 
+/* SDM 25.1.3: a MOV DR exit takes priority over the #GP for CPL > 0 and
+ * the #UD for DR4/DR5 with CR4.DE, unlike other exits; and, as every
+ * fault-like exit, over the general-detect #DB.  DR8-DR15 stay #UD. */
+static void mov_dr_nonroot(struct cpu *c, const struct insn *i, bool from_dr)
+{
+    if ((VMX_PROC_CONTROLS(c) & PROC_MOV_DR_EXITING) && i->reg < 8)
+        vmx_exit_insn(c, VMX_EXIT_DR_ACCESS, vmx_dr_qualification(i->reg, from_dr, i->rm));
+}
+
 void op_mov_r_dr(struct cpu *c, const struct insn *i)
 {
+    if (c->vmx.nonroot)
+        mov_dr_nonroot(c, i, true);
     require_cpl0(c);
     unsigned r = dr_index(c, i->reg);
     cpu_dr_general_detect(c);
@@ -566,6 +631,8 @@ void op_mov_r_dr(struct cpu *c, const struct insn *i)
 
 void op_mov_dr_r(struct cpu *c, const struct insn *i)
 {
+    if (c->vmx.nonroot)
+        mov_dr_nonroot(c, i, false);
     require_cpl0(c);
     unsigned r = dr_index(c, i->reg);
     cpu_dr_general_detect(c);
@@ -589,13 +656,15 @@ void op_rdmsr(struct cpu *c, const struct insn *i)
 {
     (void)i;
     require_cpl0(c);
-    /* without "use MSR bitmaps" (not offered yet) every RDMSR/WRMSR in
-     * non-root operation exits (SDM 25.1.3) */
-    if (c->vmx.nonroot)
+    if (c->vmx.nonroot && vmx_msr_exits(c, (uint32_t)c->r[R_RCX], false))
         vmx_exit_insn(c, VMX_EXIT_RDMSR, 0);
     uint64_t v;
     if (!cpu_msr_read(c, (uint32_t)c->r[R_RCX], &v))
         cpu_raise(c, EX_GP, 0);
+    /* RDMSR that the MSR bitmap lets run in non-root operation reads
+     * IA32_TIME_STAMP_COUNTER with the TSC offset (SDM 25.3) */
+    if (c->vmx.nonroot && (uint32_t)c->r[R_RCX] == MSR_IA32_TSC)
+        v = vmx_guest_tsc(c, v);
     c->r[R_RAX] = v & 0xffffffffu;
     c->r[R_RDX] = v >> 32;
 }
@@ -604,7 +673,7 @@ void op_wrmsr(struct cpu *c, const struct insn *i)
 {
     (void)i;
     require_cpl0(c);
-    if (c->vmx.nonroot)
+    if (c->vmx.nonroot && vmx_msr_exits(c, (uint32_t)c->r[R_RCX], true))
         vmx_exit_insn(c, VMX_EXIT_WRMSR, 0);
     uint64_t v = ((c->r[R_RDX] & 0xffffffffu) << 32) | (c->r[R_RAX] & 0xffffffffu);
     if (!cpu_msr_write(c, (uint32_t)c->r[R_RCX], v))
@@ -620,8 +689,10 @@ void op_rdtsc(struct cpu *c, const struct insn *i)
 {
     (void)i;
     if ((c->mmu.cr4 & CR4_TSD) && c->cpl > 0)
-        cpu_raise(c, EX_GP, 0);
+        cpu_raise(c, EX_GP, 0); /* before the RDTSC exit (SDM 25.1.1) */
     uint64_t t = cpu_tsc(c);
+    if (c->vmx.nonroot)
+        t = vmx_rdtsc(c, t, false);
     c->r[R_RAX] = t & 0xffffffffu;
     c->r[R_RDX] = t >> 32;
 }
@@ -629,6 +700,12 @@ void op_rdtsc(struct cpu *c, const struct insn *i)
 void op_rdpmc(struct cpu *c, const struct insn *i)
 {
     (void)i;
+    /* SDM 25.1.1: the privilege #GP (CPL > 0 with CR4.PCE = 0) comes
+     * before the exit; the #GP for an invalid counter comes after it */
+    if (c->cpl > 0 && !(c->mmu.cr4 & CR4_PCE))
+        cpu_raise(c, EX_GP, 0);
+    if (c->vmx.nonroot && (VMX_PROC_CONTROLS(c) & PROC_RDPMC_EXITING))
+        vmx_exit_insn(c, VMX_EXIT_RDPMC, 0);
     /* no performance counters are advertised (CPUID leaf 0xA is zero) */
     cpu_raise(c, EX_GP, 0);
 }
@@ -829,6 +906,10 @@ void op_grp9(struct cpu *c, const struct insn *i)
 void op_invpcid(struct cpu *c, const struct insn *i)
 {
     if (!i->p66 || c->mode == MODE_REAL || c->mode == MODE_V86)
+        cpu_raise(c, EX_UD, 0);
+    /* non-root with "enable INVPCID" 0 (not offered): #UD before any
+     * other exception (SDM 25.3) */
+    if (c->vmx.nonroot && !(VMX_PROC2_CONTROLS(c) & PROC2_ENABLE_INVPCID))
         cpu_raise(c, EX_UD, 0);
     require_cpl0(c);
     uint64_t type = c->mode == MODE_LONG ? c->r[i->reg] : (uint32_t)c->r[i->reg];

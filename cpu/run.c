@@ -66,6 +66,7 @@ void cpu_request_stop(struct cpu *c)
 static void shutdown(struct cpu *c)
 {
     if (c->vmx.nonroot) { /* a triple fault in a VMX guest exits (SDM 25.2) */
+        c->vmx.vectoring = 0; /* not an exit during event delivery (27.2.3) */
         vmx_exit_triple_fault(c);
         return;
     }
@@ -73,6 +74,32 @@ static void shutdown(struct cpu *c)
     c->delivering = -1;
     c->halted = true;
     machine_request_stop(c->machine, MACHINE_TRIPLE_FAULT, 0, "triple fault");
+}
+
+bool cpu_intr_can_wake(const struct cpu *c)
+{
+    return (c->rflags & FL_IF) || (c->vmx.nonroot && vmx_intr_exits(c));
+}
+
+/* SDM 17.3.1.1: a fault-class exception other than an instruction
+ * breakpoint saves RF = 1, so that the restarted instruction does not
+ * hit its instruction breakpoint again; aborts (#DF) do not. */
+static bool fault_rf(int v, bool insn_bp)
+{
+    return v < 32 && ((FAULT_VECTORS >> v) & 1) && !(v == EX_DB && insn_bp);
+}
+
+/* VMX non-root operation: the exception bitmap (vmx/events.c).  An
+ * exiting exception saves the RF its delivery would have pushed (SDM
+ * 27.3.3) and leaves CR2 alone (27.1). */
+static bool guest_exception_exits(struct cpu *c, int v, bool has_err, uint32_t err, bool insn_bp)
+{
+    c->event_rf = fault_rf(v, insn_bp);
+    bool exits = vmx_exception_exits(c, v, has_err, err);
+    c->event_rf = false;
+    if (exits && v == EX_PF)
+        c->cr2 = c->cr2_before_pf;
+    return exits;
 }
 
 /* Called after cpu_raise() unwound to the run loop. */
@@ -88,6 +115,10 @@ static void take_exception(struct cpu *c)
     c->exc_insn_bp = false;
     c->rip = c->insn_rip; /* faults report the faulting instruction */
     c->dr_hit = 0;        /* a faulting instruction reports no data breakpoint */
+    /* in a VMX guest the exception bitmap sees an exception raised
+     * during event delivery before it can become #DF (SDM 27.2.3) */
+    if (c->vmx.nonroot && guest_exception_exits(c, v, has_err, err, insn_bp))
+        return;
     if (prev >= 0) {
         enum exc_class a = exc_class(prev), b = exc_class(v);
         if (prev == EX_DF) {
@@ -100,18 +131,17 @@ static void take_exception(struct cpu *c)
             v = EX_DF;
             has_err = true;
             err = 0;
+            /* a #DF that exits does so directly: no IDT-vectoring
+             * information (SDM 27.2.3) */
+            if (c->vmx.nonroot) {
+                c->vmx.vectoring = 0;
+                if (guest_exception_exits(c, v, has_err, err, false))
+                    return;
+            }
         }
     }
-    if (c->vmx.nonroot && vmx_exception_exits(c, v, has_err, err, false, 0)) {
-        if (v == EX_PF)
-            c->cr2 = c->cr2_before_pf;
-        return;
-    }
     c->delivering = v;
-    /* SDM 17.3.1.1: a fault-class exception other than an instruction
-     * breakpoint saves RF = 1, so that the restarted instruction does
-     * not hit its instruction breakpoint again; aborts (#DF) do not. */
-    c->event_rf = v < 32 && ((FAULT_VECTORS >> v) & 1) && !(v == EX_DB && insn_bp);
+    c->event_rf = fault_rf(v, insn_bp);
     cpu_deliver(c, v, INT_EXCEPTION, has_err, err);
     c->event_rf = false;
     c->delivering = -1;
@@ -404,8 +434,12 @@ void cpu_run(struct cpu *c, uint64_t until)
                 __atomic_and_fetch(&c->pending, ~PEND_STOP, __ATOMIC_RELAXED);
                 return;
             }
-            if (!c->inhibit_irq && take_event(c))
+            if (__builtin_expect(c->vmx.nonroot, 0)) {
+                if (vmx_take_event(c)) /* VMX guest: exits and windows (vmx/events.c) */
+                    continue;
+            } else if (!c->inhibit_irq && take_event(c)) {
                 continue;
+            }
             if (c->halted && c->mwait_break_masked && (c->pending & PEND_INTR)) {
                 /* MWAIT with "interrupts as break events": wake, do not deliver */
                 c->halted = false;
@@ -424,10 +458,15 @@ void cpu_run(struct cpu *c, uint64_t until)
             /* the shadow covers exactly one instruction */
             bool shadow = c->inhibit_irq;
             c->inhibit_irq = false;
+            /* a VM exit by the instruction in the shadow saves the
+             * blocking still in effect (SDM 27.3.4) */
+            c->vmx.shadow = shadow ? (c->inhibit_debug ? 2 : 1) : 0;
             if (run_one(c)) {
                 c->inhibit_irq = shadow;
+                c->vmx.shadow = 0;
                 return;
             }
+            c->vmx.shadow = 0;
             continue;
         }
         run_blocks(c, until);

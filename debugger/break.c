@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "debugger/dbg.h"
+#include "vmx/vmx.h"
 
 struct bp *bp_add(struct debugger *d, enum bp_kind kind)
 {
@@ -170,7 +171,8 @@ DBG_HANDLER(cmd_catch)
 {
     (void)rest;
     if (argc < 2) {
-        dbg_printf(d, "usage: catch exception|interrupt [VECTOR] | catch mode\n");
+        dbg_printf(d, "usage: catch exception|interrupt [VECTOR] | catch mode | "
+                      "catch vmexit [REASON] | catch vmentry\n");
         return CMD_STAY;
     }
     if (!strcmp(argv[1], "mode")) {
@@ -179,9 +181,42 @@ DBG_HANDLER(cmd_catch)
             dbg_printf(d, "Catchpoint %d: mode switch\n", b->id);
         return CMD_STAY;
     }
+    if (!strcmp(argv[1], "vmentry")) {
+        struct bp *b = bp_add(d, BP_CATCH_VMENTRY);
+        if (b)
+            dbg_printf(d, "Catchpoint %d: VM entry\n", b->id);
+        return CMD_STAY;
+    }
+    if (!strcmp(argv[1], "vmexit")) {
+        int reason = -1;
+        if (argc > 2) {
+            reason = vmx_exit_reason_by_name(argv[2]);
+            uint64_t x;
+            if (reason < 0) {
+                if (!dbg_eval(d, argv[2], &x))
+                    return CMD_STAY;
+                if (x > 0xffff) {
+                    dbg_printf(d, "exit reasons are 0-65535\n");
+                    return CMD_STAY;
+                }
+                reason = (int)x;
+            }
+        }
+        struct bp *b = bp_add(d, BP_CATCH_VMEXIT);
+        if (!b)
+            return CMD_STAY;
+        b->vector = reason;
+        const char *name = reason < 0 ? NULL : vmx_exit_reason_name((unsigned)reason);
+        if (reason < 0)
+            dbg_printf(d, "Catchpoint %d: every VM exit\n", b->id);
+        else
+            dbg_printf(d, "Catchpoint %d: VM exit %d (%s)\n", b->id, reason,
+                       name ? name : "unknown reason");
+        return CMD_STAY;
+    }
     if (strncmp(argv[1], "exception", strlen(argv[1])) &&
         strncmp(argv[1], "interrupt", strlen(argv[1])) && strcmp(argv[1], "vector")) {
-        dbg_printf(d, "catch what? (exception, interrupt or mode)\n");
+        dbg_printf(d, "catch what? (exception, interrupt, mode, vmexit or vmentry)\n");
         return CMD_STAY;
     }
     int vec = -1;
@@ -290,6 +325,17 @@ void info_breakpoints(struct debugger *d)
         case BP_CATCH_MODE:
             type = "catch";
             snprintf(where, sizeof(where), "mode switch");
+            break;
+        case BP_CATCH_VMEXIT:
+            type = "catch";
+            if (b->vector < 0)
+                snprintf(where, sizeof(where), "any VM exit");
+            else
+                snprintf(where, sizeof(where), "VM exit %d", b->vector);
+            break;
+        case BP_CATCH_VMENTRY:
+            type = "catch";
+            snprintf(where, sizeof(where), "VM entry");
             break;
         case BP_TRACE:
             type = "trace";

@@ -66,10 +66,13 @@ static const struct dbg_cmd commands[] = {
     {"rwatch", "", "ADDR [LEN]", "Stop after an instruction that reads the range.", cmd_rwatch},
     {"awatch", "", "ADDR [LEN]", "Stop after an instruction that reads or writes the range.",
      cmd_awatch},
-    {"catch", "", "exception|interrupt [VECTOR] | mode",
-     "Stop when a vector is delivered, or on every CPU mode switch.\n"
+    {"catch", "", "exception|interrupt [VECTOR] | mode | vmexit [REASON] | vmentry",
+     "Stop when a vector is delivered, or on every CPU mode switch, VM exit or VM entry.\n"
      "Vectors: exceptions, interrupts, NMI, INT n; any vector when VECTOR is omitted;\n"
-     "names like #PF or pf work.  Mode switches: real/protected/long and code size.",
+     "names like #PF or pf work.  Mode switches: real/protected/long and code size.\n"
+     "VM exits: any, or one reason by number or name (vmcall, cpuid, cr_access,\n"
+     "ept_violation, ...); the CPU stops at the host's first instruction after the\n"
+     "exit (a failed VM entry counts), or at the guest's first after an entry.",
      cmd_catch},
     {"delete", "d", "[ID...]", "Delete breakpoints, watchpoints, catchpoints and traces (all without IDs).",
      cmd_delete},

@@ -13,6 +13,7 @@
 
 #include "debugger/dbg.h"
 #include "frontend/config.h"
+#include "vmx/vmx.h"
 #include "mmu/mmu.h"
 
 static volatile sig_atomic_t sigint_seen;
@@ -378,6 +379,35 @@ static void hook_event(void *opaque, struct cpu *c, int vector, int kind)
     }
 }
 
+/* after a VM exit (host state loaded) or a VM entry (guest state loaded):
+ * the next instruction is the host's, or the guest's first */
+static void hook_vmx(void *opaque, struct cpu *c, bool is_exit, uint32_t reason)
+{
+    struct debugger *d = opaque;
+    unsigned basic = reason & 0xffff;
+    for (int k = 0; k < d->nbps; k++) {
+        struct bp *b = &d->bps[k];
+        if (!b->enabled)
+            continue;
+        if (is_exit && b->kind == BP_CATCH_VMEXIT && (b->vector < 0 || (unsigned)b->vector == basic)) {
+            b->hits++;
+            const char *name = vmx_exit_reason_name(basic);
+            dbg_request_stop(d, 5, "Catchpoint %d: %sVM exit %u (%s), qualification 0x%llx, "
+                                   "guest rip 0x%llx",
+                             b->id, (reason >> 31) ? "failed VM entry, " : "", basic,
+                             name ? name : "?",
+                             (unsigned long long)c->vmx.vmcs.f[VF_EXIT_QUALIFICATION],
+                             (unsigned long long)c->vmx.vmcs.f[VF_GUEST_RIP]);
+            return;
+        }
+        if (!is_exit && b->kind == BP_CATCH_VMENTRY) {
+            b->hits++;
+            dbg_request_stop(d, 5, "Catchpoint %d: VM entry", b->id);
+            return;
+        }
+    }
+}
+
 static void hook_mem(void *opaque, struct cpu *c, uint64_t lin, uint64_t pa, unsigned size,
                      bool write)
 {
@@ -611,6 +641,7 @@ struct debugger *debugger_create(struct machine *m, const struct config *cfg, ch
     }
     d->c->dbg_before = hook_before;
     d->c->dbg_event = hook_event;
+    d->c->dbg_vmx = hook_vmx;
     d->c->dbg_mem = hook_mem;
     d->c->dbg_opaque = d;
     d->last_mode = d->c->mode;
@@ -655,6 +686,7 @@ void debugger_destroy(struct debugger *d, int status)
     disas_close();
     d->c->dbg_before = NULL;
     d->c->dbg_event = NULL;
+    d->c->dbg_vmx = NULL;
     d->c->dbg_mem = NULL;
     cpu_debug_config(d->c, false, false);
     if (sigint_cpu == d->c) {

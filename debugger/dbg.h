@@ -65,7 +65,8 @@ const char *msr_name(uint32_t index);
 const char *msr_name_at(size_t k);
 
 /* ---- breakpoints ---- */
-enum bp_kind { BP_EXEC, BP_WATCH, BP_CATCH_VECTOR, BP_CATCH_MODE, BP_TRACE };
+enum bp_kind { BP_EXEC, BP_WATCH, BP_CATCH_VECTOR, BP_CATCH_MODE, BP_TRACE, BP_CATCH_VMEXIT,
+               BP_CATCH_VMENTRY };
 enum { WATCH_R = 1, WATCH_W = 2 };
 
 struct bp {
@@ -78,7 +79,7 @@ struct bp {
     bool hw;            /* GDB Z1 (reported as hwbreak) */
     uint64_t addr, len;
     int access;         /* watch: WATCH_R | WATCH_W */
-    int vector;         /* catch: vector, or -1 for any */
+    int vector;         /* catch: vector (or VM-exit reason), or -1 for any */
     char *cond_text;
     struct expr *cond;
     uint64_t hits;

@@ -202,7 +202,7 @@ int pc_run(struct machine *m, const struct pc_frontend *fe)
         }
 
         if (c->halted) {
-            bool can_wake = (c->rflags & FL_IF) || (c->pending & PEND_NMI) || c->mwait_break_masked;
+            bool can_wake = cpu_intr_can_wake(c) || (c->pending & PEND_NMI) || c->mwait_break_masked;
             next = m->timers ? m->timers->deadline : UINT64_MAX;
             if (!can_wake && !(c->pending & PEND_NMI)) {
                 /* only an NMI could wake it, and nothing generates one */

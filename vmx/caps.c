@@ -131,8 +131,10 @@ bool vmx_msr_read(const struct cpu *c, uint32_t index, uint64_t *v)
     switch (index) {
     case MSR_IA32_VMX_BASIC:
         /* A.1: revision id, 4 KiB region, write-back VMCS memory type (6),
+         * INS/OUTS exits report instruction information (bit 54, vmx/nonroot.c),
          * TRUE controls (bit 55) */
-        *v = VMX_REVISION_ID | ((uint64_t)VMCS_REGION_SIZE << 32) | (6ull << 50) | (1ull << 55);
+        *v = VMX_REVISION_ID | ((uint64_t)VMCS_REGION_SIZE << 32) | (6ull << 50) | (1ull << 54) |
+             (1ull << 55);
         return true;
     case MSR_IA32_VMX_PINBASED_CTLS: *v = ctl_msr(VMX_CTL_PIN, 0); return true;
     case MSR_IA32_VMX_PROCBASED_CTLS: *v = ctl_msr(VMX_CTL_PROC, 0); return true;
@@ -144,10 +146,11 @@ bool vmx_msr_read(const struct cpu *c, uint32_t index, uint64_t *v)
     case MSR_IA32_VMX_TRUE_ENTRY_CTLS: *v = ctl_msr(VMX_CTL_ENTRY, 1); return true;
     case MSR_IA32_VMX_MISC:
         /* A.6: bit 5 — VM exits store EFER.LMA in the "IA-32e mode
-         * guest" entry control; bits 24:16 — four CR3-target values;
-         * bits 27:25 = 0 — up to 512 MSRs per list; bit 29 — VMWRITE
-         * may write the VM-exit information fields */
-        *v = (1u << 5) | (4u << 16) | (1u << 29);
+         * guest" entry control; bits 8:6 — the activity states VM entry
+         * accepts besides active (HLT); bits 24:16 — four CR3-target
+         * values; bits 27:25 = 0 — up to 512 MSRs per list; bit 29 —
+         * VMWRITE may write the VM-exit information fields */
+        *v = (1u << 5) | VMX_MISC_ACTIVITY_STATES | (4u << 16) | (1u << 29);
         return true;
     case MSR_IA32_VMX_CR0_FIXED0: *v = vmx_cr0_fixed0(); return true;
     case MSR_IA32_VMX_CR0_FIXED1: *v = vmx_cr0_fixed1(); return true;

@@ -12,6 +12,18 @@ enum vmx_ctl_word { VMX_CTL_PIN, VMX_CTL_PROC, VMX_CTL_PROC2, VMX_CTL_EXIT, VMX_
 #include "vmx/controls.def"
 #undef VMX_CONTROL
 
+/* Guest activity states (SDM 24.4.2) and which of them VM entry
+ * accepts: IA32_VMX_MISC bits 8:6 advertise HLT, shutdown, wait-for-SIPI
+ * (Appendix A.6); nest86 offers HLT. */
+enum { VMX_ACTIVITY_ACTIVE = 0, VMX_ACTIVITY_HLT = 1, VMX_ACTIVITY_SHUTDOWN = 2,
+       VMX_ACTIVITY_WAIT_SIPI = 3 };
+#define VMX_MISC_ACTIVITY_STATES (1u << 6)
+static inline int vmx_activity_supported(uint64_t state)
+{
+    return state == VMX_ACTIVITY_ACTIVE ||
+           (state <= VMX_ACTIVITY_WAIT_SIPI && ((VMX_MISC_ACTIVITY_STATES >> (5 + state)) & 1));
+}
+
 /* A control word's settings in capability-MSR terms (SDM Appendix A.3-A.5):
  * 'must1' bits have to be 1, bits outside 'may1' have to be 0.  'true'
  * selects the IA32_VMX_TRUE_* view, in which some default1 bits may be 0. */

@@ -370,8 +370,20 @@ static bool check_guest_state(struct cpu *c)
 
     /* 26.3.1.5 non-register state */
     uint64_t act = vmcs_get(c, VF_GUEST_ACTIVITY_STATE);
-    FAIL_IF(act != 0, "guest activity state not supported (IA32_VMX_MISC bits 8:6) (SDM 26.3.1.5)");
     uint64_t intr = vmcs_get(c, VF_GUEST_INTERRUPTIBILITY);
+    FAIL_IF(!vmx_activity_supported(act),
+            "guest activity state not supported (IA32_VMX_MISC bits 8:6) (SDM 26.3.1.5)");
+    FAIL_IF(act == VMX_ACTIVITY_HLT && AR_DPL(vmcs_get(c, VF_GUEST_SS_AR)) != 0,
+            "guest activity state HLT with SS.DPL not 0 (SDM 26.3.1.5)");
+    FAIL_IF(act != VMX_ACTIVITY_ACTIVE && (intr & 3),
+            "guest activity state not active with blocking by STI or MOV SS (SDM 26.3.1.5)");
+    /* the HLT state lets only external interrupts, NMIs, #DB, #MC and
+     * a pending MTF VM exit be injected */
+    unsigned inj_vec = info & 0xff;
+    FAIL_IF(inject && act == VMX_ACTIVITY_HLT && inj_type != 0 && inj_type != 2 &&
+                !(inj_type == 3 && (inj_vec == EX_DB || inj_vec == EX_MC)) &&
+                !(inj_type == 7 && inj_vec == 0),
+            "injecting an event the HLT activity state blocks (SDM 26.3.1.5)");
     FAIL_IF(intr >> 5, "guest interruptibility reserved bits set (SDM 26.3.1.5)");
     FAIL_IF((intr & 3) == 3, "guest blocking by STI and by MOV SS both set (SDM 26.3.1.5)");
     FAIL_IF((intr & 1) && !(fl & FL_IF), "guest blocking by STI with RFLAGS.IF clear (SDM 26.3.1.5)");
@@ -490,35 +502,8 @@ static void entry_failure(struct cpu *c, unsigned reason, uint64_t qualification
     vmx_log(c, "vmx: VM entry failed (exit reason %u %s): %s\n", reason,
                  vmx_exit_reason_name(reason), c->vmx.entry_failure);
     vmx_load_host_state(c);
-}
-
-/* SDM 26.6: event injection, through the guest's IDT */
-static void inject_event(struct cpu *c)
-{
-    uint32_t info = (uint32_t)vmcs_get(c, VF_ENTRY_INTR_INFO);
-    if (!(info >> 31))
-        return;
-    /* the valid bit is cleared on every VM exit (24.8.3); clear it now so
-     * an exit during delivery sees it clear */
-    vmcs_set(c, VF_ENTRY_INTR_INFO, info & ~(1u << 31));
-    unsigned vec = info & 0xff, type = (info >> 8) & 7;
-    bool has_err = (info >> 11) & 1;
-    uint32_t err = (uint32_t)vmcs_get(c, VF_ENTRY_EXCEPTION_ERROR_CODE);
-    uint64_t len = vmcs_get(c, VF_ENTRY_INSTRUCTION_LEN);
-    enum int_kind kind;
-    switch (type) {
-    case 0: kind = INT_EXTERNAL; break;
-    case 2: kind = INT_NMI; break;
-    case 3: kind = INT_EXCEPTION; break;
-    case 5: kind = INT_PRIV_SW; break;
-    default: kind = INT_SOFTWARE; break; /* 4 software interrupt, 6 software exception */
-    }
-    c->insn_rip = c->rip;
-    if (kind == INT_SOFTWARE || kind == INT_PRIV_SW)
-        c->rip += len; /* the return address follows the "instruction" */
-    c->delivering = kind == INT_EXCEPTION ? (int)vec : -1;
-    cpu_deliver(c, (int)vec, kind, has_err, err);
-    c->delivering = -1;
+    if (c->dbg_vmx)
+        c->dbg_vmx(c->dbg_opaque, c, true, VMX_EXIT_REASON_ENTRY_FAIL | reason);
 }
 
 void vmx_launch(struct cpu *c, bool launch)
@@ -568,5 +553,7 @@ void vmx_launch(struct cpu *c, bool launch)
     v->entries++;
     vmx_log(c, "vmx: VM entry (%s) to %04x:%016llx\n", launch ? "VMLAUNCH" : "VMRESUME",
                  c->seg[SEG_CS].sel, (unsigned long long)c->rip);
-    inject_event(c);
+    if (c->dbg_vmx)
+        c->dbg_vmx(c->dbg_opaque, c, false, 0);
+    vmx_entry_events(c); /* event injection, activity state (events.c) */
 }

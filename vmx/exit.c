@@ -9,13 +9,6 @@
 
 uint32_t vmx_msr_load_list(struct cpu *c, uint64_t addr, uint64_t count);
 
-uint64_t vmx_insn_qualification(const struct cpu *c)
-{
-    (void)c;
-    return 0; /* displacement of a memory operand: filled in with the
-                 instruction-information field (not yet implemented) */
-}
-
 /* ---- 27.3 saving guest state ---- */
 void vmx_save_guest_state(struct cpu *c)
 {
@@ -56,12 +49,7 @@ void vmx_save_guest_state(struct cpu *c)
     vmcs_set(c, VF_GUEST_RSP, c->r[R_RSP]);
     vmcs_set(c, VF_GUEST_RIP, c->rip);
     vmcs_set(c, VF_GUEST_RFLAGS, c->rflags | FL_FIXED1);
-    uint64_t intr = 0;
-    if (c->inhibit_irq)
-        intr |= c->inhibit_debug ? 2 : 1;
-    if (c->nmi_blocked)
-        intr |= 8;
-    vmcs_set(c, VF_GUEST_INTERRUPTIBILITY, intr);
+    vmcs_set(c, VF_GUEST_INTERRUPTIBILITY, vmx_saved_interruptibility(c));
     vmcs_set(c, VF_GUEST_ACTIVITY_STATE, c->halted ? 1 : 0);
     vmcs_set(c, VF_GUEST_PENDING_DBG_EXCEPTIONS, 0);
     vmx_ept_save_guest(c);
@@ -164,9 +152,11 @@ void vmx_load_host_state(struct cpu *c)
     c->inhibit_irq = false;
     c->inhibit_debug = false;
     c->halted = false;
+    c->monitor_armed = false; /* 27.5.6: VM exits clear address-range monitoring */
     c->delivering = -1;
     c->fault_depth = 0;
     c->vmx.nonroot = false;
+    vmx_events_leave(c);
 
     mmu_flush_all(m); /* no VPID: VM exits invalidate linear mappings (28.3.3.3) */
     if ((m->cr0 & CR0_PG) && (m->cr4 & CR4_PAE) && !(m->efer & EFER_LMA) && mmu_load_pdptes(m))
@@ -183,6 +173,7 @@ void vmx_load_host_state(struct cpu *c)
 /* Everything a VM exit does after its information fields are written. */
 static void vm_exit(struct cpu *c, unsigned reason, uint64_t qualification)
 {
+    vmx_exit_event_fields(c);
     vmcs_set(c, VF_EXIT_REASON, reason);
     vmcs_set(c, VF_EXIT_QUALIFICATION, qualification);
     /* the VM-entry interruption information's valid bit clears (24.8.3) */
@@ -195,6 +186,8 @@ static void vm_exit(struct cpu *c, unsigned reason, uint64_t qualification)
             vmx_exit_reason_name(reason), (unsigned long long)qualification,
             (unsigned long long)vmcs_get(c, VF_GUEST_RIP));
     vmx_load_host_state(c);
+    if (c->dbg_vmx)
+        c->dbg_vmx(c->dbg_opaque, c, true, reason);
 }
 
 static _Noreturn void unwind(struct cpu *c)
@@ -203,16 +196,25 @@ static _Noreturn void unwind(struct cpu *c)
     longjmp(c->fault_jmp, 1);
 }
 
-_Noreturn void vmx_exit_insn(struct cpu *c, unsigned reason, uint64_t qualification)
+_Noreturn void vmx_exit_insn_with_info(struct cpu *c, unsigned reason, uint64_t qualification,
+                                       uint32_t info)
 {
     /* the exit happens instead of the instruction: the guest's RIP is
      * the instruction's own (27.3.3) */
     uint64_t len = (c->rip - c->insn_rip) & size_mask(c->code_size);
     c->rip = c->insn_rip;
     vmcs_set(c, VF_EXIT_INSTRUCTION_LEN, len);
+    vmcs_set(c, VF_VMX_INSTRUCTION_INFO, info);
     vmcs_set(c, VF_IDT_VECTORING_INFO, 0);
     vm_exit(c, reason, qualification);
     unwind(c);
+}
+
+_Noreturn void vmx_exit_insn(struct cpu *c, unsigned reason, uint64_t qualification)
+{
+    /* the instruction-information field is undefined for these exits
+     * (27.2.5): 0 keeps runs reproducible */
+    vmx_exit_insn_with_info(c, reason, qualification, 0);
 }
 
 void vmx_exit_triple_fault(struct cpu *c)
@@ -223,35 +225,30 @@ void vmx_exit_triple_fault(struct cpu *c)
     vm_exit(c, VMX_EXIT_TRIPLE_FAULT, 0);
 }
 
-/* SDM 25.2: an exception exits when its bit in the exception bitmap is
- * set; for #PF the bit is inverted unless (error & mask) == match. */
-bool vmx_exception_exits(struct cpu *c, int vector, bool has_error, uint32_t error,
-                         bool software, unsigned insn_len)
+void vmx_event_vm_exit(struct cpu *c, unsigned reason, uint64_t qualification)
 {
-    uint32_t bitmap = (uint32_t)vmcs_get(c, VF_EXCEPTION_BITMAP);
-    bool exits = (bitmap >> vector) & 1;
-    if (vector == EX_PF) {
-        uint32_t mask = (uint32_t)vmcs_get(c, VF_PAGE_FAULT_ERROR_MASK);
-        uint32_t match = (uint32_t)vmcs_get(c, VF_PAGE_FAULT_ERROR_MATCH);
-        if ((error & mask) != match)
-            exits = !exits;
-    }
-    if (!exits)
-        return false;
-    /* 24.9.2: interruption information — vector, type (3 hardware
-     * exception, 6 software exception), error-code valid, valid */
-    uint32_t type = software ? 6 : 3;
-    uint32_t info = (uint32_t)vector | (type << 8) | (has_error ? 1u << 11 : 0) | (1u << 31);
-    vmcs_set(c, VF_EXIT_INTR_INFO, info);
-    vmcs_set(c, VF_EXIT_INTR_ERROR_CODE, has_error ? error : 0);
-    vmcs_set(c, VF_IDT_VECTORING_INFO, 0);
-    vmcs_set(c, VF_EXIT_INSTRUCTION_LEN, software ? insn_len : 0);
-    c->rip = c->insn_rip;
-    /* 27.1: for #PF the qualification is the linear address (CR2 is
-     * not written); for #DB the DR6-style bits */
-    uint64_t qual = vector == EX_PF ? c->cr2 : 0;
-    vm_exit(c, VMX_EXIT_EXCEPTION_NMI, qual);
-    return true;
+    vm_exit(c, reason, qualification);
+}
+
+/* ---- MSR bitmaps (SDM 24.6.9, 25.1.3) ---- */
+
+bool vmx_msr_exits(const struct cpu *c, uint32_t index, bool write)
+{
+    if (!(VMX_PROC_CONTROLS(c) & PROC_USE_MSR_BITMAPS))
+        return true;
+    /* four 1-KiB bitmaps: read low, read high, write low, write high */
+    uint64_t offset;
+    if (index <= 0x1fff)
+        offset = 0;
+    else if (index >= 0xc0000000u && index <= 0xc0001fffu)
+        offset = 1024;
+    else
+        return true;
+    if (write)
+        offset += 2048;
+    uint32_t bit = index & 0x1fff;
+    uint64_t pa = vmcs_get(c, VF_MSR_BITMAP) + offset + bit / 8;
+    return (phys_read(c->mmu.phys, pa, 1) >> (bit % 8)) & 1;
 }
 
 /* ---- CR0/CR4 guest/host masks and read shadows (SDM 25.3) ---- */

@@ -30,12 +30,12 @@ void vmx_fail(struct cpu *c, enum vmx_error err)
 
 /* The #UD conditions every VMX instruction but VMXON shares, then the
  * VM exit in non-root operation and the CPL check. */
-static void common_checks(struct cpu *c, unsigned exit_reason)
+static void common_checks(struct cpu *c, const struct insn *i, unsigned exit_reason)
 {
     if (!c->vmx.on || c->mode == MODE_REAL || c->mode == MODE_V86 || c->mode == MODE_COMPAT)
         cpu_raise(c, EX_UD, 0);
     if (c->vmx.nonroot)
-        vmx_exit_insn(c, exit_reason, vmx_insn_qualification(c));
+        vmx_exit_insn_info(c, i, exit_reason);
     require_cpl0(c);
 }
 
@@ -80,7 +80,7 @@ static void op_vmxon(struct cpu *c, const struct insn *i)
         c->mode == MODE_COMPAT)
         cpu_raise(c, EX_UD, 0);
     if (c->vmx.nonroot)
-        vmx_exit_insn(c, VMX_EXIT_VMXON, vmx_insn_qualification(c));
+        vmx_exit_insn_info(c, i, VMX_EXIT_VMXON);
     if (c->vmx.on) {
         require_cpl0(c);
         vmx_fail(c, VMX_ERR_VMXON_IN_ROOT);
@@ -107,9 +107,9 @@ static void op_vmxon(struct cpu *c, const struct insn *i)
     vmx_succeed(c);
 }
 
-static void op_vmxoff(struct cpu *c)
+static void op_vmxoff(struct cpu *c, const struct insn *i)
 {
-    common_checks(c, VMX_EXIT_VMXOFF);
+    common_checks(c, i, VMX_EXIT_VMXOFF);
     /* a VMCS still current keeps its data: write it back as VMCLEAR
      * would (hardware may lose it; software must not rely on either) */
     if (c->vmx.current != VMX_INVALID_PTR)
@@ -141,7 +141,7 @@ static bool vmcs_ptr_operand(struct cpu *c, const struct insn *i, enum vmx_error
 
 static void op_vmclear(struct cpu *c, const struct insn *i)
 {
-    common_checks(c, VMX_EXIT_VMCLEAR);
+    common_checks(c, i, VMX_EXIT_VMCLEAR);
     uint64_t pa;
     if (!vmcs_ptr_operand(c, i, VMX_ERR_VMCLEAR_BAD_ADDR, VMX_ERR_VMCLEAR_VMXON_PTR, &pa))
         return;
@@ -158,7 +158,7 @@ static void op_vmclear(struct cpu *c, const struct insn *i)
 
 static void op_vmptrld(struct cpu *c, const struct insn *i)
 {
-    common_checks(c, VMX_EXIT_VMPTRLD);
+    common_checks(c, i, VMX_EXIT_VMPTRLD);
     uint64_t pa;
     if (!vmcs_ptr_operand(c, i, VMX_ERR_VMPTRLD_BAD_ADDR, VMX_ERR_VMPTRLD_VMXON_PTR, &pa))
         return;
@@ -180,7 +180,7 @@ static void op_vmptrld(struct cpu *c, const struct insn *i)
 
 static void op_vmptrst(struct cpu *c, const struct insn *i)
 {
-    common_checks(c, VMX_EXIT_VMPTRST);
+    common_checks(c, i, VMX_EXIT_VMPTRST);
     mem_write(c, i->seg, insn_ea(c, i), 8, c->vmx.current);
     vmx_succeed(c);
 }
@@ -205,7 +205,7 @@ static void field_write(struct cpu *c, int id, uint64_t enc, uint64_t v)
 
 void op_vmread(struct cpu *c, const struct insn *i)
 {
-    common_checks(c, VMX_EXIT_VMREAD);
+    common_checks(c, i, VMX_EXIT_VMREAD);
     unsigned size = c->mode == MODE_LONG ? 8 : 4;
     if (c->vmx.current == VMX_INVALID_PTR) {
         fail_invalid(c);
@@ -227,7 +227,7 @@ void op_vmread(struct cpu *c, const struct insn *i)
 
 void op_vmwrite(struct cpu *c, const struct insn *i)
 {
-    common_checks(c, VMX_EXIT_VMWRITE);
+    common_checks(c, i, VMX_EXIT_VMWRITE);
     unsigned size = c->mode == MODE_LONG ? 8 : 4;
     if (c->vmx.current == VMX_INVALID_PTR) {
         fail_invalid(c);
@@ -285,10 +285,10 @@ bool vmx_grp7(struct cpu *c, const struct insn *i)
         return true;
     case 2:
     case 3:
-        common_checks(c, (i->rm & 7) == 2 ? VMX_EXIT_VMLAUNCH : VMX_EXIT_VMRESUME);
+        common_checks(c, i, (i->rm & 7) == 2 ? VMX_EXIT_VMLAUNCH : VMX_EXIT_VMRESUME);
         vmx_launch(c, (i->rm & 7) == 2);
         return true;
-    case 4: op_vmxoff(c); return true;
+    case 4: op_vmxoff(c, i); return true;
     default: return false;
     }
 }

@@ -2,6 +2,7 @@
  * their .def tables), and the -d vmx log line. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <strings.h>
 
 #include "cpu/cpu.h"
 #include "vmx/vmx.h"
@@ -24,6 +25,14 @@ const char *vmx_error_name(unsigned error)
 #undef VMX_ERROR
     default: return NULL;
     }
+}
+
+int vmx_exit_reason_by_name(const char *name)
+{
+#define EXIT_REASON(nm, num, text) if (!strcasecmp(name, #nm)) return num;
+#include "vmx/exit_reasons.def"
+#undef EXIT_REASON
+    return -1;
 }
 
 void vmx_log(const struct cpu *c, const char *fmt, ...)

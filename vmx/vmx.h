@@ -47,11 +47,27 @@ struct vmx {
     const char *entry_failure; /* the check the last failed VM entry broke, or NULL */
     struct ept_ctx ept;   /* the MMU's EPT hook state while an EPT guest runs */
     uint64_t entries, exits;
+
+    /* events in non-root operation (vmx/events.c) */
+    bool vnmi_blocked;       /* virtual-NMI blocking ("virtual NMIs" = 1, SDM 24.4.2) */
+    uint32_t vectoring;      /* the event being delivered through the guest IDT, in the
+                                IDT-vectoring information format (SDM 24.9.3); 0 if none */
+    uint32_t vectoring_err, vectoring_len;
+    uint8_t soft_type;       /* 5 or 6: the software event about to be delivered is
+                                INT1, or INT3/INTO (else INT n is type 4) */
+    uint8_t shadow;          /* interruptibility bits 1:0 (STI, MOV SS) of the
+                                instruction now executing in a shadow */
+    bool event_exit;         /* this exit wrote its own interruption information */
+    bool iret_unblocked;     /* the IRET at icount iret_icount removed (virtual-)NMI blocking */
+    uint64_t iret_icount;
 };
 
 /* names for logs and the debugger; NULL for an unknown number */
 const char *vmx_exit_reason_name(unsigned reason);
 const char *vmx_error_name(unsigned error);
+/* the exit reason called NAME in vmx/exit_reasons.def (any case, e.g.
+ * "vmcall", "EPT_VIOLATION"), or -1 */
+int vmx_exit_reason_by_name(const char *name);
 
 /* Capability MSRs IA32_VMX_BASIC (0x480) .. IA32_VMX_VMFUNC (0x491):
  * false when the index is not one of them or VMX is not offered. */
@@ -85,6 +101,20 @@ static inline uint64_t vmx_cr_qualification(unsigned cr, unsigned type, unsigned
     return cr | (type << 4) | ((uint64_t)gpr << 8);
 }
 
+/* RDMSR (write = false) or WRMSR of MSR 'index' in non-root operation:
+ * true when it causes a VM exit (SDM 25.1.3: always without "use MSR
+ * bitmaps"; else the MSR's bit in the bitmap, and always for MSRs
+ * outside 0-1FFFH and C0000000H-C0001FFFH). */
+bool vmx_msr_exits(const struct cpu *c, uint32_t index, bool write);
+
+/* exit qualification of a MOV DR (SDM Table 27-4): debug register 2:0,
+ * direction bit 4 (0 MOV to DR, 1 MOV from DR), general-purpose
+ * register 11:8 */
+static inline uint64_t vmx_dr_qualification(unsigned dr, bool from_dr, unsigned gpr)
+{
+    return (dr & 7) | ((uint64_t)from_dr << 4) | ((uint64_t)gpr << 8);
+}
+
 /* Non-root operation: the instruction being executed causes a VM exit
  * with this reason and qualification.  Does not return (unwinds to the
  * run loop like a fault). */
@@ -93,13 +123,56 @@ _Noreturn void vmx_exit_insn(struct cpu *c, unsigned reason, uint64_t qualificat
  * MMU_FAULT_EPT_*): the VM exit happens instead of the access's
  * instruction (SDM Vol. 3C 28.2.3).  Does not return. */
 _Noreturn void vmx_ept_exit(struct cpu *c, const struct mmu_fault *f);
+/* The same for a VMX instruction with a ModR/M operand (VMCLEAR,
+ * VMPTRLD, VMPTRST, VMXON, VMREAD, VMWRITE; the others too, whose exits
+ * then record no operand): the exit qualification is the operand's
+ * displacement (SDM 27.2.1) and the VM-exit instruction-information
+ * field describes the operand (27.2.5, Tables 27-13 and 27-14). */
+_Noreturn void vmx_exit_insn_info(struct cpu *c, const struct insn *i, unsigned reason);
+
+/* Non-root operation, RDTSC and RDTSCP (SDM 25.1.3, 25.3) after their
+ * #UD/#GP checks: a VM exit with "RDTSC exiting", else the value the
+ * guest reads for the time-stamp counter value 'tsc'. */
+uint64_t vmx_rdtsc(struct cpu *c, uint64_t tsc, bool rdtscp);
+/* The guest's view of IA32_TIME_STAMP_COUNTER: 'tsc' plus the TSC
+ * offset with "use TSC offsetting" (SDM 25.3, RDMSR). */
+uint64_t vmx_guest_tsc(const struct cpu *c, uint64_t tsc);
+
+/* I/O instructions in non-root operation (SDM 25.1.3).  'flags' says
+ * which form; vmx_io_exits() whether the access exits, vmx_exit_io()
+ * does the exit (qualification Table 27-5; for INS/OUTS also the
+ * guest-linear address 'lin' and instruction information, Table 27-8). */
+enum { VMX_IO_IN = 1, VMX_IO_STRING = 2, VMX_IO_IMM = 4 };
+bool vmx_io_exits(const struct cpu *c, uint16_t port, unsigned size);
+_Noreturn void vmx_exit_io(struct cpu *c, const struct insn *i, uint16_t port, unsigned size,
+                           unsigned flags, uint64_t lin);
 /* A triple fault in non-root operation: VM exit instead of shutdown. */
 void vmx_exit_triple_fault(struct cpu *c);
-/* Exception 'vector' in non-root operation: true if the exception
- * bitmap (and #PF mask/match) sends it to the VMM; the exit then has
- * happened and the caller must not deliver it. */
-bool vmx_exception_exits(struct cpu *c, int vector, bool has_error, uint32_t error,
-                         bool software, unsigned insn_len);
+/* ---- events in non-root operation (vmx/events.c) ---- */
+
+/* Hardware exception 'vector' in non-root operation: true if the
+ * exception bitmap (and #PF mask/match) sends it to the VMM; the exit
+ * then has happened and the caller must not deliver it (SDM 25.2). */
+bool vmx_exception_exits(struct cpu *c, int vector, bool has_error, uint32_t error);
+/* INT3/INTO (type 6) or INT1 (type 5) about to be delivered: exits
+ * instead when the exception bitmap says so (does not return then). */
+void vmx_soft_exception(struct cpu *c, int vector, unsigned type);
+/* #DB with these DR6 bits in non-root operation, before DR6 changes:
+ * a fault (instruction breakpoint, general detect) exits without
+ * returning; a trap returns true when it exited. */
+void vmx_debug_fault(struct cpu *c, unsigned dr6_bits);
+bool vmx_debug_trap_exits(struct cpu *c, unsigned dr6_bits);
+/* NMIs, external interrupts and the interrupt/NMI windows at an
+ * instruction boundary in non-root operation, in the SDM's priority
+ * order: true when something happened (a VM exit or a delivery). */
+bool vmx_take_event(struct cpu *c);
+/* cpu_deliver() starts delivering an event through the guest IDT
+ * (kind is an enum int_kind): IDT-vectoring record and NMI blocking. */
+void vmx_delivery_begin(struct cpu *c, int vector, int kind, bool has_error, uint32_t error);
+/* IRET in non-root operation: what it does to (virtual-)NMI blocking */
+void vmx_iret(struct cpu *c);
+/* true when an external interrupt would end HLT whatever RFLAGS.IF says */
+bool vmx_intr_exits(const struct cpu *c);
 
 /* the opcode groups' VMX forms: true when the instruction was one */
 bool vmx_grp7(struct cpu *c, const struct insn *i);   /* VMCALL VMLAUNCH VMRESUME VMXOFF */
@@ -111,6 +184,12 @@ void vmx_log(const struct cpu *c, const char *fmt, ...) __attribute__((format(pr
 /* the current VMCS's primary processor-based controls (for the CPU's
  * exit checks in non-root operation) */
 #define VMX_PROC_CONTROLS(c) ((uint32_t)(c)->vmx.vmcs.f[VF_PROC_BASED_CONTROLS])
+/* the secondary controls in effect: all 0 unless "activate secondary
+ * controls" is 1 (SDM 24.6.2); the masks are in vmx/caps.h */
+#define VMX_PROC2_CONTROLS(c)                                                                  \
+    ((VMX_PROC_CONTROLS(c) & PROC_SECONDARY_CONTROLS)                                          \
+         ? (uint32_t)(c)->vmx.vmcs.f[VF_SECONDARY_PROC_CONTROLS]                               \
+         : 0u)
 
 /* the value cpu_raise() leaves in exc_vector when a VM exit unwound */
 #define VMX_UNWIND_EXIT (-2)

@@ -14,9 +14,12 @@ void vmx_fail(struct cpu *c, enum vmx_error err);
 /* VMLAUNCH (launch = true) / VMRESUME after the common checks (entry.c) */
 void vmx_launch(struct cpu *c, bool launch);
 
-/* exit qualification of a VMX instruction's exit: its memory operand's
- * displacement (SDM 27.2.1 Table 27-4 ... ), 0 for register forms */
-uint64_t vmx_insn_qualification(const struct cpu *c);
+/* An instruction's VM exit (exit.c): the instruction length and the
+ * VM-exit instruction-information field 'info' (SDM 27.2.5; 0 for the
+ * instructions that have no format for it) go with the reason and
+ * qualification.  Does not return. */
+_Noreturn void vmx_exit_insn_with_info(struct cpu *c, unsigned reason, uint64_t qualification,
+                                       uint32_t info);
 
 /* Loads host state and leaves non-root operation (exit.c); the exit
  * information fields must already be written. */
@@ -47,6 +50,18 @@ void vmx_ept_leave(struct cpu *c);
 /* the guest or host segment register fields, in SEG_* order (ES, CS, SS,
  * DS, FS, GS), then LDTR and TR */
 enum { VMX_SEG_LDTR = 6, VMX_SEG_TR = 7 };
+/* events.c: VM entry's event part — virtual-NMI state, window exits,
+ * event injection (SDM 26.5) and the HLT activity state (26.6.2) */
+void vmx_entry_events(struct cpu *c);
+/* events.c, for exit.c: at the start of every VM exit (interruption and
+ * IDT-vectoring information of exits that wrote none are invalid), the
+ * interruptibility state to save (27.3.4), and leaving non-root operation */
+void vmx_exit_event_fields(struct cpu *c);
+uint32_t vmx_saved_interruptibility(const struct cpu *c);
+void vmx_events_leave(struct cpu *c);
+/* exit.c, for events.c: the VM exit once its information fields are written */
+void vmx_event_vm_exit(struct cpu *c, unsigned reason, uint64_t qualification);
+
 extern const uint8_t vmx_guest_sel[8], vmx_guest_base[8], vmx_guest_limit[8], vmx_guest_ar[8];
 
 

@@ -59,3 +59,30 @@ check vmcs/launched "$tmp/out" "(launched), 1 entries, 1 exits"
 check vmcs/exit-reason "$tmp/out" "EXIT_REASON                    4402  exit    32  0x00000012  VMCALL"
 check vmcs/error "$tmp/out" "VM_INSTRUCTION_ERROR           4400  exit    32  0x00000004  VMLAUNCH with non-clear VMCS"
 check vmcs/unknown "$tmp/out" "vmcs: no field 'nosuch'"
+
+# catchpoints on VM exits and entries: stop at the host's first
+# instruction after the exit (vmx_host_entry in the VMX library), at the
+# guest's first after the entry; a failed entry is an exit 33
+cat > "$tmp/catch" <<CMDS
+catch vmexit cr_access
+catch vmentry
+continue
+delete 2
+continue
+continue
+delete
+catch vmexit 33
+continue
+vmcs
+quit
+CMDS
+timeout 60 "$NEST86" -kernel "$kernel" -serial none -display none -no-reboot -S \
+    -x "$tmp/catch" < /dev/null > "$tmp/catch.out" 2>&1
+check catch/set "$tmp/catch.out" "Catchpoint 1: VM exit 28 (control-register access)"
+check catch/entry "$tmp/catch.out" "stopped: Catchpoint 2: VM entry"
+check catch/entry-at-guest "$tmp/catch.out" "<g_vmcall>:"
+check catch/exit "$tmp/catch.out" "stopped: Catchpoint 1: VM exit 28 (control-register access), qualification 0x0, guest rip"
+check catch/exit-cr3 "$tmp/catch.out" "VM exit 28 (control-register access), qualification 0x103, guest rip"
+check catch/exit-at-host "$tmp/catch.out" "<vmx_host_entry>:"
+check catch/failed-entry "$tmp/catch.out" "Catchpoint 3: failed VM entry, VM exit 33 (VM-entry failure due to invalid guest state)"
+check catch/failed-check "$tmp/catch.out" "last VM entry failed: guest CR0 outside IA32_VMX_CR0_FIXED0/1 (SDM 26.3.1.1)"

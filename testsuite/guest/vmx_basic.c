@@ -67,6 +67,7 @@ static void test_capability_msrs(void)
     ASSERT_EQ((basic >> 32) & 0x1fff, 4096); /* VMCS region size */
     ASSERT_EQ((basic >> 48) & 1, 0);        /* 64-bit physical addresses */
     ASSERT_EQ((basic >> 50) & 0xf, 6);      /* write-back VMCS memory */
+    ASSERT_EQ((basic >> 54) & 1, 1);        /* INS/OUTS instruction information */
     ASSERT_EQ((basic >> 55) & 1, 1);        /* TRUE controls */
     ASSERT_EQ(rdmsr(MSR_VMX_CR0_FIXED0), 0x80000021); /* PG, NE, PE */
     ASSERT_EQ(rdmsr(MSR_VMX_CR4_FIXED0), 0x2000);     /* VMXE */
@@ -91,13 +92,28 @@ static void test_capability_msrs(void)
     ASSERT_EQ((uint32_t)rdmsr(MSR_VMX_TRUE_PROCBASED), 0x0401e172 & ~0x18000u);
     ASSERT_EQ((uint32_t)rdmsr(MSR_VMX_TRUE_EXIT), 0x00036dff & ~4u);
     ASSERT_EQ((uint32_t)rdmsr(MSR_VMX_TRUE_ENTRY), 0x000011ff & ~4u);
+    /* allowed-1 processor-based controls: the default1 bits and the
+     * implemented ones — interrupt window 2, TSC offsetting 3, HLT 7,
+     * INVLPG 9, MWAIT 10, RDPMC 11, RDTSC 12, CR3-load/-store 15/16,
+     * CR8-load/-store 19/20, NMI window 22, MOV-DR 23, unconditional I/O
+     * 24, MSR bitmaps 28, MONITOR 29, PAUSE 30, activate secondary
+     * controls 31 */
+    ASSERT_EQ(rdmsr(MSR_VMX_PROCBASED) >> 32, 0xf5d9fffe);
+    ASSERT_EQ(rdmsr(MSR_VMX_TRUE_PROCBASED) >> 32, 0xf5d9fffe);
+    /* IA32_VMX_PROCBASED_CTLS2 (A.3.3): "enable EPT" (bit 1) and
+     * "enable RDTSCP" (bit 3) */
+    ASSERT_EQ(rdmsr(MSR_VMX_PROCBASED2), 0x0000000a00000000ull);
     /* MISC: 4 CR3-target values, VMWRITE to exit-information fields */
     uint64_t misc = rdmsr(MSR_VMX_MISC);
     ASSERT_EQ((misc >> 16) & 0x1ff, 4);
     ASSERT_EQ((misc >> 29) & 1, 1);
-    /* VMCS_ENUM bits 9:1: the highest index of any field; the 64-bit
-     * TSC multiplier (2032H) has index 19H */
-    ASSERT_EQ(rdmsr(MSR_VMX_VMCS_ENUM), 0x19 << 1);
+    /* bits 8:6: VM entry accepts activity state HLT, not shutdown or
+     * wait-for-SIPI; bit 5: exits store EFER.LMA in "IA-32e mode guest" */
+    ASSERT_EQ((misc >> 5) & 0xf, 0x3);
+    /* VMCS_ENUM bits 9:1: the highest index of any field that exists;
+     * without the preemption timer (482EH, index 17H) and TSC scaling
+     * (2032H, 19H) it is guest IA32_SYSENTER_CS (482AH, index 15H) */
+    ASSERT_EQ(rdmsr(MSR_VMX_VMCS_ENUM), 0x15 << 1);
 }
 
 static void test_vmxon_outcomes(void)
@@ -214,6 +230,9 @@ static void test_unsupported_fields(void)
         0x100000000ull | 0x681e, /* bits 63:32 in 64-bit mode */
         0x0c0e,          /* no 16-bit host field at index 7 */
         0x2036,          /* no 64-bit control field at index 1BH */
+        0x2032,          /* TSC multiplier: no TSC scaling */
+        0x482e,          /* preemption-timer value: no preemption timer */
+        0x0000,          /* VPID: no VPID */
     };
     for (unsigned k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
         uint64_t v = 0x5a5a;

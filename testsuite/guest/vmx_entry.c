@@ -21,6 +21,7 @@ void g_pf(void), g_pf_at(void);
 void g_rdmsr(void), g_rdmsr_at(void);
 void g_vmx_insn(void), g_vmx_insn_at(void);
 void g_triple(void);
+void g_msrs(void), g_msrs_174(void), g_msrs_efer(void), g_msrs_outside(void), g_msrs_done(void);
 __asm__(".text\n"
         "g_vmcall:\n"
         "  mov $0x1234, %rax\n"
@@ -67,6 +68,22 @@ __asm__(".text\n"
         "g_vmx_insn:\n"
         "g_vmx_insn_at:\n"
         "  vmxoff\n"
+        "  ud2\n"
+        "g_msrs:\n"
+        "  mov $0x10, %ecx\n"
+        "  rdmsr\n"             /* bit clear: runs in the guest */
+        "  mov $0x174, %ecx\n"
+        "g_msrs_174:\n"
+        "  rdmsr\n"             /* read-low bit set */
+        "  mov $0xc0000080, %ecx\n"
+        "  rdmsr\n"             /* read-high bit clear */
+        "g_msrs_efer:\n"
+        "  wrmsr\n"             /* write-high bit set */
+        "  mov $0x40000000, %ecx\n"
+        "g_msrs_outside:\n"
+        "  rdmsr\n"             /* outside both ranges: always exits */
+        "g_msrs_done:\n"
+        "  vmcall\n"
         "  ud2\n"
         "g_triple:\n"
         "  lidt 8f(%rip)\n"
@@ -186,6 +203,64 @@ static void test_rdmsr_exits(void)
     ASSERT_EQ(vmread(VMCS_EXIT_INSTRUCTION_LEN), 2);
 }
 
+static uint8_t msr_bitmap[4096] __attribute__((aligned(4096)));
+
+static void test_msr_bitmaps(void)
+{
+    /* SDM 24.6.9: read-low at 0, read-high at 1024, write-low at 2048,
+     * write-high at 3072, one bit per MSR */
+    memset(msr_bitmap, 0, sizeof(msr_bitmap));
+    msr_bitmap[0x174 / 8] |= 1u << (0x174 % 8);
+    msr_bitmap[3072 + 0x80 / 8] |= 1u << (0x80 % 8);
+    setup(g_msrs);
+    vmwrite(VMCS_MSR_BITMAP, (uintptr_t)msr_bitmap);
+    vmwrite(VMCS_PROC_BASED_CONTROLS, vmread(VMCS_PROC_BASED_CONTROLS) | (1u << 28));
+    ASSERT_EQ(vmx_launch_exit(), 31);
+    ASSERT_EQ(vmread(VMCS_GUEST_RIP), (uintptr_t)g_msrs_174);
+    vmx_skip_insn();
+    ASSERT_EQ(vmx_resume_exit(), 32);
+    ASSERT_EQ(vmread(VMCS_GUEST_RIP), (uintptr_t)g_msrs_efer);
+    ASSERT_EQ(vmx_guest.rax | (vmx_guest.rdx << 32), rdmsr(MSR_EFER)); /* it read EFER */
+    vmx_skip_insn();
+    ASSERT_EQ(vmx_resume_exit(), 31);
+    ASSERT_EQ(vmread(VMCS_GUEST_RIP), (uintptr_t)g_msrs_outside);
+    vmx_skip_insn();
+    ASSERT_EQ(vmx_resume_exit(), 18);
+    ASSERT_EQ(vmread(VMCS_GUEST_RIP), (uintptr_t)g_msrs_done);
+}
+
+static uint64_t msr_store_area[2 * 2] __attribute__((aligned(16)));
+
+static inline uint64_t host_tsc(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+static void test_msr_store_list_saves_real_tsc(void)
+{
+    /* SDM 27.4: the VM-exit MSR-store list stores IA32_TSC as the
+     * processor's TSC, not the guest's offset view, even with TSC
+     * offsetting on (when nest86 offers it) */
+    setup(g_vmcall);
+    msr_store_area[0] = 0x10; /* IA32_TSC */
+    msr_store_area[1] = 0;
+    msr_store_area[2] = 0x174; /* IA32_SYSENTER_CS: the guest's value */
+    msr_store_area[3] = 0;
+    vmwrite(VMCS_EXIT_MSR_STORE_ADDR, (uintptr_t)msr_store_area);
+    vmwrite(VMCS_EXIT_MSR_STORE_COUNT, 2);
+    vmwrite(VMCS_GUEST_IA32_SYSENTER_CS, 0x4321);
+    vmwrite(VMCS_TSC_OFFSET, 1ull << 62);
+    if (rdmsr(MSR_VMX_TRUE_PROCBASED) >> 32 & (1u << 3)) /* "use TSC offsetting" */
+        vmwrite(VMCS_PROC_BASED_CONTROLS, vmread(VMCS_PROC_BASED_CONTROLS) | (1u << 3));
+    uint64_t before = host_tsc();
+    ASSERT_EQ(vmx_launch_exit(), 18);
+    uint64_t after = host_tsc();
+    ASSERT(msr_store_area[1] >= before && msr_store_area[1] <= after);
+    ASSERT_EQ(msr_store_area[3], 0x4321);
+}
+
 static void test_vmx_instruction_exits(void)
 {
     setup(g_vmx_insn);
@@ -243,10 +318,12 @@ static void test_entry_checks(void)
         /* 26.2.1: controls -> VMfailValid 7 */
         {"pin-based default1 bit clear", VMCS_PIN_BASED_CONTROLS, pin & ~2u, VMX_FAIL_VALID, 7, 0, 0},
         {"pin-based unsupported bit", VMCS_PIN_BASED_CONTROLS, pin | (1u << 7), VMX_FAIL_VALID, 7, 0, 0},
-        {"proc-based reserved bit 0", VMCS_PROC_BASED_CONTROLS, proc | 1u, VMX_FAIL_VALID, 7, 0, 0},
+        {"proc-based unsupported bit", VMCS_PROC_BASED_CONTROLS, proc | (1u << 25), VMX_FAIL_VALID, 7, 0, 0},
+        {"secondary unsupported bit", VMCS_PROC_BASED_CONTROLS, proc | (1u << 31), VMX_FAIL_VALID, 7,
+         VMCS_SECONDARY_PROC_CONTROLS, 1u << 5},
         {"proc-based default1 bit clear", VMCS_PROC_BASED_CONTROLS, proc & ~2u, VMX_FAIL_VALID, 7, 0, 0},
         {"CR3-target count 5", VMCS_CR3_TARGET_COUNT, 5, VMX_FAIL_VALID, 7, 0, 0},
-        {"exit control unsupported", VMCS_EXIT_CONTROLS, exit | (1u << 15), VMX_FAIL_VALID, 7, 0, 0},
+        {"exit control unsupported", VMCS_EXIT_CONTROLS, exit | (1u << 28), VMX_FAIL_VALID, 7, 0, 0},
         {"exit MSR-store address misaligned", VMCS_EXIT_MSR_STORE_COUNT, 1, VMX_FAIL_VALID, 7,
          VMCS_EXIT_MSR_STORE_ADDR, 0x1008},
         {"entry MSR-load address beyond MAXPHYADDR", VMCS_ENTRY_MSR_LOAD_COUNT, 1, VMX_FAIL_VALID, 7,
@@ -284,7 +361,15 @@ static void test_entry_checks(void)
         {"guest RIP not canonical", VMCS_GUEST_RIP, 0x0100000000000000ull, VMX_OK, ENTRY_FAIL, 0, 0},
         {"guest RFLAGS bit 1 clear", VMCS_GUEST_RFLAGS, 0, VMX_OK, ENTRY_FAIL, 0, 0},
         {"guest RFLAGS.VM in IA-32e mode", VMCS_GUEST_RFLAGS, 0x20002, VMX_OK, ENTRY_FAIL, 0, 0},
-        {"guest activity state HLT (not advertised)", VMCS_GUEST_ACTIVITY_STATE, 1, VMX_OK, ENTRY_FAIL, 0, 0},
+        {"guest activity state shutdown (not advertised)", VMCS_GUEST_ACTIVITY_STATE, 2, VMX_OK, ENTRY_FAIL, 0, 0},
+        {"guest activity state wait-for-SIPI (not advertised)", VMCS_GUEST_ACTIVITY_STATE, 3, VMX_OK, ENTRY_FAIL, 0, 0},
+        {"guest activity state 4", VMCS_GUEST_ACTIVITY_STATE, 4, VMX_OK, ENTRY_FAIL, 0, 0},
+        {"guest activity state HLT with MOV SS blocking", VMCS_GUEST_ACTIVITY_STATE, 1, VMX_OK,
+         ENTRY_FAIL, VMCS_GUEST_INTERRUPTIBILITY, 2},
+        {"guest activity state HLT injecting #GP", VMCS_GUEST_ACTIVITY_STATE, 1, VMX_OK,
+         ENTRY_FAIL, VMCS_ENTRY_INTR_INFO, 0x80000b0du},
+        {"guest activity state HLT injecting #UD", VMCS_GUEST_ACTIVITY_STATE, 1, VMX_OK,
+         ENTRY_FAIL, VMCS_ENTRY_INTR_INFO, 0x80000306u},
         {"guest STI and MOV SS blocking", VMCS_GUEST_INTERRUPTIBILITY, 3, VMX_OK, ENTRY_FAIL, 0, 0},
         {"guest STI blocking with IF clear", VMCS_GUEST_INTERRUPTIBILITY, 1, VMX_OK, ENTRY_FAIL, 0, 0},
         {"VMCS link pointer not ~0", VMCS_VMCS_LINK_POINTER, 0, VMX_OK, ENTRY_FAIL, 0, 0},
@@ -306,6 +391,8 @@ void test_main(void)
     RUN_TEST(test_exception_bitmap);
     RUN_TEST(test_page_fault_exit);
     RUN_TEST(test_rdmsr_exits);
+    RUN_TEST(test_msr_bitmaps);
+    RUN_TEST(test_msr_store_list_saves_real_tsc);
     RUN_TEST(test_vmx_instruction_exits);
     RUN_TEST(test_triple_fault_exit);
     RUN_TEST(test_entry_checks);

@@ -58,9 +58,10 @@ static void derived_width_type_index(void)
     UNIT_CHECK(vmcs_enc_width(0x2010) == VMCS_W64 && vmcs_enc_type(0x2010) == VMCS_T_CONTROL);
     UNIT_CHECK(vmcs_enc_width(0x0c0c) == VMCS_W16 && vmcs_enc_type(0x0c0c) == VMCS_T_HOST);
     UNIT_CHECK(vmcs_enc_index(0x482e) == 0x17);
-    /* IA32_VMX_VMCS_ENUM: the TSC multiplier (2032H, index 19H) is the
-     * highest implemented index */
-    UNIT_CHECK(vmcs_max_index() == 0x19);
+    /* IA32_VMX_VMCS_ENUM: with no preemption timer (482EH, index 17H)
+     * and no TSC scaling (2032H, index 19H), the guest IA32_SYSENTER_CS
+     * field (482AH, index 15H) has the highest index */
+    UNIT_CHECK(vmcs_max_index() == 0x15);
 }
 
 static void lookups(void)
@@ -94,10 +95,19 @@ static void control_capabilities(void)
         }
     /* what this step implements, and nothing more */
     UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC, 1).may1 & PROC_HLT_EXITING);
+    /* the instruction exits a KVM L1 needs (vmx/nonroot.c, cpu/ops_*.c) */
+    const uint32_t insn_exits = PROC_USE_TSC_OFFSETTING | PROC_INVLPG_EXITING |
+                                PROC_MWAIT_EXITING | PROC_RDPMC_EXITING | PROC_RDTSC_EXITING |
+                                PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING |
+                                PROC_MOV_DR_EXITING | PROC_UNCOND_IO_EXITING |
+                                PROC_MONITOR_EXITING | PROC_PAUSE_EXITING;
+    UNIT_CHECK((vmx_ctl_caps(VMX_CTL_PROC, 1).may1 & insn_exits) == insn_exits);
+    UNIT_CHECK(!(vmx_ctl_caps(VMX_CTL_PROC, 1).may1 & PROC_USE_IO_BITMAPS));
+    /* the secondary controls are offered for "enable RDTSCP" and
+     * "enable EPT" (not VPID, not unrestricted guest) */
     UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC, 1).may1 & PROC_SECONDARY_CONTROLS);
-    UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC2, 0).may1 & PROC2_ENABLE_EPT);
-    UNIT_CHECK(!(vmx_ctl_caps(VMX_CTL_PROC2, 0).may1 & PROC2_ENABLE_VPID));
-    UNIT_CHECK(!(vmx_ctl_caps(VMX_CTL_PROC2, 0).may1 & PROC2_UNRESTRICTED_GUEST));
+    UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC2, 0).may1 == (PROC2_ENABLE_RDTSCP | PROC2_ENABLE_EPT));
+    UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC2, 0).must1 == 0);
     UNIT_CHECK(!(vmx_ctl_caps(VMX_CTL_PIN, 1).may1 & PIN_PREEMPTION_TIMER));
     UNIT_CHECK(!strcmp(vmx_control_name(VMX_CTL_PROC2, 1), "ENABLE_EPT"));
 }

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# testsuite/integration/linux_kvm.sh — Debian's own KVM inside nest86:
+# the cloud kernel boots with the KVM initramfs (scripts/linux-fetch.sh,
+# initrd-kvm.img) and `nest86.kvm`, whose /init loads irqbypass, kvm and
+# kvm-intel with insmod, prints the kernel's KVM messages and
+# kvm_intel's parameters, and powers off.
+#
+# Sub-tests (testsuite/run protocol):
+#   load     every insmod succeeded (kvm_intel accepted nest86's VMX:
+#            CPUID, IA32_FEATURE_CONTROL, the capability MSRs, VMXON)
+#   dev      /dev/kvm exists
+#   quiet    the kernel printed no KVM or VMX error ("disabled by bios",
+#            "not supported", "unchecked MSR access", a VMX instruction
+#            fault)
+#   params   kvm_intel's parameters are readable; they are printed
+#            (ept, vpid, unrestricted_guest, eptad, pml, shadow VMCS)
+#   poweroff nest86 ended with status 0
+set -u
+
+root=${NEST86_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+NEST86=${NEST86:-$root/nest86}
+build=${NEST86_BUILD:-$root/build}
+logdir=$build/test-logs
+mkdir -p "$logdir"
+console=$logdir/linux_kvm.console.log
+
+[ -x "$NEST86" ] || { echo "FAIL kvm/load: no $NEST86 (run make)"; exit 1; }
+. "$root/testsuite/missing.sh"
+if ! fetch_err=$("$root/scripts/linux-fetch.sh" --cloud-only --quiet 2>&1); then
+    missing "kvm/load" "cannot fetch Debian's kernel: ${fetch_err##*$'\n'}"
+fi
+
+timeout 300 "$NEST86" -m 512M -kernel "$build/linux/vmlinuz-cloud" \
+    -initrd "$build/linux/initrd-kvm.img" -append "console=ttyS0 quiet nest86.kvm" \
+    -serial stdio -display none -no-reboot < /dev/null > "$console" 2> "$logdir/linux_kvm.err"
+status=$?
+tr -d '\r' < "$console" > "$console.txt"
+
+result() { # NAME OK WHY
+    if [ "$2" = 1 ]; then echo "PASS $1"; else echo "FAIL $1: $3 (see $console)"; fi
+}
+
+if ! grep -q '^NEST86_KVM_DONE' "$console.txt"; then
+    echo "FAIL kvm/load: the KVM report never finished (status $status; see $console)"
+    exit 1
+fi
+bad=$(grep '^NEST86_KVM_INSMOD' "$console.txt" | awk '$3 != 0 { print $2 " " $3 }' | tr '\n' ' ')
+n=$(grep -c '^NEST86_KVM_INSMOD' "$console.txt")
+result kvm/load "$([ -z "$bad" ] && [ "$n" = 3 ] && echo 1)" "insmod failed: ${bad:-only $n modules tried}"
+result kvm/dev "$(grep -q '^NEST86_KVM_DEV' "$console.txt" && echo 1)" "no /dev/kvm"
+errs=$(grep -iE 'disabled by bios|not supported|unchecked MSR|vmx.*(fail|error)|kvm.*(fail|error)|general protection' \
+       "$console.txt" | head -3)
+result kvm/quiet "$([ -z "$errs" ] && echo 1)" "the kernel said: $errs"
+params=$(grep '^NEST86_KVM_PARAM' "$console.txt" | awk '{ printf "%s=%s ", $2, $3 }')
+result kvm/params "$(grep -q '^NEST86_KVM_PARAM ept [YN]' "$console.txt" && echo 1)" \
+    "kvm_intel's parameters are not readable"
+echo "# kvm_intel: $params"
+result kvm/poweroff "$([ "$status" = 0 ] && echo 1)" "nest86 ended with status $status"
