@@ -105,14 +105,18 @@ static uint64_t ctl_msr(enum vmx_ctl_word w, int true_view)
     return caps.must1 | ((uint64_t)caps.may1 << 32);
 }
 
-/* A.10: IA32_VMX_EPT_VPID_CAP, from what the EPT walk (mmu/ept.h)
- * implements.  Not offered: 5-level walks, INVEPT, advanced
- * EPT-violation information, supervisor shadow-stack control, VPID. */
+/* A.10: IA32_VMX_EPT_VPID_CAP, from what the EPT walk (mmu/ept.h) and
+ * INVEPT (vmx/ept.c, which takes the types it accepts from here)
+ * implement.  Not offered: 5-level walks, advanced EPT-violation
+ * information, supervisor shadow-stack control, VPID. */
 uint64_t vmx_ept_vpid_cap(void)
 {
-    uint64_t v = (1ull << 6)   /* page-walk length 4 */
-                 | (1ull << 8) /* uncacheable EPT paging structures */
-                 | (1ull << 14); /* write-back EPT paging structures */
+    uint64_t v = (1ull << 6)    /* page-walk length 4 */
+                 | (1ull << 8)  /* uncacheable EPT paging structures */
+                 | (1ull << 14) /* write-back EPT paging structures */
+                 | (1ull << 20) /* INVEPT */
+                 | (1ull << 25) /* single-context INVEPT */
+                 | (1ull << 26); /* all-context INVEPT */
     if (EPT_HAS_EXEC_ONLY)
         v |= 1ull << 0;
     if (EPT_HAS_2M)

@@ -1,11 +1,13 @@
 /* vmx/ept.c — EPT for VMX guests (SDM Vol. 3C 28.2): the VM-entry checks
  * on the EPTP, hooking the EPT walk (mmu/ept.c) into the MMU for the
  * guest and out again at the VM exit, PAE PDPTEs from and to the VMCS,
- * and the EPT-violation and EPT-misconfiguration VM exits.
+ * the EPT-violation and EPT-misconfiguration VM exits, and INVEPT.
  *
  * Without VPID every VM entry and exit flushes the TLB (28.3.3.3), so
  * the combined (linear -> host-physical) translations the guest fills
- * it with live exactly as long as the guest runs. */
+ * it with live exactly as long as the guest runs, and nest86 keeps no
+ * guest-physical mappings apart from them. */
+#include "cpu/mem.h"
 #include "mmu/ept.h"
 #include "vmx/vmx_internal.h"
 
@@ -112,4 +114,37 @@ _Noreturn void vmx_ept_exit(struct cpu *c, const struct mmu_fault *f)
     if (f->error_code & EPT_QUAL_LIN_VALID)
         vmcs_set(c, VF_GUEST_LINEAR_ADDR, f->address);
     vmx_exit_insn(c, VMX_EXIT_EPT_VIOLATION, f->error_code);
+}
+
+/* INVEPT (SDM Vol. 3C 30.3): type 1 (single-context: the EPTP in the
+ * descriptor must pass the VM-entry checks) or 2 (all contexts), as
+ * IA32_VMX_EPT_VPID_CAP bits 25 and 26 offer. */
+void op_invept(struct cpu *c, const struct insn *i)
+{
+    if (!i->p66) /* 0F 38 80 exists only with the 66 prefix */
+        cpu_raise(c, EX_UD, 0);
+    if (!c->vmx.on || c->mode == MODE_REAL || c->mode == MODE_V86 || c->mode == MODE_COMPAT)
+        cpu_raise(c, EX_UD, 0);
+    if (c->vmx.nonroot)
+        vmx_exit_insn_info(c, i, VMX_EXIT_INVEPT);
+    require_cpl0(c);
+    uint64_t type = c->mode == MODE_LONG ? c->r[i->reg] : (uint32_t)c->r[i->reg];
+    uint64_t cap = vmx_ept_vpid_cap();
+    if (!((type == 1 && (cap & (1ull << 25))) || (type == 2 && (cap & (1ull << 26))))) {
+        vmx_fail(c, VMX_ERR_INVEPT_INVVPID_BAD_OPERAND);
+        return;
+    }
+    /* the 128-bit descriptor: the EPTP, then 64 reserved bits */
+    uint64_t ea = insn_ea(c, i);
+    uint64_t eptp = mem_read(c, i->seg, ea, 8);
+    (void)mem_read(c, i->seg, (ea + 8) & size_mask(i->adsize), 8);
+    if (type == 1 && vmx_ept_eptp_problem(eptp)) {
+        vmx_fail(c, VMX_ERR_INVEPT_INVVPID_BAD_OPERAND);
+        return;
+    }
+    /* Nothing to drop: in VMX root operation nest86 holds no mapping
+     * derived from an EPT (the TLB was flushed at the VM exit). */
+    vmx_log(c, "vmx: INVEPT type %llu (EPTP 0x%llx)\n", (unsigned long long)type,
+            (unsigned long long)eptp);
+    vmx_succeed(c);
 }

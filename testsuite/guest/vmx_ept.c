@@ -28,6 +28,7 @@ static uint64_t page_c[512] __attribute__((aligned(4096)));
 void g_read(void), g_read_at(void), g_write(void), g_write_at(void), g_nx(void);
 void g_read_write(void);
 void g_pae(void), g_pae_cr3(void);
+void g_invept(void), g_invept_at(void);
 __asm__(".text\n"
         "g_read:\n"
         "g_read_at:\n"
@@ -50,6 +51,10 @@ __asm__(".text\n"
         "  vmcall\n"
         "  ud2\n"
         ".code64\n"
+        "g_invept:\n"
+        "g_invept_at:\n"
+        "  invept 8(%rdx), %rcx\n"
+        "  ud2\n"
         "g_read_write:\n"
         "  mov (%rax), %rbx\n"
         "  add $1, %rbx\n"
@@ -103,9 +108,10 @@ static void test_capabilities(void)
     ASSERT_EQ((rdmsr(MSR_VMX_PROCBASED2) >> 32) & 0x2, 0x2);
     ASSERT_EQ((uint32_t)rdmsr(MSR_VMX_PROCBASED2), 0); /* none required */
     /* SDM A.10: execute-only (0), page-walk length 4 (6), UC (8) and WB
-     * (14) EPT structures, 2-MiB (16) and 1-GiB (17) pages, A/D flags
-     * (21); no INVEPT (20, 25, 26), no VPID (32-43) */
-    ASSERT_EQ(rdmsr(MSR_VMX_EPT_VPID_CAP), 0x234141);
+     * (14) EPT structures, 2-MiB (16) and 1-GiB (17) pages, INVEPT (20),
+     * A/D flags (21), single-context (25) and all-context (26) INVEPT;
+     * no VPID (32-43) */
+    ASSERT_EQ(rdmsr(MSR_VMX_EPT_VPID_CAP), 0x6334141);
 }
 
 static void test_identity_map_runs(void)
@@ -493,6 +499,56 @@ static void test_eptp_checks(void)
     ASSERT_EQ(vmx_guest.rbx, VAL_A);
 }
 
+/* INVEPT (SDM 30.3): types 1 and 2 as IA32_VMX_EPT_VPID_CAP offers,
+ * VMfailValid 28 otherwise or for a single-context EPTP that VM entry
+ * would refuse; #UD without the 66 prefix or with a register operand;
+ * in non-root operation a VM exit (reason 50) with the displacement as
+ * qualification and the operands in the instruction information. */
+static void test_invept(void)
+{
+    setup(g_read, false); /* a current VMCS, for VMfailValid */
+    static uint64_t desc[3];
+    desc[0] = vmx_ept_identity(1);
+    ASSERT_EQ(invept(1, desc), VMX_OK);
+    ASSERT_EQ(invept(2, desc), VMX_OK);
+    for (uint64_t type = 0; type < 5; type += 3) {
+        ASSERT_EQ(invept(type, desc), VMX_FAIL_VALID);
+        ASSERT_EQ(vmx_error(), 28);
+    }
+    uint64_t good = desc[0];
+    desc[0] = (good & ~7ull) | 1; /* memory type WC */
+    ASSERT_EQ(invept(1, desc), VMX_FAIL_VALID);
+    ASSERT_EQ(vmx_error(), 28);
+    ASSERT_EQ(invept(2, desc), VMX_OK); /* all contexts: no EPTP to check */
+    desc[0] = good | EPTP_AD;
+    ASSERT_EQ(invept(1, desc), VMX_OK);
+    desc[0] = good;
+    /* 0F 38 80 without 66; the register form 66 0F 38 80 C1 */
+    int v = catch_asm(RT_CATCH_BEGIN ".byte 0x0f, 0x38, 0x80, 0x08" RT_CATCH_END
+                      ::"a"(desc), "c"(1) : "memory");
+    ASSERT_EQ(v, VEC_UD);
+    v = catch_asm(RT_CATCH_BEGIN ".byte 0x66, 0x0f, 0x38, 0x80, 0xc1" RT_CATCH_END
+                  ::"c"(1) : "memory");
+    ASSERT_EQ(v, VEC_UD);
+
+    /* in the guest */
+    setup(g_invept, false);
+    vmx_guest.rdx = addr(desc) - 8;
+    vmx_guest.rcx = 2;
+    ASSERT_EQ(vmx_launch_exit(), 50);
+    ASSERT_EQ(vmread(VMCS_GUEST_RIP), addr(g_invept_at));
+    ASSERT_EQ(vmread(VMCS_EXIT_INSTRUCTION_LEN), 6); /* 66 0F 38 80 4A 08 */
+    ASSERT_EQ(vmread(VMCS_EXIT_QUALIFICATION), 8);   /* the displacement */
+    /* Table 27-9: Reg2 RCX (1) 31:28, base RDX (2) 26:23, no index
+     * (22), DS (3) 17:15, 64-bit addresses (2) 9:7 */
+    ASSERT_EQ(vmread(VMCS_VMX_INSTRUCTION_INFO), 0x11418100);
+
+    /* no current VMCS: a failure is VMfailInvalid (30.2) */
+    ASSERT_EQ(vmclear((uintptr_t)vmx_vmcs_a), VMX_OK);
+    ASSERT_EQ(invept(0, desc), VMX_FAIL_INVALID);
+    ASSERT_EQ(invept(2, desc), VMX_OK);
+}
+
 void test_main(void)
 {
     vmx_enable();
@@ -508,5 +564,6 @@ void test_main(void)
     RUN_TEST(test_accessed_dirty);
     RUN_TEST(test_pae_guest);
     RUN_TEST(test_eptp_checks);
+    RUN_TEST(test_invept);
     vmx_disable();
 }

@@ -106,6 +106,14 @@ static inline int vmwrite_checked(uint64_t field, uint64_t value)
                      : "cc", "memory");
     return vmx_outcome(f);
 }
+/* INVEPT type, 128-bit descriptor {EPTP, 0} (SDM 30.3) */
+static inline int invept(uint64_t type, const uint64_t desc[2])
+{
+    unsigned long f;
+    __asm__ volatile("invept %1, %2\n\tpushf\n\tpop %0" : "=r"(f)
+                     : "m"(*(const uint64_t(*)[2])desc), "r"(type) : "cc", "memory");
+    return vmx_outcome(f);
+}
 /* the common case: a field that must work (asserted) */
 uint64_t vmread(uint64_t field);
 void vmwrite(uint64_t field, uint64_t value);
