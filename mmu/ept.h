@@ -51,6 +51,7 @@
 #define EPT_QUAL_LIN_VALID (1u << 7)  /* guest-linear address field valid */
 #define EPT_QUAL_FINAL     (1u << 8)  /* the translation of a linear address,
                                          not a guest paging-structure access */
+#define EPT_QUAL_NMI_UNBLOCK (1u << 12) /* set by vmx/ept.c: NMI unblocking due to IRET */
 
 /* What this walker implements; IA32_VMX_EPT_VPID_CAP (vmx/caps.c) and
  * the VM-entry checks on the EPTP (vmx/ept.c) are derived from these. */

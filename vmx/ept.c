@@ -108,12 +108,15 @@ _Noreturn void vmx_ept_exit(struct cpu *c, const struct mmu_fault *f)
                 (unsigned long long)f->gpa, c->vmx.ept.misconfig);
         vmx_exit_insn(c, VMX_EXIT_EPT_MISCONFIG, 0);
     }
-    /* Table 27-7 as the walk built it; bit 12 (NMI unblocking due to
-     * IRET) stays 0 for now: nest86 does not track an IRET that
-     * unblocked NMIs before faulting */
-    if (f->error_code & EPT_QUAL_LIN_VALID)
+    /* Table 27-7 as the walk built it, and bit 12: the access was an
+     * IRET's that removed blocking by NMI, not during event delivery
+     * (27.2.3) */
+    uint64_t qual = f->error_code;
+    if (!(c->vmx.vectoring >> 31) && vmx_nmi_unblocked_by_iret(c))
+        qual |= EPT_QUAL_NMI_UNBLOCK;
+    if (qual & EPT_QUAL_LIN_VALID)
         vmcs_set(c, VF_GUEST_LINEAR_ADDR, f->address);
-    vmx_exit_insn(c, VMX_EXIT_EPT_VIOLATION, f->error_code);
+    vmx_exit_insn(c, VMX_EXIT_EPT_VIOLATION, qual);
 }
 
 /* INVEPT (SDM Vol. 3C 30.3): type 1 (single-context: the EPTP in the

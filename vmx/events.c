@@ -71,8 +71,9 @@ static bool bitmap_exits(const struct cpu *c, int vector, uint32_t error)
 
 /* 27.2.2 bit 12 "NMI unblocking due to IRET": the exit is a fault of an
  * IRET that removed blocking by NMI (virtual-NMI blocking with virtual
- * NMIs); undefined, and left 0, with NMI exiting but not virtual NMIs */
-static bool nmi_unblocked_by_iret(const struct cpu *c)
+ * NMIs); undefined, and left 0, with NMI exiting but not virtual NMIs.
+ * EPT violations report the same in their qualification (vmx/ept.c). */
+bool vmx_nmi_unblocked_by_iret(const struct cpu *c)
 {
     uint32_t pin = VMX_PIN_CONTROLS(c);
     if ((pin & PIN_NMI_EXITING) && !(pin & PIN_VIRTUAL_NMIS))
@@ -86,7 +87,7 @@ bool vmx_exception_exits(struct cpu *c, int vector, bool has_error, uint32_t err
         return false;
     uint32_t info = event_info((unsigned)vector, TYPE_HW_EXCEPTION, has_error);
     bool during_delivery = c->vmx.vectoring & INFO_VALID;
-    if (!during_delivery && vector != EX_DF && nmi_unblocked_by_iret(c))
+    if (!during_delivery && vector != EX_DF && vmx_nmi_unblocked_by_iret(c))
         info |= INFO_NMI_UNBLOCK;
     /* 27.2.4: an exit during delivery of a software interrupt or
      * exception (INT n, INT3, INTO, INT1, or one VM entry injected)

@@ -42,6 +42,9 @@ static inline void vmcs_set(struct cpu *c, enum vmcs_field_id id, uint64_t v)
  * entry (true when "enable EPT" is 1), saving guest state, unhooking
  * when host state is loaded */
 const char *vmx_ept_eptp_problem(uint64_t eptp);
+/* events.c: the current instruction is an IRET that removed (virtual-)
+ * NMI blocking (exit qualification / interruption information bit 12) */
+bool vmx_nmi_unblocked_by_iret(const struct cpu *c);
 bool vmx_ept_guest_pdptes_ok(const struct cpu *c);
 bool vmx_ept_enter(struct cpu *c);
 void vmx_ept_save_guest(struct cpu *c);

@@ -29,6 +29,7 @@ void g_read(void), g_read_at(void), g_write(void), g_write_at(void), g_nx(void);
 void g_read_write(void);
 void g_pae(void), g_pae_cr3(void);
 void g_invept(void), g_invept_at(void);
+void g_iret(void), g_iret_done(void), g_ud(void);
 __asm__(".text\n"
         "g_read:\n"
         "g_read_at:\n"
@@ -51,6 +52,13 @@ __asm__(".text\n"
         "  vmcall\n"
         "  ud2\n"
         ".code64\n"
+        "g_ud:\n"
+        "  ud2\n"
+        "g_iret:\n"
+        "  iretq\n"
+        "g_iret_done:\n"
+        "  vmcall\n"
+        "  ud2\n"
         "g_invept:\n"
         "g_invept_at:\n"
         "  invept 8(%rdx), %rcx\n"
@@ -499,6 +507,56 @@ static void test_eptp_checks(void)
     ASSERT_EQ(vmx_guest.rbx, VAL_A);
 }
 
+/* Table 27-7 bit 12: an IRET that unblocked NMIs and then met an EPT
+ * violation popping its frame says so (0x1181); the saved
+ * interruptibility shows NMIs unblocked.  Without blocking by NMI the
+ * same violation is 0x181. */
+static void test_nmi_unblocking_iret(void)
+{
+    for (int blocked = 0; blocked < 2; blocked++) {
+        setup(g_iret, false);
+        /* the frame IRETQ pops: RIP, CS, RFLAGS, RSP, SS */
+        page_c[0] = addr(g_iret_done);
+        page_c[1] = RT_SEL_CODE64;
+        page_c[2] = 0x2;
+        page_c[3] = GUEST_RSP;
+        page_c[4] = RT_SEL_DATA;
+        vmwrite(VMCS_GUEST_RSP, addr(page_c));
+        vmwrite(VMCS_GUEST_INTERRUPTIBILITY, blocked ? 8 : 0); /* blocking by NMI */
+        uint64_t *e = vmx_ept_entry(addr(page_c), 1);
+        *e &= ~EPT_RWX;
+        ASSERT_EQ(vmx_launch_exit(), 48);
+        ASSERT_EQ(vmread(VMCS_EXIT_QUALIFICATION), blocked ? 0x1181 : 0x181);
+        ASSERT_EQ(vmread(VMCS_GUEST_PHYSICAL_ADDR), addr(page_c));
+        ASSERT_EQ(vmread(VMCS_GUEST_RIP), addr(g_iret));
+        ASSERT_EQ(vmread(VMCS_GUEST_INTERRUPTIBILITY) & 8, 0);
+        *e |= EPT_RWX;
+        ASSERT_EQ(vmx_resume_exit(), 18);
+        ASSERT_EQ(vmread(VMCS_GUEST_RSP), GUEST_RSP);
+    }
+}
+
+/* An EPT violation while an exception is delivered through the guest
+ * IDT (its frame goes to a page EPT does not map): the exit records the
+ * exception as IDT-vectoring information (27.2.3), the access as a
+ * write of the final translation (0x182), RIP at the faulting
+ * instruction. */
+static void test_violation_during_delivery(void)
+{
+    setup(g_ud, false);
+    vmwrite(VMCS_GUEST_RSP, addr(page_c) + 4096);
+    *vmx_ept_entry(addr(page_c), 1) &= ~EPT_RWX;
+    ASSERT_EQ(vmx_launch_exit(), 48);
+    ASSERT_EQ(vmread(VMCS_EXIT_QUALIFICATION), 0x182);
+    ASSERT_EQ(vmread(VMCS_GUEST_PHYSICAL_ADDR) & ~0xfffull, addr(page_c));
+    ASSERT_EQ(vmread(VMCS_GUEST_LINEAR_ADDR), vmread(VMCS_GUEST_PHYSICAL_ADDR));
+    /* valid, hardware exception (3), #UD (6), no error code */
+    ASSERT_EQ(vmread(VMCS_IDT_VECTORING_INFO), 0x80000306);
+    ASSERT_EQ(vmread(VMCS_EXIT_INTR_INFO) >> 31, 0);
+    ASSERT_EQ(vmread(VMCS_GUEST_RIP), addr(g_ud));
+    ASSERT_EQ(vmread(VMCS_GUEST_RSP), addr(page_c) + 4096);
+}
+
 /* INVEPT (SDM 30.3): types 1 and 2 as IA32_VMX_EPT_VPID_CAP offers,
  * VMfailValid 28 otherwise or for a single-context EPTP that VM entry
  * would refuse; #UD without the 66 prefix or with a register operand;
@@ -565,5 +623,7 @@ void test_main(void)
     RUN_TEST(test_pae_guest);
     RUN_TEST(test_eptp_checks);
     RUN_TEST(test_invept);
+    RUN_TEST(test_nmi_unblocking_iret);
+    RUN_TEST(test_violation_during_delivery);
     vmx_disable();
 }
