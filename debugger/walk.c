@@ -105,6 +105,16 @@ static void print_dimension(struct debugger *d, const char *indent,
 static void print_fault(struct debugger *d, const char *indent, const struct mmu_fault *f)
 {
     static const char *const ec_bits[7] = {"P", "W", "U", "RSVD", "I", "PK", "SS"};
+    if (f->vector == MMU_FAULT_EPT_VIOLATION) { /* in a VMX guest with EPT (mmu/ept.h) */
+        dbg_printf(d, "%s=> EPT violation at guest-physical 0x%016" PRIx64
+                   ": exit qualification 0x%x\n", indent, f->gpa, f->error_code);
+        return;
+    }
+    if (f->vector == MMU_FAULT_EPT_MISCONFIG) {
+        dbg_printf(d, "%s=> EPT misconfiguration at guest-physical 0x%016" PRIx64 "\n", indent,
+                   f->gpa);
+        return;
+    }
     dbg_printf(d, "%s=> fault: %s (vector %u) error code 0x%x [", indent,
                f->vector == EX_PF ? "#PF" : "EPT", f->vector, f->error_code);
     for (int k = 0; k < 7; k++)

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# testsuite/cli/vmx_ept_debug.sh — what nest86 shows of EPT: `-d vmx`
+# logs EPT-violation exits with their qualification and, for an EPT
+# misconfiguration, the entry's fault by name; the debugger's `walk` in
+# an EPT guest ends in the EPT violation the access would cause.  Runs
+# the vmx_ept guest kernel (testsuite/guest/vmx_ept.c), whose exits are
+# known.
+#
+# Sub-tests (testsuite/run protocol): trace/*, walk/*.
+set -u
+NEST86=${NEST86:-./nest86}
+build=${NEST86_BUILD:-build}
+kernel=$build/guest/vmx_ept.elf
+elf64=$build/guest/t64/vmx_ept.elf64
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+. "${NEST86_ROOT:-.}/testsuite/missing.sh"
+
+if [ ! -f "$kernel" ]; then
+    echo "FAIL vmx-ept-debug: $kernel is not built (make check builds it)"
+    exit 1
+fi
+command -v nm >/dev/null || missing walk/violation "no nm (binutils)"
+
+check() { # NAME FILE TEXT
+    if grep -qF -- "$3" "$2"; then
+        echo "PASS $1"
+    else
+        echo "FAIL $1: no line with '$3'"
+        sed 's/^/    | /' "$2" | head -20
+    fi
+}
+
+sym() { nm "$elf64" | awk -v n="$1" '$3 == n { print $1 }'; }
+page_a=$(printf '0x%x' $(( 0x$(sym page_a) + 0x18 )))
+g_read=$(printf '0x%x' $(( 0x$(sym g_read_at) )))
+
+timeout 60 "$NEST86" -kernel "$kernel" -serial none -display none -no-reboot \
+    -d vmx -D "$tmp/trace" < /dev/null > /dev/null 2>&1
+check trace/violation "$tmp/trace" "VM exit 48 (EPT violation) qualification 0x181 at guest rip $g_read"
+check trace/misconfig "$tmp/trace" \
+    "vmx: EPT misconfiguration at guest-physical $page_a: EPT entry writable but not readable (SDM 28.2.3.1)"
+check trace/misconfig-exit "$tmp/trace" "VM exit 49 (EPT misconfiguration) qualification 0x0 at guest rip $g_read"
+check trace/invept "$tmp/trace" "vmx: INVEPT type 2"
+
+# stopped in the guest at the read test_read_not_present makes fail (the
+# third time the guest reaches g_read_at): the walk goes through the
+# guest's tables and ends in the EPT violation
+cat > "$tmp/cmds" <<CMDS
+symbols $elf64
+break g_read_at
+continue
+continue
+continue
+walk page_a+0x18
+walk g_read_at x
+quit
+CMDS
+timeout 60 "$NEST86" -kernel "$kernel" -serial none -display none -no-reboot -S \
+    -x "$tmp/cmds" < /dev/null > "$tmp/out" 2>&1
+check walk/violation "$tmp/out" \
+    "=> EPT violation at guest-physical $(printf '0x%016x' "$page_a"): exit qualification 0x181"
+check walk/fetch "$tmp/out" "=> p:$(printf '0x%016x' "$g_read")"
