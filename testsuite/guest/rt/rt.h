@@ -96,8 +96,13 @@ __attribute__((noreturn)) void rt_fail_cmp(const char *file, int line,
                                            unsigned long long got,
                                            unsigned long long expected);
 
+/* checks made so far (every ASSERT* and expect_fault counts one); the
+   kernel's last line reports them and testsuite/run adds them up */
+extern unsigned long rt_checks;
+
 #define ASSERT(cond)                                                       \
     do {                                                                   \
+        rt_checks++;                                                       \
         if (!(cond))                                                       \
             rt_fail(RT_FILE, __LINE__, "%s", #cond);                       \
     } while (0)
@@ -108,6 +113,7 @@ __attribute__((noreturn)) void rt_fail_cmp(const char *file, int line,
     do {                                                                   \
         unsigned long long rt_a_ = (unsigned long long)(a);                \
         unsigned long long rt_b_ = (unsigned long long)(b);                \
+        rt_checks++;                                                       \
         if (rt_a_ != rt_b_)                                                \
             rt_fail_cmp(RT_FILE, __LINE__, #a " == " #b, rt_a_, rt_b_);    \
     } while (0)
@@ -116,6 +122,7 @@ __attribute__((noreturn)) void rt_fail_cmp(const char *file, int line,
     do {                                                                   \
         unsigned long long rt_a_ = (unsigned long long)(a);                \
         unsigned long long rt_b_ = (unsigned long long)(b);                \
+        rt_checks++;                                                       \
         if (rt_a_ == rt_b_)                                                \
             rt_fail_cmp(RT_FILE, __LINE__, #a " != " #b, rt_a_, rt_b_);    \
     } while (0)
@@ -124,6 +131,7 @@ int strcmp(const char *a, const char *b);
 #define ASSERT_STREQ(a, b)                                                 \
     do {                                                                   \
         const char *rt_sa_ = (a), *rt_sb_ = (b);                           \
+        rt_checks++;                                                       \
         if (strcmp(rt_sa_, rt_sb_))                                        \
             rt_fail(RT_FILE, __LINE__,                                     \
                     "%s == %s (got \"%s\", expected \"%s\")", #a, #b,      \
@@ -159,6 +167,7 @@ int rt_try(void (*fn)(void));
 #define expect_fault(vec, fn)                                              \
     do {                                                                   \
         int rt_v_ = rt_try(fn);                                            \
+        rt_checks++;                                                       \
         if (rt_v_ != (vec))                                                \
             rt_fail(RT_FILE, __LINE__,                                     \
                     "fault from %s (got vector %d, expected %d)", #fn,    \

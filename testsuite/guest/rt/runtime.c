@@ -9,6 +9,7 @@ void rt_idt_init(void);
 void rt_main(void);
 
 static unsigned tests_passed;
+unsigned long rt_checks;
 
 void rt_main(void)
 {
@@ -18,7 +19,7 @@ void rt_main(void)
         rt_printf("# rt: warning: multiboot magic is 0x%x\n", rt_boot_magic);
     test_main();
     if (tests_passed)
-        rt_printf("PASS (%u tests)\n", tests_passed);
+        rt_printf("PASS (%u tests, %lu checks)\n", tests_passed, rt_checks);
     else
         rt_printf("PASS\n");
     rt_exit(RT_EXIT_PASS);
