@@ -107,8 +107,9 @@ static uint64_t ctl_msr(enum vmx_ctl_word w, int true_view)
 
 /* A.10: IA32_VMX_EPT_VPID_CAP, from what the EPT walk (mmu/ept.h) and
  * INVEPT (vmx/ept.c, which takes the types it accepts from here)
- * implement.  Not offered: 5-level walks, advanced EPT-violation
- * information, supervisor shadow-stack control, VPID. */
+ * implement, and INVVPID (vmx/vpid.c) with all four types.  Not
+ * offered: 5-level walks, advanced EPT-violation information,
+ * supervisor shadow-stack control. */
 uint64_t vmx_ept_vpid_cap(void)
 {
     uint64_t v = (1ull << 6)    /* page-walk length 4 */
@@ -116,7 +117,12 @@ uint64_t vmx_ept_vpid_cap(void)
                  | (1ull << 14) /* write-back EPT paging structures */
                  | (1ull << 20) /* INVEPT */
                  | (1ull << 25) /* single-context INVEPT */
-                 | (1ull << 26); /* all-context INVEPT */
+                 | (1ull << 26) /* all-context INVEPT */
+                 | (1ull << 32) /* INVVPID */
+                 | (1ull << 40) /* individual-address INVVPID */
+                 | (1ull << 41) /* single-context INVVPID */
+                 | (1ull << 42) /* all-context INVVPID */
+                 | (1ull << 43); /* single-context-retaining-globals INVVPID */
     if (EPT_HAS_EXEC_ONLY)
         v |= 1ull << 0;
     if (EPT_HAS_2M)

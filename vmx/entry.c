@@ -87,6 +87,8 @@ static bool check_controls(struct cpu *c)
         const char *eptp = vmx_ept_eptp_problem(vmcs_get(c, VF_EPT_POINTER));
         FAIL_IF(eptp, eptp);
     }
+    FAIL_IF((proc2 & PROC2_ENABLE_VPID) && vmcs_get(c, VF_VPID) == 0,
+            "\"enable VPID\" with VPID 0000H (SDM 26.2.1.1)");
 
     /* 26.2.1.2 VM-exit control fields */
     FAIL_IF(!ctl_ok(VMX_CTL_EXIT, exit),

@@ -100,9 +100,9 @@ static void test_capability_msrs(void)
      * controls 31 */
     ASSERT_EQ(rdmsr(MSR_VMX_PROCBASED) >> 32, 0xf5d9fffe);
     ASSERT_EQ(rdmsr(MSR_VMX_TRUE_PROCBASED) >> 32, 0xf5d9fffe);
-    /* IA32_VMX_PROCBASED_CTLS2 (A.3.3): "enable EPT" (bit 1) and
-     * "enable RDTSCP" (bit 3) */
-    ASSERT_EQ(rdmsr(MSR_VMX_PROCBASED2), 0x0000000a00000000ull);
+    /* IA32_VMX_PROCBASED_CTLS2 (A.3.3): "enable EPT" (bit 1), "enable
+     * RDTSCP" (bit 3) and "enable VPID" (bit 5) */
+    ASSERT_EQ(rdmsr(MSR_VMX_PROCBASED2), 0x0000002a00000000ull);
     /* MISC: 4 CR3-target values, VMWRITE to exit-information fields */
     uint64_t misc = rdmsr(MSR_VMX_MISC);
     ASSERT_EQ((misc >> 16) & 0x1ff, 4);
@@ -232,7 +232,6 @@ static void test_unsupported_fields(void)
         0x2036,          /* no 64-bit control field at index 1BH */
         0x2032,          /* TSC multiplier: no TSC scaling */
         0x482e,          /* preemption-timer value: no preemption timer */
-        0x0000,          /* VPID: no VPID */
     };
     for (unsigned k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
         uint64_t v = 0x5a5a;

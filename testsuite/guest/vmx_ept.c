@@ -118,8 +118,8 @@ static void test_capabilities(void)
     /* SDM A.10: execute-only (0), page-walk length 4 (6), UC (8) and WB
      * (14) EPT structures, 2-MiB (16) and 1-GiB (17) pages, INVEPT (20),
      * A/D flags (21), single-context (25) and all-context (26) INVEPT;
-     * no VPID (32-43) */
-    ASSERT_EQ(rdmsr(MSR_VMX_EPT_VPID_CAP), 0x6334141);
+     * INVVPID (32) with its four types (40-43) */
+    ASSERT_EQ(rdmsr(MSR_VMX_EPT_VPID_CAP), 0xf0106334141ull);
 }
 
 static void test_identity_map_runs(void)

@@ -103,10 +103,11 @@ static void control_capabilities(void)
                                 PROC_MONITOR_EXITING | PROC_PAUSE_EXITING;
     UNIT_CHECK((vmx_ctl_caps(VMX_CTL_PROC, 1).may1 & insn_exits) == insn_exits);
     UNIT_CHECK(!(vmx_ctl_caps(VMX_CTL_PROC, 1).may1 & PROC_USE_IO_BITMAPS));
-    /* the secondary controls are offered for "enable RDTSCP" and
-     * "enable EPT" (not VPID, not unrestricted guest) */
+    /* the secondary controls are offered for "enable RDTSCP", "enable
+     * EPT" and "enable VPID" (not unrestricted guest) */
     UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC, 1).may1 & PROC_SECONDARY_CONTROLS);
-    UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC2, 0).may1 == (PROC2_ENABLE_RDTSCP | PROC2_ENABLE_EPT));
+    UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC2, 0).may1 ==
+               (PROC2_ENABLE_RDTSCP | PROC2_ENABLE_EPT | PROC2_ENABLE_VPID));
     UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC2, 0).must1 == 0);
     UNIT_CHECK(!(vmx_ctl_caps(VMX_CTL_PIN, 1).may1 & PIN_PREEMPTION_TIMER));
     UNIT_CHECK(!strcmp(vmx_control_name(VMX_CTL_PROC2, 1), "ENABLE_EPT"));

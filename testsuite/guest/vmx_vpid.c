@@ -1,0 +1,120 @@
+/*
+ * vmx_vpid: "enable VPID" and INVVPID (SDM Vol. 3C 24.6.2, 26.2.1.1,
+ * 28.1, 30.3 "INVVPID"): a VM entry with VPID 0 fails (VMfailValid 7),
+ * one with a VPID enters; INVVPID of each type the capability MSR
+ * offers succeeds with a valid descriptor and fails with VMfailValid 28
+ * for an unsupported type, reserved descriptor bits, VPID 0 (except
+ * all-context) and a non-canonical address (individual-address); in a
+ * guest it exits with reason 53 and the instruction information of
+ * Table 27-9.
+ */
+#include "rt.h"
+#include "vmx.h"
+
+static uint8_t guest_stack[4096] __attribute__((aligned(16)));
+#define GUEST_RSP ((uintptr_t)(guest_stack + sizeof(guest_stack)))
+#define PROC2_VPID (1u << 5)
+#define PROC_SECONDARY (1u << 31)
+
+struct __attribute__((aligned(16))) invvpid_desc {
+    uint64_t vpid; /* bits 15:0; 63:16 reserved */
+    uint64_t lin;
+};
+
+static int invvpid(uint64_t type, const struct invvpid_desc *d)
+{
+    unsigned long f;
+    __asm__ volatile("invvpid %1, %2\n\tpushf\n\tpop %0" : "=r"(f) : "m"(*d), "r"(type)
+                     : "cc", "memory");
+    return vmx_outcome(f);
+}
+
+void g_invvpid(void), g_invvpid_at(void);
+__asm__(".text\n"
+        "g_invvpid:\n"
+        "  mov $1, %ecx\n"
+        "  lea vpid_desc(%rip), %rax\n"
+        "g_invvpid_at:\n"
+        "  invvpid (%rax), %rcx\n" /* 66 0F 38 81 08 */
+        "  ud2\n");
+struct invvpid_desc vpid_desc = {5, 0};
+
+static void enable_vpid(uint16_t vpid)
+{
+    vmwrite(VMCS_PROC_BASED_CONTROLS, vmread(VMCS_PROC_BASED_CONTROLS) | PROC_SECONDARY);
+    vmwrite(VMCS_SECONDARY_PROC_CONTROLS, PROC2_VPID);
+    vmwrite(VMCS_VPID, vpid);
+}
+
+void g_vmcall(void);
+__asm__(".text\ng_vmcall:\n  vmcall\n  ud2\n");
+
+static void test_capabilities(void)
+{
+    ASSERT_EQ((rdmsr(MSR_VMX_PROCBASED2) >> 32) & PROC2_VPID, PROC2_VPID);
+    /* A.10: INVVPID (32), individual-address (40), single-context (41),
+     * all-context (42), single-context-retaining-globals (43) */
+    ASSERT_EQ(rdmsr(0x48c) >> 32 & 0xf01, 0xf01);
+}
+
+static void test_entry_needs_nonzero_vpid(void)
+{
+    vmx_setup_guest(g_vmcall, GUEST_RSP);
+    enable_vpid(0);
+    ASSERT_EQ(vmx_run(1), VMX_FAIL_VALID);
+    ASSERT_EQ(vmx_error(), 7); /* invalid control fields */
+    vmx_setup_guest(g_vmcall, GUEST_RSP);
+    enable_vpid(1);
+    ASSERT_EQ(vmx_launch_exit(), 18);
+    ASSERT_EQ(vmread(VMCS_VPID), 1);
+    vmx_skip_insn(); /* and again, through VMRESUME: the exit repeats */
+    vmwrite(VMCS_GUEST_RIP, (uintptr_t)g_vmcall);
+    ASSERT_EQ(vmx_resume_exit(), 18);
+}
+
+static void test_invvpid_outcomes(void)
+{
+    struct invvpid_desc d = {3, 0x1000};
+    for (uint64_t type = 0; type <= 3; type++)
+        ASSERT_EQ(invvpid(type, &d), VMX_OK);
+    ASSERT_EQ(invvpid(4, &d), VMX_FAIL_VALID); /* no such type */
+    ASSERT_EQ(vmx_error(), 28);
+    d.vpid = 3 | (1ull << 16); /* reserved bits 63:16 */
+    ASSERT_EQ(invvpid(1, &d), VMX_FAIL_VALID);
+    ASSERT_EQ(vmx_error(), 28);
+    d.vpid = 0; /* VPID 0: only all-context accepts it */
+    ASSERT_EQ(invvpid(0, &d), VMX_FAIL_VALID);
+    ASSERT_EQ(invvpid(1, &d), VMX_FAIL_VALID);
+    ASSERT_EQ(invvpid(3, &d), VMX_FAIL_VALID);
+    ASSERT_EQ(vmx_error(), 28);
+    ASSERT_EQ(invvpid(2, &d), VMX_OK);
+    d.vpid = 3;
+    d.lin = 0x0100000000000000ull; /* non-canonical at 57 bits too */
+    ASSERT_EQ(invvpid(0, &d), VMX_FAIL_VALID);
+    ASSERT_EQ(vmx_error(), 28);
+    ASSERT_EQ(invvpid(1, &d), VMX_OK); /* the address matters to type 0 only */
+}
+
+static void test_invvpid_exits(void)
+{
+    vmx_setup_guest(g_invvpid, GUEST_RSP);
+    enable_vpid(2);
+    ASSERT_EQ(vmx_launch_exit(), 53); /* INVVPID */
+    ASSERT_EQ(vmread(VMCS_GUEST_RIP), (uintptr_t)g_invvpid_at);
+    ASSERT_EQ(vmread(VMCS_EXIT_INSTRUCTION_LEN), 5);
+    ASSERT_EQ(vmread(VMCS_EXIT_QUALIFICATION), 0); /* displacement */
+    /* Table 27-9: scaling 0, address size 64-bit (2 << 7), segment DS
+     * (3 << 15), index invalid (bit 22), base RAX (0 << 23), reg2 RCX
+     * (1 << 28) */
+    ASSERT_EQ(vmread(VMCS_VMX_INSTRUCTION_INFO), (2u << 7) | (3u << 15) | (1u << 22) | (1u << 28));
+}
+
+void test_main(void)
+{
+    vmx_enable();
+    RUN_TEST(test_capabilities);
+    RUN_TEST(test_entry_needs_nonzero_vpid);
+    RUN_TEST(test_invvpid_outcomes);
+    RUN_TEST(test_invvpid_exits);
+    vmx_disable();
+}

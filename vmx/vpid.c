@@ -1,0 +1,48 @@
+/* vmx/vpid.c — VPID and INVVPID (SDM Vol. 3C 28.1, 30.3 "INVVPID").
+ *
+ * nest86 accepts the "enable VPID" control and INVVPID with all four
+ * types, and keeps its TLB the simple, always-correct way: every VM
+ * entry and exit and every INVVPID drops all linear and combined
+ * mappings.  The architecture lets a processor invalidate cached
+ * translations at any time (28.3.3), so this is exact for software that
+ * does its INVVPIDs; keeping VPID-tagged mappings across entries and
+ * exits, so that a missing INVVPID shows as on hardware, needs tags in
+ * the TLB (docs/vmx.md, "Not yet"). */
+#include "cpu/mem.h"
+#include "vmx/vmx_internal.h"
+
+/* INVVPID types, IA32_VMX_EPT_VPID_CAP bits 40-43 */
+enum { INVVPID_ADDRESS = 0, INVVPID_SINGLE = 1, INVVPID_ALL = 2, INVVPID_SINGLE_KEEP_GLOBAL = 3 };
+
+void op_invvpid(struct cpu *c, const struct insn *i)
+{
+    if (!i->p66) /* 0F 38 81 exists only with the 66 prefix */
+        cpu_raise(c, EX_UD, 0);
+    if (!c->vmx.on || c->mode == MODE_REAL || c->mode == MODE_V86 || c->mode == MODE_COMPAT)
+        cpu_raise(c, EX_UD, 0);
+    if (c->vmx.nonroot)
+        vmx_exit_insn_info(c, i, VMX_EXIT_INVVPID);
+    require_cpl0(c);
+    uint64_t type = c->mode == MODE_LONG ? c->r[i->reg] : (uint32_t)c->r[i->reg];
+    uint64_t cap = vmx_ept_vpid_cap();
+    if (type > 3 || !((cap >> (40 + type)) & 1)) {
+        vmx_fail(c, VMX_ERR_INVEPT_INVVPID_BAD_OPERAND);
+        return;
+    }
+    /* the 128-bit descriptor: VPID in bits 15:0, bits 63:16 reserved,
+     * the linear address in bits 127:64 */
+    uint64_t ea = insn_ea(c, i);
+    uint64_t lo = mem_read(c, i->seg, ea, 8);
+    uint64_t lin = mem_read(c, i->seg, (ea + 8) & size_mask(i->adsize), 8);
+    uint16_t vpid = (uint16_t)lo;
+    if ((lo >> 16) || (type != INVVPID_ALL && vpid == 0) ||
+        (type == INVVPID_ADDRESS && !cpu_canonical_max(c, lin))) {
+        vmx_fail(c, VMX_ERR_INVEPT_INVVPID_BAD_OPERAND);
+        return;
+    }
+    /* more than the type asks for, which the architecture allows */
+    mmu_flush_all(&c->mmu);
+    vmx_log(c, "vmx: INVVPID type %llu (VPID %u, address 0x%llx)\n", (unsigned long long)type,
+            vpid, (unsigned long long)lin);
+    vmx_succeed(c);
+}
