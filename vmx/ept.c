@@ -122,16 +122,21 @@ _Noreturn void vmx_ept_exit(struct cpu *c, const struct mmu_fault *f)
 /* INVEPT (SDM Vol. 3C 30.3): type 1 (single-context: the EPTP in the
  * descriptor must pass the VM-entry checks) or 2 (all contexts), as
  * IA32_VMX_EPT_VPID_CAP bits 25 and 26 offer. */
-void op_invept(struct cpu *c, const struct insn *i)
+uint64_t vmx_inv_prologue(struct cpu *c, const struct insn *i, unsigned exit_reason)
 {
-    if (!i->p66) /* 0F 38 80 exists only with the 66 prefix */
+    if (!i->p66) /* 0F 38 80/81 exist only with the 66 prefix */
         cpu_raise(c, EX_UD, 0);
     if (!c->vmx.on || c->mode == MODE_REAL || c->mode == MODE_V86 || c->mode == MODE_COMPAT)
         cpu_raise(c, EX_UD, 0);
     if (c->vmx.nonroot)
-        vmx_exit_insn_info(c, i, VMX_EXIT_INVEPT);
+        vmx_exit_insn_info(c, i, exit_reason);
     require_cpl0(c);
-    uint64_t type = c->mode == MODE_LONG ? c->r[i->reg] : (uint32_t)c->r[i->reg];
+    return c->mode == MODE_LONG ? c->r[i->reg] : (uint32_t)c->r[i->reg];
+}
+
+void op_invept(struct cpu *c, const struct insn *i)
+{
+    uint64_t type = vmx_inv_prologue(c, i, VMX_EXIT_INVEPT);
     uint64_t cap = vmx_ept_vpid_cap();
     if (!((type == 1 && (cap & (1ull << 25))) || (type == 2 && (cap & (1ull << 26))))) {
         vmx_fail(c, VMX_ERR_INVEPT_INVVPID_BAD_OPERAND);

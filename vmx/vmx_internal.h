@@ -11,6 +11,10 @@
 void vmx_succeed(struct cpu *c);
 void vmx_fail(struct cpu *c, enum vmx_error err);
 
+/* INVEPT and INVVPID (vmx/ept.c): the #UD conditions, the VM exit in
+ * non-root operation, the CPL check; returns the type operand */
+uint64_t vmx_inv_prologue(struct cpu *c, const struct insn *i, unsigned exit_reason);
+
 /* VMLAUNCH (launch = true) / VMRESUME after the common checks (entry.c) */
 void vmx_launch(struct cpu *c, bool launch);
 

@@ -16,14 +16,7 @@ enum { INVVPID_ADDRESS = 0, INVVPID_SINGLE = 1, INVVPID_ALL = 2, INVVPID_SINGLE_
 
 void op_invvpid(struct cpu *c, const struct insn *i)
 {
-    if (!i->p66) /* 0F 38 81 exists only with the 66 prefix */
-        cpu_raise(c, EX_UD, 0);
-    if (!c->vmx.on || c->mode == MODE_REAL || c->mode == MODE_V86 || c->mode == MODE_COMPAT)
-        cpu_raise(c, EX_UD, 0);
-    if (c->vmx.nonroot)
-        vmx_exit_insn_info(c, i, VMX_EXIT_INVVPID);
-    require_cpl0(c);
-    uint64_t type = c->mode == MODE_LONG ? c->r[i->reg] : (uint32_t)c->r[i->reg];
+    uint64_t type = vmx_inv_prologue(c, i, VMX_EXIT_INVVPID);
     uint64_t cap = vmx_ept_vpid_cap();
     if (type > 3 || !((cap >> (40 + type)) & 1)) {
         vmx_fail(c, VMX_ERR_INVEPT_INVVPID_BAD_OPERAND);

@@ -595,10 +595,7 @@ static uint64_t rng = 0x2545f4914f6cdd1dull;
 
 static uint64_t rnd(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return unit_xorshift(&rng);
 }
 
 /* an entry: mostly plausible (a page of the fuzz region, or now and

@@ -199,10 +199,7 @@ static inline void h_host(struct hstate *s, const uint8_t *code, unsigned len)
 static uint64_t h_seed = 0x243f6a8885a308d3ull;
 static uint64_t h_rand(void)
 {
-    h_seed ^= h_seed << 13;
-    h_seed ^= h_seed >> 7;
-    h_seed ^= h_seed << 17;
-    return h_seed;
+    return unit_xorshift(&h_seed);
 }
 
 /* Floating-point-interesting 32-bit and 64-bit patterns. */

@@ -23,6 +23,7 @@
 #ifndef NEST86_TESTSUITE_UNIT_H
 #define NEST86_TESTSUITE_UNIT_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -86,6 +87,17 @@ static inline void unit_skip(const char *name, const char *why)
 {
     printf("SKIP %s: %s\n", name, why);
     fflush(stdout);
+}
+
+/* A reproducible xorshift64 stream for fuzz targets and random states:
+ * each caller keeps its own state, seeded with any non-zero value. */
+static inline uint64_t unit_xorshift(uint64_t *state)
+{
+    uint64_t x = *state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return *state = x;
 }
 
 static inline int unit_done(void)

@@ -127,10 +127,7 @@ static struct cpu cpu;
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static uint64_t rnd(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return unit_xorshift(&rng);
 }
 
 static void long_mode_host(struct cpu *c)
