@@ -102,11 +102,22 @@ uint64_t vmx_rdtsc(struct cpu *c, uint64_t tsc, bool rdtscp)
 
 bool vmx_io_exits(const struct cpu *c, uint16_t port, unsigned size)
 {
-    (void)port;
-    (void)size;
-    /* "use I/O bitmaps" is not offered (an entry with it set fails its
-     * control check), so "unconditional I/O exiting" decides alone */
-    return VMX_PROC_CONTROLS(c) & PROC_UNCOND_IO_EXITING;
+    uint32_t proc = VMX_PROC_CONTROLS(c);
+    if (!(proc & PROC_USE_IO_BITMAPS))
+        return proc & PROC_UNCOND_IO_EXITING;
+    /* 24.6.4: bitmap A covers ports 0000H-7FFFH, B 8000H-FFFFH; the
+     * access exits when any port it touches has its bit set, or when it
+     * wraps past FFFFH ("unconditional I/O exiting" is then ignored) */
+    if ((uint32_t)port + size > 0x10000)
+        return true;
+    for (unsigned k = 0; k < size; k++) {
+        unsigned p = port + k;
+        uint64_t bitmap = vmcs_get(c, p < 0x8000 ? VF_IO_BITMAP_A : VF_IO_BITMAP_B);
+        unsigned bit = p & 0x7fff;
+        if ((phys_read(c->mmu.phys, bitmap + bit / 8, 1) >> (bit % 8)) & 1)
+            return true;
+    }
+    return false;
 }
 
 _Noreturn void vmx_exit_io(struct cpu *c, const struct insn *i, uint16_t port, unsigned size,

@@ -21,6 +21,7 @@ void g_pf(void), g_pf_at(void);
 void g_rdmsr(void), g_rdmsr_at(void);
 void g_vmx_insn(void), g_vmx_insn_at(void);
 void g_triple(void);
+void g_io(void), g_io_81(void), g_io_span(void), g_io_wrap(void), g_io_done(void);
 void g_msrs(void), g_msrs_174(void), g_msrs_efer(void), g_msrs_outside(void), g_msrs_done(void);
 __asm__(".text\n"
         "g_vmcall:\n"
@@ -68,6 +69,20 @@ __asm__(".text\n"
         "g_vmx_insn:\n"
         "g_vmx_insn_at:\n"
         "  vmxoff\n"
+        "  ud2\n"
+        "g_io:\n"
+        "  in $0x80, %al\n"      /* bit clear: runs in the guest */
+        "g_io_81:\n"
+        "  out %al, $0x81\n"     /* bit set in bitmap A */
+        "  mov $0x7fff, %dx\n"
+        "g_io_span:\n"
+        "  in %dx, %ax\n"        /* 7FFFH and 8000H: 8000H's bit is set in B */
+        "  mov $0xfffe, %dx\n"
+        "  in %dx, %al\n"        /* FFFEH: clear */
+        "g_io_wrap:\n"
+        "  in %dx, %eax\n"       /* FFFEH-10001H wraps: always exits */
+        "g_io_done:\n"
+        "  vmcall\n"
         "  ud2\n"
         "g_msrs:\n"
         "  mov $0x10, %ecx\n"
@@ -229,6 +244,40 @@ static void test_msr_bitmaps(void)
     ASSERT_EQ(vmread(VMCS_GUEST_RIP), (uintptr_t)g_msrs_done);
 }
 
+static uint8_t io_bitmap_a[4096] __attribute__((aligned(4096)));
+static uint8_t io_bitmap_b[4096] __attribute__((aligned(4096)));
+
+static void test_io_bitmaps(void)
+{
+    /* SDM 24.6.4, 25.1.3: with "use I/O bitmaps", "unconditional I/O
+     * exiting" is ignored and each port's bit decides */
+    memset(io_bitmap_a, 0, sizeof(io_bitmap_a));
+    memset(io_bitmap_b, 0, sizeof(io_bitmap_b));
+    io_bitmap_a[0x81 / 8] |= 1u << (0x81 % 8);
+    io_bitmap_b[0] |= 1u; /* port 8000H */
+    setup(g_io);
+    vmwrite(VMCS_IO_BITMAP_A, (uintptr_t)io_bitmap_a);
+    vmwrite(VMCS_IO_BITMAP_B, (uintptr_t)io_bitmap_b);
+    vmwrite(VMCS_PROC_BASED_CONTROLS,
+            vmread(VMCS_PROC_BASED_CONTROLS) | (1u << 25) | (1u << 24));
+    ASSERT_EQ(vmx_launch_exit(), 30);
+    ASSERT_EQ(vmread(VMCS_GUEST_RIP), (uintptr_t)g_io_81);
+    /* Table 27-5: size 1 (0), OUT (bit 3 = 0), immediate (bit 6), port 81H */
+    ASSERT_EQ(vmread(VMCS_EXIT_QUALIFICATION), (0x81ull << 16) | (1u << 6));
+    vmx_skip_insn();
+    ASSERT_EQ(vmx_resume_exit(), 30);
+    ASSERT_EQ(vmread(VMCS_GUEST_RIP), (uintptr_t)g_io_span);
+    /* size 2 (1), IN (bit 3), DX form, port 7FFFH */
+    ASSERT_EQ(vmread(VMCS_EXIT_QUALIFICATION), (0x7fffull << 16) | (1u << 3) | 1u);
+    vmx_skip_insn();
+    ASSERT_EQ(vmx_resume_exit(), 30);
+    ASSERT_EQ(vmread(VMCS_GUEST_RIP), (uintptr_t)g_io_wrap);
+    ASSERT_EQ(vmread(VMCS_EXIT_QUALIFICATION), (0xfffeull << 16) | (1u << 3) | 3u);
+    vmx_skip_insn();
+    ASSERT_EQ(vmx_resume_exit(), 18);
+    ASSERT_EQ(vmread(VMCS_GUEST_RIP), (uintptr_t)g_io_done);
+}
+
 static uint64_t msr_store_area[2 * 2] __attribute__((aligned(16)));
 
 static inline uint64_t host_tsc(void)
@@ -318,7 +367,9 @@ static void test_entry_checks(void)
         /* 26.2.1: controls -> VMfailValid 7 */
         {"pin-based default1 bit clear", VMCS_PIN_BASED_CONTROLS, pin & ~2u, VMX_FAIL_VALID, 7, 0, 0},
         {"pin-based unsupported bit", VMCS_PIN_BASED_CONTROLS, pin | (1u << 7), VMX_FAIL_VALID, 7, 0, 0},
-        {"proc-based unsupported bit", VMCS_PROC_BASED_CONTROLS, proc | (1u << 25), VMX_FAIL_VALID, 7, 0, 0},
+        {"proc-based unsupported bit (monitor trap flag)", VMCS_PROC_BASED_CONTROLS, proc | (1u << 27), VMX_FAIL_VALID, 7, 0, 0},
+        {"I/O bitmap A not aligned", VMCS_PROC_BASED_CONTROLS, proc | (1u << 25), VMX_FAIL_VALID, 7,
+         VMCS_IO_BITMAP_A, 0x1008},
         {"secondary unsupported bit (unrestricted guest)", VMCS_PROC_BASED_CONTROLS,
          proc | (1u << 31), VMX_FAIL_VALID, 7, VMCS_SECONDARY_PROC_CONTROLS, 1u << 7},
         {"enable VPID with VPID 0", VMCS_PROC_BASED_CONTROLS, proc | (1u << 31), VMX_FAIL_VALID, 7,
@@ -394,6 +445,7 @@ void test_main(void)
     RUN_TEST(test_page_fault_exit);
     RUN_TEST(test_rdmsr_exits);
     RUN_TEST(test_msr_bitmaps);
+    RUN_TEST(test_io_bitmaps);
     RUN_TEST(test_msr_store_list_saves_real_tsc);
     RUN_TEST(test_vmx_instruction_exits);
     RUN_TEST(test_triple_fault_exit);

@@ -102,7 +102,8 @@ static void control_capabilities(void)
                                 PROC_MOV_DR_EXITING | PROC_UNCOND_IO_EXITING |
                                 PROC_MONITOR_EXITING | PROC_PAUSE_EXITING;
     UNIT_CHECK((vmx_ctl_caps(VMX_CTL_PROC, 1).may1 & insn_exits) == insn_exits);
-    UNIT_CHECK(!(vmx_ctl_caps(VMX_CTL_PROC, 1).may1 & PROC_USE_IO_BITMAPS));
+    UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC, 1).may1 & PROC_USE_IO_BITMAPS);
+    UNIT_CHECK(!(vmx_ctl_caps(VMX_CTL_PROC, 1).may1 & PROC_MONITOR_TRAP_FLAG));
     /* the secondary controls are offered for "enable RDTSCP", "enable
      * EPT" and "enable VPID" (not unrestricted guest) */
     UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC, 1).may1 & PROC_SECONDARY_CONTROLS);
