@@ -113,7 +113,9 @@ static bool check_controls(struct cpu *c)
         FAIL_IF(type == 7, "VM-entry interruption type 7 needs the monitor trap flag (SDM 26.2.1.3)");
         FAIL_IF(type == 2 && vec != 2, "injected NMI with vector other than 2 (SDM 26.2.1.3)");
         FAIL_IF(type == 3 && vec > 31, "injected hardware exception with vector above 31 (SDM 26.2.1.3)");
-        bool pe = vmcs_get(c, VF_GUEST_CR0) & CR0_PE;
+        /* "protected mode" here: CR0.PE, or any guest without
+         * "unrestricted guest" (whose PE the guest-state checks catch) */
+        bool pe = !(proc2 & PROC2_UNRESTRICTED_GUEST) || (vmcs_get(c, VF_GUEST_CR0) & CR0_PE);
         bool err_vec = vec == EX_DF || (vec >= EX_TS && vec <= EX_PF) || vec == EX_AC ||
                        vec == EX_CP;
         FAIL_IF(deliver_err != (type == 3 && pe && err_vec),

@@ -229,6 +229,45 @@ static void expect_bad_guest(void)
     ASSERT_EQ(vmread(VMCS_EXIT_REASON), EXIT_ENTRY_FAIL | 33);
 }
 
+/* Event injection into a real-mode guest (26.6.1.2 delivers it as
+ * real-address mode would): the IVT at IDTR base 9000H sends #GP
+ * (vector 13) to RM_CS:rm_vmcall; a real-mode exception pushes FLAGS,
+ * CS and IP but no error code, so the deliver-error-code bit must be 0
+ * with CR0.PE = 0 (26.2.1.3). */
+#define IVT_BASE 0x9000
+static void test_inject_real_mode(void)
+{
+    setup_real();
+    vmwrite(VMCS_GUEST_IDTR_BASE, IVT_BASE);
+    volatile uint16_t *ivt = (volatile uint16_t *)(uintptr_t)IVT_BASE;
+    ivt[13 * 2] = (uint16_t)off(rm_vmcall);
+    ivt[13 * 2 + 1] = RM_CS;
+    /* with the error-code bit: invalid control field */
+    vmwrite(VMCS_ENTRY_INTR_INFO, 0x80000b0d);
+    vmwrite(VMCS_ENTRY_EXCEPTION_ERROR_CODE, 0);
+    ASSERT_EQ(vmx_run(1), VMX_FAIL_VALID);
+    ASSERT_EQ(vmx_error(), 7);
+    /* without "unrestricted guest" the control check takes the guest as
+     * protected-mode (a #GP needs its error code) and the guest-state
+     * check fails on CR0 instead */
+    vmwrite(VMCS_SECONDARY_PROC_CONTROLS, PROC2_EPT);
+    expect_bad_guest();
+    vmwrite(VMCS_SECONDARY_PROC_CONTROLS, PROC2_EPT | PROC2_UNRESTRICTED);
+    vmwrite(VMCS_ENTRY_INTR_INFO, 0x80000b0d);
+    ASSERT_EQ(vmx_run(1), VMX_FAIL_VALID);
+    /* without it the #GP is delivered through the IVT */
+    vmwrite(VMCS_ENTRY_INTR_INFO, 0x8000030d);
+    ASSERT_EQ(vmx_launch_exit(), 18);
+    ASSERT_EQ(vmread(VMCS_GUEST_RIP), off(rm_vmcall));
+    ASSERT_EQ(vmread(VMCS_GUEST_CS_SELECTOR), RM_CS);
+    ASSERT_EQ(vmread(VMCS_GUEST_RSP), 0x1000 - 6);
+    volatile uint16_t *stack = (volatile uint16_t *)(uintptr_t)((RM_SS << 4) + 0x1000 - 6);
+    ASSERT_EQ(stack[0], 0);     /* IP: the guest's first instruction */
+    ASSERT_EQ(stack[1], RM_CS); /* CS */
+    ASSERT_EQ(stack[2], 0x2);   /* FLAGS */
+    ASSERT_EQ(vmread(VMCS_ENTRY_INTR_INFO) >> 31, 0); /* valid bit cleared on VM exit (27.2.5) */
+}
+
 static void test_entry_checks(void)
 {
     /* 26.2.1.1: "unrestricted guest" needs "enable EPT" */
@@ -305,5 +344,6 @@ void test_main(void)
     RUN_TEST(test_real_then_protected);
     RUN_TEST(test_unpaged_protected_entry);
     RUN_TEST(test_entry_checks);
+    RUN_TEST(test_inject_real_mode);
     vmx_disable();
 }
