@@ -166,7 +166,8 @@ void cpu_write_cr0(struct cpu *c, uint64_t v)
     v |= CR0_ET;
     if ((v & CR0_PG) && !(v & CR0_PE))
         cpu_raise(c, EX_GP, 0);
-    if (c->vmx.on && !vmx_cr_allowed(c, 0, v)) /* SDM 23.8 */
+    /* SDM 23.8; an unrestricted guest may clear PE and PG (25.3) */
+    if (c->vmx.on && !vmx_guest_cr0_allowed(c, v, c->vmx.nonroot && vmx_unrestricted_guest(c)))
         cpu_raise(c, EX_GP, 0);
     if ((v & CR0_NW) && !(v & CR0_CD))
         cpu_raise(c, EX_GP, 0);

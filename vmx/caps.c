@@ -194,3 +194,17 @@ bool vmx_cr_allowed(const struct cpu *c, int cr, uint64_t value)
                !(value & ~vmx_cr0_fixed1());
     return (value & vmx_cr4_fixed0()) == vmx_cr4_fixed0() && !(value & ~vmx_cr4_fixed1(c));
 }
+
+bool vmx_guest_cr0_allowed(const struct cpu *c, uint64_t value, bool unrestricted)
+{
+    uint64_t fixed0 = vmx_cr0_fixed0();
+    if (unrestricted)
+        fixed0 &= ~(uint64_t)(CR0_PE | CR0_PG);
+    (void)c;
+    return (value & fixed0) == fixed0 && !(value & ~vmx_cr0_fixed1());
+}
+
+bool vmx_unrestricted_guest(const struct cpu *c)
+{
+    return VMX_PROC2_CONTROLS(c) & PROC2_UNRESTRICTED_GUEST;
+}

@@ -89,6 +89,8 @@ static bool check_controls(struct cpu *c)
     }
     FAIL_IF((proc2 & PROC2_ENABLE_VPID) && vmcs_get(c, VF_VPID) == 0,
             "\"enable VPID\" with VPID 0000H (SDM 26.2.1.1)");
+    FAIL_IF((proc2 & PROC2_UNRESTRICTED_GUEST) && !(proc2 & PROC2_ENABLE_EPT),
+            "\"unrestricted guest\" without \"enable EPT\" (SDM 26.2.1.1)");
 
     /* 26.2.1.2 VM-exit control fields */
     FAIL_IF(!ctl_ok(VMX_CTL_EXIT, exit),
@@ -111,7 +113,9 @@ static bool check_controls(struct cpu *c)
         FAIL_IF(type == 7, "VM-entry interruption type 7 needs the monitor trap flag (SDM 26.2.1.3)");
         FAIL_IF(type == 2 && vec != 2, "injected NMI with vector other than 2 (SDM 26.2.1.3)");
         FAIL_IF(type == 3 && vec > 31, "injected hardware exception with vector above 31 (SDM 26.2.1.3)");
-        bool pe = vmcs_get(c, VF_GUEST_CR0) & CR0_PE;
+        /* "protected mode" here: CR0.PE, or any guest without
+         * "unrestricted guest" (whose PE the guest-state checks catch) */
+        bool pe = !(proc2 & PROC2_UNRESTRICTED_GUEST) || (vmcs_get(c, VF_GUEST_CR0) & CR0_PE);
         bool err_vec = vec == EX_DF || (vec >= EX_TS && vec <= EX_PF) || vec == EX_AC ||
                        vec == EX_CP;
         FAIL_IF(deliver_err != (type == 3 && pe && err_vec),
@@ -203,7 +207,7 @@ static bool limit_granularity_ok(uint32_t limit, uint32_t ar)
     return true;
 }
 
-static bool check_guest_segments(struct cpu *c, bool ia32e)
+static bool check_guest_segments(struct cpu *c, bool ia32e, bool unrestricted)
 {
     uint32_t ar[8];
     for (int k = 0; k < 8; k++)
@@ -216,7 +220,8 @@ static bool check_guest_segments(struct cpu *c, bool ia32e)
     FAIL_IF(!(ar[VMX_SEG_LDTR] & AR_UNUSABLE) && (vmcs_get(c, VF_GUEST_LDTR_SELECTOR) & 4),
             "guest LDTR selector has TI set (SDM 26.3.1.2)");
     FAIL_IF(v86, "guest RFLAGS.VM: virtual-8086 guests are not supported yet");
-    FAIL_IF((ss_sel & 3) != (cs_sel & 3), "guest SS.RPL differs from CS.RPL (SDM 26.3.1.2)");
+    FAIL_IF(!unrestricted && (ss_sel & 3) != (cs_sel & 3),
+            "guest SS.RPL differs from CS.RPL (SDM 26.3.1.2)");
 
     /* bases */
     FAIL_IF(!cpu_canonical_max(c, vmcs_get(c, VF_GUEST_TR_BASE)) ||
@@ -234,9 +239,14 @@ static bool check_guest_segments(struct cpu *c, bool ia32e)
     /* CS */
     uint32_t cs = ar[SEG_CS];
     unsigned cs_type = AR_TYPE(cs);
-    FAIL_IF(cs_type != 9 && cs_type != 11 && cs_type != 13 && cs_type != 15,
+    /* an unrestricted guest may also run with CS a read/write accessed
+     * data segment at DPL 0 (how real mode leaves it) */
+    FAIL_IF(cs_type != 9 && cs_type != 11 && cs_type != 13 && cs_type != 15 &&
+                !(unrestricted && cs_type == 3),
             "guest CS type is not an accessed code segment (SDM 26.3.1.2)");
     FAIL_IF(!(cs & AR_S), "guest CS.S is 0 (SDM 26.3.1.2)");
+    FAIL_IF(cs_type == 3 && AR_DPL(cs) != 0,
+            "guest CS.DPL not 0 with CS type 3 (unrestricted guest) (SDM 26.3.1.2)");
     FAIL_IF((cs_type == 9 || cs_type == 11) && AR_DPL(cs) != AR_DPL(ar[SEG_SS]),
             "guest non-conforming CS.DPL differs from SS.DPL (SDM 26.3.1.2)");
     FAIL_IF((cs_type == 13 || cs_type == 15) && AR_DPL(cs) > AR_DPL(ar[SEG_SS]),
@@ -258,9 +268,10 @@ static bool check_guest_segments(struct cpu *c, bool ia32e)
         FAIL_IF(!limit_granularity_ok((uint32_t)vmcs_get(c, VF_GUEST_SS_LIMIT), ss),
                 "guest SS limit and G bit disagree (SDM 26.3.1.2)");
     }
-    FAIL_IF(AR_DPL(ss) != (ss_sel & 3u), "guest SS.DPL differs from SS.RPL (SDM 26.3.1.2)");
-    FAIL_IF(!(vmcs_get(c, VF_GUEST_CR0) & CR0_PE) && AR_DPL(ss) != 0,
-            "guest SS.DPL not 0 with CR0.PE clear (SDM 26.3.1.2)");
+    FAIL_IF(!unrestricted && AR_DPL(ss) != (ss_sel & 3u),
+            "guest SS.DPL differs from SS.RPL (SDM 26.3.1.2)");
+    FAIL_IF((!(vmcs_get(c, VF_GUEST_CR0) & CR0_PE) || cs_type == 3) && AR_DPL(ss) != 0,
+            "guest SS.DPL not 0 with CR0.PE clear or CS type 3 (SDM 26.3.1.2)");
 
     /* DS, ES, FS, GS */
     static const int data_segs[4] = {SEG_DS, SEG_ES, SEG_FS, SEG_GS};
@@ -273,7 +284,7 @@ static bool check_guest_segments(struct cpu *c, bool ia32e)
         FAIL_IF(!(t & 1), "guest DS/ES/FS/GS type not accessed (SDM 26.3.1.2)");
         FAIL_IF((t & 8) && !(t & 2), "guest DS/ES/FS/GS is an execute-only code segment (SDM 26.3.1.2)");
         FAIL_IF(!(a & AR_S), "guest DS/ES/FS/GS.S is 0 (SDM 26.3.1.2)");
-        FAIL_IF(t < 12 && AR_DPL(a) < (vmcs_get(c, vmx_guest_sel[s]) & 3u),
+        FAIL_IF(!unrestricted && t < 12 && AR_DPL(a) < (vmcs_get(c, vmx_guest_sel[s]) & 3u),
                 "guest DS/ES/FS/GS.DPL less than its RPL (SDM 26.3.1.2)");
         FAIL_IF(!(a & AR_P), "guest DS/ES/FS/GS not present (SDM 26.3.1.2)");
         FAIL_IF(a & (0xf00u | 0xfffe0000u),
@@ -313,9 +324,14 @@ static bool check_guest_state(struct cpu *c)
     uint32_t entry = (uint32_t)vmcs_get(c, VF_ENTRY_CONTROLS);
     bool ia32e = entry & ENTRY_IA32E_MODE_GUEST;
     uint64_t cr0 = vmcs_get(c, VF_GUEST_CR0), cr4 = vmcs_get(c, VF_GUEST_CR4);
+    bool unrestricted = vmx_unrestricted_guest(c);
 
-    /* 26.3.1.1 control registers, debug registers and MSRs */
-    FAIL_IF(!vmx_cr_allowed(c, 0, cr0), "guest CR0 outside IA32_VMX_CR0_FIXED0/1 (SDM 26.3.1.1)");
+    /* 26.3.1.1 control registers, debug registers and MSRs; an
+     * unrestricted guest is exempt from the fixed PE and PG bits */
+    FAIL_IF(!vmx_guest_cr0_allowed(c, cr0, unrestricted),
+            "guest CR0 outside IA32_VMX_CR0_FIXED0/1 (SDM 26.3.1.1)");
+    FAIL_IF((cr0 & CR0_PG) && !(cr0 & CR0_PE),
+            "guest CR0.PG set with CR0.PE clear (SDM 26.3.1.1)");
     FAIL_IF(!vmx_cr_allowed(c, 4, cr4), "guest CR4 outside IA32_VMX_CR4_FIXED0/1 (SDM 26.3.1.1)");
     if (entry & ENTRY_LOAD_DEBUG_CONTROLS) {
         FAIL_IF(vmcs_get(c, VF_GUEST_DR7) >> 32, "guest DR7 bits 63:32 set (SDM 26.3.1.1)");
@@ -343,7 +359,7 @@ static bool check_guest_state(struct cpu *c)
     }
 
     /* 26.3.1.2 segment registers */
-    if (!check_guest_segments(c, ia32e))
+    if (!check_guest_segments(c, ia32e, unrestricted))
         return false;
 
     /* 26.3.1.3 descriptor-table registers */

@@ -82,6 +82,13 @@ uint64_t vmx_cr4_fixed1(const struct cpu *c);
 /* Called by MOV to CR0/CR4 (and LMSW/CLTS) in VMX operation: true when
  * the new value keeps the fixed bits (else the instruction #GPs). */
 bool vmx_cr_allowed(const struct cpu *c, int cr, uint64_t value);
+/* The same for a guest's CR0 (VM entry, 26.3.1.1; MOV to CR0 in
+ * non-root operation, 25.3): with "unrestricted guest" the fixed bits
+ * PE and PG do not apply. */
+bool vmx_guest_cr0_allowed(const struct cpu *c, uint64_t value, bool unrestricted);
+/* "unrestricted guest" in the current VMCS (with the secondary controls
+ * activated) */
+bool vmx_unrestricted_guest(const struct cpu *c);
 
 /* Non-root operation, MOV from/to CR0 and CR4 (SDM 25.3): the value a
  * read returns (host-owned bits from the read shadow), and the value a
