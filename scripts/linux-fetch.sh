@@ -20,8 +20,8 @@
 # kvm-intel, prints NEST86_KVM_* lines (insmod status, the kernel's KVM
 # messages, kvm_intel's parameters, whether /dev/kvm exists), runs
 # nest86's own KVM client (testsuite/kvm/, built here as a static binary
-# with the host's gcc; /bin/nest86-kvm-client) when /dev/kvm exists, and
-# powers off.  Leaves:
+# with the host's gcc; /bin/nest86-kvm-client) when /dev/kvm exists,
+# again with kvm_intel reloaded with ept=0 (NAME-shadow), and powers off.  Leaves:
 #
 #   build/linux/vmlinuz-cloud     the cloud kernel (vmlinuz -> it)
 #   build/linux/vmlinuz-generic   the generic kernel (unless --cloud-only)
@@ -232,6 +232,13 @@ if grep -q nest86.kvm /proc/cmdline; then
         # lines); whatever the kernel says meanwhile follows
         before=$(dmesg | wc -l)
         /bin/nest86-kvm-client
+        echo "NEST86_KVM_CLIENT_EXIT $?"
+        # the same guests on KVM's other MMU: shadow paging (ept=0)
+        rmmod kvm_intel && insmod /lib/modules/kvm-intel.ko ept=0
+        echo "NEST86_KVM_RELOAD ept=0 $?" \
+            "ept=$(cat /sys/module/kvm_intel/parameters/ept 2>/dev/null || echo -)" \
+            "unrestricted_guest=$(cat /sys/module/kvm_intel/parameters/unrestricted_guest 2>/dev/null || echo -)"
+        [ -c /dev/kvm ] && /bin/nest86-kvm-client -s shadow
         echo "NEST86_KVM_CLIENT_EXIT $?"
         dmesg | tail -n +$((before + 1)) | sed 's/^/NEST86_KVM_DMESG /'
     fi

@@ -15,7 +15,9 @@
  * realmode guest, which runs only when kvm_intel's unrestricted_guest
  * reads Y.
  *
- * Usage: nest86-kvm-client [GUEST...]   (default: all)
+ * Usage: nest86-kvm-client [-s SUFFIX] [GUEST...]   (default: all)
+ *   -s SUFFIX  report NAME-SUFFIX instead of NAME (the same guests again
+ *              under another kvm_intel configuration, e.g. ept=0)
  * Exit status: 0 when no guest failed, 1 otherwise.
  */
 #include <errno.h>
@@ -572,11 +574,11 @@ static const struct guest {
     { "realmode", guest_real_run },
 };
 
-static int wanted(const char *name, int argc, char **argv)
+static int wanted(const char *name, int first, int argc, char **argv)
 {
-    if (argc < 2)
+    if (first >= argc)
         return 1;
-    for (int i = 1; i < argc; i++)
+    for (int i = first; i < argc; i++)
         if (!strcmp(argv[i], name))
             return 1;
     return 0;
@@ -588,6 +590,12 @@ int main(int argc, char **argv)
     struct sigaction sa = { .sa_handler = on_alarm }; /* no SA_RESTART: KVM_RUN ends */
     sigaction(SIGALRM, &sa, NULL);
 
+    const char *suffix = "";
+    int first = 1;
+    if (argc > 2 && !strcmp(argv[1], "-s")) {
+        suffix = argv[2];
+        first = 3;
+    }
     kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
     if (kvm_fd < 0) {
         printf("NEST86_KVM_CLIENT cannot open /dev/kvm: %s\n", strerror(errno));
@@ -601,19 +609,20 @@ int main(int argc, char **argv)
     int failed = 0;
     for (size_t i = 0; i < sizeof guests / sizeof guests[0]; i++) {
         const struct guest *g = &guests[i];
-        if (!wanted(g->name, argc, argv))
+        if (!wanted(g->name, first, argc, argv))
             continue;
         if (g->run == guest_real_run && kvm_intel_param("unrestricted_guest") != 'Y') {
-            printf("NEST86_KVM_GUEST %s SKIP unrestricted_guest=%c\n", g->name,
-                   kvm_intel_param("unrestricted_guest"));
+            printf("NEST86_KVM_GUEST %s%s%s SKIP unrestricted_guest=%c\n", g->name,
+                   *suffix ? "-" : "", suffix, kvm_intel_param("unrestricted_guest"));
             continue;
         }
         struct vm vm;
         int rc = g->run(&vm);
         if (rc == 0) {
-            printf("NEST86_KVM_GUEST %s PASS\n", g->name);
+            printf("NEST86_KVM_GUEST %s%s%s PASS\n", g->name, *suffix ? "-" : "", suffix);
         } else {
-            printf("NEST86_KVM_GUEST %s FAIL %s\n", g->name, vm.why[0] ? vm.why : "?");
+            printf("NEST86_KVM_GUEST %s%s%s FAIL %s\n", g->name, *suffix ? "-" : "", suffix,
+                   vm.why[0] ? vm.why : "?");
             failed = 1;
         }
         vm_destroy(&vm);
