@@ -8,7 +8,7 @@
 #
 # Usage: scripts/deps.sh [--quiet]   (--quiet: say nothing when all are there)
 
-PACKAGES="gcc binutils make pkg-config libsdl2-dev libcapstone-dev zlib1g-dev libreadline-dev cpio gdb python3"
+PACKAGES="gcc libc6-dev linux-libc-dev binutils make pkg-config libsdl2-dev libcapstone-dev zlib1g-dev libreadline-dev cpio gdb python3"
 
 quiet=0
 [ "${1:-}" = "--quiet" ] && quiet=1

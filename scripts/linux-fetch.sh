@@ -18,8 +18,10 @@
 # (running its exit function) and powers off.  initrd-kvm.img is the
 # same plus the KVM modules: with nest86.kvm it loads irqbypass, kvm and
 # kvm-intel, prints NEST86_KVM_* lines (insmod status, the kernel's KVM
-# messages, kvm_intel's parameters, whether /dev/kvm exists) and powers
-# off.  Leaves:
+# messages, kvm_intel's parameters, whether /dev/kvm exists), runs
+# nest86's own KVM client (testsuite/kvm/, built here as a static binary
+# with the host's gcc; /bin/nest86-kvm-client) when /dev/kvm exists,
+# again with kvm_intel reloaded with ept=0 (NAME-shadow), and powers off.  Leaves:
 #
 #   build/linux/vmlinuz-cloud     the cloud kernel (vmlinuz -> it)
 #   build/linux/vmlinuz-generic   the generic kernel (unless --cloud-only)
@@ -27,10 +29,12 @@
 #   build/linux/initrd-kvm.img    the initramfs with the KVM modules
 #   build/linux/modules/md4.ko    that module, for the debugger's symbols
 #   build/linux/modules/{irqbypass,kvm,kvm-intel}.ko   KVM
+#   build/linux/nest86-kvm-client the KVM client (initrd-kvm.img only)
 #   build/linux/versions          which packages these came from
 #
 # Needs the Debian tools apt-get, apt-cache, dpkg-deb and cpio (cpio is
-# installed when missing and running as root); runs `apt-get update`
+# installed when missing and running as root), and gcc with libc6-dev and
+# linux-libc-dev for the KVM client (scripts/deps.sh); runs `apt-get update`
 # when the package lists do not know the kernels yet.  Exits 1 with one
 # message when something cannot be fetched.
 set -eu
@@ -140,11 +144,31 @@ module virt/lib/irqbypass
 module arch/x86/kvm/kvm
 module arch/x86/kvm/kvm-intel
 
+# nest86's own KVM client (testsuite/kvm/), for initrd-kvm.img: built
+# here, with the host's gcc and static libc, so that it needs no
+# configured tree; rebuilt when its sources change.
+client=$out/nest86-kvm-client
+client_src="$root/testsuite/kvm/client.c $root/testsuite/kvm/guests.S"
+stale=0
+[ -f "$client" ] || stale=1
+for f in $client_src "$root/testsuite/kvm/layout.h"; do
+    if [ "$client" -ot "$f" ]; then stale=1; fi
+done
+if [ "$stale" = 1 ]; then
+    command -v gcc >/dev/null 2>&1 || die "needs gcc to build the KVM client (scripts/deps.sh)"
+    say "building the KVM client"
+    # shellcheck disable=SC2086 # the list is words on purpose
+    gcc -static -s -O2 -Wall -Wextra -Werror -o "$client.new" $client_src ||
+        die "cannot build testsuite/kvm/client.c (needs libc6-dev and linux-libc-dev: scripts/deps.sh)"
+    mv "$client.new" "$client"
+fi
+
 bb_deb=$(fetch busybox-static)
 initrd=$out/initrd.img
 initrd_kvm=$out/initrd-kvm.img
 if [ ! -f "$initrd" ] || [ ! -f "$initrd_kvm" ] || [ "$initrd" -ot "$0" ] || [ "$initrd" -ot "$bb_deb" ] ||
-    [ "$initrd" -ot "$out/modules/md4.ko" ] || [ "$initrd" -ot "$out/modules/kvm-intel.ko" ]; then
+    [ "$initrd" -ot "$out/modules/md4.ko" ] || [ "$initrd" -ot "$out/modules/kvm-intel.ko" ] ||
+    [ "$initrd_kvm" -ot "$client" ]; then
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' EXIT
     dpkg-deb -x "$bb_deb" "$tmp/pkg"
@@ -202,7 +226,22 @@ if grep -q nest86.kvm /proc/cmdline; then
     for p in ept vpid unrestricted_guest eptad pml enable_shadow_vmcs nested; do
         echo "NEST86_KVM_PARAM $p $(cat /sys/module/kvm_intel/parameters/$p 2>/dev/null || echo -)"
     done
-    [ -c /dev/kvm ] && echo NEST86_KVM_DEV
+    if [ -c /dev/kvm ]; then
+        echo NEST86_KVM_DEV
+        # nest86's own KVM client runs its guests (NEST86_KVM_GUEST
+        # lines); whatever the kernel says meanwhile follows
+        before=$(dmesg | wc -l)
+        /bin/nest86-kvm-client
+        echo "NEST86_KVM_CLIENT_EXIT $?"
+        # the same guests on KVM's other MMU: shadow paging (ept=0)
+        rmmod kvm_intel && insmod /lib/modules/kvm-intel.ko ept=0
+        echo "NEST86_KVM_RELOAD ept=0 $?" \
+            "ept=$(cat /sys/module/kvm_intel/parameters/ept 2>/dev/null || echo -)" \
+            "unrestricted_guest=$(cat /sys/module/kvm_intel/parameters/unrestricted_guest 2>/dev/null || echo -)"
+        [ -c /dev/kvm ] && /bin/nest86-kvm-client -s shadow
+        echo "NEST86_KVM_CLIENT_EXIT $?"
+        dmesg | tail -n +$((before + 1)) | sed 's/^/NEST86_KVM_DMESG /'
+    fi
     echo NEST86_KVM_DONE
     poweroff -f
 fi
@@ -220,6 +259,7 @@ EOF
     for m in irqbypass kvm kvm-intel; do
         cp "$out/modules/$m.ko" "$stage/lib/modules/$m.ko"
     done
+    cp "$client" "$stage/bin/nest86-kvm-client"
     (cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) > "$initrd_kvm.new"
     mv "$initrd_kvm.new" "$initrd_kvm"
     say "initramfs with KVM: $initrd_kvm"

@@ -1,0 +1,631 @@
+/*
+ * testsuite/kvm/client.c — nest86's own KVM client: runs small guests
+ * through /dev/kvm with plain ioctls (Documentation/virt/kvm/api.rst)
+ * and checks each one's exits, printing one line per guest:
+ *
+ *   NEST86_KVM_GUEST <name> PASS
+ *   NEST86_KVM_GUEST <name> FAIL <why>
+ *   NEST86_KVM_GUEST <name> SKIP <why>
+ *
+ * It runs inside Linux inside nest86 (the KVM initramfs, /init with
+ * nest86.kvm), so what it checks is nest86's VMX and EPT as Debian's
+ * kvm_intel uses them.  The guests (guests.S) start in long mode, set
+ * up with KVM_SET_SREGS on the client's own 4-level page tables, so
+ * they need no real mode (which needs unrestricted guest) — except the
+ * realmode guest, which runs only when kvm_intel's unrestricted_guest
+ * reads Y.
+ *
+ * Usage: nest86-kvm-client [-s SUFFIX] [GUEST...]   (default: all)
+ *   -s SUFFIX  report NAME-SUFFIX instead of NAME (the same guests again
+ *              under another kvm_intel configuration, e.g. ept=0)
+ * Exit status: 0 when no guest failed, 1 otherwise.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "layout.h"
+
+#define GUEST_TIMEOUT_S 60
+
+extern const uint8_t guest_io[], guest_io_hlt[], guest_io_end[];
+extern const uint8_t guest_dirty[], guest_dirty_end[];
+extern const uint8_t guest_fault[], guest_fault_ud[], guest_fault_gp[], guest_fault_pf[];
+extern const uint8_t guest_fault_h_ud[], guest_fault_h_gp[], guest_fault_h_pf[];
+extern const uint8_t guest_fault_h_other[], guest_fault_end[];
+extern const uint8_t guest_mmio[], guest_mmio_end[];
+extern const uint8_t guest_real[], guest_real_end[];
+
+/* The guest address of LABEL inside the blob that starts at BLOB. */
+#define GADDR(blob, label) ((uint64_t)GUEST_CODE + (uint64_t)((label) - (blob)))
+
+static int kvm_fd = -1;
+
+struct vm {
+    int fd, vcpu;
+    struct kvm_run *run;
+    size_t run_size;
+    uint8_t *mem;   /* slot 0: SLOT0_SIZE bytes at guest-physical 0 */
+    uint8_t *dirty; /* slot 1: DIRTY_SLOT_PAGES pages at DIRTY_BASE, or NULL */
+    size_t mem_size;
+    char why[256];  /* the first failure */
+};
+
+static int fail(struct vm *vm, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int fail(struct vm *vm, const char *fmt, ...)
+{
+    if (!vm->why[0]) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(vm->why, sizeof vm->why, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+static void on_alarm(int sig)
+{
+    (void)sig; /* only there to interrupt KVM_RUN with EINTR */
+}
+
+static void *map_anon(size_t size)
+{
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static int set_slot(struct vm *vm, unsigned slot, uint64_t gpa, void *host, size_t size,
+                    unsigned flags)
+{
+    struct kvm_userspace_memory_region r = {
+        .slot = slot, .flags = flags, .guest_phys_addr = gpa,
+        .memory_size = size, .userspace_addr = (uintptr_t)host,
+    };
+    if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
+        return fail(vm, "KVM_SET_USER_MEMORY_REGION slot %u: %s", slot, strerror(errno));
+    return 0;
+}
+
+/*
+ * A VM with one vCPU and slot 0 of MEM_SIZE bytes; with DIRTY also
+ * slot 1 at DIRTY_BASE with dirty logging.  The TSS and identity-map
+ * addresses are set as every VMM does (kvm_intel wants them before a
+ * vCPU may run real mode without unrestricted guest), out of the way.
+ */
+static int vm_create(struct vm *vm, size_t mem_size, int dirty)
+{
+    memset(vm, 0, sizeof *vm);
+    vm->fd = vm->vcpu = -1;
+    vm->mem_size = mem_size;
+    vm->fd = ioctl(kvm_fd, KVM_CREATE_VM, 0);
+    if (vm->fd < 0)
+        return fail(vm, "KVM_CREATE_VM: %s", strerror(errno));
+    if (ioctl(vm->fd, KVM_SET_TSS_ADDR, 0xfffbd000UL) < 0)
+        return fail(vm, "KVM_SET_TSS_ADDR: %s", strerror(errno));
+    uint64_t ident = 0xfffbc000;
+    if (ioctl(vm->fd, KVM_SET_IDENTITY_MAP_ADDR, &ident) < 0)
+        return fail(vm, "KVM_SET_IDENTITY_MAP_ADDR: %s", strerror(errno));
+    vm->mem = map_anon(mem_size);
+    if (!vm->mem)
+        return fail(vm, "mmap of %zu bytes failed", mem_size);
+    if (set_slot(vm, 0, 0, vm->mem, mem_size, 0) < 0)
+        return -1;
+    if (dirty) {
+        vm->dirty = map_anon((size_t)DIRTY_SLOT_PAGES * 4096);
+        if (!vm->dirty)
+            return fail(vm, "mmap of the dirty slot failed");
+        if (set_slot(vm, 1, DIRTY_BASE, vm->dirty, (size_t)DIRTY_SLOT_PAGES * 4096,
+                     KVM_MEM_LOG_DIRTY_PAGES) < 0)
+            return -1;
+    }
+    vm->vcpu = ioctl(vm->fd, KVM_CREATE_VCPU, 0);
+    if (vm->vcpu < 0)
+        return fail(vm, "KVM_CREATE_VCPU: %s", strerror(errno));
+    int sz = ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+    if (sz < (int)sizeof(struct kvm_run))
+        return fail(vm, "KVM_GET_VCPU_MMAP_SIZE: %d", sz);
+    vm->run_size = (size_t)sz;
+    vm->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vm->vcpu, 0);
+    if (vm->run == MAP_FAILED) {
+        vm->run = NULL;
+        return fail(vm, "mmap of kvm_run: %s", strerror(errno));
+    }
+    /* The CPUID KVM supports, as a VMM would pass it on: long mode
+     * (EFER.LME) is only valid when the guest's CPUID has LM. */
+    int n = 128;
+    struct kvm_cpuid2 *cpuid = calloc(1, sizeof *cpuid + n * sizeof cpuid->entries[0]);
+    if (!cpuid)
+        return fail(vm, "out of memory");
+    cpuid->nent = n;
+    int rc = ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid);
+    if (rc == 0)
+        rc = ioctl(vm->vcpu, KVM_SET_CPUID2, cpuid);
+    free(cpuid);
+    if (rc < 0)
+        return fail(vm, "KVM_GET_SUPPORTED_CPUID/KVM_SET_CPUID2: %s", strerror(errno));
+    return 0;
+}
+
+static void vm_destroy(struct vm *vm)
+{
+    if (vm->run)
+        munmap(vm->run, vm->run_size);
+    if (vm->vcpu >= 0)
+        close(vm->vcpu);
+    if (vm->fd >= 0)
+        close(vm->fd);
+    if (vm->mem)
+        munmap(vm->mem, vm->mem_size);
+    if (vm->dirty)
+        munmap(vm->dirty, (size_t)DIRTY_SLOT_PAGES * 4096);
+}
+
+static void put64(uint8_t *mem, uint64_t addr, uint64_t v)
+{
+    memcpy(mem + addr, &v, 8);
+}
+
+/* A 64-bit interrupt gate (SDM Vol. 3A 6.14.1) to HANDLER, CS 0x08. */
+static void idt_gate(uint8_t *mem, unsigned vector, uint64_t handler)
+{
+    uint64_t lo = (handler & 0xffff) | (0x08ull << 16) | (0x8eull << 40) |
+                  ((handler >> 16 & 0xffff) << 48);
+    put64(mem, GUEST_IDT + vector * 16, lo);
+    put64(mem, GUEST_IDT + vector * 16 + 8, handler >> 32);
+}
+
+/*
+ * Long mode with the client's own tables: 4-level identity paging of
+ * the first GiB (PT below 2 MiB, FAULT_PAGE not present; 2 MiB pages
+ * above), a GDT with a 64-bit code segment (0x08) and a data segment
+ * (0x10) for IRETQ, an empty IDT, the code of CODE..END at GUEST_CODE.
+ */
+static int setup_long_mode(struct vm *vm, const uint8_t *code, const uint8_t *end)
+{
+    uint8_t *m = vm->mem;
+    const uint64_t P = 1, W = 2, PS = 0x80;
+    put64(m, GUEST_PML4, GUEST_PDPT | P | W);
+    put64(m, GUEST_PDPT, GUEST_PD | P | W);
+    put64(m, GUEST_PD, GUEST_PT | P | W);
+    for (uint64_t i = 1; i < 512; i++)
+        put64(m, GUEST_PD + i * 8, (i << 21) | P | W | PS);
+    for (uint64_t i = 0; i < 512; i++)
+        put64(m, GUEST_PT + i * 8, (i << 12) | P | W);
+    put64(m, FAULT_PTE, FAULT_PAGE | W); /* not present */
+    put64(m, GUEST_GDT + 0x08, 0x00af9b000000ffffull); /* code: L=1, P, DPL 0 */
+    put64(m, GUEST_GDT + 0x10, 0x00cf93000000ffffull); /* data: writable, P */
+    if ((size_t)(end - code) > GUEST_STACK_TOP - GUEST_CODE)
+        return fail(vm, "guest code too large");
+    memcpy(m + GUEST_CODE, code, (size_t)(end - code));
+
+    struct kvm_sregs s;
+    if (ioctl(vm->vcpu, KVM_GET_SREGS, &s) < 0)
+        return fail(vm, "KVM_GET_SREGS: %s", strerror(errno));
+    struct kvm_segment cs = {
+        .base = 0, .limit = 0xffffffff, .selector = 0x08, .type = 11,
+        .present = 1, .dpl = 0, .db = 0, .s = 1, .l = 1, .g = 1,
+    };
+    struct kvm_segment ds = cs;
+    ds.selector = 0x10;
+    ds.type = 3;
+    ds.l = 0;
+    ds.db = 1;
+    s.cs = cs;
+    s.ds = s.es = s.fs = s.gs = s.ss = ds;
+    s.gdt.base = GUEST_GDT;
+    s.gdt.limit = 0x17;
+    s.idt.base = GUEST_IDT;
+    s.idt.limit = 32 * 16 - 1;
+    s.cr3 = GUEST_PML4;
+    s.cr4 = 0x20;            /* PAE */
+    s.cr0 = 0x80050033;      /* PG, AM, WP, NE, ET, MP, PE */
+    s.efer = 0x500;          /* LMA, LME */
+    if (ioctl(vm->vcpu, KVM_SET_SREGS, &s) < 0)
+        return fail(vm, "KVM_SET_SREGS (long mode): %s", strerror(errno));
+    struct kvm_regs r = { .rip = GUEST_CODE, .rsp = GUEST_STACK_TOP, .rflags = 2 };
+    if (ioctl(vm->vcpu, KVM_SET_REGS, &r) < 0)
+        return fail(vm, "KVM_SET_REGS: %s", strerror(errno));
+    return 0;
+}
+
+/* ---- running a guest against a script of expected exits ---- */
+
+enum step_kind { S_OUT, S_IN, S_MMIO_W, S_MMIO_R, S_HLT };
+
+struct step {
+    enum step_kind kind;
+    uint64_t addr;     /* port, MMIO address, or for S_HLT the RIP after HLT (0: any) */
+    unsigned size;     /* bytes */
+    uint64_t data;     /* expected (OUT, MMIO write) or given (IN, MMIO read) */
+    int (*check)(struct vm *vm); /* run after this exit, before the next KVM_RUN */
+};
+
+static const char *exit_name(unsigned r)
+{
+    static const char *const names[] = {
+        [KVM_EXIT_UNKNOWN] = "UNKNOWN", [KVM_EXIT_EXCEPTION] = "EXCEPTION",
+        [KVM_EXIT_IO] = "IO", [KVM_EXIT_HYPERCALL] = "HYPERCALL",
+        [KVM_EXIT_DEBUG] = "DEBUG", [KVM_EXIT_HLT] = "HLT", [KVM_EXIT_MMIO] = "MMIO",
+        [KVM_EXIT_IRQ_WINDOW_OPEN] = "IRQ_WINDOW_OPEN", [KVM_EXIT_SHUTDOWN] = "SHUTDOWN",
+        [KVM_EXIT_FAIL_ENTRY] = "FAIL_ENTRY", [KVM_EXIT_INTR] = "INTR",
+        [KVM_EXIT_INTERNAL_ERROR] = "INTERNAL_ERROR", [KVM_EXIT_SYSTEM_EVENT] = "SYSTEM_EVENT",
+    };
+    return r < sizeof names / sizeof names[0] && names[r] ? names[r] : "?";
+}
+
+/* Describes the exit in vm->run, for a failure message. */
+static void describe_exit(struct vm *vm, char *buf, size_t n)
+{
+    struct kvm_run *run = vm->run;
+    struct kvm_regs r;
+    unsigned long long rip = ioctl(vm->vcpu, KVM_GET_REGS, &r) == 0 ? r.rip : ~0ull;
+    switch (run->exit_reason) {
+    case KVM_EXIT_IO: {
+        uint64_t d = 0;
+        memcpy(&d, (uint8_t *)run + run->io.data_offset, run->io.size <= 8 ? run->io.size : 8);
+        snprintf(buf, n, "IO %s port 0x%x size %u count %u data 0x%llx (rip 0x%llx)",
+                 run->io.direction == KVM_EXIT_IO_OUT ? "out" : "in", run->io.port,
+                 run->io.size, run->io.count, (unsigned long long)d, rip);
+        break;
+    }
+    case KVM_EXIT_MMIO: {
+        uint64_t d = 0;
+        memcpy(&d, run->mmio.data, run->mmio.len <= 8 ? run->mmio.len : 8);
+        snprintf(buf, n, "MMIO %s 0x%llx len %u data 0x%llx (rip 0x%llx)",
+                 run->mmio.is_write ? "write" : "read",
+                 (unsigned long long)run->mmio.phys_addr, run->mmio.len,
+                 (unsigned long long)d, rip);
+        break;
+    }
+    case KVM_EXIT_FAIL_ENTRY:
+        snprintf(buf, n, "FAIL_ENTRY hardware reason 0x%llx",
+                 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+        break;
+    case KVM_EXIT_INTERNAL_ERROR: {
+        int len = snprintf(buf, n, "INTERNAL_ERROR suberror %u (rip 0x%llx) data",
+                           run->internal.suberror, rip);
+        for (unsigned i = 0; i < run->internal.ndata && i < 6 && len > 0 && (size_t)len < n; i++)
+            len += snprintf(buf + len, n - (size_t)len, " 0x%llx",
+                            (unsigned long long)run->internal.data[i]);
+        break;
+    }
+    case KVM_EXIT_UNKNOWN:
+        snprintf(buf, n, "UNKNOWN hardware exit reason 0x%llx (rip 0x%llx)",
+                 (unsigned long long)run->hw.hardware_exit_reason, rip);
+        break;
+    default:
+        snprintf(buf, n, "%s (%u) (rip 0x%llx)", exit_name(run->exit_reason),
+                 run->exit_reason, rip);
+    }
+}
+
+static const char *const step_names[] = { "OUT", "IN", "MMIO write", "MMIO read", "HLT" };
+
+/* KVM_RUN once; EINTR from the alarm is a timeout. */
+static int run_once(struct vm *vm)
+{
+    alarm(GUEST_TIMEOUT_S);
+    int rc = ioctl(vm->vcpu, KVM_RUN, 0);
+    int err = errno;
+    alarm(0);
+    if (rc < 0 && err == EINTR)
+        return fail(vm, "no exit within %d s", GUEST_TIMEOUT_S);
+    if (rc < 0)
+        return fail(vm, "KVM_RUN: %s", strerror(err));
+    return 0;
+}
+
+static int run_script(struct vm *vm, const struct step *steps, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct step *st = &steps[i];
+        struct kvm_run *run = vm->run;
+        char got[200];
+        if (run_once(vm) < 0)
+            return -1;
+        describe_exit(vm, got, sizeof got);
+        int ok = 0;
+        switch (st->kind) {
+        case S_OUT:
+        case S_IN: {
+            unsigned dir = st->kind == S_OUT ? KVM_EXIT_IO_OUT : KVM_EXIT_IO_IN;
+            if (run->exit_reason != KVM_EXIT_IO || run->io.direction != dir ||
+                run->io.port != st->addr || run->io.size != st->size || run->io.count != 1)
+                break;
+            uint8_t *data = (uint8_t *)run + run->io.data_offset;
+            if (st->kind == S_OUT) {
+                uint64_t d = 0;
+                memcpy(&d, data, st->size);
+                ok = d == st->data;
+            } else {
+                memcpy(data, &st->data, st->size);
+                ok = 1;
+            }
+            break;
+        }
+        case S_MMIO_W:
+        case S_MMIO_R:
+            if (run->exit_reason != KVM_EXIT_MMIO || run->mmio.phys_addr != st->addr ||
+                run->mmio.len != st->size || run->mmio.is_write != (st->kind == S_MMIO_W))
+                break;
+            if (st->kind == S_MMIO_W) {
+                uint64_t d = 0;
+                memcpy(&d, run->mmio.data, st->size);
+                ok = d == st->data;
+            } else {
+                memcpy(run->mmio.data, &st->data, st->size);
+                ok = 1;
+            }
+            break;
+        case S_HLT:
+            if (run->exit_reason != KVM_EXIT_HLT)
+                break;
+            ok = 1;
+            if (st->addr) {
+                struct kvm_regs r;
+                if (ioctl(vm->vcpu, KVM_GET_REGS, &r) < 0)
+                    return fail(vm, "KVM_GET_REGS: %s", strerror(errno));
+                if (r.rip != st->addr)
+                    return fail(vm, "step %zu: HLT exit with rip 0x%llx, expected 0x%llx",
+                                i, (unsigned long long)r.rip, (unsigned long long)st->addr);
+            }
+            break;
+        }
+        if (!ok) {
+            if (st->kind == S_HLT)
+                return fail(vm, "step %zu: expected HLT, got %s", i, got);
+            return fail(vm, "step %zu: expected %s 0x%llx size %u data 0x%llx, got %s", i,
+                        step_names[st->kind], (unsigned long long)st->addr, st->size,
+                        (unsigned long long)st->data, got);
+        }
+        if (st->check && st->check(vm) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- the guests ---- */
+
+static int guest_io_run(struct vm *vm)
+{
+    const struct step steps[] = {
+        { S_OUT, PORT_IO, 1, 0xab, NULL },
+        { S_OUT, PORT_IO, 2, 0x5678, NULL },
+        { S_OUT, PORT_IO, 4, 0xdeadbeef, NULL },
+        { S_IN, PORT_IO, 4, IO_IN_VALUE, NULL },
+        { S_OUT, PORT_RESULT, 4, IO_IN_VALUE + 1, NULL },
+        { S_HLT, GADDR(guest_io, guest_io_hlt) + 1, 0, 0, NULL },
+    };
+    if (vm_create(vm, SLOT0_SIZE, 0) < 0 || setup_long_mode(vm, guest_io, guest_io_end) < 0)
+        return -1;
+    if (run_script(vm, steps, sizeof steps / sizeof steps[0]) < 0)
+        return -1;
+    struct kvm_regs r;
+    if (ioctl(vm->vcpu, KVM_GET_REGS, &r) < 0)
+        return fail(vm, "KVM_GET_REGS: %s", strerror(errno));
+    if (r.rax != 0x600d)
+        return fail(vm, "rax 0x%llx after HLT, expected 0x600d", (unsigned long long)r.rax);
+    return 0;
+}
+
+/* KVM_GET_DIRTY_LOG of slot 1 must be exactly the pages in WANT. */
+static int check_dirty_log(struct vm *vm, const char *phase, const uint8_t *want)
+{
+    uint64_t bitmap[DIRTY_SLOT_PAGES / 64] = { 0 };
+    struct kvm_dirty_log log = { .slot = 1, .dirty_bitmap = bitmap };
+    if (ioctl(vm->fd, KVM_GET_DIRTY_LOG, &log) < 0)
+        return fail(vm, "%s: KVM_GET_DIRTY_LOG: %s", phase, strerror(errno));
+    unsigned missing = 0, extra = 0, first_missing = 0, first_extra = 0;
+    for (unsigned p = 0; p < DIRTY_SLOT_PAGES; p++) {
+        int got = bitmap[p / 64] >> (p % 64) & 1;
+        if (want[p] && !got && !missing++)
+            first_missing = p;
+        if (!want[p] && got && !extra++)
+            first_extra = p;
+    }
+    if (missing || extra)
+        return fail(vm, "%s: dirty log has %u written pages missing (first %u), "
+                    "%u others set (first %u)", phase, missing, first_missing, extra, first_extra);
+    return 0;
+}
+
+static int dirty_phase1(struct vm *vm)
+{
+    for (uint64_t i = 0; i < DIRTY_PAGES; i++) {
+        uint64_t v;
+        memcpy(&v, vm->dirty + i * 4096 + i * 8, 8);
+        if (v != (DIRTY_MAGIC | i))
+            return fail(vm, "page %llu of the slot holds 0x%llx, expected 0x%llx",
+                        (unsigned long long)i, (unsigned long long)v,
+                        (unsigned long long)(DIRTY_MAGIC | i));
+    }
+    uint8_t want[DIRTY_SLOT_PAGES] = { 0 };
+    memset(want, 1, DIRTY_PAGES);
+    return check_dirty_log(vm, "phase 1", want);
+}
+
+static int dirty_phase2(struct vm *vm)
+{
+    static const struct { unsigned page, off; uint64_t v; } w[] = {
+        { 7, 0x100, 0x11 }, { 123, 0x200, 0x22 }, { 299, 0xff8, 0x33 }, { 450, 0, 0x44 },
+    };
+    uint8_t want[DIRTY_SLOT_PAGES] = { 0 };
+    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) {
+        uint64_t v;
+        memcpy(&v, vm->dirty + w[i].page * 4096 + w[i].off, 8);
+        if (v != w[i].v)
+            return fail(vm, "phase 2: page %u holds 0x%llx, expected 0x%llx", w[i].page,
+                        (unsigned long long)v, (unsigned long long)w[i].v);
+        want[w[i].page] = 1;
+    }
+    return check_dirty_log(vm, "phase 2", want);
+}
+
+static int guest_dirty_run(struct vm *vm)
+{
+    const struct step steps[] = {
+        { S_OUT, PORT_RESULT, 4, 1, dirty_phase1 },
+        { S_OUT, PORT_RESULT, 4, 2, dirty_phase2 },
+        { S_HLT, 0, 0, 0, NULL },
+    };
+    if (vm_create(vm, SLOT0_SIZE, 1) < 0 || setup_long_mode(vm, guest_dirty, guest_dirty_end) < 0)
+        return -1;
+    return run_script(vm, steps, sizeof steps / sizeof steps[0]);
+}
+
+static int guest_fault_run(struct vm *vm)
+{
+    const struct step steps[] = {
+        { S_OUT, PORT_VECTOR, 4, 6, NULL },
+        { S_OUT, PORT_RIP, 4, GADDR(guest_fault, guest_fault_ud), NULL },
+        { S_OUT, PORT_VECTOR, 4, 13, NULL },
+        { S_OUT, PORT_ERRCODE, 4, 0, NULL },
+        { S_OUT, PORT_RIP, 4, GADDR(guest_fault, guest_fault_gp), NULL },
+        { S_OUT, PORT_VECTOR, 4, 14, NULL },
+        { S_OUT, PORT_ERRCODE, 4, 2, NULL },  /* write to a not-present page, CPL 0 */
+        { S_OUT, PORT_CR2, 4, FAULT_PAGE + 8, NULL },
+        { S_OUT, PORT_RIP, 4, GADDR(guest_fault, guest_fault_pf), NULL },
+        { S_OUT, PORT_RESULT, 4, 0x600dbeef, NULL },
+        { S_HLT, 0, 0, 0, NULL },
+    };
+    if (vm_create(vm, SLOT0_SIZE, 0) < 0 || setup_long_mode(vm, guest_fault, guest_fault_end) < 0)
+        return -1;
+    for (unsigned v = 0; v < 32; v++)
+        idt_gate(vm->mem, v, GADDR(guest_fault, guest_fault_h_other));
+    idt_gate(vm->mem, 6, GADDR(guest_fault, guest_fault_h_ud));
+    idt_gate(vm->mem, 13, GADDR(guest_fault, guest_fault_h_gp));
+    idt_gate(vm->mem, 14, GADDR(guest_fault, guest_fault_h_pf));
+    return run_script(vm, steps, sizeof steps / sizeof steps[0]);
+}
+
+static int guest_mmio_run(struct vm *vm)
+{
+    const struct step steps[] = {
+        { S_MMIO_W, MMIO_BASE, 4, 0x12345678, NULL },
+        { S_MMIO_W, MMIO_BASE + 0x10, 1, 0x9a, NULL },
+        { S_MMIO_R, MMIO_BASE + 0x20, 4, MMIO_IN_VALUE, NULL },
+        { S_OUT, PORT_RESULT, 4, MMIO_IN_VALUE, NULL },
+        { S_MMIO_W, MMIO_BASE + 0x28, 8, 0x1122334455667788ull, NULL },
+        { S_HLT, 0, 0, 0, NULL },
+    };
+    if (vm_create(vm, SLOT0_SIZE, 0) < 0 || setup_long_mode(vm, guest_mmio, guest_mmio_end) < 0)
+        return -1;
+    return run_script(vm, steps, sizeof steps / sizeof steps[0]);
+}
+
+/* "Y", "N" or "-" (unreadable) for one of kvm_intel's parameters. */
+static char kvm_intel_param(const char *name)
+{
+    char path[128], c = '-';
+    snprintf(path, sizeof path, "/sys/module/kvm_intel/parameters/%s", name);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        int ch = fgetc(f);
+        if (ch != EOF)
+            c = (char)ch;
+        fclose(f);
+    }
+    return c;
+}
+
+static int guest_real_run(struct vm *vm)
+{
+    const struct step steps[] = {
+        { S_OUT, PORT_RESULT, 1, 0x42, NULL },
+        { S_MMIO_W, REAL_MMIO_SEG * 16 + 0x10, 2, 0xbeef, NULL },
+        { S_HLT, 0, 0, 0, NULL },
+    };
+    if (vm_create(vm, 0x10000, 0) < 0)
+        return -1;
+    memcpy(vm->mem + GUEST_REAL_CODE, guest_real, (size_t)(guest_real_end - guest_real));
+    struct kvm_sregs s;
+    if (ioctl(vm->vcpu, KVM_GET_SREGS, &s) < 0)
+        return fail(vm, "KVM_GET_SREGS: %s", strerror(errno));
+    if (s.cr0 & 1)
+        return fail(vm, "a new vCPU has CR0.PE set (0x%llx)", (unsigned long long)s.cr0);
+    s.cs.selector = 0;
+    s.cs.base = 0;
+    if (ioctl(vm->vcpu, KVM_SET_SREGS, &s) < 0)
+        return fail(vm, "KVM_SET_SREGS (real mode): %s", strerror(errno));
+    struct kvm_regs r = { .rip = GUEST_REAL_CODE, .rflags = 2 };
+    if (ioctl(vm->vcpu, KVM_SET_REGS, &r) < 0)
+        return fail(vm, "KVM_SET_REGS: %s", strerror(errno));
+    return run_script(vm, steps, sizeof steps / sizeof steps[0]);
+}
+
+static const struct guest {
+    const char *name;
+    int (*run)(struct vm *vm);
+} guests[] = {
+    { "io", guest_io_run },
+    { "dirty", guest_dirty_run },
+    { "fault", guest_fault_run },
+    { "mmio", guest_mmio_run },
+    { "realmode", guest_real_run },
+};
+
+static int wanted(const char *name, int first, int argc, char **argv)
+{
+    if (first >= argc)
+        return 1;
+    for (int i = first; i < argc; i++)
+        if (!strcmp(argv[i], name))
+            return 1;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    struct sigaction sa = { .sa_handler = on_alarm }; /* no SA_RESTART: KVM_RUN ends */
+    sigaction(SIGALRM, &sa, NULL);
+
+    const char *suffix = "";
+    int first = 1;
+    if (argc > 2 && !strcmp(argv[1], "-s")) {
+        suffix = argv[2];
+        first = 3;
+    }
+    kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+    if (kvm_fd < 0) {
+        printf("NEST86_KVM_CLIENT cannot open /dev/kvm: %s\n", strerror(errno));
+        return 1;
+    }
+    int api = ioctl(kvm_fd, KVM_GET_API_VERSION, 0);
+    if (api != KVM_API_VERSION) {
+        printf("NEST86_KVM_CLIENT KVM API version %d, expected %d\n", api, KVM_API_VERSION);
+        return 1;
+    }
+    int failed = 0;
+    for (size_t i = 0; i < sizeof guests / sizeof guests[0]; i++) {
+        const struct guest *g = &guests[i];
+        if (!wanted(g->name, first, argc, argv))
+            continue;
+        if (g->run == guest_real_run && kvm_intel_param("unrestricted_guest") != 'Y') {
+            printf("NEST86_KVM_GUEST %s%s%s SKIP unrestricted_guest=%c\n", g->name,
+                   *suffix ? "-" : "", suffix, kvm_intel_param("unrestricted_guest"));
+            continue;
+        }
+        struct vm vm;
+        int rc = g->run(&vm);
+        if (rc == 0) {
+            printf("NEST86_KVM_GUEST %s%s%s PASS\n", g->name, *suffix ? "-" : "", suffix);
+        } else {
+            printf("NEST86_KVM_GUEST %s%s%s FAIL %s\n", g->name, *suffix ? "-" : "", suffix,
+                   vm.why[0] ? vm.why : "?");
+            failed = 1;
+        }
+        vm_destroy(&vm);
+    }
+    return failed;
+}

@@ -1,0 +1,49 @@
+/*
+ * testsuite/kvm/layout.h — the guest-physical layout and the ports the
+ * KVM client's guests use; shared by client.c and guests.S, so plain
+ * numbers only.
+ *
+ * Slot 0 (SLOT0_SIZE from 0) holds the page tables, GDT, IDT, code and
+ * stack; slot 1 (DIRTY_BASE, DIRTY_SLOT_PAGES pages) is the memory the
+ * dirty guest writes, logged with KVM_MEM_LOG_DIRTY_PAGES.  The guest's
+ * page tables map the first GiB 1:1: 4 KiB pages (PT) below 2 MiB, 2 MiB
+ * pages above, except FAULT_PAGE, whose PTE is not present.  MMIO_BASE
+ * is mapped by the guest but lies in no slot.
+ */
+#ifndef NEST86_KVM_LAYOUT_H
+#define NEST86_KVM_LAYOUT_H
+
+#define SLOT0_SIZE       0x200000
+#define GUEST_PML4       0x1000
+#define GUEST_PDPT       0x2000
+#define GUEST_PD         0x3000
+#define GUEST_PT         0x4000
+#define GUEST_GDT        0x5000
+#define GUEST_IDT        0x6000
+#define GUEST_CODE       0x10000
+#define GUEST_STACK_TOP  0x80000
+#define GUEST_REAL_CODE  0x1000
+
+#define FAULT_PAGE       0x1ff000
+#define FAULT_PTE        (GUEST_PT + (FAULT_PAGE >> 12) * 8)
+
+#define DIRTY_BASE       0x200000
+#define DIRTY_SLOT_PAGES 512
+#define DIRTY_PAGES      300
+#define DIRTY_READ_FIRST 400
+#define DIRTY_MAGIC      0x5a5a000000000000
+
+#define MMIO_BASE        0x10000000
+#define REAL_MMIO_SEG    0x2000      /* 0x20000: above the real-mode guest's 64 KiB slot */
+
+#define PORT_RESULT      0x10
+#define PORT_VECTOR      0x11
+#define PORT_ERRCODE     0x12
+#define PORT_CR2         0x13
+#define PORT_RIP         0x14
+#define PORT_IO          0x1234
+
+#define IO_IN_VALUE      0x13572468
+#define MMIO_IN_VALUE    0xcafef00d
+
+#endif
