@@ -1,5 +1,6 @@
 /*
- * smoke: the bundled demo kernel (`make demo`). Says where it runs,
+ * smoke: the smallest kernel that proves a boot works (the demo was this
+ * before VMX; it is demo_ept now). Says where it runs,
  * computes a few values with known answers, and exits 0.
  */
 #include "rt.h"
