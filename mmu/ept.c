@@ -80,6 +80,13 @@ static void set_flags(struct phys *ph, struct ept_result *r, bool write)
 enum ept_outcome ept_translate(struct phys *ph, uint64_t eptp, bool exec_only,
                                const struct mmu_gpa_access *a, struct ept_result *r)
 {
+    return ept_translate_logged(ph, eptp, exec_only, a, r, NULL, NULL);
+}
+
+enum ept_outcome ept_translate_logged(struct phys *ph, uint64_t eptp, bool exec_only,
+                                      const struct mmu_gpa_access *a, struct ept_result *r,
+                                      ept_dirty_log_fn log, void *log_opaque)
+{
     unsigned access = ept_access_bits(a, eptp);
     uint64_t table = eptp & EPTP_ADDR_MASK;
     unsigned perm = EPT_RWX;
@@ -126,6 +133,10 @@ enum ept_outcome ept_translate(struct phys *ph, uint64_t eptp, bool exec_only,
     r->allow = (uint8_t)perm; /* EPT R/W/X line up with MMU_ALLOW_R/W/X */
     if (eptp & EPTP_AD) {
         bool write = access & EPT_QUAL_WRITE;
+        /* 28.2.6: the page is logged before its dirty flag is set; a
+         * full log stops the access with the flag still clear */
+        if (write && a->commit && log && !(e & EPT_D) && log(log_opaque, a->gpa & ~0xfffull))
+            return EPT_LOG_FULL;
         if (a->commit)
             set_flags(ph, r, write);
         /* the first write must come back here to set the dirty flag */
@@ -140,11 +151,14 @@ int ept_gpa_xlate(void *opaque, const struct mmu_gpa_access *a, uint64_t *hpa, u
 {
     struct ept_ctx *x = opaque;
     struct ept_result r;
-    switch (ept_translate(x->phys, x->eptp, x->exec_only, a, &r)) {
+    switch (ept_translate_logged(x->phys, x->eptp, x->exec_only, a, &r, x->log, x->log_opaque)) {
     case EPT_OK:
         *hpa = r.hpa;
         *allow = r.allow;
         return 0;
+    case EPT_LOG_FULL:
+        *fault = (struct mmu_fault){.vector = MMU_FAULT_PML_FULL, .gpa = a->gpa};
+        return -1;
     case EPT_VIOLATION:
         *fault = (struct mmu_fault){.vector = MMU_FAULT_EPT_VIOLATION,
                                     .error_code = r.qualification,

@@ -60,7 +60,13 @@
 #define EPT_HAS_1G        1
 #define EPT_HAS_AD        1 /* EPTP bit 6 */
 
-enum ept_outcome { EPT_OK, EPT_VIOLATION, EPT_MISCONFIG };
+enum ept_outcome { EPT_OK, EPT_VIOLATION, EPT_MISCONFIG, EPT_LOG_FULL };
+
+/* Called before a walk sets a leaf's dirty flag (28.2.6, page-
+ * modification logging) with the guest-physical page: 0 when it logged
+ * the page, non-zero when the log is full — the access then does not
+ * happen and the dirty flag stays clear (EPT_LOG_FULL). */
+typedef int (*ept_dirty_log_fn)(void *opaque, uint64_t gpa_page);
 
 /* One walk's answer. */
 struct ept_result {
@@ -89,6 +95,10 @@ unsigned ept_access_bits(const struct mmu_gpa_access *a, uint64_t eptp);
  * dirty flag of the leaf for a write (28.2.4), in place in RAM. */
 enum ept_outcome ept_translate(struct phys *ph, uint64_t eptp, bool exec_only,
                                const struct mmu_gpa_access *a, struct ept_result *r);
+/* The same, with a dirty log (NULL: none) */
+enum ept_outcome ept_translate_logged(struct phys *ph, uint64_t eptp, bool exec_only,
+                                      const struct mmu_gpa_access *a, struct ept_result *r,
+                                      ept_dirty_log_fn log, void *log_opaque);
 
 /* The MMU hook: 'opaque' is a struct ept_ctx. */
 struct ept_ctx {
@@ -96,6 +106,8 @@ struct ept_ctx {
     uint64_t eptp;
     bool exec_only;         /* execute-only entries allowed */
     const char *misconfig;  /* the cause of the last misconfiguration */
+    ept_dirty_log_fn log;   /* page-modification logging, or NULL */
+    void *log_opaque;
 };
 int ept_gpa_xlate(void *opaque, const struct mmu_gpa_access *a, uint64_t *hpa, uint8_t *allow,
                   struct mmu_fault *fault);

@@ -130,6 +130,7 @@ struct mmu_tlb_entry {
  * (SDM Vol. 3C 28.2.3) instead of delivering them. */
 #define MMU_FAULT_EPT_VIOLATION 0x80
 #define MMU_FAULT_EPT_MISCONFIG 0x81
+#define MMU_FAULT_PML_FULL      0x82 /* the page-modification log is full */
 
 struct mmu_fault {
     uint8_t vector;     /* 14 (#PF), 13 (#GP: reserved PDPTE bits), MMU_FAULT_EPT_* */

@@ -87,6 +87,11 @@ static bool check_controls(struct cpu *c)
         const char *eptp = vmx_ept_eptp_problem(vmcs_get(c, VF_EPT_POINTER));
         FAIL_IF(eptp, eptp);
     }
+    FAIL_IF((proc2 & PROC2_ENABLE_PML) && !(proc2 & PROC2_ENABLE_EPT),
+            "\"enable PML\" without \"enable EPT\" (SDM 26.2.1.1)");
+    FAIL_IF((proc2 & PROC2_ENABLE_PML) &&
+                ((vmcs_get(c, VF_PML_ADDRESS) & 0xfff) || !phys_ok(vmcs_get(c, VF_PML_ADDRESS))),
+            "PML address not 4-KiB aligned or beyond the physical-address width (SDM 26.2.1.1)");
     FAIL_IF((proc2 & PROC2_ENABLE_VPID) && vmcs_get(c, VF_VPID) == 0,
             "\"enable VPID\" with VPID 0000H (SDM 26.2.1.1)");
     FAIL_IF((proc2 & PROC2_UNRESTRICTED_GUEST) && !(proc2 & PROC2_ENABLE_EPT),

@@ -63,6 +63,20 @@ bool vmx_ept_guest_pdptes_ok(const struct cpu *c)
     return true;
 }
 
+/* Page-modification logging (28.2.6): the guest-physical page goes to
+ * the PML address + 8 x PML index, and the index counts down; an index
+ * outside 0-511 means the log is full (a PML-full VM exit). */
+static int pml_log(void *opaque, uint64_t gpa_page)
+{
+    struct cpu *c = opaque;
+    uint64_t index = vmcs_get(c, VF_GUEST_PML_INDEX);
+    if (index > 511)
+        return -1;
+    phys_write(c->mmu.phys, vmcs_get(c, VF_PML_ADDRESS) + 8 * index, gpa_page, 8);
+    vmcs_set(c, VF_GUEST_PML_INDEX, index - 1); /* 0 wraps to FFFFH */
+    return 0;
+}
+
 /* Loading guest state (26.3.2): hooks the EPT walk in when "enable EPT"
  * is 1 (and loads a PAE guest's PDPTEs from the VMCS, 26.3.2.4).
  * Returns whether it did. */
@@ -75,6 +89,10 @@ bool vmx_ept_enter(struct cpu *c)
     }
     c->vmx.ept = (struct ept_ctx){.phys = m->phys, .eptp = vmcs_get(c, VF_EPT_POINTER),
                                   .exec_only = EPT_HAS_EXEC_ONLY};
+    if (vmcs_get(c, VF_SECONDARY_PROC_CONTROLS) & PROC2_ENABLE_PML) {
+        c->vmx.ept.log = pml_log;
+        c->vmx.ept.log_opaque = c;
+    }
     m->gpa_xlate = ept_gpa_xlate;
     m->gpa_opaque = &c->vmx.ept;
     if (pae_paging(m->cr0, m->cr4, m->efer & EFER_LMA))
@@ -103,6 +121,14 @@ _Noreturn void vmx_ept_exit(struct cpu *c, const struct mmu_fault *f)
 {
     /* 27.2.1: the guest-physical address of the access, for both */
     vmcs_set(c, VF_GUEST_PHYSICAL_ADDR, f->gpa);
+    if (f->vector == MMU_FAULT_PML_FULL) {
+        /* 27.2.1: the qualification holds only bit 12 (NMI unblocking
+         * due to IRET) */
+        uint64_t q = !(c->vmx.vectoring >> 31) && vmx_nmi_unblocked_by_iret(c) ? EPT_QUAL_NMI_UNBLOCK : 0;
+        vmx_log(c, "vmx: page-modification log full at guest-physical 0x%llx\n",
+                (unsigned long long)f->gpa);
+        vmx_exit_insn(c, VMX_EXIT_PML_FULL, q);
+    }
     if (f->vector == MMU_FAULT_EPT_MISCONFIG) {
         vmx_log(c, "vmx: EPT misconfiguration at guest-physical 0x%llx: %s\n",
                 (unsigned long long)f->gpa, c->vmx.ept.misconfig);
