@@ -195,6 +195,21 @@ void trace_close(struct trace *t)
                 "stats: %" PRIu64 " page walks, %" PRIu64 " MMU epochs, %" PRIu64
                 " writes to cached code\n",
                 c->mmu.stat_walks, c->mmu.epoch, t->m->phys.code_writes);
+        /* VM exits by basic reason, in reason order (VMX guests only;
+         * failed VM entries count under 33 and 34) */
+        if (c->vmx.exits) {
+            fprintf(t->out, "stats: %" PRIu64 " VM entries, %" PRIu64 " VM exits:", c->vmx.entries,
+                    c->vmx.exits);
+            const char *sep = " ";
+            for (unsigned r = 0; r < VMX_EXIT_REASONS; r++)
+                if (c->vmx.exits_by_reason[r]) {
+                    const char *name = vmx_exit_reason_name(r);
+                    fprintf(t->out, "%s%s %" PRIu64, sep, name ? name : "?",
+                            c->vmx.exits_by_reason[r]);
+                    sep = ", ";
+                }
+            fputc('\n', t->out);
+        }
     }
     struct dbg_tracer none = {NULL, NULL, NULL, NULL};
     debugger_set_tracer(t->d, &none);

@@ -10,8 +10,8 @@
  * cpu = registers per instruction, mmu = walks and paging-register
  * changes, io = port accesses and devices' notes on requests they
  * ignore, stats = instructions retired, guest
- * time, page walks, MMU epochs and writes to cached code when nest86
- * exits, vmx = every VM entry, VM exit and failed VM-entry check. */
+ * time, page walks, MMU epochs, writes to cached code and VM exits by
+ * reason when nest86 exits, vmx = every VM entry, VM exit and failed VM-entry check. */
 #define TRACE_CATEGORIES(X) \
     X(int, 1) X(exec, 2) X(cpu, 4) X(mmu, 8) X(io, 16) X(stats, 32) X(vmx, 64)
 #define TRACE_CATEGORY_LIST "int, exec, cpu, mmu, io, stats, vmx"

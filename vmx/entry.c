@@ -524,6 +524,8 @@ static void entry_failure(struct cpu *c, unsigned reason, uint64_t qualification
     vmcs_set(c, VF_EXIT_QUALIFICATION, qualification);
     vmx_log(c, "vmx: VM entry failed (exit reason %u %s): %s\n", reason,
                  vmx_exit_reason_name(reason), c->vmx.entry_failure);
+    c->vmx.exits++; /* an exit too, with bit 31 (-d stats counts it) */
+    c->vmx.exits_by_reason[reason]++;
     vmx_load_host_state(c);
     if (c->dbg_vmx)
         c->dbg_vmx(c->dbg_opaque, c, true, VMX_EXIT_REASON_ENTRY_FAIL | reason);

@@ -182,6 +182,8 @@ static void vm_exit(struct cpu *c, unsigned reason, uint64_t qualification)
     if (!store_msr_list(c))
         vmx_abort(c, 1);
     c->vmx.exits++;
+    if ((reason & 0xffff) < VMX_EXIT_REASONS)
+        c->vmx.exits_by_reason[reason & 0xffff]++;
     vmx_log(c, "vmx: VM exit %u (%s) qualification 0x%llx at guest rip 0x%llx\n", reason,
             vmx_exit_reason_name(reason), (unsigned long long)qualification,
             (unsigned long long)vmcs_get(c, VF_GUEST_RIP));

@@ -35,6 +35,13 @@ enum vmx_error {
 #undef VMX_ERROR
 };
 
+/* room for every basic exit reason (the SDM's run below 128) */
+#define VMX_EXIT_REASONS 128
+#define EXIT_REASON(name, num, text) \
+    _Static_assert((num) < VMX_EXIT_REASONS, "exit reason " #name " needs a larger table");
+#include "vmx/exit_reasons.def"
+#undef EXIT_REASON
+
 /* exit-reason field bit 31: VM-entry failure (SDM 24.9.1) */
 #define VMX_EXIT_REASON_ENTRY_FAIL (1u << 31)
 
@@ -47,6 +54,7 @@ struct vmx {
     const char *entry_failure; /* the check the last failed VM entry broke, or NULL */
     struct ept_ctx ept;   /* the MMU's EPT hook state while an EPT guest runs */
     uint64_t entries, exits;
+    uint64_t exits_by_reason[VMX_EXIT_REASONS]; /* -d stats: basic exit reason -> count */
 
     /* events in non-root operation (vmx/events.c) */
     bool vnmi_blocked;       /* virtual-NMI blocking ("virtual NMIs" = 1, SDM 24.4.2) */

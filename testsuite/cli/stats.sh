@@ -6,7 +6,8 @@
 # each figure must move the way its guest makes it move: lm64_tlb walks
 # pages and flushes the TLB; lm64_smc writes to code it has run.
 #
-# Sub-tests (testsuite/run protocol): lines, deterministic, tlb, smc.
+# Sub-tests (testsuite/run protocol): lines, deterministic, tlb, smc,
+# vmx-exits.
 set -u
 NEST86=${NEST86:-./nest86}
 root=${NEST86_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -65,4 +66,22 @@ if [ "${smc:-0}" -ge 4 ]; then
     echo "PASS stats/smc"
 else
     echo "FAIL stats/smc: lm64_smc: ${smc:-?} writes to cached code (expected at least 4)"
+fi
+
+# a VMX guest: the VM entries and exits by reason (vmx_entry exits by
+# VMCALL in most tests and fails many entries on purpose), the same in
+# two runs
+if [ -f "$build/guest/vmx_entry.elf" ]; then
+    stats vmx_entry "$tmp/v"
+    stats vmx_entry "$tmp/w"
+    line=$(grep '^stats: .* VM exits:' "$tmp/v")
+    if echo "$line" | grep -qE 'VMCALL [1-9][0-9]*,' &&
+        echo "$line" | grep -qE 'VM-entry failure due to invalid guest state [1-9][0-9]*' &&
+        cmp -s <(grep '^stats:' "$tmp/v") <(grep '^stats:' "$tmp/w"); then
+        echo "PASS stats/vmx-exits"
+    else
+        echo "FAIL stats/vmx-exits: got '${line:-no VM exits line}'"
+    fi
+else
+    echo "FAIL stats/vmx-exits: $build/guest/vmx_entry.elf is not built (make check builds it)"
 fi
