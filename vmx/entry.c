@@ -87,6 +87,10 @@ static bool check_controls(struct cpu *c)
         const char *eptp = vmx_ept_eptp_problem(vmcs_get(c, VF_EPT_POINTER));
         FAIL_IF(eptp, eptp);
     }
+    FAIL_IF((proc2 & PROC2_VMCS_SHADOWING) &&
+                ((vmcs_get(c, VF_VMREAD_BITMAP) & 0xfff) || !phys_ok(vmcs_get(c, VF_VMREAD_BITMAP)) ||
+                 (vmcs_get(c, VF_VMWRITE_BITMAP) & 0xfff) || !phys_ok(vmcs_get(c, VF_VMWRITE_BITMAP))),
+            "VMREAD/VMWRITE bitmap address not 4-KiB aligned or beyond the physical-address width (SDM 26.2.1.1)");
     FAIL_IF((proc2 & PROC2_ENABLE_PML) && !(proc2 & PROC2_ENABLE_EPT),
             "\"enable PML\" without \"enable EPT\" (SDM 26.2.1.1)");
     FAIL_IF((proc2 & PROC2_ENABLE_PML) &&
@@ -417,8 +421,18 @@ static bool check_guest_state(struct cpu *c)
     FAIL_IF(intr & 4, "guest blocking by SMI outside SMM (SDM 26.3.1.5)");
     uint64_t pdbg = vmcs_get(c, VF_GUEST_PENDING_DBG_EXCEPTIONS);
     FAIL_IF(pdbg & ~0x1500full, "guest pending debug exceptions reserved bits set (SDM 26.3.1.5)");
-    FAIL_IF(vmcs_get(c, VF_VMCS_LINK_POINTER) != VMX_INVALID_PTR,
-            "VMCS link pointer is not FFFFFFFF_FFFFFFFFH (VMCS shadowing is not offered) (SDM 26.3.1.5)");
+    uint64_t link = vmcs_get(c, VF_VMCS_LINK_POINTER);
+    if (link != VMX_INVALID_PTR) {
+        FAIL_IF((link & 0xfff) || !phys_ok(link),
+                "VMCS link pointer not 4-KiB aligned or beyond the physical-address width (SDM 26.3.1.5)");
+        uint32_t rev = (uint32_t)phys_read(c->mmu.phys, link + VMCS_OFF_REVISION, 4);
+        bool shadowing = (vmcs_get(c, VF_PROC_BASED_CONTROLS) & PROC_SECONDARY_CONTROLS) &&
+                         (vmcs_get(c, VF_SECONDARY_PROC_CONTROLS) & PROC2_VMCS_SHADOWING);
+        FAIL_IF((rev & ~VMX_SHADOW_VMCS_BIT) != VMX_REVISION_ID,
+                "VMCS link pointer's revision identifier is not the VMCS revision (SDM 26.3.1.5)");
+        FAIL_IF(!!(rev & VMX_SHADOW_VMCS_BIT) != shadowing,
+                "VMCS link pointer's shadow-VMCS indicator differs from \"VMCS shadowing\" (SDM 26.3.1.5)");
+    }
     FAIL_IF(!vmx_ept_guest_pdptes_ok(c),
             "guest PDPTE field with reserved bits set (PAE paging with EPT) (SDM 26.3.1.6)");
     return true;
@@ -534,8 +548,8 @@ static void entry_failure(struct cpu *c, unsigned reason, uint64_t qualification
 void vmx_launch(struct cpu *c, bool launch)
 {
     struct vmx *v = &c->vmx;
-    if (v->current == VMX_INVALID_PTR) {
-        flags_set_arith(c, FL_CF); /* VMfailInvalid */
+    if (v->current == VMX_INVALID_PTR || v->current_shadow) {
+        flags_set_arith(c, FL_CF); /* VMfailInvalid; a shadow VMCS is not launched */
         return;
     }
     if (launch && v->vmcs.launched) {

@@ -162,13 +162,14 @@ static void op_vmptrld(struct cpu *c, const struct insn *i)
     uint64_t pa;
     if (!vmcs_ptr_operand(c, i, VMX_ERR_VMPTRLD_BAD_ADDR, VMX_ERR_VMPTRLD_VMXON_PTR, &pa))
         return;
-    /* bits 30:0 must match; bit 31 (shadow VMCS) only with VMCS
-     * shadowing, which nest86 does not offer */
+    /* bits 30:0 must match; bit 31 marks a shadow VMCS, which VMCS
+     * shadowing allows (30.3 "VMPTRLD") */
     uint32_t rev = (uint32_t)phys_read(c->mmu.phys, pa + VMCS_OFF_REVISION, 4);
-    if (rev != VMX_REVISION_ID) {
+    if ((rev & ~VMX_SHADOW_VMCS_BIT) != VMX_REVISION_ID) {
         vmx_fail(c, VMX_ERR_VMPTRLD_BAD_REVISION);
         return;
     }
+    c->vmx.current_shadow = rev & VMX_SHADOW_VMCS_BIT;
     if (c->vmx.current != pa) {
         if (c->vmx.current != VMX_INVALID_PTR)
             vmcs_store(c, c->vmx.current); /* keep the old one's data */
@@ -203,10 +204,66 @@ static void field_write(struct cpu *c, int id, uint64_t enc, uint64_t v)
         *f = v & vmcs_width_mask(vmcs_enc_width((uint32_t)enc));
 }
 
+/* ---- VMCS shadowing (24.10, 30.3 "VMREAD", "VMWRITE") ---- */
+
+/* In non-root operation: true when VMREAD/VMWRITE of 'enc' goes to the
+ * shadow VMCS instead of exiting — "VMCS shadowing" on, the encoding
+ * below 8000H and its bit clear in the VMREAD or VMWRITE bitmap. */
+static bool shadowed(const struct cpu *c, uint64_t enc, bool write)
+{
+    if (!(VMX_PROC_CONTROLS(c) & PROC_SECONDARY_CONTROLS) ||
+        !(vmcs_get(c, VF_SECONDARY_PROC_CONTROLS) & PROC2_VMCS_SHADOWING) || enc >> 15)
+        return false;
+    uint64_t bitmap = vmcs_get(c, write ? VF_VMWRITE_BITMAP : VF_VMREAD_BITMAP);
+    return !((phys_read(c->mmu.phys, bitmap + enc / 8, 1) >> (enc % 8)) & 1);
+}
+
+/* the shadow VMCS's slot for field 'id' (nest86's VMCS format) */
+static uint64_t shadow_slot(const struct cpu *c, int id)
+{
+    return vmcs_get(c, VF_VMCS_LINK_POINTER) + VMCS_OFF_FIELDS + 8u * (unsigned)id;
+}
+
+/* The checks VMREAD and VMWRITE start with: #UD, then in non-root
+ * operation the exit unless the access is shadowed, then CPL.  Returns
+ * whether the access goes to the shadow VMCS. */
+static bool vmread_vmwrite_checks(struct cpu *c, const struct insn *i, bool write)
+{
+    if (!c->vmx.on || c->mode == MODE_REAL || c->mode == MODE_V86 || c->mode == MODE_COMPAT)
+        cpu_raise(c, EX_UD, 0);
+    if (c->vmx.nonroot) {
+        uint64_t enc = c->r[i->reg] & size_mask(c->mode == MODE_LONG ? 8 : 4);
+        if (!shadowed(c, enc, write))
+            vmx_exit_insn_info(c, i, write ? VMX_EXIT_VMWRITE : VMX_EXIT_VMREAD);
+    }
+    require_cpl0(c);
+    return c->vmx.nonroot;
+}
+
 void op_vmread(struct cpu *c, const struct insn *i)
 {
-    common_checks(c, i, VMX_EXIT_VMREAD);
+    bool shadow = vmread_vmwrite_checks(c, i, false);
     unsigned size = c->mode == MODE_LONG ? 8 : 4;
+    if (shadow) {
+        uint64_t enc = c->r[i->reg] & size_mask(size);
+        int id = vmcs_field_lookup(enc);
+        if (vmcs_get(c, VF_VMCS_LINK_POINTER) == VMX_INVALID_PTR) {
+            fail_invalid(c);
+            return;
+        }
+        if (id < 0) {
+            vmx_fail(c, VMX_ERR_UNSUPPORTED_FIELD);
+            return;
+        }
+        uint64_t v = phys_read(c->mmu.phys, shadow_slot(c, id), 8) & vmcs_field_mask[id];
+        v = (vmcs_enc_high((uint32_t)enc) ? v >> 32 : v) & size_mask(size);
+        if (i->mod == 3)
+            c->r[i->rm] = v;
+        else
+            mem_write(c, i->seg, insn_ea(c, i), size, v);
+        vmx_succeed(c);
+        return;
+    }
     if (c->vmx.current == VMX_INVALID_PTR) {
         fail_invalid(c);
         return;
@@ -227,8 +284,28 @@ void op_vmread(struct cpu *c, const struct insn *i)
 
 void op_vmwrite(struct cpu *c, const struct insn *i)
 {
-    common_checks(c, i, VMX_EXIT_VMWRITE);
+    bool shadow = vmread_vmwrite_checks(c, i, true);
     unsigned size = c->mode == MODE_LONG ? 8 : 4;
+    if (shadow) {
+        uint64_t v = i->mod == 3 ? c->r[i->rm] & size_mask(size)
+                                 : mem_read(c, i->seg, insn_ea(c, i), size);
+        uint64_t enc = c->r[i->reg] & size_mask(size);
+        int id = vmcs_field_lookup(enc);
+        if (vmcs_get(c, VF_VMCS_LINK_POINTER) == VMX_INVALID_PTR) {
+            fail_invalid(c);
+            return;
+        }
+        if (id < 0) {
+            vmx_fail(c, VMX_ERR_UNSUPPORTED_FIELD);
+            return;
+        }
+        uint64_t pa = shadow_slot(c, id), old = phys_read(c->mmu.phys, pa, 8);
+        uint64_t nv = vmcs_enc_high((uint32_t)enc) ? (old & 0xffffffffull) | (v << 32)
+                                                   : v & vmcs_field_mask[id];
+        phys_write(c->mmu.phys, pa, nv, 8);
+        vmx_succeed(c);
+        return;
+    }
     if (c->vmx.current == VMX_INVALID_PTR) {
         fail_invalid(c);
         return;

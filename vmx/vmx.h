@@ -22,6 +22,8 @@ struct insn;
  * in-memory VMCS format, so no real CPU's VMCS is mistaken for one. */
 #define VMX_REVISION_ID 0x0000e86eu
 #define VMX_INVALID_PTR (~0ull)
+/* revision-identifier bit 31: a shadow VMCS (SDM 24.2, 24.10) */
+#define VMX_SHADOW_VMCS_BIT 0x80000000u
 
 enum vmx_exit_reason {
 #define EXIT_REASON(name, num, text) VMX_EXIT_##name = num,
@@ -50,6 +52,7 @@ struct vmx {
     bool nonroot;         /* in VMX non-root operation */
     uint64_t vmxon_ptr;
     uint64_t current;     /* current-VMCS pointer, VMX_INVALID_PTR if none */
+    bool current_shadow;  /* the current VMCS is a shadow VMCS (revision bit 31) */
     struct vmcs vmcs;     /* the current VMCS, cached (valid while current != invalid) */
     const char *entry_failure; /* the check the last failed VM entry broke, or NULL */
     struct ept_ctx ept;   /* the MMU's EPT hook state while an EPT guest runs */

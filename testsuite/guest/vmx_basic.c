@@ -102,8 +102,8 @@ static void test_capability_msrs(void)
     ASSERT_EQ(rdmsr(MSR_VMX_TRUE_PROCBASED) >> 32, 0xf7d9fffe);
     /* IA32_VMX_PROCBASED_CTLS2 (A.3.3): "enable EPT" (bit 1), "enable
      * RDTSCP" (bit 3), "enable VPID" (bit 5), "unrestricted guest"
-     * (bit 7) and "enable PML" (bit 17) */
-    ASSERT_EQ(rdmsr(MSR_VMX_PROCBASED2), 0x000200aa00000000ull);
+     * (bit 7), "VMCS shadowing" (bit 14) and "enable PML" (bit 17) */
+    ASSERT_EQ(rdmsr(MSR_VMX_PROCBASED2), 0x000240aa00000000ull);
     /* MISC: 4 CR3-target values, VMWRITE to exit-information fields */
     uint64_t misc = rdmsr(MSR_VMX_MISC);
     ASSERT_EQ((misc >> 16) & 0x1ff, 4);

@@ -427,7 +427,7 @@ static void test_entry_checks(void)
          ENTRY_FAIL, VMCS_ENTRY_INTR_INFO, 0x80000306u},
         {"guest STI and MOV SS blocking", VMCS_GUEST_INTERRUPTIBILITY, 3, VMX_OK, ENTRY_FAIL, 0, 0},
         {"guest STI blocking with IF clear", VMCS_GUEST_INTERRUPTIBILITY, 1, VMX_OK, ENTRY_FAIL, 0, 0},
-        {"VMCS link pointer not ~0", VMCS_VMCS_LINK_POINTER, 0, VMX_OK, ENTRY_FAIL, 0, 0},
+        {"VMCS link pointer to a page without a VMCS", VMCS_VMCS_LINK_POINTER, 0, VMX_OK, ENTRY_FAIL, 0, 0},
         {"guest EFER.LMA clear with IA-32e guest", VMCS_ENTRY_CONTROLS, entry | (1u << 15), VMX_OK,
          ENTRY_FAIL, VMCS_GUEST_IA32_EFER, 0x100},
         {"guest PAT invalid type", VMCS_ENTRY_CONTROLS, entry | (1u << 14), VMX_OK, ENTRY_FAIL,
