@@ -224,6 +224,21 @@ static uint64_t shadow_slot(const struct cpu *c, int id)
     return vmcs_get(c, VF_VMCS_LINK_POINTER) + VMCS_OFF_FIELDS + 8u * (unsigned)id;
 }
 
+/* The field a shadowed VMREAD/VMWRITE names, or -1 after failing the
+ * instruction: VMfailInvalid without a shadow VMCS (link pointer
+ * FFFFFFFF_FFFFFFFFH), VMfailValid 12 for an unsupported component. */
+static int shadow_field(struct cpu *c, uint64_t enc)
+{
+    if (vmcs_get(c, VF_VMCS_LINK_POINTER) == VMX_INVALID_PTR) {
+        fail_invalid(c);
+        return -1;
+    }
+    int id = vmcs_field_lookup(enc);
+    if (id < 0)
+        vmx_fail(c, VMX_ERR_UNSUPPORTED_FIELD);
+    return id;
+}
+
 /* The checks VMREAD and VMWRITE start with: #UD, then in non-root
  * operation the exit unless the access is shadowed, then CPL.  Returns
  * whether the access goes to the shadow VMCS. */
@@ -246,15 +261,9 @@ void op_vmread(struct cpu *c, const struct insn *i)
     unsigned size = c->mode == MODE_LONG ? 8 : 4;
     if (shadow) {
         uint64_t enc = c->r[i->reg] & size_mask(size);
-        int id = vmcs_field_lookup(enc);
-        if (vmcs_get(c, VF_VMCS_LINK_POINTER) == VMX_INVALID_PTR) {
-            fail_invalid(c);
+        int id = shadow_field(c, enc);
+        if (id < 0)
             return;
-        }
-        if (id < 0) {
-            vmx_fail(c, VMX_ERR_UNSUPPORTED_FIELD);
-            return;
-        }
         uint64_t v = phys_read(c->mmu.phys, shadow_slot(c, id), 8) & vmcs_field_mask[id];
         v = (vmcs_enc_high((uint32_t)enc) ? v >> 32 : v) & size_mask(size);
         if (i->mod == 3)
@@ -290,15 +299,9 @@ void op_vmwrite(struct cpu *c, const struct insn *i)
         uint64_t v = i->mod == 3 ? c->r[i->rm] & size_mask(size)
                                  : mem_read(c, i->seg, insn_ea(c, i), size);
         uint64_t enc = c->r[i->reg] & size_mask(size);
-        int id = vmcs_field_lookup(enc);
-        if (vmcs_get(c, VF_VMCS_LINK_POINTER) == VMX_INVALID_PTR) {
-            fail_invalid(c);
+        int id = shadow_field(c, enc);
+        if (id < 0)
             return;
-        }
-        if (id < 0) {
-            vmx_fail(c, VMX_ERR_UNSUPPORTED_FIELD);
-            return;
-        }
         uint64_t pa = shadow_slot(c, id), old = phys_read(c->mmu.phys, pa, 8);
         uint64_t nv = vmcs_enc_high((uint32_t)enc) ? (old & 0xffffffffull) | (v << 32)
                                                    : v & vmcs_field_mask[id];
