@@ -182,6 +182,24 @@ struct mmu_walk_explain {
 
 struct mmu;
 struct mmu_tlb_entry;
+
+/* The TLB contents of an address-space context that is not running
+ * (VMX: the root's, VPID 0, while a guest with a VPID runs; the last
+ * such guest's while the root runs), kept so that switching back does
+ * not have to refill them (mmu_tlb_switch). */
+struct mmu_tlb_saved {
+    bool valid;
+    uint64_t key;
+    unsigned n;
+    uint16_t slot[MMU_TLB_TRACK];
+    struct mmu_tlb_entry_saved {
+        uint64_t tag;
+        uintptr_t addend;
+        uint64_t pa_page;
+        uint8_t perm, level;
+        bool global, ram;
+    } e[MMU_TLB_TRACK];
+};
 /* records that a TLB slot became valid (mmu/tlb.c) */
 void mmu_tlb_note_fill(struct mmu *m, const struct mmu_tlb_entry *e);
 
@@ -197,6 +215,8 @@ struct mmu {
     /* slots that may be valid; nfilled > MMU_TLB_TRACK: any slot may be */
     uint16_t filled[MMU_TLB_TRACK];
     unsigned nfilled;
+    /* [0]: the VMX root's (VPID 0) while a guest runs; [1]: one guest's */
+    struct mmu_tlb_saved saved[2];
 
     /* EPT hook (NULL = guest-physical is host-physical).  Returns 0 with
      * the host-physical address and, in *allow, the MMU_ALLOW_* accesses
@@ -218,7 +238,14 @@ struct mmu {
 void mmu_init(struct mmu *m, struct phys *phys);
 
 /* TLB invalidation, SDM Vol. 3A 4.10.4. */
-void mmu_flush_all(struct mmu *m);            /* including global entries */
+void mmu_flush_all(struct mmu *m);            /* including global entries, and saved contexts */
+/* Leaves the current context (saving its translations as context
+ * 'save' with 'save_key') and enters context 'load': its translations
+ * come back if they were saved under 'load_key'.  Used by VM entries and
+ * exits with VPIDs (SDM 28.3.3.3: mappings tagged by VPID and EP4TA
+ * survive them). */
+void mmu_tlb_switch(struct mmu *m, int save, uint64_t save_key, int load, uint64_t load_key);
+void mmu_tlb_drop_saved(struct mmu *m, int which); /* INVVPID, INVEPT */
 void mmu_flush_nonglobal(struct mmu *m);      /* MOV CR3 without no-flush */
 void mmu_flush_pcid(struct mmu *m, uint16_t pcid, bool keep_global);
 void mmu_flush_page(struct mmu *m, uint64_t lin); /* INVLPG: current PCID and globals */

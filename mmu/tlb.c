@@ -77,6 +77,49 @@ static void flush(struct mmu *m, enum flush_kind kind, uint16_t pcid)
 void mmu_flush_all(struct mmu *m)
 {
     flush(m, FLUSH_ALL, 0);
+    m->saved[0].valid = m->saved[1].valid = false;
+}
+
+void mmu_tlb_drop_saved(struct mmu *m, int which)
+{
+    m->saved[which].valid = false;
+}
+
+void mmu_tlb_switch(struct mmu *m, int save, uint64_t save_key, int load, uint64_t load_key)
+{
+    struct mmu_tlb_saved *s = &m->saved[save];
+    s->valid = false;
+    if (m->nfilled <= MMU_TLB_TRACK) { /* the filled slots are known: keep them */
+        s->n = 0;
+        for (unsigned k = 0; k < m->nfilled; k++) {
+            const struct mmu_tlb_entry *e = &m->tlb[m->filled[k]];
+            if (!e->perm)
+                continue;
+            s->slot[s->n] = m->filled[k];
+            s->e[s->n++] = (struct mmu_tlb_entry_saved){e->tag, e->addend, e->pa_page, e->perm,
+                                                         e->level, e->global, e->ram};
+        }
+        s->key = save_key;
+        s->valid = true;
+    }
+    flush(m, FLUSH_ALL, 0);
+    struct mmu_tlb_saved *l = &m->saved[load];
+    if (!l->valid || l->key != load_key)
+        return;
+    l->valid = false;
+    for (unsigned k = 0; k < l->n; k++) {
+        struct mmu_tlb_entry *e = &m->tlb[l->slot[k]];
+        const struct mmu_tlb_entry_saved *x = &l->e[k];
+        *e = (struct mmu_tlb_entry){x->tag, x->addend, x->pa_page, x->perm, x->global, x->ram,
+                                    x->level};
+        /* code decoded meanwhile: writes must come back to be seen */
+        if (e->ram && m->phys->code_page[phys_ram_offset(m->phys, (const uint8_t *)(e->addend +
+                                                                             (e->tag & ~0xfffull))) >> 12])
+            e->perm &= (uint8_t)~(MMU_W_USER | MMU_W_SUP | MMU_W_SUPAC);
+        mmu_tlb_note_fill(m, e);
+        if (e->level)
+            m->has_large = true;
+    }
 }
 
 void mmu_flush_pcid(struct mmu *m, uint16_t pcid, bool keep_global)

@@ -496,8 +496,16 @@ static void load_guest_state(struct cpu *c)
     c->nmi_blocked = (intr & 8) != 0;
 
     /* without VPID every VM entry invalidates linear and combined
-     * mappings (SDM 28.3.3.3) */
-    mmu_flush_all(m);
+     * mappings (SDM 28.3.3.3); with one, the root's and the guest's are
+     * tagged apart: the root's are kept for the exit, the guest's come
+     * back if this VPID and EPTP ran last */
+    uint64_t key = vmx_tlb_key(c);
+    c->vmx.tlb_switched = key != 0;
+    c->vmx.tlb_key = key;
+    if (key)
+        mmu_tlb_switch(m, 0, 0, 1, key);
+    else
+        mmu_flush_all(m);
     /* 26.3.2.4: a PAE guest's PDPTEs come from the VMCS with EPT
      * (vmx_ept_enter), else from CR3 */
     if (!vmx_ept_enter(c) && (m->cr0 & CR0_PG) && (m->cr4 & CR4_PAE) && !ia32e)

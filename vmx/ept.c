@@ -176,8 +176,9 @@ void op_invept(struct cpu *c, const struct insn *i)
         vmx_fail(c, VMX_ERR_INVEPT_INVVPID_BAD_OPERAND);
         return;
     }
-    /* Nothing to drop: in VMX root operation nest86 holds no mapping
-     * derived from an EPT (the TLB was flushed at the VM exit). */
+    /* the combined mappings kept for a guest with a VPID (mmu_tlb_switch)
+     * go; the root's current ones derive from no EPT */
+    mmu_tlb_drop_saved(&c->mmu, 1);
     vmx_log(c, "vmx: INVEPT type %llu (EPTP 0x%llx)\n", (unsigned long long)type,
             (unsigned long long)eptp);
     vmx_succeed(c);

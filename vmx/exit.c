@@ -158,7 +158,13 @@ void vmx_load_host_state(struct cpu *c)
     c->vmx.nonroot = false;
     vmx_events_leave(c);
 
-    mmu_flush_all(m); /* no VPID: VM exits invalidate linear mappings (28.3.3.3) */
+    /* no VPID: VM exits invalidate linear mappings (28.3.3.3); with
+     * one, the guest's stay tagged and the root's come back */
+    if (c->vmx.tlb_switched)
+        mmu_tlb_switch(m, 1, c->vmx.tlb_key, 0, 0);
+    else
+        mmu_flush_all(m);
+    c->vmx.tlb_switched = false;
     if ((m->cr0 & CR0_PG) && (m->cr4 & CR4_PAE) && !(m->efer & EFER_LMA) && mmu_load_pdptes(m))
         vmx_abort(c, 2); /* 27.7: failure loading host PDPTRs */
     cpu_update_mode(c); /* the flush above moved the MMU epoch: no block link survives */

@@ -53,6 +53,8 @@ struct vmx {
     uint64_t vmxon_ptr;
     uint64_t current;     /* current-VMCS pointer, VMX_INVALID_PTR if none */
     bool current_shadow;  /* the current VMCS is a shadow VMCS (revision bit 31) */
+    bool tlb_switched;    /* the guest runs on its own TLB context (VPID != 0) */
+    uint64_t tlb_key;     /* that context's tag: VPID and EPTP */
     struct vmcs vmcs;     /* the current VMCS, cached (valid while current != invalid) */
     const char *entry_failure; /* the check the last failed VM entry broke, or NULL */
     struct ept_ctx ept;   /* the MMU's EPT hook state while an EPT guest runs */

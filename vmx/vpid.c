@@ -14,6 +14,21 @@
 /* INVVPID types, IA32_VMX_EPT_VPID_CAP bits 40-43 */
 enum { INVVPID_ADDRESS = 0, INVVPID_SINGLE = 1, INVVPID_ALL = 2, INVVPID_SINGLE_KEEP_GLOBAL = 3 };
 
+/* The TLB context of the guest the current VMCS describes, or 0 when it
+ * has none of its own ("enable VPID" off: VM entries and exits then
+ * flush, 28.3.3.3).  Mappings are tagged by VPID and, with EPT, by the
+ * EPTP (EP4TA and the bits that change permissions). */
+uint64_t vmx_tlb_key(const struct cpu *c)
+{
+    if (!(VMX_PROC_CONTROLS(c) & PROC_SECONDARY_CONTROLS))
+        return 0;
+    uint64_t proc2 = vmcs_get(c, VF_SECONDARY_PROC_CONTROLS);
+    if (!(proc2 & PROC2_ENABLE_VPID))
+        return 0;
+    uint64_t ept = (proc2 & PROC2_ENABLE_EPT) ? vmcs_get(c, VF_EPT_POINTER) & ((1ull << 48) - 1) : 0;
+    return (vmcs_get(c, VF_VPID) << 48) | ept;
+}
+
 void op_invvpid(struct cpu *c, const struct insn *i)
 {
     uint64_t type = vmx_inv_prologue(c, i, VMX_EXIT_INVVPID);

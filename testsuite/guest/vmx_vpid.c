@@ -46,6 +46,17 @@ static void enable_vpid(uint16_t vpid)
     vmwrite(VMCS_VPID, vpid);
 }
 
+#define STALE_VA 0x100000000ull /* 4 GiB: a 4-KiB page of the test's own */
+static volatile uint64_t page_one[512] __attribute__((aligned(4096))) = {0x1111};
+static volatile uint64_t page_two[512] __attribute__((aligned(4096))) = {0x2222};
+void g_reads(void);
+__asm__(".text\n"
+        "g_reads:\n"
+        "  mov $0x100000000, %rsi\n"
+        "1:mov (%rsi), %rax\n"
+        "  vmcall\n"
+        "  jmp 1b\n");
+
 void g_vmcall(void);
 __asm__(".text\ng_vmcall:\n  vmcall\n  ud2\n");
 
@@ -109,6 +120,39 @@ static void test_invvpid_exits(void)
     ASSERT_EQ(vmread(VMCS_VMX_INSTRUCTION_INFO), (2u << 7) | (3u << 15) | (1u << 22) | (1u << 28));
 }
 
+/* SDM 28.3.3.3: with a VPID, VM entries and exits need not invalidate
+ * the guest's linear mappings, so a PTE the hypervisor changes behind
+ * the guest's back (no INVVPID) may still be used, as on hardware —
+ * nest86 keeps them exactly until INVVPID, INVEPT or the guest's own
+ * invalidations.  Without a VPID every entry starts afresh. */
+static void test_translations_survive_exits(void)
+{
+    rt_map_4k(STALE_VA, (uintptr_t)page_one, PTE_P | PTE_W);
+    uint64_t *pte = rt_pt_entry(STALE_VA, 1, false);
+    vmx_setup_guest(g_reads, GUEST_RSP);
+    enable_vpid(7);
+    ASSERT_EQ(vmx_launch_exit(), 18);
+    ASSERT_EQ(vmx_guest.rax, 0x1111);
+    *pte = (uintptr_t)page_two | PTE_P | PTE_W | PTE_A; /* no INVLPG, no INVVPID */
+    vmx_skip_insn();
+    ASSERT_EQ(vmx_resume_exit(), 18);
+    ASSERT_EQ(vmx_guest.rax, 0x1111); /* the VPID-tagged mapping survived */
+    struct invvpid_desc d = {7, 0};
+    ASSERT_EQ(invvpid(1, &d), VMX_OK); /* single context: VPID 7 */
+    vmx_skip_insn();
+    ASSERT_EQ(vmx_resume_exit(), 18);
+    ASSERT_EQ(vmx_guest.rax, 0x2222);
+    /* without a VPID the next entry sees the new PTE at once */
+    *pte = (uintptr_t)page_one | PTE_P | PTE_W | PTE_A;
+    vmx_setup_guest(g_reads, GUEST_RSP);
+    ASSERT_EQ(vmx_launch_exit(), 18);
+    ASSERT_EQ(vmx_guest.rax, 0x1111);
+    *pte = (uintptr_t)page_two | PTE_P | PTE_W | PTE_A;
+    vmx_skip_insn();
+    ASSERT_EQ(vmx_resume_exit(), 18);
+    ASSERT_EQ(vmx_guest.rax, 0x2222);
+}
+
 void test_main(void)
 {
     vmx_enable();
@@ -116,5 +160,6 @@ void test_main(void)
     RUN_TEST(test_entry_needs_nonzero_vpid);
     RUN_TEST(test_invvpid_outcomes);
     RUN_TEST(test_invvpid_exits);
+    RUN_TEST(test_translations_survive_exits);
     vmx_disable();
 }
