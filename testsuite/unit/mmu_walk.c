@@ -172,6 +172,61 @@ static void clean_page_not_fast_writable(void)
     UNIT_CHECK(mmu_fast_ptr(&m, 0x600000, 1, mmu_need_bit(MMU_READ, false, false)) != NULL);
 }
 
+/* mmu/tlb.c: a flush visits only the slots filled since the last one,
+ * and must still drop every entry — also past MMU_TLB_TRACK fills,
+ * when it falls back to scanning every slot */
+static void flushes_drop_every_filled_slot(void)
+{
+    build();
+    uint64_t pa;
+    struct mmu_fault f;
+    uint8_t need = mmu_need_bit(MMU_READ, false, false);
+    /* the 2 MiB page at 0x600000 is 512 TLB slots; add the 4 KiB page */
+    for (uint64_t off = 0; off < 0x200000; off += 0x1000)
+        UNIT_CHECK(mmu_translate(&m, 0x600000 + off, MMU_READ, false, false, &pa, &f) == 0);
+    UNIT_CHECK(mmu_translate(&m, 0x400000, MMU_READ, false, false, &pa, &f) == 0);
+    UNIT_CHECK(m.nfilled > MMU_TLB_TRACK); /* more fills than it lists */
+    mmu_flush_nonglobal(&m);
+    for (uint64_t off = 0; off < 0x200000; off += 0x1000)
+        UNIT_CHECKF(mmu_fast_ptr(&m, 0x600000 + off, 1, need) == NULL, "0x%llx survived",
+                    (unsigned long long)(0x600000 + off));
+    UNIT_CHECK(mmu_fast_ptr(&m, 0x400000, 1, need) == NULL);
+    UNIT_CHECK(m.nfilled == 0);
+    /* a few fills are listed and dropped by the list */
+    UNIT_CHECK(mmu_translate(&m, 0x400000, MMU_READ, false, false, &pa, &f) == 0);
+    UNIT_CHECK(m.nfilled == 1);
+    mmu_flush_all(&m);
+    UNIT_CHECK(mmu_fast_ptr(&m, 0x400000, 1, need) == NULL);
+}
+
+/* mmu_tlb_switch (VMX with VPIDs): leaving a context keeps its
+ * translations, entering it again brings them back, a different key or
+ * a flush of everything does not */
+static void context_switch_keeps_translations(void)
+{
+    build();
+    uint64_t pa;
+    struct mmu_fault f;
+    uint8_t need = mmu_need_bit(MMU_READ, false, false);
+    UNIT_CHECK(mmu_translate(&m, 0x400000, MMU_READ, false, false, &pa, &f) == 0);
+    mmu_tlb_switch(&m, 0, 0, 1, 42); /* root -> guest 42: root's saved */
+    UNIT_CHECK(mmu_fast_ptr(&m, 0x400000, 1, need) == NULL);
+    UNIT_CHECK(mmu_translate(&m, 0x600000, MMU_READ, false, false, &pa, &f) == 0);
+    mmu_tlb_switch(&m, 1, 42, 0, 0); /* guest -> root: root's back */
+    UNIT_CHECK(mmu_fast_ptr(&m, 0x400000, 1, need) == ph.ram + 0x200000);
+    UNIT_CHECK(mmu_fast_ptr(&m, 0x600000, 1, need) == NULL);
+    mmu_tlb_switch(&m, 0, 0, 1, 43); /* another guest: 42's stay saved */
+    UNIT_CHECK(mmu_fast_ptr(&m, 0x600000, 1, need) == NULL);
+    mmu_tlb_switch(&m, 1, 43, 0, 0);
+    mmu_tlb_switch(&m, 0, 0, 1, 42); /* 43 replaced 42 in the one guest slot */
+    UNIT_CHECK(mmu_fast_ptr(&m, 0x600000, 1, need) == NULL);
+    UNIT_CHECK(mmu_translate(&m, 0x600000, MMU_READ, false, false, &pa, &f) == 0);
+    mmu_tlb_switch(&m, 1, 42, 0, 0);
+    mmu_flush_all(&m); /* drops the saved contexts too */
+    mmu_tlb_switch(&m, 0, 0, 1, 42);
+    UNIT_CHECK(mmu_fast_ptr(&m, 0x600000, 1, need) == NULL);
+}
+
 static void pae_pdpte_reserved_bits(void)
 {
     build();
@@ -233,6 +288,8 @@ int main(void)
     UNIT_RUN(tlb_keeps_stale_entry_until_invlpg);
     UNIT_RUN(invlpg_drops_whole_large_page);
     UNIT_RUN(clean_page_not_fast_writable);
+    UNIT_RUN(flushes_drop_every_filled_slot);
+    UNIT_RUN(context_switch_keeps_translations);
     UNIT_RUN(pae_pdpte_reserved_bits);
     UNIT_RUN(phys_open_bus_and_hole);
     UNIT_RUN(phys_mmio_and_straddle);
