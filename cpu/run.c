@@ -78,7 +78,8 @@ static void shutdown(struct cpu *c)
 
 bool cpu_intr_can_wake(const struct cpu *c)
 {
-    return (c->rflags & FL_IF) || (c->vmx.nonroot && vmx_intr_exits(c));
+    return (c->rflags & FL_IF) ||
+           (c->vmx.nonroot && (vmx_intr_exits(c) || c->vmx.timer_armed));
 }
 
 /* SDM 17.3.1.1: a fault-class exception other than an instruction

@@ -204,6 +204,16 @@ int pc_run(struct machine *m, const struct pc_frontend *fe)
         if (c->halted) {
             bool can_wake = cpu_intr_can_wake(c) || (c->pending & PEND_NMI) || c->mwait_break_masked;
             next = m->timers ? m->timers->deadline : UINT64_MAX;
+            if (c->vmx.nonroot && c->vmx.timer_armed) {
+                /* a VMX guest halted with its preemption timer running
+                 * wakes when it expires (SDM 25.5.1); TSC ticks and the
+                 * clock's nanoseconds advance together */
+                uint64_t tsc = c->icount + c->tsc_offset;
+                uint64_t due = c->vmx.timer_deadline << VMX_TIMER_RATE;
+                uint64_t at = machine_clock_ns(m) + (due > tsc ? due - tsc : 0);
+                if (at < next)
+                    next = at;
+            }
             if (!can_wake && !(c->pending & PEND_NMI)) {
                 /* only an NMI could wake it, and nothing generates one */
                 fprintf(stderr, "nest86: guest halted with interrupts disabled at RIP=0x%llx\n",

@@ -42,6 +42,12 @@ static _Noreturn void unwind(struct cpu *c)
 /* A VM exit caused by an event: its interruption information, the
  * IDT-vectoring information when it happened during event delivery
  * (27.2.3), then the common exit. */
+/* the VMX-preemption timer's clock: the TSC >> the rate of IA32_VMX_MISC */
+static uint64_t timer_now(const struct cpu *c)
+{
+    return (c->icount + c->tsc_offset) >> VMX_TIMER_RATE;
+}
+
 static void event_exit(struct cpu *c, unsigned reason, uint32_t info, uint32_t error,
                        uint64_t qualification, bool during_delivery)
 {
@@ -165,6 +171,13 @@ bool vmx_take_event(struct cpu *c)
     uint32_t p = c->pending;
     bool shadow = c->inhibit_irq; /* blocking by STI or by MOV SS */
 
+    /* 25.2: the preemption timer's exit comes before NMI-window exits
+     * and NMIs; it also ends the HLT state */
+    if (c->vmx.timer_armed && timer_now(c) >= c->vmx.timer_deadline) {
+        vmcs_set(c, VF_EXIT_INSTRUCTION_LEN, 0);
+        event_exit(c, VMX_EXIT_PREEMPTION_TIMER, 0, 0, 0, false);
+        return true;
+    }
     /* 25.2: no virtual-NMI blocking and no blocking by MOV SS (nor, in
      * nest86, by STI, which the SDM permits) */
     if ((proc & PROC_NMI_WINDOW_EXITING) && !c->vmx.vnmi_blocked && !shadow) {
@@ -308,10 +321,26 @@ static void inject_event(struct cpu *c, uint32_t info)
     c->delivering = -1;
 }
 
+/* The VMX-preemption timer's value now (27.3.4: saved at VM exits with
+ * "save VMX-preemption timer value"); 0 once it has expired. */
+uint64_t vmx_timer_remaining(const struct cpu *c)
+{
+    uint64_t now = timer_now(c);
+    return c->vmx.timer_deadline > now ? c->vmx.timer_deadline - now : 0;
+}
+
 void vmx_entry_events(struct cpu *c)
 {
     struct vmx *v = &c->vmx;
     uint32_t pin = VMX_PIN_CONTROLS(c), proc = VMX_PROC_CONTROLS(c);
+    /* 25.5.1: the timer starts from the VMCS field at VM entry and is
+     * looked at every instruction boundary; at zero it exits, before the
+     * guest's first instruction if it starts at zero */
+    v->timer_armed = pin & PIN_PREEMPTION_TIMER;
+    if (v->timer_armed) {
+        v->timer_deadline = timer_now(c) + (uint32_t)vmcs_get(c, VF_PREEMPTION_TIMER_VALUE);
+        __atomic_or_fetch(&c->pending, PEND_VMX, __ATOMIC_RELAXED);
+    }
     v->vectoring = 0;
     v->soft_type = 0;
     v->shadow = 0;
@@ -376,6 +405,7 @@ uint32_t vmx_saved_interruptibility(const struct cpu *c)
 
 void vmx_events_leave(struct cpu *c)
 {
+    c->vmx.timer_armed = false;
     __atomic_and_fetch(&c->pending, ~PEND_VMX, __ATOMIC_RELAXED);
     c->vmx.vectoring = 0;
     c->vmx.soft_type = 0;

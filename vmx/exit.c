@@ -184,6 +184,8 @@ static void vm_exit(struct cpu *c, unsigned reason, uint64_t qualification)
     vmcs_set(c, VF_EXIT_QUALIFICATION, qualification);
     /* the VM-entry interruption information's valid bit clears (24.8.3) */
     vmcs_set(c, VF_ENTRY_INTR_INFO, vmcs_get(c, VF_ENTRY_INTR_INFO) & ~(1ull << 31));
+    if (c->vmx.timer_armed && (vmcs_get(c, VF_EXIT_CONTROLS) & EXIT_SAVE_PREEMPTION_TIMER))
+        vmcs_set(c, VF_PREEMPTION_TIMER_VALUE, vmx_timer_remaining(c));
     vmx_save_guest_state(c);
     if (!store_msr_list(c))
         vmx_abort(c, 1);

@@ -44,6 +44,10 @@ enum vmx_error {
 #include "vmx/exit_reasons.def"
 #undef EXIT_REASON
 
+/* IA32_VMX_MISC bits 4:0: the VMX-preemption timer counts down by one
+ * each time bit 5 of the TSC changes (SDM 25.5.1) */
+#define VMX_TIMER_RATE 5
+
 /* exit-reason field bit 31: VM-entry failure (SDM 24.9.1) */
 #define VMX_EXIT_REASON_ENTRY_FAIL (1u << 31)
 
@@ -54,6 +58,8 @@ struct vmx {
     uint64_t current;     /* current-VMCS pointer, VMX_INVALID_PTR if none */
     bool current_shadow;  /* the current VMCS is a shadow VMCS (revision bit 31) */
     bool tlb_switched;    /* the guest runs on its own TLB context (VPID != 0) */
+    bool timer_armed;     /* the VMX-preemption timer counts down (24.6.1) */
+    uint64_t timer_deadline; /* in TSC >> VMX_TIMER_RATE units */
     uint64_t tlb_key;     /* that context's tag: VPID and EPTP */
     struct vmcs vmcs;     /* the current VMCS, cached (valid while current != invalid) */
     const char *entry_failure; /* the check the last failed VM entry broke, or NULL */

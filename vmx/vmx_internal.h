@@ -15,6 +15,9 @@ void vmx_fail(struct cpu *c, enum vmx_error err);
  * non-root operation, the CPL check; returns the type operand */
 uint64_t vmx_inv_prologue(struct cpu *c, const struct insn *i, unsigned exit_reason);
 
+/* the VMX-preemption timer's value now (events.c) */
+uint64_t vmx_timer_remaining(const struct cpu *c);
+
 /* the guest's TLB context key, 0 without VPID (vmx/vpid.c) */
 uint64_t vmx_tlb_key(const struct cpu *c);
 

@@ -112,9 +112,9 @@ static void test_capability_msrs(void)
      * wait-for-SIPI; bit 5: exits store EFER.LMA in "IA-32e mode guest" */
     ASSERT_EQ((misc >> 5) & 0xf, 0x3);
     /* VMCS_ENUM bits 9:1: the highest index of any field that exists;
-     * without the preemption timer (482EH, index 17H) and TSC scaling
-     * (2032H, 19H) it is guest IA32_SYSENTER_CS (482AH, index 15H) */
-    ASSERT_EQ(rdmsr(MSR_VMX_VMCS_ENUM), 0x15 << 1);
+     * without TSC scaling (2032H, 19H) it is the VMX-preemption timer
+     * value (482EH, index 17H) */
+    ASSERT_EQ(rdmsr(MSR_VMX_VMCS_ENUM), 0x17 << 1);
 }
 
 static void test_vmxon_outcomes(void)
@@ -232,7 +232,6 @@ static void test_unsupported_fields(void)
         0x0c0e,          /* no 16-bit host field at index 7 */
         0x2036,          /* no 64-bit control field at index 1BH */
         0x2032,          /* TSC multiplier: no TSC scaling */
-        0x482e,          /* preemption-timer value: no preemption timer */
     };
     for (unsigned k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
         uint64_t v = 0x5a5a;

@@ -13,8 +13,9 @@
 #            "not supported", "unchecked MSR access", a VMX instruction
 #            fault)
 #   params   kvm_intel takes what nest86 offers: ept, vpid,
-#            unrestricted_guest, eptad, pml, enable_shadow_vmcs and
-#            nested all read Y (they are printed too)
+#            unrestricted_guest, eptad, pml, enable_shadow_vmcs,
+#            preemption_timer and nested all read Y (printed too,
+#            with enable_apicv)
 #   guest-NAME  nest86's own KVM client (testsuite/kvm/client.c) ran its
 #            guest NAME inside that KVM and checked every exit:
 #            io (port I/O both ways, HLT), dirty (300 pages written, read
@@ -65,7 +66,7 @@ result kvm/quiet "$([ -z "$errs" ] && echo 1)" "the kernel said: $errs"
 params=$(grep '^NEST86_KVM_PARAM' "$console.txt" | awk '{ printf "%s=%s ", $2, $3 }')
 # what nest86's VMX offers, kvm_intel must take: each of these reads Y
 notY=
-for p in ept vpid unrestricted_guest eptad pml enable_shadow_vmcs nested; do
+for p in ept vpid unrestricted_guest eptad pml enable_shadow_vmcs preemption_timer nested; do
     grep -q "^NEST86_KVM_PARAM $p Y" "$console.txt" || notY="$notY $p"
 done
 result kvm/params "$([ -z "$notY" ] && echo 1)" "kvm_intel's parameters not Y:$notY"

@@ -58,10 +58,10 @@ static void derived_width_type_index(void)
     UNIT_CHECK(vmcs_enc_width(0x2010) == VMCS_W64 && vmcs_enc_type(0x2010) == VMCS_T_CONTROL);
     UNIT_CHECK(vmcs_enc_width(0x0c0c) == VMCS_W16 && vmcs_enc_type(0x0c0c) == VMCS_T_HOST);
     UNIT_CHECK(vmcs_enc_index(0x482e) == 0x17);
-    /* IA32_VMX_VMCS_ENUM: with no preemption timer (482EH, index 17H)
-     * and no TSC scaling (2032H, index 19H), the guest IA32_SYSENTER_CS
-     * field (482AH, index 15H) has the highest index */
-    UNIT_CHECK(vmcs_max_index() == 0x15);
+    /* IA32_VMX_VMCS_ENUM: with no TSC scaling (2032H, index 19H), the
+     * VMX-preemption timer value (482EH, index 17H) has the highest
+     * index */
+    UNIT_CHECK(vmcs_max_index() == 0x17);
 }
 
 static void lookups(void)
@@ -112,7 +112,8 @@ static void control_capabilities(void)
                (PROC2_ENABLE_RDTSCP | PROC2_ENABLE_EPT | PROC2_ENABLE_VPID |
                 PROC2_UNRESTRICTED_GUEST | PROC2_VMCS_SHADOWING | PROC2_ENABLE_PML));
     UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC2, 0).must1 == 0);
-    UNIT_CHECK(!(vmx_ctl_caps(VMX_CTL_PIN, 1).may1 & PIN_PREEMPTION_TIMER));
+    UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PIN, 1).may1 & PIN_PREEMPTION_TIMER);
+    UNIT_CHECK(!(vmx_ctl_caps(VMX_CTL_PIN, 1).may1 & PIN_POSTED_INTERRUPTS));
     UNIT_CHECK(!strcmp(vmx_control_name(VMX_CTL_PROC2, 1), "ENABLE_EPT"));
 }
 

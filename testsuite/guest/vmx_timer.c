@@ -1,0 +1,84 @@
+/*
+ * vmx_timer: the VMX-preemption timer (SDM Vol. 3C 24.6.1, 25.5.1,
+ * 27.3.4, A.6): it counts down from the VMCS field at VM entry, once per
+ * 2^X TSC ticks (X = IA32_VMX_MISC bits 4:0), and at zero causes a VM
+ * exit (reason 52): before the guest's first instruction when it starts
+ * at zero, out of a loop, and out of HLT (activity state HLT saved).
+ * With "save VMX-preemption timer value" the exit stores what is left.
+ */
+#include "rt.h"
+#include "vmx.h"
+
+#define PIN_TIMER (1u << 6)
+#define EXIT_SAVE_TIMER (1u << 22)
+
+static uint8_t guest_stack[4096] __attribute__((aligned(16)));
+void g_loop(void), g_hlt(void), g_hlt_at(void), g_vmcall(void);
+__asm__(".text\n"
+        "g_loop:\n  jmp g_loop\n"
+        "g_hlt:\n  cli\n"
+        "g_hlt_at:\n  hlt\n  jmp g_hlt_at\n"
+        "g_vmcall:\n  vmcall\n  ud2\n");
+
+static void setup(void (*rip)(void), uint32_t value, bool save)
+{
+    vmx_setup_guest(rip, (uintptr_t)(guest_stack + sizeof(guest_stack)));
+    vmwrite(VMCS_PIN_BASED_CONTROLS, vmread(VMCS_PIN_BASED_CONTROLS) | PIN_TIMER);
+    if (save)
+        vmwrite(VMCS_EXIT_CONTROLS, vmread(VMCS_EXIT_CONTROLS) | EXIT_SAVE_TIMER);
+    vmwrite(VMCS_PREEMPTION_TIMER_VALUE, value);
+}
+
+static void test_capabilities(void)
+{
+    ASSERT_EQ((rdmsr(MSR_VMX_TRUE_PINBASED) >> 32) & PIN_TIMER, PIN_TIMER);
+    ASSERT_EQ((rdmsr(MSR_VMX_TRUE_EXIT) >> 32) & EXIT_SAVE_TIMER, EXIT_SAVE_TIMER);
+    ASSERT_EQ(rdmsr(MSR_VMX_MISC) & 0x1f, 5); /* one tick per 32 TSC ticks */
+}
+
+static void test_zero_exits_before_the_first_instruction(void)
+{
+    setup(g_vmcall, 0, true);
+    ASSERT_EQ(vmx_launch_exit(), 52);
+    ASSERT_EQ(vmread(VMCS_GUEST_RIP), (uintptr_t)g_vmcall);
+    ASSERT_EQ(vmread(VMCS_PREEMPTION_TIMER_VALUE), 0);
+}
+
+static void test_expires_in_a_loop(void)
+{
+    setup(g_loop, 1000, true);
+    ASSERT_EQ(vmx_launch_exit(), 52);
+    ASSERT_EQ(vmread(VMCS_GUEST_RIP), (uintptr_t)g_loop);
+    ASSERT_EQ(vmread(VMCS_PREEMPTION_TIMER_VALUE), 0);
+    ASSERT_EQ(vmread(VMCS_EXIT_INTR_INFO), 0); /* not an event-carrying exit */
+}
+
+static void test_wakes_hlt(void)
+{
+    /* HLT with interrupts disabled: only the timer can end it */
+    setup(g_hlt, 2000, false);
+    ASSERT_EQ(vmx_launch_exit(), 52);
+    ASSERT_EQ(vmread(VMCS_GUEST_RIP), (uintptr_t)g_hlt_at + 1);
+    ASSERT_EQ(vmread(VMCS_GUEST_ACTIVITY_STATE), 1); /* HLT */
+    ASSERT_EQ(vmread(VMCS_PREEMPTION_TIMER_VALUE), 2000); /* not saved */
+}
+
+static void test_saves_what_is_left(void)
+{
+    setup(g_vmcall, 100000, true);
+    ASSERT_EQ(vmx_launch_exit(), 18); /* VMCALL first */
+    /* a handful of instructions ran: at most a tick went by */
+    uint64_t left = vmread(VMCS_PREEMPTION_TIMER_VALUE);
+    ASSERT(left >= 99999 && left <= 100000);
+}
+
+void test_main(void)
+{
+    vmx_enable();
+    RUN_TEST(test_capabilities);
+    RUN_TEST(test_zero_exits_before_the_first_instruction);
+    RUN_TEST(test_expires_in_a_loop);
+    RUN_TEST(test_wakes_hlt);
+    RUN_TEST(test_saves_what_is_left);
+    vmx_disable();
+}
