@@ -6,6 +6,7 @@
  * single-step sets DR6.BS; a breakpoint #DB rewrites DR6.B0-B3; ICEBP
  * and INT3 are not single-stepped; a data breakpoint held by MOV SS.
  */
+#include "ev_hook64.h"
 #include "rt.h"
 
 #define RF (1ull << 16)
@@ -17,9 +18,6 @@
  * the order the handlers run; clear DR6; return with TF clear (no more
  * stepping) and, from #DB, RF set so that an instruction breakpoint does
  * not fire again on the return (SDM 17.3.1.1). */
-struct ev_frame {
-    uint64_t vec, rip, cs, rflags, rsp, ss;
-};
 #define EV_MAX 4
 static volatile struct {
     uint64_t vec, rip, rflags, dr6;
@@ -27,7 +25,6 @@ static volatile struct {
 volatile uint64_t db_count; /* #DB handler runs */
 static volatile unsigned ev_count;
 
-void ev_record(struct ev_frame *f);
 void ev_record(struct ev_frame *f)
 {
     unsigned n = ev_count++;
@@ -47,23 +44,8 @@ void ev_record(struct ev_frame *f)
     f->rflags &= ~TF;
 }
 
-/* Stack at entry: 8 mod 16 (64-bit delivery aligns, then pushes five
- * quadwords); the vector and nine registers make it 0 mod 16 less 8. */
-__asm__(".text\n"
-        "ev_common:\n"
-        "  push %rax\n  push %rcx\n  push %rdx\n  push %rsi\n  push %rdi\n"
-        "  push %r8\n  push %r9\n  push %r10\n  push %r11\n"
-        "  lea 72(%rsp), %rdi\n"
-        "  sub $8, %rsp\n"
-        "  call ev_record\n"
-        "  add $8, %rsp\n"
-        "  pop %r11\n  pop %r10\n  pop %r9\n  pop %r8\n"
-        "  pop %rdi\n  pop %rsi\n  pop %rdx\n  pop %rcx\n  pop %rax\n"
-        "  add $8, %rsp\n"
-        "  iretq\n"
-        ".globl db_entry, bp_entry\n"
-        "db_entry:\n  push $1\n  jmp ev_common\n"
-        "bp_entry:\n  push $3\n  jmp ev_common\n");
+__asm__(".text\n" EV_COMMON_ASM
+        EV_ENTRY_ASM(db_entry, 1) EV_ENTRY_ASM(bp_entry, 3));
 void db_entry(void);
 void bp_entry(void);
 

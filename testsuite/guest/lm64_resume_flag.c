@@ -8,6 +8,7 @@
  * RF when that instruction completes, with or without debug registers
  * in use, while an interrupt taken before it saves RF = 1.
  */
+#include "ev_hook64.h"
 #include "rt.h"
 
 #define RF (1ull << 16)
@@ -23,16 +24,12 @@
 
 /* ---- a logging handler for the vectors the runtime does not catch ---- */
 
-struct ev_frame {
-    uint64_t vec, rip, cs, rflags, rsp, ss;
-};
 #define EV_MAX 4
 static volatile struct {
     uint64_t vec, rip, rflags;
 } ev[EV_MAX];
 static volatile unsigned ev_count;
 
-void ev_record(struct ev_frame *f);
 void ev_record(struct ev_frame *f)
 {
     unsigned n = ev_count++;
@@ -46,24 +43,8 @@ void ev_record(struct ev_frame *f)
     f->rflags &= ~TF;
 }
 
-/* Each entry pushes its vector; the common part saves the caller-saved
- * registers and passes the frame (vector, then what the CPU pushed). */
-__asm__(".text\n"
-        "ev_common:\n"
-        "  push %rax\n  push %rcx\n  push %rdx\n  push %rsi\n  push %rdi\n"
-        "  push %r8\n  push %r9\n  push %r10\n  push %r11\n"
-        "  lea 72(%rsp), %rdi\n"
-        "  sub $8, %rsp\n"
-        "  call ev_record\n"
-        "  add $8, %rsp\n"
-        "  pop %r11\n  pop %r10\n  pop %r9\n  pop %r8\n"
-        "  pop %rdi\n  pop %rsi\n  pop %rdx\n  pop %rcx\n  pop %rax\n"
-        "  add $8, %rsp\n"
-        "  iretq\n"
-        ".globl ev_bp_entry, ev_soft_entry, ev_ipi_entry\n"
-        "ev_bp_entry:\n  push $3\n  jmp ev_common\n"
-        "ev_soft_entry:\n  push $0x40\n  jmp ev_common\n"
-        "ev_ipi_entry:\n  push $0x41\n  jmp ev_common\n");
+__asm__(".text\n" EV_COMMON_ASM EV_ENTRY_ASM(ev_bp_entry, 3)
+        EV_ENTRY_ASM(ev_soft_entry, 0x40) EV_ENTRY_ASM(ev_ipi_entry, 0x41));
 extern char ev_bp_entry[], ev_soft_entry[], ev_ipi_entry[];
 
 static void ev_reset(void)
