@@ -22,7 +22,10 @@
 #            back from the slot, KVM_GET_DIRTY_LOG), fault (#UD, #GP,
 #            #PF through the guest's IDT), mmio (KVM_EXIT_MMIO writes and
 #            a read), realmode (needs unrestricted guest: a SKIP while
-#            kvm_intel says unrestricted_guest=N, a FAIL when it says Y)
+#            kvm_intel says unrestricted_guest=N, a FAIL when it says Y),
+#            intr (KVM_INTERRUPT: with IF=1, at an interrupt window, into
+#            HLT), timer (KVM_CREATE_IRQCHIP: xAPIC timer ticks, then
+#            KVM_IRQ_LINE through the in-kernel IOAPIC)
 #   guest-NAME-shadow  the same with kvm_intel reloaded with ept=0: KVM's
 #            shadow paging instead of EPT
 #   poweroff nest86 ended with status 0
@@ -74,7 +77,7 @@ echo "# kvm_intel: $params"
 param() { grep "^NEST86_KVM_PARAM $1 " "$console.txt" | awk '{ print $3 }'; }
 # after the reload with ept=0 (which also turns unrestricted guest off)
 reload_param() { grep '^NEST86_KVM_RELOAD' "$console.txt" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
-for g in io dirty fault mmio realmode io-shadow dirty-shadow fault-shadow mmio-shadow realmode-shadow; do
+for g in io dirty fault mmio realmode intr timer io-shadow dirty-shadow fault-shadow mmio-shadow realmode-shadow intr-shadow timer-shadow; do
     line=$(grep "^NEST86_KVM_GUEST $g " "$console.txt" | head -n 1)
     verdict=$(echo "$line" | awk '{ print $3 }')
     why=$(echo "$line" | cut -d' ' -f4-)

@@ -13,7 +13,8 @@
  * up with KVM_SET_SREGS on the client's own 4-level page tables, so
  * they need no real mode (which needs unrestricted guest) — except the
  * realmode guest, which runs only when kvm_intel's unrestricted_guest
- * reads Y.
+ * reads Y.  intr injects interrupts with KVM_INTERRUPT (a VMM's own
+ * interrupt controller); timer uses KVM's in-kernel irqchip.
  *
  * Usage: nest86-kvm-client [-s SUFFIX] [GUEST...]   (default: all)
  *   -s SUFFIX  report NAME-SUFFIX instead of NAME (the same guests again
@@ -44,6 +45,9 @@ extern const uint8_t guest_fault_h_ud[], guest_fault_h_gp[], guest_fault_h_pf[];
 extern const uint8_t guest_fault_h_other[], guest_fault_end[];
 extern const uint8_t guest_mmio[], guest_mmio_end[];
 extern const uint8_t guest_real[], guest_real_end[];
+extern const uint8_t guest_intr[], guest_intr_a[], guest_intr_win[], guest_intr_hlt[];
+extern const uint8_t guest_intr_h_a[], guest_intr_h_hlt[], guest_intr_h_win[], guest_intr_end[];
+extern const uint8_t guest_timer[], guest_timer_h[], guest_timer_h_ioapic[], guest_timer_end[];
 
 /* The guest address of LABEL inside the blob that starts at BLOB. */
 #define GADDR(blob, label) ((uint64_t)GUEST_CODE + (uint64_t)((label) - (blob)))
@@ -96,13 +100,17 @@ static int set_slot(struct vm *vm, unsigned slot, uint64_t gpa, void *host, size
     return 0;
 }
 
+enum { VM_DIRTY = 1, VM_IRQCHIP = 2 };
+
 /*
- * A VM with one vCPU and slot 0 of MEM_SIZE bytes; with DIRTY also
- * slot 1 at DIRTY_BASE with dirty logging.  The TSS and identity-map
- * addresses are set as every VMM does (kvm_intel wants them before a
- * vCPU may run real mode without unrestricted guest), out of the way.
+ * A VM with one vCPU and slot 0 of MEM_SIZE bytes; with VM_DIRTY also
+ * slot 1 at DIRTY_BASE with dirty logging; with VM_IRQCHIP KVM's
+ * in-kernel PIC, IOAPIC and LAPIC (created before the vCPU, as the API
+ * requires).  The TSS and identity-map addresses are set as every VMM
+ * does (kvm_intel wants them before a vCPU may run real mode without
+ * unrestricted guest), out of the way.
  */
-static int vm_create(struct vm *vm, size_t mem_size, int dirty)
+static int vm_create(struct vm *vm, size_t mem_size, unsigned flags)
 {
     memset(vm, 0, sizeof *vm);
     vm->fd = vm->vcpu = -1;
@@ -120,7 +128,7 @@ static int vm_create(struct vm *vm, size_t mem_size, int dirty)
         return fail(vm, "mmap of %zu bytes failed", mem_size);
     if (set_slot(vm, 0, 0, vm->mem, mem_size, 0) < 0)
         return -1;
-    if (dirty) {
+    if (flags & VM_DIRTY) {
         vm->dirty = map_anon((size_t)DIRTY_SLOT_PAGES * 4096);
         if (!vm->dirty)
             return fail(vm, "mmap of the dirty slot failed");
@@ -128,6 +136,8 @@ static int vm_create(struct vm *vm, size_t mem_size, int dirty)
                      KVM_MEM_LOG_DIRTY_PAGES) < 0)
             return -1;
     }
+    if ((flags & VM_IRQCHIP) && ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0) < 0)
+        return fail(vm, "KVM_CREATE_IRQCHIP: %s", strerror(errno));
     vm->vcpu = ioctl(vm->fd, KVM_CREATE_VCPU, 0);
     if (vm->vcpu < 0)
         return fail(vm, "KVM_CREATE_VCPU: %s", strerror(errno));
@@ -201,6 +211,10 @@ static int setup_long_mode(struct vm *vm, const uint8_t *code, const uint8_t *en
         put64(m, GUEST_PD + i * 8, (i << 21) | P | W | PS);
     for (uint64_t i = 0; i < 512; i++)
         put64(m, GUEST_PT + i * 8, (i << 12) | P | W);
+    /* 3-4 GiB, uncached (PCD, PWT): the LAPIC and IOAPIC registers */
+    put64(m, GUEST_PDPT + 3 * 8, GUEST_PD_HI | P | W);
+    for (uint64_t i = 0; i < 512; i++)
+        put64(m, GUEST_PD_HI + i * 8, ((3ull << 30) + (i << 21)) | P | W | PS | 0x18);
     put64(m, FAULT_PTE, FAULT_PAGE | W); /* not present */
     put64(m, GUEST_GDT + 0x08, 0x00af9b000000ffffull); /* code: L=1, P, DPL 0 */
     put64(m, GUEST_GDT + 0x10, 0x00cf93000000ffffull); /* data: writable, P */
@@ -225,7 +239,7 @@ static int setup_long_mode(struct vm *vm, const uint8_t *code, const uint8_t *en
     s.gdt.base = GUEST_GDT;
     s.gdt.limit = 0x17;
     s.idt.base = GUEST_IDT;
-    s.idt.limit = 32 * 16 - 1;
+    s.idt.limit = 256 * 16 - 1;
     s.cr3 = GUEST_PML4;
     s.cr4 = 0x20;            /* PAE */
     s.cr0 = 0x80050033;      /* PG, AM, WP, NE, ET, MP, PE */
@@ -240,11 +254,12 @@ static int setup_long_mode(struct vm *vm, const uint8_t *code, const uint8_t *en
 
 /* ---- running a guest against a script of expected exits ---- */
 
-enum step_kind { S_OUT, S_IN, S_MMIO_W, S_MMIO_R, S_HLT };
+/* S_OUT_ANY: an OUT whose data the step's check looks at */
+enum step_kind { S_OUT, S_IN, S_MMIO_W, S_MMIO_R, S_HLT, S_WINDOW, S_OUT_ANY };
 
 struct step {
     enum step_kind kind;
-    uint64_t addr;     /* port, MMIO address, or for S_HLT the RIP after HLT (0: any) */
+    uint64_t addr;     /* port, MMIO address, or for S_HLT and S_WINDOW the RIP (0: any) */
     unsigned size;     /* bytes */
     uint64_t data;     /* expected (OUT, MMIO write) or given (IN, MMIO read) */
     int (*check)(struct vm *vm); /* run after this exit, before the next KVM_RUN */
@@ -309,7 +324,9 @@ static void describe_exit(struct vm *vm, char *buf, size_t n)
     }
 }
 
-static const char *const step_names[] = { "OUT", "IN", "MMIO write", "MMIO read", "HLT" };
+static const char *const step_names[] = {
+    "OUT", "IN", "MMIO write", "MMIO read", "HLT", "IRQ_WINDOW_OPEN", "OUT",
+};
 
 /* KVM_RUN once; EINTR from the alarm is a timeout. */
 static int run_once(struct vm *vm)
@@ -337,8 +354,9 @@ static int run_script(struct vm *vm, const struct step *steps, size_t n)
         int ok = 0;
         switch (st->kind) {
         case S_OUT:
+        case S_OUT_ANY:
         case S_IN: {
-            unsigned dir = st->kind == S_OUT ? KVM_EXIT_IO_OUT : KVM_EXIT_IO_IN;
+            unsigned dir = st->kind == S_IN ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;
             if (run->exit_reason != KVM_EXIT_IO || run->io.direction != dir ||
                 run->io.port != st->addr || run->io.size != st->size || run->io.count != 1)
                 break;
@@ -347,6 +365,8 @@ static int run_script(struct vm *vm, const struct step *steps, size_t n)
                 uint64_t d = 0;
                 memcpy(&d, data, st->size);
                 ok = d == st->data;
+            } else if (st->kind == S_OUT_ANY) {
+                ok = 1;
             } else {
                 memcpy(data, &st->data, st->size);
                 ok = 1;
@@ -368,7 +388,8 @@ static int run_script(struct vm *vm, const struct step *steps, size_t n)
             }
             break;
         case S_HLT:
-            if (run->exit_reason != KVM_EXIT_HLT)
+        case S_WINDOW:
+            if (run->exit_reason != (st->kind == S_HLT ? KVM_EXIT_HLT : KVM_EXIT_IRQ_WINDOW_OPEN))
                 break;
             ok = 1;
             if (st->addr) {
@@ -376,14 +397,15 @@ static int run_script(struct vm *vm, const struct step *steps, size_t n)
                 if (ioctl(vm->vcpu, KVM_GET_REGS, &r) < 0)
                     return fail(vm, "KVM_GET_REGS: %s", strerror(errno));
                 if (r.rip != st->addr)
-                    return fail(vm, "step %zu: HLT exit with rip 0x%llx, expected 0x%llx",
-                                i, (unsigned long long)r.rip, (unsigned long long)st->addr);
+                    return fail(vm, "step %zu: %s exit with rip 0x%llx, expected 0x%llx", i,
+                                step_names[st->kind], (unsigned long long)r.rip,
+                                (unsigned long long)st->addr);
             }
             break;
         }
         if (!ok) {
-            if (st->kind == S_HLT)
-                return fail(vm, "step %zu: expected HLT, got %s", i, got);
+            if (st->kind == S_HLT || st->kind == S_WINDOW)
+                return fail(vm, "step %zu: expected %s, got %s", i, step_names[st->kind], got);
             return fail(vm, "step %zu: expected %s 0x%llx size %u data 0x%llx, got %s", i,
                         step_names[st->kind], (unsigned long long)st->addr, st->size,
                         (unsigned long long)st->data, got);
@@ -478,7 +500,7 @@ static int guest_dirty_run(struct vm *vm)
         { S_OUT, PORT_RESULT, 4, 2, dirty_phase2 },
         { S_HLT, 0, 0, 0, NULL },
     };
-    if (vm_create(vm, SLOT0_SIZE, 1) < 0 || setup_long_mode(vm, guest_dirty, guest_dirty_end) < 0)
+    if (vm_create(vm, SLOT0_SIZE, VM_DIRTY) < 0 || setup_long_mode(vm, guest_dirty, guest_dirty_end) < 0)
         return -1;
     return run_script(vm, steps, sizeof steps / sizeof steps[0]);
 }
@@ -521,6 +543,127 @@ static int guest_mmio_run(struct vm *vm)
     if (vm_create(vm, SLOT0_SIZE, 0) < 0 || setup_long_mode(vm, guest_mmio, guest_mmio_end) < 0)
         return -1;
     return run_script(vm, steps, sizeof steps / sizeof steps[0]);
+}
+
+/*
+ * intr: KVM_INTERRUPT, as a VMM without an in-kernel irqchip injects.
+ * KVM reports in kvm_run whether the guest can take one now
+ * (if_flag, ready_for_interrupt_injection); when it cannot, the VMM
+ * sets request_interrupt_window and KVM exits with IRQ_WINDOW_OPEN as
+ * soon as it can — through the CPU's interrupt-window exiting.
+ */
+static int inject(struct vm *vm, unsigned vector)
+{
+    struct kvm_interrupt irq = { .irq = vector };
+    if (ioctl(vm->vcpu, KVM_INTERRUPT, &irq) < 0)
+        return fail(vm, "KVM_INTERRUPT 0x%x: %s", vector, strerror(errno));
+    return 0;
+}
+
+static int intr_open_inject(struct vm *vm)
+{
+    if (!vm->run->if_flag || !vm->run->ready_for_interrupt_injection)
+        return fail(vm, "after STI: if_flag %u ready_for_interrupt_injection %u, expected 1 1",
+                    vm->run->if_flag, vm->run->ready_for_interrupt_injection);
+    return inject(vm, INTR_VEC_A);
+}
+
+static int intr_closed_request(struct vm *vm)
+{
+    if (vm->run->if_flag || vm->run->ready_for_interrupt_injection)
+        return fail(vm, "after CLI: if_flag %u ready_for_interrupt_injection %u, expected 0 0",
+                    vm->run->if_flag, vm->run->ready_for_interrupt_injection);
+    vm->run->request_interrupt_window = 1;
+    return 0;
+}
+
+static int intr_window_inject(struct vm *vm)
+{
+    vm->run->request_interrupt_window = 0;
+    if (!vm->run->if_flag || !vm->run->ready_for_interrupt_injection)
+        return fail(vm, "at the window: if_flag %u ready_for_interrupt_injection %u",
+                    vm->run->if_flag, vm->run->ready_for_interrupt_injection);
+    return inject(vm, INTR_VEC_WIN);
+}
+
+static int intr_hlt_inject(struct vm *vm)
+{
+    return inject(vm, INTR_VEC_HLT);
+}
+
+static int guest_intr_run(struct vm *vm)
+{
+    const struct step steps[] = {
+        { S_OUT, PORT_RESULT, 4, 1, intr_open_inject },
+        { S_OUT, PORT_VECTOR, 4, INTR_VEC_A, NULL },
+        { S_OUT, PORT_RIP, 4, GADDR(guest_intr, guest_intr_a), NULL },
+        { S_OUT, PORT_RESULT, 4, 2, NULL },
+        { S_OUT, PORT_RESULT, 4, 3, intr_closed_request },
+        { S_WINDOW, GADDR(guest_intr, guest_intr_win), 0, 0, intr_window_inject },
+        { S_OUT, PORT_VECTOR, 4, INTR_VEC_WIN, NULL },
+        { S_OUT, PORT_RIP, 4, GADDR(guest_intr, guest_intr_win), NULL },
+        { S_OUT, PORT_RESULT, 4, 4, NULL },
+        { S_HLT, GADDR(guest_intr, guest_intr_hlt), 0, 0, intr_hlt_inject },
+        { S_OUT, PORT_VECTOR, 4, INTR_VEC_HLT, NULL },
+        { S_OUT, PORT_RIP, 4, GADDR(guest_intr, guest_intr_hlt), NULL },
+        { S_OUT, PORT_RESULT, 4, 5, NULL },
+        { S_HLT, 0, 0, 0, NULL },
+    };
+    if (vm_create(vm, SLOT0_SIZE, 0) < 0 || setup_long_mode(vm, guest_intr, guest_intr_end) < 0)
+        return -1;
+    idt_gate(vm->mem, INTR_VEC_A, GADDR(guest_intr, guest_intr_h_a));
+    idt_gate(vm->mem, INTR_VEC_HLT, GADDR(guest_intr, guest_intr_h_hlt));
+    idt_gate(vm->mem, INTR_VEC_WIN, GADDR(guest_intr, guest_intr_h_win));
+    return run_script(vm, steps, sizeof steps / sizeof steps[0]);
+}
+
+/*
+ * timer: KVM's in-kernel LAPIC and IOAPIC.  The LAPIC timer ticks
+ * inside KVM (kvm_intel drives it with the VMX-preemption timer when
+ * it may, else with a host hrtimer); the guest's HLTs never reach the
+ * client.  Then the client raises a GSI with KVM_IRQ_LINE and the
+ * IOAPIC delivers the vector the guest routed it to.
+ */
+static int timer_version(struct vm *vm)
+{
+    uint32_t v;
+    memcpy(&v, (uint8_t *)vm->run + vm->run->io.data_offset, 4);
+    /* SDM 10.4.8: bits 7:0 the version (KVM's integrated APIC: 0x14),
+     * bits 23:16 the number of LVT entries minus 1 */
+    if ((v & 0xff) != 0x14 || (v >> 16 & 0xff) < 4)
+        return fail(vm, "LAPIC version register 0x%x, expected version 0x14 and >= 5 LVTs", v);
+    return 0;
+}
+
+static int timer_raise(struct vm *vm)
+{
+    struct kvm_irq_level l = { .irq = IOAPIC_GSI, .level = 1 };
+    if (ioctl(vm->fd, KVM_IRQ_LINE, &l) < 0)
+        return fail(vm, "KVM_IRQ_LINE %u high: %s", IOAPIC_GSI, strerror(errno));
+    l.level = 0;
+    if (ioctl(vm->fd, KVM_IRQ_LINE, &l) < 0)
+        return fail(vm, "KVM_IRQ_LINE %u low: %s", IOAPIC_GSI, strerror(errno));
+    return 0;
+}
+
+static int guest_timer_run(struct vm *vm)
+{
+    struct step steps[3 + TIMER_TICKS + 4];
+    size_t n = 0;
+    steps[n++] = (struct step){ S_OUT_ANY, PORT_INFO, 4, 0, timer_version };
+    for (unsigned i = 0; i < TIMER_TICKS; i++)
+        steps[n++] = (struct step){ S_OUT, PORT_VECTOR, 4, TIMER_VEC, NULL };
+    steps[n++] = (struct step){ S_OUT, PORT_RESULT, 4, TIMER_TICKS, NULL };
+    steps[n++] = (struct step){ S_OUT, PORT_RESULT, 4, TIMER_DONE, NULL };
+    steps[n++] = (struct step){ S_OUT, PORT_RESULT, 4, IOAPIC_READY, timer_raise };
+    steps[n++] = (struct step){ S_OUT, PORT_VECTOR, 4, IOAPIC_VEC, NULL };
+    steps[n++] = (struct step){ S_OUT, PORT_RESULT, 4, IOAPIC_DONE, NULL };
+    if (vm_create(vm, SLOT0_SIZE, VM_IRQCHIP) < 0 ||
+        setup_long_mode(vm, guest_timer, guest_timer_end) < 0)
+        return -1;
+    idt_gate(vm->mem, TIMER_VEC, GADDR(guest_timer, guest_timer_h));
+    idt_gate(vm->mem, IOAPIC_VEC, GADDR(guest_timer, guest_timer_h_ioapic));
+    return run_script(vm, steps, n);
 }
 
 /* "Y", "N" or "-" (unreadable) for one of kvm_intel's parameters. */
@@ -572,6 +715,8 @@ static const struct guest {
     { "fault", guest_fault_run },
     { "mmio", guest_mmio_run },
     { "realmode", guest_real_run },
+    { "intr", guest_intr_run },
+    { "timer", guest_timer_run },
 };
 
 static int wanted(const char *name, int first, int argc, char **argv)

@@ -135,6 +135,132 @@ guest_mmio:
         hlt
 guest_mmio_end:
 
+/*
+ * intr: interrupts injected by the client with KVM_INTERRUPT (no
+ * in-kernel irqchip): one after an OUT with IF=1, one at the interrupt
+ * window KVM opens for an STI, one into a halted guest.  Each handler
+ * reports its vector (PORT_VECTOR) and the RIP it interrupted
+ * (PORT_RIP).
+ */
+        .globl guest_intr, guest_intr_a, guest_intr_win, guest_intr_hlt, guest_intr_end
+        .globl guest_intr_h_a, guest_intr_h_hlt, guest_intr_h_win
+guest_intr:
+        sti
+        mov     $1, %eax
+        out     %eax, $PORT_RESULT      /* the client injects INTR_VEC_A */
+guest_intr_a:
+        mov     $2, %eax
+        out     %eax, $PORT_RESULT
+        cli
+        mov     $3, %eax
+        out     %eax, $PORT_RESULT      /* IF=0: the client asks for a window */
+        mov     $100, %ecx
+1:      dec     %ecx
+        jnz     1b
+        sti
+        nop                             /* blocked by STI until this retires */
+guest_intr_win:
+        mov     $4, %eax
+        out     %eax, $PORT_RESULT
+        hlt                             /* KVM_EXIT_HLT: the client injects INTR_VEC_HLT */
+guest_intr_hlt:
+        mov     $5, %eax
+        out     %eax, $PORT_RESULT
+        cli
+        hlt
+guest_intr_h_a:
+        push    %rax
+        mov     $INTR_VEC_A, %eax
+        jmp     1f
+guest_intr_h_hlt:
+        push    %rax
+        mov     $INTR_VEC_HLT, %eax
+        jmp     1f
+guest_intr_h_win:
+        push    %rax
+        mov     $INTR_VEC_WIN, %eax
+1:      out     %eax, $PORT_VECTOR
+        mov     8(%rsp), %rax           /* the interrupted RIP */
+        out     %eax, $PORT_RIP
+        pop     %rax
+        iretq
+guest_intr_end:
+
+/*
+ * timer: with KVM's in-kernel irqchip (KVM_CREATE_IRQCHIP).  The guest
+ * programs its xAPIC (MMIO at LAPIC_BASE, which KVM emulates or, with
+ * APIC virtualization, the CPU virtualizes) for TIMER_TICKS periodic
+ * timer interrupts, halting between them (HLT stays inside KVM), then
+ * routes IOAPIC_GSI to IOAPIC_VEC and waits for the client to raise
+ * that line with KVM_IRQ_LINE.  GUEST_DATA counts timer interrupts,
+ * GUEST_DATA + 4 IOAPIC ones.
+ */
+        .globl guest_timer, guest_timer_h, guest_timer_h_ioapic, guest_timer_end
+guest_timer:
+        mov     $LAPIC_BASE, %ebx       /* above 2 GiB: no disp32, so a base register */
+        mov     $IOAPIC_BASE, %ebp
+        mov     0x30(%rbx), %eax /* version register */
+        out     %eax, $PORT_INFO
+        movl    $0x1ff, 0xf0(%rbx)       /* SVR: enabled, spurious 0xff */
+        movl    $0x10700, 0x350(%rbx)    /* LINT0 masked: no PIC ExtINT */
+        movl    $0xb, 0x3e0(%rbx)        /* divide by 1 */
+        movl    $(0x20000 | TIMER_VEC), 0x320(%rbx) /* periodic */
+        movl    $TIMER_COUNT, 0x380(%rbx)
+1:      cli                             /* STI;HLT: no tick lost between test and halt */
+        cmpl    $TIMER_TICKS, GUEST_DATA
+        jae     2f
+        sti
+        hlt
+        jmp     1b
+2:      sti
+        mov     GUEST_DATA, %eax
+        out     %eax, $PORT_RESULT      /* TIMER_TICKS */
+        mov     $TIMER_DONE, %eax
+        out     %eax, $PORT_RESULT
+        /* IOAPIC: redirection entry of IOAPIC_GSI: fixed, edge, to APIC 0 */
+        movl    $(0x10 + 2 * IOAPIC_GSI + 1), (%rbp)
+        movl    $0, 0x10(%rbp)
+        movl    $(0x10 + 2 * IOAPIC_GSI), (%rbp)
+        movl    $IOAPIC_VEC, 0x10(%rbp)
+        mov     $IOAPIC_READY, %eax
+        out     %eax, $PORT_RESULT      /* the client raises IOAPIC_GSI */
+2:      cli
+        cmpl    $0, GUEST_DATA + 4
+        jne     3f
+        sti
+        hlt
+        jmp     2b
+3:      mov     $IOAPIC_DONE, %eax
+        out     %eax, $PORT_RESULT
+        cli
+        hlt
+guest_timer_h:
+        push    %rax
+        push    %rbx
+        mov     $LAPIC_BASE, %ebx
+        incl    GUEST_DATA
+        cmpl    $TIMER_TICKS, GUEST_DATA
+        jb      1f
+        movl    $0x10000, 0x320(%rbx)    /* enough: mask the timer */
+1:      mov     $TIMER_VEC, %eax
+        out     %eax, $PORT_VECTOR
+        movl    $0, 0xb0(%rbx)   /* EOI */
+        pop     %rbx
+        pop     %rax
+        iretq
+guest_timer_h_ioapic:
+        push    %rax
+        push    %rbx
+        mov     $LAPIC_BASE, %ebx
+        incl    GUEST_DATA + 4
+        mov     $IOAPIC_VEC, %eax
+        out     %eax, $PORT_VECTOR
+        movl    $0, 0xb0(%rbx)   /* EOI */
+        pop     %rbx
+        pop     %rax
+        iretq
+guest_timer_end:
+
 /* realmode: entered at 0000:GUEST_REAL_CODE with CR0.PE clear. */
         .code16
         .globl guest_real, guest_real_end
