@@ -420,6 +420,27 @@ static void run_blocks(struct cpu *c, uint64_t until)
     }
 }
 
+/*
+ * Where this slice must stop for the VMX-preemption timer (SDM 25.5.1):
+ * it expires when TSC >> VMX_TIMER_RATE reaches its deadline, and the
+ * TSC advances one tick per instruction (idle skips move tsc_offset).
+ * Blocks run to the returned bound, which stays BLOCK_MAX instructions
+ * short of the expiry, since a legacy-mode block may overrun its
+ * budget; within BLOCK_MAX of it PEND_VMX makes vmx_take_event() look
+ * at every instruction boundary, so the exit comes exactly on time.
+ */
+static uint64_t timer_bound(struct cpu *c, uint64_t until)
+{
+    int64_t left = (int64_t)((c->vmx.timer_deadline << VMX_TIMER_RATE) -
+                             (c->icount + c->tsc_offset));
+    if (left <= BLOCK_MAX) {
+        __atomic_or_fetch(&c->pending, PEND_VMX, __ATOMIC_RELAXED);
+        return until;
+    }
+    uint64_t stop = c->icount + (uint64_t)left - BLOCK_MAX;
+    return stop < until ? stop : until;
+}
+
 void cpu_run(struct cpu *c, uint64_t until)
 {
     if (setjmp(c->fault_jmp)) {
@@ -428,6 +449,9 @@ void cpu_run(struct cpu *c, uint64_t until)
         c->icount++;
     }
     while (c->icount < until) {
+        uint64_t bound = until;
+        if (__builtin_expect(c->vmx.timer_armed, 0))
+            bound = timer_bound(c, until);
         if (__builtin_expect(c->pending != 0 || c->halted, 0)) {
             if (c->pending & PEND_BREAK)
                 __atomic_and_fetch(&c->pending, ~PEND_BREAK, __ATOMIC_RELAXED);
@@ -470,6 +494,6 @@ void cpu_run(struct cpu *c, uint64_t until)
             c->vmx.shadow = 0;
             continue;
         }
-        run_blocks(c, until);
+        run_blocks(c, bound);
     }
 }

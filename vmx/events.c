@@ -335,12 +335,13 @@ void vmx_entry_events(struct cpu *c)
     uint32_t pin = VMX_PIN_CONTROLS(c), proc = VMX_PROC_CONTROLS(c);
     /* 25.5.1: the timer starts from the VMCS field at VM entry and is
      * looked at every instruction boundary; at zero it exits, before the
-     * guest's first instruction if it starts at zero */
+     * guest's first instruction if it starts at zero.  cpu_run() runs
+     * the guest in slices that end short of the deadline and raises
+     * PEND_VMX only for the last few instructions before it, so a timer
+     * far away costs nothing per instruction. */
     v->timer_armed = pin & PIN_PREEMPTION_TIMER;
-    if (v->timer_armed) {
+    if (v->timer_armed)
         v->timer_deadline = timer_now(c) + (uint32_t)vmcs_get(c, VF_PREEMPTION_TIMER_VALUE);
-        __atomic_or_fetch(&c->pending, PEND_VMX, __ATOMIC_RELAXED);
-    }
     v->vectoring = 0;
     v->soft_type = 0;
     v->shadow = 0;

@@ -13,12 +13,14 @@
 #define EXIT_SAVE_TIMER (1u << 22)
 
 static uint8_t guest_stack[4096] __attribute__((aligned(16)));
-void g_loop(void), g_hlt(void), g_hlt_at(void), g_vmcall(void);
+void g_loop(void), g_hlt(void), g_hlt_at(void), g_vmcall(void), g_count(void), g_count_loop(void);
 __asm__(".text\n"
         "g_loop:\n  jmp g_loop\n"
         "g_hlt:\n  cli\n"
         "g_hlt_at:\n  hlt\n  jmp g_hlt_at\n"
-        "g_vmcall:\n  vmcall\n  ud2\n");
+        "g_vmcall:\n  vmcall\n  ud2\n"
+        "g_count:\n  xor %eax, %eax\n"
+        "g_count_loop:\n  inc %rax\n  jmp g_count_loop\n");
 
 static void setup(void (*rip)(void), uint32_t value, bool save)
 {
@@ -53,6 +55,21 @@ static void test_expires_in_a_loop(void)
     ASSERT_EQ(vmread(VMCS_EXIT_INTR_INFO), 0); /* not an event-carrying exit */
 }
 
+/* The exit comes at the tick the timer reaches zero, not a slice or a
+ * block later: VALUE ticks are 32 * VALUE TSC ticks, less the part of
+ * the first tick already gone at entry (< 32); nest86's TSC advances one
+ * per instruction, and each loop iteration is two instructions. */
+static void test_expires_on_time(void)
+{
+    const uint64_t value = 5000;
+    setup(g_count, (uint32_t)value, true);
+    ASSERT_EQ(vmx_launch_exit(), 52);
+    uint64_t rip = vmread(VMCS_GUEST_RIP);
+    ASSERT(rip == (uintptr_t)g_count_loop || rip == (uintptr_t)g_count_loop + 3);
+    uint64_t insns = 1 + 2 * vmx_guest.rax + (rip != (uintptr_t)g_count_loop);
+    ASSERT(insns > 32 * value - 32 && insns <= 32 * value);
+}
+
 static void test_wakes_hlt(void)
 {
     /* HLT with interrupts disabled: only the timer can end it */
@@ -78,6 +95,7 @@ void test_main(void)
     RUN_TEST(test_capabilities);
     RUN_TEST(test_zero_exits_before_the_first_instruction);
     RUN_TEST(test_expires_in_a_loop);
+    RUN_TEST(test_expires_on_time);
     RUN_TEST(test_wakes_hlt);
     RUN_TEST(test_saves_what_is_left);
     vmx_disable();
