@@ -21,12 +21,17 @@
 # messages, kvm_intel's parameters, whether /dev/kvm exists), runs
 # nest86's own KVM client (testsuite/kvm/, built here as a static binary
 # with the host's gcc; /bin/nest86-kvm-client) when /dev/kvm exists,
-# again with kvm_intel reloaded with ept=0 (NAME-shadow), and powers off.  Leaves:
+# again with kvm_intel reloaded with ept=0 (NAME-shadow), and powers off.
+# initrd-kvm-linux.img adds the cloud kernel and a tiny initramfs for
+# it under /nested: with nest86.nestedlinux /init loads KVM and has the
+# client boot that kernel as KVM's guest (`nest86-kvm-client linux`),
+# whose /init prints NEST86_NESTED_LINUX_OK and reboots.  Leaves:
 #
 #   build/linux/vmlinuz-cloud     the cloud kernel (vmlinuz -> it)
 #   build/linux/vmlinuz-generic   the generic kernel (unless --cloud-only)
 #   build/linux/initrd.img        the initramfs
 #   build/linux/initrd-kvm.img    the initramfs with the KVM modules
+#   build/linux/initrd-kvm-linux.img  and with a Linux guest for KVM
 #   build/linux/modules/md4.ko    that module, for the debugger's symbols
 #   build/linux/modules/{irqbypass,kvm,kvm-intel}.ko   KVM
 #   build/linux/nest86-kvm-client the KVM client (initrd-kvm.img only)
@@ -148,10 +153,10 @@ module arch/x86/kvm/kvm-intel
 # here, with the host's gcc and static libc, so that it needs no
 # configured tree; rebuilt when its sources change.
 client=$out/nest86-kvm-client
-client_src="$root/testsuite/kvm/client.c $root/testsuite/kvm/guests.S"
+client_src="$root/testsuite/kvm/client.c $root/testsuite/kvm/vm.c $root/testsuite/kvm/linux.c $root/testsuite/kvm/guests.S"
 stale=0
 [ -f "$client" ] || stale=1
-for f in $client_src "$root/testsuite/kvm/layout.h"; do
+for f in $client_src "$root"/testsuite/kvm/*.h; do
     if [ "$client" -ot "$f" ]; then stale=1; fi
 done
 if [ "$stale" = 1 ]; then
@@ -166,7 +171,9 @@ fi
 bb_deb=$(fetch busybox-static)
 initrd=$out/initrd.img
 initrd_kvm=$out/initrd-kvm.img
-if [ ! -f "$initrd" ] || [ ! -f "$initrd_kvm" ] || [ "$initrd" -ot "$0" ] || [ "$initrd" -ot "$bb_deb" ] ||
+initrd_kvm_linux=$out/initrd-kvm-linux.img
+if [ ! -f "$initrd" ] || [ ! -f "$initrd_kvm" ] || [ ! -f "$initrd_kvm_linux" ] ||
+    [ "$initrd_kvm_linux" -ot "$out/vmlinuz-cloud" ] || [ "$initrd_kvm_linux" -ot "$client" ] || [ "$initrd" -ot "$0" ] || [ "$initrd" -ot "$bb_deb" ] ||
     [ "$initrd" -ot "$out/modules/md4.ko" ] || [ "$initrd" -ot "$out/modules/kvm-intel.ko" ] ||
     [ "$initrd_kvm" -ot "$client" ]; then
     tmp=$(mktemp -d)
@@ -215,7 +222,21 @@ if grep -q nest86.module /proc/cmdline; then
     echo NEST86_MODULE_DONE
     poweroff -f
 fi
-if grep -q nest86.kvm /proc/cmdline; then
+if grep -q nest86.nestedlinux /proc/cmdline; then
+    # Linux inside KVM inside this Linux: the client boots the cloud
+    # kernel with /nested/initrd.img as its guest (NEST86_KVM_LINUX
+    # lines are the guest's console)
+    for m in irqbypass kvm kvm-intel; do
+        insmod /lib/modules/$m.ko
+        echo "NEST86_KVM_INSMOD $m $?"
+    done
+    /bin/nest86-kvm-client linux /nested/vmlinuz /nested/initrd.img \
+        "console=ttyS0 quiet reboot=t panic=-1"
+    echo "NEST86_KVM_CLIENT_EXIT $?"
+    echo NEST86_KVM_DONE
+    poweroff -f
+fi
+if grep -q 'nest86\.kvm\( \|$\)' /proc/cmdline; then
     # KVM: load kvm_intel as a distribution would, report what it says
     # and the features it enabled, then power off
     for m in irqbypass kvm kvm-intel; do
@@ -263,4 +284,26 @@ EOF
     (cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) > "$initrd_kvm.new"
     mv "$initrd_kvm.new" "$initrd_kvm"
     say "initramfs with KVM: $initrd_kvm"
+    # and with a Linux guest for KVM: the cloud kernel again, and an
+    # initramfs of busybox whose /init says it reached userspace and
+    # reboots (no ACPI in the client's VM: reboot=t ends it)
+    nested=$tmp/nested
+    mkdir -p "$nested"/{bin,dev,proc,sbin,usr/bin,usr/sbin}
+    cp "$tmp/pkg/bin/busybox" "$nested/bin/busybox"
+    ln -s busybox "$nested/bin/sh"
+    mknod "$nested/dev/console" c 5 1
+    cat > "$nested/init" <<'EOF'
+#!/bin/sh
+/bin/busybox --install -s
+mount -t proc proc /proc
+echo "NEST86_NESTED_LINUX_OK $(uname -r) $(grep -c ^processor /proc/cpuinfo) CPU:$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2)"
+reboot -f
+EOF
+    chmod 755 "$nested/init"
+    mkdir -p "$stage/nested"
+    (cd "$nested" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) > "$stage/nested/initrd.img"
+    cp "$out/vmlinuz-cloud" "$stage/nested/vmlinuz"
+    (cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) > "$initrd_kvm_linux.new"
+    mv "$initrd_kvm_linux.new" "$initrd_kvm_linux"
+    say "initramfs with KVM and a Linux guest: $initrd_kvm_linux"
 fi

@@ -17,8 +17,10 @@
  * interrupt controller); timer uses KVM's in-kernel irqchip.
  *
  * Usage: nest86-kvm-client [-s SUFFIX] [GUEST...]   (default: all)
+ *        nest86-kvm-client [-s SUFFIX] linux BZIMAGE INITRD CMDLINE
  *   -s SUFFIX  report NAME-SUFFIX instead of NAME (the same guests again
  *              under another kvm_intel configuration, e.g. ept=0)
+ *   linux      boot a Linux kernel as the guest (linux.c)
  * Exit status: 0 when no guest failed, 1 otherwise.
  */
 #include <errno.h>
@@ -35,8 +37,8 @@
 #include <unistd.h>
 
 #include "layout.h"
-
-#define GUEST_TIMEOUT_S 60
+#include "linux.h"
+#include "vm.h"
 
 extern const uint8_t guest_io[], guest_io_hlt[], guest_io_end[];
 extern const uint8_t guest_dirty[], guest_dirty_end[];
@@ -52,138 +54,6 @@ extern const uint8_t guest_timer[], guest_timer_h[], guest_timer_h_ioapic[], gue
 /* The guest address of LABEL inside the blob that starts at BLOB. */
 #define GADDR(blob, label) ((uint64_t)GUEST_CODE + (uint64_t)((label) - (blob)))
 
-static int kvm_fd = -1;
-
-struct vm {
-    int fd, vcpu;
-    struct kvm_run *run;
-    size_t run_size;
-    uint8_t *mem;   /* slot 0: SLOT0_SIZE bytes at guest-physical 0 */
-    uint8_t *dirty; /* slot 1: DIRTY_SLOT_PAGES pages at DIRTY_BASE, or NULL */
-    size_t mem_size;
-    char why[256];  /* the first failure */
-};
-
-static int fail(struct vm *vm, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static int fail(struct vm *vm, const char *fmt, ...)
-{
-    if (!vm->why[0]) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(vm->why, sizeof vm->why, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
-static void on_alarm(int sig)
-{
-    (void)sig; /* only there to interrupt KVM_RUN with EINTR */
-}
-
-static void *map_anon(size_t size)
-{
-    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    return p == MAP_FAILED ? NULL : p;
-}
-
-static int set_slot(struct vm *vm, unsigned slot, uint64_t gpa, void *host, size_t size,
-                    unsigned flags)
-{
-    struct kvm_userspace_memory_region r = {
-        .slot = slot, .flags = flags, .guest_phys_addr = gpa,
-        .memory_size = size, .userspace_addr = (uintptr_t)host,
-    };
-    if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
-        return fail(vm, "KVM_SET_USER_MEMORY_REGION slot %u: %s", slot, strerror(errno));
-    return 0;
-}
-
-enum { VM_DIRTY = 1, VM_IRQCHIP = 2 };
-
-/*
- * A VM with one vCPU and slot 0 of MEM_SIZE bytes; with VM_DIRTY also
- * slot 1 at DIRTY_BASE with dirty logging; with VM_IRQCHIP KVM's
- * in-kernel PIC, IOAPIC and LAPIC (created before the vCPU, as the API
- * requires).  The TSS and identity-map addresses are set as every VMM
- * does (kvm_intel wants them before a vCPU may run real mode without
- * unrestricted guest), out of the way.
- */
-static int vm_create(struct vm *vm, size_t mem_size, unsigned flags)
-{
-    memset(vm, 0, sizeof *vm);
-    vm->fd = vm->vcpu = -1;
-    vm->mem_size = mem_size;
-    vm->fd = ioctl(kvm_fd, KVM_CREATE_VM, 0);
-    if (vm->fd < 0)
-        return fail(vm, "KVM_CREATE_VM: %s", strerror(errno));
-    if (ioctl(vm->fd, KVM_SET_TSS_ADDR, 0xfffbd000UL) < 0)
-        return fail(vm, "KVM_SET_TSS_ADDR: %s", strerror(errno));
-    uint64_t ident = 0xfffbc000;
-    if (ioctl(vm->fd, KVM_SET_IDENTITY_MAP_ADDR, &ident) < 0)
-        return fail(vm, "KVM_SET_IDENTITY_MAP_ADDR: %s", strerror(errno));
-    vm->mem = map_anon(mem_size);
-    if (!vm->mem)
-        return fail(vm, "mmap of %zu bytes failed", mem_size);
-    if (set_slot(vm, 0, 0, vm->mem, mem_size, 0) < 0)
-        return -1;
-    if (flags & VM_DIRTY) {
-        vm->dirty = map_anon((size_t)DIRTY_SLOT_PAGES * 4096);
-        if (!vm->dirty)
-            return fail(vm, "mmap of the dirty slot failed");
-        if (set_slot(vm, 1, DIRTY_BASE, vm->dirty, (size_t)DIRTY_SLOT_PAGES * 4096,
-                     KVM_MEM_LOG_DIRTY_PAGES) < 0)
-            return -1;
-    }
-    if ((flags & VM_IRQCHIP) && ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0) < 0)
-        return fail(vm, "KVM_CREATE_IRQCHIP: %s", strerror(errno));
-    vm->vcpu = ioctl(vm->fd, KVM_CREATE_VCPU, 0);
-    if (vm->vcpu < 0)
-        return fail(vm, "KVM_CREATE_VCPU: %s", strerror(errno));
-    int sz = ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-    if (sz < (int)sizeof(struct kvm_run))
-        return fail(vm, "KVM_GET_VCPU_MMAP_SIZE: %d", sz);
-    vm->run_size = (size_t)sz;
-    vm->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vm->vcpu, 0);
-    if (vm->run == MAP_FAILED) {
-        vm->run = NULL;
-        return fail(vm, "mmap of kvm_run: %s", strerror(errno));
-    }
-    /* The CPUID KVM supports, as a VMM would pass it on: long mode
-     * (EFER.LME) is only valid when the guest's CPUID has LM. */
-    int n = 128;
-    struct kvm_cpuid2 *cpuid = calloc(1, sizeof *cpuid + n * sizeof cpuid->entries[0]);
-    if (!cpuid)
-        return fail(vm, "out of memory");
-    cpuid->nent = n;
-    int rc = ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid);
-    if (rc == 0)
-        rc = ioctl(vm->vcpu, KVM_SET_CPUID2, cpuid);
-    free(cpuid);
-    if (rc < 0)
-        return fail(vm, "KVM_GET_SUPPORTED_CPUID/KVM_SET_CPUID2: %s", strerror(errno));
-    return 0;
-}
-
-static void vm_destroy(struct vm *vm)
-{
-    if (vm->run)
-        munmap(vm->run, vm->run_size);
-    if (vm->vcpu >= 0)
-        close(vm->vcpu);
-    if (vm->fd >= 0)
-        close(vm->fd);
-    if (vm->mem)
-        munmap(vm->mem, vm->mem_size);
-    if (vm->dirty)
-        munmap(vm->dirty, (size_t)DIRTY_SLOT_PAGES * 4096);
-}
-
-static void put64(uint8_t *mem, uint64_t addr, uint64_t v)
-{
-    memcpy(mem + addr, &v, 8);
-}
 
 /* A 64-bit interrupt gate (SDM Vol. 3A 6.14.1) to HANDLER, CS 0x08. */
 static void idt_gate(uint8_t *mem, unsigned vector, uint64_t handler)
@@ -216,40 +86,15 @@ static int setup_long_mode(struct vm *vm, const uint8_t *code, const uint8_t *en
     for (uint64_t i = 0; i < 512; i++)
         put64(m, GUEST_PD_HI + i * 8, ((3ull << 30) + (i << 21)) | P | W | PS | 0x18);
     put64(m, FAULT_PTE, FAULT_PAGE | W); /* not present */
-    put64(m, GUEST_GDT + 0x08, 0x00af9b000000ffffull); /* code: L=1, P, DPL 0 */
-    put64(m, GUEST_GDT + 0x10, 0x00cf93000000ffffull); /* data: writable, P */
     if ((size_t)(end - code) > GUEST_STACK_TOP - GUEST_CODE)
         return fail(vm, "guest code too large");
     memcpy(m + GUEST_CODE, code, (size_t)(end - code));
-
-    struct kvm_sregs s;
-    if (ioctl(vm->vcpu, KVM_GET_SREGS, &s) < 0)
-        return fail(vm, "KVM_GET_SREGS: %s", strerror(errno));
-    struct kvm_segment cs = {
-        .base = 0, .limit = 0xffffffff, .selector = 0x08, .type = 11,
-        .present = 1, .dpl = 0, .db = 0, .s = 1, .l = 1, .g = 1,
+    const struct long_mode lm = {
+        .gdt = GUEST_GDT, .cs = 0x08, .ds = 0x10, .cr3 = GUEST_PML4,
+        .idt = GUEST_IDT, .idt_limit = 256 * 16 - 1,
     };
-    struct kvm_segment ds = cs;
-    ds.selector = 0x10;
-    ds.type = 3;
-    ds.l = 0;
-    ds.db = 1;
-    s.cs = cs;
-    s.ds = s.es = s.fs = s.gs = s.ss = ds;
-    s.gdt.base = GUEST_GDT;
-    s.gdt.limit = 0x17;
-    s.idt.base = GUEST_IDT;
-    s.idt.limit = 256 * 16 - 1;
-    s.cr3 = GUEST_PML4;
-    s.cr4 = 0x20;            /* PAE */
-    s.cr0 = 0x80050033;      /* PG, AM, WP, NE, ET, MP, PE */
-    s.efer = 0x500;          /* LMA, LME */
-    if (ioctl(vm->vcpu, KVM_SET_SREGS, &s) < 0)
-        return fail(vm, "KVM_SET_SREGS (long mode): %s", strerror(errno));
     struct kvm_regs r = { .rip = GUEST_CODE, .rsp = GUEST_STACK_TOP, .rflags = 2 };
-    if (ioctl(vm->vcpu, KVM_SET_REGS, &r) < 0)
-        return fail(vm, "KVM_SET_REGS: %s", strerror(errno));
-    return 0;
+    return enter_long_mode(vm, &lm, &r);
 }
 
 /* ---- running a guest against a script of expected exits ---- */
@@ -265,82 +110,11 @@ struct step {
     int (*check)(struct vm *vm); /* run after this exit, before the next KVM_RUN */
 };
 
-static const char *exit_name(unsigned r)
-{
-    static const char *const names[] = {
-        [KVM_EXIT_UNKNOWN] = "UNKNOWN", [KVM_EXIT_EXCEPTION] = "EXCEPTION",
-        [KVM_EXIT_IO] = "IO", [KVM_EXIT_HYPERCALL] = "HYPERCALL",
-        [KVM_EXIT_DEBUG] = "DEBUG", [KVM_EXIT_HLT] = "HLT", [KVM_EXIT_MMIO] = "MMIO",
-        [KVM_EXIT_IRQ_WINDOW_OPEN] = "IRQ_WINDOW_OPEN", [KVM_EXIT_SHUTDOWN] = "SHUTDOWN",
-        [KVM_EXIT_FAIL_ENTRY] = "FAIL_ENTRY", [KVM_EXIT_INTR] = "INTR",
-        [KVM_EXIT_INTERNAL_ERROR] = "INTERNAL_ERROR", [KVM_EXIT_SYSTEM_EVENT] = "SYSTEM_EVENT",
-    };
-    return r < sizeof names / sizeof names[0] && names[r] ? names[r] : "?";
-}
-
-/* Describes the exit in vm->run, for a failure message. */
-static void describe_exit(struct vm *vm, char *buf, size_t n)
-{
-    struct kvm_run *run = vm->run;
-    struct kvm_regs r;
-    unsigned long long rip = ioctl(vm->vcpu, KVM_GET_REGS, &r) == 0 ? r.rip : ~0ull;
-    switch (run->exit_reason) {
-    case KVM_EXIT_IO: {
-        uint64_t d = 0;
-        memcpy(&d, (uint8_t *)run + run->io.data_offset, run->io.size <= 8 ? run->io.size : 8);
-        snprintf(buf, n, "IO %s port 0x%x size %u count %u data 0x%llx (rip 0x%llx)",
-                 run->io.direction == KVM_EXIT_IO_OUT ? "out" : "in", run->io.port,
-                 run->io.size, run->io.count, (unsigned long long)d, rip);
-        break;
-    }
-    case KVM_EXIT_MMIO: {
-        uint64_t d = 0;
-        memcpy(&d, run->mmio.data, run->mmio.len <= 8 ? run->mmio.len : 8);
-        snprintf(buf, n, "MMIO %s 0x%llx len %u data 0x%llx (rip 0x%llx)",
-                 run->mmio.is_write ? "write" : "read",
-                 (unsigned long long)run->mmio.phys_addr, run->mmio.len,
-                 (unsigned long long)d, rip);
-        break;
-    }
-    case KVM_EXIT_FAIL_ENTRY:
-        snprintf(buf, n, "FAIL_ENTRY hardware reason 0x%llx",
-                 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
-        break;
-    case KVM_EXIT_INTERNAL_ERROR: {
-        int len = snprintf(buf, n, "INTERNAL_ERROR suberror %u (rip 0x%llx) data",
-                           run->internal.suberror, rip);
-        for (unsigned i = 0; i < run->internal.ndata && i < 6 && len > 0 && (size_t)len < n; i++)
-            len += snprintf(buf + len, n - (size_t)len, " 0x%llx",
-                            (unsigned long long)run->internal.data[i]);
-        break;
-    }
-    case KVM_EXIT_UNKNOWN:
-        snprintf(buf, n, "UNKNOWN hardware exit reason 0x%llx (rip 0x%llx)",
-                 (unsigned long long)run->hw.hardware_exit_reason, rip);
-        break;
-    default:
-        snprintf(buf, n, "%s (%u) (rip 0x%llx)", exit_name(run->exit_reason),
-                 run->exit_reason, rip);
-    }
-}
 
 static const char *const step_names[] = {
     "OUT", "IN", "MMIO write", "MMIO read", "HLT", "IRQ_WINDOW_OPEN", "OUT",
 };
 
-/* KVM_RUN once; EINTR from the alarm is a timeout. */
-static int run_once(struct vm *vm)
-{
-    alarm(GUEST_TIMEOUT_S);
-    int rc = ioctl(vm->vcpu, KVM_RUN, 0);
-    int err = errno;
-    alarm(0);
-    if (rc < 0 && err == EINTR)
-        return fail(vm, "no exit within %d s", GUEST_TIMEOUT_S);
-    if (rc < 0)
-        return fail(vm, "KVM_RUN: %s", strerror(err));
-    return 0;
-}
 
 static int run_script(struct vm *vm, const struct step *steps, size_t n)
 {
@@ -719,6 +493,15 @@ static const struct guest {
     { "timer", guest_timer_run },
 };
 
+static void report(const char *name, const char *suffix, int rc, const struct vm *vm)
+{
+    if (rc == 0)
+        printf("NEST86_KVM_GUEST %s%s%s PASS\n", name, *suffix ? "-" : "", suffix);
+    else
+        printf("NEST86_KVM_GUEST %s%s%s FAIL %s\n", name, *suffix ? "-" : "", suffix,
+               vm->why[0] ? vm->why : "?");
+}
+
 static int wanted(const char *name, int first, int argc, char **argv)
 {
     if (first >= argc)
@@ -732,8 +515,7 @@ static int wanted(const char *name, int first, int argc, char **argv)
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
-    struct sigaction sa = { .sa_handler = on_alarm }; /* no SA_RESTART: KVM_RUN ends */
-    sigaction(SIGALRM, &sa, NULL);
+    vm_timeouts_init();
 
     const char *suffix = "";
     int first = 1;
@@ -752,6 +534,17 @@ int main(int argc, char **argv)
         return 1;
     }
     int failed = 0;
+    if (first < argc && !strcmp(argv[first], "linux")) {
+        if (argc - first != 4) {
+            printf("NEST86_KVM_CLIENT usage: linux BZIMAGE INITRD CMDLINE\n");
+            return 2;
+        }
+        struct vm vm;
+        int rc = guest_linux_run(&vm, argv[first + 1], argv[first + 2], argv[first + 3]);
+        report("linux", suffix, rc, &vm);
+        vm_destroy(&vm);
+        return rc != 0;
+    }
     for (size_t i = 0; i < sizeof guests / sizeof guests[0]; i++) {
         const struct guest *g = &guests[i];
         if (!wanted(g->name, first, argc, argv))
@@ -763,13 +556,8 @@ int main(int argc, char **argv)
         }
         struct vm vm;
         int rc = g->run(&vm);
-        if (rc == 0) {
-            printf("NEST86_KVM_GUEST %s%s%s PASS\n", g->name, *suffix ? "-" : "", suffix);
-        } else {
-            printf("NEST86_KVM_GUEST %s%s%s FAIL %s\n", g->name, *suffix ? "-" : "", suffix,
-                   vm.why[0] ? vm.why : "?");
-            failed = 1;
-        }
+        report(g->name, suffix, rc, &vm);
+        failed |= rc != 0;
         vm_destroy(&vm);
     }
     return failed;

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# testsuite/integration/linux_kvm_linux.sh — Linux inside KVM inside
+# Linux inside nest86: the cloud kernel boots with initrd-kvm-linux.img
+# (scripts/linux-fetch.sh) and `nest86.nestedlinux`; its /init loads
+# Debian's kvm_intel, and nest86's KVM client (testsuite/kvm/linux.c)
+# boots the same cloud kernel as KVM's guest, with a busybox initramfs
+# whose /init prints NEST86_NESTED_LINUX_OK and reboots.  The nested
+# guest's console (a UART the client emulates, port I/O through KVM)
+# comes out as NEST86_KVM_LINUX lines.
+#
+# Sub-tests (testsuite/run protocol):
+#   kvm-linux/load     every insmod succeeded
+#   kvm-linux/guest    the client's verdict: the nested kernel reached its
+#                      /init, printed the line, and ended by its reboot
+#   kvm-linux/kernel   the nested guest ran the same kernel release as
+#                      its host (uname -r on both sides)
+#   kvm-linux/poweroff nest86 ended with status 0
+set -u
+
+root=${NEST86_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+NEST86=${NEST86:-$root/nest86}
+build=${NEST86_BUILD:-$root/build}
+logdir=$build/test-logs
+mkdir -p "$logdir"
+console=$logdir/linux_kvm_linux.console.log
+
+[ -x "$NEST86" ] || { echo "FAIL kvm-linux/load: no $NEST86 (run make)"; exit 1; }
+. "$root/testsuite/missing.sh"
+if ! fetch_err=$("$root/scripts/linux-fetch.sh" --cloud-only --quiet 2>&1); then
+    missing "kvm-linux/load" "cannot fetch Debian's kernel: ${fetch_err##*$'\n'}"
+fi
+
+timeout 600 "$NEST86" -m 1G -kernel "$build/linux/vmlinuz-cloud" \
+    -initrd "$build/linux/initrd-kvm-linux.img" -append "console=ttyS0 quiet nest86.nestedlinux" \
+    -serial stdio -display none -no-reboot < /dev/null > "$console" 2> "$logdir/linux_kvm_linux.err"
+status=$?
+tr -d '\r' < "$console" > "$console.txt"
+
+result() { # NAME OK WHY
+    if [ "$2" = 1 ]; then echo "PASS $1"; else echo "FAIL $1: $3 (see $console)"; fi
+}
+
+if ! grep -q '^NEST86_KVM_DONE' "$console.txt"; then
+    echo "FAIL kvm-linux/load: the report never finished (status $status; see $console)"
+    exit 1
+fi
+bad=$(grep '^NEST86_KVM_INSMOD' "$console.txt" | awk '$3 != 0 { print $2 " " $3 }' | tr '\n' ' ')
+n=$(grep -c '^NEST86_KVM_INSMOD' "$console.txt")
+result kvm-linux/load "$([ -z "$bad" ] && [ "$n" = 3 ] && echo 1)" "insmod failed: ${bad:-only $n modules tried}"
+verdict=$(grep -m1 '^NEST86_KVM_GUEST linux ' "$console.txt" | cut -d' ' -f3-)
+result kvm-linux/guest "$([ "$verdict" = PASS ] && echo 1)" \
+    "the client said: ${verdict:-nothing}; the nested console ended: $(grep '^NEST86_KVM_LINUX |' "$console.txt" | tail -2 | tr '\n' ' ')"
+host_release=$(sed -n 's/^NEST86_LINUX_UP //p' "$console.txt" | head -n 1)
+guest_release=$(sed -n 's/^NEST86_KVM_LINUX | NEST86_NESTED_LINUX_OK \([^ ]*\).*/\1/p' "$console.txt" | head -n 1)
+result kvm-linux/kernel "$([ -n "$host_release" ] && [ "$host_release" = "$guest_release" ] && echo 1)" \
+    "host runs '${host_release}', the nested guest said '${guest_release}'"
+grep '^NEST86_KVM_LINUX_STATS seconds' "$console.txt" | sed 's/^NEST86_KVM_LINUX_STATS/# nested Linux (guest-time):/'
+result kvm-linux/poweroff "$([ "$status" = 0 ] && echo 1)" "nest86 ended with status $status"
