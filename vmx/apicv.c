@@ -339,13 +339,16 @@ static bool reg_readable(unsigned reg)
     }
 }
 
-/* 29.4.3.1: the same for writes */
-static bool reg_writable(unsigned reg, uint32_t p2)
+/* 29.4.3.1: the same for writes at page offset 'off': without
+ * "APIC-register virtualization" only at the exact offsets of VTPR (and
+ * with virtual-interrupt delivery VEOI and VICR_LO) */
+static bool reg_writable(unsigned off, uint32_t p2)
 {
+    unsigned reg = off & 0xff0;
     if (!(p2 & PROC2_APIC_REGISTER_VIRT)) {
         if (p2 & PROC2_VIRTUAL_INTR_DELIVERY)
-            return reg == VTPR || reg == VEOI || reg == VICR_LO;
-        return reg == VTPR;
+            return off == VTPR || off == VEOI || off == VICR_LO;
+        return off == VTPR;
     }
     switch (reg) {
     case 0x20: case VTPR: case VEOI: case 0xd0: case 0xe0: case 0xf0: case 0x280: case 0x2f0:
@@ -357,11 +360,11 @@ static bool reg_writable(unsigned reg, uint32_t p2)
 }
 
 /* 29.4.3.2: ICR_LO values that self-IPI virtualization takes: reserved
- * bits 31:20, 17:16 and 13 clear, shorthand "self", edge-triggered,
- * fixed delivery, a vector of 16 or more */
+ * bits 31:20, 17:16 and 13 and delivery status (12) clear, shorthand
+ * "self", edge-triggered, fixed delivery, a vector of 16 or more */
 static bool self_ipi_icr(uint32_t icr)
 {
-    return !(icr & 0xfff32000u) && ((icr >> 18) & 3) == 1 && !(icr & (1u << 15)) &&
+    return !(icr & 0xfff33000u) && ((icr >> 18) & 3) == 1 && !(icr & (1u << 15)) &&
            ((icr >> 8) & 7) == 0 && (icr & 0xf0);
 }
 
@@ -397,7 +400,8 @@ static void apic_write_emulate(struct cpu *c, unsigned off)
  * access during event delivery) */
 static _Noreturn void access_exit(struct cpu *c, unsigned off, enum mmu_access_type type)
 {
-    uint64_t qual = (c->vmx.vectoring >> 31) ? 3u << 12 : (uint64_t)type << 12 | off;
+    unsigned kind = (c->vmx.vectoring >> 31) ? 3u : (unsigned)type;
+    uint64_t qual = (uint64_t)kind << 12 | off;
     vmx_exit_insn(c, VMX_EXIT_APIC_ACCESS, qual);
 }
 
@@ -417,7 +421,7 @@ bool vmx_apicv_access(struct cpu *c, uint64_t pa, unsigned size, enum mmu_access
         *value = phys_read(c->mmu.phys, vapic_addr(c) + off, size);
         return true;
     }
-    if (!reg_writable(reg, p2))
+    if (!reg_writable(off, p2))
         access_exit(c, off, type);
     phys_write(c->mmu.phys, vapic_addr(c) + off, *value, size);
     apic_write_emulate(c, off);

@@ -91,7 +91,7 @@ static void guest_idt_init(void)
 
 /* ---- guest code: each label marks an instruction a test names ---- */
 void g_cr8_write(void), g_cr8_write_next(void), g_cr8_read(void), g_load(void),
-    g_load_next(void), g_store(void), g_store_next(void), g_jump(void), g_sti(void),
+    g_load_next(void), g_store8(void), g_store(void), g_store_next(void), g_jump(void), g_sti(void),
     g_sti_hlt(void), g_rdmsr(void), g_wrmsr(void), g_wrmsr_next(void);
 __asm__(".text\n"
         "g_cr8_write:\n  mov %rax, %cr8\n"
@@ -99,6 +99,7 @@ __asm__(".text\n"
         "g_cr8_read:\n  mov %cr8, %rbx\n  vmcall\n  ud2\n"
         "g_load:\n  mov (%rsi), %ebx\n"
         "g_load_next:\n  vmcall\n  ud2\n"
+        "g_store8:\n  mov %al, (%rsi)\n  vmcall\n  ud2\n"
         "g_store:\n  mov %eax, (%rsi)\n"
         "g_store_next:\n  vmcall\n  ud2\n"
         "g_jump:\n  jmp *%rsi\n"
@@ -229,6 +230,13 @@ static void test_apic_access_exits(void)
     ASSERT_EQ(vmx_launch_exit(), EXIT_APIC_ACCESS);
     ASSERT_EQ(vmread(VMCS_EXIT_QUALIFICATION), 0x1300); /* linear write of 300H */
     ASSERT_EQ(*vreg(0x300), 0);
+
+    /* a byte write to 81H: without register virtualization only writes
+     * at offset 80H itself are virtualized */
+    setup(g_store8, P2_VAPIC);
+    vmx_guest.rsi = (uintptr_t)apic_access + 0x81;
+    ASSERT_EQ(vmx_launch_exit(), EXIT_APIC_ACCESS);
+    ASSERT_EQ(vmread(VMCS_EXIT_QUALIFICATION), 0x1081);
 
     setup(g_jump, P2_VAPIC);
     vmx_guest.rsi = (uintptr_t)apic_access + 0x10;
@@ -364,6 +372,13 @@ static void test_self_ipi_and_hlt(void)
     guest_store(0x300, 0x4062); /* no shorthand, NMI delivery mode */
     ASSERT_EQ(vmx_resume_exit(), EXIT_APIC_WRITE);
     ASSERT_EQ(vmread(VMCS_EXIT_QUALIFICATION), 0x300);
+    guest_store(0x300, 0x48062); /* self, level-triggered */
+    ASSERT_EQ(vmx_resume_exit(), EXIT_APIC_WRITE);
+    guest_store(0x300, 0x41062); /* self, delivery-status bit set */
+    ASSERT_EQ(vmx_resume_exit(), EXIT_APIC_WRITE);
+    guest_store(0x300, 0x4000f); /* self, vector below 16 */
+    ASSERT_EQ(vmx_resume_exit(), EXIT_APIC_WRITE);
+    ASSERT_EQ(vmread(VMCS_GUEST_INTR_STATUS), 0x6200);
 
     /* a recognized virtual interrupt wakes the HLT state: an entry in
      * HLT with IF = 1 delivers it (the frame's RIP is the entry's) */
