@@ -211,6 +211,9 @@ struct cpu {
     uint8_t (*apic_tpr_read)(void *opaque);   /* returns TPR[7:4] */
     void (*apic_tpr_write)(void *opaque, uint8_t cr8);
     void (*apic_base_write)(void *opaque, uint64_t value); /* IA32_APIC_BASE changed */
+    /* an EOI to the local APIC whatever its mode: VMX posted-interrupt
+     * processing dismisses the notification vector so (SDM Vol. 3C 29.6) */
+    void (*apic_eoi)(void *opaque);
     void *apic_opaque;
 
     /* Debugger hooks (debugger/).  While dbg_active, every instruction

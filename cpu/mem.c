@@ -111,10 +111,28 @@ static uint64_t byte_pa(const struct placed *p, unsigned k)
     return k < p->first ? p->pa1 + k : p->pa2 + (k - p->first);
 }
 
+/* An access that reaches the APIC-access page of a VMX guest with
+ * "virtualize APIC accesses" (the MMU's slow page) is virtualized or
+ * exits (vmx/apicv.c); one that straddles into it is not virtualized. */
+static bool apic_access(struct cpu *c, const struct placed *p, unsigned size,
+                        enum mmu_access_type type, uint64_t *v)
+{
+    if (likely(!c->mmu.slow_page_on))
+        return false;
+    if (mmu_is_slow_page(&c->mmu, p->pa1))
+        return vmx_apicv_access(c, p->pa1, size, type, v);
+    if (p->first < size && mmu_is_slow_page(&c->mmu, p->pa2))
+        return vmx_apicv_access(c, p->pa2, 4096, type, v); /* too wide: always an exit */
+    return false;
+}
+
 uint64_t mem_read_slow(struct cpu *c, uint64_t lin, unsigned size, bool user, bool ac)
 {
     struct placed p;
     place(c, lin, size, MMU_READ, user, ac, &p);
+    uint64_t virt;
+    if (unlikely(apic_access(c, &p, size, MMU_READ, &virt)))
+        return virt;
     if (p.first == size)
         return phys_read(c->mmu.phys, p.pa1, size);
     uint64_t v = 0;
@@ -127,6 +145,8 @@ void mem_write_slow(struct cpu *c, uint64_t lin, unsigned size, uint64_t v, bool
 {
     struct placed p;
     place(c, lin, size, MMU_WRITE, user, ac, &p);
+    if (unlikely(apic_access(c, &p, size, MMU_WRITE, &v)))
+        return;
     if (p.first == size) {
         phys_write(c->mmu.phys, p.pa1, v, size);
         return;
@@ -160,12 +180,16 @@ uint8_t *mem_code_page(struct cpu *c, uint64_t lin)
     if (p)
         return p;
     uint64_t pa = xlate(c, lin, MMU_FETCH, user, false);
+    if (unlikely(mmu_is_slow_page(&c->mmu, pa)))
+        vmx_apicv_access(c, pa, 1, MMU_FETCH, NULL); /* exits (29.4.1) */
     return phys_ram_ptr(c->mmu.phys, pa & ~0xfffull);
 }
 
 uint8_t mem_fetch_byte(struct cpu *c, uint64_t lin)
 {
     uint64_t pa = xlate(c, lin, MMU_FETCH, c->cpl == 3, false);
+    if (unlikely(mmu_is_slow_page(&c->mmu, pa)))
+        vmx_apicv_access(c, pa, 1, MMU_FETCH, NULL); /* exits (29.4.1) */
     return (uint8_t)phys_read(c->mmu.phys, pa, 1);
 }
 

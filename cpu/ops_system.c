@@ -560,6 +560,8 @@ void op_mov_r_cr(struct cpu *c, const struct insn *i)
         /* CR8-store exiting: CR 8, access type 1 (MOV from CR), Table 27-3 */
         if (c->vmx.nonroot && (VMX_PROC_CONTROLS(c) & PROC_CR8_STORE_EXITING))
             vmx_exit_insn(c, VMX_EXIT_CR_ACCESS, vmx_cr_qualification(8, 1, i->rm));
+        if (c->vmx.nonroot && vmx_apicv_cr8_read(c, &v))
+            break; /* "use TPR shadow": VTPR[7:4] (SDM 29.3) */
         v = c->apic_tpr_read ? c->apic_tpr_read(c->apic_opaque) : c->cr8;
         break;
     default: cpu_raise(c, EX_UD, 0);
@@ -590,6 +592,8 @@ void op_mov_cr_r(struct cpu *c, const struct insn *i)
     case 8:
         if (v & ~0xfull)
             cpu_raise(c, EX_GP, 0);
+        if (c->vmx.nonroot && vmx_apicv_cr8_write(c, v))
+            break; /* "use TPR shadow": VTPR, then TPR virtualization (SDM 29.3) */
         c->cr8 = v;
         if (c->apic_tpr_write)
             c->apic_tpr_write(c->apic_opaque, (uint8_t)v);
@@ -659,7 +663,10 @@ void op_rdmsr(struct cpu *c, const struct insn *i)
     if (c->vmx.nonroot && vmx_msr_exits(c, (uint32_t)c->r[R_RCX], false))
         vmx_exit_insn(c, VMX_EXIT_RDMSR, 0);
     uint64_t v;
-    if (!cpu_msr_read(c, (uint32_t)c->r[R_RCX], &v))
+    /* "virtualize x2APIC mode" reads some of 800H-8FFH from the
+     * virtual-APIC page (SDM 29.5) */
+    if (!(c->vmx.nonroot && vmx_apicv_rdmsr(c, (uint32_t)c->r[R_RCX], &v)) &&
+        !cpu_msr_read(c, (uint32_t)c->r[R_RCX], &v))
         cpu_raise(c, EX_GP, 0);
     /* RDMSR that the MSR bitmap lets run in non-root operation reads
      * IA32_TIME_STAMP_COUNTER with the TSC offset (SDM 25.3) */
@@ -676,7 +683,8 @@ void op_wrmsr(struct cpu *c, const struct insn *i)
     if (c->vmx.nonroot && vmx_msr_exits(c, (uint32_t)c->r[R_RCX], true))
         vmx_exit_insn(c, VMX_EXIT_WRMSR, 0);
     uint64_t v = ((c->r[R_RDX] & 0xffffffffu) << 32) | (c->r[R_RAX] & 0xffffffffu);
-    if (!cpu_msr_write(c, (uint32_t)c->r[R_RCX], v))
+    int virt = c->vmx.nonroot ? vmx_apicv_wrmsr(c, (uint32_t)c->r[R_RCX], v) : 0;
+    if (virt < 0 || (virt == 0 && !cpu_msr_write(c, (uint32_t)c->r[R_RCX], v)))
         cpu_raise(c, EX_GP, 0);
 }
 

@@ -509,6 +509,13 @@ bool lapic_msr_write(void *opaque, uint32_t index, uint64_t value)
     return reg_write(l, off, (uint32_t)value, 0);
 }
 
+void lapic_eoi_cb(void *opaque)
+{
+    struct lapic *l = opaque;
+    if (hw_enabled(l))
+        eoi(l);
+}
+
 uint8_t lapic_cr8_read(void *opaque)
 {
     const struct lapic *l = opaque;

@@ -96,6 +96,8 @@ bool lapic_msr_write(void *opaque, uint32_t index, uint64_t value);
 /* CR8 (TPR[7:4]). */
 uint8_t lapic_cr8_read(void *opaque);
 void lapic_cr8_write(void *opaque, uint8_t cr8);
+/* An EOI, as a write of 0 to the EOI register in either mode. */
+void lapic_eoi_cb(void *opaque);
 /* IA32_APIC_BASE was written (base move, enable, x2APIC). */
 void lapic_base_write(void *opaque, uint64_t value);
 

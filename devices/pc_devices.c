@@ -35,6 +35,7 @@ void pc_devices_attach_cpu(struct machine *m)
     c->apic_tpr_read = lapic_cr8_read;
     c->apic_tpr_write = lapic_cr8_write;
     c->apic_base_write = lapic_base_write;
+    c->apic_eoi = lapic_eoi_cb;
     c->apic_opaque = m->lapic;
     /* the APIC's INTR output may already be up (virtual wire) */
     cpu_set_intr(c, m->lapic->intr_out);

@@ -226,6 +226,13 @@ struct mmu {
                      uint8_t *allow, struct mmu_fault *fault);
     void *gpa_opaque;
 
+    /* A physical page no TLB entry may serve from the fast path, so
+     * that every access to it reaches the CPU's slow path: VMX's
+     * APIC-access page while a guest with "virtualize APIC accesses"
+     * runs (SDM Vol. 3C 29.4).  Set through mmu_set_slow_page(). */
+    bool slow_page_on;
+    uint64_t slow_page;
+
     bool has_large;      /* some entry caches a piece of a large page */
     /* Bumped whenever cached translations may stop being the ones in use:
      * every invalidation here, and (by the CPU) every CR3 load and mode or
@@ -250,6 +257,15 @@ void mmu_flush_nonglobal(struct mmu *m);      /* MOV CR3 without no-flush */
 void mmu_flush_pcid(struct mmu *m, uint16_t pcid, bool keep_global);
 void mmu_flush_page(struct mmu *m, uint64_t lin); /* INVLPG: current PCID and globals */
 void mmu_flush_page_pcid(struct mmu *m, uint64_t lin, uint16_t pcid);
+
+/* Makes physical page 'pa' (or none: MMU_NO_SLOW_PAGE) the slow page,
+ * dropping the TLB entries that map it. */
+#define MMU_NO_SLOW_PAGE (~0ull)
+void mmu_set_slow_page(struct mmu *m, uint64_t pa);
+static inline bool mmu_is_slow_page(const struct mmu *m, uint64_t pa)
+{
+    return m->slow_page_on && (pa & ~0xfffull) == m->slow_page;
+}
 
 /* A page became code (phys_mark_code): no fast-path writes to it. */
 void mmu_drop_writes_to(struct mmu *m, const uint8_t *host_page);

@@ -323,7 +323,7 @@ int mmu_translate(struct mmu *m, uint64_t lin, enum mmu_access_type type, bool u
     uint64_t page = lin & ~0xfffull;
     uint8_t *host = phys_ram_ptr(m->phys, x.pa & ~0xfffull);
     struct mmu_tlb_entry *e = &m->tlb[(lin >> 12) & (MMU_TLB_SIZE - 1)];
-    if (!host) { /* MMIO and open bus always take the slow path */
+    if (!host || mmu_is_slow_page(m, x.pa)) { /* MMIO, open bus and the slow page */
         e->perm = 0;
         return 0;
     }

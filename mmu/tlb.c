@@ -204,3 +204,17 @@ void mmu_drop_writes_to(struct mmu *m, const uint8_t *host_page)
             e->perm &= (uint8_t)~(MMU_W_USER | MMU_W_SUP | MMU_W_SUPAC);
     }
 }
+
+void mmu_set_slow_page(struct mmu *m, uint64_t pa)
+{
+    m->slow_page_on = pa != MMU_NO_SLOW_PAGE;
+    m->slow_page = pa & ~0xfffull;
+    if (!m->slow_page_on)
+        return;
+    m->epoch++;
+    for (unsigned i = 0; i < MMU_TLB_SIZE; i++) {
+        struct mmu_tlb_entry *e = &m->tlb[i];
+        if (e->perm && e->pa_page == m->slow_page)
+            e->perm = 0;
+    }
+}

@@ -38,6 +38,12 @@ static bool phys_ok(uint64_t pa)
     return !(pa >> MMU_MAXPHYADDR);
 }
 
+/* a 4-KiB aligned physical address within the physical-address width */
+static bool page_ok(uint64_t pa)
+{
+    return !(pa & 0xfff) && phys_ok(pa);
+}
+
 static bool pat_ok(uint64_t pat)
 {
     for (int k = 0; k < 8; k++) {
@@ -55,6 +61,46 @@ static bool ctl_ok(enum vmx_ctl_word w, uint32_t v)
 }
 
 /* ---- 26.2.1 checks on VMX controls ---- */
+
+/* 26.2.1.1: the controls of APIC virtualization (SDM chapter 29) */
+static bool check_apicv_controls(struct cpu *c, uint32_t pin, uint32_t proc, uint32_t proc2)
+{
+    uint64_t threshold = vmcs_get(c, VF_TPR_THRESHOLD);
+    if (proc & PROC_USE_TPR_SHADOW) {
+        uint64_t vapic = vmcs_get(c, VF_VIRTUAL_APIC_PAGE_ADDR);
+        FAIL_IF(!page_ok(vapic),
+                "virtual-APIC address not 4-KiB aligned or beyond the physical-address width (SDM 26.2.1.1)");
+        if (!(proc2 & PROC2_VIRTUAL_INTR_DELIVERY)) {
+            FAIL_IF(threshold >> 4,
+                    "TPR threshold bits 31:4 set without \"virtual-interrupt delivery\" (SDM 26.2.1.1)");
+            unsigned vtpr = (unsigned)phys_read(c->mmu.phys, vapic + 0x80, 1);
+            FAIL_IF(!(proc2 & PROC2_VIRTUALIZE_APIC_ACCESSES) && (threshold & 0xf) > (vtpr >> 4),
+                    "TPR threshold above VTPR bits 7:4 (SDM 26.2.1.1)");
+        }
+    } else {
+        FAIL_IF(proc2 & (PROC2_VIRTUALIZE_X2APIC | PROC2_APIC_REGISTER_VIRT |
+                         PROC2_VIRTUAL_INTR_DELIVERY),
+                "x2APIC virtualization, APIC-register virtualization or virtual-interrupt delivery without \"use TPR shadow\" (SDM 26.2.1.1)");
+    }
+    FAIL_IF((proc2 & PROC2_VIRTUALIZE_X2APIC) && (proc2 & PROC2_VIRTUALIZE_APIC_ACCESSES),
+            "\"virtualize x2APIC mode\" with \"virtualize APIC accesses\" (SDM 26.2.1.1)");
+    FAIL_IF((proc2 & PROC2_VIRTUAL_INTR_DELIVERY) && !(pin & PIN_EXT_INTR_EXITING),
+            "\"virtual-interrupt delivery\" without \"external-interrupt exiting\" (SDM 26.2.1.1)");
+    if (pin & PIN_POSTED_INTERRUPTS) {
+        FAIL_IF(!(proc2 & PROC2_VIRTUAL_INTR_DELIVERY),
+                "\"process posted interrupts\" without \"virtual-interrupt delivery\" (SDM 26.2.1.1)");
+        FAIL_IF(!(vmcs_get(c, VF_EXIT_CONTROLS) & EXIT_ACK_INTR_ON_EXIT),
+                "\"process posted interrupts\" without \"acknowledge interrupt on exit\" (SDM 26.2.1.1)");
+        FAIL_IF(vmcs_get(c, VF_POSTED_INTR_NOTIFY_VECTOR) >> 8,
+                "posted-interrupt notification vector bits 15:8 set (SDM 26.2.1.1)");
+        uint64_t desc = vmcs_get(c, VF_POSTED_INTR_DESC_ADDR);
+        FAIL_IF((desc & 0x3f) || !phys_ok(desc),
+                "posted-interrupt descriptor address not 64-byte aligned or beyond the physical-address width (SDM 26.2.1.1)");
+    }
+    FAIL_IF((proc2 & PROC2_VIRTUALIZE_APIC_ACCESSES) && !page_ok(vmcs_get(c, VF_APIC_ACCESS_ADDR)),
+            "APIC-access address not 4-KiB aligned or beyond the physical-address width (SDM 26.2.1.1)");
+    return true;
+}
 static bool check_controls(struct cpu *c)
 {
     uint32_t pin = (uint32_t)vmcs_get(c, VF_PIN_BASED_CONTROLS);
@@ -83,6 +129,8 @@ static bool check_controls(struct cpu *c)
             "virtual NMIs without NMI exiting (SDM 26.2.1.1)");
     FAIL_IF(!(pin & PIN_VIRTUAL_NMIS) && (proc & PROC_NMI_WINDOW_EXITING),
             "NMI-window exiting without virtual NMIs (SDM 26.2.1.1)");
+    if (!check_apicv_controls(c, pin, proc, proc2))
+        return false;
     if (proc2 & PROC2_ENABLE_EPT) {
         const char *eptp = vmx_ept_eptp_problem(vmcs_get(c, VF_EPT_POINTER));
         FAIL_IF(eptp, eptp);

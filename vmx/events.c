@@ -161,6 +161,48 @@ bool vmx_intr_exits(const struct cpu *c)
     return VMX_PIN_CONTROLS(c) & PIN_EXT_INTR_EXITING;
 }
 
+/* Delivers interrupt 'vec' through the guest IDT at this instruction
+ * boundary; false for -1 (nothing to deliver). */
+static bool deliver_interrupt(struct cpu *c, int vec)
+{
+    if (vec < 0)
+        return false;
+    c->insn_rip = c->rip;
+    c->delivering = -1;
+    cpu_deliver(c, vec, INT_EXTERNAL, false, 0);
+    return true;
+}
+
+/* An external interrupt the local APIC requests, not blocked by STI or
+ * MOV SS: true when something happened (an exit, posted-interrupt
+ * processing or a delivery). */
+static bool external_interrupt(struct cpu *c, uint32_t pin)
+{
+    if (pin & PIN_EXT_INTR_EXITING) {
+        /* 25.2: exits whatever RFLAGS.IF says.  With "acknowledge
+         * interrupt on exit" the controller is acknowledged and the
+         * vector recorded (27.2.2); without, the interruption
+         * information is invalid and the interrupt stays pending.
+         * "Process posted interrupts" needs the acknowledgement (26.2.1.1)
+         * and takes the notification vector instead of exiting (29.6). */
+        uint32_t info = 0;
+        if (vmcs_get(c, VF_EXIT_CONTROLS) & EXIT_ACK_INTR_ON_EXIT) {
+            int vec = c->intr_ack(c->intr_opaque);
+            if (vec < 0)
+                return false; /* the controller withdrew the request */
+            if (vmx_apicv_posted(c, vec))
+                return true;
+            info = event_info((unsigned)vec, TYPE_EXTERNAL, false);
+        }
+        vmcs_set(c, VF_EXIT_INSTRUCTION_LEN, 0);
+        event_exit(c, VMX_EXIT_EXTERNAL_INTERRUPT, info, 0, 0, false);
+        return true;
+    }
+    if (!(c->rflags & FL_IF))
+        return false;
+    return deliver_interrupt(c, c->intr_ack(c->intr_opaque));
+}
+
 /* Interrupts, NMIs and the window exits at an instruction boundary, in
  * the SDM's priority order (6.9 with 25.2): NMI-window exits, NMIs,
  * interrupt-window exits, external interrupts.  Each of them also ends
@@ -171,6 +213,16 @@ bool vmx_take_event(struct cpu *c)
     uint32_t p = c->pending;
     bool shadow = c->inhibit_irq; /* blocking by STI or by MOV SS */
 
+    /* the trap-like exits of APIC virtualization follow the instruction
+     * (or VM entry) that caused them before anything else (29.1.2,
+     * 29.1.4, 29.4.3.3; 26.7.7) */
+    uint64_t trap_qual;
+    unsigned trap = vmx_apicv_trap(c, &trap_qual);
+    if (trap) {
+        vmcs_set(c, VF_EXIT_INSTRUCTION_LEN, 0);
+        event_exit(c, trap, 0, 0, trap_qual, false);
+        return true;
+    }
     /* 25.2: the preemption timer's exit comes before NMI-window exits
      * and NMIs; it also ends the HLT state */
     if (c->vmx.timer_armed && timer_now(c) >= c->vmx.timer_deadline) {
@@ -209,33 +261,14 @@ bool vmx_take_event(struct cpu *c)
         event_exit(c, VMX_EXIT_INTERRUPT_WINDOW, 0, 0, 0, false);
         return true;
     }
-    if (!(p & PEND_INTR) || shadow || !c->intr_ack)
-        return false;
-    if (pin & PIN_EXT_INTR_EXITING) {
-        /* 25.2: exits whatever RFLAGS.IF says.  With "acknowledge
-         * interrupt on exit" the controller is acknowledged and the
-         * vector recorded (27.2.2); without, the interruption
-         * information is invalid and the interrupt stays pending. */
-        uint32_t info = 0;
-        if (vmcs_get(c, VF_EXIT_CONTROLS) & EXIT_ACK_INTR_ON_EXIT) {
-            int vec = c->intr_ack(c->intr_opaque);
-            if (vec < 0)
-                return false; /* the controller withdrew the request */
-            info = event_info((unsigned)vec, TYPE_EXTERNAL, false);
-        }
-        vmcs_set(c, VF_EXIT_INSTRUCTION_LEN, 0);
-        event_exit(c, VMX_EXIT_EXTERNAL_INTERRUPT, info, 0, 0, false);
+    if ((p & PEND_INTR) && !shadow && c->intr_ack && external_interrupt(c, pin))
         return true;
-    }
-    if (!(c->rflags & FL_IF))
+    /* 29.2.2: virtual-interrupt delivery, below external interrupts and
+     * with the priority of interrupt-window exits (which come first
+     * when armed: evaluation recognizes nothing then) */
+    if (shadow || !(c->rflags & FL_IF))
         return false;
-    int vec = c->intr_ack(c->intr_opaque);
-    if (vec < 0)
-        return false;
-    c->insn_rip = c->rip;
-    c->delivering = -1;
-    cpu_deliver(c, vec, INT_EXTERNAL, false, 0);
-    return true;
+    return deliver_interrupt(c, vmx_apicv_virtual_intr(c));
 }
 
 void vmx_delivery_begin(struct cpu *c, int vector, int kind, bool has_error, uint32_t error)
@@ -360,6 +393,7 @@ void vmx_entry_events(struct cpu *c)
     if (proc & (PROC_INTR_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING))
         __atomic_or_fetch(&c->pending, PEND_VMX, __ATOMIC_RELAXED);
     cpu_break_block(c);
+    vmx_apicv_enter(c); /* the APIC-access page, RVI/SVI, the TPR threshold */
     uint32_t info = (uint32_t)vmcs_get(c, VF_ENTRY_INTR_INFO);
     if (info & INFO_VALID)
         inject_event(c, info); /* 26.7.2: a vectoring entry ends active */
@@ -406,6 +440,7 @@ uint32_t vmx_saved_interruptibility(const struct cpu *c)
 
 void vmx_events_leave(struct cpu *c)
 {
+    vmx_apicv_leave(c);
     c->vmx.timer_armed = false;
     __atomic_and_fetch(&c->pending, ~PEND_VMX, __ATOMIC_RELAXED);
     c->vmx.vectoring = 0;

@@ -79,6 +79,12 @@ struct vmx {
     bool event_exit;         /* this exit wrote its own interruption information */
     bool iret_unblocked;     /* the IRET at icount iret_icount removed (virtual-)NMI blocking */
     uint64_t iret_icount;
+
+    /* APIC virtualization (vmx/apicv.c) */
+    bool vintr_recognized;   /* a pending virtual interrupt is recognized (SDM 29.2.1) */
+    uint16_t apic_trap;      /* the trap-like exit (TPR below threshold, APIC write,
+                                virtualized EOI) the last instruction caused; 0 if none */
+    uint64_t apic_trap_qual;
 };
 
 /* names for logs and the debugger; NULL for an unknown number */
@@ -199,6 +205,25 @@ void vmx_delivery_begin(struct cpu *c, int vector, int kind, bool has_error, uin
 void vmx_iret(struct cpu *c);
 /* true when an external interrupt would end HLT whatever RFLAGS.IF says */
 bool vmx_intr_exits(const struct cpu *c);
+
+/* ---- APIC virtualization (vmx/apicv.c, SDM chapter 29) ---- */
+
+/* MOV from/to CR8 in non-root operation after the CR8 exits: with "use
+ * TPR shadow" they use VTPR on the virtual-APIC page and return true
+ * (29.3); false: the instruction operates normally. */
+bool vmx_apicv_cr8_read(const struct cpu *c, uint64_t *value);
+bool vmx_apicv_cr8_write(struct cpu *c, uint64_t value);
+/* RDMSR/WRMSR of MSR 'index' in non-root operation that did not exit,
+ * with "virtualize x2APIC mode" (29.5): 1 virtualized (done), 0 the
+ * instruction operates normally, -1 #GP. */
+int vmx_apicv_rdmsr(struct cpu *c, uint32_t index, uint64_t *value);
+int vmx_apicv_wrmsr(struct cpu *c, uint32_t index, uint64_t value);
+/* A linear access of 'size' bytes at physical address 'pa' on the
+ * APIC-access page (mmu.slow_page): a virtualized read fills *value, a
+ * virtualized write stores *value in the virtual-APIC page (29.4);
+ * otherwise an APIC-access VM exit (does not return then). */
+bool vmx_apicv_access(struct cpu *c, uint64_t pa, unsigned size, enum mmu_access_type type,
+                      uint64_t *value);
 
 /* the opcode groups' VMX forms: true when the instruction was one */
 bool vmx_grp7(struct cpu *c, const struct insn *i);   /* VMCALL VMLAUNCH VMRESUME VMXOFF */

@@ -75,6 +75,19 @@ void vmx_events_leave(struct cpu *c);
 /* exit.c, for events.c: the VM exit once its information fields are written */
 void vmx_event_vm_exit(struct cpu *c, unsigned reason, uint64_t qualification);
 
+/* apicv.c: VM entry's part (26.7.5, 26.7.7: PPR virtualization and
+ * evaluation of pending virtual interrupts, the TPR-threshold exit, the
+ * APIC-access page to the MMU), leaving non-root operation, the pending
+ * trap-like exit (its reason, 0 if none; taking it), the virtual
+ * interrupt to deliver now (29.2.2: the vector, -1 if none), and
+ * posted-interrupt processing for an acknowledged vector (29.6: true
+ * when it was the notification vector) */
+void vmx_apicv_enter(struct cpu *c);
+void vmx_apicv_leave(struct cpu *c);
+unsigned vmx_apicv_trap(struct cpu *c, uint64_t *qualification);
+int vmx_apicv_virtual_intr(struct cpu *c);
+bool vmx_apicv_posted(struct cpu *c, int vector);
+
 extern const uint8_t vmx_guest_sel[8], vmx_guest_base[8], vmx_guest_limit[8], vmx_guest_ar[8];
 
 

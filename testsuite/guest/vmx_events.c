@@ -101,19 +101,11 @@ __asm__(".text\n"
         "  iretq\n");
 extern char g_stubs[], g_handler_vmcall[], host_nmi_entry[];
 
-struct gate64 {
-    uint16_t off0, sel;
-    uint8_t ist, type;
-    uint16_t off1;
-    uint32_t off2, zero;
-};
-static struct gate64 guest_idt[256] __attribute__((aligned(16)));
+static struct vmx_gate64 guest_idt[256] __attribute__((aligned(16)));
 
 static void guest_gate(unsigned vec, uint8_t type_attr)
 {
-    uintptr_t a = (uintptr_t)(g_stubs + 16 * vec);
-    guest_idt[vec] = (struct gate64){(uint16_t)a, SEL_CODE, 0, type_attr, (uint16_t)(a >> 16),
-                                     (uint32_t)(a >> 32), 0};
+    guest_idt[vec] = vmx_gate64((uintptr_t)(g_stubs + 16 * vec), type_attr);
 }
 
 static uintptr_t stub(unsigned vec)

@@ -14,8 +14,10 @@
 #            fault)
 #   params   kvm_intel takes what nest86 offers: ept, vpid,
 #            unrestricted_guest, eptad, pml, enable_shadow_vmcs,
-#            preemption_timer and nested all read Y (printed too,
-#            with enable_apicv)
+#            preemption_timer, enable_apicv (APIC-register
+#            virtualization, virtual-interrupt delivery and posted
+#            interrupts), flexpriority (TPR shadow and virtualized APIC
+#            accesses) and nested all read Y (and are printed)
 #   guest-NAME  nest86's own KVM client (testsuite/kvm/client.c) ran its
 #            guest NAME inside that KVM and checked every exit:
 #            io (port I/O both ways, HLT), dirty (300 pages written, read
@@ -69,7 +71,7 @@ result kvm/quiet "$([ -z "$errs" ] && echo 1)" "the kernel said: $errs"
 params=$(grep '^NEST86_KVM_PARAM' "$console.txt" | awk '{ printf "%s=%s ", $2, $3 }')
 # what nest86's VMX offers, kvm_intel must take: each of these reads Y
 notY=
-for p in ept vpid unrestricted_guest eptad pml enable_shadow_vmcs preemption_timer nested; do
+for p in ept vpid unrestricted_guest eptad pml enable_shadow_vmcs preemption_timer enable_apicv flexpriority nested; do
     grep -q "^NEST86_KVM_PARAM $p Y" "$console.txt" || notY="$notY $p"
 done
 result kvm/params "$([ -z "$notY" ] && echo 1)" "kvm_intel's parameters not Y:$notY"

@@ -159,6 +159,20 @@ uint32_t vmx_resume_exit(void);
 /* GUEST_RIP += VM-exit instruction length (skips the exiting instruction) */
 void vmx_skip_insn(void);
 
+/* A 64-bit IDT gate (SDM Vol. 3A 6.14.1), for the guest IDTs tests
+ * build: a handler in this kernel's 64-bit code segment, no IST. */
+struct vmx_gate64 {
+    uint16_t off0, sel;
+    uint8_t ist, type;
+    uint16_t off1;
+    uint32_t off2, zero;
+};
+static inline struct vmx_gate64 vmx_gate64(uintptr_t handler, uint8_t type_attr)
+{
+    return (struct vmx_gate64){(uint16_t)handler, RT_SEL_CODE64, 0, type_attr,
+                               (uint16_t)(handler >> 16), (uint32_t)(handler >> 32), 0};
+}
+
 /* ---- EPT (SDM Vol. 3C 28.2) ---- */
 
 /* EPT entry bits (Tables 28-1 to 28-6) */
