@@ -178,6 +178,14 @@ enum int_kind { /* the public names are enum cpu_event_kind in cpu.h */
 };
 void cpu_deliver(struct cpu *c, int vector, enum int_kind kind, bool has_error, uint32_t error);
 void cpu_iret(struct cpu *c, unsigned opsize);
+/* cpu/vme.c: CR4.VME and CR4.PVI.  Each returns true when it has done
+ * the instruction's work (or raises #GP), false when the instruction
+ * goes on as without the extensions. */
+bool vme_cli_sti(struct cpu *c, bool sti);
+bool vme_pushf(struct cpu *c, unsigned opsize);
+bool vme_popf(struct cpu *c, unsigned opsize);
+bool vme_iret(struct cpu *c, unsigned opsize);
+bool vme_int_redirect(struct cpu *c, unsigned vector);
 
 /* ---- stack (cpu/stack.c) ---- */
 void cpu_push(struct cpu *c, unsigned size, uint64_t v);

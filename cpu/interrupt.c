@@ -236,8 +236,8 @@ void cpu_iret(struct cpu *c, unsigned opsize)
         return;
     }
     if (c->mode == MODE_V86) {
-        if (((c->rflags & FL_IOPL) >> 12) < 3)
-            cpu_raise(c, EX_GP, 0);
+        if (vme_iret(c, opsize)) /* below IOPL 3: VIF, or #GP */
+            return;
         iret_real(c, opsize);
         return;
     }
