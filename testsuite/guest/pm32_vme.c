@@ -112,31 +112,17 @@ static uint16_t low16(uint32_t addr)
     return (uint16_t)(low(addr)[0] | (low(addr)[1] << 8));
 }
 
-static uint64_t seg_desc(uint32_t base, uint32_t limit, unsigned access, unsigned flags)
-{
-    return (limit & 0xffff) | ((uint64_t)(base & 0xffffff) << 16) | ((uint64_t)access << 40) |
-           ((uint64_t)((limit >> 16) & 0xf) << 48) | ((uint64_t)flags << 52) |
-           ((uint64_t)(base >> 24) << 56);
-}
-
 static void setup(void)
 {
-    struct __attribute__((packed)) { uint16_t limit; uint32_t base; } g;
-    __asm__ volatile("sgdt %0" : "=m"(g));
-    const uint64_t *old = (const uint64_t *)(uintptr_t)g.base;
-    for (unsigned k = 0; k < RT_GDT_ENTRIES; k++)
-        gdt[k] = old[k];
     tss.ss0 = RT_SEL_DATA;
     tss.esp0 = (uint32_t)(uintptr_t)(ring0_stack + sizeof(ring0_stack));
     tss.iomap = offsetof(struct tss32, redirect) + sizeof(tss.redirect);
     tss.redirect[VEC_PM / 8] |= 1u << (VEC_PM % 8);
     tss.io_end = 0xff;
-    gdt[SEL_TSS >> 3] = seg_desc((uint32_t)(uintptr_t)&tss, sizeof(tss) - 1, 0x89, 0);
-    gdt[SEL_UCODE >> 3] = seg_desc(0, 0xfffff, 0xfa, 0xc);
-    gdt[SEL_UDATA >> 3] = seg_desc(0, 0xfffff, 0xf2, 0xc);
-    g.limit = sizeof(gdt) - 1;
-    g.base = (uint32_t)(uintptr_t)gdt;
-    __asm__ volatile("lgdt %0" ::"m"(g));
+    gdt[SEL_TSS >> 3] = rt_desc((uint32_t)(uintptr_t)&tss, sizeof(tss) - 1, 0x89, 0);
+    gdt[SEL_UCODE >> 3] = rt_desc(0, 0xfffff, 0xfa, 0xc); /* G, D */
+    gdt[SEL_UDATA >> 3] = rt_desc(0, 0xfffff, 0xf2, 0xc);
+    rt_gdt_load(gdt, GDT_N);
     __asm__ volatile("ltr %w0" ::"r"(SEL_TSS));
     rt_idt_set_gate(VEC_PM, (uintptr_t)vme_int_entry, 0xEE, RT_SEL_CODE32);
     rt_idt_set_gate(13, (uintptr_t)vme_gp_entry, 0x8E, RT_SEL_CODE32);

@@ -22,7 +22,6 @@ static uint8_t guest_stack[4096] __attribute__((aligned(16)));
 #define PROC2_UNRESTRICTED (1u << 7)
 #define ENTRY_IA32E (1u << 9)
 #define ENTRY_LOAD_EFER (1u << 15)
-#define EXIT_ENTRY_FAIL 0x80000000u
 
 #define V86_CS 0x0800 /* code at V86_CS << 4 */
 #define V86_BASE 0x8000
@@ -69,18 +68,9 @@ static volatile uint16_t *low16(uintptr_t addr)
     return (volatile uint16_t *)addr;
 }
 
-static void seg(uint64_t sel_field, uint64_t sel, uint64_t base, uint64_t limit, uint64_t ar)
-{
-    uint64_t d = sel_field - VMCS_GUEST_ES_SELECTOR; /* 2 per segment */
-    vmwrite(sel_field, sel);
-    vmwrite(VMCS_GUEST_ES_BASE + d, base);
-    vmwrite(VMCS_GUEST_ES_LIMIT + d, limit);
-    vmwrite(VMCS_GUEST_ES_AR + d, ar);
-}
-
 static void v86_seg(uint64_t sel_field, uint64_t sel)
 {
-    seg(sel_field, sel, sel << 4, 0xffff, 0xf3);
+    vmx_guest_seg(sel_field, sel, sel << 4, 0xffff, 0xf3);
 }
 
 static void setup_v86(void)
@@ -119,21 +109,6 @@ static void setup_v86(void)
     vmwrite(VMCS_GUEST_RFLAGS, 0x2 | RFL_VM | RFL_IF | RFL_VIF); /* IOPL 0 */
 }
 
-static void assert_seg(uint64_t sel_field, uint64_t sel, uint64_t base, uint64_t limit, uint64_t ar)
-{
-    uint64_t d = sel_field - VMCS_GUEST_ES_SELECTOR;
-    ASSERT_EQ(vmread(sel_field), sel);
-    ASSERT_EQ(vmread(VMCS_GUEST_ES_BASE + d), base);
-    ASSERT_EQ(vmread(VMCS_GUEST_ES_LIMIT + d), limit);
-    ASSERT_EQ(vmread(VMCS_GUEST_ES_AR + d), ar);
-}
-
-static void expect_bad_guest(void)
-{
-    ASSERT_EQ(vmx_run(1), VMX_OK);
-    ASSERT_EQ(vmread(VMCS_EXIT_REASON), EXIT_ENTRY_FAIL | 33);
-}
-
 static void test_v86_guest_runs(void)
 {
     setup_v86();
@@ -153,9 +128,9 @@ static void test_v86_guest_runs(void)
     ASSERT_EQ(stack[1], V86_CS);
     ASSERT_EQ(stack[2], 0x3002); /* IF from VIF (0), IOPL shown as 3 */
     /* V86 segments: what the next VM entry requires */
-    assert_seg(VMCS_GUEST_CS_SELECTOR, V86_CS, V86_BASE, 0xffff, 0xf3);
-    assert_seg(VMCS_GUEST_SS_SELECTOR, V86_SS, V86_SS << 4, 0xffff, 0xf3);
-    assert_seg(VMCS_GUEST_DS_SELECTOR, 0, 0, 0xffff, 0xf3);
+    vmx_assert_guest_seg(VMCS_GUEST_CS_SELECTOR, V86_CS, V86_BASE, 0xffff, 0xf3);
+    vmx_assert_guest_seg(VMCS_GUEST_SS_SELECTOR, V86_SS, V86_SS << 4, 0xffff, 0xf3);
+    vmx_assert_guest_seg(VMCS_GUEST_DS_SELECTOR, 0, 0, 0xffff, 0xf3);
     ASSERT_EQ(vmread(VMCS_GUEST_CR4), 0x2001);
 
     /* resume at the INT again: the saved state enters as it is */
@@ -170,21 +145,21 @@ static void test_v86_guest_runs(void)
 static void test_v86_entry_checks(void)
 {
     setup_v86();
-    seg(VMCS_GUEST_CS_SELECTOR, V86_CS, V86_BASE, 0xffff, 0xfb); /* a code type */
-    expect_bad_guest();
+    vmx_guest_seg(VMCS_GUEST_CS_SELECTOR, V86_CS, V86_BASE, 0xffff, 0xfb); /* a code type */
+    vmx_expect_bad_guest();
     setup_v86();
-    seg(VMCS_GUEST_DS_SELECTOR, 0x10, 0x1000, 0xffff, 0xf3); /* base not selector << 4 */
-    expect_bad_guest();
+    vmx_guest_seg(VMCS_GUEST_DS_SELECTOR, 0x10, 0x1000, 0xffff, 0xf3); /* base not selector << 4 */
+    vmx_expect_bad_guest();
     setup_v86();
-    seg(VMCS_GUEST_GS_SELECTOR, 0, 0, 0xfffff, 0xf3); /* limit not FFFFH */
-    expect_bad_guest();
+    vmx_guest_seg(VMCS_GUEST_GS_SELECTOR, 0, 0, 0xfffff, 0xf3); /* limit not FFFFH */
+    vmx_expect_bad_guest();
     setup_v86();
-    seg(VMCS_GUEST_SS_SELECTOR, V86_SS, V86_SS << 4, 0xffff, 0x93); /* DPL 0 */
-    expect_bad_guest();
+    vmx_guest_seg(VMCS_GUEST_SS_SELECTOR, V86_SS, V86_SS << 4, 0xffff, 0x93); /* DPL 0 */
+    vmx_expect_bad_guest();
     /* 26.3.1.4: VM = 1 needs CR0.PE = 1 */
     setup_v86();
     vmwrite(VMCS_GUEST_CR0, 0x30);
-    expect_bad_guest();
+    vmx_expect_bad_guest();
 }
 
 void test_main(void)
