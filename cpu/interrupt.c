@@ -236,9 +236,10 @@ void cpu_iret(struct cpu *c, unsigned opsize)
         return;
     }
     if (c->mode == MODE_V86) {
-        if (vme_iret(c, opsize)) /* below IOPL 3: VIF, or #GP */
-            return;
-        iret_real(c, opsize);
+        if (((c->rflags & FL_IOPL) >> 12) < 3)
+            vme_iret(c, opsize); /* IF's bit to VIF, or #GP */
+        else
+            iret_real(c, opsize);
         return;
     }
     bool lma = (c->mmu.efer & EFER_LMA) != 0;

@@ -36,16 +36,20 @@ void op_flagop(struct cpu *c, const struct insn *i)
 void op_cli(struct cpu *c, const struct insn *i)
 {
     (void)i;
-    if (vme_cli_sti(c, false))
+    if (c->mode != MODE_REAL && c->cpl > iopl(c)) {
+        vme_cli_sti(c, false);
         return;
+    }
     c->rflags &= ~(uint64_t)FL_IF;
 }
 
 void op_sti(struct cpu *c, const struct insn *i)
 {
     (void)i;
-    if (vme_cli_sti(c, true))
+    if (c->mode != MODE_REAL && c->cpl > iopl(c)) {
+        vme_cli_sti(c, true);
         return;
+    }
     if (!(c->rflags & FL_IF))
         cpu_inhibit_events(c, false); /* SDM "STI": interrupts wait one instruction */
     c->rflags |= FL_IF;

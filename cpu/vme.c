@@ -5,7 +5,8 @@
  * POPF, IRET and INT n pseudocode of Vol. 2.
  *
  * Each function is the branch an instruction takes when IOPL is too low
- * for it to touch IF: where the processor without these extensions
+ * for it to touch IF (its caller has checked that, so the common path
+ * pays nothing here): where the processor without these extensions
  * raises #GP(0) for the monitor to emulate the instruction, with them it
  * works on the virtual interrupt flag (VIF) instead, or sends INT n
  * straight to the 8086 program's own interrupt vector table.  Hardware
@@ -21,7 +22,7 @@ static unsigned iopl(const struct cpu *c)
 
 /* "VME mode" (V86 with CR4.VME) or "PVI mode" (CR0.PE, VM = 0, CPL 3,
  * CR4.PVI; protected mode here includes IA-32e mode): the SDM's tables
- * for CLI and STI.  Only asked when CPL > IOPL outside real mode. */
+ * for CLI and STI. */
 static bool virtual_if(const struct cpu *c)
 {
     if (c->mode == MODE_V86)
@@ -29,10 +30,9 @@ static bool virtual_if(const struct cpu *c)
     return c->cpl == 3 && (c->mmu.cr4 & CR4_PVI);
 }
 
-bool vme_cli_sti(struct cpu *c, bool sti)
+/* CLI/STI with CPL > IOPL outside real mode */
+void vme_cli_sti(struct cpu *c, bool sti)
 {
-    if (c->mode == MODE_REAL || c->cpl <= iopl(c))
-        return false; /* IF itself */
     if (!virtual_if(c))
         cpu_raise(c, EX_GP, 0);
     if (sti) {
@@ -43,7 +43,6 @@ bool vme_cli_sti(struct cpu *c, bool sti)
     } else {
         c->rflags &= ~(uint64_t)FL_VIF;
     }
-    return true;
 }
 
 /* FLAGS as a V86 program under VME sees them when IOPL < 3 (SDM
@@ -83,31 +82,24 @@ static void load_flags16(struct cpu *c, uint16_t v)
     cpu_set_flags(c, f);
 }
 
-bool vme_pushf(struct cpu *c, unsigned opsize)
+/* PUSHF, POPF and IRET in V86 with IOPL < 3 */
+void vme_pushf(struct cpu *c, unsigned opsize)
 {
-    if (c->mode != MODE_V86 || iopl(c) == 3)
-        return false;
     require_vme16(c, opsize);
     cpu_push(c, 2, virtual_flags16(c));
-    return true;
 }
 
-bool vme_popf(struct cpu *c, unsigned opsize)
+void vme_popf(struct cpu *c, unsigned opsize)
 {
-    if (c->mode != MODE_V86 || iopl(c) == 3)
-        return false;
     require_vme16(c, opsize);
     uint16_t v = (uint16_t)cpu_peek(c, 2, 0);
     check_flags16(c, v);
     cpu_pop(c, 2);
     load_flags16(c, v);
-    return true;
 }
 
-bool vme_iret(struct cpu *c, unsigned opsize)
+void vme_iret(struct cpu *c, unsigned opsize)
 {
-    if (c->mode != MODE_V86 || iopl(c) == 3)
-        return false;
     require_vme16(c, opsize);
     uint16_t ip = (uint16_t)cpu_peek(c, 2, 0);
     uint16_t cs = (uint16_t)cpu_peek(c, 2, 2);
@@ -117,7 +109,6 @@ bool vme_iret(struct cpu *c, unsigned opsize)
     seg_load_real(c, SEG_CS, cs);
     c->rip = ip;
     load_flags16(c, v);
-    return true;
 }
 
 /* INT n in V86 with CR4.VME (SDM "INT n" and 20.3.3.4-20.3.3.5): bit n
@@ -126,10 +117,10 @@ bool vme_iret(struct cpu *c, unsigned opsize)
  * the 8086 program's own handler from its vector table at linear 0
  * (methods 5 and 6), and the function returns true.  Set: false, and
  * the caller goes on as without VME (the IDT at IOPL 3, method 4; #GP
- * at IOPL < 3, method 3). */
+ * at IOPL < 3, method 3).  Called in V86 mode only. */
 bool vme_int_redirect(struct cpu *c, unsigned vector)
 {
-    if (c->mode != MODE_V86 || !(c->mmu.cr4 & CR4_VME))
+    if (!(c->mmu.cr4 & CR4_VME))
         return false;
     /* the bit map is read like the I/O permission bit map: a 32-bit
      * TSS, and the byte within the TSS limit, or #GP(0) */
