@@ -155,7 +155,11 @@ uint64_t cpu_cr4_allowed(const struct cpu *c)
         ok &= ~CR4_FSGSBASE;
     if (!CPU_HAS(c, xsave))
         ok &= ~CR4_OSXSAVE;
-    return ok & ~(CR4_VME | CR4_PVI); /* not implemented yet */
+    /* CPUID.1:EDX.VME enumerates both CR4.VME and CR4.PVI (SDM Vol. 3A
+     * 2.5, and 20.4: PVI came with the virtual-8086 mode extensions) */
+    if (!CPU_HAS(c, vme))
+        ok &= ~(CR4_VME | CR4_PVI);
+    return ok;
 }
 
 void cpu_write_cr0(struct cpu *c, uint64_t v)

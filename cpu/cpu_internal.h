@@ -178,6 +178,14 @@ enum int_kind { /* the public names are enum cpu_event_kind in cpu.h */
 };
 void cpu_deliver(struct cpu *c, int vector, enum int_kind kind, bool has_error, uint32_t error);
 void cpu_iret(struct cpu *c, unsigned opsize);
+/* cpu/vme.c: CR4.VME and CR4.PVI, the instructions' paths where IOPL
+ * is too low for them (each does the work or raises #GP); INT n's in
+ * V86 mode returns false when the redirection bit map says the IDT. */
+void vme_cli_sti(struct cpu *c, bool sti);
+void vme_pushf(struct cpu *c, unsigned opsize);
+void vme_popf(struct cpu *c, unsigned opsize);
+void vme_iret(struct cpu *c, unsigned opsize);
+bool vme_int_redirect(struct cpu *c, unsigned vector);
 
 /* ---- stack (cpu/stack.c) ---- */
 void cpu_push(struct cpu *c, unsigned size, uint64_t v);

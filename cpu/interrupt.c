@@ -237,8 +237,9 @@ void cpu_iret(struct cpu *c, unsigned opsize)
     }
     if (c->mode == MODE_V86) {
         if (((c->rflags & FL_IOPL) >> 12) < 3)
-            cpu_raise(c, EX_GP, 0);
-        iret_real(c, opsize);
+            vme_iret(c, opsize); /* IF's bit to VIF, or #GP */
+        else
+            iret_real(c, opsize);
         return;
     }
     bool lma = (c->mmu.efer & EFER_LMA) != 0;

@@ -155,9 +155,15 @@ void op_int3(struct cpu *c, const struct insn *i)
 
 void op_int_imm(struct cpu *c, const struct insn *i)
 {
-    /* V86 with IOPL < 3 and no VME: #GP(0) (SDM 20.2.7) */
-    if (c->mode == MODE_V86 && ((c->rflags & FL_IOPL) >> 12) < 3)
-        cpu_raise(c, EX_GP, 0);
+    /* V86 (SDM "INT n", Table 20-2): with CR4.VME the TSS's redirection
+     * bit map may send it to the 8086 program's vector table; otherwise
+     * IOPL < 3 is #GP(0), IOPL 3 the protected-mode IDT */
+    if (c->mode == MODE_V86) {
+        if (vme_int_redirect(c, i->imm & 0xff))
+            return;
+        if (((c->rflags & FL_IOPL) >> 12) < 3)
+            cpu_raise(c, EX_GP, 0);
+    }
     cpu_deliver(c, (int)(i->imm & 0xff), INT_SOFTWARE, false, 0);
 }
 

@@ -31,20 +31,25 @@ void op_flagop(struct cpu *c, const struct insn *i)
     }
 }
 
-/* CLI/STI: IOPL-sensitive (SDM Vol. 2A "CLI"; VME/PVI not modelled) */
+/* CLI/STI: IOPL-sensitive (SDM Vol. 2A "CLI", Vol. 2B "STI"); below
+ * the IOPL they may work on VIF instead (cpu/vme.c) */
 void op_cli(struct cpu *c, const struct insn *i)
 {
     (void)i;
-    if (c->mode != MODE_REAL && c->cpl > iopl(c))
-        cpu_raise(c, EX_GP, 0);
+    if (c->mode != MODE_REAL && c->cpl > iopl(c)) {
+        vme_cli_sti(c, false);
+        return;
+    }
     c->rflags &= ~(uint64_t)FL_IF;
 }
 
 void op_sti(struct cpu *c, const struct insn *i)
 {
     (void)i;
-    if (c->mode != MODE_REAL && c->cpl > iopl(c))
-        cpu_raise(c, EX_GP, 0);
+    if (c->mode != MODE_REAL && c->cpl > iopl(c)) {
+        vme_cli_sti(c, true);
+        return;
+    }
     if (!(c->rflags & FL_IF))
         cpu_inhibit_events(c, false); /* SDM "STI": interrupts wait one instruction */
     c->rflags |= FL_IF;

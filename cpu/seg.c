@@ -57,9 +57,11 @@ void seg_load_real(struct cpu *c, int seg, uint16_t sel)
     s->sel = sel;
     s->base = (uint64_t)sel << 4;
     if (c->mode == MODE_V86) {
-        /* SDM 20.1.1: V86 segments are 64 KiB, read/write, DPL 3 */
+        /* SDM 20.1.1: V86 segments are 64 KiB, read/write, DPL 3 —
+         * CS too: access rights F3H for all six, which a VM exit saves
+         * and a VM entry to a V86 guest requires (SDM 26.3.1.2) */
         s->limit = 0xffff;
-        s->ar = seg == SEG_CS ? 0xfb : 0xf3;
+        s->ar = 0xf3;
     }
     /* real mode keeps the cached limit and attributes ("unreal" mode) */
     s->ar &= ~AR_UNUSABLE;

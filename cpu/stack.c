@@ -118,8 +118,10 @@ void op_leave(struct cpu *c, const struct insn *i)
 /* PUSHF/POPF, SDM Vol. 2B "POPF" table of flag effects by mode and CPL */
 void op_pushf(struct cpu *c, const struct insn *i)
 {
-    if (c->mode == MODE_V86 && ((c->rflags & FL_IOPL) >> 12) < 3)
-        cpu_raise(c, EX_GP, 0);
+    if (c->mode == MODE_V86 && ((c->rflags & FL_IOPL) >> 12) < 3) {
+        vme_pushf(c, i->opsize); /* VIF in IF's place, or #GP */
+        return;
+    }
     uint64_t f = cpu_get_flags(c) & ~(uint64_t)(FL_VM | FL_RF);
     cpu_push(c, i->opsize, f);
 }
@@ -127,8 +129,10 @@ void op_pushf(struct cpu *c, const struct insn *i)
 void op_popf(struct cpu *c, const struct insn *i)
 {
     unsigned iopl = (c->rflags & FL_IOPL) >> 12;
-    if (c->mode == MODE_V86 && iopl < 3)
-        cpu_raise(c, EX_GP, 0);
+    if (c->mode == MODE_V86 && iopl < 3) {
+        vme_popf(c, i->opsize); /* IF's bit to VIF, or #GP */
+        return;
+    }
     uint64_t v = cpu_pop(c, i->opsize);
     uint64_t writable = FL_ARITH | FL_TF | FL_DF | FL_NT | FL_AC | FL_ID | FL_IF | FL_IOPL;
     if (c->cpl > 0)

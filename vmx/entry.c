@@ -264,29 +264,33 @@ static bool limit_granularity_ok(uint32_t limit, uint32_t ar)
     return true;
 }
 
-static bool check_guest_segments(struct cpu *c, bool ia32e, bool unrestricted)
+/* A virtual-8086 guest (RFLAGS.VM = 1): CS, SS, DS, ES, FS and GS
+ * hold what V86 mode itself gives them — base = selector << 4, limit
+ * FFFFH, access rights F3H — in place of every other check on them */
+static bool check_guest_v86_segments(struct cpu *c)
 {
-    uint32_t ar[8];
-    for (int k = 0; k < 8; k++)
-        ar[k] = (uint32_t)vmcs_get(c, vmx_guest_ar[k]);
+    for (int s = 0; s < 6; s++) {
+        uint64_t sel = vmcs_get(c, vmx_guest_sel[s]);
+        FAIL_IF(vmcs_get(c, vmx_guest_base[s]) != sel << 4,
+                "guest V86 segment base is not its selector << 4 (SDM 26.3.1.2)");
+        FAIL_IF(vmcs_get(c, vmx_guest_limit[s]) != 0xffff,
+                "guest V86 segment limit is not FFFFH (SDM 26.3.1.2)");
+        FAIL_IF(vmcs_get(c, vmx_guest_ar[s]) != 0xf3,
+                "guest V86 segment access rights are not F3H (SDM 26.3.1.2)");
+    }
+    return true;
+}
+
+/* CS, SS, DS, ES, FS, GS of a guest that is not virtual-8086 */
+static bool check_guest_prot_segments(struct cpu *c, const uint32_t ar[8], bool ia32e,
+                                      bool unrestricted)
+{
     uint16_t cs_sel = (uint16_t)vmcs_get(c, VF_GUEST_CS_SELECTOR);
     uint16_t ss_sel = (uint16_t)vmcs_get(c, VF_GUEST_SS_SELECTOR);
-    bool v86 = vmcs_get(c, VF_GUEST_RFLAGS) & FL_VM;
-
-    FAIL_IF(vmcs_get(c, VF_GUEST_TR_SELECTOR) & 4, "guest TR selector has TI set (SDM 26.3.1.2)");
-    FAIL_IF(!(ar[VMX_SEG_LDTR] & AR_UNUSABLE) && (vmcs_get(c, VF_GUEST_LDTR_SELECTOR) & 4),
-            "guest LDTR selector has TI set (SDM 26.3.1.2)");
-    FAIL_IF(v86, "guest RFLAGS.VM: virtual-8086 guests are not supported yet");
     FAIL_IF(!unrestricted && (ss_sel & 3) != (cs_sel & 3),
             "guest SS.RPL differs from CS.RPL (SDM 26.3.1.2)");
 
     /* bases */
-    FAIL_IF(!cpu_canonical_max(c, vmcs_get(c, VF_GUEST_TR_BASE)) ||
-                !cpu_canonical_max(c, vmcs_get(c, VF_GUEST_FS_BASE)) ||
-                !cpu_canonical_max(c, vmcs_get(c, VF_GUEST_GS_BASE)),
-            "guest TR/FS/GS base not canonical (SDM 26.3.1.2)");
-    FAIL_IF(!(ar[VMX_SEG_LDTR] & AR_UNUSABLE) && !cpu_canonical_max(c, vmcs_get(c, VF_GUEST_LDTR_BASE)),
-            "guest LDTR base not canonical (SDM 26.3.1.2)");
     FAIL_IF(vmcs_get(c, VF_GUEST_CS_BASE) >> 32, "guest CS base bits 63:32 set (SDM 26.3.1.2)");
     static const int low_bases[3] = {SEG_SS, SEG_DS, SEG_ES};
     for (int k = 0; k < 3; k++)
@@ -349,6 +353,27 @@ static bool check_guest_segments(struct cpu *c, bool ia32e, bool unrestricted)
         FAIL_IF(!limit_granularity_ok((uint32_t)vmcs_get(c, vmx_guest_limit[s]), a),
                 "guest DS/ES/FS/GS limit and G bit disagree (SDM 26.3.1.2)");
     }
+    return true;
+}
+
+static bool check_guest_segments(struct cpu *c, bool ia32e, bool unrestricted)
+{
+    uint32_t ar[8];
+    for (int k = 0; k < 8; k++)
+        ar[k] = (uint32_t)vmcs_get(c, vmx_guest_ar[k]);
+    bool v86 = vmcs_get(c, VF_GUEST_RFLAGS) & FL_VM;
+
+    FAIL_IF(vmcs_get(c, VF_GUEST_TR_SELECTOR) & 4, "guest TR selector has TI set (SDM 26.3.1.2)");
+    FAIL_IF(!(ar[VMX_SEG_LDTR] & AR_UNUSABLE) && (vmcs_get(c, VF_GUEST_LDTR_SELECTOR) & 4),
+            "guest LDTR selector has TI set (SDM 26.3.1.2)");
+    FAIL_IF(!cpu_canonical_max(c, vmcs_get(c, VF_GUEST_TR_BASE)) ||
+                !cpu_canonical_max(c, vmcs_get(c, VF_GUEST_FS_BASE)) ||
+                !cpu_canonical_max(c, vmcs_get(c, VF_GUEST_GS_BASE)),
+            "guest TR/FS/GS base not canonical (SDM 26.3.1.2)");
+    FAIL_IF(!(ar[VMX_SEG_LDTR] & AR_UNUSABLE) && !cpu_canonical_max(c, vmcs_get(c, VF_GUEST_LDTR_BASE)),
+            "guest LDTR base not canonical (SDM 26.3.1.2)");
+    if (v86 ? !check_guest_v86_segments(c) : !check_guest_prot_segments(c, ar, ia32e, unrestricted))
+        return false;
 
     /* TR */
     uint32_t tr = ar[VMX_SEG_TR];

@@ -42,7 +42,7 @@ GUEST_LDFLAGS := -nostdlib -static -T $(GUEST_SRC)/rt/link.ld \
 	-z max-page-size=0x1000 -z noexecstack -z noseparate-code \
 	--no-warn-rwx-segments
 
-GUEST_RT_SRCS := entry.S isr.S idt.c console.c printf.c runtime.c
+GUEST_RT_SRCS := entry.S isr.S idt.c gdt.c console.c printf.c runtime.c
 GUEST_RT64_SRCS := paging64.c user64.c user64.S vmx64.c
 GUEST_RT32 := $(patsubst %,$(GUEST_OUT)/rt32/%.o,$(GUEST_RT_SRCS))
 GUEST_RT64 := $(patsubst %,$(GUEST_OUT)/rt64/%.o,$(GUEST_RT_SRCS) $(GUEST_RT64_SRCS))

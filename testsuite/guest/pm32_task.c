@@ -33,13 +33,10 @@ static struct tss32 tss_a, tss_b, tss_c, tss_bad __attribute__((aligned(128)));
 static uint8_t stack_b[4096] __attribute__((aligned(16)));
 static uint8_t stack_c[4096] __attribute__((aligned(16)));
 
-/* SDM Figure 7-3: TSS descriptor; type 9 = available 32-bit TSS */
+/* SDM Figure 7-3: TSS descriptor, present; type 9 = available 32-bit TSS */
 static uint64_t tss_desc(const void *base, uint32_t limit, unsigned type)
 {
-    uint32_t b = (uint32_t)(uintptr_t)base;
-    return (limit & 0xffff) | ((uint64_t)(b & 0xffffff) << 16) | ((uint64_t)type << 40) |
-           (1ull << 47) | ((uint64_t)((limit >> 16) & 0xf) << 48) |
-           ((uint64_t)(b >> 24) << 56);
+    return rt_desc((uint32_t)(uintptr_t)base, limit, (uint8_t)(0x80 | type), 0);
 }
 
 /* SDM Figure 7-6: task gate (type 5) naming a TSS selector */
@@ -113,11 +110,6 @@ static void task_c_gp(void)
 
 static void setup(void)
 {
-    struct __attribute__((packed)) { uint16_t limit; uint32_t base; } g;
-    __asm__ volatile("sgdt %0" : "=m"(g));
-    const uint64_t *old = (const uint64_t *)(uintptr_t)g.base;
-    for (unsigned k = 0; k < RT_GDT_ENTRIES; k++)
-        gdt[k] = old[k];
     init_task(&tss_a, 0, 0);
     init_task(&tss_b, task_b_call, stack_b);
     init_task(&tss_c, task_c_gp, stack_c);
@@ -127,9 +119,7 @@ static void setup(void)
     gdt[SEL_TSS_C >> 3] = tss_desc(&tss_c, sizeof(tss_c) - 1, 9);
     gdt[SEL_TSS_BAD >> 3] = tss_desc(&tss_bad, 0x60, 9);
     gdt[SEL_GATE_B >> 3] = task_gate(SEL_TSS_B);
-    g.limit = sizeof(gdt) - 1;
-    g.base = (uint32_t)(uintptr_t)gdt;
-    __asm__ volatile("lgdt %0" ::"m"(g));
+    rt_gdt_load(gdt, GDT_N);
     __asm__ volatile("ltr %w0" ::"r"(SEL_TSS_A));
 }
 

@@ -63,27 +63,14 @@ __asm__(".text\n"
 void v86_int_entry(void);
 void v86_gp_entry(void);
 
-static uint64_t tss_desc(const void *base, uint32_t limit)
-{
-    uint32_t b = (uint32_t)(uintptr_t)base;
-    return (limit & 0xffff) | ((uint64_t)(b & 0xffffff) << 16) | (9ull << 40) | (1ull << 47) |
-           ((uint64_t)(b >> 24) << 56);
-}
-
 static void setup(void)
 {
-    struct __attribute__((packed)) { uint16_t limit; uint32_t base; } g;
-    __asm__ volatile("sgdt %0" : "=m"(g));
-    const uint64_t *old = (const uint64_t *)(uintptr_t)g.base;
-    for (unsigned k = 0; k < RT_GDT_ENTRIES; k++)
-        gdt[k] = old[k];
     tss.ss0 = RT_SEL_DATA;
     tss.esp0 = (uint32_t)(uintptr_t)(ring0_stack + sizeof(ring0_stack));
     tss.iomap = sizeof(tss);
-    gdt[SEL_TSS >> 3] = tss_desc(&tss, sizeof(tss) - 1);
-    g.limit = sizeof(gdt) - 1;
-    g.base = (uint32_t)(uintptr_t)gdt;
-    __asm__ volatile("lgdt %0" ::"m"(g));
+    /* available 32-bit TSS (type 9), present */
+    gdt[SEL_TSS >> 3] = rt_desc((uint32_t)(uintptr_t)&tss, sizeof(tss) - 1, 0x89, 0);
+    rt_gdt_load(gdt, GDT_N);
     __asm__ volatile("ltr %w0" ::"r"(SEL_TSS));
     /* gate DPL 3 so INT n from V86 (CPL 3) may use it; 0x8E|0x60 */
     rt_idt_set_gate(0x40, (uintptr_t)v86_int_entry, 0xEE, RT_SEL_CODE32);

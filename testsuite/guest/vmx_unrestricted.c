@@ -24,7 +24,6 @@ static uint8_t guest_stack[4096] __attribute__((aligned(16)));
 #define PROC2_UNRESTRICTED (1u << 7)
 #define ENTRY_IA32E (1u << 9)
 #define ENTRY_LOAD_EFER (1u << 15)
-#define EXIT_ENTRY_FAIL 0x80000000u
 
 /* where the real-mode code runs: CS = 0800H, base = 0800H << 4 */
 #define RM_CS 0x0800
@@ -85,15 +84,6 @@ static uint64_t off(void (*label)(void))
     return (uintptr_t)label - (uintptr_t)rm_blob;
 }
 
-static void seg(uint64_t sel_field, uint64_t sel, uint64_t base, uint64_t limit, uint64_t ar)
-{
-    uint64_t d = sel_field - VMCS_GUEST_ES_SELECTOR; /* 2 per segment */
-    vmwrite(sel_field, sel);
-    vmwrite(VMCS_GUEST_ES_BASE + d, base);
-    vmwrite(VMCS_GUEST_ES_LIMIT + d, limit);
-    vmwrite(VMCS_GUEST_ES_AR + d, ar);
-}
-
 /* A real-mode guest at RM_CS:0 under an identity EPT with "unrestricted
  * guest" and unconditional I/O exiting: what a hypervisor writes for a
  * vCPU after RESET, with CS at RM_CS instead of F000H. */
@@ -113,12 +103,12 @@ static void setup_real(void)
     /* real-mode segments: base = selector << 4, limit FFFFH, read/write
      * accessed data (type 3) or execute/read accessed code (type 11),
      * S, P, DPL 0 (24.4.1 access-rights format) */
-    seg(VMCS_GUEST_CS_SELECTOR, RM_CS, RM_BASE, 0xffff, 0x9b);
-    seg(VMCS_GUEST_SS_SELECTOR, RM_SS, RM_SS << 4, 0xffff, 0x93);
-    seg(VMCS_GUEST_DS_SELECTOR, 0, 0, 0xffff, 0x93);
-    seg(VMCS_GUEST_ES_SELECTOR, 0, 0, 0xffff, 0x93);
-    seg(VMCS_GUEST_FS_SELECTOR, 0, 0, 0xffff, 0x93);
-    seg(VMCS_GUEST_GS_SELECTOR, 0, 0, 0xffff, 0x93);
+    vmx_guest_seg(VMCS_GUEST_CS_SELECTOR, RM_CS, RM_BASE, 0xffff, 0x9b);
+    vmx_guest_seg(VMCS_GUEST_SS_SELECTOR, RM_SS, RM_SS << 4, 0xffff, 0x93);
+    vmx_guest_seg(VMCS_GUEST_DS_SELECTOR, 0, 0, 0xffff, 0x93);
+    vmx_guest_seg(VMCS_GUEST_ES_SELECTOR, 0, 0, 0xffff, 0x93);
+    vmx_guest_seg(VMCS_GUEST_FS_SELECTOR, 0, 0, 0xffff, 0x93);
+    vmx_guest_seg(VMCS_GUEST_GS_SELECTOR, 0, 0, 0xffff, 0x93);
     vmwrite(VMCS_GUEST_FS_BASE, 0);
     vmwrite(VMCS_GUEST_GS_BASE, 0);
     vmwrite(VMCS_GUEST_TR_SELECTOR, 0);
@@ -132,15 +122,6 @@ static void setup_real(void)
     vmwrite(VMCS_GUEST_RSP, 0x1000);
     vmwrite(VMCS_GUEST_RIP, 0);
     vmwrite(VMCS_GUEST_RFLAGS, 0x2);
-}
-
-static void assert_seg(uint64_t sel_field, uint64_t sel, uint64_t base, uint64_t limit, uint64_t ar)
-{
-    uint64_t d = sel_field - VMCS_GUEST_ES_SELECTOR;
-    ASSERT_EQ(vmread(sel_field), sel);
-    ASSERT_EQ(vmread(VMCS_GUEST_ES_BASE + d), base);
-    ASSERT_EQ(vmread(VMCS_GUEST_ES_LIMIT + d), limit);
-    ASSERT_EQ(vmread(VMCS_GUEST_ES_AR + d), ar);
 }
 
 static void test_capability(void)
@@ -163,8 +144,8 @@ static void test_real_then_protected(void)
     ASSERT_EQ(vmread(VMCS_GUEST_RIP), off(rm_out));
     ASSERT_EQ(vmx_guest.rax & 0xffff, 0x1234); /* the MOV before it ran */
     ASSERT_EQ(vmread(VMCS_GUEST_CR0), 0x30);
-    assert_seg(VMCS_GUEST_CS_SELECTOR, RM_CS, RM_BASE, 0xffff, 0x9b);
-    assert_seg(VMCS_GUEST_SS_SELECTOR, RM_SS, RM_SS << 4, 0xffff, 0x93);
+    vmx_assert_guest_seg(VMCS_GUEST_CS_SELECTOR, RM_CS, RM_BASE, 0xffff, 0x9b);
+    vmx_assert_guest_seg(VMCS_GUEST_SS_SELECTOR, RM_SS, RM_SS << 4, 0xffff, 0x93);
 
     /* IN AX, DX: size 1 (2 bytes), direction 1 (IN, bit 3), operand
      * encoding 0 (DX), port 71H */
@@ -187,9 +168,9 @@ static void test_real_then_protected(void)
     ASSERT_EQ(vmx_resume_exit(), 18);
     ASSERT_EQ(vmread(VMCS_GUEST_RIP), (uintptr_t)pm32_vmcall);
     ASSERT_EQ(vmread(VMCS_GUEST_CR0), 0x31);
-    assert_seg(VMCS_GUEST_CS_SELECTOR, 0x08, 0, 0xffffffff, 0xc09b);
-    assert_seg(VMCS_GUEST_DS_SELECTOR, 0x10, 0, 0xffffffff, 0xc093);
-    assert_seg(VMCS_GUEST_SS_SELECTOR, 0x10, 0, 0xffffffff, 0xc093);
+    vmx_assert_guest_seg(VMCS_GUEST_CS_SELECTOR, 0x08, 0, 0xffffffff, 0xc09b);
+    vmx_assert_guest_seg(VMCS_GUEST_DS_SELECTOR, 0x10, 0, 0xffffffff, 0xc093);
+    vmx_assert_guest_seg(VMCS_GUEST_SS_SELECTOR, 0x10, 0, 0xffffffff, 0xc093);
 
     /* MOV to CR0 with PG = 1 and PE = 0 is #GP(0) even for an
      * unrestricted guest (25.3): exit 0, hardware exception 13 with an
@@ -214,19 +195,12 @@ static void test_unpaged_protected_entry(void)
 {
     setup_real();
     vmwrite(VMCS_GUEST_CR0, 0x31);
-    seg(VMCS_GUEST_CS_SELECTOR, 0x08, 0, 0xffffffff, 0xc09b);
-    seg(VMCS_GUEST_SS_SELECTOR, 0x10, 0, 0xffffffff, 0xc093);
+    vmx_guest_seg(VMCS_GUEST_CS_SELECTOR, 0x08, 0, 0xffffffff, 0xc09b);
+    vmx_guest_seg(VMCS_GUEST_SS_SELECTOR, 0x10, 0, 0xffffffff, 0xc093);
     vmwrite(VMCS_GUEST_RIP, (uintptr_t)pm32_vmcall);
     ASSERT_EQ(vmx_launch_exit(), 18);
     ASSERT_EQ(vmread(VMCS_GUEST_RIP), (uintptr_t)pm32_vmcall);
     ASSERT_EQ(vmread(VMCS_GUEST_CR0), 0x31);
-}
-
-/* entry that must fail with exit reason 33 (invalid guest state) */
-static void expect_bad_guest(void)
-{
-    ASSERT_EQ(vmx_run(1), VMX_OK);
-    ASSERT_EQ(vmread(VMCS_EXIT_REASON), EXIT_ENTRY_FAIL | 33);
 }
 
 /* Event injection into a real-mode guest (26.6.1.2 delivers it as
@@ -251,7 +225,7 @@ static void test_inject_real_mode(void)
      * protected-mode (a #GP needs its error code) and the guest-state
      * check fails on CR0 instead */
     vmwrite(VMCS_SECONDARY_PROC_CONTROLS, PROC2_EPT);
-    expect_bad_guest();
+    vmx_expect_bad_guest();
     vmwrite(VMCS_SECONDARY_PROC_CONTROLS, PROC2_EPT | PROC2_UNRESTRICTED);
     vmwrite(VMCS_ENTRY_INTR_INFO, 0x80000b0d);
     ASSERT_EQ(vmx_run(1), VMX_FAIL_VALID);
@@ -279,34 +253,34 @@ static void test_entry_checks(void)
     /* 26.3.1.1: CR0.PG = 1 needs CR0.PE = 1 */
     setup_real();
     vmwrite(VMCS_GUEST_CR0, 0x80000030);
-    expect_bad_guest();
+    vmx_expect_bad_guest();
 
     /* without "unrestricted guest" PE = 0 breaks IA32_VMX_CR0_FIXED0 */
     setup_real();
     vmwrite(VMCS_SECONDARY_PROC_CONTROLS, PROC2_EPT);
-    expect_bad_guest();
+    vmx_expect_bad_guest();
 
     /* "IA-32e mode guest" still needs CR0.PG = 1 */
     setup_real();
     vmwrite(VMCS_ENTRY_CONTROLS, vmread(VMCS_ENTRY_CONTROLS) | ENTRY_IA32E);
     vmwrite(VMCS_GUEST_IA32_EFER, 0x500); /* LME, LMA */
-    expect_bad_guest();
+    vmx_expect_bad_guest();
 
     /* 26.3.1.2: SS.DPL must be 0 with CR0.PE = 0 (CS conforming, type
      * 15, so that CS.DPL 0 <= SS.DPL holds) */
     setup_real();
-    seg(VMCS_GUEST_CS_SELECTOR, RM_CS, RM_BASE, 0xffff, 0x9f);
-    seg(VMCS_GUEST_SS_SELECTOR, RM_SS | 3, RM_SS << 4, 0xffff, 0xf3);
-    expect_bad_guest();
+    vmx_guest_seg(VMCS_GUEST_CS_SELECTOR, RM_CS, RM_BASE, 0xffff, 0x9f);
+    vmx_guest_seg(VMCS_GUEST_SS_SELECTOR, RM_SS | 3, RM_SS << 4, 0xffff, 0xf3);
+    vmx_expect_bad_guest();
 
     /* CS type 3 (read/write accessed data) only at DPL 0 */
     setup_real();
-    seg(VMCS_GUEST_CS_SELECTOR, RM_CS, RM_BASE, 0xffff, 0xf3);
-    expect_bad_guest();
+    vmx_guest_seg(VMCS_GUEST_CS_SELECTOR, RM_CS, RM_BASE, 0xffff, 0xf3);
+    vmx_expect_bad_guest();
 
     /* CS type 3 at DPL 0 enters: real mode as a mode switch leaves it */
     setup_real();
-    seg(VMCS_GUEST_CS_SELECTOR, RM_CS, RM_BASE, 0xffff, 0x93);
+    vmx_guest_seg(VMCS_GUEST_CS_SELECTOR, RM_CS, RM_BASE, 0xffff, 0x93);
     ASSERT_EQ(vmx_launch_exit(), 30);
     ASSERT_EQ(vmread(VMCS_GUEST_RIP), off(rm_out));
     ASSERT_EQ(vmread(VMCS_GUEST_CS_AR), 0x93);
@@ -314,8 +288,8 @@ static void test_entry_checks(void)
     /* relaxed for an unrestricted guest: SS.RPL may differ from CS.RPL
      * and from SS.DPL, DS.DPL may be below DS.RPL */
     setup_real();
-    seg(VMCS_GUEST_SS_SELECTOR, RM_SS | 3, RM_SS << 4, 0xffff, 0x93);
-    seg(VMCS_GUEST_DS_SELECTOR, 3, 0x30, 0xffff, 0x93);
+    vmx_guest_seg(VMCS_GUEST_SS_SELECTOR, RM_SS | 3, RM_SS << 4, 0xffff, 0x93);
+    vmx_guest_seg(VMCS_GUEST_DS_SELECTOR, 3, 0x30, 0xffff, 0x93);
     ASSERT_EQ(vmx_launch_exit(), 30);
     ASSERT_EQ(vmread(VMCS_GUEST_SS_SELECTOR), RM_SS | 3);
     ASSERT_EQ(vmread(VMCS_GUEST_DS_SELECTOR), 3);
@@ -329,7 +303,7 @@ static void test_entry_checks(void)
         vmx_setup_guest(g_vmcall64, GUEST_RSP);
         vmx_use_ept(vmx_ept_identity(1));
         vmwrite(cases[k][0], cases[k][1]);
-        expect_bad_guest();
+        vmx_expect_bad_guest();
         vmwrite(VMCS_SECONDARY_PROC_CONTROLS,
                 vmread(VMCS_SECONDARY_PROC_CONTROLS) | PROC2_UNRESTRICTED);
         ASSERT_EQ(vmx_launch_exit(), 18);

@@ -87,11 +87,13 @@ for g in io dirty fault mmio realmode intr timer io-shadow dirty-shadow fault-sh
     PASS) echo "PASS kvm/guest-$g" ;;
     FAIL) echo "FAIL kvm/guest-$g: $why (see $console)" ;;
     SKIP)
-        # the only known gap: real mode without unrestricted guest
+        # the client runs its real-mode guest only with unrestricted
+        # guest; without it KVM would run it as a virtual-8086 guest with
+        # CR4.VME, which nest86 offers (guest/vmx_v86, guest/pm32_vme)
         ug=$(param unrestricted_guest)
         [ "$g" = realmode-shadow ] && ug=$(reload_param unrestricted_guest)
         if [ "${g%-shadow}" = realmode ] && [ "$ug" = N ]; then
-            echo "SKIP kvm/guest-$g: $why (known gap: kvm_intel runs real mode without unrestricted guest in virtual-8086 mode, which needs CR4.VME, not offered by nest86 yet)"
+            echo "SKIP kvm/guest-$g: $why (the KVM client skips real mode without unrestricted guest; kvm_intel would run it in virtual-8086 mode with CR4.VME)"
         else
             echo "FAIL kvm/guest-$g: skipped ($why) although unrestricted_guest=$ug"
         fi ;;

@@ -212,6 +212,17 @@ void rt_idt_set_gate(unsigned vec, uintptr_t handler, uint8_t type_attr,
                      uint16_t sel);
 void *rt_idt_gate(unsigned vec); /* the raw gate, to corrupt on purpose */
 
+/*
+ * A test's own GDT of `entries` rows: rt_gdt_load copies the runtime's
+ * RT_GDT_ENTRIES rows to its start (the RT_SEL_* selectors stay valid)
+ * and loads it; the test fills the rows after them (before or after the
+ * call) with rt_desc: an 8-byte segment or system descriptor from base,
+ * 20-bit limit, access byte (P, DPL, S, type) and flags nibble (G, D/B,
+ * L, AVL).  64-bit kernels that go to ring 3 use rt_user_init instead.
+ */
+uint64_t rt_desc(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags);
+void rt_gdt_load(uint64_t *gdt, unsigned entries);
+
 /* ---- ring 3 (rt/user64.c, rt/user64.S), 64-bit only ---------------------- */
 #ifdef __x86_64__
 /*

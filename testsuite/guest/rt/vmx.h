@@ -173,6 +173,15 @@ static inline struct vmx_gate64 vmx_gate64(uintptr_t handler, uint8_t type_attr)
                                (uint16_t)(handler >> 16), (uint32_t)(handler >> 32), 0};
 }
 
+/* One guest segment register by its selector field (VMCS_GUEST_ES_
+ * SELECTOR ... VMCS_GUEST_GS_SELECTOR): selector, base, limit and
+ * access rights written, or asserted as the VM exit saved them. */
+void vmx_guest_seg(uint64_t sel_field, uint64_t sel, uint64_t base, uint64_t limit, uint64_t ar);
+void vmx_assert_guest_seg(uint64_t sel_field, uint64_t sel, uint64_t base, uint64_t limit,
+                          uint64_t ar);
+/* VMLAUNCH must fail with exit reason 33, invalid guest state (bit 31) */
+void vmx_expect_bad_guest(void);
+
 /* ---- EPT (SDM Vol. 3C 28.2) ---- */
 
 /* EPT entry bits (Tables 28-1 to 28-6) */

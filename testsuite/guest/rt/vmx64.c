@@ -264,6 +264,33 @@ void vmx_skip_insn(void)
     vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + vmread(VMCS_EXIT_INSTRUCTION_LEN));
 }
 
+/* the guest segment fields come in the same order for each register,
+ * two encodings apart (Appendix B) */
+void vmx_guest_seg(uint64_t sel_field, uint64_t sel, uint64_t base, uint64_t limit, uint64_t ar)
+{
+    uint64_t d = sel_field - VMCS_GUEST_ES_SELECTOR;
+    vmwrite(sel_field, sel);
+    vmwrite(VMCS_GUEST_ES_BASE + d, base);
+    vmwrite(VMCS_GUEST_ES_LIMIT + d, limit);
+    vmwrite(VMCS_GUEST_ES_AR + d, ar);
+}
+
+void vmx_assert_guest_seg(uint64_t sel_field, uint64_t sel, uint64_t base, uint64_t limit,
+                          uint64_t ar)
+{
+    uint64_t d = sel_field - VMCS_GUEST_ES_SELECTOR;
+    ASSERT_EQ(vmread(sel_field), sel);
+    ASSERT_EQ(vmread(VMCS_GUEST_ES_BASE + d), base);
+    ASSERT_EQ(vmread(VMCS_GUEST_ES_LIMIT + d), limit);
+    ASSERT_EQ(vmread(VMCS_GUEST_ES_AR + d), ar);
+}
+
+void vmx_expect_bad_guest(void)
+{
+    ASSERT_EQ(vmx_run(1), VMX_OK);
+    ASSERT_EQ(vmread(VMCS_EXIT_REASON), 0x80000021u);
+}
+
 /* EPT tables: a pool of their own, reused by every vmx_ept_identity() */
 #define EPT_POOL_PAGES 24
 static uint64_t ept_pool[EPT_POOL_PAGES][512] __attribute__((aligned(4096)));
