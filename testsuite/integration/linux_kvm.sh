@@ -23,8 +23,8 @@
 #            io (port I/O both ways, HLT), dirty (300 pages written, read
 #            back from the slot, KVM_GET_DIRTY_LOG), fault (#UD, #GP,
 #            #PF through the guest's IDT), mmio (KVM_EXIT_MMIO writes and
-#            a read), realmode (needs unrestricted guest: a SKIP while
-#            kvm_intel says unrestricted_guest=N, a FAIL when it says Y),
+#            a read), realmode (real-mode code: unrestricted guest, or
+#            with ept=0 KVM's virtual-8086 mode with CR4.VME),
 #            intr (KVM_INTERRUPT: with IF=1, at an interrupt window, into
 #            HLT), timer (KVM_CREATE_IRQCHIP: xAPIC timer ticks, then
 #            KVM_IRQ_LINE through the in-kernel IOAPIC)
@@ -76,9 +76,6 @@ for p in ept vpid unrestricted_guest eptad pml enable_shadow_vmcs preemption_tim
 done
 result kvm/params "$([ -z "$notY" ] && echo 1)" "kvm_intel's parameters not Y:$notY"
 echo "# kvm_intel: $params"
-param() { grep "^NEST86_KVM_PARAM $1 " "$console.txt" | awk '{ print $3 }'; }
-# after the reload with ept=0 (which also turns unrestricted guest off)
-reload_param() { grep '^NEST86_KVM_RELOAD' "$console.txt" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 for g in io dirty fault mmio realmode intr timer io-shadow dirty-shadow fault-shadow mmio-shadow realmode-shadow intr-shadow timer-shadow; do
     line=$(grep "^NEST86_KVM_GUEST $g " "$console.txt" | head -n 1)
     verdict=$(echo "$line" | awk '{ print $3 }')
@@ -86,17 +83,7 @@ for g in io dirty fault mmio realmode intr timer io-shadow dirty-shadow fault-sh
     case $verdict in
     PASS) echo "PASS kvm/guest-$g" ;;
     FAIL) echo "FAIL kvm/guest-$g: $why (see $console)" ;;
-    SKIP)
-        # the client runs its real-mode guest only with unrestricted
-        # guest; without it KVM would run it as a virtual-8086 guest with
-        # CR4.VME, which nest86 offers (guest/vmx_v86, guest/pm32_vme)
-        ug=$(param unrestricted_guest)
-        [ "$g" = realmode-shadow ] && ug=$(reload_param unrestricted_guest)
-        if [ "${g%-shadow}" = realmode ] && [ "$ug" = N ]; then
-            echo "SKIP kvm/guest-$g: $why (the KVM client skips real mode without unrestricted guest; kvm_intel would run it in virtual-8086 mode with CR4.VME)"
-        else
-            echo "FAIL kvm/guest-$g: skipped ($why) although unrestricted_guest=$ug"
-        fi ;;
+    SKIP) echo "FAIL kvm/guest-$g: the client skipped it ($why)" ;;
     *) echo "FAIL kvm/guest-$g: no result from the KVM client ($(grep -m1 '^NEST86_KVM_CLIENT' "$console.txt" || echo 'it did not run'); see $console)" ;;
     esac
 done

@@ -5,15 +5,13 @@
  *
  *   NEST86_KVM_GUEST <name> PASS
  *   NEST86_KVM_GUEST <name> FAIL <why>
- *   NEST86_KVM_GUEST <name> SKIP <why>
  *
  * It runs inside Linux inside nest86 (the KVM initramfs, /init with
  * nest86.kvm), so what it checks is nest86's VMX and EPT as Debian's
  * kvm_intel uses them.  The guests (guests.S) start in long mode, set
- * up with KVM_SET_SREGS on the client's own 4-level page tables, so
- * they need no real mode (which needs unrestricted guest) — except the
- * realmode guest, which runs only when kvm_intel's unrestricted_guest
- * reads Y.  intr injects interrupts with KVM_INTERRUPT (a VMM's own
+ * up with KVM_SET_SREGS on the client's own 4-level page tables —
+ * except the realmode guest, which KVM runs through unrestricted guest
+ * or, without it (ept=0), as a virtual-8086 task with CR4.VME.  intr injects interrupts with KVM_INTERRUPT (a VMM's own
  * interrupt controller); timer uses KVM's in-kernel irqchip.
  *
  * Usage: nest86-kvm-client [-s SUFFIX] [GUEST...]   (default: all)
@@ -440,21 +438,6 @@ static int guest_timer_run(struct vm *vm)
     return run_script(vm, steps, n);
 }
 
-/* "Y", "N" or "-" (unreadable) for one of kvm_intel's parameters. */
-static char kvm_intel_param(const char *name)
-{
-    char path[128], c = '-';
-    snprintf(path, sizeof path, "/sys/module/kvm_intel/parameters/%s", name);
-    FILE *f = fopen(path, "r");
-    if (f) {
-        int ch = fgetc(f);
-        if (ch != EOF)
-            c = (char)ch;
-        fclose(f);
-    }
-    return c;
-}
-
 static int guest_real_run(struct vm *vm)
 {
     const struct step steps[] = {
@@ -549,11 +532,6 @@ int main(int argc, char **argv)
         const struct guest *g = &guests[i];
         if (!wanted(g->name, first, argc, argv))
             continue;
-        if (g->run == guest_real_run && kvm_intel_param("unrestricted_guest") != 'Y') {
-            printf("NEST86_KVM_GUEST %s%s%s SKIP unrestricted_guest=%c\n", g->name,
-                   *suffix ? "-" : "", suffix, kvm_intel_param("unrestricted_guest"));
-            continue;
-        }
         struct vm vm;
         int rc = g->run(&vm);
         report(g->name, suffix, rc, &vm);
