@@ -32,37 +32,14 @@
 #            shadow paging instead of EPT
 #   poweroff nest86 ended with status 0
 set -u
-
-root=${NEST86_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-NEST86=${NEST86:-$root/nest86}
-build=${NEST86_BUILD:-$root/build}
-logdir=$build/test-logs
-mkdir -p "$logdir"
-console=$logdir/linux_kvm.console.log
-
-[ -x "$NEST86" ] || { echo "FAIL kvm/load: no $NEST86 (run make)"; exit 1; }
-. "$root/testsuite/missing.sh"
-if ! fetch_err=$("$root/scripts/linux-fetch.sh" --cloud-only --quiet 2>&1); then
-    missing "kvm/load" "cannot fetch Debian's kernel: ${fetch_err##*$'\n'}"
-fi
-
-timeout 300 "$NEST86" -m 512M -kernel "$build/linux/vmlinuz-cloud" \
-    -initrd "$build/linux/initrd-kvm.img" -append "console=ttyS0 quiet nest86.kvm" \
-    -serial stdio -display none -no-reboot < /dev/null > "$console" 2> "$logdir/linux_kvm.err"
-status=$?
-tr -d '\r' < "$console" > "$console.txt"
-
-result() { # NAME OK WHY
-    if [ "$2" = 1 ]; then echo "PASS $1"; else echo "FAIL $1: $3 (see $console)"; fi
-}
+. "$(dirname "$0")/../kvm_boot.sh"
+kvm_boot linux_kvm kvm/load 512M initrd-kvm.img "console=ttyS0 quiet nest86.kvm" 300
 
 if ! grep -q '^NEST86_KVM_DONE' "$console.txt"; then
     echo "FAIL kvm/load: the KVM report never finished (status $status; see $console)"
     exit 1
 fi
-bad=$(grep '^NEST86_KVM_INSMOD' "$console.txt" | awk '$3 != 0 { print $2 " " $3 }' | tr '\n' ' ')
-n=$(grep -c '^NEST86_KVM_INSMOD' "$console.txt")
-result kvm/load "$([ -z "$bad" ] && [ "$n" = 3 ] && echo 1)" "insmod failed: ${bad:-only $n modules tried}"
+kvm_insmod_result kvm/load
 result kvm/dev "$(grep -q '^NEST86_KVM_DEV' "$console.txt" && echo 1)" "no /dev/kvm"
 errs=$(grep -v '^NEST86_KVM_GUEST' "$console.txt" |
        grep -iE 'disabled by bios|not supported|unchecked MSR|vmx.*(fail|error)|kvm.*(fail|error)|general protection' |

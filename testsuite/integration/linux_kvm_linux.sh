@@ -16,37 +16,14 @@
 #                      its host (uname -r on both sides)
 #   kvm-linux/poweroff nest86 ended with status 0
 set -u
-
-root=${NEST86_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-NEST86=${NEST86:-$root/nest86}
-build=${NEST86_BUILD:-$root/build}
-logdir=$build/test-logs
-mkdir -p "$logdir"
-console=$logdir/linux_kvm_linux.console.log
-
-[ -x "$NEST86" ] || { echo "FAIL kvm-linux/load: no $NEST86 (run make)"; exit 1; }
-. "$root/testsuite/missing.sh"
-if ! fetch_err=$("$root/scripts/linux-fetch.sh" --cloud-only --quiet 2>&1); then
-    missing "kvm-linux/load" "cannot fetch Debian's kernel: ${fetch_err##*$'\n'}"
-fi
-
-timeout 600 "$NEST86" -m 1G -kernel "$build/linux/vmlinuz-cloud" \
-    -initrd "$build/linux/initrd-kvm-linux.img" -append "console=ttyS0 quiet nest86.nestedlinux" \
-    -serial stdio -display none -no-reboot < /dev/null > "$console" 2> "$logdir/linux_kvm_linux.err"
-status=$?
-tr -d '\r' < "$console" > "$console.txt"
-
-result() { # NAME OK WHY
-    if [ "$2" = 1 ]; then echo "PASS $1"; else echo "FAIL $1: $3 (see $console)"; fi
-}
+. "$(dirname "$0")/../kvm_boot.sh"
+kvm_boot linux_kvm_linux kvm-linux/load 1G initrd-kvm-linux.img "console=ttyS0 quiet nest86.nestedlinux" 600
 
 if ! grep -q '^NEST86_KVM_DONE' "$console.txt"; then
     echo "FAIL kvm-linux/load: the report never finished (status $status; see $console)"
     exit 1
 fi
-bad=$(grep '^NEST86_KVM_INSMOD' "$console.txt" | awk '$3 != 0 { print $2 " " $3 }' | tr '\n' ' ')
-n=$(grep -c '^NEST86_KVM_INSMOD' "$console.txt")
-result kvm-linux/load "$([ -z "$bad" ] && [ "$n" = 3 ] && echo 1)" "insmod failed: ${bad:-only $n modules tried}"
+kvm_insmod_result kvm-linux/load
 verdict=$(grep -m1 '^NEST86_KVM_GUEST linux ' "$console.txt" | cut -d' ' -f3-)
 result kvm-linux/guest "$([ "$verdict" = PASS ] && echo 1)" \
     "the client said: ${verdict:-nothing}; the nested console ended: $(grep '^NEST86_KVM_LINUX |' "$console.txt" | tail -2 | tr '\n' ' ')"
