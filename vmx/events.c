@@ -348,6 +348,7 @@ void vmx_entry_events(struct cpu *c)
     v->event_exit = false;
     v->iret_unblocked = false;
     v->vnmi_blocked = false;
+    v->ple_seen = false; /* the next PAUSE starts a loop (25.1.3) */
     if (pin & PIN_VIRTUAL_NMIS) {
         /* 26.7.1: interruptibility bit 3 is virtual-NMI blocking; NMIs
          * themselves are not blocked in non-root operation */

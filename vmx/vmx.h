@@ -79,6 +79,12 @@ struct vmx {
     bool event_exit;         /* this exit wrote its own interruption information */
     bool iret_unblocked;     /* the IRET at icount iret_icount removed (virtual-)NMI blocking */
     uint64_t iret_icount;
+
+    /* PAUSE-loop exiting (vmx/nonroot.c): the TSC at the last PAUSE at
+     * CPL 0 and at the first PAUSE of the current loop; ple_seen is
+     * false until the first PAUSE after VM entry */
+    bool ple_seen;
+    uint64_t ple_last, ple_first;
 };
 
 /* names for logs and the debugger; NULL for an unknown number */
@@ -163,6 +169,11 @@ uint64_t vmx_rdtsc(struct cpu *c, uint64_t tsc, bool rdtscp);
 /* The guest's view of IA32_TIME_STAMP_COUNTER: 'tsc' plus the TSC
  * offset with "use TSC offsetting" (SDM 25.3, RDMSR). */
 uint64_t vmx_guest_tsc(const struct cpu *c, uint64_t tsc);
+
+/* PAUSE in non-root operation (SDM 25.1.3): exits with "PAUSE
+ * exiting", or with "PAUSE-loop exiting" when it ends a PAUSE loop at
+ * CPL 0 longer than PLE_Window (does not return then). */
+void vmx_pause(struct cpu *c);
 
 /* I/O instructions in non-root operation (SDM 25.1.3).  'flags' says
  * which form; vmx_io_exits() whether the access exits, vmx_exit_io()

@@ -105,12 +105,15 @@ static void control_capabilities(void)
     UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC, 1).may1 & PROC_USE_IO_BITMAPS);
     UNIT_CHECK(!(vmx_ctl_caps(VMX_CTL_PROC, 1).may1 & PROC_MONITOR_TRAP_FLAG));
     /* the secondary controls are offered for "enable RDTSCP", "enable
-     * EPT", "enable VPID", "unrestricted guest", "VMCS shadowing" and
-     * "enable PML" */
+     * EPT", "enable VPID", "unrestricted guest", "VMCS shadowing",
+     * "enable PML" and the instruction controls of vmx_misc */
     UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC, 1).may1 & PROC_SECONDARY_CONTROLS);
-    UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC2, 0).may1 ==
-               (PROC2_ENABLE_RDTSCP | PROC2_ENABLE_EPT | PROC2_ENABLE_VPID |
-                PROC2_UNRESTRICTED_GUEST | PROC2_VMCS_SHADOWING | PROC2_ENABLE_PML));
+    uint32_t proc2 = PROC2_ENABLE_RDTSCP | PROC2_ENABLE_EPT | PROC2_ENABLE_VPID |
+                     PROC2_UNRESTRICTED_GUEST | PROC2_VMCS_SHADOWING | PROC2_ENABLE_PML |
+                     PROC2_DESCRIPTOR_TABLE_EXITING | PROC2_WBINVD_EXITING |
+                     PROC2_RDRAND_EXITING | PROC2_ENABLE_INVPCID | PROC2_RDSEED_EXITING |
+                     PROC2_PAUSE_LOOP_EXITING;
+    UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC2, 0).may1 == proc2);
     UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC2, 0).must1 == 0);
     UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PIN, 1).may1 & PIN_PREEMPTION_TIMER);
     UNIT_CHECK(!(vmx_ctl_caps(VMX_CTL_PIN, 1).may1 & PIN_POSTED_INTERRUPTS));
