@@ -100,6 +100,8 @@ static bool check_controls(struct cpu *c)
             "\"enable VPID\" with VPID 0000H (SDM 26.2.1.1)");
     FAIL_IF((proc2 & PROC2_UNRESTRICTED_GUEST) && !(proc2 & PROC2_ENABLE_EPT),
             "\"unrestricted guest\" without \"enable EPT\" (SDM 26.2.1.1)");
+    const char *vmfunc = vmx_vmfunc_entry_problem(c, proc2);
+    FAIL_IF(vmfunc, vmfunc);
 
     /* 26.2.1.2 VM-exit control fields */
     FAIL_IF(!ctl_ok(VMX_CTL_EXIT, exit),

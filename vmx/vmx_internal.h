@@ -18,6 +18,11 @@ uint64_t vmx_inv_prologue(struct cpu *c, const struct insn *i, unsigned exit_rea
 /* the VMX-preemption timer's value now (events.c) */
 uint64_t vmx_timer_remaining(const struct cpu *c);
 
+/* VM functions (vmfunc.c): the VM-entry checks on the VM-function
+ * controls (NULL: all well, 26.2.1.1), VMFUNC */
+const char *vmx_vmfunc_entry_problem(const struct cpu *c, uint32_t proc2);
+void vmx_vmfunc(struct cpu *c, const struct insn *i);
+
 /* the guest's TLB context key, 0 without VPID (vmx/vpid.c) */
 uint64_t vmx_tlb_key(const struct cpu *c);
 

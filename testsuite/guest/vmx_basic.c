@@ -103,9 +103,10 @@ static void test_capability_msrs(void)
     /* IA32_VMX_PROCBASED_CTLS2 (A.3.3): "enable EPT" (bit 1),
      * "descriptor-table exiting" (2), "enable RDTSCP" (3), "enable
      * VPID" (5), "WBINVD exiting" (6), "unrestricted guest" (7), "PAUSE-loop exiting" (10),
-     * "RDRAND exiting" (11), "enable INVPCID" (12), "VMCS shadowing"
-     * (14), "RDSEED exiting" (16) and "enable PML" (17) */
-    ASSERT_EQ(rdmsr(MSR_VMX_PROCBASED2), 0x00035cee00000000ull);
+     * "RDRAND exiting" (11), "enable INVPCID" (12), "enable VM
+     * functions" (13), "VMCS shadowing" (14), "RDSEED exiting" (16) and
+     * "enable PML" (17) */
+    ASSERT_EQ(rdmsr(MSR_VMX_PROCBASED2), 0x00037cee00000000ull);
     /* MISC: 4 CR3-target values, VMWRITE to exit-information fields */
     uint64_t misc = rdmsr(MSR_VMX_MISC);
     ASSERT_EQ((misc >> 16) & 0x1ff, 4);

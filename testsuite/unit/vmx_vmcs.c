@@ -112,7 +112,7 @@ static void control_capabilities(void)
                      PROC2_UNRESTRICTED_GUEST | PROC2_VMCS_SHADOWING | PROC2_ENABLE_PML |
                      PROC2_DESCRIPTOR_TABLE_EXITING | PROC2_WBINVD_EXITING |
                      PROC2_RDRAND_EXITING | PROC2_ENABLE_INVPCID | PROC2_RDSEED_EXITING |
-                     PROC2_PAUSE_LOOP_EXITING;
+                     PROC2_PAUSE_LOOP_EXITING | PROC2_ENABLE_VMFUNC;
     UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC2, 0).may1 == proc2);
     UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC2, 0).must1 == 0);
     UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PIN, 1).may1 & PIN_PREEMPTION_TIMER);
