@@ -5,7 +5,8 @@
  * injection and the HLT activity state at VM entry (26.6, 26.7), and
  * the information a VM exit records about events: VM-exit interruption
  * information and IDT-vectoring information (27.2.2-27.2.4), saved
- * interruptibility and activity state (27.3.4).
+ * interruptibility and activity state (27.3.4); and the monitor trap
+ * flag (25.5.2, 26.6.8).
  *
  * The CPU calls in only when c->vmx.nonroot is set (one predictable
  * branch at each hook), so ordinary execution pays nothing.
@@ -26,7 +27,7 @@
 #define INFO_ERR_VALID (1u << 11)
 #define INFO_NMI_UNBLOCK (1u << 12) /* VM-exit interruption information only */
 enum { TYPE_EXTERNAL = 0, TYPE_NMI = 2, TYPE_HW_EXCEPTION = 3, TYPE_SW_INTERRUPT = 4,
-       TYPE_PRIV_SW_EXCEPTION = 5, TYPE_SW_EXCEPTION = 6 };
+       TYPE_PRIV_SW_EXCEPTION = 5, TYPE_SW_EXCEPTION = 6, TYPE_OTHER = 7 };
 
 static uint32_t event_info(unsigned vector, unsigned type, bool has_error)
 {
@@ -165,12 +166,39 @@ bool vmx_intr_exits(const struct cpu *c)
  * the SDM's priority order (6.9 with 25.2): NMI-window exits, NMIs,
  * interrupt-window exits, external interrupts.  Each of them also ends
  * the HLT state (26.7.5, 26.7.6); the exits save activity state HLT. */
+/* 25.5.2: an MTF VM exit on this instruction boundary — pending since
+ * VM entry or an event's delivery, or because an instruction retired
+ * since the boundary the count started at (the first one after VM
+ * entry; an instruction that exits instead of retiring ends the guest
+ * first).  Not blocked by STI, MOV SS or the HLT state (26.6.8); the
+ * exit records none of the event fields. */
+static bool mtf_exits(struct cpu *c)
+{
+    struct vmx *v = &c->vmx;
+    bool counting = VMX_PROC_CONTROLS(c) & PROC_MONITOR_TRAP_FLAG;
+    if (v->mtf_pending || (counting && v->mtf_counting && c->icount != v->mtf_icount)) {
+        v->mtf_pending = false;
+        vmcs_set(c, VF_EXIT_INSTRUCTION_LEN, 0);
+        event_exit(c, VMX_EXIT_MONITOR_TRAP_FLAG, 0, 0, 0, false);
+        return true;
+    }
+    if (counting && !v->mtf_counting) {
+        v->mtf_counting = true;
+        v->mtf_icount = c->icount;
+    }
+    return false;
+}
+
 bool vmx_take_event(struct cpu *c)
 {
     uint32_t pin = VMX_PIN_CONTROLS(c), proc = VMX_PROC_CONTROLS(c);
     uint32_t p = c->pending;
     bool shadow = c->inhibit_irq; /* blocking by STI or by MOV SS */
 
+    /* 25.5.2: MTF VM exits come before debug traps and all that follows
+     * (SMIs and INIT, which come first, are not modelled) */
+    if (mtf_exits(c))
+        return true;
     /* 25.2: the preemption timer's exit comes before NMI-window exits
      * and NMIs; it also ends the HLT state */
     if (c->vmx.timer_armed && timer_now(c) >= c->vmx.timer_deadline) {
@@ -250,6 +278,10 @@ void vmx_delivery_begin(struct cpu *c, int vector, int kind, bool has_error, uin
     }
     struct vmx *v = &c->vmx;
     v->soft_type = 0;
+    /* 25.5.2: with the monitor trap flag, an MTF VM exit is pending once
+     * the event is delivered (its handler's first instruction is next) */
+    if (VMX_PROC_CONTROLS(c) & PROC_MONITOR_TRAP_FLAG)
+        v->mtf_pending = true;
     /* 27.2.3: what an exit during this delivery reports */
     v->vectoring = event_info((unsigned)vector & 0xff, type, has_error);
     v->vectoring_err = error;
@@ -298,6 +330,13 @@ static void inject_event(struct cpu *c, uint32_t info)
      * an exit during delivery sees it clear */
     vmcs_set(c, VF_ENTRY_INTR_INFO, info & ~INFO_VALID);
     unsigned vec = info & 0xff, type = (info >> 8) & 7;
+    if (type == TYPE_OTHER) {
+        /* 26.6.2: type 7 vector 0 injects a pending MTF VM exit, even
+         * with the monitor trap flag 0; nothing is delivered */
+        c->vmx.mtf_pending = true;
+        __atomic_or_fetch(&c->pending, PEND_VMX, __ATOMIC_RELAXED);
+        return;
+    }
     bool has_err = info & INFO_ERR_VALID;
     uint32_t err = (uint32_t)vmcs_get(c, VF_ENTRY_EXCEPTION_ERROR_CODE);
     uint64_t len = vmcs_get(c, VF_ENTRY_INSTRUCTION_LEN);
@@ -349,22 +388,27 @@ void vmx_entry_events(struct cpu *c)
     v->iret_unblocked = false;
     v->vnmi_blocked = false;
     v->ple_seen = false; /* the next PAUSE starts a loop (25.1.3) */
+    v->mtf_pending = false;
+    v->mtf_counting = false;
+    v->rep_one = proc & PROC_MONITOR_TRAP_FLAG;
     if (pin & PIN_VIRTUAL_NMIS) {
         /* 26.7.1: interruptibility bit 3 is virtual-NMI blocking; NMIs
          * themselves are not blocked in non-root operation */
         v->vnmi_blocked = vmcs_get(c, VF_GUEST_INTERRUPTIBILITY) & 8;
         c->nmi_blocked = false;
     }
-    /* window exits are looked for at every instruction boundary while
-     * armed; pending interrupts and NMIs are already in c->pending, so
-     * they are evaluated before the guest's first instruction */
-    if (proc & (PROC_INTR_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING))
+    /* window and MTF exits are looked for at every instruction boundary
+     * while armed; pending interrupts and NMIs are already in
+     * c->pending, so they are evaluated before the guest's first
+     * instruction */
+    if (proc & (PROC_INTR_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING | PROC_MONITOR_TRAP_FLAG))
         __atomic_or_fetch(&c->pending, PEND_VMX, __ATOMIC_RELAXED);
     cpu_break_block(c);
     uint32_t info = (uint32_t)vmcs_get(c, VF_ENTRY_INTR_INFO);
+    bool vectoring = (info & INFO_VALID) && ((info >> 8) & 7) != TYPE_OTHER;
     if (info & INFO_VALID)
         inject_event(c, info); /* 26.7.2: a vectoring entry ends active */
-    else if (vmcs_get(c, VF_GUEST_ACTIVITY_STATE) == VMX_ACTIVITY_HLT)
+    if (!vectoring && vmcs_get(c, VF_GUEST_ACTIVITY_STATE) == VMX_ACTIVITY_HLT)
         c->halted = true;
 }
 
@@ -408,6 +452,8 @@ uint32_t vmx_saved_interruptibility(const struct cpu *c)
 void vmx_events_leave(struct cpu *c)
 {
     c->vmx.timer_armed = false;
+    c->vmx.mtf_pending = false;
+    c->vmx.rep_one = false;
     __atomic_and_fetch(&c->pending, ~PEND_VMX, __ATOMIC_RELAXED);
     c->vmx.vectoring = 0;
     c->vmx.soft_type = 0;

@@ -80,6 +80,15 @@ struct vmx {
     bool iret_unblocked;     /* the IRET at icount iret_icount removed (virtual-)NMI blocking */
     uint64_t iret_icount;
 
+    /* the monitor trap flag (vmx/events.c, SDM 25.5.2): an MTF VM exit
+     * is pending at the next instruction boundary (after an event's
+     * delivery, or injected by VM entry); with the control 1, also once
+     * an instruction retires after the boundary where mtf_icount was
+     * taken (mtf_counting).  rep_one: REP string instructions stop after
+     * each iteration, each being an instruction for MTF. */
+    bool mtf_pending, mtf_counting, rep_one;
+    uint64_t mtf_icount;
+
     /* PAUSE-loop exiting (vmx/nonroot.c): the TSC at the last PAUSE at
      * CPL 0 and at the first PAUSE of the current loop; ple_seen is
      * false until the first PAUSE after VM entry */

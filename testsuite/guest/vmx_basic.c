@@ -96,10 +96,10 @@ static void test_capability_msrs(void)
      * implemented ones — interrupt window 2, TSC offsetting 3, HLT 7,
      * INVLPG 9, MWAIT 10, RDPMC 11, RDTSC 12, CR3-load/-store 15/16,
      * CR8-load/-store 19/20, NMI window 22, MOV-DR 23, unconditional I/O
-     * 24, I/O bitmaps 25, MSR bitmaps 28, MONITOR 29, PAUSE 30, activate secondary
+     * 24, I/O bitmaps 25, monitor trap flag 27, MSR bitmaps 28, MONITOR 29, PAUSE 30, activate secondary
      * controls 31 */
-    ASSERT_EQ(rdmsr(MSR_VMX_PROCBASED) >> 32, 0xf7d9fffe);
-    ASSERT_EQ(rdmsr(MSR_VMX_TRUE_PROCBASED) >> 32, 0xf7d9fffe);
+    ASSERT_EQ(rdmsr(MSR_VMX_PROCBASED) >> 32, 0xffd9fffe);
+    ASSERT_EQ(rdmsr(MSR_VMX_TRUE_PROCBASED) >> 32, 0xffd9fffe);
     /* IA32_VMX_PROCBASED_CTLS2 (A.3.3): "enable EPT" (bit 1),
      * "descriptor-table exiting" (2), "enable RDTSCP" (3), "enable
      * VPID" (5), "WBINVD exiting" (6), "unrestricted guest" (7), "PAUSE-loop exiting" (10),
