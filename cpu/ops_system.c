@@ -917,7 +917,10 @@ void op_grp9(struct cpu *c, const struct insn *i)
         return;
     }
     if (i->mod == 3 && (r == 6 || (r == 7 && i->rep != REP_F3))) { /* RDRAND / RDSEED */
-        /* non-root: exits 57 and 61 with their controls (SDM 25.1.3) */
+        /* #UD without their CPUID bits (Vol. 2B), before the exits 57
+         * and 61 their controls give in non-root operation (25.1.3) */
+        if (r == 6 ? !CPU_HAS(c, rdrand) : !CPU_HAS(c, rdseed))
+            cpu_raise(c, EX_UD, 0);
         if (c->vmx.nonroot &&
             (VMX_PROC2_CONTROLS(c) & (r == 6 ? PROC2_RDRAND_EXITING : PROC2_RDSEED_EXITING)))
             vmx_exit_insn_info(c, i, r == 6 ? VMX_EXIT_RDRAND : VMX_EXIT_RDSEED);
@@ -938,7 +941,7 @@ void op_grp9(struct cpu *c, const struct insn *i)
  * {PCID, linear address} in memory. */
 void op_invpcid(struct cpu *c, const struct insn *i)
 {
-    if (!i->p66 || c->mode == MODE_REAL || c->mode == MODE_V86)
+    if (!i->p66 || c->mode == MODE_REAL || c->mode == MODE_V86 || !CPU_HAS(c, invpcid))
         cpu_raise(c, EX_UD, 0);
     /* non-root with "enable INVPCID" 0: #UD before any other exception
      * (SDM 25.3); with it, "INVLPG exiting" makes INVPCID exit (58)
@@ -952,7 +955,8 @@ void op_invpcid(struct cpu *c, const struct insn *i)
     uint64_t ea = insn_ea(c, i);
     uint64_t pcid = mem_read(c, i->seg, ea, 8);
     uint64_t lin = mem_read(c, i->seg, (ea + 8) & size_mask(i->adsize), 8);
-    if (type > 3 || ((type <= 1) && (pcid >> 12)))
+    /* descriptor bits 63:12 are reserved whatever the type */
+    if (type > 3 || (pcid >> 12))
         cpu_raise(c, EX_GP, 0);
     if ((type <= 1) && !(c->mmu.cr4 & CR4_PCIDE) && pcid != 0)
         cpu_raise(c, EX_GP, 0);
