@@ -131,6 +131,48 @@ void vmx_soft_exception(struct cpu *c, int vector, unsigned type)
     unwind(c);
 }
 
+/* 25.5.2: an MTF VM exit is due on this boundary: pending since VM
+ * entry or an event's delivery, or an instruction retired since the
+ * boundary the count started at */
+static bool mtf_due(const struct cpu *c)
+{
+    const struct vmx *v = &c->vmx;
+    return v->mtf_pending || ((VMX_PROC_CONTROLS(c) & PROC_MONITOR_TRAP_FLAG) &&
+                              v->mtf_counting && c->icount != v->mtf_icount);
+}
+
+static void mtf_exit(struct cpu *c)
+{
+    c->vmx.mtf_pending = false;
+    vmcs_set(c, VF_EXIT_INSTRUCTION_LEN, 0);
+    event_exit(c, VMX_EXIT_MONITOR_TRAP_FLAG, 0, 0, 0, false);
+}
+
+/* The pending debug exceptions field (SDM Table 24-4): B3-B0 in 3:0
+ * and BS in 14, where DR6 has them; bit 12 "enabled breakpoint" when
+ * one of B3-B0 is set (nest86 records hits of enabled breakpoints
+ * only). */
+#define PDBG_B0_3 0xfu
+#define PDBG_ENABLED_BP (1u << 12)
+#define PDBG_BS (1u << 14)
+
+static uint32_t pending_dbg_of(unsigned dr6_bits)
+{
+    uint32_t v = dr6_bits & (PDBG_B0_3 | PDBG_BS);
+    return v | ((v & PDBG_B0_3) ? PDBG_ENABLED_BP : 0);
+}
+
+/* 26.6.3: debug exceptions pending at VM entry are delivered (or exit
+ * through the exception bitmap) on the boundary before the guest's
+ * first instruction, as traps of the instruction before it */
+static void deliver_pending_dbg(struct cpu *c)
+{
+    uint32_t bits = c->vmx.pending_dbg;
+    c->vmx.pending_dbg = 0;
+    c->dr_hit = bits & PDBG_B0_3;
+    cpu_dr_deliver_traps(c, bits & PDBG_BS);
+}
+
 /* 27.2.1: a #DB exit's qualification holds the DR6 bits B0-B3, BD and
  * BS of the exception, and DR6/DR7 are left alone (27.1) */
 void vmx_debug_fault(struct cpu *c, unsigned dr6_bits)
@@ -148,6 +190,15 @@ void vmx_debug_fault(struct cpu *c, unsigned dr6_bits)
 
 bool vmx_debug_trap_exits(struct cpu *c, unsigned dr6_bits)
 {
+    if (mtf_due(c)) {
+        /* 25.5.2: an MTF VM exit comes before a debug trap, which stays
+         * pending in the guest's pending debug exceptions (27.3.4) for
+         * the next VM entry to deliver */
+        c->vmx.shadow = 0;
+        c->vmx.pending_dbg = pending_dbg_of(dr6_bits);
+        mtf_exit(c);
+        return true;
+    }
     if (!bitmap_exits(c, EX_DB, 0))
         return false;
     c->vmx.shadow = 0; /* the instruction completed: its shadow is over */
@@ -166,20 +217,16 @@ bool vmx_intr_exits(const struct cpu *c)
  * the SDM's priority order (6.9 with 25.2): NMI-window exits, NMIs,
  * interrupt-window exits, external interrupts.  Each of them also ends
  * the HLT state (26.7.5, 26.7.6); the exits save activity state HLT. */
-/* 25.5.2: an MTF VM exit on this instruction boundary — pending since
- * VM entry or an event's delivery, or because an instruction retired
- * since the boundary the count started at (the first one after VM
- * entry; an instruction that exits instead of retiring ends the guest
- * first).  Not blocked by STI, MOV SS or the HLT state (26.6.8); the
- * exit records none of the event fields. */
+/* The MTF exit at an instruction boundary, else the count's start (the
+ * first boundary after VM entry; an instruction that exits instead of
+ * retiring ends the guest first).  Not blocked by STI, MOV SS or the
+ * HLT state (26.6.8); the exit records none of the event fields. */
 static bool mtf_exits(struct cpu *c)
 {
     struct vmx *v = &c->vmx;
     bool counting = VMX_PROC_CONTROLS(c) & PROC_MONITOR_TRAP_FLAG;
-    if (v->mtf_pending || (counting && v->mtf_counting && c->icount != v->mtf_icount)) {
-        v->mtf_pending = false;
-        vmcs_set(c, VF_EXIT_INSTRUCTION_LEN, 0);
-        event_exit(c, VMX_EXIT_MONITOR_TRAP_FLAG, 0, 0, 0, false);
+    if (mtf_due(c)) {
+        mtf_exit(c);
         return true;
     }
     if (counting && !v->mtf_counting) {
@@ -199,6 +246,12 @@ bool vmx_take_event(struct cpu *c)
      * (SMIs and INIT, which come first, are not modelled) */
     if (mtf_exits(c))
         return true;
+    /* 26.6.3: pending debug exceptions have the priority of traps on
+     * the previous instruction: after MTF, before the timer */
+    if (c->vmx.pending_dbg) {
+        deliver_pending_dbg(c);
+        return true;
+    }
     /* 25.2: the preemption timer's exit comes before NMI-window exits
      * and NMIs; it also ends the HLT state */
     if (c->vmx.timer_armed && timer_now(c) >= c->vmx.timer_deadline) {
@@ -331,7 +384,7 @@ static void inject_event(struct cpu *c, uint32_t info)
     vmcs_set(c, VF_ENTRY_INTR_INFO, info & ~INFO_VALID);
     unsigned vec = info & 0xff, type = (info >> 8) & 7;
     if (type == TYPE_OTHER) {
-        /* 26.6.2: type 7 vector 0 injects a pending MTF VM exit, even
+        /* 26.5.2: type 7 vector 0 injects a pending MTF VM exit, even
          * with the monitor trap flag 0; nothing is delivered */
         c->vmx.mtf_pending = true;
         __atomic_or_fetch(&c->pending, PEND_VMX, __ATOMIC_RELAXED);
@@ -370,6 +423,9 @@ uint64_t vmx_timer_remaining(const struct cpu *c)
 
 void vmx_entry_events(struct cpu *c)
 {
+    uint32_t info = (uint32_t)vmcs_get(c, VF_ENTRY_INTR_INFO);
+    /* 26.5.2: injecting a pending MTF exit (type 7) is not vectoring */
+    bool vectoring = (info & INFO_VALID) && ((info >> 8) & 7) != TYPE_OTHER;
     struct vmx *v = &c->vmx;
     uint32_t pin = VMX_PIN_CONTROLS(c), proc = VMX_PROC_CONTROLS(c);
     /* 25.5.1: the timer starts from the VMCS field at VM entry and is
@@ -391,6 +447,18 @@ void vmx_entry_events(struct cpu *c)
     v->mtf_pending = false;
     v->mtf_counting = false;
     v->rep_one = proc & PROC_MONITOR_TRAP_FLAG;
+    /* 26.6.3: the pending debug exceptions (B3-B0 or BS set) are
+     * delivered after a VM entry that is not vectoring (injecting a
+     * pending MTF exit is not) and leaves no blocking by MOV SS;
+     * otherwise nest86 drops them, which the SDM permits for MOV SS and
+     * for most vectoring entries */
+    uint64_t pdbg = vmcs_get(c, VF_GUEST_PENDING_DBG_EXCEPTIONS);
+    v->pending_dbg = 0;
+    if ((pdbg & (PDBG_B0_3 | PDBG_BS)) && !vectoring &&
+        !(vmcs_get(c, VF_GUEST_INTERRUPTIBILITY) & 2)) {
+        v->pending_dbg = (uint32_t)pdbg & (PDBG_B0_3 | PDBG_ENABLED_BP | PDBG_BS);
+        __atomic_or_fetch(&c->pending, PEND_VMX, __ATOMIC_RELAXED);
+    }
     if (pin & PIN_VIRTUAL_NMIS) {
         /* 26.7.1: interruptibility bit 3 is virtual-NMI blocking; NMIs
          * themselves are not blocked in non-root operation */
@@ -404,8 +472,6 @@ void vmx_entry_events(struct cpu *c)
     if (proc & (PROC_INTR_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING | PROC_MONITOR_TRAP_FLAG))
         __atomic_or_fetch(&c->pending, PEND_VMX, __ATOMIC_RELAXED);
     cpu_break_block(c);
-    uint32_t info = (uint32_t)vmcs_get(c, VF_ENTRY_INTR_INFO);
-    bool vectoring = (info & INFO_VALID) && ((info >> 8) & 7) != TYPE_OTHER;
     if (info & INFO_VALID)
         inject_event(c, info); /* 26.7.2: a vectoring entry ends active */
     if (!vectoring && vmcs_get(c, VF_GUEST_ACTIVITY_STATE) == VMX_ACTIVITY_HLT)
@@ -447,6 +513,13 @@ uint32_t vmx_saved_interruptibility(const struct cpu *c)
     /* 27.3.4: bit 3 is virtual-NMI blocking with virtual NMIs */
     bool nmi = (VMX_PIN_CONTROLS(c) & PIN_VIRTUAL_NMIS) ? c->vmx.vnmi_blocked : c->nmi_blocked;
     return intr | (nmi ? 8 : 0);
+}
+
+uint32_t vmx_saved_pending_dbg(struct cpu *c)
+{
+    uint32_t v = c->vmx.pending_dbg;
+    c->vmx.pending_dbg = 0;
+    return v;
 }
 
 void vmx_events_leave(struct cpu *c)

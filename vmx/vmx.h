@@ -88,6 +88,9 @@ struct vmx {
      * each iteration, each being an instruction for MTF. */
     bool mtf_pending, mtf_counting, rep_one;
     uint64_t mtf_icount;
+    /* debug exceptions pending for the guest (SDM 24.4.2 format): from
+     * VM entry until delivered, or a trap an MTF VM exit preempted */
+    uint32_t pending_dbg;
 
     /* PAUSE-loop exiting (vmx/nonroot.c): the TSC at the last PAUSE at
      * CPL 0 and at the first PAUSE of the current loop; ple_seen is

@@ -76,6 +76,9 @@ void vmx_entry_events(struct cpu *c);
  * interruptibility state to save (27.3.4), and leaving non-root operation */
 void vmx_exit_event_fields(struct cpu *c);
 uint32_t vmx_saved_interruptibility(const struct cpu *c);
+/* the debug exceptions still pending at the exit (27.3.4), in the
+ * pending-debug-exceptions format; taking them clears them */
+uint32_t vmx_saved_pending_dbg(struct cpu *c);
 void vmx_events_leave(struct cpu *c);
 /* exit.c, for events.c: the VM exit once its information fields are written */
 void vmx_event_vm_exit(struct cpu *c, unsigned reason, uint64_t qualification);

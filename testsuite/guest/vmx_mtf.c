@@ -8,7 +8,9 @@
  * VM entry injects a pending MTF VM exit (type 7, vector 0), even with
  * the control 0.  Instructions that exit do not also cause MTF exits.
  * Priority: an injected pending MTF exit comes before the VMX-preemption
- * timer, and a pending MTF exit before an interrupt-window exit.
+ * timer, a pending MTF exit before an interrupt-window exit, and before
+ * a single-step trap, which stays in the pending debug exceptions field
+ * (27.3.4) for the next VM entry to deliver (26.6.3).
  */
 #include "rt.h"
 #include "vmx.h"
@@ -159,7 +161,7 @@ static void test_hlt(void)
 
 static void test_pending_mtf_injection(void)
 {
-    /* 26.6.2/25.5.2: type 7 vector 0 injects a pending MTF exit; it
+    /* 26.5.2/25.5.2: type 7 vector 0 injects a pending MTF exit; it
      * happens before any guest instruction, even with the control 0 */
     setup(g_steps, 0);
     vmwrite(VMCS_ENTRY_INTR_INFO, INJECT_MTF);
@@ -213,6 +215,63 @@ static void test_priority_over_interrupt_window(void)
     ASSERT_EQ(vmread(VMCS_GUEST_RIP), (uintptr_t)g_sti_vmcall);
 }
 
+/* ---- MTF before debug traps; pending debug exceptions at entry ---- */
+
+#define RFLAGS_TF 0x100u
+#define PDBG_BS (1u << 14) /* pending debug exceptions (Table 24-4) */
+#define INFO_DB 0x80000301u
+
+static void test_priority_over_single_step(void)
+{
+    /* TF = 1: after the first NOP both a single-step #DB and the MTF
+     * exit are due; the MTF exit comes first, the #DB stays pending
+     * (BS), DR6 untouched */
+    uint64_t dr6;
+    __asm__ volatile("mov %%dr6, %0" : "=r"(dr6));
+    setup(g_steps, P_MTF);
+    vmwrite(VMCS_GUEST_RFLAGS, 2 | RFLAGS_TF);
+    vmwrite(VMCS_EXCEPTION_BITMAP, 1u << VEC_DB);
+    ASSERT_EQ(vmx_launch_exit(), R_MTF);
+    EXPECT_MTF(g_steps_2);
+    ASSERT_EQ(vmread(VMCS_GUEST_PENDING_DBG_EXCEPTIONS), PDBG_BS);
+    uint64_t dr6_now;
+    __asm__ volatile("mov %%dr6, %0" : "=r"(dr6_now));
+    ASSERT_EQ(dr6_now, dr6);
+    /* VMRESUME delivers it before the next instruction: the #DB exits
+     * through the bitmap with qualification BS, RIP still at NOP 2 */
+    ASSERT_EQ(vmx_resume_exit(), 0);
+    ASSERT_EQ(vmread(VMCS_EXIT_INTR_INFO), INFO_DB);
+    ASSERT_EQ(vmread(VMCS_EXIT_QUALIFICATION), PDBG_BS);
+    ASSERT_EQ(vmread(VMCS_GUEST_RIP), (uintptr_t)g_steps_2);
+    ASSERT_EQ(vmread(VMCS_GUEST_PENDING_DBG_EXCEPTIONS), 0);
+}
+
+static void test_pending_dbg_at_entry(void)
+{
+    /* 26.6.3: B0 and "enabled breakpoint" pending at VM entry: a #DB
+     * before the first instruction (qualification B0) */
+    setup(g_steps, 0);
+    vmwrite(VMCS_EXCEPTION_BITMAP, 1u << VEC_DB);
+    vmwrite(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0x1001);
+    ASSERT_EQ(vmx_launch_exit(), 0);
+    ASSERT_EQ(vmread(VMCS_EXIT_INTR_INFO), INFO_DB);
+    ASSERT_EQ(vmread(VMCS_EXIT_QUALIFICATION), 1);
+    ASSERT_EQ(vmread(VMCS_GUEST_RIP), (uintptr_t)g_steps);
+    /* an injected pending MTF exit (not a vectoring entry) comes first
+     * (26.6.3), and the debug exception is still pending after it */
+    setup(g_steps, 0);
+    vmwrite(VMCS_EXCEPTION_BITMAP, 1u << VEC_DB);
+    vmwrite(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, PDBG_BS);
+    vmwrite(VMCS_ENTRY_INTR_INFO, INJECT_MTF);
+    ASSERT_EQ(vmx_launch_exit(), R_MTF);
+    EXPECT_MTF(g_steps);
+    ASSERT_EQ(vmread(VMCS_GUEST_PENDING_DBG_EXCEPTIONS), PDBG_BS);
+    ASSERT_EQ(vmx_resume_exit(), 0);
+    ASSERT_EQ(vmread(VMCS_EXIT_INTR_INFO), INFO_DB);
+    ASSERT_EQ(vmread(VMCS_EXIT_QUALIFICATION), PDBG_BS);
+    ASSERT_EQ(vmread(VMCS_GUEST_RIP), (uintptr_t)g_steps);
+}
+
 void test_main(void)
 {
     vmx_enable();
@@ -225,5 +284,7 @@ void test_main(void)
     RUN_TEST(test_pending_mtf_injection);
     RUN_TEST(test_priority_over_timer);
     RUN_TEST(test_priority_over_interrupt_window);
+    RUN_TEST(test_priority_over_single_step);
+    RUN_TEST(test_pending_dbg_at_entry);
     vmx_disable();
 }
