@@ -213,10 +213,6 @@ bool vmx_intr_exits(const struct cpu *c)
     return VMX_PIN_CONTROLS(c) & PIN_EXT_INTR_EXITING;
 }
 
-/* Interrupts, NMIs and the window exits at an instruction boundary, in
- * the SDM's priority order (6.9 with 25.2): NMI-window exits, NMIs,
- * interrupt-window exits, external interrupts.  Each of them also ends
- * the HLT state (26.7.5, 26.7.6); the exits save activity state HLT. */
 /* The MTF exit at an instruction boundary, else the count's start (the
  * first boundary after VM entry; an instruction that exits instead of
  * retiring ends the guest first).  Not blocked by STI, MOV SS or the
@@ -236,6 +232,11 @@ static bool mtf_exits(struct cpu *c)
     return false;
 }
 
+/* Interrupts, NMIs and the window exits at an instruction boundary, in
+ * the SDM's priority order (6.9 with 25.2): MTF exits, pending debug
+ * exceptions, the preemption timer, NMI-window exits, NMIs,
+ * interrupt-window exits, external interrupts.  Each of them also ends
+ * the HLT state (26.7.5, 26.7.6); the exits save activity state HLT. */
 bool vmx_take_event(struct cpu *c)
 {
     uint32_t pin = VMX_PIN_CONTROLS(c), proc = VMX_PROC_CONTROLS(c);

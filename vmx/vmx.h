@@ -211,9 +211,10 @@ void vmx_soft_exception(struct cpu *c, int vector, unsigned type);
  * returning; a trap returns true when it exited. */
 void vmx_debug_fault(struct cpu *c, unsigned dr6_bits);
 bool vmx_debug_trap_exits(struct cpu *c, unsigned dr6_bits);
-/* NMIs, external interrupts and the interrupt/NMI windows at an
- * instruction boundary in non-root operation, in the SDM's priority
- * order: true when something happened (a VM exit or a delivery). */
+/* MTF exits, pending debug exceptions, the preemption timer, NMIs,
+ * external interrupts and the interrupt/NMI windows at an instruction
+ * boundary in non-root operation, in the SDM's priority order: true
+ * when something happened (a VM exit or a delivery). */
 bool vmx_take_event(struct cpu *c);
 /* cpu_deliver() starts delivering an event through the guest IDT
  * (kind is an enum int_kind): IDT-vectoring record and NMI blocking. */
