@@ -96,17 +96,19 @@ static void test_capability_msrs(void)
      * implemented ones — interrupt window 2, TSC offsetting 3, HLT 7,
      * INVLPG 9, MWAIT 10, RDPMC 11, RDTSC 12, CR3-load/-store 15/16,
      * CR8-load/-store 19/20, use TPR shadow 21, NMI window 22, MOV-DR 23,
-     * unconditional I/O 24, I/O bitmaps 25, MSR bitmaps 28, MONITOR 29,
-     * PAUSE 30, activate secondary controls 31 */
-    ASSERT_EQ(rdmsr(MSR_VMX_PROCBASED) >> 32, 0xf7f9fffe);
-    ASSERT_EQ(rdmsr(MSR_VMX_TRUE_PROCBASED) >> 32, 0xf7f9fffe);
+     * unconditional I/O 24, I/O bitmaps 25, monitor trap flag 27, MSR
+     * bitmaps 28, MONITOR 29, PAUSE 30, activate secondary controls 31 */
+    ASSERT_EQ(rdmsr(MSR_VMX_PROCBASED) >> 32, 0xfff9fffe);
+    ASSERT_EQ(rdmsr(MSR_VMX_TRUE_PROCBASED) >> 32, 0xfff9fffe);
     /* IA32_VMX_PROCBASED_CTLS2 (A.3.3): "virtualize APIC accesses" (bit
-     * 0), "enable EPT" (bit 1), "enable RDTSCP" (bit 3), "virtualize
-     * x2APIC mode" (bit 4), "enable VPID" (bit 5), "unrestricted guest"
-     * (bit 7), "APIC-register virtualization" (bit 8), "virtual-interrupt
-     * delivery" (bit 9), "VMCS shadowing" (bit 14) and "enable PML" (bit
-     * 17) */
-    ASSERT_EQ(rdmsr(MSR_VMX_PROCBASED2), 0x000243bb00000000ull);
+     * 0), "enable EPT" (1), "descriptor-table exiting" (2), "enable
+     * RDTSCP" (3), "virtualize x2APIC mode" (4), "enable VPID" (5),
+     * "WBINVD exiting" (6), "unrestricted guest" (7), "APIC-register
+     * virtualization" (8), "virtual-interrupt delivery" (9), "PAUSE-loop
+     * exiting" (10), "RDRAND exiting" (11), "enable INVPCID" (12),
+     * "enable VM functions" (13), "VMCS shadowing" (14), "RDSEED
+     * exiting" (16) and "enable PML" (17) */
+    ASSERT_EQ(rdmsr(MSR_VMX_PROCBASED2), 0x00037fff00000000ull);
     /* MISC: 4 CR3-target values, VMWRITE to exit-information fields */
     uint64_t misc = rdmsr(MSR_VMX_MISC);
     ASSERT_EQ((misc >> 16) & 0x1ff, 4);

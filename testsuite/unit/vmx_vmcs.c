@@ -103,16 +103,20 @@ static void control_capabilities(void)
                                 PROC_MONITOR_EXITING | PROC_PAUSE_EXITING;
     UNIT_CHECK((vmx_ctl_caps(VMX_CTL_PROC, 1).may1 & insn_exits) == insn_exits);
     UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC, 1).may1 & PROC_USE_IO_BITMAPS);
-    UNIT_CHECK(!(vmx_ctl_caps(VMX_CTL_PROC, 1).may1 & PROC_MONITOR_TRAP_FLAG));
+    UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC, 1).may1 & PROC_MONITOR_TRAP_FLAG);
     /* the secondary controls are offered for "enable RDTSCP", "enable
      * EPT", "enable VPID", "unrestricted guest", "VMCS shadowing",
-     * "enable PML" and APIC virtualization (vmx/apicv.c) */
+     * "enable PML", APIC virtualization (vmx/apicv.c) and the
+     * instruction controls of vmx_misc */
     UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC, 1).may1 & PROC_SECONDARY_CONTROLS);
     UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC, 1).may1 & PROC_USE_TPR_SHADOW);
     const uint32_t proc2 = PROC2_ENABLE_RDTSCP | PROC2_ENABLE_EPT | PROC2_ENABLE_VPID |
                            PROC2_UNRESTRICTED_GUEST | PROC2_VMCS_SHADOWING | PROC2_ENABLE_PML |
                            PROC2_VIRTUALIZE_APIC_ACCESSES | PROC2_VIRTUALIZE_X2APIC |
-                           PROC2_APIC_REGISTER_VIRT | PROC2_VIRTUAL_INTR_DELIVERY;
+                           PROC2_APIC_REGISTER_VIRT | PROC2_VIRTUAL_INTR_DELIVERY |
+                           PROC2_DESCRIPTOR_TABLE_EXITING | PROC2_WBINVD_EXITING |
+                           PROC2_RDRAND_EXITING | PROC2_ENABLE_INVPCID | PROC2_RDSEED_EXITING |
+                           PROC2_PAUSE_LOOP_EXITING | PROC2_ENABLE_VMFUNC;
     UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC2, 0).may1 == proc2);
     UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC2, 0).must1 == 0);
     UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PIN, 1).may1 & PIN_PREEMPTION_TIMER);
