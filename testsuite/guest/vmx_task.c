@@ -16,9 +16,6 @@
 static uint8_t guest_stack[4096] __attribute__((aligned(16)));
 #define GUEST_RSP ((uintptr_t)(guest_stack + sizeof(guest_stack)))
 
-#define PROC2_UNRESTRICTED (1u << 7)
-#define ENTRY_IA32E (1u << 9)
-#define ENTRY_LOAD_EFER (1u << 15)
 #define EXIT_TASK_SWITCH 9
 
 /* the guest's GDT selectors */
@@ -57,7 +54,7 @@ static uint64_t task_gate(uint16_t tss_sel)
 }
 
 void g_jmp(void), g_call_gate(void), g_iret_nt(void), g_iret_at(void), g_int(void),
-    g_ud2(void), g_jmp_rpl3(void), g_jmp_busy(void), g_unused(void);
+    g_ud2(void), g_jmp_rpl3(void), g_jmp_busy(void);
 __asm__(".text\n"
         ".code32\n"
         "g_jmp:\n"
@@ -78,9 +75,7 @@ __asm__(".text\n"
         "  ljmp $0x23, $0\n"        /* RPL 3 > the TSS's DPL 0: #GP first */
         "g_jmp_busy:\n"
         "  ljmp $0x18, $0\n"        /* the busy running task: still an exit */
-        ".code64\n"
-        "g_unused:\n"
-        "  ud2\n");
+        ".code64\n");
 
 /* A 32-bit guest at CPL 0 with paging off, running task A, about to
  * execute the instruction at RIP. */
@@ -98,15 +93,7 @@ static void setup(void (*rip)(void))
     guest_idt[VEC_TASK] = task_gate(SEL_TSS_B);
     tss_a.link = SEL_TSS_B; /* where IRET with NT returns */
 
-    vmx_setup_guest(g_unused, GUEST_RSP);
-    vmx_use_ept(vmx_ept_identity(1));
-    vmwrite(VMCS_SECONDARY_PROC_CONTROLS,
-            vmread(VMCS_SECONDARY_PROC_CONTROLS) | PROC2_UNRESTRICTED);
-    vmwrite(VMCS_ENTRY_CONTROLS, (vmread(VMCS_ENTRY_CONTROLS) & ~ENTRY_IA32E) | ENTRY_LOAD_EFER);
-    vmwrite(VMCS_GUEST_IA32_EFER, 0);
-    vmwrite(VMCS_GUEST_CR0, 0x31); /* NE, ET, PE; paging off */
-    vmwrite(VMCS_GUEST_CR3, 0);
-    vmwrite(VMCS_GUEST_CR4, 0x2000); /* VMXE */
+    vmx_setup_unpaged_guest(GUEST_RSP, 0x31, 0x2000); /* CR0 NE, ET, PE; CR4 VMXE */
     vmx_guest_seg(VMCS_GUEST_CS_SELECTOR, SEL_CODE, 0, 0xffffffff, 0xc09b);
     vmx_guest_seg(VMCS_GUEST_SS_SELECTOR, SEL_DATA, 0, 0xffffffff, 0xc093);
     vmx_guest_seg(VMCS_GUEST_DS_SELECTOR, SEL_DATA, 0, 0xffffffff, 0xc093);
