@@ -106,9 +106,14 @@ _Noreturn void vmx_exit_insn_info(struct cpu *c, const struct insn *i, unsigned 
 
 uint64_t vmx_guest_tsc(const struct cpu *c, uint64_t tsc)
 {
-    if (VMX_PROC_CONTROLS(c) & PROC_USE_TSC_OFFSETTING)
-        return tsc + vmcs_get(c, VF_TSC_OFFSET); /* wraps modulo 2^64 like the hardware sum */
-    return tsc;
+    if (!(VMX_PROC_CONTROLS(c) & PROC_USE_TSC_OFFSETTING))
+        return tsc;
+    /* 25.3 with "use TSC scaling": the TSC times the TSC multiplier,
+     * bits 111:48 of the 128-bit product (a fixed-point ratio with 48
+     * fraction bits), then the offset */
+    if (VMX_PROC2_CONTROLS(c) & PROC2_TSC_SCALING)
+        tsc = (uint64_t)(((unsigned __int128)tsc * vmcs_get(c, VF_TSC_MULTIPLIER)) >> 48);
+    return tsc + vmcs_get(c, VF_TSC_OFFSET); /* wraps modulo 2^64 like the hardware sum */
 }
 
 uint64_t vmx_rdtsc(struct cpu *c, uint64_t tsc, bool rdtscp)

@@ -107,8 +107,8 @@ static void test_capability_msrs(void)
      * virtualization" (8), "virtual-interrupt delivery" (9), "PAUSE-loop
      * exiting" (10), "RDRAND exiting" (11), "enable INVPCID" (12),
      * "enable VM functions" (13), "VMCS shadowing" (14), "RDSEED
-     * exiting" (16) and "enable PML" (17) */
-    ASSERT_EQ(rdmsr(MSR_VMX_PROCBASED2), 0x00037fff00000000ull);
+     * exiting" (16), "enable PML" (17) and "use TSC scaling" (25) */
+    ASSERT_EQ(rdmsr(MSR_VMX_PROCBASED2), 0x02037fff00000000ull);
     /* MISC: 4 CR3-target values, VMWRITE to exit-information fields */
     uint64_t misc = rdmsr(MSR_VMX_MISC);
     ASSERT_EQ((misc >> 16) & 0x1ff, 4);
@@ -116,10 +116,9 @@ static void test_capability_msrs(void)
     /* bits 8:6: VM entry accepts activity state HLT, not shutdown or
      * wait-for-SIPI; bit 5: exits store EFER.LMA in "IA-32e mode guest" */
     ASSERT_EQ((misc >> 5) & 0xf, 0x3);
-    /* VMCS_ENUM bits 9:1: the highest index of any field that exists;
-     * without TSC scaling (2032H, 19H) it is the VMX-preemption timer
-     * value (482EH, index 17H) */
-    ASSERT_EQ(rdmsr(MSR_VMX_VMCS_ENUM), 0x17 << 1);
+    /* VMCS_ENUM bits 9:1: the highest index of any field that exists:
+     * the TSC multiplier (2032H, index 19H) */
+    ASSERT_EQ(rdmsr(MSR_VMX_VMCS_ENUM), 0x19 << 1);
 }
 
 static void test_vmxon_outcomes(void)
@@ -236,7 +235,7 @@ static void test_unsupported_fields(void)
         0x100000000ull | 0x681e, /* bits 63:32 in 64-bit mode */
         0x0c0e,          /* no 16-bit host field at index 7 */
         0x2036,          /* no 64-bit control field at index 1BH */
-        0x2032,          /* TSC multiplier: no TSC scaling */
+        0x2030,          /* SPP-table pointer: no sub-page write permissions */
     };
     for (unsigned k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
         uint64_t v = 0x5a5a;

@@ -58,10 +58,10 @@ static void derived_width_type_index(void)
     UNIT_CHECK(vmcs_enc_width(0x2010) == VMCS_W64 && vmcs_enc_type(0x2010) == VMCS_T_CONTROL);
     UNIT_CHECK(vmcs_enc_width(0x0c0c) == VMCS_W16 && vmcs_enc_type(0x0c0c) == VMCS_T_HOST);
     UNIT_CHECK(vmcs_enc_index(0x482e) == 0x17);
-    /* IA32_VMX_VMCS_ENUM: with no TSC scaling (2032H, index 19H), the
-     * VMX-preemption timer value (482EH, index 17H) has the highest
-     * index */
-    UNIT_CHECK(vmcs_max_index() == 0x17);
+    /* IA32_VMX_VMCS_ENUM: the TSC multiplier (2032H) has the highest
+     * index, 19H; the VMX-preemption timer value (482EH) comes next, 17H */
+    UNIT_CHECK(vmcs_enc_index(0x2032) == 0x19);
+    UNIT_CHECK(vmcs_max_index() == 0x19);
 }
 
 static void lookups(void)
@@ -116,7 +116,7 @@ static void control_capabilities(void)
                            PROC2_APIC_REGISTER_VIRT | PROC2_VIRTUAL_INTR_DELIVERY |
                            PROC2_DESCRIPTOR_TABLE_EXITING | PROC2_WBINVD_EXITING |
                            PROC2_RDRAND_EXITING | PROC2_ENABLE_INVPCID | PROC2_RDSEED_EXITING |
-                           PROC2_PAUSE_LOOP_EXITING | PROC2_ENABLE_VMFUNC;
+                           PROC2_PAUSE_LOOP_EXITING | PROC2_ENABLE_VMFUNC | PROC2_TSC_SCALING;
     UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC2, 0).may1 == proc2);
     UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC2, 0).must1 == 0);
     UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PIN, 1).may1 & PIN_PREEMPTION_TIMER);
