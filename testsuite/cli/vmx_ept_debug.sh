@@ -60,4 +60,4 @@ timeout 60 "$NEST86" -kernel "$kernel" -serial none -display none -no-reboot -S 
     -x "$tmp/cmds" < /dev/null > "$tmp/out" 2>&1
 check walk/violation "$tmp/out" \
     "=> EPT violation at guest-physical $(printf '0x%016x' "$page_a"): exit qualification 0x181"
-check walk/fetch "$tmp/out" "=> p:$(printf '0x%016x' "$g_read")"
+check walk/fetch "$tmp/out" "=> host-physical $(printf '0x%016x' "$g_read")"
