@@ -160,7 +160,7 @@ struct debugger {
 
     /* the stop being reported */
     bool stop_pending;      /* a hook already asked for a stop */
-    char reason[256];
+    char reason[512];
     int signal;             /* GDB signal number for the stop reply */
     int watch_kind;         /* 0, or WATCH_R/W/R|W for a watchpoint stop */
     uint64_t watch_addr;
