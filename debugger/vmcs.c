@@ -211,8 +211,8 @@ DBG_HANDLER(cmd_vmcs)
                 return CMD_STAY;
             vm = &region;
             have = true;
-            dbg_printf(d, "VMCS 0x%" PRIx64 ": not current, read from its region (as the last "
-                          "VMCLEAR wrote it): revision 0x%x%s, %s\n",
+            dbg_printf(d, "VMCS 0x%" PRIx64 ": not current, read from its region in memory "
+                          "(nest86's format): revision 0x%x%s, %s\n",
                        pa, rev & ~VMX_SHADOW_VMCS_BIT,
                        (rev & VMX_SHADOW_VMCS_BIT) ? " (shadow VMCS)" : "",
                        region.launched ? "launched" : "clear");

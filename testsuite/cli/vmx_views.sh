@@ -26,7 +26,7 @@ trap 'rm -rf "$tmp"' EXIT
 . "${NEST86_ROOT:-.}/testsuite/missing.sh"
 . "${NEST86_ROOT:-.}/testsuite/check.sh"
 
-for k in "$demo" "$demo64" "$entry" "$entry64"; do
+for k in "$demo" "$demo64" "$entry" "$entry64" "$build/guest/vmx_shadow.elf" "$build/guest/t64/vmx_shadow.elf64"; do
     if [ ! -f "$k" ]; then
         echo "FAIL vmx-views: $k is not built (make check builds it)"
         exit 1
@@ -53,6 +53,7 @@ write_at=$(( 0x$(sym "$demo64" demo_write_at) ))
 
 cat > "$tmp/demo" <<CMDS
 symbols $demo64
+trace call vmx_run
 break ept-violation
 trace vmexit
 trace ept
@@ -65,11 +66,11 @@ ept walk target
 ept walk shown
 ept dump
 vmcs 0x1000
-delete 1
+delete 2
 break invept
 continue
 vmcs diff
-delete 2
+delete 3
 break vmx-insn vmresume
 continue
 trace show
@@ -77,7 +78,7 @@ continue
 CMDS
 run "$demo" "$tmp/demo" "$tmp/demo.out"
 check demo/violation "$tmp/demo.out" \
-    "stopped: Breakpoint 1: VM exit 48 (EPT violation), qualification 0x1aa [data write; the translation allows r-x; guest-linear address valid, the access itself], guest-physical $(hex $target), guest-linear $(hex $target), guest rip $(hex $write_at) <demo_write_at>, host rip"
+    "stopped: Breakpoint 2: VM exit 48 (EPT violation), qualification 0x1aa [data write; the translation allows r-x; guest-linear address valid, the access itself], guest-physical $(hex $target), guest-linear $(hex $target), guest rip $(hex $write_at) <demo_write_at>, host rip"
 check demo/violation-host "$tmp/demo.out" "<vmx_host_entry>"
 check demo/field-reason "$tmp/demo.out" "  EXIT_REASON                    4402  exit    32  0x00000030  EPT violation"
 check demo/field-qual "$tmp/demo.out" \
@@ -108,9 +109,9 @@ check demo/dump-ro "$tmp/demo.out" "$(hex12 $target)-$(hex12 $((target + 0xfff))
 check demo/dump-remap "$tmp/demo.out" "$(hex12 $shown)-$(hex12 $((shown + 0xfff)))       1000  -> $(hex12 $secret)  rwx WB"
 check demo/dump-end "$tmp/demo.out" "-0x00003fffffff "
 check demo/vmcs-addr "$tmp/demo.out" "vmcs: the region at 0x1000 has revision id"
-check demo/invept "$tmp/demo.out" "stopped: Breakpoint 2: INVEPT type 1 executed at"
+check demo/invept "$tmp/demo.out" "stopped: Breakpoint 3: INVEPT type 1 executed at"
 check demo/invept-sym "$tmp/demo.out" "<test_demo+"
-check demo/vmx-insn "$tmp/demo.out" "stopped: Breakpoint 3: VMRESUME executed at"
+check demo/vmx-insn "$tmp/demo.out" "stopped: Breakpoint 4: VMRESUME executed at"
 check demo/trace-violation "$tmp/demo.out" "         1  exit 48 EPT violation                        demo_write_at"
 check demo/trace-vmcall "$tmp/demo.out" "         1  exit 18 VMCALL                               demo_write_at"
 check demo/trace-invept "$tmp/demo.out" "         1  INVEPT type 1 single-context"
@@ -119,6 +120,10 @@ check demo/trace-range "$tmp/demo.out" \
 n=$(sed -n '/^trace counts at exit:/,$p' "$tmp/demo.out" | grep -cE '^ +[0-9]+  exit [0-9]+ ')
 [ "$n" = 2 ] && echo "PASS demo/trace-exits" || echo "FAIL demo/trace-exits: $n kinds of exit, expected 2"
 check demo/guest-ok "$tmp/demo.out" "trace counts at exit:"
+# vmx_run is called twice: VMLAUNCH, then VMRESUME
+check demo/trace-call-set "$tmp/demo.out" "Trace 1: counting hits at 0x"
+n=$(sed -n '/^trace counts at exit:/,$p' "$tmp/demo.out" | sed -n 's/^1 .* <vmx_run> *\([0-9]*\)$/\1/p')
+[ "$n" = 2 ] && echo "PASS demo/trace-call" || echo "FAIL demo/trace-call: vmx_run counted '$n' times, want 2"
 
 # ept step from the first VM entry: the guest's first instruction reads
 # 'shown' through the EPT entry that maps it onto 'secret'
@@ -134,6 +139,22 @@ check demo/step-walk "$tmp/step.out" "guest-physical $(hex $shown): the access i
 check demo/step-remap "$tmp/step.out" "  => guest-physical $(hex $shown) -> host-physical $(hex $secret) (rwx)"
 check demo/step-sets-a "$tmp/step.out" "(sets A)"
 check demo/step-stop "$tmp/step.out" "stopped: ept step: translated at guest-physical"
+
+# ---- vmx_shadow: a VMCS that is not current, read from memory ----
+shadow=$build/guest/vmx_shadow.elf
+shadow64=$build/guest/t64/vmx_shadow.elf64
+vmcs_b=$(hex $(( 0x$(sym "$shadow64" vmx_vmcs_b) )))
+cat > "$tmp/shadow" <<CMDS
+break vmexit vmread
+continue
+vmcs $vmcs_b guest_rip guest_rflags
+quit
+CMDS
+run "$shadow" "$tmp/shadow" "$tmp/shadow.out"
+check shadow/region "$tmp/shadow.out" "VMCS $vmcs_b: not current, read from its region in memory (nest86's format): revision 0xe86e (shadow VMCS), clear"
+# the guest's shadowed VMWRITE of RFLAGS went there (vmx_shadow.c)
+check shadow/rip "$tmp/shadow.out" "  GUEST_RIP                      681e  guest   64  0x0000000000001234"
+check shadow/rflags "$tmp/shadow.out" "  GUEST_RFLAGS                   6820  guest   64  0x0000000000000246"
 
 # ---- vmx_entry ----
 timeout 60 "$NEST86" -kernel "$entry" -serial none -display none -no-reboot -d vmx,stats \
