@@ -414,9 +414,12 @@ static void hook_vmx(void *opaque, struct cpu *c, int event, uint32_t code, uint
             b->hits++;
             vmxd_exit_line(&c->vmx.vmcs, line, sizeof(line));
             exit_rips(d, rips, sizeof(rips));
-            dbg_request_stop(d, 5, "%s %d: %s%s%s%s", what, b->id, line, rips,
-                             failed_entry ? ": " : "",
-                             failed_entry && c->vmx.entry_failure ? c->vmx.entry_failure : "");
+            /* the check a failed entry broke, the entry a misconfiguration
+             * tripped on: what the exit fields cannot say */
+            const char *why = failed_entry ? c->vmx.entry_failure
+                              : basic == VMX_EXIT_EPT_MISCONFIG ? c->vmx.ept.misconfig : NULL;
+            dbg_request_stop(d, 5, "%s %d: %s%s%s%s", what, b->id, line, rips, why ? ": " : "",
+                             why ? why : "");
             return;
         }
         if (failed_entry && b->kind == BP_VMENTRY_FAIL) {

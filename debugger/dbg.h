@@ -253,6 +253,7 @@ void ept_print_walk(struct debugger *d, const char *indent, uint64_t eptp, uint6
 /* The EPTP `walk` and `ept` use by default: the current VMCS's, when it
  * enables EPT; false otherwise */
 bool ept_current_eptp(struct debugger *d, uint64_t *eptp);
+bool ept_of_vmcs(const struct vmcs *v, uint64_t *eptp); /* the same for any VMCS */
 /* The EPT translations of one explained guest walk, recorded through
  * the EPT hook's observer (the 2-D `walk`) */
 struct ept_record {

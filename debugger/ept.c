@@ -15,16 +15,17 @@ static const char *const level_names[4] = {"PTE", "PDE", "PDPTE", "PML4E"};
 /* EPT memory types, SDM 28.2.7 (2, 3 and 7 are reserved) */
 static const char *const mem_types[8] = {"UC", "WC", "rsvd2", "rsvd3", "WT", "WP", "WB", "rsvd7"};
 
+bool ept_of_vmcs(const struct vmcs *v, uint64_t *eptp)
+{
+    *eptp = v->f[VF_EPT_POINTER];
+    return (v->f[VF_PROC_BASED_CONTROLS] & PROC_SECONDARY_CONTROLS) &&
+           (v->f[VF_SECONDARY_PROC_CONTROLS] & PROC2_ENABLE_EPT);
+}
+
 bool ept_current_eptp(struct debugger *d, uint64_t *eptp)
 {
     const struct vmx *v = &d->c->vmx;
-    if (v->current == VMX_INVALID_PTR)
-        return false;
-    if (!(v->vmcs.f[VF_PROC_BASED_CONTROLS] & PROC_SECONDARY_CONTROLS) ||
-        !(v->vmcs.f[VF_SECONDARY_PROC_CONTROLS] & PROC2_ENABLE_EPT))
-        return false;
-    *eptp = v->vmcs.f[VF_EPT_POINTER];
-    return true;
+    return v->current != VMX_INVALID_PTR && ept_of_vmcs(&v->vmcs, eptp);
 }
 
 static bool is_leaf(uint64_t e, int level)
@@ -42,8 +43,8 @@ static void print_entry(struct debugger *d, const char *indent, int level, uint6
     if (leaf && (e & EPT_RWX))
         dbg_printf(d, " MT=%s IPAT=%u", mem_types[(e >> EPT_MT_SHIFT) & 7],
                    (unsigned)(e >> 6) & 1);
-    dbg_printf(d, " A=%u%s", (unsigned)(e >> 8) & 1, leaf ? "" : "");
-    if (leaf)
+    dbg_printf(d, " A=%u", (unsigned)(e >> 8) & 1);
+    if (leaf) /* D exists in leaves only (28.2.4) */
         dbg_printf(d, " D=%u", (unsigned)(e >> 9) & 1);
     if (!(e & EPT_RWX)) {
         dbg_printf(d, "  -> not present%s\n", note);

@@ -94,16 +94,17 @@ void vmxd_qualification(unsigned reason, uint64_t q, char *buf, size_t len)
     }
     case VMX_EXIT_CR_ACCESS: {
         /* Table 27-3 */
-        static const char *const kinds[4] = {"MOV to CR%u from %s", "MOV from CR%u to %s",
-                                             "CLTS", "LMSW"};
         unsigned cr = (unsigned)q & 15, kind = ((unsigned)q >> 4) & 3;
-        char what[64];
-        snprintf(what, sizeof(what), kinds[kind], cr, gpr_names[(q >> 8) & 15]);
-        if (kind == 3)
+        const char *gpr = gpr_names[(q >> 8) & 15];
+        if (kind == 0)
+            snprintf(buf, len, "MOV to CR%u from %s", cr, gpr);
+        else if (kind == 1)
+            snprintf(buf, len, "MOV from CR%u to %s", cr, gpr);
+        else if (kind == 2)
+            snprintf(buf, len, "CLTS");
+        else
             snprintf(buf, len, "LMSW %s, source data 0x%x", (q >> 6) & 1 ? "memory" : "register",
                      (unsigned)(q >> 16) & 0xffff);
-        else
-            snprintf(buf, len, "%s", what);
         break;
     }
     case VMX_EXIT_DR_ACCESS:
@@ -145,8 +146,8 @@ void vmxd_exit_line(const struct vmcs *v, char *buf, size_t len)
     char qual[200], extra[200] = "";
     vmxd_qualification(basic, q, qual, sizeof(qual));
     if (basic == VMX_EXIT_EPT_VIOLATION || basic == VMX_EXIT_EPT_MISCONFIG)
-        snprintf(extra, sizeof(extra), ", guest-physical 0x%" PRIx64 "%s",
-                 v->f[VF_GUEST_PHYSICAL_ADDR], "");
+        snprintf(extra, sizeof(extra), ", guest-physical 0x%" PRIx64,
+                 v->f[VF_GUEST_PHYSICAL_ADDR]);
     if (basic == VMX_EXIT_EPT_VIOLATION && (q & EPT_QUAL_LIN_VALID))
         snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra),
                  ", guest-linear 0x%" PRIx64, v->f[VF_GUEST_LINEAR_ADDR]);

@@ -166,13 +166,6 @@ static void mmu_of_vmcs(struct mmu *m, struct phys *phys, const struct vmcs *v)
         m->pdpte[k] = v->f[VF_GUEST_PDPTE0 + k];
 }
 
-static bool vmcs_eptp(const struct vmcs *v, uint64_t *eptp)
-{
-    *eptp = v->f[VF_EPT_POINTER];
-    return (v->f[VF_PROC_BASED_CONTROLS] & PROC_SECONDARY_CONTROLS) &&
-           (v->f[VF_SECONDARY_PROC_CONTROLS] & PROC2_ENABLE_EPT);
-}
-
 DBG_HANDLER(cmd_walk)
 {
     (void)rest;
@@ -229,7 +222,7 @@ DBG_HANDLER(cmd_walk)
             return CMD_STAY;
         mmu_of_vmcs(guest, &d->m->phys, v);
         m = guest;
-        two_d = vmcs_eptp(v, &rec.eptp);
+        two_d = ept_of_vmcs(v, &rec.eptp);
         dbg_printf(d, "as the guest of VMCS 0x%" PRIx64 "%s\n",
                    vmcs_pa != VMX_INVALID_PTR ? vmcs_pa : vx->current, two_d ? " (EPT)" : "");
     } else if (vx->nonroot && m->gpa_xlate) {

@@ -26,7 +26,8 @@ trap 'rm -rf "$tmp"' EXIT
 . "${NEST86_ROOT:-.}/testsuite/missing.sh"
 . "${NEST86_ROOT:-.}/testsuite/check.sh"
 
-for k in "$demo" "$demo64" "$entry" "$entry64" "$build/guest/vmx_shadow.elf" "$build/guest/t64/vmx_shadow.elf64"; do
+for k in "$demo" "$demo64" "$entry" "$entry64" "$build/guest/vmx_shadow.elf" "$build/guest/t64/vmx_shadow.elf64" \
+         "$build/guest/vmx_ept.elf" "$build/guest/t64/vmx_ept.elf64"; do
     if [ ! -f "$k" ]; then
         echo "FAIL vmx-views: $k is not built (make check builds it)"
         exit 1
@@ -155,6 +156,20 @@ check shadow/region "$tmp/shadow.out" "VMCS $vmcs_b: not current, read from its 
 # the guest's shadowed VMWRITE of RFLAGS went there (vmx_shadow.c)
 check shadow/rip "$tmp/shadow.out" "  GUEST_RIP                      681e  guest   64  0x0000000000001234"
 check shadow/rflags "$tmp/shadow.out" "  GUEST_RFLAGS                   6820  guest   64  0x0000000000000246"
+
+# ---- vmx_ept: an EPT misconfiguration, with its cause ----
+ept=$build/guest/vmx_ept.elf
+ept64=$build/guest/t64/vmx_ept.elf64
+page_a=$(hex $(( 0x$(sym "$ept64" page_a) + 0x18 )))
+cat > "$tmp/misconfig" <<CMDS
+break ept-misconfig
+continue
+quit
+CMDS
+run "$ept" "$tmp/misconfig" "$tmp/misconfig.out"
+check misconfig/stop "$tmp/misconfig.out" \
+    "stopped: Breakpoint 1: VM exit 49 (EPT misconfiguration), qualification 0x0, guest-physical $page_a, guest rip"
+check misconfig/why "$tmp/misconfig.out" ": EPT entry writable but not readable (SDM 28.2.3.1)"
 
 # ---- vmx_entry ----
 timeout 60 "$NEST86" -kernel "$entry" -serial none -display none -no-reboot -d vmx,stats \
