@@ -139,7 +139,9 @@ struct ept_range {
     uint64_t gpa, end, hpa;
     uint64_t attr;      /* R/W/X, memory type, IPAT, A, D of the leaf */
     unsigned lines;
+    unsigned tables;    /* read so far: a wrong EPTP must not walk forever */
 };
+#define EPT_DUMP_MAX_TABLES 65536
 
 static void flush(struct debugger *d, struct ept_range *g)
 {
@@ -161,7 +163,9 @@ static void dump_table(struct debugger *d, struct ept_range *g, uint64_t table, 
                        uint64_t gpa, uint64_t perm)
 {
     uint64_t e[512];
-    if (dbg_read_phys(d, table, e, sizeof(e)) != sizeof(e))
+    if (g->tables++ == EPT_DUMP_MAX_TABLES)
+        dbg_printf(d, "(stopping after %u tables)\n", EPT_DUMP_MAX_TABLES);
+    if (g->tables > EPT_DUMP_MAX_TABLES || dbg_read_phys(d, table, e, sizeof(e)) != sizeof(e))
         return;
     for (unsigned k = 0; k < 512; k++) {
         if (!(e[k] & EPT_RWX))
@@ -180,7 +184,7 @@ static void dump_table(struct debugger *d, struct ept_range *g, uint64_t table, 
             continue;
         }
         flush(d, g);
-        *g = (struct ept_range){true, ga, ga + size, hpa, attr, g->lines};
+        *g = (struct ept_range){true, ga, ga + size, hpa, attr, g->lines, g->tables};
     }
 }
 
@@ -200,6 +204,8 @@ static void describe_eptp(struct debugger *d, uint64_t eptp)
                   "memory type %s, A/D flags %s\n",
                eptp, (uint64_t)(eptp & EPTP_ADDR_MASK), (unsigned)((eptp >> 3) & 7) + 1,
                mem_types[eptp & 7], (eptp & EPTP_AD) ? "on" : "off");
+    if ((eptp & EPTP_WALK_MASK) != EPTP_WALK_4)
+        dbg_printf(d, "(VM entry refuses this EPTP: nest86's EPT has 4 levels; walked as 4)\n");
 }
 
 /* ---- ept step ---- */

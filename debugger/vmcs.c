@@ -205,6 +205,9 @@ DBG_HANDLER(cmd_vmcs)
         if (have && pa == v->current) {
             dbg_printf(d, "VMCS 0x%" PRIx64 ": current (%s), its fields as the CPU holds them\n",
                        pa, vm->launched ? "launched" : "clear");
+        } else if (pa == v->vmxon_ptr) {
+            dbg_printf(d, "vmcs: 0x%" PRIx64 " is the VMXON region, not a VMCS\n", pa);
+            return CMD_STAY;
         } else {
             uint32_t rev;
             if (!vmcs_read_region(d, pa, &region, &rev))
