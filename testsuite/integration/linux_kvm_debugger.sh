@@ -6,8 +6,9 @@
 # I/O-instruction exit — nest86's KVM client's `io` guest writes port
 # 0x1234 with OUT DX, AL — and looks at it: vmcs, vmcs execution and
 # exit, vmcs diff, ept dump, ept walk and the 2-D walk of the guest's
-# RIP, which must agree with each other; then it lets the scenario run to
-# its end.
+# RIP, which must agree with each other; at the next VM entry `ept step`
+# follows the guest's next fetch through both dimensions; then it lets
+# the scenario run to its end.
 #
 # Sub-tests (testsuite/run protocol): kvmdbg/*.
 set -u
@@ -27,6 +28,10 @@ vmcs diff
 ept dump
 ept walk 0x10000
 walk 0x10006 x vmcs
+delete
+break vmentry
+continue
+ept step
 delete
 continue
 CMDS
@@ -57,6 +62,14 @@ result kvmdbg/ept-walk "$([ -n "$walk_hpa" ] && [ "$walk_hpa" = "$dump_hpa" ] &&
 result kvmdbg/walk-2d "$([ -n "$walk2d_hpa" ] && [ $((0x$walk2d_hpa)) = $((0x${walk_hpa:-0} + 6)) ] &&
     [ "$(grep -c '^    EPT walk of ' "$out")" -ge 2 ] && echo 1)" \
     "walk 0x10006 vmcs ended at '$walk2d_hpa', want host page $walk_hpa + 6, through the EPT"
+# ept step at the next VM entry: KVM resumes the guest after its OUT
+# (one byte), whose fetch walks the guest's tables through the EPT to
+# the same code page
+step_hpa=$(sed -n '/^guest-physical 0x10007: the access itself (fetch) for linear 0x10007/,/=>/s/^  => guest-physical 0x10007 -> host-physical 0x\([0-9a-f]*\) .*/\1/p' "$out" | head -1)
+result kvmdbg/ept-step "$([ -n "$step_hpa" ] && [ $((0x$step_hpa)) = $((0x${walk_hpa:-0} + 7)) ] &&
+    has 'stopped: ept step: translated at guest-physical 0x10007' &&
+    grep -q '^guest-physical 0x[0-9a-f]*: guest paging-structure read for linear 0x10007' "$out" && echo 1)" \
+    "ept step did not follow the guest's fetch at 0x10007 to host page $walk_hpa (got '$step_hpa')"
 n=$(sed -n 's/^ *\([0-9][0-9]*\)  exit 30 I\/O instruction .*/\1/p' "$out" | head -1)
 result kvmdbg/trace "$([ "${n:-0}" -ge 1 ] && has 'trace counts at exit:' && echo 1)" \
     "no I/O-instruction exits counted by trace vmexit"
