@@ -286,8 +286,8 @@ DBG_HANDLER(cmd_catch)
 {
     (void)rest;
     if (argc < 2) {
-        dbg_printf(d, "usage: catch exception|interrupt [VECTOR] | catch mode | "
-                      "catch vmexit [REASON] | catch vmentry\n");
+        dbg_printf(d, "usage: catch exception|interrupt [VECTOR] | catch mode | catch VMX-EVENT "
+                      "(`help break`)\n");
         return CMD_STAY;
     }
     if (!strcmp(argv[1], "mode")) {
@@ -300,7 +300,7 @@ DBG_HANDLER(cmd_catch)
         return CMD_STAY;
     if (strncmp(argv[1], "exception", strlen(argv[1])) &&
         strncmp(argv[1], "interrupt", strlen(argv[1])) && strcmp(argv[1], "vector")) {
-        dbg_printf(d, "catch what? (exception, interrupt, mode, vmexit or vmentry)\n");
+        dbg_printf(d, "catch what? (exception, interrupt, mode, or a VMX event: `help break`)\n");
         return CMD_STAY;
     }
     int vec = -1;

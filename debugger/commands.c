@@ -50,13 +50,13 @@ static const struct dbg_cmd commands[] = {
      cmd_finish},
     {"until", "u", "ADDR", "Run until execution reaches ADDR (linear address, symbol or expression).",
      cmd_until},
-    {"break", "b", "ADDR [if COND] | vmexit [REASON...] | vmentry | vmentry-fail | ...",
+    {"break", "b", "ADDR [if COND] | VMX-EVENT [ARGS]",
      "Set a breakpoint on an address, or on a VMX event.\n"
      "ADDR is a linear address, p:PHYS address or symbol.  COND is an expression\n"
      "over registers, numbers and symbols, e.g.\n"
      "  break test_main if rax == 0x10 && rsp > 0x1000\n"
      "Operators: == != < > <= >= && || + - & | ( ) and unary - ~ ! * (read 8 bytes).\n"
-     "VMX events (the stop shows the exit reason and qualification decoded and the\n"
+     "VMX-EVENT (the stop shows the exit reason and qualification decoded and the\n"
      "guest and host RIP with symbols):\n"
      "  break vmexit [REASON...]  after a VM exit (any, or these reasons by name or\n"
      "                            number: vmcall cpuid cr_access ept_violation ...),\n"
@@ -82,7 +82,7 @@ static const struct dbg_cmd commands[] = {
     {"rwatch", "", "ADDR [LEN]", "Stop after an instruction that reads the range.", cmd_rwatch},
     {"awatch", "", "ADDR [LEN]", "Stop after an instruction that reads or writes the range.",
      cmd_awatch},
-    {"catch", "", "exception|interrupt [VECTOR] | mode | vmexit [REASON...] | vmentry",
+    {"catch", "", "exception|interrupt [VECTOR] | mode | VMX-EVENT",
      "Stop when a vector is delivered, or on every CPU mode switch.\n"
      "Vectors: exceptions, interrupts, NMI, INT n; any vector when VECTOR is omitted;\n"
      "names like #PF or pf work.  Mode switches: real/protected/long and code size.\n"
