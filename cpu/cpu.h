@@ -231,10 +231,18 @@ struct cpu {
                     bool write);
     void *dbg_opaque;
 
-    /* The debugger's VMX catchpoints: called after every VM exit (the
-     * host state is loaded; reason as in the exit-reason field, bit 31
-     * for a failed VM entry) and after every VM entry (reason 0). */
-    void (*dbg_vmx)(void *opaque, struct cpu *c, bool is_exit, uint32_t reason);
+    /* The debugger's VMX breakpoints and counters (enum cpu_vmx_event):
+     * after every VM exit (the host state is loaded; 'code' as in the
+     * exit-reason field, bit 31 for a failed VM entry), after every VM
+     * entry (code 0), after a VMLAUNCH/VMRESUME that failed its checks
+     * on controls or host state (code: the VM-instruction error), and
+     * when a VMX instruction executes in root operation ('code' the
+     * basic exit reason that names it, e.g. VMPTRLD 21, INVEPT 50;
+     * 'arg' the INVEPT/INVVPID type). */
+    void (*dbg_vmx)(void *opaque, struct cpu *c, int event, uint32_t code, uint64_t arg);
+    /* The debugger's EPT observer (`ept step`), handed to the EPT hook at
+     * each VM entry with EPT (vmx/ept.c) */
+    ept_observe_fn dbg_ept;
 
     /* -d vmx: one line per VM entry, exit and failed VM-entry check */
     void (*vmx_trace)(void *opaque, const char *line);
@@ -254,6 +262,9 @@ void cpu_reset(struct cpu *c); /* power-on state, SDM Vol. 3A 9.1.1 */
 /* Runs until 'icount' reaches 'until', the CPU halts with nothing to
  * wake it, or PEND_STOP is set. */
 void cpu_run(struct cpu *c, uint64_t until);
+
+/* What dbg_vmx() reports */
+enum cpu_vmx_event { CPU_VMX_EXIT, CPU_VMX_ENTRY, CPU_VMX_ENTRY_VMFAIL, CPU_VMX_INSN };
 
 /* The kinds of event dbg_event() reports (the order of enum int_kind). */
 enum cpu_event_kind { CPU_EVENT_EXCEPTION, CPU_EVENT_SOFTWARE, CPU_EVENT_EXTERNAL,

@@ -105,9 +105,124 @@ static enum cmd_result add_break(struct debugger *d, const char *rest, bool temp
     return CMD_STAY;
 }
 
+/* VMX instructions by the exit reason that names them (SDM Appendix C) */
+static bool is_vmx_insn(int reason)
+{
+    return (reason >= VMX_EXIT_VMCALL && reason <= VMX_EXIT_VMXON) || reason == VMX_EXIT_INVEPT ||
+           reason == VMX_EXIT_INVVPID || reason == VMX_EXIT_VMFUNC;
+}
+
+static bool parse_reason(struct debugger *d, const char *text, int *reason)
+{
+    *reason = vmx_exit_reason_by_name(text);
+    if (*reason >= 0)
+        return true;
+    uint64_t x;
+    if (!dbg_eval(d, text, &x))
+        return false;
+    if (x > 0xffff) {
+        dbg_printf(d, "exit reasons are 0-65535\n");
+        return false;
+    }
+    *reason = (int)x;
+    return true;
+}
+
+static const char *reason_name(int reason)
+{
+    const char *name = reason < 0 ? NULL : vmx_exit_reason_name((unsigned)reason);
+    return name ? name : "unknown reason";
+}
+
+/* The VMX stops, shared by `break` and `catch`: vmexit [REASON...],
+ * vmentry, vmentry-fail, ept-violation, ept-misconfig, invept, vmx-insn
+ * [NAME].  Returns false when argv[1] is none of them. */
+static bool add_vmx_break(struct debugger *d, int argc, char **argv, const char *what)
+{
+    const char *w = argv[1];
+    struct bp *b;
+    if (!strcmp(w, "vmexit") || !strcmp(w, "ept-violation") || !strcmp(w, "ept-misconfig")) {
+        int reason = -1;
+        uint64_t mask[2] = {0, 0};
+        if (w[0] == 'e')
+            reason = w[4] == 'v' ? VMX_EXIT_EPT_VIOLATION : VMX_EXIT_EPT_MISCONFIG;
+        for (int k = 2; w[0] == 'v' && k < argc; k++) {
+            int r;
+            if (!parse_reason(d, argv[k], &r))
+                return true;
+            if (argc > 3 && r >= VMX_EXIT_REASONS) {
+                dbg_printf(d, "several exit reasons must each be below %d\n", VMX_EXIT_REASONS);
+                return true;
+            }
+            reason = argc > 3 ? -2 : r;
+            if (r < VMX_EXIT_REASONS)
+                mask[r / 64] |= 1ull << (r % 64);
+        }
+        if (!(b = bp_add(d, BP_CATCH_VMEXIT)))
+            return true;
+        b->vector = reason;
+        memcpy(b->reasons, mask, sizeof(mask));
+        b->caught = what[0] == 'C';
+        if (reason == -1)
+            dbg_printf(d, "%s %d: every VM exit\n", what, b->id);
+        else if (reason >= 0)
+            dbg_printf(d, "%s %d: VM exit %d (%s)\n", what, b->id, reason, reason_name(reason));
+        else {
+            dbg_printf(d, "%s %d: VM exits", what, b->id);
+            for (int r = 0; r < VMX_EXIT_REASONS; r++)
+                if ((mask[r / 64] >> (r % 64)) & 1)
+                    dbg_printf(d, " %d (%s)", r, reason_name(r));
+            dbg_printf(d, "\n");
+        }
+        return true;
+    }
+    if (!strcmp(w, "vmentry")) {
+        if ((b = bp_add(d, BP_CATCH_VMENTRY))) {
+            b->caught = what[0] == 'C';
+            dbg_printf(d, "%s %d: VM entry\n", what, b->id);
+        }
+        return true;
+    }
+    if (!strcmp(w, "vmentry-fail")) {
+        if ((b = bp_add(d, BP_VMENTRY_FAIL))) {
+            b->caught = what[0] == 'C';
+            dbg_printf(d, "%s %d: failed VM entry\n", what, b->id);
+        }
+        return true;
+    }
+    if (!strcmp(w, "invept") || !strcmp(w, "vmx-insn")) {
+        int reason = w[0] == 'i' ? VMX_EXIT_INVEPT : -1;
+        if (w[0] == 'v' && argc > 2) {
+            reason = vmx_exit_reason_by_name(argv[2]);
+            if (!is_vmx_insn(reason)) {
+                dbg_printf(d, "vmx-insn: '%s' is no VMX instruction (vmxon, vmptrld, vmread, "
+                              "vmwrite, vmlaunch, vmresume, invept, invvpid, ...)\n", argv[2]);
+                return true;
+            }
+        }
+        if (!(b = bp_add(d, BP_VMX_INSN)))
+            return true;
+        b->vector = reason;
+        b->caught = what[0] == 'C';
+        dbg_printf(d, "%s %d: %s in VMX root operation\n", what, b->id,
+                   reason < 0 ? "every VMX instruction" : reason_name(reason));
+        return true;
+    }
+    return false;
+}
+
+/* a BP_CATCH_VMEXIT's test */
+bool bp_vmexit_matches(const struct bp *b, unsigned basic)
+{
+    if (b->vector == -2)
+        return basic < VMX_EXIT_REASONS && ((b->reasons[basic / 64] >> (basic % 64)) & 1);
+    return b->vector < 0 || (unsigned)b->vector == basic;
+}
+
 DBG_HANDLER(cmd_break)
 {
-    (void)argc, (void)argv;
+    if (argc > 1 && add_vmx_break(d, argc, argv, "Breakpoint"))
+        return CMD_STAY;
     return add_break(d, rest, false);
 }
 
@@ -171,8 +286,8 @@ DBG_HANDLER(cmd_catch)
 {
     (void)rest;
     if (argc < 2) {
-        dbg_printf(d, "usage: catch exception|interrupt [VECTOR] | catch mode | "
-                      "catch vmexit [REASON] | catch vmentry\n");
+        dbg_printf(d, "usage: catch exception|interrupt [VECTOR] | catch mode | catch VMX-EVENT "
+                      "(`help break`)\n");
         return CMD_STAY;
     }
     if (!strcmp(argv[1], "mode")) {
@@ -181,42 +296,11 @@ DBG_HANDLER(cmd_catch)
             dbg_printf(d, "Catchpoint %d: mode switch\n", b->id);
         return CMD_STAY;
     }
-    if (!strcmp(argv[1], "vmentry")) {
-        struct bp *b = bp_add(d, BP_CATCH_VMENTRY);
-        if (b)
-            dbg_printf(d, "Catchpoint %d: VM entry\n", b->id);
+    if (add_vmx_break(d, argc, argv, "Catchpoint"))
         return CMD_STAY;
-    }
-    if (!strcmp(argv[1], "vmexit")) {
-        int reason = -1;
-        if (argc > 2) {
-            reason = vmx_exit_reason_by_name(argv[2]);
-            uint64_t x;
-            if (reason < 0) {
-                if (!dbg_eval(d, argv[2], &x))
-                    return CMD_STAY;
-                if (x > 0xffff) {
-                    dbg_printf(d, "exit reasons are 0-65535\n");
-                    return CMD_STAY;
-                }
-                reason = (int)x;
-            }
-        }
-        struct bp *b = bp_add(d, BP_CATCH_VMEXIT);
-        if (!b)
-            return CMD_STAY;
-        b->vector = reason;
-        const char *name = reason < 0 ? NULL : vmx_exit_reason_name((unsigned)reason);
-        if (reason < 0)
-            dbg_printf(d, "Catchpoint %d: every VM exit\n", b->id);
-        else
-            dbg_printf(d, "Catchpoint %d: VM exit %d (%s)\n", b->id, reason,
-                       name ? name : "unknown reason");
-        return CMD_STAY;
-    }
     if (strncmp(argv[1], "exception", strlen(argv[1])) &&
         strncmp(argv[1], "interrupt", strlen(argv[1])) && strcmp(argv[1], "vector")) {
-        dbg_printf(d, "catch what? (exception, interrupt, mode, vmexit or vmentry)\n");
+        dbg_printf(d, "catch what? (exception, interrupt, mode, or a VMX event: `help break`)\n");
         return CMD_STAY;
     }
     int vec = -1;
@@ -327,15 +411,25 @@ void info_breakpoints(struct debugger *d)
             snprintf(where, sizeof(where), "mode switch");
             break;
         case BP_CATCH_VMEXIT:
-            type = "catch";
-            if (b->vector < 0)
+            type = "vmexit";
+            if (b->vector == -1)
                 snprintf(where, sizeof(where), "any VM exit");
-            else
+            else if (b->vector >= 0)
                 snprintf(where, sizeof(where), "VM exit %d", b->vector);
+            else
+                snprintf(where, sizeof(where), "several VM exits");
             break;
         case BP_CATCH_VMENTRY:
-            type = "catch";
+            type = "vmentry";
             snprintf(where, sizeof(where), "VM entry");
+            break;
+        case BP_VMENTRY_FAIL:
+            type = "vmentry";
+            snprintf(where, sizeof(where), "failed VM entry");
+            break;
+        case BP_VMX_INSN:
+            type = "vmx-insn";
+            snprintf(where, sizeof(where), "%s", b->vector < 0 ? "any" : reason_name(b->vector));
             break;
         case BP_TRACE:
             type = "trace";
@@ -353,6 +447,12 @@ void info_breakpoints(struct debugger *d)
 DBG_HANDLER(cmd_trace)
 {
     (void)rest;
+    if (argc > 1 && vtrace_command(d, argc, argv))
+        return CMD_STAY;
+    if (argc > 2 && !strcmp(argv[1], "call")) { /* trace call SYMBOL: the same as trace SYMBOL */
+        argc--;
+        argv++;
+    }
     if (argc < 2 || !strcmp(argv[1], "show")) {
         bool any = false;
         for (int k = 0; k < d->nbps; k++) {
@@ -368,8 +468,10 @@ DBG_HANDLER(cmd_trace)
             for (int i = 0; i < b->nstacks; i++)
                 dbg_printf(d, "       %8" PRIu64 " %s\n", b->stack[i].count, b->stack[i].text);
         }
-        if (!any)
-            dbg_printf(d, "no traces (trace SYMBOL|ADDR [stack])\n");
+        bool vmx = d->vtrace.exits || d->vtrace.ept;
+        if (!any && !vmx)
+            dbg_printf(d, "no traces (trace SYMBOL|ADDR [stack], trace vmexit, trace ept)\n");
+        vtrace_show(d);
         return CMD_STAY;
     }
     if (!strcmp(argv[1], "clear")) {

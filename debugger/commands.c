@@ -50,11 +50,27 @@ static const struct dbg_cmd commands[] = {
      cmd_finish},
     {"until", "u", "ADDR", "Run until execution reaches ADDR (linear address, symbol or expression).",
      cmd_until},
-    {"break", "b", "ADDR [if COND]",
-     "Set a breakpoint on a linear address, p:PHYS address or symbol.\n"
-     "COND is an expression over registers, numbers and symbols, e.g.\n"
+    {"break", "b", "ADDR [if COND] | VMX-EVENT [ARGS]",
+     "Set a breakpoint on an address, or on a VMX event.\n"
+     "ADDR is a linear address, p:PHYS address or symbol.  COND is an expression\n"
+     "over registers, numbers and symbols, e.g.\n"
      "  break test_main if rax == 0x10 && rsp > 0x1000\n"
-     "Operators: == != < > <= >= && || + - & | ( ) and unary - ~ ! * (read 8 bytes).",
+     "Operators: == != < > <= >= && || + - & | ( ) and unary - ~ ! * (read 8 bytes).\n"
+     "VMX-EVENT (the stop shows the exit reason and qualification decoded and the\n"
+     "guest and host RIP with symbols):\n"
+     "  break vmexit [REASON...]  after a VM exit (any, or these reasons by name or\n"
+     "                            number: vmcall cpuid cr_access ept_violation ...),\n"
+     "                            at the host's first instruction; a failed VM entry\n"
+     "                            counts (exit 33/34 with bit 31)\n"
+     "  break ept-violation       the same as break vmexit ept_violation\n"
+     "  break ept-misconfig       the same as break vmexit ept_misconfig\n"
+     "  break vmentry             after a VM entry, at the guest's first instruction\n"
+     "  break vmentry-fail        after a VMLAUNCH/VMRESUME that failed (VMfailValid or\n"
+     "                            an entry-failure exit), naming the check it broke\n"
+     "  break invept              after an INVEPT in root operation (with its type)\n"
+     "  break vmx-insn [NAME]     after any (or the named) VMX instruction in root\n"
+     "                            operation: vmxon vmptrld vmclear vmread vmwrite\n"
+     "                            vmlaunch vmresume vmxoff invept invvpid",
      cmd_break},
     {"tbreak", "tb", "ADDR [if COND]", "Set a breakpoint deleted when it is first hit.",
      cmd_tbreak},
@@ -66,13 +82,12 @@ static const struct dbg_cmd commands[] = {
     {"rwatch", "", "ADDR [LEN]", "Stop after an instruction that reads the range.", cmd_rwatch},
     {"awatch", "", "ADDR [LEN]", "Stop after an instruction that reads or writes the range.",
      cmd_awatch},
-    {"catch", "", "exception|interrupt [VECTOR] | mode | vmexit [REASON] | vmentry",
-     "Stop when a vector is delivered, or on every CPU mode switch, VM exit or VM entry.\n"
+    {"catch", "", "exception|interrupt [VECTOR] | mode | VMX-EVENT",
+     "Stop when a vector is delivered, or on every CPU mode switch.\n"
      "Vectors: exceptions, interrupts, NMI, INT n; any vector when VECTOR is omitted;\n"
      "names like #PF or pf work.  Mode switches: real/protected/long and code size.\n"
-     "VM exits: any, or one reason by number or name (vmcall, cpuid, cr_access,\n"
-     "ept_violation, ...); the CPU stops at the host's first instruction after the\n"
-     "exit (a failed VM entry counts), or at the guest's first after an entry.",
+     "catch vmexit, vmentry, vmentry-fail, ept-violation, ept-misconfig, invept and\n"
+     "vmx-insn are the VMX breakpoints of `break` under their older name.",
      cmd_catch},
     {"delete", "d", "[ID...]", "Delete breakpoints, watchpoints, catchpoints and traces (all without IDs).",
      cmd_delete},
@@ -98,18 +113,46 @@ static const struct dbg_cmd commands[] = {
      "Disassemble N instructions (default 10) at ADDR (default RIP).\n"
      "Uses the current code size (16/32/64-bit).",
      cmd_disassemble},
-    {"walk", "", "ADDR [r|w|x] [user]",
+    {"walk", "", "ADDR [r|w|x] [user] [vmcs [ADDR]]",
      "Show the guest's page walk for linear ADDR level by level.\n"
-     "For each level: entry address, raw\n"
-     "value, every bit decoded, then the physical address or the fault and error\n"
-     "code the access would raise.  No A/D updates, no TLB fill.",
+     "For each level: entry address, raw value, every bit decoded, then the physical\n"
+     "address or the fault and error code the access would raise.  No A/D updates,\n"
+     "no TLB fill.  In VMX non-root operation with EPT the walk is two-dimensional:\n"
+     "each guest paging-structure address and the final guest-physical address go\n"
+     "through the EPT, whose entries are shown level by level (address, value,\n"
+     "R/W/X, memory type, A/D), ending in the host-physical address or the EPT\n"
+     "violation or misconfiguration the access would cause.  `vmcs [ADDR]` walks as\n"
+     "the guest of the current (or the given) VMCS, from root operation.",
      cmd_walk},
-    {"vmcs", "", "[all|control|exit|guest|host|FIELD...]",
-     "Show VMX operation: root or non-root, the VMXON region, the current VMCS,\n"
-     "its launch state and the check the last failed VM entry broke.  With an\n"
-     "argument, the current VMCS's fields (name, encoding, type, width, value):\n"
-     "all of them, one group, or the named ones (e.g. `vmcs guest_rip exit_reason`).",
+    {"vmcs", "", "[ADDR] [all|GROUP|FIELD...] | diff",
+     "Show VMX operation and a VMCS, fields grouped as the SDM groups them.\n"
+     "Without arguments: root or non-root, the VMXON region, the current VMCS, its\n"
+     "launch state, the last exit decoded and the check the last failed VM entry\n"
+     "broke.  `vmcs all`: every field of the current VMCS by group (guest, host,\n"
+     "execution, exit-control, entry-control, exit), with controls decoded bit by bit\n"
+     "(PROC_BASED_CONTROLS ... HLT_EXITING CR3_LOAD_EXITING ...), the exit reason,\n"
+     "qualification and interruption information in words.  `vmcs GROUP`, `vmcs\n"
+     "FIELD...` (e.g. vmcs guest_rip exit_qualification), `vmcs control` (every\n"
+     "control field).  `vmcs ADDR`: the VMCS at that physical address — the current\n"
+     "one, or another read from its region in nest86's format (as VMCLEAR left it).\n"
+     "`vmcs diff`: the fields that changed since the last VM entry or exit, and\n"
+     "what that entry or exit itself changed.",
      cmd_vmcs},
+    {"ept", "", "walk GPA [EPTP [r|w|x]] | dump [EPTP] | step",
+     "Inspect the EPT (default: the current VMCS's EPTP).\n"
+     "  ept walk GPA [EPTP [r|w|x]]  one guest-physical address through the EPT,\n"
+     "                               entry by entry (address, value, R/W/X, memory\n"
+     "                               type, A/D), then the host-physical address or\n"
+     "                               the violation (qualification decoded) or\n"
+     "                               misconfiguration; no A/D updates\n"
+     "  ept dump [EPTP]              every mapping, contiguous ranges merged, with\n"
+     "                               permissions, memory type and A/D flags\n"
+     "  ept step                     run to the guest's next EPT translation and show\n"
+     "                               each one, reference by reference (the entries\n"
+     "                               read, the A/D flags set, the violation), up to\n"
+     "                               the access itself; the TLB is flushed first so\n"
+     "                               that the very next access walks",
+     cmd_ept},
     {"info", "i", "SUBCOMMAND",
      "Show machine state (TLB, page mappings, descriptor tables, MSRs, ...).\n"
      "  info registers [GROUP]  as `registers`\n"
@@ -134,9 +177,19 @@ static const struct dbg_cmd commands[] = {
      "/sys/module/NAME/sections/.init.text).\n"
      "Without arguments, counts the loaded symbols.",
      cmd_symbols},
-    {"trace", "", "SYMBOL|ADDR [stack] | show | clear",
-     "Count how often execution reaches an address while the guest runs.\n"
-     "With `stack`, count the distinct call stacks too; `trace show` prints the table.",
+    {"trace", "", "[call] SYMBOL|ADDR [stack] | vmexit | ept | show | clear",
+     "Count events while the guest runs; `trace show` prints the table.\n"
+     "  trace [call] SYMBOL|ADDR [stack]  how often execution reaches an address (a\n"
+     "                                   function's calls), with `stack` the\n"
+     "                                   distinct call stacks too\n"
+     "  trace vmexit                      VM exits by reason, with the guest function\n"
+     "                                   of the exit's RIP and the root's function\n"
+     "                                   that entered the guest\n"
+     "  trace ept                         EPT violations and misconfigurations by\n"
+     "                                   2-MiB guest-physical range, INVEPT and\n"
+     "                                   INVVPID by type with the root's function\n"
+     "  trace clear                       forget every trace\n"
+     "The counts are printed at exit too.",
      cmd_trace},
     {"echo", "", "TEXT", "Print TEXT (for scripts).", cmd_echo},
     {"quit", "q exit", "", "Quit nest86 (exit status 0).", cmd_quit},

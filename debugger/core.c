@@ -379,30 +379,88 @@ static void hook_event(void *opaque, struct cpu *c, int vector, int kind)
     }
 }
 
-/* after a VM exit (host state loaded) or a VM entry (guest state loaded):
- * the next instruction is the host's, or the guest's first */
-static void hook_vmx(void *opaque, struct cpu *c, bool is_exit, uint32_t reason)
+/* " guest rip 0x... <sym>, host rip 0x... <sym>" after an exit */
+static void exit_rips(struct debugger *d, char *buf, size_t len)
+{
+    char gs[160], hs[160];
+    uint64_t grip = d->c->vmx.vmcs.f[VF_GUEST_RIP], hrip = dbg_pc(d->c);
+    snprintf(buf, len, ", guest rip 0x%llx%s, host rip 0x%llx%s", (unsigned long long)grip,
+             dbg_sym(d, grip, gs, sizeof(gs)), (unsigned long long)hrip,
+             dbg_sym(d, hrip, hs, sizeof(hs)));
+}
+
+/* VMX events (enum cpu_vmx_event): snapshots for `vmcs diff`, the
+ * `trace vmexit`/`trace ept` counters, then the VMX breakpoints.  After
+ * an exit the next instruction is the host's; after an entry the
+ * guest's first; after an instruction the one that follows it. */
+static void hook_vmx(void *opaque, struct cpu *c, int event, uint32_t code, uint64_t arg)
 {
     struct debugger *d = opaque;
-    unsigned basic = reason & 0xffff;
+    if (event == CPU_VMX_EXIT || event == CPU_VMX_ENTRY)
+        vmcs_snapshot(d, event == CPU_VMX_EXIT);
+    if (event == CPU_VMX_ENTRY)
+        d->last_entry_rip = c->insn_rip;
+    vtrace_event(d, event, code, arg);
+    unsigned basic = code & 0xffff;
+    bool failed_entry = event == CPU_VMX_ENTRY_VMFAIL ||
+                        (event == CPU_VMX_EXIT && (code & VMX_EXIT_REASON_ENTRY_FAIL));
+    char line[512], rips[400], s[160];
     for (int k = 0; k < d->nbps; k++) {
         struct bp *b = &d->bps[k];
         if (!b->enabled)
             continue;
-        if (is_exit && b->kind == BP_CATCH_VMEXIT && (b->vector < 0 || (unsigned)b->vector == basic)) {
+        const char *what = b->caught ? "Catchpoint" : "Breakpoint";
+        if (event == CPU_VMX_EXIT && b->kind == BP_CATCH_VMEXIT && bp_vmexit_matches(b, basic)) {
             b->hits++;
-            const char *name = vmx_exit_reason_name(basic);
-            dbg_request_stop(d, 5, "Catchpoint %d: %sVM exit %u (%s), qualification 0x%llx, "
-                                   "guest rip 0x%llx",
-                             b->id, (reason >> 31) ? "failed VM entry, " : "", basic,
-                             name ? name : "?",
-                             (unsigned long long)c->vmx.vmcs.f[VF_EXIT_QUALIFICATION],
-                             (unsigned long long)c->vmx.vmcs.f[VF_GUEST_RIP]);
+            vmxd_exit_line(&c->vmx.vmcs, line, sizeof(line));
+            exit_rips(d, rips, sizeof(rips));
+            /* the check a failed entry broke, the entry a misconfiguration
+             * tripped on: what the exit fields cannot say */
+            const char *why = failed_entry ? c->vmx.entry_failure
+                              : basic == VMX_EXIT_EPT_MISCONFIG ? c->vmx.ept.misconfig : NULL;
+            dbg_request_stop(d, 5, "%s %d: %s%s%s%s", what, b->id, line, rips, why ? ": " : "",
+                             why ? why : "");
             return;
         }
-        if (!is_exit && b->kind == BP_CATCH_VMENTRY) {
+        if (failed_entry && b->kind == BP_VMENTRY_FAIL) {
             b->hits++;
-            dbg_request_stop(d, 5, "Catchpoint %d: VM entry", b->id);
+            if (event == CPU_VMX_ENTRY_VMFAIL) {
+                const char *err = vmx_error_name(code);
+                dbg_request_stop(d, 5, "%s %d: VM entry failed (VMfailValid %u: %s): %s, "
+                                       "at 0x%llx%s", what, b->id, code, err ? err : "?",
+                                 c->vmx.entry_failure ? c->vmx.entry_failure : "?",
+                                 (unsigned long long)c->insn_rip,
+                                 dbg_sym(d, c->insn_rip, s, sizeof(s)));
+            } else {
+                const char *name = vmx_exit_reason_name(basic);
+                dbg_request_stop(d, 5, "%s %d: VM entry failed (exit reason %u, %s): %s, "
+                                       "VMLAUNCH/VMRESUME at 0x%llx%s", what, b->id, basic,
+                                 name ? name : "?",
+                                 c->vmx.entry_failure ? c->vmx.entry_failure : "?",
+                                 (unsigned long long)c->insn_rip,
+                                 dbg_sym(d, c->insn_rip, s, sizeof(s)));
+            }
+            return;
+        }
+        if (event == CPU_VMX_ENTRY && b->kind == BP_CATCH_VMENTRY) {
+            b->hits++;
+            uint64_t grip = dbg_pc(c);
+            dbg_request_stop(d, 5, "%s %d: VM entry to guest rip 0x%llx%s, from 0x%llx%s", what,
+                             b->id, (unsigned long long)grip, dbg_sym(d, grip, line, 160),
+                             (unsigned long long)c->insn_rip,
+                             dbg_sym(d, c->insn_rip, s, sizeof(s)));
+            return;
+        }
+        if (event == CPU_VMX_INSN && b->kind == BP_VMX_INSN &&
+            (b->vector < 0 || (unsigned)b->vector == code)) {
+            b->hits++;
+            const char *name = vmx_exit_reason_name(code);
+            char type[32] = "";
+            if (code == VMX_EXIT_INVEPT || code == VMX_EXIT_INVVPID)
+                snprintf(type, sizeof(type), " type %llu", (unsigned long long)arg);
+            dbg_request_stop(d, 5, "%s %d: %s%s executed at 0x%llx%s", what, b->id,
+                             name ? name : "?", type, (unsigned long long)c->insn_rip,
+                             dbg_sym(d, c->insn_rip, s, sizeof(s)));
             return;
         }
     }
@@ -563,6 +621,7 @@ void debugger_enter(struct machine *m, void *opaque)
     if (!d->stop_pending) /* the console or the board stopped us */
         snprintf(d->reason, sizeof(d->reason), "%s", m->stop_message);
     d->stop_pending = false;
+    ept_step_done(d);
     d->mode = RUN_CONT;
     d->irq_skip = false;
 
@@ -668,14 +727,15 @@ void debugger_destroy(struct debugger *d, int status)
         return;
     if (d->gdb)
         gdb_close(d->gdb, status);
+    bool traced = d->vtrace.exits || d->vtrace.ept;
     for (int k = 0; k < d->nbps; k++)
-        if (d->bps[k].kind == BP_TRACE) {
-            /* the counts of a run that ended while tracing */
-            char *argv[] = {"trace", "show", NULL};
-            dbg_printf(d, "trace counts at exit:\n");
-            cmd_trace(d, 2, argv, "show");
-            break;
-        }
+        traced |= d->bps[k].kind == BP_TRACE;
+    if (traced) {
+        /* the counts of a run that ended while tracing */
+        char *argv[] = {"trace", "show", NULL};
+        dbg_printf(d, "trace counts at exit:\n");
+        cmd_trace(d, 2, argv, "show");
+    }
     if (d->history_loaded && d->history_path[0])
         write_history(d->history_path);
     if (d->script)

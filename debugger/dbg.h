@@ -10,6 +10,8 @@
 #include "cpu/cpu.h"
 #include "debugger/debugger.h"
 #include "devices/machine.h"
+#include "mmu/ept.h"
+#include "vmx/vmcs.h"
 
 /* dbg_event()'s 'kind' is an enum cpu_event_kind (cpu/cpu.h). */
 
@@ -66,7 +68,7 @@ const char *msr_name_at(size_t k);
 
 /* ---- breakpoints ---- */
 enum bp_kind { BP_EXEC, BP_WATCH, BP_CATCH_VECTOR, BP_CATCH_MODE, BP_TRACE, BP_CATCH_VMEXIT,
-               BP_CATCH_VMENTRY };
+               BP_CATCH_VMENTRY, BP_VMENTRY_FAIL, BP_VMX_INSN };
 enum { WATCH_R = 1, WATCH_W = 2 };
 
 struct bp {
@@ -77,9 +79,12 @@ struct bp {
     bool gdb;           /* owned by the GDB client (Z packets) */
     bool stacks;        /* trace: count call stacks too */
     bool hw;            /* GDB Z1 (reported as hwbreak) */
+    bool caught;        /* set with `catch`: its stops say "Catchpoint" */
     uint64_t addr, len;
     int access;         /* watch: WATCH_R | WATCH_W */
-    int vector;         /* catch: vector (or VM-exit reason), or -1 for any */
+    int vector;         /* catch: vector (or VM-exit reason, VMX instruction), or -1 for any */
+    uint64_t reasons[2];  /* BP_CATCH_VMEXIT with several reasons: a bit per basic
+                             reason below 128 (vector is then -2) */
     char *cond_text;
     struct expr *cond;
     uint64_t hits;
@@ -93,6 +98,31 @@ enum run_mode { RUN_CONT, RUN_STEP, RUN_NEXT, RUN_FINISH, RUN_UNTIL };
 #define DBG_MAX_BPS 64
 
 struct gdbstub;
+
+/* The VMCS as it was at the last two VM entries/exits (`vmcs diff`) */
+struct vmcs_snap {
+    bool valid;
+    bool is_exit;
+    uint64_t ptr;       /* the current-VMCS pointer then */
+    uint64_t icount;
+    struct vmcs v;
+};
+
+/* `trace vmexit` / `trace ept`: counters keyed by what and where */
+#define VTRACE_ROWS 256
+struct vtrace_row {
+    char key[64];       /* "48 EPT violation", "violation 0x200000-0x3fffff", "INVEPT type 2" */
+    char sym[64];       /* the guest's function (the exit's guest RIP), or "" */
+    char root[64];      /* the root's function: the VM entry before an exit, or the
+                           INVEPT/INVVPID itself */
+    uint64_t count;
+};
+struct vtrace {
+    bool exits, ept;    /* what is counted */
+    int nrows;
+    uint64_t dropped;   /* events that found no free row */
+    struct vtrace_row row[VTRACE_ROWS];
+};
 
 struct debugger {
     struct machine *m;
@@ -130,7 +160,7 @@ struct debugger {
 
     /* the stop being reported */
     bool stop_pending;      /* a hook already asked for a stop */
-    char reason[256];
+    char reason[512];
     int signal;             /* GDB signal number for the stop reply */
     int watch_kind;         /* 0, or WATCH_R/W/R|W for a watchpoint stop */
     uint64_t watch_addr;
@@ -138,6 +168,12 @@ struct debugger {
     bool by_console;        /* the terminal asked: the CLI runs even with GDB attached */
 
     struct gdbstub *gdb;
+
+    /* VMX views */
+    struct vmcs_snap snap[2];     /* [0] the latest VM entry or exit, [1] the one before */
+    uint64_t last_entry_rip;      /* the root's RIP at the latest VMLAUNCH/VMRESUME */
+    bool ept_step;                /* `ept step`: stop after the next EPT translation */
+    struct vtrace vtrace;
 };
 
 /* output */
@@ -163,6 +199,7 @@ void bp_remove(struct debugger *d, struct bp *b);
 struct bp *bp_by_id(struct debugger *d, int id);
 /* Recomputes which CPU hooks the breakpoints and the run mode need. */
 void dbg_update_hooks(struct debugger *d);
+bool bp_vmexit_matches(const struct bp *b, unsigned basic);
 void dbg_request_stop(struct debugger *d, int signal, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 uint64_t dbg_ret_addr_at_entry(struct debugger *d);
@@ -201,6 +238,46 @@ DBG_HANDLER(cmd_delete);
 DBG_HANDLER(cmd_disable);
 DBG_HANDLER(cmd_enable);
 DBG_HANDLER(cmd_trace);
+DBG_HANDLER(cmd_ept);
+
+/* VMX views (vmx_decode.c, vmcs.c, ept.c, vmx_trace.c) */
+bool vmxd_is_control_word(int field);
+size_t vmxd_controls(int field, uint64_t value, char *buf, size_t len);
+void vmxd_qualification(unsigned reason, uint64_t q, char *buf, size_t len);
+void vmxd_exit_line(const struct vmcs *v, char *buf, size_t len);
+void vmxd_field_meaning(const struct vmcs *v, int id, char *buf, size_t len);
+void vmcs_snapshot(struct debugger *d, bool is_exit);
+/* One EPT walk (mmu/ept.c, side-effect free) printed entry by entry */
+void ept_print_walk(struct debugger *d, const char *indent, uint64_t eptp, uint64_t gpa,
+                    const struct mmu_gpa_access *a);
+/* The EPTP `walk` and `ept` use by default: the current VMCS's, when it
+ * enables EPT; false otherwise */
+bool ept_current_eptp(struct debugger *d, uint64_t *eptp);
+bool ept_of_vmcs(const struct vmcs *v, uint64_t *eptp); /* the same for any VMCS */
+/* The EPT translations of one explained guest walk, recorded through
+ * the EPT hook's observer (the 2-D `walk`) */
+struct ept_record {
+    struct mmu_gpa_access a;
+    enum ept_outcome o;
+    struct ept_result r;
+};
+struct ept_recorder {
+    uint64_t eptp;
+    int n;
+    struct ept_record rec[12];
+};
+void ept_record(void *opaque, const struct mmu_gpa_access *a, enum ept_outcome o,
+                const struct ept_result *r);
+void ept_print_record(struct debugger *d, const char *indent, const struct ept_record *x,
+                      uint64_t eptp);
+bool vmcs_read_region(struct debugger *d, uint64_t pa, struct vmcs *v, uint32_t *rev);
+void ept_observe(void *opaque, const struct mmu_gpa_access *a, enum ept_outcome o,
+                 const struct ept_result *r);
+void ept_step_done(struct debugger *d); /* the machine stopped: `ept step` is over */
+void vtrace_event(struct debugger *d, int event, uint32_t code, uint64_t arg);
+void vtrace_show(struct debugger *d);
+/* trace vmexit|ept|show|clear|call: true when 'argv[1]' was one of the VMX words */
+bool vtrace_command(struct debugger *d, int argc, char **argv);
 
 /* info subcommands living in other files */
 void info_breakpoints(struct debugger *d);

@@ -174,6 +174,13 @@ static int load_map(struct dbg_symtab *t, const uint8_t *img, size_t size, uint6
         while (*nameend && !isspace((unsigned char)*nameend))
             nameend++;
         *nameend = 0; /* drops a module suffix like "\t[ext4]" */
+        /* a binary that is no ELF (a bzImage given to -kernel) can hold
+         * bytes that look like such a line: names are printable */
+        bool printable = *q != 0;
+        for (const char *c = q; *c; c++)
+            printable &= *c > ' ' && *c < 0x7f;
+        if (!printable)
+            continue;
         if (add(t, q, a + base, 0))
             return -1;
         found++;

@@ -9,10 +9,14 @@
  * each guest-physical access (second dimension) plugs in as another
  * format and another call per entry address. */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "debugger/dbg.h"
+#include "mmu/ept.h"
 #include "mmu/mmu.h"
+#include "vmx/caps.h"
+#include "vmx/vmx.h"
 
 struct bit_field {
     const char *name;
@@ -43,15 +47,15 @@ static const struct entry_format fmt64_pte = {"IA-32e", bits64_pte, 0x000fffffff
 static const struct entry_format fmt32 = {"32-bit", bits32, 0xfffff000ull};
 static const struct entry_format fmt32_pte = {"32-bit", bits32_pte, 0xfffff000ull};
 
-static const char *paging_mode(const struct cpu *c)
+static const char *paging_mode(const struct mmu *m)
 {
-    if (!(c->mmu.cr0 & CR0_PG))
+    if (!(m->cr0 & CR0_PG))
         return "paging off";
-    if (!(c->mmu.cr4 & CR4_PAE))
+    if (!(m->cr4 & CR4_PAE))
         return "32-bit paging";
-    if (!(c->mmu.efer & EFER_LMA))
+    if (!(m->efer & EFER_LMA))
         return "PAE paging";
-    return (c->mmu.cr4 & CR4_LA57) ? "5-level paging" : "4-level paging";
+    return (m->cr4 & CR4_LA57) ? "5-level paging" : "4-level paging";
 }
 
 static void print_bits(struct debugger *d, const struct entry_format *f, uint64_t v)
@@ -70,17 +74,38 @@ static uint64_t leaf_size(bool pae, int from_bottom)
     return from_bottom == 1 ? 2u << 20 : 1u << 30;
 }
 
+/* The EPT walk of the guest-physical address 'gpa' used as 'kind', from
+ * the recorded ones (the next unused one) */
+static void print_second(struct debugger *d, const struct ept_recorder *rec, bool *used,
+                         enum mmu_gpa_kind kind, uint64_t gpa, const char *what)
+{
+    for (int j = 0; j < rec->n; j++) {
+        const struct ept_record *x = &rec->rec[j];
+        if (used[j] || x->a.kind != kind || (kind != MMU_GPA_FINAL && x->a.gpa != gpa))
+            continue;
+        used[j] = true;
+        dbg_printf(d, "    EPT walk of %s at guest-physical 0x%" PRIx64 ":\n", what, x->a.gpa);
+        ept_print_record(d, "      ", x, rec->eptp);
+        return;
+    }
+}
+
+/* 'rec' (or NULL): the EPT walks of each guest-physical address, printed
+ * before the entry they fetch (the second dimension) */
 static void print_dimension(struct debugger *d, const char *indent,
-                            const struct mmu_walk_explain *w, bool pae)
+                            const struct mmu_walk_explain *w, bool pae,
+                            const struct ept_recorder *rec, bool *used)
 {
     for (int k = 0; k < w->nsteps; k++) {
         const struct mmu_walk_step *s = &w->step[k];
+        if (rec)
+            print_second(d, rec, used, MMU_GPA_WALK, s->entry_pa, s->name);
         int from_bottom = w->nsteps - 1 - k;
         bool pte = !strcmp(s->name, "PTE");
         const struct entry_format *f = pae ? (pte ? &fmt64_pte : &fmt64)
                                            : (pte ? &fmt32_pte : &fmt32);
-        dbg_printf(d, "%s%-6s at p:0x%016" PRIx64 " = 0x%016" PRIx64 " ", indent, s->name,
-                   s->entry_pa, s->value);
+        dbg_printf(d, "%s%-6s at %s0x%016" PRIx64 " = 0x%016" PRIx64 " ", indent, s->name,
+                   rec ? "gpa:" : "p:", s->entry_pa, s->value);
         print_bits(d, f, s->value);
         if (!(s->value & PTE_P)) {
             dbg_printf(d, "  -> not present\n");
@@ -123,18 +148,37 @@ static void print_fault(struct debugger *d, const char *indent, const struct mmu
     dbg_printf(d, " ] CR2 would be 0x%016" PRIx64 "\n", f->address);
 }
 
+/* The guest paging state of a VMCS (SDM 24.4.1) as an MMU to walk
+ * with: its CR0/CR3/CR4, EFER (loaded with "load IA32_EFER", else LMA
+ * and LME from "IA-32e mode guest", 26.3.2.1) and PDPTEs. */
+static void mmu_of_vmcs(struct mmu *m, struct phys *phys, const struct vmcs *v)
+{
+    memset(m, 0, sizeof(*m));
+    m->phys = phys;
+    m->cr0 = v->f[VF_GUEST_CR0];
+    m->cr3 = v->f[VF_GUEST_CR3];
+    m->cr4 = v->f[VF_GUEST_CR4];
+    if (v->f[VF_ENTRY_CONTROLS] & ENTRY_LOAD_EFER)
+        m->efer = v->f[VF_GUEST_IA32_EFER];
+    else if (v->f[VF_ENTRY_CONTROLS] & ENTRY_IA32E_MODE_GUEST)
+        m->efer = EFER_LMA | EFER_LME;
+    for (int k = 0; k < 4; k++)
+        m->pdpte[k] = v->f[VF_GUEST_PDPTE0 + k];
+}
+
 DBG_HANDLER(cmd_walk)
 {
     (void)rest;
     if (argc < 2) {
-        dbg_printf(d, "usage: walk ADDR [r|w|x] [user]\n");
+        dbg_printf(d, "usage: walk ADDR [r|w|x] [user] [vmcs [ADDR]]\n");
         return CMD_STAY;
     }
     uint64_t lin;
     if (!dbg_eval(d, argv[1], &lin))
         return CMD_STAY;
     enum mmu_access_type type = MMU_READ;
-    bool user = false;
+    bool user = false, as_guest = false;
+    uint64_t vmcs_pa = VMX_INVALID_PTR;
     for (int k = 2; k < argc; k++) {
         if (!strcmp(argv[k], "w") || !strcmp(argv[k], "write"))
             type = MMU_WRITE;
@@ -144,25 +188,80 @@ DBG_HANDLER(cmd_walk)
             type = MMU_READ;
         else if (!strcmp(argv[k], "user") || !strcmp(argv[k], "u"))
             user = true;
-        else {
-            dbg_printf(d, "walk: unknown option '%s' (r, w, x, user)\n", argv[k]);
+        else if (!strcmp(argv[k], "vmcs")) {
+            as_guest = true;
+            if (k + 1 < argc && !dbg_eval(d, argv[++k], &vmcs_pa))
+                return CMD_STAY;
+        } else {
+            dbg_printf(d, "walk: unknown option '%s' (r, w, x, user, vmcs [ADDR])\n", argv[k]);
             return CMD_STAY;
         }
     }
     struct cpu *c = d->c;
-    if (c->mode != MODE_LONG)
+    const struct vmx *vx = &c->vmx;
+    struct mmu *m = &c->mmu;
+    struct mmu *guest = NULL;
+    struct ept_ctx ctx;
+    struct ept_recorder rec = {0};
+    bool two_d = false;
+    if (as_guest) {
+        /* from root operation: as the guest of the current or a given VMCS */
+        struct vmcs region;
+        const struct vmcs *v = &vx->vmcs;
+        if (vmcs_pa != VMX_INVALID_PTR && vmcs_pa != vx->current) {
+            uint32_t rev;
+            if (!vmcs_read_region(d, vmcs_pa, &region, &rev))
+                return CMD_STAY;
+            v = &region;
+        } else if (!vx->on || vx->current == VMX_INVALID_PTR) {
+            dbg_printf(d, "walk: no current VMCS (give its address: walk ADDR vmcs ADDR)\n");
+            return CMD_STAY;
+        }
+        guest = calloc(1, sizeof(*guest));
+        if (!guest)
+            return CMD_STAY;
+        mmu_of_vmcs(guest, &d->m->phys, v);
+        m = guest;
+        two_d = ept_of_vmcs(v, &rec.eptp);
+        dbg_printf(d, "as the guest of VMCS 0x%" PRIx64 "%s\n",
+                   vmcs_pa != VMX_INVALID_PTR ? vmcs_pa : vx->current, two_d ? " (EPT)" : "");
+    } else if (vx->nonroot && m->gpa_xlate) {
+        two_d = ept_current_eptp(d, &rec.eptp);
+    }
+    /* the EPT hook as the CPU has it, with a recorder listening; its
+     * walks do not commit (mmu_walk_explain) */
+    void *saved_opaque = m->gpa_opaque;
+    int (*saved_xlate)(void *, const struct mmu_gpa_access *, uint64_t *, uint8_t *,
+                       struct mmu_fault *) = m->gpa_xlate;
+    if (two_d) {
+        ctx = (struct ept_ctx){.phys = &d->m->phys, .eptp = rec.eptp,
+                               .exec_only = EPT_HAS_EXEC_ONLY, .observe = ept_record,
+                               .observe_opaque = &rec};
+        m->gpa_xlate = ept_gpa_xlate;
+        m->gpa_opaque = &ctx;
+    }
+    bool lm = as_guest ? (m->efer & EFER_LMA) != 0 : c->mode == MODE_LONG;
+    if (!lm)
         lin = (uint32_t)lin;
     static const char *const types[3] = {"read", "write", "fetch"};
-    dbg_printf(d, "walk 0x%016" PRIx64 " (%s, %s): %s, CR3 0x%" PRIx64 "\n", lin, types[type],
-               user ? "user" : "supervisor", paging_mode(c), c->mmu.cr3);
+    const struct mmu *pm = m;
+    dbg_printf(d, "walk 0x%016" PRIx64 " (%s, %s): %s, CR3 0x%" PRIx64 "%s\n", lin, types[type],
+               user ? "user" : "supervisor", paging_mode(pm), pm->cr3,
+               two_d ? ", each guest-physical address through the EPT" : "");
     struct mmu_walk_explain w;
-    mmu_walk_explain(&c->mmu, lin, type, user, &w);
-    bool pae = (c->mmu.cr4 & CR4_PAE) != 0;
-    print_dimension(d, "  ", &w, pae);
+    mmu_walk_explain(m, lin, type, user, &w);
+    m->gpa_xlate = saved_xlate;
+    m->gpa_opaque = saved_opaque;
+    bool pae = (m->cr4 & CR4_PAE) != 0;
+    bool used[12] = {false};
+    print_dimension(d, "  ", &w, pae, two_d ? &rec : NULL, used);
+    if (two_d)
+        print_second(d, &rec, used, MMU_GPA_FINAL, 0, "the access");
     if (w.ok)
-        dbg_printf(d, "  => p:0x%016" PRIx64 "\n", w.pa);
+        dbg_printf(d, "  => %s0x%016" PRIx64 "\n", two_d ? "host-physical " : "p:", w.pa);
     else
         print_fault(d, "  ", &w.fault);
+    free(guest);
     return CMD_STAY;
 }
 
@@ -255,7 +354,7 @@ void info_mem(struct debugger *d)
     }
     struct memwalk mw = {d, {0}, (m->efer & EFER_NXE) != 0, (m->cr4 & CR4_PSE) != 0,
                          (m->cr4 & CR4_LA57) ? 57 : 48};
-    dbg_printf(d, "%s, CR3 0x%" PRIx64 "\n%-37s %12s  %-8s\n", paging_mode(c), m->cr3, "linear",
+    dbg_printf(d, "%s, CR3 0x%" PRIx64 "\n%-37s %12s  %-8s\n", paging_mode(m), m->cr3, "linear",
                "size", "perm");
     if (!(m->cr4 & CR4_PAE)) {
         walk_table(&mw, m->cr3 & 0xfffff000u, 2, 0, false, 7);

@@ -151,7 +151,11 @@ int ept_gpa_xlate(void *opaque, const struct mmu_gpa_access *a, uint64_t *hpa, u
 {
     struct ept_ctx *x = opaque;
     struct ept_result r;
-    switch (ept_translate_logged(x->phys, x->eptp, x->exec_only, a, &r, x->log, x->log_opaque)) {
+    enum ept_outcome o = ept_translate_logged(x->phys, x->eptp, x->exec_only, a, &r, x->log,
+                                              x->log_opaque);
+    if (x->observe)
+        x->observe(x->observe_opaque, a, o, &r);
+    switch (o) {
     case EPT_OK:
         *hpa = r.hpa;
         *allow = r.allow;

@@ -100,6 +100,12 @@ enum ept_outcome ept_translate_logged(struct phys *ph, uint64_t eptp, bool exec_
                                       const struct mmu_gpa_access *a, struct ept_result *r,
                                       ept_dirty_log_fn log, void *log_opaque);
 
+/* An observer of every translation the MMU hook makes (the debugger's
+ * `ept step`): the access, the outcome and the walk as it read the
+ * entries (before the A/D updates a committed access made). */
+typedef void (*ept_observe_fn)(void *opaque, const struct mmu_gpa_access *a,
+                               enum ept_outcome o, const struct ept_result *r);
+
 /* The MMU hook: 'opaque' is a struct ept_ctx. */
 struct ept_ctx {
     struct phys *phys;
@@ -108,6 +114,8 @@ struct ept_ctx {
     const char *misconfig;  /* the cause of the last misconfiguration */
     ept_dirty_log_fn log;   /* page-modification logging, or NULL */
     void *log_opaque;
+    ept_observe_fn observe; /* or NULL */
+    void *observe_opaque;
 };
 int ept_gpa_xlate(void *opaque, const struct mmu_gpa_access *a, uint64_t *hpa, uint8_t *allow,
                   struct mmu_fault *fault);

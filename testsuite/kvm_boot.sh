@@ -3,7 +3,7 @@
 # cloud kernel in nest86 with one of the KVM initramfs images that
 # scripts/linux-fetch.sh builds, and report sub-tests.
 #
-#   kvm_boot LOG LOAD MEM INITRD APPEND SECONDS
+#   kvm_boot LOG LOAD MEM INITRD APPEND SECONDS [NEST86 ARGS...]
 #       fetches what it needs (a failure is sub-test LOAD, through
 #       `missing`), boots, and leaves the console in $console
 #       ($logdir/LOG.console.log) and $console.txt (no CRs), nest86's
@@ -21,6 +21,7 @@ mkdir -p "$logdir"
 
 kvm_boot() {
     local test=$1 load=$2 mem=$3 initrd=$4 append=$5 seconds=$6 fetch_err
+    shift 6
     console=$logdir/$test.console.log
     [ -x "$NEST86" ] || { echo "FAIL $load: no $NEST86 (run make)"; exit 1; }
     if ! fetch_err=$("$root/scripts/linux-fetch.sh" --cloud-only --quiet 2>&1); then
@@ -28,7 +29,7 @@ kvm_boot() {
     fi
     timeout "$seconds" "$NEST86" -m "$mem" -kernel "$build/linux/vmlinuz-cloud" \
         -initrd "$build/linux/$initrd" -append "$append" \
-        -serial stdio -display none -no-reboot < /dev/null > "$console" 2> "$logdir/$test.err"
+        -serial stdio -display none -no-reboot "$@" < /dev/null > "$console" 2> "$logdir/$test.err"
     status=$?
     tr -d '\r' < "$console" > "$console.txt"
 }

@@ -628,7 +628,7 @@ static void entry_failure(struct cpu *c, unsigned reason, uint64_t qualification
     c->vmx.exits_by_reason[reason]++;
     vmx_load_host_state(c);
     if (c->dbg_vmx)
-        c->dbg_vmx(c->dbg_opaque, c, true, VMX_EXIT_REASON_ENTRY_FAIL | reason);
+        c->dbg_vmx(c->dbg_opaque, c, CPU_VMX_EXIT, VMX_EXIT_REASON_ENTRY_FAIL | reason, 0);
 }
 
 void vmx_launch(struct cpu *c, bool launch)
@@ -650,11 +650,15 @@ void vmx_launch(struct cpu *c, bool launch)
     if (!check_controls(c)) {
         vmx_log(c, "vmx: VM entry failed (VMfailValid 7): %s\n", v->entry_failure);
         vmx_fail(c, VMX_ERR_ENTRY_BAD_CONTROLS);
+        if (c->dbg_vmx)
+            c->dbg_vmx(c->dbg_opaque, c, CPU_VMX_ENTRY_VMFAIL, VMX_ERR_ENTRY_BAD_CONTROLS, 0);
         return;
     }
     if (!check_host_state(c)) {
         vmx_log(c, "vmx: VM entry failed (VMfailValid 8): %s\n", v->entry_failure);
         vmx_fail(c, VMX_ERR_ENTRY_BAD_HOST_STATE);
+        if (c->dbg_vmx)
+            c->dbg_vmx(c->dbg_opaque, c, CPU_VMX_ENTRY_VMFAIL, VMX_ERR_ENTRY_BAD_HOST_STATE, 0);
         return;
     }
     /* from here on the instruction succeeded as far as RFLAGS go: a
@@ -679,6 +683,6 @@ void vmx_launch(struct cpu *c, bool launch)
     vmx_log(c, "vmx: VM entry (%s) to %04x:%016llx\n", launch ? "VMLAUNCH" : "VMRESUME",
                  c->seg[SEG_CS].sel, (unsigned long long)c->rip);
     if (c->dbg_vmx)
-        c->dbg_vmx(c->dbg_opaque, c, false, 0);
+        c->dbg_vmx(c->dbg_opaque, c, CPU_VMX_ENTRY, 0, 0);
     vmx_entry_events(c); /* event injection, activity state (events.c) */
 }

@@ -88,7 +88,8 @@ bool vmx_ept_enter(struct cpu *c)
         return false;
     }
     c->vmx.ept = (struct ept_ctx){.phys = m->phys, .eptp = vmcs_get(c, VF_EPT_POINTER),
-                                  .exec_only = EPT_HAS_EXEC_ONLY};
+                                  .exec_only = EPT_HAS_EXEC_ONLY,
+                                  .observe = c->dbg_ept, .observe_opaque = c->dbg_opaque};
     if (vmcs_get(c, VF_SECONDARY_PROC_CONTROLS) & PROC2_ENABLE_PML) {
         c->vmx.ept.log = pml_log;
         c->vmx.ept.log_opaque = c;
@@ -157,7 +158,9 @@ uint64_t vmx_inv_prologue(struct cpu *c, const struct insn *i, unsigned exit_rea
     if (c->vmx.nonroot)
         vmx_exit_insn_info(c, i, exit_reason);
     require_cpl0(c);
-    return c->mode == MODE_LONG ? c->r[i->reg] : (uint32_t)c->r[i->reg];
+    uint64_t type = c->mode == MODE_LONG ? c->r[i->reg] : (uint32_t)c->r[i->reg];
+    vmx_dbg_insn(c, exit_reason, type);
+    return type;
 }
 
 void op_invept(struct cpu *c, const struct insn *i)

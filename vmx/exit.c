@@ -197,7 +197,7 @@ static void vm_exit(struct cpu *c, unsigned reason, uint64_t qualification)
             (unsigned long long)vmcs_get(c, VF_GUEST_RIP));
     vmx_load_host_state(c);
     if (c->dbg_vmx)
-        c->dbg_vmx(c->dbg_opaque, c, true, reason);
+        c->dbg_vmx(c->dbg_opaque, c, CPU_VMX_EXIT, reason, 0);
 }
 
 static _Noreturn void unwind(struct cpu *c)

@@ -37,6 +37,7 @@ static void common_checks(struct cpu *c, const struct insn *i, unsigned exit_rea
     if (c->vmx.nonroot)
         vmx_exit_insn_info(c, i, exit_reason);
     require_cpl0(c);
+    vmx_dbg_insn(c, exit_reason, 0);
 }
 
 /* A physical-address operand (VMXON, VMCLEAR, VMPTRLD): 4-KiB aligned
@@ -83,6 +84,7 @@ static void op_vmxon(struct cpu *c, const struct insn *i)
         vmx_exit_insn_info(c, i, VMX_EXIT_VMXON);
     if (c->vmx.on) {
         require_cpl0(c);
+        vmx_dbg_insn(c, VMX_EXIT_VMXON, 0);
         vmx_fail(c, VMX_ERR_VMXON_IN_ROOT);
         return;
     }
@@ -91,6 +93,7 @@ static void op_vmxon(struct cpu *c, const struct insn *i)
     if (c->cpl != 0 || !vmx_cr_allowed(c, 0, c->mmu.cr0) || !vmx_cr_allowed(c, 4, c->mmu.cr4) ||
         (c->feature_control & 5) != 5)
         cpu_raise(c, EX_GP, 0);
+    vmx_dbg_insn(c, VMX_EXIT_VMXON, 0);
     uint64_t pa = read_ptr_operand(c, i);
     if (!good_region_addr(pa)) {
         fail_invalid(c);
@@ -252,6 +255,8 @@ static bool vmread_vmwrite_checks(struct cpu *c, const struct insn *i, bool writ
             vmx_exit_insn_info(c, i, write ? VMX_EXIT_VMWRITE : VMX_EXIT_VMREAD);
     }
     require_cpl0(c);
+    if (!c->vmx.nonroot)
+        vmx_dbg_insn(c, write ? VMX_EXIT_VMWRITE : VMX_EXIT_VMREAD, 0);
     return c->vmx.nonroot;
 }
 

@@ -98,5 +98,15 @@ bool vmx_apicv_posted(struct cpu *c, int vector);
 
 extern const uint8_t vmx_guest_sel[8], vmx_guest_base[8], vmx_guest_limit[8], vmx_guest_ar[8];
 
+/* A VMX instruction passed its #UD/exit/CPL checks in root operation:
+ * tells the debugger (break vmx-insn, trace ept), naming the instruction
+ * by the exit reason it would cause in non-root operation; 'arg' is the
+ * INVEPT/INVVPID type. */
+static inline void vmx_dbg_insn(struct cpu *c, unsigned reason, uint64_t arg)
+{
+    if (c->dbg_vmx)
+        c->dbg_vmx(c->dbg_opaque, c, CPU_VMX_INSN, reason, arg);
+}
+
 
 #endif

@@ -13,20 +13,13 @@ kernel=$build/guest/vmx_entry.elf
 elf64=$build/guest/t64/vmx_entry.elf64
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+. "${NEST86_ROOT:-.}/testsuite/check.sh"
 
 if [ ! -f "$kernel" ]; then
     echo "FAIL vmx-debug: $kernel is not built (make check builds it)"
     exit 1
 fi
 
-check() { # NAME FILE TEXT
-    if grep -qF -- "$3" "$2"; then
-        echo "PASS $1"
-    else
-        echo "FAIL $1: no line with '$3'"
-        sed 's/^/    | /' "$2" | head -20
-    fi
-}
 
 timeout 60 "$NEST86" -kernel "$kernel" -serial none -display none -no-reboot \
     -d vmx -D "$tmp/trace" < /dev/null > /dev/null 2>&1
@@ -81,8 +74,8 @@ timeout 60 "$NEST86" -kernel "$kernel" -serial none -display none -no-reboot -S 
 check catch/set "$tmp/catch.out" "Catchpoint 1: VM exit 28 (control-register access)"
 check catch/entry "$tmp/catch.out" "stopped: Catchpoint 2: VM entry"
 check catch/entry-at-guest "$tmp/catch.out" "<g_vmcall>:"
-check catch/exit "$tmp/catch.out" "stopped: Catchpoint 1: VM exit 28 (control-register access), qualification 0x0, guest rip"
-check catch/exit-cr3 "$tmp/catch.out" "VM exit 28 (control-register access), qualification 0x103, guest rip"
+check catch/exit "$tmp/catch.out" "stopped: Catchpoint 1: VM exit 28 (control-register access), qualification 0x0 [MOV to CR0 from rax], guest rip"
+check catch/exit-cr3 "$tmp/catch.out" "VM exit 28 (control-register access), qualification 0x103 [MOV to CR3 from rcx], guest rip"
 check catch/exit-at-host "$tmp/catch.out" "<vmx_host_entry>:"
 check catch/failed-entry "$tmp/catch.out" "Catchpoint 3: failed VM entry, VM exit 33 (VM-entry failure due to invalid guest state)"
 check catch/failed-check "$tmp/catch.out" "last VM entry failed: guest CR0 outside IA32_VMX_CR0_FIXED0/1 (SDM 26.3.1.1)"

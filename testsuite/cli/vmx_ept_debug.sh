@@ -15,6 +15,7 @@ elf64=$build/guest/t64/vmx_ept.elf64
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 . "${NEST86_ROOT:-.}/testsuite/missing.sh"
+. "${NEST86_ROOT:-.}/testsuite/check.sh"
 
 if [ ! -f "$kernel" ]; then
     echo "FAIL vmx-ept-debug: $kernel is not built (make check builds it)"
@@ -22,14 +23,6 @@ if [ ! -f "$kernel" ]; then
 fi
 command -v nm >/dev/null || missing walk/violation "no nm (binutils)"
 
-check() { # NAME FILE TEXT
-    if grep -qF -- "$3" "$2"; then
-        echo "PASS $1"
-    else
-        echo "FAIL $1: no line with '$3'"
-        sed 's/^/    | /' "$2" | head -20
-    fi
-}
 
 sym() { nm "$elf64" | awk -v n="$1" '$3 == n { print $1 }'; }
 page_a=$(printf '0x%x' $(( 0x$(sym page_a) + 0x18 )))
@@ -60,4 +53,4 @@ timeout 60 "$NEST86" -kernel "$kernel" -serial none -display none -no-reboot -S 
     -x "$tmp/cmds" < /dev/null > "$tmp/out" 2>&1
 check walk/violation "$tmp/out" \
     "=> EPT violation at guest-physical $(printf '0x%016x' "$page_a"): exit qualification 0x181"
-check walk/fetch "$tmp/out" "=> p:$(printf '0x%016x' "$g_read")"
+check walk/fetch "$tmp/out" "=> host-physical $(printf '0x%016x' "$g_read")"

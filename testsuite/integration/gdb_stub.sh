@@ -26,25 +26,9 @@ pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
 
-# start nest86 on a free port: try a few in case one is taken
-start() {
-    for try in 1 2 3 4 5 6 7 8; do
-        port=$((20000 + (RANDOM % 30000)))
-        timeout 60 "$NEST86" -kernel "$kernel" -serial none -no-reboot -S -gdb "tcp::$port" \
-            > "$tmp/nest86.out" 2> "$tmp/nest86.err" < /dev/null &
-        pid=$!
-        for _ in $(seq 50); do
-            grep -q "listening on 127.0.0.1:$port" "$tmp/nest86.err" && return 0
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        wait "$pid" 2>/dev/null
-        pid=
-    done
-    return 1
-}
+. "$root/testsuite/gdb_start.sh"
 
-if ! start; then
+if ! gdb_start "$kernel"; then
     echo "FAIL start: nest86 -gdb did not listen: $(tail -1 "$tmp/nest86.err")"
     exit 1
 fi
