@@ -148,6 +148,8 @@ static bool check_controls(struct cpu *c)
             "\"enable VPID\" with VPID 0000H (SDM 26.2.1.1)");
     FAIL_IF((proc2 & PROC2_UNRESTRICTED_GUEST) && !(proc2 & PROC2_ENABLE_EPT),
             "\"unrestricted guest\" without \"enable EPT\" (SDM 26.2.1.1)");
+    FAIL_IF((proc2 & PROC2_MODE_BASED_EPT_EXEC) && !(proc2 & PROC2_ENABLE_EPT),
+            "\"mode-based execute control for EPT\" without \"enable EPT\" (SDM 26.2.1.1)");
 
     /* 26.2.1.2 VM-exit control fields */
     FAIL_IF(!ctl_ok(VMX_CTL_EXIT, exit),
