@@ -136,6 +136,8 @@ _Noreturn void vmx_ept_exit(struct cpu *c, const struct mmu_fault *f)
                 (unsigned long long)f->gpa, c->vmx.ept.misconfig);
         vmx_exit_insn(c, VMX_EXIT_EPT_MISCONFIG, 0);
     }
+    if (vmx_ve_convert(c, f))
+        cpu_raise(c, EX_VE, 0); /* 25.5.7.3: a fault, no error code */
     /* Table 27-7 as the walk built it, and bit 12: the access was an
      * IRET's that removed blocking by NMI, not during event delivery
      * (27.2.3) */

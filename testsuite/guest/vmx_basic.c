@@ -105,8 +105,9 @@ static void test_capability_msrs(void)
      * x2APIC mode" (bit 4), "enable VPID" (bit 5), "unrestricted guest"
      * (bit 7), "APIC-register virtualization" (bit 8), "virtual-interrupt
      * delivery" (bit 9), "VMCS shadowing" (bit 14), "enable PML" (bit
-     * 17) and "mode-based execute control for EPT" (bit 22) */
-    ASSERT_EQ(rdmsr(MSR_VMX_PROCBASED2), 0x004243bb00000000ull);
+     * 17), "EPT-violation #VE" (bit 18) and "mode-based execute control
+     * for EPT" (bit 22) */
+    ASSERT_EQ(rdmsr(MSR_VMX_PROCBASED2), 0x004643bb00000000ull);
     /* MISC: 4 CR3-target values, VMWRITE to exit-information fields */
     uint64_t misc = rdmsr(MSR_VMX_MISC);
     ASSERT_EQ((misc >> 16) & 0x1ff, 4);

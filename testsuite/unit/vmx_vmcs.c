@@ -106,15 +106,15 @@ static void control_capabilities(void)
     UNIT_CHECK(!(vmx_ctl_caps(VMX_CTL_PROC, 1).may1 & PROC_MONITOR_TRAP_FLAG));
     /* the secondary controls are offered for "enable RDTSCP", "enable
      * EPT", "enable VPID", "unrestricted guest", "VMCS shadowing",
-     * "enable PML", APIC virtualization (vmx/apicv.c) and mode-based
-     * execute control for EPT */
+     * "enable PML", APIC virtualization (vmx/apicv.c), mode-based
+     * execute control for EPT and "EPT-violation #VE" */
     UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC, 1).may1 & PROC_SECONDARY_CONTROLS);
     UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC, 1).may1 & PROC_USE_TPR_SHADOW);
     const uint32_t proc2 = PROC2_ENABLE_RDTSCP | PROC2_ENABLE_EPT | PROC2_ENABLE_VPID |
                            PROC2_UNRESTRICTED_GUEST | PROC2_VMCS_SHADOWING | PROC2_ENABLE_PML |
                            PROC2_VIRTUALIZE_APIC_ACCESSES | PROC2_VIRTUALIZE_X2APIC |
                            PROC2_APIC_REGISTER_VIRT | PROC2_VIRTUAL_INTR_DELIVERY |
-                           PROC2_MODE_BASED_EPT_EXEC;
+                           PROC2_MODE_BASED_EPT_EXEC | PROC2_EPT_VIOLATION_VE;
     UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC2, 0).may1 == proc2);
     UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC2, 0).must1 == 0);
     UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PIN, 1).may1 & PIN_PREEMPTION_TIMER);
