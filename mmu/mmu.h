@@ -163,8 +163,8 @@ struct mmu_gpa_access {
      * Vol. 3A 4.6), for mode-based execute control and the advanced
      * EPT-violation information: a user-mode address (U/S 1 in every
      * entry), a read/write page (R/W 1 in every entry), an
-     * execute-disable page.  With paging off: supervisor, read/write,
-     * executable. */
+     * execute-disable page.  With paging off: user-mode, read/write,
+     * executable (SDM Vol. 3C Table 27-7, bits 9-11). */
     bool lin_user, lin_rw, lin_xd;
 };
 

@@ -164,12 +164,14 @@ static int do_walk(struct mmu *m, uint64_t lin, enum mmu_access_type type, bool 
 
     if (!(m->cr0 & CR0_PG)) {
         /* the linear address is the guest-physical one, which still
-         * goes through EPT (an unrestricted guest) */
+         * goes through EPT (an unrestricted guest); it counts as a
+         * user-mode address of a read/write, executable page (SDM
+         * Vol. 3C Table 27-7, bits 9-11) */
         x->pa = lin & phys_a20_mask(m->phys);
         x->perm = 0xff;
         uint8_t allow;
         if (m->gpa_xlate) {
-            if (gpa_final(m, w, x->pa, type, false, true, false, &x->pa, &allow, f))
+            if (gpa_final(m, w, x->pa, type, true, true, false, &x->pa, &allow, f))
                 return -1;
             x->perm = allow_perm(allow);
         }

@@ -147,6 +147,22 @@ static void test_tlb_read_then_fetch(void)
     ASSERT_EQ(vmx_guest.rbx, *(uint64_t *)(uintptr_t)addr(g_code));
 }
 
+/* With a VPID the guest's translations survive VM exits (28.3.3.3),
+ * but ones cached without the control must not serve fetches with it:
+ * turning it on for the same VPID and EPTP finds no stale right to
+ * execute the user-mode alias. */
+static void test_vpid_keeps_modes_apart(void)
+{
+    setup((void (*)(void))VA_UCODE, false);
+    vmwrite(VMCS_SECONDARY_PROC_CONTROLS, PROC2_EPT | (1u << 5)); /* enable VPID */
+    vmwrite(VMCS_VPID, 1);
+    ASSERT_EQ(vmx_launch_exit(), 18); /* bit 2 lets it run without the control */
+    ASSERT_EQ(vmx_guest.rbx, 0x77);
+    vmwrite(VMCS_SECONDARY_PROC_CONTROLS, PROC2_EPT | (1u << 5) | PROC2_MBEC);
+    ASSERT_EQ(rerun_at((void (*)(void))VA_UCODE), 48);
+    ASSERT_EQ(vmread(VMCS_EXIT_QUALIFICATION), 0x7bc);
+}
+
 /* Without the control bit 10 is ignored and bit 6 is 0: bit 2 rules
  * fetches through both addresses. */
 static void test_control_off(void)
@@ -200,6 +216,7 @@ void test_main(void)
     RUN_TEST(test_fetch_by_address_mode);
     RUN_TEST(test_tlb_read_then_fetch);
     RUN_TEST(test_control_off);
+    RUN_TEST(test_vpid_keeps_modes_apart);
     RUN_TEST(test_advanced_information);
     vmx_disable();
 }

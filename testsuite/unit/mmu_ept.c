@@ -578,9 +578,9 @@ static void paging_off_goes_through_ept(void)
     UNIT_CHECK(pa == G_DATA + OFF + 0x10);
     wr(ept_entry(G_DATA + 0x1000, 0), 0);
     UNIT_CHECK(mmu_translate(&m, G_DATA + 0x1010, MMU_WRITE, false, false, &pa, &f) == -1);
-    /* paging off: a supervisor-mode linear address of a read/write,
-     * executable page (bit 10) */
-    UNIT_CHECKF(f.error_code == 0x582 && f.gpa == G_DATA + 0x1010 && f.address == G_DATA + 0x1010,
+    /* paging off: a user-mode linear address (bit 9) of a read/write
+     * (bit 10), executable page (Table 27-7) */
+    UNIT_CHECKF(f.error_code == 0x782 && f.gpa == G_DATA + 0x1010 && f.address == G_DATA + 0x1010,
                 "0x%x", f.error_code);
 }
 
@@ -765,6 +765,16 @@ static void mbec_tlb(void)
     mmu_flush_all(&m);
     UNIT_CHECK(mmu_translate(&m, LIN, MMU_FETCH, false, false, &pa, &f) == -1);
     UNIT_CHECKF(f.error_code == 0x58c, "0x%x", f.error_code);
+    /* paging off: every linear address is user-mode (Table 27-7's note
+     * on bit 9), so bit 10 rules */
+    ctx.mbec = true;
+    m.cr0 = CR0_PE;
+    wr(ept_entry(G_DATA, 0), (G_DATA + OFF) | EPT_R | EPT_X | WB);
+    mmu_flush_all(&m);
+    UNIT_CHECK(mmu_translate(&m, G_DATA, MMU_FETCH, false, false, &pa, &f) == -1);
+    UNIT_CHECKF(f.error_code == 0x7ac, "0x%x", f.error_code);
+    wr(ept_entry(G_DATA, 0), (G_DATA + OFF) | EPT_R | EPT_XU | WB);
+    UNIT_CHECK(mmu_translate(&m, G_DATA, MMU_FETCH, false, false, &pa, &f) == 0);
 }
 
 /* Bits 9-11 (advanced information): user-mode address, read/write page
