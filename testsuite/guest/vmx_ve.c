@@ -28,7 +28,8 @@ static struct vmx_gate64 guest_idt[256] __attribute__((aligned(16)));
 
 /* guest code: the handlers say which vector came in R8 and stop */
 void g_read(void), g_read_at(void), g_write(void), g_write_at(void), g_ud(void);
-void g_ve_handler(void), g_ve_stop(void), g_ud_handler(void);
+void g_ve_handler(void), g_ve_stop(void), g_ud_handler(void), g_df_handler(void);
+void g_np_handler(void);
 __asm__(".text\n"
         "g_read:\n"
         "g_read_at:\n"
@@ -49,6 +50,14 @@ __asm__(".text\n"
         "  ud2\n"
         "g_ud_handler:\n"
         "  mov $6, %r8d\n"
+        "  vmcall\n"
+        "  ud2\n"
+        "g_df_handler:\n"
+        "  mov $8, %r8d\n"
+        "  vmcall\n"
+        "  ud2\n"
+        "g_np_handler:\n"
+        "  mov $11, %r8d\n"
         "  vmcall\n"
         "  ud2\n");
 
@@ -278,6 +287,23 @@ static void test_not_during_delivery(void)
     ASSERT_EQ(area64(24), addr(guest_stack) + 8);
 }
 
+/* Vol. 3A Tables 6-4 and 6-5: #VE is in the page-fault class, so a
+ * contributory exception while delivering it is a double fault.  The
+ * #VE gate is not present: #NP during the delivery. */
+static void test_double_fault(void)
+{
+    setup(g_read);
+    *pte_a &= ~EPT_RWX;
+    guest_idt[VEC_VE] = vmx_gate64(addr(g_ve_handler), 0x0e);
+    guest_idt[8] = vmx_gate64(addr(g_df_handler), 0x8e);
+    guest_idt[11] = vmx_gate64(addr(g_np_handler), 0x8e);
+    ASSERT_EQ(vmx_launch_exit(), 18);
+    ASSERT_EQ(vmx_guest.r8, 8);
+    ASSERT_EQ(area32(4), 0xffffffff);
+    const uint64_t *frame = (const uint64_t *)(uintptr_t)vmread(VMCS_GUEST_RSP);
+    ASSERT_EQ(frame[0], 0); /* #DF's error code (its saved RIP is undefined) */
+}
+
 void test_main(void)
 {
     vmx_enable();
@@ -288,5 +314,6 @@ void test_main(void)
     RUN_TEST(test_suppress);
     RUN_TEST(test_exception_bitmap);
     RUN_TEST(test_not_during_delivery);
+    RUN_TEST(test_double_fault);
     vmx_disable();
 }
