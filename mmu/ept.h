@@ -73,7 +73,6 @@
 #define EPT_HAS_1G        1
 #define EPT_HAS_AD        1 /* EPTP bit 6 */
 #define EPT_HAS_5LEVEL    1 /* EPTP page-walk length 5 */
-#define EPT_HAS_MBEC      1 /* mode-based execute control (bit 10 of entries) */
 #define EPT_HAS_ADV_INFO  1 /* exit qualification bits 9-11 */
 
 /* How a walk reads the entries: the processor's and the VMCS's choices */
@@ -111,10 +110,11 @@ struct ept_result {
 unsigned ept_access_bits(const struct mmu_gpa_access *a, uint64_t eptp);
 
 /* Translates a->gpa through the EPT at 'eptp' (a 4- or 5-level EPTP,
- * checked at VM entry); 'mode' is EPT_MODE_* bits.  Entries are read from RAM only (anything else reads as
- * all-ones: a misconfiguration); with EPTP bit 6 and a->commit, a
- * successful walk sets the accessed flag of every entry used and the
- * dirty flag of the leaf for a write (28.2.4), in place in RAM. */
+ * checked at VM entry); 'mode' is EPT_MODE_* bits.  Entries are read
+ * from RAM only (anything else reads as all-ones: a misconfiguration);
+ * with EPTP bit 6 and a->commit, a successful walk sets the accessed
+ * flag of every entry used and the dirty flag of the leaf for a write
+ * (28.2.4), in place in RAM. */
 enum ept_outcome ept_translate(struct phys *ph, uint64_t eptp, unsigned mode,
                                const struct mmu_gpa_access *a, struct ept_result *r);
 /* The same, with a dirty log (NULL: none) */
