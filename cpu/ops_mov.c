@@ -101,9 +101,9 @@ void op_xchg_A(struct cpu *c, const struct insn *i)
     unsigned r = (i->op & 7) | ((i->rex & 1) << 3);
     if (r == R_RAX) {
         /* 90 is NOP (and F3 90 is PAUSE) unless REX.B makes it XCHG r8;
-         * PAUSE exits with "PAUSE exiting" at any CPL (SDM 25.1.3) */
-        if (i->rep == REP_F3 && c->vmx.nonroot && (VMX_PROC_CONTROLS(c) & PROC_PAUSE_EXITING))
-            vmx_exit_insn(c, VMX_EXIT_PAUSE, 0);
+         * PAUSE may exit in non-root operation (vmx/nonroot.c) */
+        if (i->rep == REP_F3 && c->vmx.nonroot)
+            vmx_pause(c);
         return;
     }
     uint64_t a = reg_read(c, i, R_RAX, i->opsize), b = reg_read(c, i, r, i->opsize);

@@ -89,6 +89,8 @@ static inline bool rep_empty(struct cpu *c, const struct insn *i, unsigned idx)
             dec_count(c, i);                                                   \
             if (cond_stop)                                                     \
                 return;                                                        \
+            if ((c)->vmx.rep_one) /* MTF: one iteration per boundary */        \
+                break;                                                         \
         }                                                                      \
         if (count(c, i) != 0)                                                  \
             (c)->rip = (c)->insn_rip;                                          \
@@ -130,7 +132,7 @@ static bool flat32(const struct seg *s, bool write)
 
 static bool bulk_ok(const struct cpu *c, const struct insn *i, bool reads_src)
 {
-    if (c->rflags & FL_DF)
+    if ((c->rflags & FL_DF) || c->vmx.rep_one)
         return false;
     if (c->mode == MODE_LONG)
         return i->adsize == 8;

@@ -76,8 +76,14 @@ void op_fwait(struct cpu *c, const struct insn *i)
 void op_wbinvd(struct cpu *c, const struct insn *i)
 {
     require_cpl0(c);
-    if (c->vmx.nonroot && i->op == 0x108) /* INVD exits unconditionally (SDM 25.1.2) */
+    if (!c->vmx.nonroot)
+        return;
+    if (i->op == 0x108) /* INVD exits unconditionally (SDM 25.1.2) */
         vmx_exit_insn(c, VMX_EXIT_INVD, 0);
+    /* WBINVD, and WBNOINVD (F3 0F 09, which decodes here too): exit 54
+     * with "WBINVD exiting" (25.1.3), after the CPL check (25.1.1) */
+    if (VMX_PROC2_CONTROLS(c) & PROC2_WBINVD_EXITING)
+        vmx_exit_insn(c, VMX_EXIT_WBINVD, 0);
 }
 
 void op_clts(struct cpu *c, const struct insn *i)
@@ -183,6 +189,17 @@ static void umip_check(struct cpu *c)
         cpu_raise(c, EX_GP, 0);
 }
 
+/* Non-root with "descriptor-table exiting": LGDT, LIDT, SGDT, SIDT
+ * (exit 46) and LLDT, LTR, SLDT, STR (exit 47) exit after the #UD and
+ * privilege checks and before their memory operand is touched (SDM
+ * 25.1.1, 25.1.3); ModRM.reg is the instruction identity of the
+ * instruction-information field (vmx/nonroot.c). */
+static void desc_table_exit(struct cpu *c, const struct insn *i, unsigned reason)
+{
+    if (c->vmx.nonroot && (VMX_PROC2_CONTROLS(c) & PROC2_DESCRIPTOR_TABLE_EXITING))
+        vmx_exit_insn_info(c, i, reason);
+}
+
 /* The base of a 16-byte system descriptor (SDM Vol. 3A 8.2.3): in
  * IA-32e mode LLDT and LTR raise #GP(selector) when it is not canonical
  * (for the CPU's maximum linear-address width: cpu_canonical_max). */
@@ -271,6 +288,7 @@ void op_grp6(struct cpu *c, const struct insn *i)
     switch (i->reg & 7) {
     case 0:
         umip_check(c);
+        desc_table_exit(c, i, VMX_EXIT_LDTR_TR_ACCESS);
         if (i->mod == 3)
             reg_write(c, i, i->rm, i->opsize, c->ldtr.sel);
         else
@@ -278,6 +296,7 @@ void op_grp6(struct cpu *c, const struct insn *i)
         return;
     case 1:
         umip_check(c);
+        desc_table_exit(c, i, VMX_EXIT_LDTR_TR_ACCESS);
         if (i->mod == 3)
             reg_write(c, i, i->rm, i->opsize, c->tr.sel);
         else
@@ -285,10 +304,12 @@ void op_grp6(struct cpu *c, const struct insn *i)
         return;
     case 2:
         require_cpl0(c);
+        desc_table_exit(c, i, VMX_EXIT_LDTR_TR_ACCESS);
         load_ldt(c, (uint16_t)rm_read(c, i, 2));
         return;
     case 3:
         require_cpl0(c);
+        desc_table_exit(c, i, VMX_EXIT_LDTR_TR_ACCESS);
         load_tr(c, (uint16_t)rm_read(c, i, 2));
         return;
     case 4:
@@ -370,10 +391,18 @@ void op_grp7(struct cpu *c, const struct insn *i)
     unsigned r = i->reg & 7;
     if (i->mod != 3) {
         switch (r) {
-        case 0: umip_check(c); store_dtr(c, i, &c->gdtr); return;
-        case 1: umip_check(c); store_dtr(c, i, &c->idtr); return;
-        case 2: require_cpl0(c); load_dtr(c, i, &c->gdtr); return;
-        case 3: require_cpl0(c); load_dtr(c, i, &c->idtr); return;
+        case 0:
+        case 1:
+            umip_check(c);
+            desc_table_exit(c, i, VMX_EXIT_GDTR_IDTR_ACCESS);
+            store_dtr(c, i, r == 0 ? &c->gdtr : &c->idtr);
+            return;
+        case 2:
+        case 3:
+            require_cpl0(c);
+            desc_table_exit(c, i, VMX_EXIT_GDTR_IDTR_ACCESS);
+            load_dtr(c, i, r == 2 ? &c->gdtr : &c->idtr);
+            return;
         case 4: umip_check(c); mem_write(c, i->seg, insn_ea(c, i), 2, c->mmu.cr0 & 0xffff); return;
         case 6: {
             require_cpl0(c);
@@ -901,6 +930,13 @@ void op_grp9(struct cpu *c, const struct insn *i)
         return;
     }
     if (i->mod == 3 && (r == 6 || (r == 7 && i->rep != REP_F3))) { /* RDRAND / RDSEED */
+        /* #UD without their CPUID bits (Vol. 2B), before the exits 57
+         * and 61 their controls give in non-root operation (25.1.3) */
+        if (r == 6 ? !CPU_HAS(c, rdrand) : !CPU_HAS(c, rdseed))
+            cpu_raise(c, EX_UD, 0);
+        if (c->vmx.nonroot &&
+            (VMX_PROC2_CONTROLS(c) & (r == 6 ? PROC2_RDRAND_EXITING : PROC2_RDSEED_EXITING)))
+            vmx_exit_insn_info(c, i, r == 6 ? VMX_EXIT_RDRAND : VMX_EXIT_RDSEED);
         uint64_t v;
         rand64(c, &v);
         reg_write(c, i, i->rm, i->opsize, v);
@@ -918,18 +954,22 @@ void op_grp9(struct cpu *c, const struct insn *i)
  * {PCID, linear address} in memory. */
 void op_invpcid(struct cpu *c, const struct insn *i)
 {
-    if (!i->p66 || c->mode == MODE_REAL || c->mode == MODE_V86)
+    if (!i->p66 || c->mode == MODE_REAL || c->mode == MODE_V86 || !CPU_HAS(c, invpcid))
         cpu_raise(c, EX_UD, 0);
-    /* non-root with "enable INVPCID" 0 (not offered): #UD before any
-     * other exception (SDM 25.3) */
+    /* non-root with "enable INVPCID" 0: #UD before any other exception
+     * (SDM 25.3); with it, "INVLPG exiting" makes INVPCID exit (58)
+     * after the CPL check and before the descriptor is read (25.1.3) */
     if (c->vmx.nonroot && !(VMX_PROC2_CONTROLS(c) & PROC2_ENABLE_INVPCID))
         cpu_raise(c, EX_UD, 0);
     require_cpl0(c);
+    if (c->vmx.nonroot && (VMX_PROC_CONTROLS(c) & PROC_INVLPG_EXITING))
+        vmx_exit_insn_info(c, i, VMX_EXIT_INVPCID);
     uint64_t type = c->mode == MODE_LONG ? c->r[i->reg] : (uint32_t)c->r[i->reg];
     uint64_t ea = insn_ea(c, i);
     uint64_t pcid = mem_read(c, i->seg, ea, 8);
     uint64_t lin = mem_read(c, i->seg, (ea + 8) & size_mask(i->adsize), 8);
-    if (type > 3 || ((type <= 1) && (pcid >> 12)))
+    /* descriptor bits 63:12 are reserved whatever the type */
+    if (type > 3 || (pcid >> 12))
         cpu_raise(c, EX_GP, 0);
     if ((type <= 1) && !(c->mmu.cr4 & CR4_PCIDE) && pcid != 0)
         cpu_raise(c, EX_GP, 0);

@@ -76,9 +76,29 @@ static void load_task_seg(struct cpu *c, int seg, uint16_t sel)
     seg_from_descriptor(&c->seg[seg], sel, lo | (1ull << 40), 0);
 }
 
+/*
+ * A task switch in VMX non-root operation (SDM Vol. 3C 26.4.2): never
+ * carried out but VM exit 9, once the checks on a task gate and on the
+ * TSS descriptor's privilege (made by the callers) have passed, before
+ * any check of the new task.  Qualification (Table 28-2): the new TSS's
+ * selector, and in bits 31:30 the source — 0 CALL, 1 IRET, 2 JMP, 3 a
+ * task gate in the IDT.  The instruction's RIP and length are what an
+ * instruction's exit records; during event delivery the IDT-vectoring
+ * information adds the event (vmx_exit_event_fields).
+ */
+static _Noreturn void task_switch_exit(struct cpu *c, uint16_t sel, enum task_reason why)
+{
+    static const uint64_t source[] = {
+        [TASK_CALL] = 0, [TASK_IRET] = 1, [TASK_JMP] = 2, [TASK_INT] = 3,
+    };
+    vmx_exit_insn(c, VMX_EXIT_TASK_SWITCH, sel | source[why] << 30);
+}
+
 void cpu_task_switch(struct cpu *c, uint16_t sel, enum task_reason why, bool has_error,
                      uint32_t error)
 {
+    if (c->vmx.nonroot)
+        task_switch_exit(c, sel, why);
     uint16_t err = sel & 0xfffc;
     if ((sel & 4) || (sel & ~3u) == 0)
         cpu_raise(c, EX_TS, err); /* a TSS descriptor lives in the GDT */

@@ -72,6 +72,12 @@ struct machine {
     void **owned;
     size_t nowned, owned_cap;
 
+    /* -d prof (frontend/prof.c): time slices at most slice_max_ns long
+     * (0: no limit), slice_done called after each */
+    uint64_t slice_max_ns;
+    void (*slice_done)(void *opaque, struct cpu *c);
+    void *slice_opaque;
+
     enum machine_stop stop;
     int exit_status;
     char stop_message[160];

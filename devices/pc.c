@@ -166,7 +166,11 @@ int pc_run(struct machine *m, const struct pc_frontend *fe)
         uint64_t end = now + SLICE_NS;
         if (next < end)
             end = next > now ? next : now + 1;
+        if (m->slice_max_ns && end - now > m->slice_max_ns)
+            end = now + m->slice_max_ns;
         cpu_run(c, c->icount + (end - now));
+        if (m->slice_done)
+            m->slice_done(m->slice_opaque, c);
         machine_run_timers(m);
         if (fe && fe->poll)
             fe->poll(m, fe->opaque);

@@ -6,6 +6,8 @@
  *   io    every port access (the I/O bus trace hook), and what devices
  *         note about requests they ignore (io_note)
  *   vmx   VM entries, VM exits and failed VM-entry checks (cpu->vmx_trace)
+ *   prof  a sampled profile of the guest by function, at the end
+ *         (frontend/prof.c)
  * Tracing per instruction runs the CPU one instruction at a time. */
 #include <errno.h>
 #include <inttypes.h>
@@ -18,6 +20,7 @@
 #include "debugger/debugger.h"
 #include "devices/machine.h"
 #include "frontend/config.h"
+#include "frontend/prof.h"
 #include "frontend/trace.h"
 
 enum {
@@ -25,7 +28,7 @@ enum {
     TRACE_CATEGORIES(X)
 #undef X
     T_INT = T_CAT_int, T_EXEC = T_CAT_exec, T_CPU = T_CAT_cpu, T_MMU = T_CAT_mmu,
-    T_IO = T_CAT_io, T_STATS = T_CAT_stats, T_VMX = T_CAT_vmx
+    T_IO = T_CAT_io, T_STATS = T_CAT_stats, T_VMX = T_CAT_vmx, T_PROF = T_CAT_prof
 };
 
 unsigned trace_category_bit(const char *name, size_t len)
@@ -42,6 +45,7 @@ struct trace {
     struct debugger *d;
     struct machine *m;
     uint64_t walks, cr0, cr3, cr4, efer;
+    struct prof *prof;
 };
 
 static FILE *trace_io_file; /* the bus hook has no opaque pointer */
@@ -165,6 +169,13 @@ struct trace *trace_open(const struct config *cfg, struct machine *m, struct deb
         m->cpu->vmx_trace = trace_vmx;
         m->cpu->vmx_trace_opaque = t;
     }
+    if ((t->cats & T_PROF) && !(t->prof = prof_open(m))) {
+        snprintf(err, errlen, "-d prof: out of memory");
+        if (t->out != stderr)
+            fclose(t->out);
+        free(t);
+        return NULL;
+    }
     struct dbg_tracer tr = {NULL, NULL, NULL, t};
     if (t->cats & (T_EXEC | T_CPU | T_MMU))
         tr.before = trace_before;
@@ -211,6 +222,7 @@ void trace_close(struct trace *t)
             fputc('\n', t->out);
         }
     }
+    prof_close(t->prof, t->out, t->d);
     struct dbg_tracer none = {NULL, NULL, NULL, NULL};
     debugger_set_tracer(t->d, &none);
     fflush(t->out);

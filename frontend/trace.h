@@ -13,8 +13,8 @@
  * time, page walks, MMU epochs, writes to cached code and VM exits by
  * reason when nest86 exits, vmx = every VM entry, VM exit and failed VM-entry check. */
 #define TRACE_CATEGORIES(X) \
-    X(int, 1) X(exec, 2) X(cpu, 4) X(mmu, 8) X(io, 16) X(stats, 32) X(vmx, 64)
-#define TRACE_CATEGORY_LIST "int, exec, cpu, mmu, io, stats, vmx"
+    X(int, 1) X(exec, 2) X(cpu, 4) X(mmu, 8) X(io, 16) X(stats, 32) X(vmx, 64) X(prof, 128)
+#define TRACE_CATEGORY_LIST "int, exec, cpu, mmu, io, stats, vmx, prof"
 
 /* The bit for a category name of length len, or 0 if there is none. */
 unsigned trace_category_bit(const char *name, size_t len);

@@ -244,7 +244,7 @@ if grep -q 'nest86\.kvm\( \|$\)' /proc/cmdline; then
         echo "NEST86_KVM_INSMOD $m $?"
     done
     dmesg | grep -i -e kvm -e vmx | sed 's/^/NEST86_KVM_DMESG /'
-    for p in ept vpid unrestricted_guest eptad pml enable_shadow_vmcs preemption_timer enable_apicv flexpriority nested; do
+    for p in ept vpid unrestricted_guest eptad pml enable_shadow_vmcs preemption_timer enable_apicv flexpriority nested ple_gap; do
         echo "NEST86_KVM_PARAM $p $(cat /sys/module/kvm_intel/parameters/$p 2>/dev/null || echo -)"
     done
     if [ -c /dev/kvm ]; then

@@ -186,9 +186,14 @@ bool vmx_msr_read(const struct cpu *c, uint32_t index, uint64_t *v)
             return false;
         *v = vmx_ept_vpid_cap();
         return true;
+    case MSR_IA32_VMX_VMFUNC:
+        /* exists when "enable VM functions" may be 1 (A.11) */
+        if (!(vmx_ctl_caps(VMX_CTL_PROC, 0).may1 & PROC_SECONDARY_CONTROLS) ||
+            !(vmx_ctl_caps(VMX_CTL_PROC2, 0).may1 & PROC2_ENABLE_VMFUNC))
+            return false;
+        *v = vmx_vmfunc_caps();
+        return true;
     default:
-        /* IA32_VMX_VMFUNC exists only with VM functions, which nest86
-         * does not offer yet */
         return false;
     }
 }

@@ -35,5 +35,7 @@ struct vmx_ctl_caps vmx_ctl_caps(enum vmx_ctl_word w, int true_view);
 const char *vmx_control_name(enum vmx_ctl_word w, unsigned bit);
 /* IA32_VMX_EPT_VPID_CAP (SDM A.10) */
 uint64_t vmx_ept_vpid_cap(void);
+/* IA32_VMX_VMFUNC (SDM A.11): the VM functions offered (vmx/vmfunc.c) */
+uint64_t vmx_vmfunc_caps(void);
 
 #endif

@@ -153,6 +153,8 @@ static bool check_controls(struct cpu *c)
             "virtualization-exception information address not 4-KiB aligned or beyond the physical-address width (SDM 26.2.1.1)");
     FAIL_IF((proc2 & PROC2_MODE_BASED_EPT_EXEC) && !(proc2 & PROC2_ENABLE_EPT),
             "\"mode-based execute control for EPT\" without \"enable EPT\" (SDM 26.2.1.1)");
+    const char *vmfunc = vmx_vmfunc_entry_problem(c, proc2);
+    FAIL_IF(vmfunc, vmfunc);
 
     /* 26.2.1.2 VM-exit control fields */
     FAIL_IF(!ctl_ok(VMX_CTL_EXIT, exit),
@@ -172,7 +174,10 @@ static bool check_controls(struct cpu *c)
         unsigned vec = info & 0xff, type = (info >> 8) & 7;
         bool deliver_err = (info >> 11) & 1;
         FAIL_IF(type == 1, "VM-entry interruption type 1 is reserved (SDM 26.2.1.3)");
-        FAIL_IF(type == 7, "VM-entry interruption type 7 needs the monitor trap flag (SDM 26.2.1.3)");
+        FAIL_IF(type == 7 && !(vmx_ctl_caps(VMX_CTL_PROC, 1).may1 & PROC_MONITOR_TRAP_FLAG),
+                "VM-entry interruption type 7 needs the monitor trap flag (SDM 26.2.1.3)");
+        FAIL_IF(type == 7 && vec != 0,
+                "VM-entry interruption type 7 (pending MTF VM exit) with vector other than 0 (SDM 26.2.1.3)");
         FAIL_IF(type == 2 && vec != 2, "injected NMI with vector other than 2 (SDM 26.2.1.3)");
         FAIL_IF(type == 3 && vec > 31, "injected hardware exception with vector above 31 (SDM 26.2.1.3)");
         /* "protected mode" here: CR0.PE, or any guest without

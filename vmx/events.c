@@ -5,7 +5,8 @@
  * injection and the HLT activity state at VM entry (26.6, 26.7), and
  * the information a VM exit records about events: VM-exit interruption
  * information and IDT-vectoring information (27.2.2-27.2.4), saved
- * interruptibility and activity state (27.3.4).
+ * interruptibility and activity state (27.3.4); and the monitor trap
+ * flag (25.5.2, 26.6.8).
  *
  * The CPU calls in only when c->vmx.nonroot is set (one predictable
  * branch at each hook), so ordinary execution pays nothing.
@@ -26,7 +27,7 @@
 #define INFO_ERR_VALID (1u << 11)
 #define INFO_NMI_UNBLOCK (1u << 12) /* VM-exit interruption information only */
 enum { TYPE_EXTERNAL = 0, TYPE_NMI = 2, TYPE_HW_EXCEPTION = 3, TYPE_SW_INTERRUPT = 4,
-       TYPE_PRIV_SW_EXCEPTION = 5, TYPE_SW_EXCEPTION = 6 };
+       TYPE_PRIV_SW_EXCEPTION = 5, TYPE_SW_EXCEPTION = 6, TYPE_OTHER = 7 };
 
 static uint32_t event_info(unsigned vector, unsigned type, bool has_error)
 {
@@ -130,6 +131,48 @@ void vmx_soft_exception(struct cpu *c, int vector, unsigned type)
     unwind(c);
 }
 
+/* 25.5.2: an MTF VM exit is due on this boundary: pending since VM
+ * entry or an event's delivery, or an instruction retired since the
+ * boundary the count started at */
+static bool mtf_due(const struct cpu *c)
+{
+    const struct vmx *v = &c->vmx;
+    return v->mtf_pending || ((VMX_PROC_CONTROLS(c) & PROC_MONITOR_TRAP_FLAG) &&
+                              v->mtf_counting && c->icount != v->mtf_icount);
+}
+
+static void mtf_exit(struct cpu *c)
+{
+    c->vmx.mtf_pending = false;
+    vmcs_set(c, VF_EXIT_INSTRUCTION_LEN, 0);
+    event_exit(c, VMX_EXIT_MONITOR_TRAP_FLAG, 0, 0, 0, false);
+}
+
+/* The pending debug exceptions field (SDM Table 24-4): B3-B0 in 3:0
+ * and BS in 14, where DR6 has them; bit 12 "enabled breakpoint" when
+ * one of B3-B0 is set (nest86 records hits of enabled breakpoints
+ * only). */
+#define PDBG_B0_3 0xfu
+#define PDBG_ENABLED_BP (1u << 12)
+#define PDBG_BS (1u << 14)
+
+static uint32_t pending_dbg_of(unsigned dr6_bits)
+{
+    uint32_t v = dr6_bits & (PDBG_B0_3 | PDBG_BS);
+    return v | ((v & PDBG_B0_3) ? PDBG_ENABLED_BP : 0);
+}
+
+/* 26.6.3: debug exceptions pending at VM entry are delivered (or exit
+ * through the exception bitmap) on the boundary before the guest's
+ * first instruction, as traps of the instruction before it */
+static void deliver_pending_dbg(struct cpu *c)
+{
+    uint32_t bits = c->vmx.pending_dbg;
+    c->vmx.pending_dbg = 0;
+    c->dr_hit = bits & PDBG_B0_3;
+    cpu_dr_deliver_traps(c, bits & PDBG_BS);
+}
+
 /* 27.2.1: a #DB exit's qualification holds the DR6 bits B0-B3, BD and
  * BS of the exception, and DR6/DR7 are left alone (27.1) */
 void vmx_debug_fault(struct cpu *c, unsigned dr6_bits)
@@ -147,6 +190,15 @@ void vmx_debug_fault(struct cpu *c, unsigned dr6_bits)
 
 bool vmx_debug_trap_exits(struct cpu *c, unsigned dr6_bits)
 {
+    if (mtf_due(c)) {
+        /* 25.5.2: an MTF VM exit comes before a debug trap, which stays
+         * pending in the guest's pending debug exceptions (27.3.4) for
+         * the next VM entry to deliver */
+        c->vmx.shadow = 0;
+        c->vmx.pending_dbg = pending_dbg_of(dr6_bits);
+        mtf_exit(c);
+        return true;
+    }
     if (!bitmap_exits(c, EX_DB, 0))
         return false;
     c->vmx.shadow = 0; /* the instruction completed: its shadow is over */
@@ -203,8 +255,28 @@ static bool external_interrupt(struct cpu *c, uint32_t pin)
     return deliver_interrupt(c, c->intr_ack(c->intr_opaque));
 }
 
+/* The MTF exit at an instruction boundary, else the count's start (the
+ * first boundary after VM entry; an instruction that exits instead of
+ * retiring ends the guest first).  Not blocked by STI, MOV SS or the
+ * HLT state (26.6.8); the exit records none of the event fields. */
+static bool mtf_exits(struct cpu *c)
+{
+    struct vmx *v = &c->vmx;
+    bool counting = VMX_PROC_CONTROLS(c) & PROC_MONITOR_TRAP_FLAG;
+    if (mtf_due(c)) {
+        mtf_exit(c);
+        return true;
+    }
+    if (counting && !v->mtf_counting) {
+        v->mtf_counting = true;
+        v->mtf_icount = c->icount;
+    }
+    return false;
+}
+
 /* Interrupts, NMIs and the window exits at an instruction boundary, in
- * the SDM's priority order (6.9 with 25.2): NMI-window exits, NMIs,
+ * the SDM's priority order (6.9 with 25.2): MTF exits, pending debug
+ * exceptions, the preemption timer, NMI-window exits, NMIs,
  * interrupt-window exits, external interrupts.  Each of them also ends
  * the HLT state (26.7.5, 26.7.6); the exits save activity state HLT. */
 bool vmx_take_event(struct cpu *c)
@@ -221,6 +293,16 @@ bool vmx_take_event(struct cpu *c)
     if (trap) {
         vmcs_set(c, VF_EXIT_INSTRUCTION_LEN, 0);
         event_exit(c, trap, 0, 0, trap_qual, false);
+        return true;
+    }
+    /* 25.5.2: MTF VM exits come before debug traps and all that follows
+     * (SMIs and INIT, which come first, are not modelled) */
+    if (mtf_exits(c))
+        return true;
+    /* 26.6.3: pending debug exceptions have the priority of traps on
+     * the previous instruction: after MTF, before the timer */
+    if (c->vmx.pending_dbg) {
+        deliver_pending_dbg(c);
         return true;
     }
     /* 25.2: the preemption timer's exit comes before NMI-window exits
@@ -283,6 +365,10 @@ void vmx_delivery_begin(struct cpu *c, int vector, int kind, bool has_error, uin
     }
     struct vmx *v = &c->vmx;
     v->soft_type = 0;
+    /* 25.5.2: with the monitor trap flag, an MTF VM exit is pending once
+     * the event is delivered (its handler's first instruction is next) */
+    if (VMX_PROC_CONTROLS(c) & PROC_MONITOR_TRAP_FLAG)
+        v->mtf_pending = true;
     /* 27.2.3: what an exit during this delivery reports */
     v->vectoring = event_info((unsigned)vector & 0xff, type, has_error);
     v->vectoring_err = error;
@@ -331,6 +417,13 @@ static void inject_event(struct cpu *c, uint32_t info)
      * an exit during delivery sees it clear */
     vmcs_set(c, VF_ENTRY_INTR_INFO, info & ~INFO_VALID);
     unsigned vec = info & 0xff, type = (info >> 8) & 7;
+    if (type == TYPE_OTHER) {
+        /* 26.5.2: type 7 vector 0 injects a pending MTF VM exit, even
+         * with the monitor trap flag 0; nothing is delivered */
+        c->vmx.mtf_pending = true;
+        __atomic_or_fetch(&c->pending, PEND_VMX, __ATOMIC_RELAXED);
+        return;
+    }
     bool has_err = info & INFO_ERR_VALID;
     uint32_t err = (uint32_t)vmcs_get(c, VF_ENTRY_EXCEPTION_ERROR_CODE);
     uint64_t len = vmcs_get(c, VF_ENTRY_INSTRUCTION_LEN);
@@ -364,6 +457,9 @@ uint64_t vmx_timer_remaining(const struct cpu *c)
 
 void vmx_entry_events(struct cpu *c)
 {
+    uint32_t info = (uint32_t)vmcs_get(c, VF_ENTRY_INTR_INFO);
+    /* 26.5.2: injecting a pending MTF exit (type 7) is not vectoring */
+    bool vectoring = (info & INFO_VALID) && ((info >> 8) & 7) != TYPE_OTHER;
     struct vmx *v = &c->vmx;
     uint32_t pin = VMX_PIN_CONTROLS(c), proc = VMX_PROC_CONTROLS(c);
     /* 25.5.1: the timer starts from the VMCS field at VM entry and is
@@ -381,23 +477,39 @@ void vmx_entry_events(struct cpu *c)
     v->event_exit = false;
     v->iret_unblocked = false;
     v->vnmi_blocked = false;
+    v->ple_seen = false; /* the next PAUSE starts a loop (25.1.3) */
+    v->mtf_pending = false;
+    v->mtf_counting = false;
+    v->rep_one = proc & PROC_MONITOR_TRAP_FLAG;
+    /* 26.6.3: the pending debug exceptions (B3-B0 or BS set) are
+     * delivered after a VM entry that is not vectoring (injecting a
+     * pending MTF exit is not) and leaves no blocking by MOV SS;
+     * otherwise nest86 drops them, which the SDM permits for MOV SS and
+     * for most vectoring entries */
+    uint64_t pdbg = vmcs_get(c, VF_GUEST_PENDING_DBG_EXCEPTIONS);
+    v->pending_dbg = 0;
+    if ((pdbg & (PDBG_B0_3 | PDBG_BS)) && !vectoring &&
+        !(vmcs_get(c, VF_GUEST_INTERRUPTIBILITY) & 2)) {
+        v->pending_dbg = (uint32_t)pdbg & (PDBG_B0_3 | PDBG_ENABLED_BP | PDBG_BS);
+        __atomic_or_fetch(&c->pending, PEND_VMX, __ATOMIC_RELAXED);
+    }
     if (pin & PIN_VIRTUAL_NMIS) {
         /* 26.7.1: interruptibility bit 3 is virtual-NMI blocking; NMIs
          * themselves are not blocked in non-root operation */
         v->vnmi_blocked = vmcs_get(c, VF_GUEST_INTERRUPTIBILITY) & 8;
         c->nmi_blocked = false;
     }
-    /* window exits are looked for at every instruction boundary while
-     * armed; pending interrupts and NMIs are already in c->pending, so
-     * they are evaluated before the guest's first instruction */
-    if (proc & (PROC_INTR_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING))
+    /* window and MTF exits are looked for at every instruction boundary
+     * while armed; pending interrupts and NMIs are already in
+     * c->pending, so they are evaluated before the guest's first
+     * instruction */
+    if (proc & (PROC_INTR_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING | PROC_MONITOR_TRAP_FLAG))
         __atomic_or_fetch(&c->pending, PEND_VMX, __ATOMIC_RELAXED);
     cpu_break_block(c);
     vmx_apicv_enter(c); /* the APIC-access page, RVI/SVI, the TPR threshold */
-    uint32_t info = (uint32_t)vmcs_get(c, VF_ENTRY_INTR_INFO);
     if (info & INFO_VALID)
         inject_event(c, info); /* 26.7.2: a vectoring entry ends active */
-    else if (vmcs_get(c, VF_GUEST_ACTIVITY_STATE) == VMX_ACTIVITY_HLT)
+    if (!vectoring && vmcs_get(c, VF_GUEST_ACTIVITY_STATE) == VMX_ACTIVITY_HLT)
         c->halted = true;
 }
 
@@ -438,10 +550,19 @@ uint32_t vmx_saved_interruptibility(const struct cpu *c)
     return intr | (nmi ? 8 : 0);
 }
 
+uint32_t vmx_saved_pending_dbg(struct cpu *c)
+{
+    uint32_t v = c->vmx.pending_dbg;
+    c->vmx.pending_dbg = 0;
+    return v;
+}
+
 void vmx_events_leave(struct cpu *c)
 {
     vmx_apicv_leave(c);
     c->vmx.timer_armed = false;
+    c->vmx.mtf_pending = false;
+    c->vmx.rep_one = false;
     __atomic_and_fetch(&c->pending, ~PEND_VMX, __ATOMIC_RELAXED);
     c->vmx.vectoring = 0;
     c->vmx.soft_type = 0;

@@ -51,7 +51,7 @@ void vmx_save_guest_state(struct cpu *c)
     vmcs_set(c, VF_GUEST_RFLAGS, c->rflags | FL_FIXED1);
     vmcs_set(c, VF_GUEST_INTERRUPTIBILITY, vmx_saved_interruptibility(c));
     vmcs_set(c, VF_GUEST_ACTIVITY_STATE, c->halted ? 1 : 0);
-    vmcs_set(c, VF_GUEST_PENDING_DBG_EXCEPTIONS, 0);
+    vmcs_set(c, VF_GUEST_PENDING_DBG_EXCEPTIONS, vmx_saved_pending_dbg(c));
     vmx_ept_save_guest(c);
     /* IA32_VMX_MISC bit 5: the "IA-32e mode guest" entry control takes
      * the guest's EFER.LMA */

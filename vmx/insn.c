@@ -352,6 +352,10 @@ bool vmx_grp9(struct cpu *c, const struct insn *i)
 
 bool vmx_grp7(struct cpu *c, const struct insn *i)
 {
+    if (i->mod == 3 && (i->reg & 7) == 2 && (i->rm & 7) == 4) { /* 0F 01 D4 */
+        vmx_vmfunc(c, i);
+        return true;
+    }
     if (i->mod != 3 || (i->reg & 7) != 0)
         return false;
     switch (i->rm & 7) {

@@ -48,20 +48,23 @@ static uint32_t mem_operand_info(const struct insn *i)
     return info;
 }
 
+/* Tables 27-11 and 27-14: a register operand is Reg1 6:3 with bit 10
+ * set, and then its memory-operand bits are undefined (0 here) */
+static uint32_t reg_or_mem_info(const struct insn *i)
+{
+    if (i->mod == 3)
+        return (uint32_t)(i->rm & 15) << 3 | 1u << 10;
+    return mem_operand_info(i);
+}
+
 _Noreturn void vmx_exit_insn_info(struct cpu *c, const struct insn *i, unsigned reason)
 {
     uint32_t info = 0;
     switch (reason) {
     case VMX_EXIT_VMREAD:
     case VMX_EXIT_VMWRITE:
-        /* Table 27-14: Reg2 31:28 is ModRM.reg (the field encoding);
-         * a register operand is Reg1 6:3 with bit 10 set, whose
-         * memory-operand bits are undefined (0 here) */
-        info = (uint32_t)(i->reg & 15) << 28;
-        if (i->mod == 3)
-            info |= (uint32_t)(i->rm & 15) << 3 | 1u << 10;
-        else
-            info |= mem_operand_info(i);
+        /* Table 27-14: Reg2 31:28 is ModRM.reg (the field encoding) */
+        info = (uint32_t)(i->reg & 15) << 28 | reg_or_mem_info(i);
         break;
     case VMX_EXIT_VMCLEAR:
     case VMX_EXIT_VMPTRLD:
@@ -74,6 +77,25 @@ _Noreturn void vmx_exit_insn_info(struct cpu *c, const struct insn *i, unsigned 
     case VMX_EXIT_INVPCID:
         info = mem_operand_info(i) | (uint32_t)(i->reg & 15) << 28; /* Table 27-9 */
         break;
+    case VMX_EXIT_GDTR_IDTR_ACCESS:
+        /* Table 27-10: instruction identity 29:28 is ModRM.reg of 0F 01
+         * (0 SGDT, 1 SIDT, 2 LGDT, 3 LIDT); operand size 11 (1 = 32-bit),
+         * undefined in 64-bit mode (0 here) */
+        info = mem_operand_info(i) | (uint32_t)(i->reg & 3) << 28;
+        if (i->opsize == 4 && !(c->mode == MODE_LONG && c->code_size == 8))
+            info |= 1u << 11;
+        break;
+    case VMX_EXIT_LDTR_TR_ACCESS:
+        /* Table 27-11: identity 29:28 is ModRM.reg of 0F 00 (0 SLDT,
+         * 1 STR, 2 LLDT, 3 LTR) */
+        info = (uint32_t)(i->reg & 3) << 28 | reg_or_mem_info(i);
+        break;
+    case VMX_EXIT_RDRAND:
+    case VMX_EXIT_RDSEED:
+        /* Table 27-12: destination register 6:3, operand size 12:11
+         * (0 16-bit, 1 32-bit, 2 64-bit) */
+        info = (uint32_t)(i->rm & 15) << 3 | (uint32_t)(i->opsize == 2 ? 0 : i->opsize == 4 ? 1 : 2) << 11;
+        break;
     default: /* VMLAUNCH, VMRESUME, VMXOFF: no format */
         break;
     }
@@ -84,9 +106,14 @@ _Noreturn void vmx_exit_insn_info(struct cpu *c, const struct insn *i, unsigned 
 
 uint64_t vmx_guest_tsc(const struct cpu *c, uint64_t tsc)
 {
-    if (VMX_PROC_CONTROLS(c) & PROC_USE_TSC_OFFSETTING)
-        return tsc + vmcs_get(c, VF_TSC_OFFSET); /* wraps modulo 2^64 like the hardware sum */
-    return tsc;
+    if (!(VMX_PROC_CONTROLS(c) & PROC_USE_TSC_OFFSETTING))
+        return tsc;
+    /* 25.3 with "use TSC scaling": the TSC times the TSC multiplier,
+     * bits 111:48 of the 128-bit product (a fixed-point ratio with 48
+     * fraction bits), then the offset */
+    if (VMX_PROC2_CONTROLS(c) & PROC2_TSC_SCALING)
+        tsc = (uint64_t)(((unsigned __int128)tsc * vmcs_get(c, VF_TSC_MULTIPLIER)) >> 48);
+    return tsc + vmcs_get(c, VF_TSC_OFFSET); /* wraps modulo 2^64 like the hardware sum */
 }
 
 uint64_t vmx_rdtsc(struct cpu *c, uint64_t tsc, bool rdtscp)
@@ -96,6 +123,30 @@ uint64_t vmx_rdtsc(struct cpu *c, uint64_t tsc, bool rdtscp)
     if (VMX_PROC_CONTROLS(c) & PROC_RDTSC_EXITING)
         vmx_exit_insn(c, rdtscp ? VMX_EXIT_RDTSCP : VMX_EXIT_RDTSC, 0);
     return vmx_guest_tsc(c, tsc);
+}
+
+/* ---- PAUSE and PAUSE-loop exiting (24.6.13, 25.1.3) ---- */
+
+void vmx_pause(struct cpu *c)
+{
+    if (VMX_PROC_CONTROLS(c) & PROC_PAUSE_EXITING) /* at any CPL; PLE is then ignored */
+        vmx_exit_insn(c, VMX_EXIT_PAUSE, 0);
+    if (!(VMX_PROC2_CONTROLS(c) & PROC2_PAUSE_LOOP_EXITING) || c->cpl != 0)
+        return;
+    /* 25.1.3: a PAUSE more than PLE_Gap TSC ticks after the previous one
+     * at CPL 0 (or the first after VM entry) starts a loop; a PAUSE
+     * more than PLE_Window ticks after the loop's first one exits.  The
+     * clock is the TSC itself, without the guest's offset. */
+    struct vmx *v = &c->vmx;
+    uint64_t now = cpu_tsc(c);
+    uint32_t gap = (uint32_t)vmcs_get(c, VF_PLE_GAP);
+    uint32_t window = (uint32_t)vmcs_get(c, VF_PLE_WINDOW);
+    if (!v->ple_seen || now - v->ple_last > gap)
+        v->ple_first = now;
+    v->ple_seen = true;
+    v->ple_last = now;
+    if (now - v->ple_first > window)
+        vmx_exit_insn(c, VMX_EXIT_PAUSE, 0);
 }
 
 /* ---- I/O instructions (25.1.3, 27.2.1 Table 27-5, 27.2.5 Table 27-8) ---- */

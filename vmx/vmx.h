@@ -85,6 +85,24 @@ struct vmx {
     uint16_t apic_trap;      /* the trap-like exit (TPR below threshold, APIC write,
                                 virtualized EOI) the last instruction caused; 0 if none */
     uint64_t apic_trap_qual;
+
+    /* the monitor trap flag (vmx/events.c, SDM 25.5.2): an MTF VM exit
+     * is pending at the next instruction boundary (after an event's
+     * delivery, or injected by VM entry); with the control 1, also once
+     * an instruction retires after the boundary where mtf_icount was
+     * taken (mtf_counting).  rep_one: REP string instructions stop after
+     * each iteration, each being an instruction for MTF. */
+    bool mtf_pending, mtf_counting, rep_one;
+    uint64_t mtf_icount;
+    /* debug exceptions pending for the guest (SDM 24.4.2 format): from
+     * VM entry until delivered, or a trap an MTF VM exit preempted */
+    uint32_t pending_dbg;
+
+    /* PAUSE-loop exiting (vmx/nonroot.c): the TSC at the last PAUSE at
+     * CPL 0 and at the first PAUSE of the current loop; ple_seen is
+     * false until the first PAUSE after VM entry */
+    bool ple_seen;
+    uint64_t ple_last, ple_first;
 };
 
 /* names for logs and the debugger; NULL for an unknown number */
@@ -170,6 +188,11 @@ uint64_t vmx_rdtsc(struct cpu *c, uint64_t tsc, bool rdtscp);
  * offset with "use TSC offsetting" (SDM 25.3, RDMSR). */
 uint64_t vmx_guest_tsc(const struct cpu *c, uint64_t tsc);
 
+/* PAUSE in non-root operation (SDM 25.1.3): exits with "PAUSE
+ * exiting", or with "PAUSE-loop exiting" when it ends a PAUSE loop at
+ * CPL 0 longer than PLE_Window (does not return then). */
+void vmx_pause(struct cpu *c);
+
 /* I/O instructions in non-root operation (SDM 25.1.3).  'flags' says
  * which form; vmx_io_exits() whether the access exits, vmx_exit_io()
  * does the exit (qualification Table 27-5; for INS/OUTS also the
@@ -194,9 +217,10 @@ void vmx_soft_exception(struct cpu *c, int vector, unsigned type);
  * returning; a trap returns true when it exited. */
 void vmx_debug_fault(struct cpu *c, unsigned dr6_bits);
 bool vmx_debug_trap_exits(struct cpu *c, unsigned dr6_bits);
-/* NMIs, external interrupts and the interrupt/NMI windows at an
- * instruction boundary in non-root operation, in the SDM's priority
- * order: true when something happened (a VM exit or a delivery). */
+/* MTF exits, pending debug exceptions, the preemption timer, NMIs,
+ * external interrupts and the interrupt/NMI windows at an instruction
+ * boundary in non-root operation, in the SDM's priority order: true
+ * when something happened (a VM exit or a delivery). */
 bool vmx_take_event(struct cpu *c);
 /* cpu_deliver() starts delivering an event through the guest IDT
  * (kind is an enum int_kind): IDT-vectoring record and NMI blocking. */

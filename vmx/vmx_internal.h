@@ -23,6 +23,11 @@ uint64_t vmx_timer_remaining(const struct cpu *c);
  * and the caller is to raise #VE instead of exiting (vmx/ve.c) */
 bool vmx_ve_convert(struct cpu *c, const struct mmu_fault *f);
 
+/* VM functions (vmfunc.c): the VM-entry checks on the VM-function
+ * controls (NULL: all well, 26.2.1.1), VMFUNC */
+const char *vmx_vmfunc_entry_problem(const struct cpu *c, uint32_t proc2);
+void vmx_vmfunc(struct cpu *c, const struct insn *i);
+
 /* the guest's TLB context key, 0 without VPID (vmx/vpid.c) */
 uint64_t vmx_tlb_key(const struct cpu *c);
 
@@ -76,6 +81,9 @@ void vmx_entry_events(struct cpu *c);
  * interruptibility state to save (27.3.4), and leaving non-root operation */
 void vmx_exit_event_fields(struct cpu *c);
 uint32_t vmx_saved_interruptibility(const struct cpu *c);
+/* the debug exceptions still pending at the exit (27.3.4), in the
+ * pending-debug-exceptions format; taking them clears them */
+uint32_t vmx_saved_pending_dbg(struct cpu *c);
 void vmx_events_leave(struct cpu *c);
 /* exit.c, for events.c: the VM exit once its information fields are written */
 void vmx_event_vm_exit(struct cpu *c, unsigned reason, uint64_t qualification);

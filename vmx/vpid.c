@@ -1,13 +1,13 @@
 /* vmx/vpid.c — VPID and INVVPID (SDM Vol. 3C 28.1, 30.3 "INVVPID").
  *
- * nest86 accepts the "enable VPID" control and INVVPID with all four
- * types, and keeps its TLB the simple, always-correct way: every VM
- * entry and exit and every INVVPID drops all linear and combined
- * mappings.  The architecture lets a processor invalidate cached
- * translations at any time (28.3.3), so this is exact for software that
- * does its INVVPIDs; keeping VPID-tagged mappings across entries and
- * exits, so that a missing INVVPID shows as on hardware, needs tags in
- * the TLB (docs/vmx.md, "Not yet"). */
+ * With "enable VPID" the TLB keeps translations across VM entries and
+ * exits: a VM exit saves the guest's mappings under its context key
+ * (VPID, and with EPT the EPTP) and a VM entry with the same key brings
+ * them back (mmu_tlb_switch(), one saved guest context), so a PTE the
+ * hypervisor changes behind its guest's back stays in use until an
+ * INVVPID, as on hardware.  Without a VPID, entries and exits flush
+ * (28.3.3.3).  INVVPID drops more than its type asks for — everything,
+ * saved contexts included — which the architecture allows (28.3.3). */
 #include "cpu/mem.h"
 #include "vmx/vmx_internal.h"
 

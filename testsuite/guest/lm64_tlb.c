@@ -328,6 +328,8 @@ static void test_invpcid(void)
     ASSERT_EQ(rt_fault.error, 0);
     ASSERT_EQ(invpcid(1, 0x1000, 0), VEC_GP);  /* PCID field > 12 bits */
     ASSERT_EQ(rt_fault.error, 0);
+    ASSERT_EQ(invpcid(2, 0x1000, 0), VEC_GP);  /* whatever the type */
+    ASSERT_EQ(invpcid(3, 1ull << 63, 0), VEC_GP);
     ASSERT_EQ(invpcid(0, 1, 0x8000000000000000ull), VEC_GP); /* canonical */
     ASSERT_EQ(rt_fault.error, 0);
     write_cr4(read_cr4() & ~CR4_PGE);

@@ -96,18 +96,21 @@ static void test_capability_msrs(void)
      * implemented ones — interrupt window 2, TSC offsetting 3, HLT 7,
      * INVLPG 9, MWAIT 10, RDPMC 11, RDTSC 12, CR3-load/-store 15/16,
      * CR8-load/-store 19/20, use TPR shadow 21, NMI window 22, MOV-DR 23,
-     * unconditional I/O 24, I/O bitmaps 25, MSR bitmaps 28, MONITOR 29,
-     * PAUSE 30, activate secondary controls 31 */
-    ASSERT_EQ(rdmsr(MSR_VMX_PROCBASED) >> 32, 0xf7f9fffe);
-    ASSERT_EQ(rdmsr(MSR_VMX_TRUE_PROCBASED) >> 32, 0xf7f9fffe);
+     * unconditional I/O 24, I/O bitmaps 25, monitor trap flag 27, MSR
+     * bitmaps 28, MONITOR 29, PAUSE 30, activate secondary controls 31 */
+    ASSERT_EQ(rdmsr(MSR_VMX_PROCBASED) >> 32, 0xfff9fffe);
+    ASSERT_EQ(rdmsr(MSR_VMX_TRUE_PROCBASED) >> 32, 0xfff9fffe);
     /* IA32_VMX_PROCBASED_CTLS2 (A.3.3): "virtualize APIC accesses" (bit
-     * 0), "enable EPT" (bit 1), "enable RDTSCP" (bit 3), "virtualize
-     * x2APIC mode" (bit 4), "enable VPID" (bit 5), "unrestricted guest"
-     * (bit 7), "APIC-register virtualization" (bit 8), "virtual-interrupt
-     * delivery" (bit 9), "VMCS shadowing" (bit 14), "enable PML" (bit
-     * 17), "EPT-violation #VE" (bit 18) and "mode-based execute control
-     * for EPT" (bit 22) */
-    ASSERT_EQ(rdmsr(MSR_VMX_PROCBASED2), 0x004643bb00000000ull);
+     * 0), "enable EPT" (1), "descriptor-table exiting" (2), "enable
+     * RDTSCP" (3), "virtualize x2APIC mode" (4), "enable VPID" (5),
+     * "WBINVD exiting" (6), "unrestricted guest" (7), "APIC-register
+     * virtualization" (8), "virtual-interrupt delivery" (9), "PAUSE-loop
+     * exiting" (10), "RDRAND exiting" (11), "enable INVPCID" (12),
+     * "enable VM functions" (13), "VMCS shadowing" (14), "RDSEED
+     * exiting" (16), "enable PML" (17), "EPT-violation #VE" (18),
+     * "mode-based execute control for EPT" (22) and "use TSC scaling"
+     * (25) */
+    ASSERT_EQ(rdmsr(MSR_VMX_PROCBASED2), 0x02477fff00000000ull);
     /* MISC: 4 CR3-target values, VMWRITE to exit-information fields */
     uint64_t misc = rdmsr(MSR_VMX_MISC);
     ASSERT_EQ((misc >> 16) & 0x1ff, 4);
@@ -115,10 +118,9 @@ static void test_capability_msrs(void)
     /* bits 8:6: VM entry accepts activity state HLT, not shutdown or
      * wait-for-SIPI; bit 5: exits store EFER.LMA in "IA-32e mode guest" */
     ASSERT_EQ((misc >> 5) & 0xf, 0x3);
-    /* VMCS_ENUM bits 9:1: the highest index of any field that exists;
-     * without TSC scaling (2032H, 19H) it is the VMX-preemption timer
-     * value (482EH, index 17H) */
-    ASSERT_EQ(rdmsr(MSR_VMX_VMCS_ENUM), 0x17 << 1);
+    /* VMCS_ENUM bits 9:1: the highest index of any field that exists:
+     * the TSC multiplier (2032H, index 19H) */
+    ASSERT_EQ(rdmsr(MSR_VMX_VMCS_ENUM), 0x19 << 1);
 }
 
 static void test_vmxon_outcomes(void)
@@ -235,7 +237,7 @@ static void test_unsupported_fields(void)
         0x100000000ull | 0x681e, /* bits 63:32 in 64-bit mode */
         0x0c0e,          /* no 16-bit host field at index 7 */
         0x2036,          /* no 64-bit control field at index 1BH */
-        0x2032,          /* TSC multiplier: no TSC scaling */
+        0x2030,          /* SPP-table pointer: no sub-page write permissions */
     };
     for (unsigned k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
         uint64_t v = 0x5a5a;

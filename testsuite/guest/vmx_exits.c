@@ -32,6 +32,7 @@
 #define P_PAUSE (1u << 30)
 #define P_SECONDARY (1u << 31)
 #define P2_ENABLE_RDTSCP (1u << 3) /* secondary controls (Table 24-7) */
+#define P2_TSC_SCALING (1u << 25)
 #define MSR_TSC_AUX 0xc0000103u
 
 /* basic exit reasons (SDM Appendix C) */
@@ -293,6 +294,43 @@ static void test_tsc_offsetting(void)
     /* offsetting off: the TSC-offset field is ignored */
     setup(g_tsc);
     vmwrite(VMCS_TSC_OFFSET, off);
+    t0 = host_tsc();
+    ASSERT_EQ(vmx_launch_exit(), R_VMCALL);
+    t1 = host_tsc();
+    ASSERT(vmx_guest.rax > t0 && vmx_guest.rax < t1);
+}
+
+static void test_tsc_scaling(void)
+{
+    /* "use TSC scaling" (SDM 24.6.5, 25.3): RDTSC returns bits 111:48
+     * of TSC x multiplier, plus the offset.  Multiplier 3 << 47 is 1.5
+     * (48 fraction bits). */
+    const uint64_t off = 0x0200000000000000ull;
+    setup(g_tsc);
+    proc_set(P_TSC_OFFSET | P_SECONDARY);
+    vmwrite(VMCS_SECONDARY_PROC_CONTROLS, P2_TSC_SCALING);
+    vmwrite(VMCS_TSC_MULTIPLIER, 3ull << 47);
+    vmwrite(VMCS_TSC_OFFSET, off);
+    uint64_t t0 = host_tsc();
+    ASSERT_EQ(vmx_launch_exit(), R_VMCALL);
+    uint64_t t1 = host_tsc();
+    ASSERT(vmx_guest.rax >= t0 + t0 / 2 + off && vmx_guest.rax <= t1 + t1 / 2 + off);
+    /* a multiplier with a fraction: 1 + 2^-48 adds TSC >> 48, which is
+     * 0 here, so the result is the unscaled sum (bits 111:48, truncated) */
+    setup(g_tsc);
+    proc_set(P_TSC_OFFSET | P_SECONDARY);
+    vmwrite(VMCS_SECONDARY_PROC_CONTROLS, P2_TSC_SCALING);
+    vmwrite(VMCS_TSC_MULTIPLIER, (1ull << 48) + 1);
+    vmwrite(VMCS_TSC_OFFSET, 0);
+    t0 = host_tsc();
+    ASSERT_EQ(vmx_launch_exit(), R_VMCALL);
+    t1 = host_tsc();
+    ASSERT(vmx_guest.rax > t0 && vmx_guest.rax < t1);
+    /* scaling without offsetting is not applied: offsetting enables both */
+    setup(g_tsc);
+    proc_set(P_SECONDARY);
+    vmwrite(VMCS_SECONDARY_PROC_CONTROLS, P2_TSC_SCALING);
+    vmwrite(VMCS_TSC_MULTIPLIER, 4ull << 48);
     t0 = host_tsc();
     ASSERT_EQ(vmx_launch_exit(), R_VMCALL);
     t1 = host_tsc();
@@ -755,6 +793,7 @@ void test_main(void)
 {
     vmx_enable();
     RUN_TEST(test_tsc_offsetting);
+    RUN_TEST(test_tsc_scaling);
     RUN_TEST(test_msr_store_real_tsc);
     RUN_TEST(test_rdtsc_exiting);
     RUN_TEST(test_rdtscp);

@@ -70,6 +70,25 @@ static void test_expires_on_time(void)
     ASSERT(insns > 32 * value - 32 && insns <= 32 * value);
 }
 
+/* 25.2: debug traps come before the timer's exit.  A single-step trap
+ * pending at VM entry (pending debug exceptions BS, with RFLAGS.TF) and
+ * a timer already at zero: the #DB first (exit 0 through the exception
+ * bitmap, qualification BS), the timer's exit at the next VM entry,
+ * both before the guest's first instruction. */
+static void test_single_step_trap_before_timer(void)
+{
+    setup(g_vmcall, 0, true);
+    vmwrite(VMCS_GUEST_RFLAGS, 0x2 | 0x100); /* TF */
+    vmwrite(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 1u << 14); /* BS */
+    vmwrite(VMCS_EXCEPTION_BITMAP, 1u << 1);
+    ASSERT_EQ(vmx_launch_exit(), 0);
+    ASSERT_EQ(vmread(VMCS_EXIT_INTR_INFO), 0x80000301); /* hardware exception, #DB */
+    ASSERT_EQ(vmread(VMCS_EXIT_QUALIFICATION), 1u << 14);
+    ASSERT_EQ(vmread(VMCS_GUEST_RIP), (uintptr_t)g_vmcall);
+    ASSERT_EQ(vmx_resume_exit(), 52);
+    ASSERT_EQ(vmread(VMCS_GUEST_RIP), (uintptr_t)g_vmcall);
+}
+
 static void test_wakes_hlt(void)
 {
     /* HLT with interrupts disabled: only the timer can end it */
@@ -96,6 +115,7 @@ void test_main(void)
     RUN_TEST(test_zero_exits_before_the_first_instruction);
     RUN_TEST(test_expires_in_a_loop);
     RUN_TEST(test_expires_on_time);
+    RUN_TEST(test_single_step_trap_before_timer);
     RUN_TEST(test_wakes_hlt);
     RUN_TEST(test_saves_what_is_left);
     vmx_disable();

@@ -18,10 +18,6 @@
 static uint8_t guest_stack[4096] __attribute__((aligned(16)));
 #define GUEST_RSP ((uintptr_t)(guest_stack + sizeof(guest_stack)))
 
-#define PROC2_EPT (1u << 1)
-#define PROC2_UNRESTRICTED (1u << 7)
-#define ENTRY_IA32E (1u << 9)
-#define ENTRY_LOAD_EFER (1u << 15)
 
 #define V86_CS 0x0800 /* code at V86_CS << 4 */
 #define V86_BASE 0x8000
@@ -42,7 +38,6 @@ struct __attribute__((packed)) tss32 {
 static struct tss32 tss __attribute__((aligned(128)));
 
 void v86_blob(void), v86_int(void), v86_handler(void), v86_blob_end(void);
-void g_unused(void);
 __asm__(".text\n"
         ".code16\n"
         "v86_blob:\n"
@@ -52,9 +47,7 @@ __asm__(".text\n"
         "v86_handler:\n"
         "  hlt\n"           /* CPL 3: #GP(0) */
         "v86_blob_end:\n"
-        ".code64\n"
-        "g_unused:\n"
-        "  ud2\n");
+        ".code64\n");
 
 static uint64_t off(void (*label)(void))
 {
@@ -82,15 +75,7 @@ static void setup_v86(void)
     tss.iomap = offsetof(struct tss32, redirect) + sizeof(tss.redirect);
     tss.io_end = 0xff;
 
-    vmx_setup_guest(g_unused, GUEST_RSP);
-    vmx_use_ept(vmx_ept_identity(1));
-    vmwrite(VMCS_SECONDARY_PROC_CONTROLS,
-            vmread(VMCS_SECONDARY_PROC_CONTROLS) | PROC2_UNRESTRICTED);
-    vmwrite(VMCS_ENTRY_CONTROLS, (vmread(VMCS_ENTRY_CONTROLS) & ~ENTRY_IA32E) | ENTRY_LOAD_EFER);
-    vmwrite(VMCS_GUEST_IA32_EFER, 0);
-    vmwrite(VMCS_GUEST_CR0, 0x31);   /* NE, ET, PE; paging off */
-    vmwrite(VMCS_GUEST_CR3, 0);
-    vmwrite(VMCS_GUEST_CR4, 0x2001); /* VMXE, VME */
+    vmx_setup_unpaged_guest(GUEST_RSP, 0x31, 0x2001); /* CR0 NE, ET, PE; CR4 VMXE, VME */
     vmwrite(VMCS_EXCEPTION_BITMAP, 1u << 13);
     v86_seg(VMCS_GUEST_CS_SELECTOR, V86_CS);
     v86_seg(VMCS_GUEST_SS_SELECTOR, V86_SS);

@@ -18,6 +18,7 @@
 #            virtualization, virtual-interrupt delivery and posted
 #            interrupts), flexpriority (TPR shadow and virtualized APIC
 #            accesses) and nested all read Y (and are printed)
+#   ple      kvm_intel's ple_gap is not 0: it uses PAUSE-loop exiting
 #   guest-NAME  nest86's own KVM client (testsuite/kvm/client.c) ran its
 #            guest NAME inside that KVM and checked every exit:
 #            io (port I/O both ways, HLT), dirty (300 pages written, read
@@ -52,6 +53,10 @@ for p in ept vpid unrestricted_guest eptad pml enable_shadow_vmcs preemption_tim
     grep -q "^NEST86_KVM_PARAM $p Y" "$console.txt" || notY="$notY $p"
 done
 result kvm/params "$([ -z "$notY" ] && echo 1)" "kvm_intel's parameters not Y:$notY"
+# PAUSE-loop exiting: kvm_intel sets ple_gap to 0 when the CPU lacks it
+ple=$(grep '^NEST86_KVM_PARAM ple_gap ' "$console.txt" | awk '{ print $3 }')
+result kvm/ple "$([ -n "$ple" ] && [ "$ple" != - ] && [ "$ple" -gt 0 ] 2>/dev/null && echo 1)" \
+    "kvm_intel's ple_gap is '${ple}', so it does not use PAUSE-loop exiting"
 echo "# kvm_intel: $params"
 for g in io dirty fault mmio realmode intr timer io-shadow dirty-shadow fault-shadow mmio-shadow realmode-shadow intr-shadow timer-shadow; do
     line=$(grep "^NEST86_KVM_GUEST $g " "$console.txt" | head -n 1)

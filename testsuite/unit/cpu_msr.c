@@ -61,13 +61,14 @@ static bool read_only(uint32_t index)
 }
 
 /* Rows whose MSR exists only when a capability the model does not offer
- * yet is there: IA32_VMX_VMFUNC needs VM functions (SDM A.11).
- * vmx/caps.c decides; here it must #GP.  (IA32_VMX_PROCBASED_CTLS2 and
- * IA32_VMX_EPT_VPID_CAP exist now that the secondary controls offer
- * EPT, A.3.3 and A.10.) */
+ * yet is there (vmx/caps.c decides; here it must #GP).  None today:
+ * IA32_VMX_PROCBASED_CTLS2, IA32_VMX_EPT_VPID_CAP and IA32_VMX_VMFUNC
+ * exist now that the secondary controls offer EPT and VM functions
+ * (A.3.3, A.10, A.11). */
 static bool absent_for_now(uint32_t index)
 {
-    return index == MSR_IA32_VMX_VMFUNC;
+    (void)index;
+    return false;
 }
 
 static uint64_t all_features(void)

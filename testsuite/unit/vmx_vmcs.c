@@ -58,10 +58,10 @@ static void derived_width_type_index(void)
     UNIT_CHECK(vmcs_enc_width(0x2010) == VMCS_W64 && vmcs_enc_type(0x2010) == VMCS_T_CONTROL);
     UNIT_CHECK(vmcs_enc_width(0x0c0c) == VMCS_W16 && vmcs_enc_type(0x0c0c) == VMCS_T_HOST);
     UNIT_CHECK(vmcs_enc_index(0x482e) == 0x17);
-    /* IA32_VMX_VMCS_ENUM: with no TSC scaling (2032H, index 19H), the
-     * VMX-preemption timer value (482EH, index 17H) has the highest
-     * index */
-    UNIT_CHECK(vmcs_max_index() == 0x17);
+    /* IA32_VMX_VMCS_ENUM: the TSC multiplier (2032H) has the highest
+     * index, 19H; the VMX-preemption timer value (482EH) comes next, 17H */
+    UNIT_CHECK(vmcs_enc_index(0x2032) == 0x19);
+    UNIT_CHECK(vmcs_max_index() == 0x19);
 }
 
 static void lookups(void)
@@ -103,17 +103,21 @@ static void control_capabilities(void)
                                 PROC_MONITOR_EXITING | PROC_PAUSE_EXITING;
     UNIT_CHECK((vmx_ctl_caps(VMX_CTL_PROC, 1).may1 & insn_exits) == insn_exits);
     UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC, 1).may1 & PROC_USE_IO_BITMAPS);
-    UNIT_CHECK(!(vmx_ctl_caps(VMX_CTL_PROC, 1).may1 & PROC_MONITOR_TRAP_FLAG));
+    UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC, 1).may1 & PROC_MONITOR_TRAP_FLAG);
     /* the secondary controls are offered for "enable RDTSCP", "enable
      * EPT", "enable VPID", "unrestricted guest", "VMCS shadowing",
-     * "enable PML", APIC virtualization (vmx/apicv.c), mode-based
-     * execute control for EPT and "EPT-violation #VE" */
+     * "enable PML", APIC virtualization (vmx/apicv.c), the instruction
+     * controls of vmx_misc, mode-based execute control for EPT and
+     * "EPT-violation #VE" */
     UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC, 1).may1 & PROC_SECONDARY_CONTROLS);
     UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC, 1).may1 & PROC_USE_TPR_SHADOW);
     const uint32_t proc2 = PROC2_ENABLE_RDTSCP | PROC2_ENABLE_EPT | PROC2_ENABLE_VPID |
                            PROC2_UNRESTRICTED_GUEST | PROC2_VMCS_SHADOWING | PROC2_ENABLE_PML |
                            PROC2_VIRTUALIZE_APIC_ACCESSES | PROC2_VIRTUALIZE_X2APIC |
                            PROC2_APIC_REGISTER_VIRT | PROC2_VIRTUAL_INTR_DELIVERY |
+                           PROC2_DESCRIPTOR_TABLE_EXITING | PROC2_WBINVD_EXITING |
+                           PROC2_RDRAND_EXITING | PROC2_ENABLE_INVPCID | PROC2_RDSEED_EXITING |
+                           PROC2_PAUSE_LOOP_EXITING | PROC2_ENABLE_VMFUNC | PROC2_TSC_SCALING |
                            PROC2_MODE_BASED_EPT_EXEC | PROC2_EPT_VIOLATION_VE;
     UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC2, 0).may1 == proc2);
     UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC2, 0).must1 == 0);

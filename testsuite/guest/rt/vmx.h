@@ -146,6 +146,12 @@ void vmx_disable(void);
  * capability MSRs' allowed-0 bits) plus "IA-32e mode guest" and "host
  * address-space size". */
 void vmx_setup_guest(void (*rip)(void), uint64_t rsp);
+/* vmx_setup_guest for a guest without paging ("unrestricted guest"
+ * under vmx_ept_identity(1), not IA-32e mode, EFER 0, CR3 0) with the
+ * given CR0 and CR4; the caller sets the segments, TR, the descriptor
+ * tables, RIP and RFLAGS. */
+void vmx_setup_unpaged_guest(uint64_t rsp, uint64_t cr0, uint64_t cr4);
+void vmx_unused_guest(void);
 
 /* VMLAUNCH (launch != 0) or VMRESUME with the guest registers from
  * vmx_guest.  Returns VMX_OK when a VM exit (or a VM-entry failure,

@@ -72,6 +72,9 @@ static uint16_t read_sel(int which)
     return s;
 }
 
+/* a guest RIP for setups that set their own: UD2 should it ever run */
+__asm__(".text\nvmx_unused_guest:\n  ud2\n");
+
 void vmx_setup_guest(void (*rip)(void), uint64_t rsp)
 {
     rt_user_init(); /* a GDT with a 64-bit TSS: TR must not be null */
@@ -354,3 +357,16 @@ void vmx_use_ept(uint64_t eptp)
     vmwrite(VMCS_EPT_POINTER, eptp);
 }
 #endif
+
+void vmx_setup_unpaged_guest(uint64_t rsp, uint64_t cr0, uint64_t cr4)
+{
+    vmx_setup_guest(vmx_unused_guest, rsp);
+    vmx_use_ept(vmx_ept_identity(1));
+    vmwrite(VMCS_SECONDARY_PROC_CONTROLS, vmread(VMCS_SECONDARY_PROC_CONTROLS) | (1u << 7));
+    /* not "IA-32e mode guest" (bit 9); "load IA32_EFER" (bit 15) with 0 */
+    vmwrite(VMCS_ENTRY_CONTROLS, (vmread(VMCS_ENTRY_CONTROLS) & ~(1u << 9)) | (1u << 15));
+    vmwrite(VMCS_GUEST_IA32_EFER, 0);
+    vmwrite(VMCS_GUEST_CR0, cr0);
+    vmwrite(VMCS_GUEST_CR3, 0);
+    vmwrite(VMCS_GUEST_CR4, cr4);
+}
