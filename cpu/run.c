@@ -10,12 +10,13 @@
 #include "devices/machine.h"
 #include "mmu/hostmem.h"
 
-/* SDM Vol. 3A Table 6-5: exception classes for double-fault detection */
+/* SDM Vol. 3A Tables 6-4 and 6-5: exception classes for double-fault
+ * detection; a virtualization exception is in the page-fault class */
 enum exc_class { BENIGN, CONTRIBUTORY, PAGE_FAULT };
 
 static enum exc_class exc_class(int v)
 {
-    if (v == EX_PF)
+    if (v == EX_PF || v == EX_VE)
         return PAGE_FAULT;
     if (v == EX_DE || (v >= EX_TS && v <= EX_GP))
         return CONTRIBUTORY;

@@ -11,7 +11,7 @@
 #include "vmx/caps.h"
 #include "vmx/vmx.h"
 
-static const char *const level_names[4] = {"PTE", "PDE", "PDPTE", "PML4E"};
+static const char *const level_names[5] = {"PTE", "PDE", "PDPTE", "PML4E", "PML5E"};
 /* EPT memory types, SDM 28.2.7 (2, 3 and 7 are reserved) */
 static const char *const mem_types[8] = {"UC", "WC", "rsvd2", "rsvd3", "WT", "WP", "WB", "rsvd7"};
 
@@ -114,7 +114,8 @@ void ept_print_walk(struct debugger *d, const char *indent, uint64_t eptp, uint6
     look.gpa = gpa;
     look.commit = false; /* no A/D updates, no page-modification log */
     struct ept_result r;
-    enum ept_outcome o = ept_translate(&d->m->phys, eptp, EPT_HAS_EXEC_ONLY, &look, &r);
+    enum ept_outcome o = ept_translate(&d->m->phys, eptp, EPT_HAS_EXEC_ONLY ? EPT_MODE_EXEC_ONLY : 0,
+                                       &look, &r);
     print_result(d, indent, &r, o, &look, eptp, false);
 }
 
@@ -200,12 +201,14 @@ static bool eptp_arg(struct debugger *d, int argc, char **argv, int k, uint64_t 
 
 static void describe_eptp(struct debugger *d, uint64_t eptp)
 {
-    dbg_printf(d, "EPTP 0x%" PRIx64 ": PML4 at 0x%" PRIx64 ", %u-level, paging-structure "
+    bool five = (eptp & EPTP_WALK_MASK) == EPTP_WALK_5;
+    dbg_printf(d, "EPTP 0x%" PRIx64 ": %s at 0x%" PRIx64 ", %u-level, paging-structure "
                   "memory type %s, A/D flags %s\n",
-               eptp, (uint64_t)(eptp & EPTP_ADDR_MASK), (unsigned)((eptp >> 3) & 7) + 1,
-               mem_types[eptp & 7], (eptp & EPTP_AD) ? "on" : "off");
-    if ((eptp & EPTP_WALK_MASK) != EPTP_WALK_4)
-        dbg_printf(d, "(VM entry refuses this EPTP: nest86's EPT has 4 levels; walked as 4)\n");
+               eptp, five ? "PML5" : "PML4", (uint64_t)(eptp & EPTP_ADDR_MASK),
+               (unsigned)((eptp >> 3) & 7) + 1, mem_types[eptp & 7],
+               (eptp & EPTP_AD) ? "on" : "off");
+    if ((eptp & EPTP_WALK_MASK) != EPTP_WALK_4 && !five)
+        dbg_printf(d, "(VM entry refuses this EPTP: nest86's EPT has 4 or 5 levels; walked as 4)\n");
 }
 
 /* ---- ept step ---- */
@@ -285,7 +288,8 @@ DBG_HANDLER(cmd_ept)
         dbg_printf(d, "%-29s %10s  %-16s %s\n", "guest-physical", "size", "-> host-physical",
                    "perm type      A/D");
         struct ept_range g = {0};
-        dump_table(d, &g, eptp & EPTP_ADDR_MASK, 3, 0, EPT_RWX);
+        dump_table(d, &g, eptp & EPTP_ADDR_MASK,
+                   (eptp & EPTP_WALK_MASK) == EPTP_WALK_5 ? 4 : 3, 0, EPT_RWX);
         flush(d, &g);
         if (!g.lines)
             dbg_printf(d, "no present mappings\n");

@@ -78,17 +78,22 @@ void vmxd_qualification(unsigned reason, uint64_t q, char *buf, size_t len)
     case VMX_EXIT_EPT_VIOLATION: {
         /* Table 27-7 */
         unsigned acc = (unsigned)q & 7, perm = ((unsigned)q >> 3) & 7;
-        snprintf(buf, len, "%s%s%s%s%s; the translation allows %c%c%c; %s%s",
+        snprintf(buf, len, "%s%s%s%s%s; the translation allows %c%c%c%s; %s%s%s%s%s",
                  acc & EPT_QUAL_READ ? "data read" : "",
                  (acc & EPT_QUAL_READ) && (acc & ~1u) ? "+" : "",
                  acc & EPT_QUAL_WRITE ? "data write" : "",
                  (acc & EPT_QUAL_FETCH) && (acc & 3u) ? "+" : "",
                  acc & EPT_QUAL_FETCH ? "instruction fetch" : "", perm & 1 ? 'r' : '-',
                  perm & 2 ? 'w' : '-', perm & 4 ? 'x' : '-',
+                 q & EPT_QUAL_USER_EXEC ? " (user-mode x)" : "",
                  !(q & EPT_QUAL_LIN_VALID) ? "no guest-linear address"
                  : (q & EPT_QUAL_FINAL)    ? "guest-linear address valid, the access itself"
                                            : "guest-linear address valid, a guest paging-structure "
                                              "access",
+                 /* bits 9-11, for the access itself (advanced information) */
+                 q & EPT_QUAL_USER_LIN ? "; user-mode address" : "",
+                 q & EPT_QUAL_RW_PAGE ? "; read/write page" : "",
+                 q & EPT_QUAL_XD_PAGE ? "; execute-disable page" : "",
                  q & EPT_QUAL_NMI_UNBLOCK ? "; NMI unblocking due to IRET" : "");
         break;
     }

@@ -27,6 +27,7 @@
 #define EPTP_MT_WB     6ull
 #define EPTP_WALK_MASK (0x7ull << 3)   /* page-walk length minus 1 */
 #define EPTP_WALK_4    (3ull << 3)
+#define EPTP_WALK_5    (4ull << 3)
 #define EPTP_AD        (1ull << 6)     /* accessed and dirty flags */
 #define EPTP_ADDR_MASK (((1ull << MMU_MAXPHYADDR) - 1) & ~0xfffull)
 
@@ -40,6 +41,11 @@
 #define EPT_PS       (1ull << 7)       /* PDPTE/PDE: maps a 1 GiB / 2 MiB page */
 #define EPT_A        (1ull << 8)
 #define EPT_D        (1ull << 9)
+#define EPT_XU       (1ull << 10)      /* mode-based execute control: execute
+                                          for user-mode linear addresses */
+#define EPT_SUPPRESS_VE (1ull << 63)   /* leaf or not-present entry: an EPT
+                                          violation it decides is not
+                                          convertible to #VE (25.5.7.1) */
 
 /* EPT-violation exit qualification, SDM Vol. 3C Table 27-7 */
 #define EPT_QUAL_READ      (1u << 0)  /* the access was a data read */
@@ -47,10 +53,17 @@
 #define EPT_QUAL_FETCH     (1u << 2)  /* ... an instruction fetch */
 #define EPT_QUAL_READABLE  (1u << 3)  /* AND of bit 0 of the entries walked */
 #define EPT_QUAL_WRITABLE  (1u << 4)  /* AND of bit 1 */
-#define EPT_QUAL_EXECUTABLE (1u << 5) /* AND of bit 2 */
+#define EPT_QUAL_EXECUTABLE (1u << 5) /* AND of bit 2 (with mode-based execute
+                                         control: for supervisor-mode addresses) */
+#define EPT_QUAL_USER_EXEC (1u << 6)  /* mode-based execute control only: AND of bit 10 */
 #define EPT_QUAL_LIN_VALID (1u << 7)  /* guest-linear address field valid */
 #define EPT_QUAL_FINAL     (1u << 8)  /* the translation of a linear address,
                                          not a guest paging-structure access */
+/* advanced information (IA32_VMX_EPT_VPID_CAP bit 22), with bits 7 and 8:
+ * what guest paging made of the linear address */
+#define EPT_QUAL_USER_LIN  (1u << 9)  /* a user-mode linear address */
+#define EPT_QUAL_RW_PAGE   (1u << 10) /* a read/write page */
+#define EPT_QUAL_XD_PAGE   (1u << 11) /* an execute-disable page */
 #define EPT_QUAL_NMI_UNBLOCK (1u << 12) /* set by vmx/ept.c: NMI unblocking due to IRET */
 
 /* What this walker implements; IA32_VMX_EPT_VPID_CAP (vmx/caps.c) and
@@ -59,6 +72,12 @@
 #define EPT_HAS_2M        1
 #define EPT_HAS_1G        1
 #define EPT_HAS_AD        1 /* EPTP bit 6 */
+#define EPT_HAS_5LEVEL    1 /* EPTP page-walk length 5 */
+#define EPT_HAS_ADV_INFO  1 /* exit qualification bits 9-11 */
+
+/* How a walk reads the entries: the processor's and the VMCS's choices */
+#define EPT_MODE_EXEC_ONLY 1u /* execute-only entries allowed */
+#define EPT_MODE_MBEC      2u /* "mode-based execute control for EPT" is 1 */
 
 enum ept_outcome { EPT_OK, EPT_VIOLATION, EPT_MISCONFIG, EPT_LOG_FULL };
 
@@ -74,11 +93,13 @@ struct ept_result {
     uint8_t allow;          /* EPT_OK: MMU_ALLOW_* a cached copy may serve: the
                                entries' R/W/X ANDed, minus W while the leaf's
                                dirty flag is clear with A/D on */
-    uint32_t qualification; /* EPT_VIOLATION: Table 27-7 bits 0-8 */
+    uint32_t qualification; /* EPT_VIOLATION: Table 27-7 bits 0-11 */
+    bool suppress_ve;       /* EPT_VIOLATION: bit 63 of the not-present entry
+                               or of the leaf (25.5.7.1) */
     const char *why;        /* EPT_MISCONFIG: the cause, for logs */
-    int n;                  /* entries read, PML4E first */
-    uint64_t entry_pa[4];
-    uint64_t entry[4];      /* as read (before any A/D update) */
+    int n;                  /* entries read, the top level's (PML5E or PML4E) first */
+    uint64_t entry_pa[5];
+    uint64_t entry[5];      /* as read (before any A/D update) */
     int leaf_level;         /* EPT_OK: 0 PTE (4 KiB), 1 PDE (2 MiB), 2 PDPTE (1 GiB) */
 };
 
@@ -88,15 +109,16 @@ struct ept_result {
  * PDPTE loads are reads, whatever EPTP bit 6 says. */
 unsigned ept_access_bits(const struct mmu_gpa_access *a, uint64_t eptp);
 
-/* Translates a->gpa through the EPT at 'eptp' (a 4-level EPTP, checked
- * at VM entry).  Entries are read from RAM only (anything else reads as
- * all-ones: a misconfiguration); with EPTP bit 6 and a->commit, a
- * successful walk sets the accessed flag of every entry used and the
- * dirty flag of the leaf for a write (28.2.4), in place in RAM. */
-enum ept_outcome ept_translate(struct phys *ph, uint64_t eptp, bool exec_only,
+/* Translates a->gpa through the EPT at 'eptp' (a 4- or 5-level EPTP,
+ * checked at VM entry); 'mode' is EPT_MODE_* bits.  Entries are read
+ * from RAM only (anything else reads as all-ones: a misconfiguration);
+ * with EPTP bit 6 and a->commit, a successful walk sets the accessed
+ * flag of every entry used and the dirty flag of the leaf for a write
+ * (28.2.4), in place in RAM. */
+enum ept_outcome ept_translate(struct phys *ph, uint64_t eptp, unsigned mode,
                                const struct mmu_gpa_access *a, struct ept_result *r);
 /* The same, with a dirty log (NULL: none) */
-enum ept_outcome ept_translate_logged(struct phys *ph, uint64_t eptp, bool exec_only,
+enum ept_outcome ept_translate_logged(struct phys *ph, uint64_t eptp, unsigned mode,
                                       const struct mmu_gpa_access *a, struct ept_result *r,
                                       ept_dirty_log_fn log, void *log_opaque);
 
@@ -111,6 +133,7 @@ struct ept_ctx {
     struct phys *phys;
     uint64_t eptp;
     bool exec_only;         /* execute-only entries allowed */
+    bool mbec;              /* mode-based execute control for EPT */
     const char *misconfig;  /* the cause of the last misconfiguration */
     ept_dirty_log_fn log;   /* page-modification logging, or NULL */
     void *log_opaque;

@@ -138,6 +138,8 @@ struct mmu_fault {
     uint64_t address;   /* CR2 value; for EPT, the guest-linear address (when
                            qualification bit 7 says it is valid) */
     uint64_t gpa;       /* EPT faults: the guest-physical address */
+    bool suppress_ve;   /* EPT violations: bit 63 of the entry that decided
+                           it (SDM Vol. 3C 25.5.7.1, "convertible") */
 };
 
 /* What a guest-physical address handed to the EPT hook is for (SDM
@@ -157,6 +159,13 @@ struct mmu_gpa_access {
     enum mmu_gpa_kind kind;
     bool lin_valid;             /* false only for MMU_GPA_PDPTE */
     bool commit;                /* false: the debugger's look, no A/D updates */
+    /* MMU_GPA_FINAL: what guest paging made of the linear address (SDM
+     * Vol. 3A 4.6), for mode-based execute control and the advanced
+     * EPT-violation information: a user-mode address (U/S 1 in every
+     * entry), a read/write page (R/W 1 in every entry), an
+     * execute-disable page.  With paging off: user-mode, read/write,
+     * executable (SDM Vol. 3C Table 27-7, bits 9-11). */
+    bool lin_user, lin_rw, lin_xd;
 };
 
 /* What a translation the EPT hook returns may be cached for */

@@ -40,7 +40,19 @@ static int gpa_access(struct mmu *m, const struct walk *w, uint64_t gpa, enum mm
                       struct mmu_fault *f)
 {
     struct mmu_gpa_access a = {.gpa = gpa, .lin = w->lin, .type = type, .kind = kind,
-                               .lin_valid = true, .commit = w->commit};
+                               .lin_valid = true, .commit = w->commit, .lin_rw = true};
+    return m->gpa_xlate(m->gpa_opaque, &a, hpa, allow, f);
+}
+
+/* The final access under EPT, told what guest paging made of the
+ * linear address (user-mode, read/write, execute-disable) */
+static int gpa_final(struct mmu *m, const struct walk *w, uint64_t gpa, enum mmu_access_type type,
+                     bool us, bool rw, bool nx, uint64_t *hpa, uint8_t *allow,
+                     struct mmu_fault *f)
+{
+    struct mmu_gpa_access a = {.gpa = gpa, .lin = w->lin, .type = type, .kind = MMU_GPA_FINAL,
+                               .lin_valid = true, .commit = w->commit,
+                               .lin_user = us, .lin_rw = rw, .lin_xd = nx};
     return m->gpa_xlate(m->gpa_opaque, &a, hpa, allow, f);
 }
 
@@ -152,12 +164,14 @@ static int do_walk(struct mmu *m, uint64_t lin, enum mmu_access_type type, bool 
 
     if (!(m->cr0 & CR0_PG)) {
         /* the linear address is the guest-physical one, which still
-         * goes through EPT (an unrestricted guest) */
+         * goes through EPT (an unrestricted guest); it counts as a
+         * user-mode address of a read/write, executable page (SDM
+         * Vol. 3C Table 27-7, bits 9-11) */
         x->pa = lin & phys_a20_mask(m->phys);
         x->perm = 0xff;
         uint8_t allow;
         if (m->gpa_xlate) {
-            if (gpa_access(m, w, x->pa, MMU_GPA_FINAL, type, &x->pa, &allow, f))
+            if (gpa_final(m, w, x->pa, type, true, true, false, &x->pa, &allow, f))
                 return -1;
             x->perm = allow_perm(allow);
         }
@@ -295,7 +309,7 @@ static int do_walk(struct mmu *m, uint64_t lin, enum mmu_access_type type, bool 
     if (m->gpa_xlate) {
         /* the TLB fast path must never allow what EPT would refuse */
         uint8_t allow;
-        if (gpa_access(m, w, pa, MMU_GPA_FINAL, type, &pa, &allow, f))
+        if (gpa_final(m, w, pa, type, us, rw, nx, &pa, &allow, f))
             return -1;
         perm &= allow_perm(allow);
     }

@@ -108,8 +108,9 @@ static uint64_t ctl_msr(enum vmx_ctl_word w, int true_view)
 /* A.10: IA32_VMX_EPT_VPID_CAP, from what the EPT walk (mmu/ept.h) and
  * INVEPT (vmx/ept.c, which takes the types it accepts from here)
  * implement, and INVVPID (vmx/vpid.c) with all four types.  Not
- * offered: 5-level walks, advanced EPT-violation information,
- * supervisor shadow-stack control. */
+ * offered: supervisor shadow-stack control (bit 23), so exit
+ * qualification bits 13-14 stay 0.  Mode-based execute control is a
+ * secondary control (controls.def), not a bit here. */
 uint64_t vmx_ept_vpid_cap(void)
 {
     uint64_t v = (1ull << 6)    /* page-walk length 4 */
@@ -131,6 +132,10 @@ uint64_t vmx_ept_vpid_cap(void)
         v |= 1ull << 17;
     if (EPT_HAS_AD)
         v |= 1ull << 21;
+    if (EPT_HAS_5LEVEL)
+        v |= 1ull << 7;
+    if (EPT_HAS_ADV_INFO)
+        v |= 1ull << 22; /* advanced VM-exit information for EPT violations */
     return v;
 }
 

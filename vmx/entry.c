@@ -148,6 +148,11 @@ static bool check_controls(struct cpu *c)
             "\"enable VPID\" with VPID 0000H (SDM 26.2.1.1)");
     FAIL_IF((proc2 & PROC2_UNRESTRICTED_GUEST) && !(proc2 & PROC2_ENABLE_EPT),
             "\"unrestricted guest\" without \"enable EPT\" (SDM 26.2.1.1)");
+    FAIL_IF((proc2 & PROC2_EPT_VIOLATION_VE) &&
+                ((vmcs_get(c, VF_VE_INFO_ADDR) & 0xfff) || !phys_ok(vmcs_get(c, VF_VE_INFO_ADDR))),
+            "virtualization-exception information address not 4-KiB aligned or beyond the physical-address width (SDM 26.2.1.1)");
+    FAIL_IF((proc2 & PROC2_MODE_BASED_EPT_EXEC) && !(proc2 & PROC2_ENABLE_EPT),
+            "\"mode-based execute control for EPT\" without \"enable EPT\" (SDM 26.2.1.1)");
     const char *vmfunc = vmx_vmfunc_entry_problem(c, proc2);
     FAIL_IF(vmfunc, vmfunc);
 

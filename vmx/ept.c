@@ -37,8 +37,9 @@ const char *vmx_ept_eptp_problem(uint64_t eptp)
                  (mt == EPTP_MT_WB && (cap & (1ull << 14)));
     if (!mt_ok)
         return "EPTP memory type is not UC or WB (IA32_VMX_EPT_VPID_CAP bits 8, 14) (SDM 26.2.1.1)";
-    if ((eptp & EPTP_WALK_MASK) != EPTP_WALK_4 || !(cap & (1ull << 6)))
-        return "EPTP page-walk length is not 4 (bits 5:3 not 3) (SDM 26.2.1.1)";
+    uint64_t walk = eptp & EPTP_WALK_MASK;
+    if (!(walk == EPTP_WALK_4 && (cap & (1ull << 6))) && !(walk == EPTP_WALK_5 && (cap & (1ull << 7))))
+        return "EPTP page-walk length is not 4 or 5 (bits 5:3 not 3 or 4; IA32_VMX_EPT_VPID_CAP bits 6, 7) (SDM 26.2.1.1)";
     if ((eptp & EPTP_AD) && !(cap & (1ull << 21)))
         return "EPTP bit 6 (accessed and dirty flags) set without support (SDM 26.2.1.1)";
     if (eptp & 0xf80)
@@ -87,9 +88,10 @@ bool vmx_ept_enter(struct cpu *c)
         m->gpa_xlate = NULL;
         return false;
     }
-    c->vmx.ept = (struct ept_ctx){.phys = m->phys, .eptp = vmcs_get(c, VF_EPT_POINTER),
-                                  .exec_only = EPT_HAS_EXEC_ONLY,
-                                  .observe = c->dbg_ept, .observe_opaque = c->dbg_opaque};
+    c->vmx.ept = (struct ept_ctx){
+        .phys = m->phys, .eptp = vmcs_get(c, VF_EPT_POINTER), .exec_only = EPT_HAS_EXEC_ONLY,
+        .mbec = vmcs_get(c, VF_SECONDARY_PROC_CONTROLS) & PROC2_MODE_BASED_EPT_EXEC,
+        .observe = c->dbg_ept, .observe_opaque = c->dbg_opaque};
     if (vmcs_get(c, VF_SECONDARY_PROC_CONTROLS) & PROC2_ENABLE_PML) {
         c->vmx.ept.log = pml_log;
         c->vmx.ept.log_opaque = c;
@@ -135,6 +137,8 @@ _Noreturn void vmx_ept_exit(struct cpu *c, const struct mmu_fault *f)
                 (unsigned long long)f->gpa, c->vmx.ept.misconfig);
         vmx_exit_insn(c, VMX_EXIT_EPT_MISCONFIG, 0);
     }
+    if (vmx_ve_convert(c, f))
+        cpu_raise(c, EX_VE, 0); /* 25.5.7.3: a fault, no error code */
     /* Table 27-7 as the walk built it, and bit 12: the access was an
      * IRET's that removed blocking by NMI, not during event delivery
      * (27.2.3) */

@@ -57,6 +57,9 @@ static void eptp_switch(struct cpu *c)
     }
     vmcs_set(c, VF_EPT_POINTER, eptp);
     c->vmx.ept.eptp = eptp;
+    /* nest86 offers "EPT-violation #VE", so ECX[15:0] becomes the EPTP
+     * index that a #VE reports (25.5.6.3, 25.5.7.2) */
+    vmcs_set(c, VF_EPTP_INDEX, index & 0xffff);
     uint64_t old_key = c->vmx.tlb_key;
     c->vmx.tlb_key = vmx_tlb_key(c);
     if (c->vmx.tlb_switched)

@@ -18,6 +18,11 @@ uint64_t vmx_inv_prologue(struct cpu *c, const struct insn *i, unsigned exit_rea
 /* the VMX-preemption timer's value now (events.c) */
 uint64_t vmx_timer_remaining(const struct cpu *c);
 
+/* An EPT violation (MMU_FAULT_EPT_VIOLATION) that becomes a
+ * virtualization exception: true when the information area was written
+ * and the caller is to raise #VE instead of exiting (vmx/ve.c) */
+bool vmx_ve_convert(struct cpu *c, const struct mmu_fault *f);
+
 /* VM functions (vmfunc.c): the VM-entry checks on the VM-function
  * controls (NULL: all well, 26.2.1.1), VMFUNC */
 const char *vmx_vmfunc_entry_problem(const struct cpu *c, uint32_t proc2);

@@ -17,7 +17,9 @@ enum { INVVPID_ADDRESS = 0, INVVPID_SINGLE = 1, INVVPID_ALL = 2, INVVPID_SINGLE_
 /* The TLB context of the guest the current VMCS describes, or 0 when it
  * has none of its own ("enable VPID" off: VM entries and exits then
  * flush, 28.3.3.3).  Mappings are tagged by VPID and, with EPT, by the
- * EPTP (EP4TA and the bits that change permissions). */
+ * EPTP (EP4TA and the bits that change permissions) and by "mode-based
+ * execute control", which changes what a cached translation may fetch;
+ * it goes in bit 11, reserved in any EPTP VM entry accepts. */
 uint64_t vmx_tlb_key(const struct cpu *c)
 {
     if (!(VMX_PROC_CONTROLS(c) & PROC_SECONDARY_CONTROLS))
@@ -26,6 +28,8 @@ uint64_t vmx_tlb_key(const struct cpu *c)
     if (!(proc2 & PROC2_ENABLE_VPID))
         return 0;
     uint64_t ept = (proc2 & PROC2_ENABLE_EPT) ? vmcs_get(c, VF_EPT_POINTER) & ((1ull << 48) - 1) : 0;
+    if ((proc2 & PROC2_ENABLE_EPT) && (proc2 & PROC2_MODE_BASED_EPT_EXEC))
+        ept |= 1ull << 11;
     return (vmcs_get(c, VF_VPID) << 48) | ept;
 }
 

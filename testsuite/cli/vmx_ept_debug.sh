@@ -30,7 +30,7 @@ g_read=$(printf '0x%x' $(( 0x$(sym g_read_at) )))
 
 timeout 60 "$NEST86" -kernel "$kernel" -serial none -display none -no-reboot \
     -d vmx -D "$tmp/trace" < /dev/null > /dev/null 2>&1
-check trace/violation "$tmp/trace" "VM exit 48 (EPT violation) qualification 0x181 at guest rip $g_read"
+check trace/violation "$tmp/trace" "VM exit 48 (EPT violation) qualification 0x581 at guest rip $g_read"
 check trace/misconfig "$tmp/trace" \
     "vmx: EPT misconfiguration at guest-physical $page_a: EPT entry writable but not readable (SDM 28.2.3.1)"
 check trace/misconfig-exit "$tmp/trace" "VM exit 49 (EPT misconfiguration) qualification 0x0 at guest rip $g_read"
@@ -52,5 +52,5 @@ CMDS
 timeout 60 "$NEST86" -kernel "$kernel" -serial none -display none -no-reboot -S \
     -x "$tmp/cmds" < /dev/null > "$tmp/out" 2>&1
 check walk/violation "$tmp/out" \
-    "=> EPT violation at guest-physical $(printf '0x%016x' "$page_a"): exit qualification 0x181"
+    "=> EPT violation at guest-physical $(printf '0x%016x' "$page_a"): exit qualification 0x581"
 check walk/fetch "$tmp/out" "=> host-physical $(printf '0x%016x' "$g_read")"

@@ -6,7 +6,7 @@
 #    the demo remaps 'shown' onto 'secret' and makes 'target' read-only,
 #    A/D flags on) is the known table for `ept walk`, `ept dump`, the 2-D
 #    `walk` and `ept step`; its one EPT violation (a write to 'target',
-#    qualification 0x1aa) is what `break ept-violation` must decode;
+#    qualification 0x5aa) is what `break ept-violation` must decode;
 #    `vmcs` fields, `vmcs diff`, `break invept`, `break vmx-insn` and
 #    `trace vmexit`/`trace ept` counts against the demo's known exits.
 #  - guest/vmx_entry: `break vmentry-fail` stops once per failed VM entry
@@ -79,18 +79,18 @@ continue
 CMDS
 run "$demo" "$tmp/demo" "$tmp/demo.out"
 check demo/violation "$tmp/demo.out" \
-    "stopped: Breakpoint 2: VM exit 48 (EPT violation), qualification 0x1aa [data write; the translation allows r-x; guest-linear address valid, the access itself], guest-physical $(hex $target), guest-linear $(hex $target), guest rip $(hex $write_at) <demo_write_at>, host rip"
+    "stopped: Breakpoint 2: VM exit 48 (EPT violation), qualification 0x5aa [data write; the translation allows r-x; guest-linear address valid, the access itself; read/write page], guest-physical $(hex $target), guest-linear $(hex $target), guest rip $(hex $write_at) <demo_write_at>, host rip"
 check demo/violation-host "$tmp/demo.out" "<vmx_host_entry>"
 check demo/field-reason "$tmp/demo.out" "  EXIT_REASON                    4402  exit    32  0x00000030  EPT violation"
 check demo/field-qual "$tmp/demo.out" \
-    "  EXIT_QUALIFICATION             6400  exit    64  0x00000000000001aa  data write; the translation allows r-x"
+    "  EXIT_QUALIFICATION             6400  exit    64  0x00000000000005aa  data write; the translation allows r-x"
 check demo/field-gpa "$tmp/demo.out" "  GUEST_PHYSICAL_ADDR            2400  exit    64  $(hex16 $target)"
 check demo/group "$tmp/demo.out" "VM-execution control fields (SDM 24.6)"
 check demo/controls2 "$tmp/demo.out" "SECONDARY_PROC_CONTROLS        401e  control 32  0x00000002  ENABLE_EPT"
 check demo/controls "$tmp/demo.out" \
     "PROC_BASED_CONTROLS            4002  control 32  0x84006172  bit1 bit4 bit5 bit6 bit8 bit13 bit14 bit26 SECONDARY_CONTROLS"
 check demo/diff-exit "$tmp/demo.out" \
-    "  EXIT_QUALIFICATION             0x0000000000000000 -> 0x00000000000001aa  data write;"
+    "  EXIT_QUALIFICATION             0x0000000000000000 -> 0x00000000000005aa  data write;"
 check demo/diff-rip "$tmp/demo.out" "  GUEST_RIP                      "
 check demo/diff-since "$tmp/demo.out" "since the last VM exit (VMCS"
 # the 2-D walk: five EPT walks (PML4E, PDPTE, PDE, PTE, the access), the
@@ -98,7 +98,7 @@ check demo/diff-since "$tmp/demo.out" "since the last VM exit (VMCS"
 check_count demo/walk2d-count "$tmp/demo.out" "    EPT walk of " 5
 check demo/walk2d-final "$tmp/demo.out" "    EPT walk of the access at guest-physical $(hex $target):"
 check demo/walk2d-violation "$tmp/demo.out" \
-    "      => EPT violation at guest-physical $(hex $target): exit qualification 0x1aa"
+    "      => EPT violation at guest-physical $(hex $target): exit qualification 0x5aa"
 # ept walk: the read-only PTE (R, X, write-back: 0x35), and the remap
 check demo/ept-walk-pte "$tmp/demo.out" \
     "= $(hex16 $((target | 0x35)))  R=1 W=0 X=1 MT=WB IPAT=0 A=0 D=0  -> 4 KiB page $(hex $target)"

@@ -54,6 +54,9 @@ static void show_qualification(uint64_t q)
     rt_printf("    bit 7 guest-linear address valid %s; bit 8 %s\n", yes(q, 0x80),
               (q & 0x100) ? "the access was to the translated address (not a page-table entry)"
                           : "the access was to a guest page-table entry");
+    if (q & 0x100) /* advanced information (IA32_VMX_EPT_VPID_CAP bit 22) */
+        rt_printf("    bits 9-11: user-mode address %s, read/write page %s, execute-disable page %s\n",
+                  yes(q, 0x200), yes(q, 0x400), yes(q, 0x800));
 }
 
 static void test_demo(void)
@@ -86,7 +89,7 @@ static void test_demo(void)
     show_qualification(q);
     /* a data write (1) to a page that is readable and executable (3, 5)
      * but not writable, linear address valid (7), final translation (8) */
-    ASSERT_EQ(q, 0x1aa);
+    ASSERT_EQ(q, 0x5aa);
     rt_printf("  guest-physical 0x%llx, guest-linear 0x%llx\n",
               (unsigned long long)vmread(VMCS_GUEST_PHYSICAL_ADDR),
               (unsigned long long)vmread(VMCS_GUEST_LINEAR_ADDR));

@@ -107,8 +107,10 @@ static void test_capability_msrs(void)
      * virtualization" (8), "virtual-interrupt delivery" (9), "PAUSE-loop
      * exiting" (10), "RDRAND exiting" (11), "enable INVPCID" (12),
      * "enable VM functions" (13), "VMCS shadowing" (14), "RDSEED
-     * exiting" (16), "enable PML" (17) and "use TSC scaling" (25) */
-    ASSERT_EQ(rdmsr(MSR_VMX_PROCBASED2), 0x02037fff00000000ull);
+     * exiting" (16), "enable PML" (17), "EPT-violation #VE" (18),
+     * "mode-based execute control for EPT" (22) and "use TSC scaling"
+     * (25) */
+    ASSERT_EQ(rdmsr(MSR_VMX_PROCBASED2), 0x02477fff00000000ull);
     /* MISC: 4 CR3-target values, VMWRITE to exit-information fields */
     uint64_t misc = rdmsr(MSR_VMX_MISC);
     ASSERT_EQ((misc >> 16) & 0x1ff, 4);

@@ -115,11 +115,12 @@ static void test_capabilities(void)
     ASSERT_EQ(rdmsr(MSR_VMX_PROCBASED) >> 63, 1);
     ASSERT_EQ((rdmsr(MSR_VMX_PROCBASED2) >> 32) & 0x2, 0x2);
     ASSERT_EQ((uint32_t)rdmsr(MSR_VMX_PROCBASED2), 0); /* none required */
-    /* SDM A.10: execute-only (0), page-walk length 4 (6), UC (8) and WB
-     * (14) EPT structures, 2-MiB (16) and 1-GiB (17) pages, INVEPT (20),
-     * A/D flags (21), single-context (25) and all-context (26) INVEPT;
+    /* SDM A.10: execute-only (0), page-walk lengths 4 (6) and 5 (7), UC
+     * (8) and WB (14) EPT structures, 2-MiB (16) and 1-GiB (17) pages,
+     * INVEPT (20), A/D flags (21), advanced VM-exit information for EPT
+     * violations (22), single-context (25) and all-context (26) INVEPT;
      * INVVPID (32) with its four types (40-43) */
-    ASSERT_EQ(rdmsr(MSR_VMX_EPT_VPID_CAP), 0xf0106334141ull);
+    ASSERT_EQ(rdmsr(MSR_VMX_EPT_VPID_CAP), 0xf01067341c1ull);
 }
 
 static void test_identity_map_runs(void)
@@ -145,8 +146,10 @@ static void test_read_not_present(void)
     *e &= ~EPT_RWX;
     vmx_guest.rax = addr(&page_a[3]);
     ASSERT_EQ(vmx_launch_exit(), 48);
-    /* read, nothing permitted, linear address valid, final translation */
-    ASSERT_EQ(vmread(VMCS_EXIT_QUALIFICATION), 0x181);
+    /* read, nothing permitted, linear address valid, final translation,
+     * and (advanced information, bits 9-11) a supervisor-mode address of
+     * a read/write, executable page: this kernel's mapping */
+    ASSERT_EQ(vmread(VMCS_EXIT_QUALIFICATION), 0x581);
     ASSERT_EQ(vmread(VMCS_GUEST_PHYSICAL_ADDR), addr(&page_a[3]));
     ASSERT_EQ(vmread(VMCS_GUEST_LINEAR_ADDR), addr(&page_a[3]));
     ASSERT_EQ(vmread(VMCS_GUEST_RIP), addr(g_read_at));
@@ -164,8 +167,9 @@ static void test_write_read_only(void)
     vmx_guest.rax = addr(&page_b[5]);
     vmx_guest.rbx = 0x5151;
     ASSERT_EQ(vmx_launch_exit(), 48);
-    /* write, readable, linear address valid, final translation */
-    ASSERT_EQ(vmread(VMCS_EXIT_QUALIFICATION), 0x18a);
+    /* write, readable, linear address valid, final translation,
+     * read/write page */
+    ASSERT_EQ(vmread(VMCS_EXIT_QUALIFICATION), 0x58a);
     ASSERT_EQ(vmread(VMCS_GUEST_PHYSICAL_ADDR), addr(&page_b[5]));
     ASSERT_EQ(vmread(VMCS_GUEST_LINEAR_ADDR), addr(&page_b[5]));
     ASSERT_EQ(vmread(VMCS_GUEST_RIP), addr(g_write_at));
@@ -173,7 +177,7 @@ static void test_write_read_only(void)
     /* read/execute: X joins the permissions */
     *e |= EPT_X;
     ASSERT_EQ(vmx_resume_exit(), 48);
-    ASSERT_EQ(vmread(VMCS_EXIT_QUALIFICATION), 0x1aa);
+    ASSERT_EQ(vmread(VMCS_EXIT_QUALIFICATION), 0x5aa);
     *e |= EPT_W;
     ASSERT_EQ(vmx_resume_exit(), 18);
     ASSERT_EQ(page_b[5], 0x5151);
@@ -184,7 +188,7 @@ static void test_write_read_only(void)
     *pde &= ~EPT_W;
     vmx_guest.rax = addr(&page_b[6]);
     ASSERT_EQ(rerun(g_write), 48);
-    ASSERT_EQ(vmread(VMCS_EXIT_QUALIFICATION), 0x1aa);
+    ASSERT_EQ(vmread(VMCS_EXIT_QUALIFICATION), 0x5aa);
     ASSERT_EQ(vmread(VMCS_GUEST_PHYSICAL_ADDR), addr(&page_b[6]));
     *pde |= EPT_W;
     ASSERT_EQ(vmx_resume_exit(), 18);
@@ -197,7 +201,7 @@ static void test_fetch_not_executable(void)
     *e &= ~EPT_X;
     ASSERT_EQ(vmx_launch_exit(), 48);
     /* fetch, readable and writable, linear address valid, final */
-    ASSERT_EQ(vmread(VMCS_EXIT_QUALIFICATION), 0x19c);
+    ASSERT_EQ(vmread(VMCS_EXIT_QUALIFICATION), 0x59c);
     ASSERT_EQ(vmread(VMCS_GUEST_PHYSICAL_ADDR), addr(g_nx));
     ASSERT_EQ(vmread(VMCS_GUEST_LINEAR_ADDR), addr(g_nx));
     ASSERT_EQ(vmread(VMCS_GUEST_RIP), addr(g_nx));
@@ -326,7 +330,7 @@ static void test_misconfigurations(void)
     /* reserved bits of a not-present entry do not matter: a violation */
     *pde = (table & ~EPT_RWX) | (1ull << 3);
     ASSERT_EQ(vmx_resume_exit(), 48);
-    ASSERT_EQ(vmread(VMCS_EXIT_QUALIFICATION), 0x181);
+    ASSERT_EQ(vmread(VMCS_EXIT_QUALIFICATION), 0x581);
     ASSERT_EQ(vmread(VMCS_GUEST_PHYSICAL_ADDR), 0x3fe00018);
     *pde = table;
     ASSERT_EQ(vmx_resume_exit(), 18);
@@ -475,7 +479,6 @@ static void test_eptp_checks(void)
         root | (3 << 3) | 7,  /* memory type 7 (reserved) */
         root | (3 << 3) | 1,  /* memory type 1 (WC): not offered */
         root | (7 << 3) | 6,  /* bits 5:3 = 7: an 8-level walk */
-        root | (4 << 3) | 6,  /* bits 5:3 = 4: 5-level, not offered */
         root | (2 << 3) | 6,  /* bits 5:3 = 2: 3-level */
         good | (1ull << 7),   /* supervisor shadow-stack control: not offered */
         good | (1ull << 11),  /* reserved */
@@ -508,9 +511,9 @@ static void test_eptp_checks(void)
 }
 
 /* Table 27-7 bit 12: an IRET that unblocked NMIs and then met an EPT
- * violation popping its frame says so (0x1181); the saved
+ * violation popping its frame says so (0x1581); the saved
  * interruptibility shows NMIs unblocked.  Without blocking by NMI the
- * same violation is 0x181. */
+ * same violation is 0x581. */
 static void test_nmi_unblocking_iret(void)
 {
     for (int blocked = 0; blocked < 2; blocked++) {
@@ -526,7 +529,7 @@ static void test_nmi_unblocking_iret(void)
         uint64_t *e = vmx_ept_entry(addr(page_c), 1);
         *e &= ~EPT_RWX;
         ASSERT_EQ(vmx_launch_exit(), 48);
-        ASSERT_EQ(vmread(VMCS_EXIT_QUALIFICATION), blocked ? 0x1181 : 0x181);
+        ASSERT_EQ(vmread(VMCS_EXIT_QUALIFICATION), blocked ? 0x1581 : 0x581);
         ASSERT_EQ(vmread(VMCS_GUEST_PHYSICAL_ADDR), addr(page_c));
         ASSERT_EQ(vmread(VMCS_GUEST_RIP), addr(g_iret));
         ASSERT_EQ(vmread(VMCS_GUEST_INTERRUPTIBILITY) & 8, 0);
@@ -547,7 +550,7 @@ static void test_violation_during_delivery(void)
     vmwrite(VMCS_GUEST_RSP, addr(page_c) + 4096);
     *vmx_ept_entry(addr(page_c), 1) &= ~EPT_RWX;
     ASSERT_EQ(vmx_launch_exit(), 48);
-    ASSERT_EQ(vmread(VMCS_EXIT_QUALIFICATION), 0x182);
+    ASSERT_EQ(vmread(VMCS_EXIT_QUALIFICATION), 0x582);
     ASSERT_EQ(vmread(VMCS_GUEST_PHYSICAL_ADDR) & ~0xfffull, addr(page_c));
     ASSERT_EQ(vmread(VMCS_GUEST_LINEAR_ADDR), vmread(VMCS_GUEST_PHYSICAL_ADDR));
     /* valid, hardware exception (3), #UD (6), no error code */

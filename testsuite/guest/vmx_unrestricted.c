@@ -242,6 +242,36 @@ static void test_inject_real_mode(void)
     ASSERT_EQ(vmread(VMCS_ENTRY_INTR_INFO) >> 31, 0); /* valid bit cleared on VM exit (27.2.5) */
 }
 
+/* EPT-violation #VE needs CR0.PE = 1 (SDM 25.5.7.1): in real mode a
+ * convertible violation — the first fetch, from a page whose EPT entry
+ * is not present with bit 63 clear — is a VM exit: fetch, linear valid,
+ * final, and (paging off) a user-mode address of a read/write page
+ * (Table 27-7 bits 9-10): 0x784.  The information area stays unused.
+ * (A #VE would go through an IVT of the test's own whose vector 20
+ * leads to the blob's VMCALL.) */
+static uint32_t ve_area[1024] __attribute__((aligned(4096)));
+static uint32_t ve_ivt[256];
+
+static void test_no_ve_in_real_mode(void)
+{
+    setup_real();
+    vmwrite(VMCS_SECONDARY_PROC_CONTROLS, vmread(VMCS_SECONDARY_PROC_CONTROLS) | (1u << 18));
+    vmwrite(VMCS_VE_INFO_ADDR, (uintptr_t)ve_area);
+    memset(ve_area, 0, sizeof ve_area);
+    ve_ivt[20] = ((uint32_t)RM_CS << 16) | (uint32_t)off(rm_vmcall);
+    vmwrite(VMCS_GUEST_IDTR_BASE, (uintptr_t)ve_ivt);
+    uint64_t *e = vmx_ept_entry(RM_BASE, 1);
+    *e &= ~EPT_RWX;
+    ASSERT_EQ(vmx_launch_exit(), 48);
+    ASSERT_EQ(vmread(VMCS_EXIT_QUALIFICATION), 0x784);
+    ASSERT_EQ(vmread(VMCS_GUEST_PHYSICAL_ADDR), RM_BASE);
+    ASSERT_EQ(vmread(VMCS_GUEST_LINEAR_ADDR), RM_BASE);
+    ASSERT_EQ(ve_area[0], 0);
+    ASSERT_EQ(ve_area[1], 0);
+    *e |= EPT_RWX;
+    ASSERT_EQ(vmx_resume_exit(), 30); /* the OUT: the guest ran on */
+}
+
 static void test_entry_checks(void)
 {
     /* 26.2.1.1: "unrestricted guest" needs "enable EPT" */
@@ -319,5 +349,6 @@ void test_main(void)
     RUN_TEST(test_unpaged_protected_entry);
     RUN_TEST(test_entry_checks);
     RUN_TEST(test_inject_real_mode);
+    RUN_TEST(test_no_ve_in_real_mode);
     vmx_disable();
 }

@@ -110,6 +110,41 @@ static void test_eptp_switching(void)
     ASSERT_EQ(vmread(VMCS_EPT_POINTER), eptp_a);
 }
 
+/* 25.5.6.3: with "EPT-violation #VE" supported, EPTP switching loads
+ * ECX[15:0] into the EPTP-index field, which a #VE then reports
+ * (25.5.7.2); a VMFUNC that exits leaves it alone.  Entry 3 holds A
+ * too, so the read after the switch is a #VE, which the exception
+ * bitmap turns into exit 0 after the information area was written. */
+static uint8_t ve_area[4096] __attribute__((aligned(4096)));
+
+static void test_eptp_index(void)
+{
+    setup(g_vmfunc, 511);
+    vmwrite(VMCS_EPTP_INDEX, 7);
+    ASSERT_EQ(vmx_launch_exit(), R_VMCALL);
+    ASSERT_EQ(vmread(VMCS_EPTP_INDEX), 511);
+    setup(g_vmfunc, 512);
+    vmwrite(VMCS_EPTP_INDEX, 7);
+    ASSERT_EQ(vmx_launch_exit(), R_VMFUNC);
+    ASSERT_EQ(vmread(VMCS_EPTP_INDEX), 7);
+
+    setup(g_vmfunc, 3);
+    eptp_list[3] = eptp_a;
+    vmwrite(VMCS_SECONDARY_PROC_CONTROLS, vmread(VMCS_SECONDARY_PROC_CONTROLS) | (1u << 18));
+    vmwrite(VMCS_VE_INFO_ADDR, (uintptr_t)ve_area);
+    vmwrite(VMCS_EXCEPTION_BITMAP, 1u << 20);
+    memset(ve_area, 0, sizeof ve_area);
+    ASSERT_EQ(vmx_launch_exit(), R_EXCEPTION);
+    ASSERT_EQ(vmread(VMCS_EXIT_INTR_INFO), 0x80000314); /* #VE, hardware exception */
+    ASSERT_EQ(vmread(VMCS_GUEST_RIP), (uintptr_t)g_vmfunc_read);
+    uint16_t index;
+    uint64_t gpa;
+    memcpy(&index, ve_area + 32, 2);
+    memcpy(&gpa, ve_area + 24, 8);
+    ASSERT_EQ(index, 3);
+    ASSERT_EQ(gpa, GIB + (uintptr_t)&magic);
+}
+
 /* the VMFUNC exit: reason 59 at the VMFUNC, length 3, qualification 0,
  * the EPTP unchanged */
 static void expect_vmfunc_exit(void)
@@ -227,6 +262,7 @@ void test_main(void)
     RUN_TEST(test_capabilities);
     RUN_TEST(test_eptp_switching);
     RUN_TEST(test_vmfunc_exits);
+    RUN_TEST(test_eptp_index);
     RUN_TEST(test_vmfunc_ud);
     RUN_TEST(test_vmfunc_ud_in_root);
     RUN_TEST(test_vpid_switching_drops_nothing_stale);

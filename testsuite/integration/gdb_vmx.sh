@@ -4,7 +4,7 @@
 # breakpoint with `monitor break ept-violation`, continues to it, and
 # runs `monitor vmcs`, `monitor vmcs FIELD` and `monitor ept walk` — the
 # demo's one EPT violation (a write to its read-only page 'target',
-# qualification 0x1aa) is known.  One PASS/FAIL line per case.
+# qualification 0x5aa) is known.  One PASS/FAIL line per case.
 set -u
 NEST86=${NEST86:-./nest86}
 root=${NEST86_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -44,7 +44,7 @@ timeout 60 gdb -nx -batch -ex 'set pagination off' -ex 'set confirm off' \
 pid=
 
 check gdb/break "$tmp/gdb.out" "Breakpoint 1: VM exit 48 (EPT violation)"
-check gdb/vmcs "$tmp/gdb.out" "last exit: VM exit 48 (EPT violation), qualification 0x1aa [data write; the translation allows r-x"
+check gdb/vmcs "$tmp/gdb.out" "last exit: VM exit 48 (EPT violation), qualification 0x5aa [data write; the translation allows r-x"
 check gdb/vmcs-field "$tmp/gdb.out" "EXIT_QUALIFICATION             6400  exit    64  0x00000000000001aa  data write;"
 check gdb/vmcs-gpa "$tmp/gdb.out" "GUEST_PHYSICAL_ADDR            2400  exit    64  $(printf '0x%016x' "$target")"
 check gdb/ept-walk "$tmp/gdb.out" "=> guest-physical $target -> host-physical $target (r-x)"

@@ -14,6 +14,12 @@
  *   - the two-dimensional walk: guest A/D updates and paging-structure
  *     reads as EPT accesses, the TLB restricted by EPT, paging off,
  *     PDPTE loads;
+ *   - mode-based execute control: every access kind x R/W/X/XU x level,
+ *     with the control on and off, and the TLB's fetch rights by the
+ *     linear address's mode; the advanced information (bits 9-11);
+ *   - 5-level walks: every reserved bit per level, the fifth level's
+ *     index, not-present PML5Es;
+ *   - the "suppress #VE" bit: which entry decides;
  *   - a fuzz target: random EPT trees and guest tables, no crash and no
  *     change to memory beyond A/D flags in the tables. */
 #include <string.h>
@@ -40,6 +46,7 @@ static void wr(uint64_t pa, uint64_t v)
 #define WB (6ull << EPT_MT_SHIFT)
 static uint64_t pool_next;
 static uint64_t root;
+static int top = 3; /* the root's level: 3 (PML4, 4-level EPTP) or 4 (PML5) */
 
 static uint64_t new_page(void)
 {
@@ -57,15 +64,15 @@ static void ept_reset(void)
 }
 
 /* Maps 'gpa' to 'hpa' with a leaf at 'level' (0 PTE, 1 2-MiB PDE, 2
- * 1-GiB PDPTE) holding 'flags'; the tables above get RWX. */
+ * 1-GiB PDPTE) holding 'flags'; the tables above get RWX and XU. */
 static void ept_map(uint64_t gpa, uint64_t hpa, int level, uint64_t flags)
 {
     uint64_t table = root;
-    for (int lv = 3; lv > level; lv--) {
+    for (int lv = top; lv > level; lv--) {
         uint64_t pa = table + ((gpa >> (12 + 9 * lv)) & 511) * 8;
         uint64_t e = rd(pa);
         if (!(e & EPT_RWX)) {
-            e = new_page() | EPT_RWX;
+            e = new_page() | EPT_RWX | EPT_XU; /* bit 10 matters only with MBEC */
             wr(pa, e);
         }
         table = e & EPTP_ADDR_MASK;
@@ -77,14 +84,14 @@ static void ept_map(uint64_t gpa, uint64_t hpa, int level, uint64_t flags)
 static uint64_t ept_entry(uint64_t gpa, int level)
 {
     uint64_t table = root;
-    for (int lv = 3; lv > level; lv--)
+    for (int lv = top; lv > level; lv--)
         table = rd(table + ((gpa >> (12 + 9 * lv)) & 511) * 8) & EPTP_ADDR_MASK;
     return table + ((gpa >> (12 + 9 * level)) & 511) * 8;
 }
 
 static uint64_t eptp(bool ad)
 {
-    return root | EPTP_WALK_4 | EPTP_MT_WB | (ad ? EPTP_AD : 0);
+    return root | (top == 4 ? EPTP_WALK_5 : EPTP_WALK_4) | EPTP_MT_WB | (ad ? EPTP_AD : 0);
 }
 
 static enum ept_outcome walk(uint64_t gpa, enum mmu_gpa_kind kind, enum mmu_access_type type,
@@ -216,6 +223,7 @@ struct shape {
     uint64_t rsvd; /* reserved bits besides 51:40 */
 };
 static const struct shape shapes[] = {
+    {"pml5e", 4, 0, 0xf8},
     {"pml4e", 3, 0, 0xf8},
     {"pdpte", 2, 0, 0xf8},
     {"pde", 1, 0, 0xf8},
@@ -227,8 +235,11 @@ static const struct shape shapes[] = {
 static void reserved_bits(void)
 {
     char item[64], why[128];
+    for (top = 3; top <= 4; top++)
     for (unsigned s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++) {
         const struct shape *sh = &shapes[s];
+        if (sh->level > top)
+            continue;
         uint64_t gpa = sh->leaf == 2 ? 0x40000000ull : sh->leaf == 1 ? 0x400000ull : GPA;
         uint64_t hpa = sh->leaf == 2 ? 0 : sh->leaf == 1 ? 0x800000ull : HPA;
         for (int bit = 3; bit < 64; bit++) {
@@ -255,8 +266,8 @@ static void reserved_bits(void)
                 enum ept_outcome o = walk(gpa, MMU_GPA_FINAL, MMU_READ, false, true, &r);
                 enum ept_outcome want = !present ? EPT_VIOLATION : rsvd ? EPT_MISCONFIG : EPT_OK;
                 if (o != want || (o == EPT_VIOLATION && r.qualification != 0x181)) {
-                    snprintf(item, sizeof item, "%s/bit%d%s", sh->name, bit,
-                             present ? "" : "/not-present");
+                    snprintf(item, sizeof item, "%s%s/bit%d%s", top == 4 ? "5-level/" : "",
+                             sh->name, bit, present ? "" : "/not-present");
                     snprintf(why, sizeof why, "outcome %d (qualification 0x%x), expected %d", o,
                              r.qualification, want);
                     unit_fail_item("reserved-bits", item, why);
@@ -264,6 +275,7 @@ static void reserved_bits(void)
             }
         }
     }
+    top = 3;
 }
 
 /* leaf memory types 2, 3 and 7 are reserved (28.2.3.1); non-leaf
@@ -506,10 +518,13 @@ static void final_access_violations(void)
     UNIT_CHECK(mmu_translate(&m, LIN, MMU_READ, false, false, &pa, &f) == 0);
     UNIT_CHECK(mmu_translate(&m, LIN, MMU_WRITE, false, false, &pa, &f) == -1);
     UNIT_CHECK(f.vector == MMU_FAULT_EPT_VIOLATION);
-    UNIT_CHECKF(f.error_code == 0x18a, "qualification 0x%x", f.error_code);
+    /* write, readable, linear address valid, final translation, and
+     * (advanced information) a supervisor-mode address of a read/write
+     * page */
+    UNIT_CHECKF(f.error_code == 0x58a, "qualification 0x%x", f.error_code);
     UNIT_CHECK(f.gpa == G_DATA + 0x123 && f.address == LIN);
     UNIT_CHECK(mmu_translate(&m, LIN, MMU_FETCH, false, false, &pa, &f) == -1);
-    UNIT_CHECKF(f.error_code == 0x18c, "qualification 0x%x", f.error_code);
+    UNIT_CHECKF(f.error_code == 0x58c, "qualification 0x%x", f.error_code);
     wr(ept_entry(G_DATA, 0), (G_DATA + OFF) | EPT_W | WB); /* write-only */
     UNIT_CHECK(mmu_translate(&m, LIN, MMU_READ, false, false, &pa, &f) == -1);
     UNIT_CHECK(f.vector == MMU_FAULT_EPT_MISCONFIG && f.gpa == G_DATA + 0x123);
@@ -563,7 +578,9 @@ static void paging_off_goes_through_ept(void)
     UNIT_CHECK(pa == G_DATA + OFF + 0x10);
     wr(ept_entry(G_DATA + 0x1000, 0), 0);
     UNIT_CHECK(mmu_translate(&m, G_DATA + 0x1010, MMU_WRITE, false, false, &pa, &f) == -1);
-    UNIT_CHECKF(f.error_code == 0x182 && f.gpa == G_DATA + 0x1010 && f.address == G_DATA + 0x1010,
+    /* paging off: a user-mode linear address (bit 9) of a read/write
+     * (bit 10), executable page (Table 27-7) */
+    UNIT_CHECKF(f.error_code == 0x782 && f.gpa == G_DATA + 0x1010 && f.address == G_DATA + 0x1010,
                 "0x%x", f.error_code);
 }
 
@@ -585,6 +602,285 @@ static void pdpte_loads(void)
     wr(ept_entry(G_PDPTES, 0), (G_PDPTES + OFF) | EPT_R | WB);
     gwr(G_PDPTES + 8, G_PD | PTE_P | PTE_RW); /* bit 1 is reserved in a PDPTE */
     UNIT_CHECK(mmu_load_pdptes_fault(&m, &f) == -1 && f.vector == 13);
+}
+
+/* ---- mode-based execute control (28.2.3.2, Table 27-7 bit 6) ---- */
+
+/* a walk with mode bits and the linear address's mode */
+static enum ept_outcome walk_mode(uint64_t gpa, enum mmu_gpa_kind kind, enum mmu_access_type type,
+                                  unsigned mode, bool lin_user, struct ept_result *r)
+{
+    struct mmu_gpa_access a = {.gpa = gpa, .lin = 0x7000, .type = type, .kind = kind,
+                               .lin_valid = true, .commit = true, .lin_user = lin_user};
+    return ept_translate(&ph, eptp(false), mode, &a, r);
+}
+
+static const struct mbec_row {
+    const char *name;
+    enum mmu_gpa_kind kind;
+    enum mmu_access_type type;
+    bool lin_user;
+    unsigned bits; /* Table 27-7 bits 2:0 */
+} mbec_rows[] = {
+    {"read", MMU_GPA_FINAL, MMU_READ, false, 1},
+    {"read-user", MMU_GPA_FINAL, MMU_READ, true, 1},
+    {"write", MMU_GPA_FINAL, MMU_WRITE, false, 2},
+    {"write-user", MMU_GPA_FINAL, MMU_WRITE, true, 2},
+    {"fetch-supervisor", MMU_GPA_FINAL, MMU_FETCH, false, 4},
+    {"fetch-user", MMU_GPA_FINAL, MMU_FETCH, true, 4},
+    {"walk", MMU_GPA_WALK, MMU_READ, false, 1},
+    {"ad-update", MMU_GPA_AD, MMU_WRITE, false, 3},
+};
+
+/* Every access kind x bits 0, 1, 2 and 10 x level, with the control on
+ * and off: with it, an entry with only bit 10 is present, a fetch from
+ * a user-mode linear address needs bit 10 in every entry and any other
+ * fetch bit 2, and bit 6 of the qualification is bit 10 ANDed; without
+ * it, bit 10 is ignored and bit 6 is 0.  A TLB copy may serve a fetch
+ * only with the right for the address's mode. */
+static void mbec_sweep(void)
+{
+    char item[96], why[160];
+    for (unsigned k = 0; k < sizeof(mbec_rows) / sizeof(mbec_rows[0]); k++)
+        for (int lv = 0; lv < 4; lv++)
+            for (unsigned rights = 0; rights < 16; rights++)
+                for (int mbec = 0; mbec < 2; mbec++) {
+                    const struct mbec_row *kr = &mbec_rows[k];
+                    unsigned rwx = rights & 7;
+                    bool xu = rights & 8;
+                    ept_reset();
+                    ept_map(GPA, HPA, 0, EPT_RWX | EPT_XU | WB);
+                    uint64_t epa = ept_entry(GPA, lv);
+                    wr(epa, (rd(epa) & ~(EPT_RWX | EPT_XU)) | rwx | (xu ? EPT_XU : 0));
+                    struct ept_result r;
+                    unsigned mode = EPT_MODE_EXEC_ONLY | (mbec ? EPT_MODE_MBEC : 0);
+                    enum ept_outcome o = walk_mode(GPA, kr->kind, kr->type, mode, kr->lin_user, &r);
+                    /* expected, from 28.2.2, 28.2.3.1 and 28.2.3.2 */
+                    bool present = rwx || (mbec && xu);
+                    bool x_user = mbec ? xu : (rwx & 4);
+                    bool have_x = kr->lin_user ? x_user : (rwx & 4);
+                    unsigned have = (rwx & 3) | (have_x ? 4 : 0);
+                    enum ept_outcome want;
+                    uint32_t qual = 0;
+                    if (present && (rwx & 3) == 2)
+                        want = EPT_MISCONFIG;
+                    else if (!present || (have & kr->bits) != kr->bits) {
+                        want = EPT_VIOLATION;
+                        qual = kr->bits | 0x80;
+                        if (present)
+                            qual |= (rwx << 3) | (mbec && xu ? 0x40 : 0);
+                        if (kr->kind == MMU_GPA_FINAL)
+                            qual |= 0x100 | (kr->lin_user ? 0x200 : 0);
+                    } else {
+                        want = EPT_OK;
+                    }
+                    snprintf(item, sizeof item, "%s/%s/rwx%u%s%s", kr->name, level_names[lv], rwx,
+                             xu ? "+xu" : "", mbec ? "/mbec" : "");
+                    if (o != want) {
+                        snprintf(why, sizeof why, "outcome %d, expected %d", o, want);
+                        unit_fail_item("mbec-sweep", item, why);
+                    } else if (o == EPT_VIOLATION && r.qualification != qual) {
+                        snprintf(why, sizeof why, "qualification 0x%x, expected 0x%x",
+                                 r.qualification, qual);
+                        unit_fail_item("mbec-sweep", item, why);
+                    } else if (o == EPT_OK && r.allow != ((rwx & 3) | (have_x ? 4 : 0))) {
+                        snprintf(why, sizeof why, "allow %u", r.allow);
+                        unit_fail_item("mbec-sweep", item, why);
+                    }
+                }
+}
+
+/* Literals worked out from Table 27-7 with the control on */
+static void mbec_qualifications(void)
+{
+    const unsigned mode = EPT_MODE_EXEC_ONLY | EPT_MODE_MBEC;
+    struct ept_result r;
+    ept_reset();
+    /* user-mode fetch, leaf R+X (supervisor only): X, readable,
+     * executable (supervisor), linear valid, final, user-mode = 0x3ac */
+    ept_map(GPA, HPA, 0, EPT_R | EPT_X | WB);
+    UNIT_CHECK(walk_mode(GPA, MMU_GPA_FINAL, MMU_FETCH, mode, true, &r) == EPT_VIOLATION);
+    UNIT_CHECKF(r.qualification == 0x3ac, "0x%x", r.qualification);
+    /* supervisor fetch, leaf R+XU: readable, user-executable = 0x1cc */
+    ept_map(GPA, HPA, 0, EPT_R | EPT_XU | WB);
+    UNIT_CHECK(walk_mode(GPA, MMU_GPA_FINAL, MMU_FETCH, mode, false, &r) == EPT_VIOLATION);
+    UNIT_CHECKF(r.qualification == 0x1cc, "0x%x", r.qualification);
+    UNIT_CHECK(walk_mode(GPA, MMU_GPA_FINAL, MMU_FETCH, mode, true, &r) == EPT_OK);
+    UNIT_CHECK(r.allow == (MMU_ALLOW_R | MMU_ALLOW_X));
+    /* a read of it as a supervisor address: fine, but no cached fetches */
+    UNIT_CHECK(walk_mode(GPA, MMU_GPA_FINAL, MMU_READ, mode, false, &r) == EPT_OK);
+    UNIT_CHECK(r.allow == MMU_ALLOW_R);
+    /* an entry with bit 10 alone is present (user execute-only) */
+    ept_map(GPA, HPA, 0, EPT_XU | WB);
+    UNIT_CHECK(walk_mode(GPA, MMU_GPA_FINAL, MMU_READ, mode, true, &r) == EPT_VIOLATION);
+    UNIT_CHECKF(r.qualification == 0x3c1, "0x%x", r.qualification);
+    /* without the control that entry is not present */
+    UNIT_CHECK(walk_mode(GPA, MMU_GPA_FINAL, MMU_READ, EPT_MODE_EXEC_ONLY, true, &r) ==
+               EPT_VIOLATION);
+    UNIT_CHECKF(r.qualification == 0x381, "0x%x", r.qualification);
+    /* a user execute-only entry without execute-only support: misconfigured */
+    UNIT_CHECK(walk_mode(GPA, MMU_GPA_FINAL, MMU_FETCH, EPT_MODE_MBEC, true, &r) == EPT_MISCONFIG);
+}
+
+/* The two-dimensional walk with the control on: the guest's U/S decides
+ * which bit a fetch needs, whatever the CPL, and the TLB keeps to it. */
+static void mbec_tlb(void)
+{
+    uint64_t pa;
+    struct mmu_fault f;
+    two_d(false);
+    ctx.mbec = true;
+    gwr(G_PML4, G_PDPT | PTE_P | PTE_RW | PTE_US);
+    gwr(G_PDPT, G_PD | PTE_P | PTE_RW | PTE_US);
+    gwr(G_PD + 2 * 8, G_PT | PTE_P | PTE_RW | PTE_US);
+    gwr(G_PT, G_DATA | PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D);
+    /* a user-mode page that EPT lets supervisor-mode addresses execute */
+    wr(ept_entry(G_DATA, 0), (G_DATA + OFF) | EPT_R | EPT_X | WB);
+    UNIT_CHECK(mmu_translate(&m, LIN, MMU_READ, true, false, &pa, &f) == 0);
+    UNIT_CHECKF(!(tlb_of(LIN)->perm & (MMU_X_USER | MMU_X_SUP)), "perm 0x%x", tlb_of(LIN)->perm);
+    for (int cpl3 = 0; cpl3 < 2; cpl3++) {
+        UNIT_CHECK(mmu_translate(&m, LIN, MMU_FETCH, cpl3, false, &pa, &f) == -1);
+        UNIT_CHECK(f.vector == MMU_FAULT_EPT_VIOLATION);
+        /* fetch, readable, executable (supervisor), linear valid, final,
+         * user-mode address, read/write page */
+        UNIT_CHECKF(f.error_code == 0x7ac, "CPL3 %d: 0x%x", cpl3, f.error_code);
+    }
+    /* bit 10: both CPLs may fetch, from the TLB too */
+    wr(ept_entry(G_DATA, 0), (G_DATA + OFF) | EPT_R | EPT_XU | WB);
+    mmu_flush_all(&m);
+    UNIT_CHECK(mmu_translate(&m, LIN, MMU_FETCH, false, false, &pa, &f) == 0);
+    UNIT_CHECK(mmu_translate(&m, LIN, MMU_FETCH, true, false, &pa, &f) == 0);
+    uint8_t p = tlb_of(LIN)->perm;
+    UNIT_CHECKF((p & (MMU_X_USER | MMU_X_SUP)) == (MMU_X_USER | MMU_X_SUP), "perm 0x%x", p);
+    /* a supervisor-mode page (U/S 0 in the PTE) under that entry: no
+     * fetch; bit 6 reports bit 10 */
+    gwr(G_PT, G_DATA | PTE_P | PTE_RW | PTE_A | PTE_D);
+    mmu_flush_all(&m);
+    UNIT_CHECK(mmu_translate(&m, LIN, MMU_READ, false, false, &pa, &f) == 0);
+    UNIT_CHECKF(!(tlb_of(LIN)->perm & (MMU_X_USER | MMU_X_SUP)), "perm 0x%x", tlb_of(LIN)->perm);
+    UNIT_CHECK(mmu_translate(&m, LIN, MMU_FETCH, false, false, &pa, &f) == -1);
+    UNIT_CHECKF(f.error_code == 0x5cc, "0x%x", f.error_code);
+    /* the control off: bit 10 is ignored, bit 2 rules both modes */
+    ctx.mbec = false;
+    mmu_flush_all(&m);
+    UNIT_CHECK(mmu_translate(&m, LIN, MMU_FETCH, false, false, &pa, &f) == -1);
+    UNIT_CHECKF(f.error_code == 0x58c, "0x%x", f.error_code);
+    /* paging off: every linear address is user-mode (Table 27-7's note
+     * on bit 9), so bit 10 rules */
+    ctx.mbec = true;
+    m.cr0 = CR0_PE;
+    wr(ept_entry(G_DATA, 0), (G_DATA + OFF) | EPT_R | EPT_X | WB);
+    mmu_flush_all(&m);
+    UNIT_CHECK(mmu_translate(&m, G_DATA, MMU_FETCH, false, false, &pa, &f) == -1);
+    UNIT_CHECKF(f.error_code == 0x7ac, "0x%x", f.error_code);
+    wr(ept_entry(G_DATA, 0), (G_DATA + OFF) | EPT_R | EPT_XU | WB);
+    UNIT_CHECK(mmu_translate(&m, G_DATA, MMU_FETCH, false, false, &pa, &f) == 0);
+}
+
+/* Bits 9-11 (advanced information): user-mode address, read/write page
+ * and execute-disable page, as guest paging saw the linear address; only
+ * for the final translation (bit 8). */
+static void advanced_information(void)
+{
+    uint64_t pa;
+    struct mmu_fault f;
+    two_d(false);
+    gwr(G_PML4, G_PDPT | PTE_P | PTE_RW | PTE_US);
+    gwr(G_PDPT, G_PD | PTE_P | PTE_RW | PTE_US);
+    gwr(G_PD + 2 * 8, G_PT | PTE_P | PTE_US); /* read-only from here */
+    gwr(G_PT, G_DATA | PTE_P | PTE_RW | PTE_US | PTE_XD);
+    wr(ept_entry(G_DATA, 0), 0);
+    UNIT_CHECK(mmu_translate(&m, LIN, MMU_READ, true, false, &pa, &f) == -1);
+    UNIT_CHECKF(f.error_code == 0xb81, "0x%x", f.error_code);
+    /* U/S 0 in one entry: a supervisor-mode address; R/W 1 everywhere */
+    gwr(G_PD + 2 * 8, G_PT | PTE_P | PTE_RW);
+    UNIT_CHECK(mmu_translate(&m, LIN, MMU_READ, false, false, &pa, &f) == -1);
+    UNIT_CHECKF(f.error_code == 0xd81, "0x%x", f.error_code);
+    /* a paging-structure access: bits 9-11 stay 0 */
+    wr(ept_entry(G_PT, 0), 0);
+    UNIT_CHECK(mmu_translate(&m, LIN, MMU_READ, true, false, &pa, &f) == -1);
+    UNIT_CHECKF(f.error_code == 0x81, "0x%x", f.error_code);
+}
+
+/* ---- 5-level EPT (EPTP bits 5:3 = 4) ---- */
+
+static void five_level(void)
+{
+    struct ept_result r;
+    top = 4;
+    ept_reset();
+    ept_map(GPA, HPA, 0, EPT_RWX | WB);
+    UNIT_CHECK(walk(GPA, MMU_GPA_FINAL, MMU_READ, false, true, &r) == EPT_OK);
+    UNIT_CHECK(r.hpa == (HPA | 0x123) && r.n == 5 && r.leaf_level == 0);
+    UNIT_CHECK(r.entry_pa[0] == root && r.entry_pa[4] == ept_entry(GPA, 0));
+    /* A/D flags on all five entries */
+    UNIT_CHECK(walk(GPA, MMU_GPA_FINAL, MMU_WRITE, true, true, &r) == EPT_OK);
+    for (int lv = 4; lv >= 0; lv--)
+        UNIT_CHECKF((rd(ept_entry(GPA, lv)) & (EPT_A | EPT_D)) == (lv ? EPT_A : EPT_A | EPT_D),
+                    "level %d", lv);
+    /* bits 56:48 index the PML5 table */
+    const uint64_t far = GPA | (1ull << 48);
+    UNIT_CHECK(walk(far, MMU_GPA_FINAL, MMU_READ, false, true, &r) == EPT_VIOLATION);
+    UNIT_CHECK(r.n == 1 && r.entry_pa[0] == root + 8 && r.qualification == 0x181);
+    ept_map(far, HPA + 0x1000, 0, EPT_RWX | WB);
+    UNIT_CHECK(walk(far, MMU_GPA_FINAL, MMU_READ, false, true, &r) == EPT_OK);
+    UNIT_CHECK(r.hpa == (HPA + 0x1123));
+    /* a not-present PML5E; a 1-GiB leaf under five levels */
+    wr(root, 0);
+    UNIT_CHECK(walk(GPA, MMU_GPA_FINAL, MMU_WRITE, false, true, &r) == EPT_VIOLATION);
+    UNIT_CHECK(r.n == 1 && r.qualification == 0x182);
+    ept_reset();
+    ept_map(0x40000000ull, 0, 2, EPT_RWX | WB);
+    UNIT_CHECK(walk(0x40000123ull, MMU_GPA_FINAL, MMU_READ, false, true, &r) == EPT_OK);
+    UNIT_CHECK(r.hpa == 0x123 && r.n == 3 && r.leaf_level == 2);
+    top = 3;
+}
+
+/* ---- "suppress #VE" (25.5.7.1): bit 63 of exactly one entry ---- */
+
+static void suppress_ve(void)
+{
+    struct ept_result r;
+    for (int lv = 0; lv < 4; lv++) {
+        /* a not-present entry decides, at any level */
+        for (int sve = 0; sve < 2; sve++) {
+            ept_reset();
+            ept_map(GPA, HPA, 0, EPT_RWX | WB);
+            wr(ept_entry(GPA, lv), sve ? EPT_SUPPRESS_VE : 0);
+            UNIT_CHECK(walk(GPA, MMU_GPA_FINAL, MMU_READ, false, true, &r) == EPT_VIOLATION);
+            UNIT_CHECKF(r.suppress_ve == sve, "level %d bit 63 %d", lv, sve);
+        }
+        /* a present table pointer's bit 63 does not */
+        if (lv > 0) {
+            ept_reset();
+            ept_map(GPA, HPA, 0, EPT_R | WB);
+            wr(ept_entry(GPA, lv), rd(ept_entry(GPA, lv)) | EPT_SUPPRESS_VE);
+            UNIT_CHECK(walk(GPA, MMU_GPA_FINAL, MMU_WRITE, false, true, &r) == EPT_VIOLATION);
+            UNIT_CHECKF(!r.suppress_ve, "level %d", lv);
+        }
+    }
+    /* the leaf of a translation that refuses the access: a 4-KiB, 2-MiB
+     * and 1-GiB page */
+    for (int leaf = 0; leaf < 3; leaf++)
+        for (int sve = 0; sve < 2; sve++) {
+            uint64_t gpa = leaf == 2 ? 0x40000000ull : leaf == 1 ? 0x400000ull : GPA;
+            ept_reset();
+            ept_map(gpa, leaf == 1 ? 0x800000ull : leaf ? 0 : HPA, leaf,
+                    EPT_R | WB | (sve ? EPT_SUPPRESS_VE : 0));
+            UNIT_CHECK(walk(gpa, MMU_GPA_FINAL, MMU_WRITE, false, true, &r) == EPT_VIOLATION);
+            UNIT_CHECKF(r.suppress_ve == sve, "leaf %d bit 63 %d", leaf, sve);
+            UNIT_CHECK(walk(gpa, MMU_GPA_FINAL, MMU_READ, false, true, &r) == EPT_OK);
+        }
+    /* and through the MMU hook into the fault */
+    two_d(false);
+    uint64_t pa;
+    struct mmu_fault f;
+    wr(ept_entry(G_DATA, 0), EPT_SUPPRESS_VE);
+    UNIT_CHECK(mmu_translate(&m, LIN, MMU_READ, false, false, &pa, &f) == -1);
+    UNIT_CHECK(f.vector == MMU_FAULT_EPT_VIOLATION && f.suppress_ve);
+    wr(ept_entry(G_DATA, 0), 0);
+    UNIT_CHECK(mmu_translate(&m, LIN, MMU_READ, false, false, &pa, &f) == -1);
+    UNIT_CHECK(f.vector == MMU_FAULT_EPT_VIOLATION && !f.suppress_ve);
 }
 
 /* ---- fuzz: random EPT trees and guest tables ---- */
@@ -658,9 +954,10 @@ static void fuzz(void)
         m.efer = modes[mode][2];
         m.cr3 = (FZ_BASE + (rnd() % FZ_PAGES) * 4096) | (rnd() & 0xfe0);
         ctx = (struct ept_ctx){.phys = &ph,
-                               .eptp = FZ_BASE + (rnd() % FZ_PAGES) * 4096 + EPTP_WALK_4 +
+                               .eptp = FZ_BASE + (rnd() % FZ_PAGES) * 4096 +
+                                       (rnd() % 2 ? EPTP_WALK_5 : EPTP_WALK_4) +
                                        (rnd() % 2 ? EPTP_AD : 0),
-                               .exec_only = rnd() % 2};
+                               .exec_only = rnd() % 2, .mbec = rnd() % 2};
         m.gpa_xlate = ept_gpa_xlate;
         m.gpa_opaque = &ctx;
         struct mmu_fault f;
@@ -678,10 +975,12 @@ static void fuzz(void)
                                   rnd() % 2, &pa, &f);
             outcome[r ? (f.vector == 14 ? 1 : f.vector == MMU_FAULT_EPT_VIOLATION ? 2 : 3) : 0]++;
             if (r && f.vector == MMU_FAULT_EPT_VIOLATION) {
-                /* only bits 0-5, 7, 8; 8 only with 7; some access bit */
-                UNIT_CHECKF(!(f.error_code & ~0x1bfu) && (f.error_code & 7) &&
-                                (!(f.error_code & 0x100) || (f.error_code & 0x80)),
-                            "round %d: qualification 0x%x", round, f.error_code);
+                /* only bits 0-11; 6 only with mode-based execute
+                 * control; 8 only with 7; 9-11 only with 8; some access bit */
+                uint32_t q = f.error_code;
+                UNIT_CHECKF(!(q & ~0xfffu) && (q & 7) && (!(q & 0x100) || (q & 0x80)) &&
+                                (!(q & 0xe00) || (q & 0x100)) && (!(q & 0x40) || ctx.mbec),
+                            "round %d: qualification 0x%x", round, q);
             }
             UNIT_CHECKF(!r || f.vector == 14 || f.vector == MMU_FAULT_EPT_VIOLATION ||
                             f.vector == MMU_FAULT_EPT_MISCONFIG,
@@ -722,6 +1021,12 @@ int main(void)
     UNIT_RUN(guest_paging_structure_accesses);
     UNIT_RUN(paging_off_goes_through_ept);
     UNIT_RUN(pdpte_loads);
+    UNIT_RUN(mbec_sweep);
+    UNIT_RUN(mbec_qualifications);
+    UNIT_RUN(mbec_tlb);
+    UNIT_RUN(advanced_information);
+    UNIT_RUN(five_level);
+    UNIT_RUN(suppress_ve);
     UNIT_RUN(fuzz);
     return unit_done();
 }

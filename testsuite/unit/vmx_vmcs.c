@@ -106,8 +106,9 @@ static void control_capabilities(void)
     UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC, 1).may1 & PROC_MONITOR_TRAP_FLAG);
     /* the secondary controls are offered for "enable RDTSCP", "enable
      * EPT", "enable VPID", "unrestricted guest", "VMCS shadowing",
-     * "enable PML", APIC virtualization (vmx/apicv.c) and the
-     * instruction controls of vmx_misc */
+     * "enable PML", APIC virtualization (vmx/apicv.c), the instruction
+     * controls of vmx_misc, mode-based execute control for EPT and
+     * "EPT-violation #VE" */
     UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC, 1).may1 & PROC_SECONDARY_CONTROLS);
     UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC, 1).may1 & PROC_USE_TPR_SHADOW);
     const uint32_t proc2 = PROC2_ENABLE_RDTSCP | PROC2_ENABLE_EPT | PROC2_ENABLE_VPID |
@@ -116,7 +117,8 @@ static void control_capabilities(void)
                            PROC2_APIC_REGISTER_VIRT | PROC2_VIRTUAL_INTR_DELIVERY |
                            PROC2_DESCRIPTOR_TABLE_EXITING | PROC2_WBINVD_EXITING |
                            PROC2_RDRAND_EXITING | PROC2_ENABLE_INVPCID | PROC2_RDSEED_EXITING |
-                           PROC2_PAUSE_LOOP_EXITING | PROC2_ENABLE_VMFUNC | PROC2_TSC_SCALING;
+                           PROC2_PAUSE_LOOP_EXITING | PROC2_ENABLE_VMFUNC | PROC2_TSC_SCALING |
+                           PROC2_MODE_BASED_EPT_EXEC | PROC2_EPT_VIOLATION_VE;
     UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC2, 0).may1 == proc2);
     UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PROC2, 0).must1 == 0);
     UNIT_CHECK(vmx_ctl_caps(VMX_CTL_PIN, 1).may1 & PIN_PREEMPTION_TIMER);
