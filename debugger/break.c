@@ -27,6 +27,8 @@ struct bp *bp_add(struct debugger *d, enum bp_kind kind)
 void bp_remove(struct debugger *d, struct bp *b)
 {
     free(b->cond_text);
+    free(b->ew);
+    free(b->name);
     expr_free(b->cond);
     for (int k = 0; k < b->nstacks; k++)
         free(b->stack[k].text);
@@ -172,13 +174,26 @@ DBG_HANDLER(cmd_catch)
     (void)rest;
     if (argc < 2) {
         dbg_printf(d, "usage: catch exception|interrupt [VECTOR] | catch mode | "
-                      "catch vmexit [REASON] | catch vmentry\n");
+                      "catch vmexit [REASON] | catch vmentry | catch module [NAME]\n");
         return CMD_STAY;
     }
     if (!strcmp(argv[1], "mode")) {
         struct bp *b = bp_add(d, BP_CATCH_MODE);
         if (b)
             dbg_printf(d, "Catchpoint %d: mode switch\n", b->id);
+        return CMD_STAY;
+    }
+    if (!strcmp(argv[1], "module")) {
+        if (!d->mods) {
+            dbg_printf(d, "catch module needs `symbols modules DIR` first\n");
+            return CMD_STAY;
+        }
+        struct bp *b = bp_add(d, BP_CATCH_MODULE);
+        if (!b)
+            return CMD_STAY;
+        b->name = argc > 2 ? strdup(argv[2]) : NULL;
+        dbg_printf(d, "Catchpoint %d: module %s loaded (after its symbols)\n", b->id,
+                   argc > 2 ? argv[2] : "(any)");
         return CMD_STAY;
     }
     if (!strcmp(argv[1], "vmentry")) {
@@ -216,7 +231,7 @@ DBG_HANDLER(cmd_catch)
     }
     if (strncmp(argv[1], "exception", strlen(argv[1])) &&
         strncmp(argv[1], "interrupt", strlen(argv[1])) && strcmp(argv[1], "vector")) {
-        dbg_printf(d, "catch what? (exception, interrupt, mode, vmexit or vmentry)\n");
+        dbg_printf(d, "catch what? (exception, interrupt, mode, vmexit, vmentry or module)\n");
         return CMD_STAY;
     }
     int vec = -1;
@@ -336,6 +351,14 @@ void info_breakpoints(struct debugger *d)
         case BP_CATCH_VMENTRY:
             type = "catch";
             snprintf(where, sizeof(where), "VM entry");
+            break;
+        case BP_EPT_WATCH:
+            type = "ept watch";
+            snprintf(where, sizeof(where), "guest-physical 0x%" PRIx64, b->addr);
+            break;
+        case BP_CATCH_MODULE:
+            type = "catch";
+            snprintf(where, sizeof(where), "module %s", b->name ? b->name : "(any)");
             break;
         case BP_TRACE:
             type = "trace";

@@ -66,13 +66,15 @@ static const struct dbg_cmd commands[] = {
     {"rwatch", "", "ADDR [LEN]", "Stop after an instruction that reads the range.", cmd_rwatch},
     {"awatch", "", "ADDR [LEN]", "Stop after an instruction that reads or writes the range.",
      cmd_awatch},
-    {"catch", "", "exception|interrupt [VECTOR] | mode | vmexit [REASON] | vmentry",
+    {"catch", "", "exception|interrupt [VECTOR] | mode | vmexit [REASON] | vmentry | module [NAME]",
      "Stop when a vector is delivered, or on every CPU mode switch, VM exit or VM entry.\n"
      "Vectors: exceptions, interrupts, NMI, INT n; any vector when VECTOR is omitted;\n"
      "names like #PF or pf work.  Mode switches: real/protected/long and code size.\n"
      "VM exits: any, or one reason by number or name (vmcall, cpuid, cr_access,\n"
      "ept_violation, ...); the CPU stops at the host's first instruction after the\n"
-     "exit (a failed VM entry counts), or at the guest's first after an entry.",
+     "exit (a failed VM entry counts), or at the guest's first after an entry.\n"
+     "Modules (after `symbols modules DIR`): stop once a Linux module's symbols\n"
+     "are loaded, in do_init_module before its init function runs.",
      cmd_catch},
     {"delete", "d", "[ID...]", "Delete breakpoints, watchpoints, catchpoints and traces (all without IDs).",
      cmd_delete},
@@ -110,6 +112,21 @@ static const struct dbg_cmd commands[] = {
      "argument, the current VMCS's fields (name, encoding, type, width, value):\n"
      "all of them, one group, or the named ones (e.g. `vmcs guest_rip exit_reason`).",
      cmd_vmcs},
+    {"ept", "", "watch [GPA]",
+     "Stop when the hypervisor writes an EPT entry that maps GPA.\n"
+     "Root-mode writes to the entry at every level of the walk of GPA, through the\n"
+     "current VMCS's EPTP and those of the last VM entries; the watch follows the\n"
+     "tree as it changes.  The stop shows the old and new entry decoded (R/W/X,\n"
+     "memory type, A/D, address), the writing instruction and its call stack.\n"
+     "`ept watch` alone lists the watches and the entries they cover.",
+     cmd_ept},
+    {"check", "", "[invept [on|off]]",
+     "The missing-invalidation detector.\n"
+     "With `check invept on`, a VM entry that brings back (VPID) a cached\n"
+     "translation whose EPT entries lost permissions, or were pointed elsewhere,\n"
+     "since the VM exit, with no INVEPT in between, stops and reports the entry,\n"
+     "its old and new value, the writer's RIP, symbol and stack, and the VM entry.",
+     cmd_check},
     {"info", "i", "SUBCOMMAND",
      "Show machine state (TLB, page mappings, descriptor tables, MSRs, ...).\n"
      "  info registers [GROUP]  as `registers`\n"
@@ -132,6 +149,9 @@ static const struct dbg_cmd commands[] = {
      "/sys/module/NAME/sections/.text), and other sections follow in file order\n"
      "unless SECTION=ADDR places them (e.g. .init.text=ADDR, from\n"
      "/sys/module/NAME/sections/.init.text).\n"
+     "`symbols modules DIR`: from now on, when a Linux guest loads module NAME,\n"
+     "load DIR/NAME.ko where the kernel put it (needs the kernel's symbols,\n"
+     "e.g. its System.map, for do_init_module); `symbols modules off` stops.\n"
      "Without arguments, counts the loaded symbols.",
      cmd_symbols},
     {"trace", "", "SYMBOL|ADDR [stack] | show | clear",
