@@ -125,7 +125,9 @@ static const struct dbg_cmd commands[] = {
      "With `check invept on`, a VM entry that brings back (VPID) a cached\n"
      "translation whose EPT entries lost permissions, or were pointed elsewhere,\n"
      "since the VM exit, with no INVEPT in between, stops and reports the entry,\n"
-     "its old and new value, the writer's RIP, symbol and stack, and the VM entry.",
+     "its old and new value, the writer's RIP, symbol and stack, and the VM entry.\n"
+     "A guest page-table entry the hypervisor changed that way, with no INVVPID,\n"
+     "is reported too.",
      cmd_check},
     {"info", "i", "SUBCOMMAND",
      "Show machine state (TLB, page mappings, descriptor tables, MSRs, ...).\n"
@@ -138,9 +140,11 @@ static const struct dbg_cmd commands[] = {
      "  info symbol ADDR        the symbol at an address\n"
      "  info mode               CPU mode, CPL, paging mode",
      cmd_info},
-    {"backtrace", "bt where", "[N]",
+    {"backtrace", "bt where", "[N] [scan]",
      "Show the call stack from the frame-pointer chain.\n"
-     "Code built without frame pointers gives a short chain.",
+     "Code built without frame pointers gives a short chain; with `scan`, the\n"
+     "words on the stack that are return addresses into known code follow, as\n"
+     "`?` lines (as in a Linux oops).",
      cmd_backtrace},
     {"symbols", "sym", "[FILE [BASE] [SECTION=ADDR...]]",
      "Load symbols from an ELF file or a System.map.\n"

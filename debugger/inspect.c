@@ -213,10 +213,13 @@ DBG_HANDLER(cmd_backtrace)
 {
     (void)rest;
     uint64_t max = 32;
+    bool scan = argc > 1 && !strcmp(argv[argc - 1], "scan");
+    if (scan)
+        argc--;
     if (argc > 1 && !dbg_eval(d, argv[1], &max))
         return CMD_STAY;
     char buf[4096];
-    stack_lines(d, max, false, "", buf, sizeof(buf));
+    stack_lines(d, max, scan, "", buf, sizeof(buf));
     dbg_printf(d, "%s", buf);
     return CMD_STAY;
 }

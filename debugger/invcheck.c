@@ -17,7 +17,12 @@
  * say less than they did: permissions gone, another address, another
  * page size.  A correct hypervisor's INVEPT leaves nothing to report,
  * and changes that only add permissions or clear accessed/dirty flags
- * need no invalidation. */
+ * need no invalidation.
+ *
+ * The guest's own paging-structure entries behind those translations
+ * are checked the same way (a missing INVVPID), but only those the
+ * hypervisor wrote: a guest changing its own tables invalidates with
+ * INVLPG when it is ready, maybe after a VM exit or two. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,11 +33,14 @@
 
 #define ENTRY_IA32E_GUEST (1ull << 9) /* VM-entry control "IA-32e mode guest" */
 
-/* one kept translation and the EPT entries it came from */
+/* one kept translation and the entries it came from */
 struct inv_rec {
     uint64_t tag, pa_page, gpa;
-    int n; /* EPT entries, PML4E first */
+    int n; /* EPT entries, PML4E first (none without EPT) */
     uint64_t epa[4], ev[4];
+    int ng; /* the guest's paging-structure entries, top level first */
+    uint64_t gpa_e[5], gv[5]; /* their host-physical addresses and values */
+    const char *gname[5];
 };
 
 /* the last root-mode write to one of those entries */
@@ -51,7 +59,8 @@ struct invcheck {
     unsigned n;
     struct inv_rec rec[MMU_TLB_TRACK];
     unsigned npas;
-    uint64_t pas[4 * MMU_TLB_TRACK]; /* the recs' EPT entry addresses, sorted */
+    uint64_t pas[9 * MMU_TLB_TRACK]; /* the recs' entry addresses, sorted */
+    unsigned entry_size;              /* of the guest's paging entries: 4 or 8 */
     unsigned nw;
     struct inv_write w[INV_WRITES];
     uint64_t reports;
@@ -67,6 +76,14 @@ static int xlate_noting(void *opaque, const struct mmu_gpa_access *a, uint64_t *
     return ept_gpa_xlate(&s->ept, a, hpa, allow, fault);
 }
 
+/* guest-physical to host-physical through the EPT, no side effects */
+static bool gpa_to_host(struct debugger *d, struct invcheck *s, uint64_t gpa, struct ept_result *r)
+{
+    struct mmu_gpa_access a = {.gpa = gpa, .type = MMU_READ, .kind = MMU_GPA_FINAL,
+                               .commit = false};
+    return ept_translate(&d->m->phys, s->eptp, EPT_HAS_EXEC_ONLY, &a, r) == EPT_OK;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -80,8 +97,9 @@ static void record(struct debugger *d, struct invcheck *s)
     const uint64_t *f = c->vmx.vmcs.f;
     const struct mmu_tlb_saved *kept = &c->mmu.saved[1];
     s->n = s->npas = s->nw = 0;
-    if (!kept->valid || kept->key != c->vmx.tlb_key || !(c->vmx.tlb_key & ((1ull << 48) - 1)))
-        return; /* no VPID or no EPT: the entry starts afresh */
+    if (!kept->valid || kept->key != c->vmx.tlb_key || !c->vmx.tlb_key)
+        return; /* no VPID: the entry starts afresh */
+    bool ept = (c->vmx.tlb_key & ((1ull << 48) - 1)) != 0;
     s->eptp = f[VF_EPT_POINTER];
     s->ept = (struct ept_ctx){.phys = &d->m->phys, .eptp = s->eptp,
                               .exec_only = EPT_HAS_EXEC_ONLY};
@@ -99,27 +117,41 @@ static void record(struct debugger *d, struct invcheck *s)
     w->pdpte[1] = f[VF_GUEST_PDPTE1];
     w->pdpte[2] = f[VF_GUEST_PDPTE2];
     w->pdpte[3] = f[VF_GUEST_PDPTE3];
-    w->gpa_xlate = xlate_noting;
+    w->gpa_xlate = ept ? xlate_noting : NULL;
     w->gpa_opaque = s;
+    s->entry_size = (w->cr4 & CR4_PAE) ? 8 : 4;
     for (unsigned k = 0; k < kept->n; k++) {
         const struct mmu_tlb_entry_saved *e = &kept->e[k];
         struct mmu_walk_explain ex;
         s->final_gpa = ~0ull;
         mmu_walk_explain(w, e->tag & ~0xfffull, MMU_READ, false, &ex);
+        if (!ept)
+            s->final_gpa = ex.pa;
         if (!ex.ok || s->final_gpa == ~0ull || (ex.pa & ~0xfffull) != e->pa_page)
             continue; /* already not what the walk gives (the guest's own change) */
-        struct mmu_gpa_access a = {.gpa = s->final_gpa, .type = MMU_READ, .kind = MMU_GPA_FINAL,
-                                   .commit = false};
+        struct inv_rec *x = &s->rec[s->n];
+        *x = (struct inv_rec){.tag = e->tag, .pa_page = e->pa_page, .gpa = s->final_gpa};
         struct ept_result r;
-        if (ept_translate(&d->m->phys, s->eptp, EPT_HAS_EXEC_ONLY, &a, &r) != EPT_OK)
+        if (ept && !gpa_to_host(d, s, s->final_gpa, &r))
             continue;
-        struct inv_rec *x = &s->rec[s->n++];
-        *x = (struct inv_rec){.tag = e->tag, .pa_page = e->pa_page, .gpa = s->final_gpa,
-                              .n = r.n};
-        memcpy(x->epa, r.entry_pa, sizeof(x->epa));
-        memcpy(x->ev, r.entry, sizeof(x->ev));
-        for (int i = 0; i < r.n; i++)
-            s->pas[s->npas++] = r.entry_pa[i];
+        if (ept) {
+            x->n = r.n;
+            memcpy(x->epa, r.entry_pa, sizeof(x->epa));
+            memcpy(x->ev, r.entry, sizeof(x->ev));
+        }
+        for (int i = 0; i < ex.nsteps && i < 5; i++) {
+            uint64_t hpa = ex.step[i].entry_pa;
+            if (ept && !gpa_to_host(d, s, hpa, &r))
+                break;
+            x->gpa_e[x->ng] = ept ? r.hpa : hpa;
+            x->gv[x->ng] = ex.step[i].value;
+            x->gname[x->ng++] = ex.step[i].name;
+        }
+        for (int i = 0; i < x->n; i++)
+            s->pas[s->npas++] = x->epa[i];
+        for (int i = 0; i < x->ng; i++)
+            s->pas[s->npas++] = x->gpa_e[i];
+        s->n++;
     }
     qsort(s->pas, s->npas, sizeof(s->pas[0]), cmp_u64);
     unsigned u = 0;
@@ -175,14 +207,54 @@ static const char *lost(uint64_t old, uint64_t now, int level)
     return NULL;
 }
 
-static void report(struct debugger *d, struct invcheck *s, const struct inv_rec *x, int i,
-                   uint64_t now, unsigned more)
+/* The same for a guest paging-structure entry of 'size' bytes (SDM Vol.
+ * 3A 4.10.4.3: a translation may outlive the change until INVLPG, or
+ * INVVPID from the hypervisor). */
+static const char *guest_lost(uint64_t old, uint64_t now, unsigned size, bool last)
+{
+    uint64_t addr = size == 8 ? 0x000ffffffffff000ull : 0xfffff000ull;
+    if (!(old & PTE_P))
+        return NULL;
+    if (!(now & PTE_P))
+        return "made not present";
+    if ((old & PTE_RW) && !(now & PTE_RW))
+        return "lost write permission";
+    if ((old & PTE_US) && !(now & PTE_US))
+        return "lost user access";
+    if (size == 8 && !(old & PTE_XD) && (now & PTE_XD))
+        return "lost execute permission";
+    if ((old ^ now) & addr)
+        return "points elsewhere";
+    if (!last && ((old ^ now) & PTE_PS))
+        return "changed page size";
+    return NULL;
+}
+
+static const char *guest_entry_text(uint64_t e, char *buf, size_t len)
+{
+    snprintf(buf, len, "0x%016" PRIx64 "  %s %s %s%s%s -> p:0x%" PRIx64, e, (e & PTE_P) ? "P" : "-",
+             (e & PTE_RW) ? "RW" : "R-", (e & PTE_US) ? "US" : "S-", (e & PTE_PS) ? " PS" : "",
+             (e & PTE_XD) ? " XD" : "", (uint64_t)(e & 0x000ffffffffff000ull));
+    return buf;
+}
+
+/* a cached translation found stale: which entry, and its value now */
+struct stale {
+    const struct inv_rec *x;
+    bool guest; /* a guest paging-structure entry, else an EPT entry */
+    int i;
+    uint64_t now;
+};
+
+static void report(struct debugger *d, struct invcheck *s, const struct stale *st, unsigned more)
 {
     struct cpu *c = d->c;
-    int level = 3 - i;
+    const struct inv_rec *x = st->x;
+    int level = 3 - st->i;
+    uint64_t pa = st->guest ? x->gpa_e[st->i] : x->epa[st->i];
     const struct inv_write *w = NULL;
     for (unsigned k = 0; k < s->nw; k++)
-        if (s->w[k].pa == x->epa[i])
+        if (s->w[k].pa == pa)
             w = &s->w[k];
     s->reports++;
     char t1[200], t2[200], sym[160];
@@ -195,11 +267,19 @@ static void report(struct debugger *d, struct invcheck *s, const struct inv_rec 
                " -> p:0x%" PRIx64 " (VPID %u)\n",
                x->tag & ~(uint64_t)0xfff, x->gpa & ~(uint64_t)0xfff, x->pa_page,
                (unsigned)(c->vmx.tlb_key >> 48));
-    dbg_append(buf, cap, &n, "  EPT %s at p:0x%" PRIx64 " (EPTP 0x%" PRIx64 ") %s since the VM exit, "
-               "with no INVEPT:\n",
-               dbg_ept_level_name(level), x->epa[i], s->eptp, lost(x->ev[i], now, level));
-    dbg_append(buf, cap, &n, "    old %s\n", dbg_ept_entry_text(x->ev[i], level, t1, sizeof(t1)));
-    dbg_append(buf, cap, &n, "    new %s\n", dbg_ept_entry_text(now, level, t2, sizeof(t2)));
+    if (st->guest) {
+        dbg_append(buf, cap, &n, "  guest %s at p:0x%" PRIx64 " %s since the VM exit, with no "
+                   "INVVPID:\n", x->gname[st->i], pa,
+                   guest_lost(x->gv[st->i], st->now, s->entry_size, st->i == x->ng - 1));
+        dbg_append(buf, cap, &n, "    old %s\n", guest_entry_text(x->gv[st->i], t1, sizeof(t1)));
+        dbg_append(buf, cap, &n, "    new %s\n", guest_entry_text(st->now, t2, sizeof(t2)));
+    } else {
+        dbg_append(buf, cap, &n, "  EPT %s at p:0x%" PRIx64 " (EPTP 0x%" PRIx64 ") %s since the VM "
+                   "exit, with no INVEPT:\n",
+                   dbg_ept_level_name(level), pa, s->eptp, lost(x->ev[st->i], st->now, level));
+        dbg_append(buf, cap, &n, "    old %s\n", dbg_ept_entry_text(x->ev[st->i], level, t1, sizeof(t1)));
+        dbg_append(buf, cap, &n, "    new %s\n", dbg_ept_entry_text(st->now, level, t2, sizeof(t2)));
+    }
     if (w)
         dbg_append(buf, cap, &n, "  written by 0x%016" PRIx64 "%s\n  stack:\n%s", w->rip,
                    dbg_sym(d, w->rip, sym, sizeof(sym)), w->stack);
@@ -210,39 +290,61 @@ static void report(struct debugger *d, struct invcheck *s, const struct inv_rec 
                    more == 1 ? "" : "s");
     free(d->stop_detail);
     d->stop_detail = buf;
-    dbg_request_stop(d, 5, "missing INVEPT: VM entry %" PRIu64 " (guest rip 0x%" PRIx64
-                           ") runs with a stale cached translation (SDM Vol. 3C 28.3.3.4)",
-                     c->vmx.entries, c->vmx.vmcs.f[VF_GUEST_RIP]);
+    dbg_request_stop(d, 5, "missing %s: VM entry %" PRIu64 " (guest rip 0x%" PRIx64
+                           ") runs with a stale cached translation (SDM Vol. 3C 28.3.3)",
+                     st->guest ? "INVVPID" : "INVEPT", c->vmx.entries, c->vmx.vmcs.f[VF_GUEST_RIP]);
 }
 
-/* At VM entry: the translations that came back, against the EPT now. */
+static bool written_by_root(const struct invcheck *s, uint64_t pa)
+{
+    for (unsigned k = 0; k < s->nw; k++)
+        if (s->w[k].pa == pa)
+            return true;
+    return false;
+}
+
+/* The first entry behind x that lost something since the exit. */
+static bool find_stale(struct debugger *d, const struct invcheck *s, const struct inv_rec *x,
+                       struct stale *st)
+{
+    for (int i = 0; i < x->n; i++) {
+        uint64_t now = 0;
+        dbg_read_phys(d, x->epa[i], &now, 8);
+        if (lost(x->ev[i], now, 3 - i)) {
+            *st = (struct stale){x, false, i, now};
+            return true;
+        }
+    }
+    /* the guest's own entries: only the hypervisor's writes count, the
+     * guest invalidates its own changes itself (INVLPG) */
+    for (int i = 0; i < x->ng; i++) {
+        uint64_t now = 0;
+        dbg_read_phys(d, x->gpa_e[i], &now, s->entry_size);
+        if (guest_lost(x->gv[i], now, s->entry_size, i == x->ng - 1) &&
+            written_by_root(s, x->gpa_e[i])) {
+            *st = (struct stale){x, true, i, now};
+            return true;
+        }
+    }
+    return false;
+}
+
+/* At VM entry: the translations that came back, against the tables now. */
 static void check(struct debugger *d, struct invcheck *s)
 {
     const struct mmu *m = &d->c->mmu;
-    const struct inv_rec *first = NULL;
-    int first_i = 0;
-    uint64_t first_now = 0;
+    struct stale first = {0}, st;
     unsigned stale = 0;
     for (unsigned k = 0; k < s->n; k++) {
         const struct inv_rec *x = &s->rec[k];
         const struct mmu_tlb_entry *e = &m->tlb[(x->tag >> 12) & (MMU_TLB_SIZE - 1)];
         if (!e->perm || e->tag != x->tag || e->pa_page != x->pa_page)
-            continue; /* not cached now: the next use walks the EPT afresh */
-        for (int i = 0; i < x->n; i++) {
-            uint64_t now = 0;
-            dbg_read_phys(d, x->epa[i], &now, 8);
-            if (!lost(x->ev[i], now, 3 - i))
-                continue;
-            if (!stale++) {
-                first = x;
-                first_i = i;
-                first_now = now;
-            }
-            break;
-        }
+            continue; /* not cached now: the next use walks the tables afresh */
+        if (find_stale(d, s, x, &st) && !stale++)
+            first = st;
     }
-    if (first)
-        report(d, s, first, first_i, first_now, stale - 1);
+    if (stale)
+        report(d, s, &first, stale - 1);
     s->n = s->npas = s->nw = 0;
 }
 
@@ -275,7 +377,8 @@ DBG_HANDLER(cmd_check)
             mmu_init(&d->inv->walker, &d->m->phys);
         }
         dbg_printf(d, "missing-invalidation detector on: a VM entry that runs with a cached "
-                      "translation an EPT change made stale stops\n");
+                      "translation an EPT change (or the hypervisor's change of a guest "
+                      "page-table entry) made stale stops\n");
     } else if (invept && argc == 3 && !strcmp(argv[2], "off")) {
         invcheck_free(d);
         dbg_printf(d, "missing-invalidation detector off\n");

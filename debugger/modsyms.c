@@ -16,11 +16,14 @@
  *   - the relocation of that section against init_module gives the
  *     offset of `init`, which holds the init function's address, so
  *     init_module's section (.init.text) is placed exactly;
+ *     (a module without one — irqbypass — uses the offset another .ko
+ *     in DIR gives: the layout is the kernel's, not the module's);
  *   - the next non-zero word after `init` is the base of the module's
  *     core text: `core_layout.base` (Linux up to 6.3) or
  *     `mem[MOD_TEXT].base` (6.4 on) both come right after `init`.
  *     Linux lays the executable sections out from there in file order,
  *     aligned, which is what `symbols FILE BASE` does (symbols.c). */
+#include <dirent.h>
 #include <elf.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -37,7 +40,8 @@
 
 struct modsyms {
     char dir[512];
-    uint64_t hook; /* do_init_module */
+    uint64_t hook;     /* do_init_module */
+    uint64_t init_off; /* offsetof(struct module, init), from any .ko in dir */
     unsigned loaded;
 };
 
@@ -101,7 +105,7 @@ static bool parse_ko(const uint8_t *img, size_t size, struct ko_info *ki)
                      sec_name(img, size, eh, sh, syms[si].st_shndx));
         }
     }
-    return ki->init_off && ki->init_off + 16 <= ki->this_size;
+    return !ki->init_off || ki->init_off + 16 <= ki->this_size;
 }
 
 static bool read_ko(const char *path, struct ko_info *ki)
@@ -159,31 +163,42 @@ static bool module_loaded(struct debugger *d, uint64_t mod)
         return false;
     }
     if (!read_ko(path, &ki) || strcmp(ki.name, name)) {
-        dbg_printf(d, "module %s: %s is not that module's .ko (no init_module, or another name)\n",
-                   name, path);
+        dbg_printf(d, "module %s: %s is not that module's .ko\n", name, path);
+        return false;
+    }
+    /* a module without an init function: struct module is laid out the
+     * same in all of the kernel's modules */
+    uint64_t init_off = ki.init_off ? ki.init_off : ms->init_off;
+    if (!init_off || init_off + 16 > ki.this_size) {
+        dbg_printf(d, "module %s: no .ko in %s with an init function to learn struct module "
+                      "from\n", name, ms->dir);
         return false;
     }
     uint64_t words[128];
     size_t nwords = ki.this_size / 8 < 128 ? ki.this_size / 8 : 128;
     if (dbg_read_lin(d, mod, words, nwords * 8) != nwords * 8)
         return false;
-    uint64_t init = words[ki.init_off / 8], core = 0;
-    for (size_t k = ki.init_off / 8 + 1; k < nwords && !core; k++)
+    uint64_t init = words[init_off / 8], core = 0;
+    for (size_t k = init_off / 8 + 1; k < nwords && !core; k++)
         core = words[k];
-    if ((core & 0xfff) || !init) {
+    if ((core & 0xfff) || !core) {
         dbg_printf(d, "module %s: no text base after `init` in its struct module\n", name);
         return false;
     }
     struct dbg_secaddr sec = {ki.init_sec, init - ki.init_value};
     char err[400];
-    int n = sym_load(&d->syms, path, core, true, &sec, 1, err, sizeof(err));
+    int n = sym_load(&d->syms, path, core, true, &sec, ki.init_off ? 1 : 0, err, sizeof(err));
     if (n < 0) {
         dbg_printf(d, "module %s: %s\n", name, err);
         return false;
     }
     ms->loaded++;
-    dbg_printf(d, "module %s: loaded %d symbols from %s (text 0x%" PRIx64 ", %s 0x%" PRIx64 ")\n",
-               name, n, path, core, ki.init_sec, sec.addr);
+    if (ki.init_off)
+        dbg_printf(d, "module %s: loaded %d symbols from %s (text 0x%" PRIx64 ", %s 0x%" PRIx64
+                      ")\n", name, n, path, core, ki.init_sec, sec.addr);
+    else
+        dbg_printf(d, "module %s: loaded %d symbols from %s (text 0x%" PRIx64 ")\n", name, n, path,
+                   core);
     for (int k = 0; k < d->nbps; k++) {
         struct bp *b = &d->bps[k];
         if (b->kind != BP_CATCH_MODULE || !b->enabled || (b->name && !same_module(b->name, name)))
@@ -237,6 +252,21 @@ enum cmd_result modsyms_command(struct debugger *d, int argc, char **argv)
     }
     if (!d->mods && !(d->mods = calloc(1, sizeof(*d->mods))))
         return CMD_STAY;
+    d->mods->init_off = 0;
+    DIR *dir = opendir(argv[2]);
+    struct dirent *de;
+    while (dir && !d->mods->init_off && (de = readdir(dir))) {
+        size_t len = strlen(de->d_name);
+        char path[1024];
+        struct ko_info ki = {0};
+        if (len < 4 || strcmp(de->d_name + len - 3, ".ko"))
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", argv[2], de->d_name);
+        if (read_ko(path, &ki))
+            d->mods->init_off = ki.init_off;
+    }
+    if (dir)
+        closedir(dir);
     snprintf(d->mods->dir, sizeof(d->mods->dir), "%s", argv[2]);
     d->mods->hook = hook;
     dbg_printf(d, "module symbols: from %s/NAME.ko as the guest loads NAME (at do_init_module "

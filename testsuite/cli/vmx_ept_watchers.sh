@@ -20,6 +20,10 @@
 #   invept/entry  the report shows the PTE's old and new value
 #   invept/writer ... and the writer, stale_remap, with its caller
 #   invept/guest  the buggy hypervisor still passes as a guest test
+#   invvpid/*     the same detector on guest/vmx_vpid, whose hypervisor
+#                 changes its guest's PTE without INVVPID once (on
+#                 purpose), then runs INVVPID: one report, naming the PTE,
+#                 its old and new value and the writer
 set -u
 . "${NEST86_ROOT:-.}/testsuite/vmx_cli.sh"
 . "${NEST86_ROOT:-.}/testsuite/missing.sh"
@@ -81,3 +85,18 @@ if [ "$status" = 1 ] && grep -q 'PASS (2 tests' "$tmp/console"; then
 else
     echo "FAIL invept/guest: status $status, $(tail -n 2 "$tmp/console" | tr '\n' '|')"
 fi
+
+# a guest page-table entry the hypervisor changes under VPID
+vpid_kernel=$build/guest/vmx_vpid.elf
+printf 'check invept on\ncontinue\ncontinue\n' > "$tmp/vpid.x"
+timeout 60 "$NEST86" -kernel "$vpid_kernel" -serial none -display none -no-reboot \
+    -x "$tmp/vpid.x" < /dev/null > "$tmp/vpid" 2>&1
+n=$(grep -c '^stopped: missing INVVPID: VM entry' "$tmp/vpid")
+if [ "$n" = 1 ] && [ "$(grep -c '^stopped: missing' "$tmp/vpid")" = 1 ]; then
+    echo "PASS invvpid/fires-once"
+else
+    echo "FAIL invvpid/fires-once: $(grep '^stopped:' "$tmp/vpid" | tr '\n' '|')"
+fi
+check invvpid/entry "$tmp/vpid" "guest PTE at p:"
+check invvpid/what "$tmp/vpid" "points elsewhere since the VM exit, with no INVVPID:"
+check invvpid/writer "$tmp/vpid" "<test_translations_survive_exits+"
