@@ -9,7 +9,9 @@
 #   - stops once kvm_intel's are in (`catch module kvm_intel`), sets
 #     `break vmx_vcpu_run` by name and runs to it;
 #   - there sets `ept watch 0` (guest-physical 0 through the EPTP KVM
-#     just loaded) and runs to KVM's first write of that walk's entries.
+#     just loaded) and runs to KVM's first write of that walk's entries;
+#   - then turns the missing-invalidation detector on and runs the KVM
+#     client's guests to the power-off.
 #
 # Sub-tests (testsuite/run protocol):
 #   boot          the kernel could be fetched
@@ -24,7 +26,13 @@
 #   ept-writer    the writing instruction is in KVM's MMU (tdp_mmu_*,
 #                 kvm_tdp_mmu_map, direct_page_fault, kvm_mmu_page_fault)
 #   ept-stack     ... and so is a caller in its stack
-#   quit          nest86 ended with status 0 at the script's quit
+#   invept-armed  then, with `check invept on`, at kvm_intel's handle_io
+#                 (the first guest's port I/O exit: it has run a while) the
+#                 detector watches the translations kept for KVM's guest
+#   invept-silent ... and KVM (a correct hypervisor) runs all 14 of the
+#                 KVM client's guests (EPT and shadow paging) without a
+#                 missing-invalidation report
+#   poweroff      nest86 ended with status 0
 set -u
 . "$(dirname "$0")/../kvm_boot.sh"
 kvm_debug_script=$(mktemp)
@@ -41,7 +49,12 @@ backtrace scan
 ept watch 0
 continue
 ept watch
-quit
+delete
+check invept on
+tbreak handle_io
+continue
+check invept
+continue
 CMDS
 kvm_boot linux_kvm_debugger kvm-debugger/boot 512M initrd-kvm.img \
     "console=ttyS0 quiet nokaslr nest86.kvm" 800
@@ -67,4 +80,10 @@ result kvm-debugger/ept-writer "$(grep -E "^  written by 0x[0-9a-f]+ $kvm_mmu" "
     echo 1)" "the writer is not KVM's MMU: $(grep '^  written by' "$out.watch")"
 result kvm-debugger/ept-stack "$(sed -n '/^  stack:/,$p' "$out.watch" | grep -E "^ +\?  0x[0-9a-f]+ $kvm_mmu" >/dev/null &&
     echo 1)" "no KVM MMU caller in the stack: $(tr '\n' '|' < "$out.watch" | cut -c1-300)"
-result kvm-debugger/quit "$([ "$status" = 0 ] && echo 1)" "nest86 ended with status $status"
+kept=$(sed -n 's/^invept: on, 0 reports, \([0-9]*\) kept translations\{0,1\} watched$/\1/p' "$out")
+result kvm-debugger/invept-armed "$([ "${kept:-0}" -gt 0 ] && echo 1)" \
+    "the detector watched no translation of KVM's guest: $(grep '^invept:' "$out")"
+passed=$(grep -c '^NEST86_KVM_GUEST [a-z-]* PASS' "$console.txt")
+result kvm-debugger/invept-silent "$([ "$passed" = 14 ] && ! grep -q '^stopped: missing' "$out" && echo 1)" \
+    "$passed of 14 KVM guests passed; $(grep -m1 '^stopped: missing' "$out")"
+result kvm-debugger/poweroff "$([ "$status" = 0 ] && echo 1)" "nest86 ended with status $status"
