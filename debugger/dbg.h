@@ -232,6 +232,7 @@ void ewatch_vmentry(struct debugger *d);
 bool ewatch_write(struct debugger *d, uint64_t pa, unsigned size);
 void ewatch_after_stop(struct debugger *d, bool print);
 void ewatch_rearm(struct debugger *d);
+enum cmd_result ewatch_command(struct debugger *d, int argc, char **argv);
 
 /* the missing-invalidation detector (invcheck.c) */
 void invcheck_vmx(struct debugger *d, bool is_exit, uint32_t reason);

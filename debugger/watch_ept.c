@@ -204,7 +204,8 @@ static void list_watches(struct debugger *d)
         dbg_printf(d, "no EPT watches (ept watch GPA)\n");
 }
 
-/* ept watch [GPA] */
+/* `ept` has one subcommand here; the EPT inspectors (walk, dump, step)
+ * dispatch `ept watch` to ewatch_command() */
 DBG_HANDLER(cmd_ept)
 {
     (void)rest;
@@ -212,6 +213,12 @@ DBG_HANDLER(cmd_ept)
         dbg_printf(d, "usage: ept watch [GPA]\n");
         return CMD_STAY;
     }
+    return ewatch_command(d, argc, argv);
+}
+
+/* ept watch [GPA] (argv[1] is "watch") */
+enum cmd_result ewatch_command(struct debugger *d, int argc, char **argv)
+{
     ewatch_rearm(d);
     if (argc < 3) {
         list_watches(d);
