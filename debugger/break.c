@@ -27,6 +27,8 @@ struct bp *bp_add(struct debugger *d, enum bp_kind kind)
 void bp_remove(struct debugger *d, struct bp *b)
 {
     free(b->cond_text);
+    free(b->ew);
+    free(b->name);
     expr_free(b->cond);
     for (int k = 0; k < b->nstacks; k++)
         free(b->stack[k].text);
@@ -287,7 +289,7 @@ DBG_HANDLER(cmd_catch)
     (void)rest;
     if (argc < 2) {
         dbg_printf(d, "usage: catch exception|interrupt [VECTOR] | catch mode | catch VMX-EVENT "
-                      "(`help break`)\n");
+                      "| catch module [NAME] (`help break`)\n");
         return CMD_STAY;
     }
     if (!strcmp(argv[1], "mode")) {
@@ -296,11 +298,25 @@ DBG_HANDLER(cmd_catch)
             dbg_printf(d, "Catchpoint %d: mode switch\n", b->id);
         return CMD_STAY;
     }
+    if (!strcmp(argv[1], "module")) {
+        if (!d->mods) {
+            dbg_printf(d, "catch module needs `symbols modules DIR` first\n");
+            return CMD_STAY;
+        }
+        struct bp *b = bp_add(d, BP_CATCH_MODULE);
+        if (!b)
+            return CMD_STAY;
+        b->name = argc > 2 ? strdup(argv[2]) : NULL;
+        dbg_printf(d, "Catchpoint %d: module %s loaded (after its symbols)\n", b->id,
+                   argc > 2 ? argv[2] : "(any)");
+        return CMD_STAY;
+    }
     if (add_vmx_break(d, argc, argv, "Catchpoint"))
         return CMD_STAY;
     if (strncmp(argv[1], "exception", strlen(argv[1])) &&
         strncmp(argv[1], "interrupt", strlen(argv[1])) && strcmp(argv[1], "vector")) {
-        dbg_printf(d, "catch what? (exception, interrupt, mode, or a VMX event: `help break`)\n");
+        dbg_printf(d, "catch what? (exception, interrupt, mode, module, or a VMX event: "
+                      "`help break`)\n");
         return CMD_STAY;
     }
     int vec = -1;
@@ -430,6 +446,14 @@ void info_breakpoints(struct debugger *d)
         case BP_VMX_INSN:
             type = "vmx-insn";
             snprintf(where, sizeof(where), "%s", b->vector < 0 ? "any" : reason_name(b->vector));
+            break;
+        case BP_EPT_WATCH:
+            type = "ept watch";
+            snprintf(where, sizeof(where), "guest-physical 0x%" PRIx64, b->addr);
+            break;
+        case BP_CATCH_MODULE:
+            type = "catch";
+            snprintf(where, sizeof(where), "module %s", b->name ? b->name : "(any)");
             break;
         case BP_TRACE:
             type = "trace";

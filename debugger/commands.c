@@ -82,12 +82,14 @@ static const struct dbg_cmd commands[] = {
     {"rwatch", "", "ADDR [LEN]", "Stop after an instruction that reads the range.", cmd_rwatch},
     {"awatch", "", "ADDR [LEN]", "Stop after an instruction that reads or writes the range.",
      cmd_awatch},
-    {"catch", "", "exception|interrupt [VECTOR] | mode | VMX-EVENT",
+    {"catch", "", "exception|interrupt [VECTOR] | mode | VMX-EVENT | module [NAME]",
      "Stop when a vector is delivered, or on every CPU mode switch.\n"
      "Vectors: exceptions, interrupts, NMI, INT n; any vector when VECTOR is omitted;\n"
      "names like #PF or pf work.  Mode switches: real/protected/long and code size.\n"
      "catch vmexit, vmentry, vmentry-fail, ept-violation, ept-misconfig, invept and\n"
-     "vmx-insn are the VMX breakpoints of `break` under their older name.",
+     "vmx-insn are the VMX breakpoints of `break` under their older name.\n"
+     "Modules (after `symbols modules DIR`): stop once a Linux module's symbols\n"
+     "are loaded, in do_init_module before its init function runs.",
      cmd_catch},
     {"delete", "d", "[ID...]", "Delete breakpoints, watchpoints, catchpoints and traces (all without IDs).",
      cmd_delete},
@@ -138,7 +140,7 @@ static const struct dbg_cmd commands[] = {
      "`vmcs diff`: the fields that changed since the last VM entry or exit, and\n"
      "what that entry or exit itself changed.",
      cmd_vmcs},
-    {"ept", "", "walk GPA [EPTP [r|w|x]] | dump [EPTP] | step",
+    {"ept", "", "walk GPA [EPTP [r|w|x]] | dump [EPTP] | step | watch [GPA]",
      "Inspect the EPT (default: the current VMCS's EPTP).\n"
      "  ept walk GPA [EPTP [r|w|x]]  one guest-physical address through the EPT,\n"
      "                               entry by entry (address, value, R/W/X, memory\n"
@@ -151,8 +153,23 @@ static const struct dbg_cmd commands[] = {
      "                               each one, reference by reference (the entries\n"
      "                               read, the A/D flags set, the violation), up to\n"
      "                               the access itself; the TLB is flushed first so\n"
-     "                               that the very next access walks",
+     "                               that the very next access walks\n"
+     "  ept watch [GPA]              stop when the hypervisor writes an EPT entry\n"
+     "                               that maps GPA (every level of its walk, through\n"
+     "                               the current EPTP and those of the last VM\n"
+     "                               entries; it follows the tree as it changes):\n"
+     "                               old and new entry decoded, the writer and its\n"
+     "                               call stack; alone, it lists the watches",
      cmd_ept},
+    {"check", "", "[invept [on|off]]",
+     "The missing-invalidation detector.\n"
+     "With `check invept on`, a VM entry that brings back (VPID) a cached\n"
+     "translation whose EPT entries lost permissions, or were pointed elsewhere,\n"
+     "since the VM exit, with no INVEPT in between, stops and reports the entry,\n"
+     "its old and new value, the writer's RIP, symbol and stack, and the VM entry.\n"
+     "A guest page-table entry the hypervisor changed that way, with no INVVPID,\n"
+     "is reported too.",
+     cmd_check},
     {"info", "i", "SUBCOMMAND",
      "Show machine state (TLB, page mappings, descriptor tables, MSRs, ...).\n"
      "  info registers [GROUP]  as `registers`\n"
@@ -164,9 +181,11 @@ static const struct dbg_cmd commands[] = {
      "  info symbol ADDR        the symbol at an address\n"
      "  info mode               CPU mode, CPL, paging mode",
      cmd_info},
-    {"backtrace", "bt where", "[N]",
+    {"backtrace", "bt where", "[N] [scan]",
      "Show the call stack from the frame-pointer chain.\n"
-     "Code built without frame pointers gives a short chain.",
+     "Code built without frame pointers gives a short chain; with `scan`, the\n"
+     "words on the stack that are return addresses into known code follow, as\n"
+     "`?` lines (as in a Linux oops).",
      cmd_backtrace},
     {"symbols", "sym", "[FILE [BASE] [SECTION=ADDR...]]",
      "Load symbols from an ELF file or a System.map.\n"
@@ -175,6 +194,9 @@ static const struct dbg_cmd commands[] = {
      "/sys/module/NAME/sections/.text), and other sections follow in file order\n"
      "unless SECTION=ADDR places them (e.g. .init.text=ADDR, from\n"
      "/sys/module/NAME/sections/.init.text).\n"
+     "`symbols modules DIR`: from now on, when a Linux guest loads module NAME,\n"
+     "load DIR/NAME.ko where the kernel put it (needs the kernel's symbols,\n"
+     "e.g. its System.map, for do_init_module); `symbols modules off` stops.\n"
      "Without arguments, counts the loaded symbols.",
      cmd_symbols},
     {"trace", "", "[call] SYMBOL|ADDR [stack] | vmexit | ept | show | clear",

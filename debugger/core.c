@@ -246,6 +246,8 @@ static bool hook_before(void *opaque, struct cpu *c)
         d->skip_once = false;
         resumed_here = pc == d->skip_lin && c->icount == d->skip_icount;
     }
+    if (d->mods && !resumed_here && modsyms_before(d, pc))
+        return true;
 
     if (c->mode != d->last_mode || c->code_size != d->last_code_size) {
         const char *from = mode_name(d->last_mode, d->last_code_size);
@@ -398,8 +400,13 @@ static void hook_vmx(void *opaque, struct cpu *c, int event, uint32_t code, uint
     struct debugger *d = opaque;
     if (event == CPU_VMX_EXIT || event == CPU_VMX_ENTRY)
         vmcs_snapshot(d, event == CPU_VMX_EXIT);
-    if (event == CPU_VMX_ENTRY)
+    if (event == CPU_VMX_ENTRY) {
         d->last_entry_rip = c->insn_rip;
+        ewatch_vmentry(d); /* the EPTP in use now: re-arm `ept watch` */
+    }
+    /* the missing-invalidation detector records at exits, checks at entries */
+    if (d->inv && (event == CPU_VMX_EXIT || event == CPU_VMX_ENTRY))
+        invcheck_vmx(d, event == CPU_VMX_EXIT, event == CPU_VMX_EXIT ? code : 0);
     vtrace_event(d, event, code, arg);
     unsigned basic = code & 0xffff;
     bool failed_entry = event == CPU_VMX_ENTRY_VMFAIL ||
@@ -472,7 +479,12 @@ static void hook_mem(void *opaque, struct cpu *c, uint64_t lin, uint64_t pa, uns
     struct debugger *d = opaque;
     if (d->have_tracer && d->tracer.mem)
         d->tracer.mem(d->tracer.opaque, c, lin, pa, size, write);
+    /* the hypervisor writing its EPT (root mode) */
+    if (write && d->inv && !c->vmx.nonroot)
+        invcheck_write(d, pa, size);
     if (d->stop_pending)
+        return;
+    if (write && !c->vmx.nonroot && ewatch_write(d, pa, size))
         return;
     for (int k = 0; k < d->nbps; k++) {
         struct bp *b = &d->bps[k];
@@ -504,9 +516,13 @@ void dbg_update_hooks(struct debugger *d)
             continue;
         if (b->kind == BP_EXEC || b->kind == BP_TRACE || b->kind == BP_CATCH_MODE)
             active = true;
-        if (b->kind == BP_WATCH)
+        if (b->kind == BP_WATCH || b->kind == BP_EPT_WATCH)
             watch = true;
     }
+    if (d->inv)
+        watch = true;
+    if (d->mods)
+        active = true;
     cpu_debug_config(d->c, active, watch);
 }
 
@@ -631,13 +647,19 @@ void debugger_enter(struct machine *m, void *opaque)
             fprintf(stderr, "nest86: waiting for a GDB connection\n");
             gdb_poll(d->gdb, true);
         }
+        ewatch_after_stop(d, false);
         r = gdb_serve(d->gdb);
     } else {
         if (d->reason[0])
             dbg_printf(d, "stopped: %s\n", d->reason);
+        if (d->stop_detail)
+            dbg_printf(d, "%s", d->stop_detail);
+        ewatch_after_stop(d, true);
         dbg_print_location(d);
         r = command_loop(d);
     }
+    free(d->stop_detail);
+    d->stop_detail = NULL;
     d->by_console = false;
     d->watch_kind = 0;
     d->gdb_break = 0;
@@ -743,6 +765,9 @@ void debugger_destroy(struct debugger *d, int status)
     while (d->nbps)
         bp_remove(d, &d->bps[d->nbps - 1]);
     sym_free(&d->syms);
+    invcheck_free(d);
+    modsyms_free(d);
+    free(d->stop_detail);
     disas_close();
     d->c->dbg_before = NULL;
     d->c->dbg_event = NULL;

@@ -68,7 +68,7 @@ const char *msr_name_at(size_t k);
 
 /* ---- breakpoints ---- */
 enum bp_kind { BP_EXEC, BP_WATCH, BP_CATCH_VECTOR, BP_CATCH_MODE, BP_TRACE, BP_CATCH_VMEXIT,
-               BP_CATCH_VMENTRY, BP_VMENTRY_FAIL, BP_VMX_INSN };
+               BP_CATCH_VMENTRY, BP_VMENTRY_FAIL, BP_VMX_INSN, BP_EPT_WATCH, BP_CATCH_MODULE };
 enum { WATCH_R = 1, WATCH_W = 2 };
 
 struct bp {
@@ -91,13 +91,19 @@ struct bp {
     /* trace with stacks: distinct stacks and their counts */
     struct { char *text; uint64_t count; } stack[16];
     int nstacks;
+    struct ept_watch *ew;  /* ept watch: the EPT entries armed (watch_ept.c) */
+    char *name;            /* catch module: the module's name, or NULL for any */
 };
 
 enum run_mode { RUN_CONT, RUN_STEP, RUN_NEXT, RUN_FINISH, RUN_UNTIL };
 
 #define DBG_MAX_BPS 64
+/* EPTPs remembered from recent VM entries, for `ept watch` */
+#define DBG_EPTPS 8
 
 struct gdbstub;
+struct invcheck;
+struct modsyms;
 
 /* The VMCS as it was at the last two VM entries/exits (`vmcs diff`) */
 struct vmcs_snap {
@@ -174,6 +180,18 @@ struct debugger {
     uint64_t last_entry_rip;      /* the root's RIP at the latest VMLAUNCH/VMRESUME */
     bool ept_step;                /* `ept step`: stop after the next EPT translation */
     struct vtrace vtrace;
+    /* EPT pointers of the last VM entries with EPT (newest first) */
+    uint64_t eptps[DBG_EPTPS];
+    int neptps;
+    /* an `ept watch` hit being reported (watch_ept.c) */
+    struct {
+        bool pending;
+        int id, level;
+        uint64_t pa, eptp, gpa, old, rip;
+    } ew_hit;
+    struct invcheck *inv;   /* the missing-invalidation detector, NULL when off */
+    struct modsyms *mods;   /* module symbols loaded as the guest loads modules */
+    char *stop_detail;      /* lines printed under the stop reason, or NULL */
 };
 
 /* output */
@@ -278,6 +296,38 @@ void vtrace_event(struct debugger *d, int event, uint32_t code, uint64_t arg);
 void vtrace_show(struct debugger *d);
 /* trace vmexit|ept|show|clear|call: true when 'argv[1]' was one of the VMX words */
 bool vtrace_command(struct debugger *d, int argc, char **argv);
+
+DBG_HANDLER(cmd_check);
+
+/* EPT watchpoints (watch_ept.c) */
+/* "0x... R W X WB A D -> 4 KiB page p:0x..." for an EPT entry at
+ * 'level' (3 PML4E ... 0 PTE) */
+const char *dbg_ept_entry_text(uint64_t e, int level, char *buf, size_t len);
+const char *dbg_ept_level_name(int level);
+void ewatch_vmentry(struct debugger *d);
+bool ewatch_write(struct debugger *d, uint64_t pa, unsigned size);
+void ewatch_after_stop(struct debugger *d, bool print);
+void ewatch_rearm(struct debugger *d);
+enum cmd_result ewatch_command(struct debugger *d, int argc, char **argv);
+
+/* the missing-invalidation detector (invcheck.c) */
+void invcheck_vmx(struct debugger *d, bool is_exit, uint32_t reason);
+void invcheck_write(struct debugger *d, uint64_t pa, unsigned size);
+void invcheck_free(struct debugger *d);
+
+/* module symbols as the guest loads modules (modsyms.c) */
+enum cmd_result modsyms_command(struct debugger *d, int argc, char **argv);
+/* at every instruction while on: true when it stopped the machine */
+bool modsyms_before(struct debugger *d, uint64_t pc);
+void modsyms_free(struct debugger *d);
+
+/* Call stacks: the frame-pointer chain, then return addresses found on
+ * the stack (for code without frame pointers, like Linux's ORC
+ * kernels), one per line with 'indent'. */
+void dbg_stack_text(struct debugger *d, const char *indent, char *buf, size_t len);
+/* printf at buf + *n, advancing *n; the text is cut when buf is full */
+void dbg_append(char *buf, size_t len, size_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* info subcommands living in other files */
 void info_breakpoints(struct debugger *d);

@@ -11,7 +11,6 @@
 #include "vmx/caps.h"
 #include "vmx/vmx.h"
 
-static const char *const level_names[5] = {"PTE", "PDE", "PDPTE", "PML4E", "PML5E"};
 /* EPT memory types, SDM 28.2.7 (2, 3 and 7 are reserved) */
 static const char *const mem_types[8] = {"UC", "WC", "rsvd2", "rsvd3", "WT", "WP", "WB", "rsvd7"};
 
@@ -38,7 +37,7 @@ static void print_entry(struct debugger *d, const char *indent, int level, uint6
 {
     bool leaf = is_leaf(e, level);
     dbg_printf(d, "%sEPT %-5s at 0x%016" PRIx64 " = 0x%016" PRIx64 "  R=%u W=%u X=%u", indent,
-               level_names[level], pa, e, (unsigned)(e & 1), (unsigned)(e >> 1) & 1,
+               dbg_ept_level_name(level), pa, e, (unsigned)(e & 1), (unsigned)(e >> 1) & 1,
                (unsigned)(e >> 2) & 1);
     if (leaf && (e & EPT_RWX))
         dbg_printf(d, " MT=%s IPAT=%u", mem_types[(e >> EPT_MT_SHIFT) & 7],
@@ -264,7 +263,7 @@ static enum cmd_result ept_step(struct debugger *d)
     return CMD_RESUME;
 }
 
-/* ept walk GPA [EPTP] | ept dump [EPTP] | ept step */
+/* ept walk GPA [EPTP] | ept dump [EPTP] | ept step | ept watch [GPA] */
 DBG_HANDLER(cmd_ept)
 {
     (void)rest;
@@ -297,6 +296,9 @@ DBG_HANDLER(cmd_ept)
     }
     if (!strcmp(sub, "step"))
         return ept_step(d);
-    dbg_printf(d, "usage: ept walk GPA [EPTP [r|w|x]] | ept dump [EPTP] | ept step\n");
+    if (!strcmp(sub, "watch"))
+        return ewatch_command(d, argc, argv); /* watch_ept.c */
+    dbg_printf(d, "usage: ept walk GPA [EPTP [r|w|x]] | ept dump [EPTP] | ept step | "
+                  "ept watch [GPA]\n");
     return CMD_STAY;
 }

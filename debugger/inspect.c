@@ -2,6 +2,7 @@
  * backtrace, symbols. */
 #include <ctype.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -127,22 +128,48 @@ DBG_HANDLER(cmd_disassemble)
     return CMD_STAY;
 }
 
-DBG_HANDLER(cmd_backtrace)
+void dbg_append(char *buf, size_t len, size_t *n, const char *fmt, ...)
 {
-    (void)rest;
-    uint64_t max = 32;
-    if (argc > 1 && !dbg_eval(d, argv[1], &max))
-        return CMD_STAY;
+    if (*n >= len)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(buf + *n, len - *n, fmt, ap);
+    va_end(ap);
+    *n = k < 0 ? *n : *n + (size_t)k < len ? *n + (size_t)k : len - 1;
+}
+
+/* A return address: the instruction before it is a CALL (E8 rel32,
+ * FF /2 with a register, or that with a REX prefix). */
+static bool after_call(struct debugger *d, uint64_t ret)
+{
+    uint8_t b[7];
+    if (dbg_read_lin(d, ret - 7, b, 7) != 7)
+        return false;
+    return b[2] == 0xe8 || (b[5] == 0xff && (b[6] & 0xf8) == 0xd0) ||
+           (b[4] == 0x41 && b[5] == 0xff && (b[6] & 0xf8) == 0xd0);
+}
+
+/* The frame-pointer chain as `backtrace` shows it; with 'scan', then
+ * the words on the stack that are return addresses into known code
+ * ("?" lines, as in a Linux oops): kernels built without frame
+ * pointers (Debian's use ORC) have no chain to follow. */
+static void stack_lines(struct debugger *d, uint64_t max, bool scan, const char *indent, char *buf,
+                        size_t len)
+{
     struct cpu *c = d->c;
+    size_t n = 0;
+    buf[0] = 0;
     unsigned w = c->code_size == 8 ? 8 : 4;
     char s[160];
     uint64_t pc = dbg_pc(c);
-    dbg_printf(d, "#0  0x%016" PRIx64 "%s\n", pc, dbg_sym(d, pc, s, sizeof(s)));
+    dbg_append(buf, len, &n, "%s#0  0x%016" PRIx64 "%s\n", indent, pc, dbg_sym(d, pc, s, sizeof(s)));
     unsigned depth = 1;
     uint64_t ret = dbg_ret_addr_at_entry(d);
     if (ret) {
         /* at a function's first instruction the frame is not built yet */
-        dbg_printf(d, "#%u  0x%016" PRIx64 "%s\n", depth++, ret, dbg_sym(d, ret, s, sizeof(s)));
+        dbg_append(buf, len, &n, "%s#%u  0x%016" PRIx64 "%s\n", indent, depth++, ret,
+                 dbg_sym(d, ret, s, sizeof(s)));
     }
     uint64_t fp = c->r[R_RBP];
     if (w == 4)
@@ -156,11 +183,44 @@ DBG_HANDLER(cmd_backtrace)
         dbg_sym(d, r, s, sizeof(s));
         if (!s[0] && d->syms.n)
             break; /* not code we know: the chain has left the frames */
-        dbg_printf(d, "#%u  0x%016" PRIx64 "%s\n", depth++, r, s);
+        dbg_append(buf, len, &n, "%s#%u  0x%016" PRIx64 "%s\n", indent, depth++, r, s);
         if (next <= fp)
             break; /* frames grow upward; anything else is not a frame chain */
         fp = next;
     }
+    if (!scan || w != 8)
+        return;
+    uint64_t words[128];
+    size_t got = dbg_read_lin(d, c->r[R_RSP], words, sizeof(words)) / 8;
+    unsigned shown = 0;
+    for (size_t k = 0; k < got && shown < 12; k++) {
+        uint64_t v = words[k], off;
+        const struct dbg_sym *sym = sym_find(&d->syms, v, &off);
+        if (!sym || !off || !after_call(d, v))
+            continue;
+        dbg_append(buf, len, &n, "%s ?  0x%016" PRIx64 "%s\n", indent, v,
+                 dbg_sym(d, v, s, sizeof(s)));
+        shown++;
+    }
+}
+
+void dbg_stack_text(struct debugger *d, const char *indent, char *buf, size_t len)
+{
+    stack_lines(d, 8, true, indent, buf, len);
+}
+
+DBG_HANDLER(cmd_backtrace)
+{
+    (void)rest;
+    uint64_t max = 32;
+    bool scan = argc > 1 && !strcmp(argv[argc - 1], "scan");
+    if (scan)
+        argc--;
+    if (argc > 1 && !dbg_eval(d, argv[1], &max))
+        return CMD_STAY;
+    char buf[4096];
+    stack_lines(d, max, scan, "", buf, sizeof(buf));
+    dbg_printf(d, "%s", buf);
     return CMD_STAY;
 }
 
@@ -171,6 +231,8 @@ DBG_HANDLER(cmd_symbols)
         dbg_printf(d, "%zu symbols loaded\n", d->syms.n);
         return CMD_STAY;
     }
+    if (!strcmp(argv[1], "modules"))
+        return modsyms_command(d, argc, argv);
     /* symbols FILE [BASE] [SECTION=ADDR ...] */
     uint64_t base = 0;
     bool have_base = false;

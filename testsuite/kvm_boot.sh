@@ -7,7 +7,10 @@
 #       fetches what it needs (a failure is sub-test LOAD, through
 #       `missing`), boots, and leaves the console in $console
 #       ($logdir/LOG.console.log) and $console.txt (no CRs), nest86's
-#       exit status in $status, its stderr in $logdir/LOG.err
+#       exit status in $status, its stderr in $logdir/LOG.err.  With
+#       $kvm_debug_script set, the boot runs that debugger script (-x)
+#       and the debugger's output goes to $debugger_log
+#       ($logdir/LOG.debugger.log)
 #   result NAME OK WHY   PASS NAME when OK is 1, else FAIL NAME: WHY
 #   kvm_insmod_result NAME   the NEST86_KVM_INSMOD lines: all three 0
 set -u
@@ -27,9 +30,14 @@ kvm_boot() {
     if ! fetch_err=$("$root/scripts/linux-fetch.sh" --cloud-only --quiet 2>&1); then
         missing "$load" "cannot fetch Debian's kernel: ${fetch_err##*$'\n'}"
     fi
+    local serial=stdio out=$console debug=()
+    if [ -n "${kvm_debug_script:-}" ]; then
+        debugger_log=$logdir/$test.debugger.log
+        serial=file:$console out=$debugger_log debug=(-x "$kvm_debug_script")
+    fi
     timeout "$seconds" "$NEST86" -m "$mem" -kernel "$build/linux/vmlinuz-cloud" \
-        -initrd "$build/linux/$initrd" -append "$append" \
-        -serial stdio -display none -no-reboot "$@" < /dev/null > "$console" 2> "$logdir/$test.err"
+        -initrd "$build/linux/$initrd" -append "$append" "${debug[@]}" \
+        -serial "$serial" -display none -no-reboot "$@" < /dev/null > "$out" 2> "$logdir/$test.err"
     status=$?
     tr -d '\r' < "$console" > "$console.txt"
 }

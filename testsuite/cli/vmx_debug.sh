@@ -7,19 +7,8 @@
 #
 # Sub-tests (testsuite/run protocol): trace/*, vmcs/*.
 set -u
-NEST86=${NEST86:-./nest86}
-build=${NEST86_BUILD:-build}
-kernel=$build/guest/vmx_entry.elf
-elf64=$build/guest/t64/vmx_entry.elf64
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-. "${NEST86_ROOT:-.}/testsuite/check.sh"
-
-if [ ! -f "$kernel" ]; then
-    echo "FAIL vmx-debug: $kernel is not built (make check builds it)"
-    exit 1
-fi
-
+. "${NEST86_ROOT:-.}/testsuite/vmx_cli.sh"
+vmx_cli_setup vmx_entry
 
 timeout 60 "$NEST86" -kernel "$kernel" -serial none -display none -no-reboot \
     -d vmx -D "$tmp/trace" < /dev/null > /dev/null 2>&1

@@ -8,21 +8,10 @@
 #
 # Sub-tests (testsuite/run protocol): trace/*, walk/*.
 set -u
-NEST86=${NEST86:-./nest86}
-build=${NEST86_BUILD:-build}
-kernel=$build/guest/vmx_ept.elf
-elf64=$build/guest/t64/vmx_ept.elf64
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "${NEST86_ROOT:-.}/testsuite/vmx_cli.sh"
 . "${NEST86_ROOT:-.}/testsuite/missing.sh"
-. "${NEST86_ROOT:-.}/testsuite/check.sh"
-
-if [ ! -f "$kernel" ]; then
-    echo "FAIL vmx-ept-debug: $kernel is not built (make check builds it)"
-    exit 1
-fi
+vmx_cli_setup vmx_ept
 command -v nm >/dev/null || missing walk/violation "no nm (binutils)"
-
 
 sym() { nm "$elf64" | awk -v n="$1" '$3 == n { print $1 }'; }
 page_a=$(printf '0x%x' $(( 0x$(sym page_a) + 0x18 )))

@@ -2,7 +2,8 @@
 # testsuite/integration/gdb_stub.sh — Debian's gdb in batch mode against
 # nest86's GDB stub (-S -gdb tcp::PORT) running the smoke kernel, with
 # the kernel's .elf64 for symbols: connect, breakpoint, continue, stepi,
-# info registers, x, control registers, monitor commands, a watchpoint,
+# info registers, x, control registers, monitor commands (ept watch and
+# check invept among them), a watchpoint,
 # and the exit code reported back to gdb.  One PASS/FAIL line per case.
 
 set -u
@@ -50,6 +51,9 @@ timeout 60 gdb -nx -batch -ex 'set pagination off' -ex 'set confirm off' \
     -ex 'printf "CR3=%lx CR0=%lx EFER=%lx\n", $cr3, $cr0, $efer' \
     -ex 'monitor help' \
     -ex 'monitor walk 0x200000' \
+    -ex 'monitor ept watch 0x1000' \
+    -ex 'monitor check invept' \
+    -ex 'monitor delete' \
     -ex 'delete' \
     -ex "watch *(char *)$watch_addr" \
     -ex 'continue' \
@@ -104,6 +108,12 @@ if has "^  walk ADDR" && has "^  x /FMT ADDR" && has "PDE    at p:.*PS=1 .*2 MiB
     pass monitor
 else
     fail monitor "monitor help / monitor walk output missing"
+fi
+if has "^  ept watch \[GPA\]" && has "^EPT watch [0-9]*: guest-physical 0x1000 (0 entries through 0 EPTPs" &&
+    has "^invept: off"; then
+    pass monitor-watchers
+else
+    fail monitor-watchers "monitor ept watch / monitor check output missing"
 fi
 if has "Hardware watchpoint 2: \*(char \*)$watch_addr" && has "^New value = 1 '\\\\001'"; then
     pass watchpoint
