@@ -109,7 +109,7 @@ if has "^  walk ADDR" && has "^  x /FMT ADDR" && has "PDE    at p:.*PS=1 .*2 MiB
 else
     fail monitor "monitor help / monitor walk output missing"
 fi
-if has "^  ept watch \[GPA\]" && has "^EPT watch [0-9]*: guest-physical 0x1000 (0 entries through 0 EPTPs" &&
+if has "^  ept walk .*| watch \[GPA\]" && has "^EPT watch [0-9]*: guest-physical 0x1000 (0 entries through 0 EPTPs" &&
     has "^invept: off"; then
     pass monitor-watchers
 else

@@ -45,7 +45,7 @@ pid=
 
 check gdb/break "$tmp/gdb.out" "Breakpoint 1: VM exit 48 (EPT violation)"
 check gdb/vmcs "$tmp/gdb.out" "last exit: VM exit 48 (EPT violation), qualification 0x5aa [data write; the translation allows r-x"
-check gdb/vmcs-field "$tmp/gdb.out" "EXIT_QUALIFICATION             6400  exit    64  0x00000000000001aa  data write;"
+check gdb/vmcs-field "$tmp/gdb.out" "EXIT_QUALIFICATION             6400  exit    64  0x00000000000005aa  data write;"
 check gdb/vmcs-gpa "$tmp/gdb.out" "GUEST_PHYSICAL_ADDR            2400  exit    64  $(printf '0x%016x' "$target")"
 check gdb/ept-walk "$tmp/gdb.out" "=> guest-physical $target -> host-physical $target (r-x)"
 check gdb/help "$tmp/gdb.out" "ept walk GPA [EPTP [r|w|x]]"
