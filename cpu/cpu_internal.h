@@ -107,6 +107,18 @@ static inline bool cpu_cond(const struct cpu *c, unsigned cc)
         }
         return r ^ (cc & 1);
     }
+    /* Any other lazy op: ZF and SF come from the kept result alike (the
+     * loop counter's ADD/INC/DEC before JNE), CF from flag_cf()'s
+     * inline cases (ADC chains, SETC after ADD). */
+    if (c->lf_op != LF_NONE) {
+        switch (cc >> 1) {
+        case 1: r = flag_cf(c); break;
+        case 2: r = c->lf_res == 0; break;
+        case 4: r = (c->lf_res >> (8 * c->lf_size - 1)) & 1; break;
+        default: return cpu_cond_slow(c, cc);
+        }
+        return r ^ (cc & 1);
+    }
     return cpu_cond_slow(c, cc);
 }
 
