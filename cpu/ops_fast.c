@@ -13,20 +13,15 @@
 
 /* ---- ALU: op = ModRM.reg numbering (0 add ... 7 cmp) ---- */
 
+#define FOR_EACH_ALU_OP(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7)
+
 #define ALU_VARIANTS(n)                                                                  \
     static void alu_eg_##n(struct cpu *c, const struct insn *i) { alu_form_eg(c, i, n); } \
     static void alu_ge_##n(struct cpu *c, const struct insn *i) { alu_form_ge(c, i, n); } \
     static void alu_ei_##n(struct cpu *c, const struct insn *i) { alu_form_ei(c, i, n); } \
     static void alu_ai_##n(struct cpu *c, const struct insn *i) { alu_form_ai(c, i, n); } \
     THREADED(alu_eg_##n) THREADED(alu_ge_##n) THREADED(alu_ei_##n) THREADED(alu_ai_##n)
-ALU_VARIANTS(0)
-ALU_VARIANTS(1)
-ALU_VARIANTS(2)
-ALU_VARIANTS(3)
-ALU_VARIANTS(4)
-ALU_VARIANTS(5)
-ALU_VARIANTS(6)
-ALU_VARIANTS(7)
+FOR_EACH_ALU_OP(ALU_VARIANTS)
 
 /* register-register forms with a constant operand size: no RMW
  * bookkeeping and no size dispatch (32-bit results zero-extend) */
@@ -47,14 +42,42 @@ static ALWAYS_INLINE void alu_rr(struct cpu *c, unsigned dst, uint64_t src, unsi
     static void alu_ri32_##n(struct cpu *c, const struct insn *i) { alu_rr(c, i->rm, i->imm, n, 4); } \
     THREADED(alu_eg64_##n) THREADED(alu_eg32_##n) THREADED(alu_ge64_##n) THREADED(alu_ge32_##n) \
     THREADED(alu_ri64_##n) THREADED(alu_ri32_##n)
-ALU_RR_VARIANTS(0)
-ALU_RR_VARIANTS(1)
-ALU_RR_VARIANTS(2)
-ALU_RR_VARIANTS(3)
-ALU_RR_VARIANTS(4)
-ALU_RR_VARIANTS(5)
-ALU_RR_VARIANTS(6)
-ALU_RR_VARIANTS(7)
+FOR_EACH_ALU_OP(ALU_RR_VARIANTS)
+
+/* Memory forms with a constant 32/64-bit operand size in 64-bit code
+ * with 64-bit addressing: 'kind' 0 reg op= [m], 1 [m] op= reg,
+ * 2 [m] op= imm.  The accesses are the generic forms' (mem_read, and
+ * rmw_read_mem's write check before the read), minus the run-time size
+ * dispatch. */
+static ALWAYS_INLINE void alu_mem(struct cpu *c, const struct insn *i, unsigned op,
+                                  unsigned size, unsigned kind)
+{
+    if (kind == 0) {
+        uint64_t r = alu_op(c, op, size, c->r[i->reg], mem_read(c, i->seg, insn_ea(c, i), size));
+        if (op != 7)
+            c->r[i->reg] = r;
+        return;
+    }
+    uint64_t src = kind == 1 ? c->r[i->reg] : i->imm;
+    if (op == 7) {
+        alu_op(c, op, size, mem_read(c, i->seg, insn_ea(c, i), size), src);
+        return;
+    }
+    struct rmw at;
+    uint64_t dst = rmw_read_mem(c, i, size, &at);
+    lin_write(c, at.off, size, alu_op(c, op, size, dst, src));
+}
+
+#define ALU_MEM_VARIANTS(n)                                                              \
+    static void alu_gm64_##n(struct cpu *c, const struct insn *i) { alu_mem(c, i, n, 8, 0); } \
+    static void alu_gm32_##n(struct cpu *c, const struct insn *i) { alu_mem(c, i, n, 4, 0); } \
+    static void alu_mg64_##n(struct cpu *c, const struct insn *i) { alu_mem(c, i, n, 8, 1); } \
+    static void alu_mg32_##n(struct cpu *c, const struct insn *i) { alu_mem(c, i, n, 4, 1); } \
+    static void alu_mi64_##n(struct cpu *c, const struct insn *i) { alu_mem(c, i, n, 8, 2); } \
+    static void alu_mi32_##n(struct cpu *c, const struct insn *i) { alu_mem(c, i, n, 4, 2); } \
+    THREADED(alu_gm64_##n) THREADED(alu_gm32_##n) THREADED(alu_mg64_##n) THREADED(alu_mg32_##n) \
+    THREADED(alu_mi64_##n) THREADED(alu_mi32_##n)
+FOR_EACH_ALU_OP(ALU_MEM_VARIANTS)
 
 /* Variant tables hold both entry points of each handler (cpu/insn.h). */
 struct fast {
@@ -66,6 +89,11 @@ static const struct fast alu_rr_fn[3][2][8] = { /* [EG, GE, EI][32, 64][op] */
     {EIGHT(alu_eg32), EIGHT(alu_eg64)},
     {EIGHT(alu_ge32), EIGHT(alu_ge64)},
     {EIGHT(alu_ri32), EIGHT(alu_ri64)},
+};
+static const struct fast alu_mem_fn[3][2][8] = { /* [GE, EG, EI][32, 64][op] */
+    {EIGHT(alu_gm32), EIGHT(alu_gm64)},
+    {EIGHT(alu_mg32), EIGHT(alu_mg64)},
+    {EIGHT(alu_mi32), EIGHT(alu_mi64)},
 };
 static const struct fast alu_eg_fn[8] = EIGHT(alu_eg);
 static const struct fast alu_ge_fn[8] = EIGHT(alu_ge);
@@ -349,29 +377,37 @@ static inline __attribute__((always_inline)) uint64_t ea_base_disp(const struct 
     return c->r[i->base] + (uint64_t)i->disp;
 }
 
-static void mov_load64_bd(struct cpu *c, const struct insn *i)
+/* base + index * scale + displacement with a 64-bit address size: the
+ * array walks of the multi-precision loops (mpihelp_*), table lookups */
+static inline __attribute__((always_inline)) uint64_t ea_base_index(const struct cpu *c,
+                                                                   const struct insn *i)
 {
-    c->r[i->reg] = mem_read(c, i->seg, ea_base_disp(c, i), 8);
+    return c->r[i->base] + (c->r[i->index] << i->scale) + (uint64_t)i->disp;
 }
-THREADED(mov_load64_bd)
 
-static void mov_store64_bd(struct cpu *c, const struct insn *i)
-{
-    mem_write(c, i->seg, ea_base_disp(c, i), 8, c->r[i->reg]);
-}
-THREADED(mov_store64_bd)
-
-static void mov_load32_bd(struct cpu *c, const struct insn *i)
-{
-    c->r[i->reg] = mem_read(c, i->seg, ea_base_disp(c, i), 4); /* zero-extends */
-}
-THREADED(mov_load32_bd)
-
-static void mov_store32_bd(struct cpu *c, const struct insn *i)
-{
-    mem_write(c, i->seg, ea_base_disp(c, i), 4, (uint32_t)c->r[i->reg]);
-}
-THREADED(mov_store32_bd)
+/* loads and stores of 64 and 32 bits (a 32-bit load zero-extends)
+ * through one address form 'ea' */
+#define MOV_MEM_VARIANTS(sfx, ea)                                                         \
+    static void mov_load64_##sfx(struct cpu *c, const struct insn *i)                     \
+    {                                                                                     \
+        c->r[i->reg] = mem_read(c, i->seg, ea(c, i), 8);                                  \
+    }                                                                                     \
+    static void mov_store64_##sfx(struct cpu *c, const struct insn *i)                    \
+    {                                                                                     \
+        mem_write(c, i->seg, ea(c, i), 8, c->r[i->reg]);                                  \
+    }                                                                                     \
+    static void mov_load32_##sfx(struct cpu *c, const struct insn *i)                     \
+    {                                                                                     \
+        c->r[i->reg] = mem_read(c, i->seg, ea(c, i), 4);                                  \
+    }                                                                                     \
+    static void mov_store32_##sfx(struct cpu *c, const struct insn *i)                    \
+    {                                                                                     \
+        mem_write(c, i->seg, ea(c, i), 4, (uint32_t)c->r[i->reg]);                        \
+    }                                                                                     \
+    THREADED(mov_load64_##sfx) THREADED(mov_store64_##sfx)                                \
+    THREADED(mov_load32_##sfx) THREADED(mov_store32_##sfx)
+MOV_MEM_VARIANTS(bd, ea_base_disp)
+MOV_MEM_VARIANTS(bi, ea_base_index)
 
 static void mov_load64(struct cpu *c, const struct insn *i)
 {
@@ -461,6 +497,17 @@ void cpu_specialize(const struct cpu *c, struct insn *i)
             return;
         default: return; /* rotates stay generic */
         }
+    }
+    /* memory forms, 32/64-bit, 64-bit code and addressing, no LOCK */
+    bool mem64 = long64 && i->mod != 3 && i->adsize == 8 && !i->lock &&
+                 (i->opsize == 4 || i->opsize == 8);
+    if (mem64 && op < 0x40 && ((op & 7) == 1 || (op & 7) == 3)) {
+        pick(i, alu_mem_fn[(op & 2) ? 0 : 1][q][(op >> 3) & 7]);
+        return;
+    }
+    if (mem64 && (op == 0x81 || op == 0x83)) {
+        pick(i, alu_mem_fn[2][q][i->reg & 7]);
+        return;
     }
     if (op < 0x40 && (op & 7) < 6) {
         unsigned n = (op >> 3) & 7;
@@ -554,10 +601,13 @@ void cpu_specialize(const struct cpu *c, struct insn *i)
     if ((op == 0x89 || op == 0x8b) && i->mod != 3 && !i->lock &&
         (i->opsize == 8 || i->opsize == 4)) {
         bool load = op == 0x8b, q = i->opsize == 8;
-        bool bd = i->adsize == 8 && i->base != NO_REG && i->index == NO_REG && !i->riprel;
-        if (bd)
+        bool based = i->adsize == 8 && i->base != NO_REG && !i->riprel;
+        if (based && i->index == NO_REG)
             pick(i, load ? (q ? FAST(mov_load64_bd) : FAST(mov_load32_bd))
                          : (q ? FAST(mov_store64_bd) : FAST(mov_store32_bd)));
+        else if (based)
+            pick(i, load ? (q ? FAST(mov_load64_bi) : FAST(mov_load32_bi))
+                         : (q ? FAST(mov_store64_bi) : FAST(mov_store32_bi)));
         else if (q)
             pick(i, load ? FAST(mov_load64) : FAST(mov_store64));
         return;
