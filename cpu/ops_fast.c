@@ -33,15 +33,34 @@ static ALWAYS_INLINE void alu_rr(struct cpu *c, unsigned dst, uint64_t src, unsi
         c->r[dst] = r; /* alu_op masks to the size: 32-bit results zero-extend */
 }
 
+/* the same without a call: ADC and SBB leave a carry that needs
+ * deriving (after INC, DEC or a shift) to the full handler */
+static ALWAYS_INLINE bool alu_rr_fast(struct cpu *c, unsigned dst, uint64_t src, unsigned op,
+                                      unsigned size)
+{
+    bool carry = op == 2 || op == 3;
+    if (carry && !flag_cf_inline_ok(c))
+        return false;
+    uint64_t r = alu_op_cf(c, op, size, c->r[dst], src, carry && flag_cf_inline(c));
+    if (op != 7)
+        c->r[dst] = r;
+    return true;
+}
+
+#define ALU_RR_FORM(name, n, dst, src, size)                                              \
+    static void name(struct cpu *c, const struct insn *i) { alu_rr(c, dst, src, n, size); } \
+    static ALWAYS_INLINE bool name##_fast(struct cpu *c, const struct insn *i)              \
+    {                                                                                     \
+        return alu_rr_fast(c, dst, src, n, size);                                         \
+    }                                                                                     \
+    THREADED_FAST(name)
 #define ALU_RR_VARIANTS(n)                                                               \
-    static void alu_eg64_##n(struct cpu *c, const struct insn *i) { alu_rr(c, i->rm, c->r[i->reg], n, 8); } \
-    static void alu_eg32_##n(struct cpu *c, const struct insn *i) { alu_rr(c, i->rm, c->r[i->reg], n, 4); } \
-    static void alu_ge64_##n(struct cpu *c, const struct insn *i) { alu_rr(c, i->reg, c->r[i->rm], n, 8); } \
-    static void alu_ge32_##n(struct cpu *c, const struct insn *i) { alu_rr(c, i->reg, c->r[i->rm], n, 4); } \
-    static void alu_ri64_##n(struct cpu *c, const struct insn *i) { alu_rr(c, i->rm, i->imm, n, 8); } \
-    static void alu_ri32_##n(struct cpu *c, const struct insn *i) { alu_rr(c, i->rm, i->imm, n, 4); } \
-    THREADED(alu_eg64_##n) THREADED(alu_eg32_##n) THREADED(alu_ge64_##n) THREADED(alu_ge32_##n) \
-    THREADED(alu_ri64_##n) THREADED(alu_ri32_##n)
+    ALU_RR_FORM(alu_eg64_##n, n, i->rm, c->r[i->reg], 8)                                   \
+    ALU_RR_FORM(alu_eg32_##n, n, i->rm, c->r[i->reg], 4)                                   \
+    ALU_RR_FORM(alu_ge64_##n, n, i->reg, c->r[i->rm], 8)                                   \
+    ALU_RR_FORM(alu_ge32_##n, n, i->reg, c->r[i->rm], 4)                                   \
+    ALU_RR_FORM(alu_ri64_##n, n, i->rm, i->imm, 8)                                         \
+    ALU_RR_FORM(alu_ri32_##n, n, i->rm, i->imm, 4)
 FOR_EACH_ALU_OP(ALU_RR_VARIANTS)
 
 /* Memory forms with a constant 32/64-bit operand size in 64-bit code
@@ -68,15 +87,43 @@ static ALWAYS_INLINE void alu_mem(struct cpu *c, const struct insn *i, unsigned 
     lin_write(c, at.off, size, alu_op(c, op, size, dst, src));
 }
 
+/* the same through mem_fast_ptr() (the write check first for a
+ * read-modify-write, as rmw_read_mem) */
+static ALWAYS_INLINE bool alu_mem_fast(struct cpu *c, const struct insn *i, unsigned op,
+                                       unsigned size, unsigned kind)
+{
+    bool carry = op == 2 || op == 3;
+    if (carry && !flag_cf_inline_ok(c))
+        return false;
+    bool cf = carry && flag_cf_inline(c);
+    bool rmw = kind != 0 && op != 7;
+    uint8_t *p = mem_fast_ptr(c, i->seg, insn_ea(c, i), size, rmw ? MMU_WRITE : MMU_READ);
+    if (!p)
+        return false;
+    uint64_t m = load_le(p, size);
+    if (kind == 0) {
+        uint64_t r = alu_op_cf(c, op, size, c->r[i->reg], m, cf);
+        if (op != 7)
+            c->r[i->reg] = r;
+        return true;
+    }
+    uint64_t r = alu_op_cf(c, op, size, m, kind == 1 ? c->r[i->reg] : i->imm, cf);
+    if (rmw)
+        store_le(p, size, r);
+    return true;
+}
+
+#define ALU_MEM_FORM(name, n, size, kind)                                                 \
+    static void name(struct cpu *c, const struct insn *i) { alu_mem(c, i, n, size, kind); } \
+    static ALWAYS_INLINE bool name##_fast(struct cpu *c, const struct insn *i)              \
+    {                                                                                     \
+        return alu_mem_fast(c, i, n, size, kind);                                         \
+    }                                                                                     \
+    THREADED_FAST(name)
 #define ALU_MEM_VARIANTS(n)                                                              \
-    static void alu_gm64_##n(struct cpu *c, const struct insn *i) { alu_mem(c, i, n, 8, 0); } \
-    static void alu_gm32_##n(struct cpu *c, const struct insn *i) { alu_mem(c, i, n, 4, 0); } \
-    static void alu_mg64_##n(struct cpu *c, const struct insn *i) { alu_mem(c, i, n, 8, 1); } \
-    static void alu_mg32_##n(struct cpu *c, const struct insn *i) { alu_mem(c, i, n, 4, 1); } \
-    static void alu_mi64_##n(struct cpu *c, const struct insn *i) { alu_mem(c, i, n, 8, 2); } \
-    static void alu_mi32_##n(struct cpu *c, const struct insn *i) { alu_mem(c, i, n, 4, 2); } \
-    THREADED(alu_gm64_##n) THREADED(alu_gm32_##n) THREADED(alu_mg64_##n) THREADED(alu_mg32_##n) \
-    THREADED(alu_mi64_##n) THREADED(alu_mi32_##n)
+    ALU_MEM_FORM(alu_gm64_##n, n, 8, 0) ALU_MEM_FORM(alu_gm32_##n, n, 4, 0)                \
+    ALU_MEM_FORM(alu_mg64_##n, n, 8, 1) ALU_MEM_FORM(alu_mg32_##n, n, 4, 1)                \
+    ALU_MEM_FORM(alu_mi64_##n, n, 8, 2) ALU_MEM_FORM(alu_mi32_##n, n, 4, 2)
 FOR_EACH_ALU_OP(ALU_MEM_VARIANTS)
 
 /* Variant tables hold both entry points of each handler (cpu/insn.h). */
@@ -109,20 +156,44 @@ static ALWAYS_INLINE void jcc(struct cpu *c, const struct insn *i, unsigned cc)
 }
 
 /* threaded: a taken branch follows the block link (thread_branch);
- * not taken goes straight on */
-static ALWAYS_INLINE void jcc_run(struct cpu *c, const struct insn *i, unsigned cc)
+ * not taken goes straight on.  Without a call where the condition
+ * comes from cpu_cond_fast() and a 64-bit target is canonical; the
+ * rest (flags to derive, #GP) is the full handler's. */
+static ALWAYS_INLINE bool jcc_fast(struct cpu *c, const struct insn *i, unsigned cc,
+                                   bool *taken)
 {
-    if (cpu_cond(c, cc)) {
-        cpu_jump_near(c, c->rip + i->imm, i->opsize);
-        thread_branch(c);
-        return;
-    }
-    thread_next(c, i);
+    if (!cpu_cond_fast(c, cc, taken))
+        return false;
+    if (!*taken)
+        return true;
+    uint64_t t = c->rip + i->imm;
+    if (i->opsize != 8 || !mem_canonical(c, t))
+        return false;
+    c->rip = t;
+    return true;
 }
 
 #define JCC_VARIANT(n)                                                                \
     static void jcc_##n(struct cpu *c, const struct insn *i) { jcc(c, i, n); }        \
-    static void jcc_##n##_run(struct cpu *c, const struct insn *i) { jcc_run(c, i, n); }
+    static __attribute__((noinline)) void jcc_##n##_full_run(struct cpu *c,          \
+                                                              const struct insn *i)   \
+    {                                                                                 \
+        uint64_t next = c->rip;                                                       \
+        jcc(c, i, n);                                                                 \
+        thread_next_if(c, i, next);                                                   \
+    }                                                                                 \
+    static void jcc_##n##_run(struct cpu *c, const struct insn *i)                    \
+    {                                                                                 \
+        bool taken;                                                                   \
+        if (likely(jcc_fast(c, i, n, &taken))) {                                      \
+            if (taken)                                                                \
+                thread_branch(c);                                                     \
+            else                                                                      \
+                thread_next(c, i);                                                    \
+            return;                                                                   \
+        }                                                                             \
+        jcc_##n##_full_run(c, i);                                                     \
+    }
 JCC_VARIANT(0) JCC_VARIANT(1) JCC_VARIANT(2) JCC_VARIANT(3)
 JCC_VARIANT(4) JCC_VARIANT(5) JCC_VARIANT(6) JCC_VARIANT(7)
 JCC_VARIANT(8) JCC_VARIANT(9) JCC_VARIANT(10) JCC_VARIANT(11)
@@ -145,11 +216,68 @@ static ALWAYS_INLINE void cmov(struct cpu *c, const struct insn *i, unsigned cc,
         c->r[i->reg] &= 0xffffffffull;
 }
 
+/* an r/m source of 1-8 bytes without a call, or false */
+static ALWAYS_INLINE bool rm_read_fast(struct cpu *c, const struct insn *i, unsigned size,
+                                       uint64_t *v)
+{
+    if (i->mod == 3) {
+        *v = reg_read(c, i, i->rm, size);
+        return true;
+    }
+    uint8_t *p = mem_fast_ptr(c, i->seg, insn_ea(c, i), size, MMU_READ);
+    if (!p)
+        return false;
+    *v = load_le(p, size);
+    return true;
+}
+
+static ALWAYS_INLINE bool cmov_fast(struct cpu *c, const struct insn *i, unsigned cc,
+                                    unsigned size)
+{
+    bool r;
+    uint64_t v;
+    if (!cpu_cond_fast(c, cc, &r) || !rm_read_fast(c, i, size, &v))
+        return false;
+    if (r)
+        c->r[i->reg] = v;
+    else if (size == 4)
+        c->r[i->reg] &= 0xffffffffull;
+    return true;
+}
+
+static ALWAYS_INLINE bool setcc_fast(struct cpu *c, const struct insn *i, unsigned cc)
+{
+    bool r;
+    if (!cpu_cond_fast(c, cc, &r))
+        return false;
+    if (i->mod == 3) {
+        reg_write8(c, i, i->rm, r);
+        return true;
+    }
+    uint8_t *p = mem_fast_ptr(c, i->seg, insn_ea(c, i), 1, MMU_WRITE);
+    if (!p)
+        return false;
+    *p = r;
+    return true;
+}
+
 #define CC_VARIANTS(n)                                                                        \
     static void cmov64_##n(struct cpu *c, const struct insn *i) { cmov(c, i, n, 8); }        \
     static void cmov32_##n(struct cpu *c, const struct insn *i) { cmov(c, i, n, 4); }        \
     static void setcc_##n(struct cpu *c, const struct insn *i) { rm_write(c, i, 1, cpu_cond(c, n)); } \
-    THREADED(cmov64_##n) THREADED(cmov32_##n) THREADED(setcc_##n)
+    static ALWAYS_INLINE bool cmov64_##n##_fast(struct cpu *c, const struct insn *i)         \
+    {                                                                                        \
+        return cmov_fast(c, i, n, 8);                                                        \
+    }                                                                                        \
+    static ALWAYS_INLINE bool cmov32_##n##_fast(struct cpu *c, const struct insn *i)         \
+    {                                                                                        \
+        return cmov_fast(c, i, n, 4);                                                        \
+    }                                                                                        \
+    static ALWAYS_INLINE bool setcc_##n##_fast(struct cpu *c, const struct insn *i)          \
+    {                                                                                        \
+        return setcc_fast(c, i, n);                                                          \
+    }                                                                                        \
+    THREADED_FAST(cmov64_##n) THREADED_FAST(cmov32_##n) THREADED_FAST(setcc_##n)
 CC_VARIANTS(0) CC_VARIANTS(1) CC_VARIANTS(2) CC_VARIANTS(3)
 CC_VARIANTS(4) CC_VARIANTS(5) CC_VARIANTS(6) CC_VARIANTS(7)
 CC_VARIANTS(8) CC_VARIANTS(9) CC_VARIANTS(10) CC_VARIANTS(11)
@@ -167,7 +295,19 @@ static void mul64(struct cpu *c, const struct insn *i)
     c->r[R_RDX] = hi;
     lf_set(c, LF_MUL, 8, 0, hi != 0, lo);
 }
-THREADED(mul64)
+static ALWAYS_INLINE bool mul64_fast(struct cpu *c, const struct insn *i)
+{
+    uint64_t v;
+    if (!rm_read_fast(c, i, 8, &v))
+        return false;
+    unsigned __int128 p = (unsigned __int128)c->r[R_RAX] * v;
+    uint64_t lo = (uint64_t)p, hi = (uint64_t)(p >> 64);
+    c->r[R_RAX] = lo;
+    c->r[R_RDX] = hi;
+    lf_set(c, LF_MUL, 8, 0, hi != 0, lo);
+    return true;
+}
+THREADED_FAST(mul64)
 
 static void mul32(struct cpu *c, const struct insn *i)
 {
@@ -183,13 +323,21 @@ static void movzx8(struct cpu *c, const struct insn *i)
 {
     c->r[i->reg] = rm_read_inline(c, i, 1);
 }
-THREADED(movzx8)
+static ALWAYS_INLINE bool movzx8_fast(struct cpu *c, const struct insn *i)
+{
+    return rm_read_fast(c, i, 1, &c->r[i->reg]);
+}
+THREADED_FAST(movzx8)
 
 static void movzx16(struct cpu *c, const struct insn *i)
 {
     c->r[i->reg] = rm_read_inline(c, i, 2);
 }
-THREADED(movzx16)
+static ALWAYS_INLINE bool movzx16_fast(struct cpu *c, const struct insn *i)
+{
+    return rm_read_fast(c, i, 2, &c->r[i->reg]);
+}
+THREADED_FAST(movzx16)
 
 /* ---- 64-bit-mode register moves, pushes and pops ---- */
 
@@ -332,7 +480,18 @@ static void push64(struct cpu *c, const struct insn *i)
     lin_write(c, mem_linear(c, SEG_SS, sp, 8, true), 8, c->r[r]);
     c->r[R_RSP] = sp;
 }
-THREADED(push64)
+static ALWAYS_INLINE bool push64_fast(struct cpu *c, const struct insn *i)
+{
+    unsigned r = (i->op & 7) | ((i->rex & 1) << 3);
+    uint64_t sp = c->r[R_RSP] - 8;
+    uint8_t *p = mem_fast_ptr(c, SEG_SS, sp, 8, MMU_WRITE);
+    if (!p)
+        return false;
+    store_le(p, 8, c->r[r]);
+    c->r[R_RSP] = sp;
+    return true;
+}
+THREADED_FAST(push64)
 
 static void pop64(struct cpu *c, const struct insn *i)
 {
@@ -342,7 +501,19 @@ static void pop64(struct cpu *c, const struct insn *i)
     c->r[R_RSP] = sp + 8;
     c->r[r] = v;
 }
-THREADED(pop64)
+static ALWAYS_INLINE bool pop64_fast(struct cpu *c, const struct insn *i)
+{
+    unsigned r = (i->op & 7) | ((i->rex & 1) << 3);
+    uint64_t sp = c->r[R_RSP];
+    uint8_t *p = mem_fast_ptr(c, SEG_SS, sp, 8, MMU_READ);
+    if (!p)
+        return false;
+    uint64_t v = load_le(p, 8);
+    c->r[R_RSP] = sp + 8;
+    c->r[r] = v;
+    return true;
+}
+THREADED_FAST(pop64)
 
 static void call_rel64(struct cpu *c, const struct insn *i)
 {
@@ -356,7 +527,20 @@ static void call_rel64(struct cpu *c, const struct insn *i)
     c->r[R_RSP] = sp;
     c->rip = t;
 }
-THREADED_EXIT(call_rel64)
+static ALWAYS_INLINE bool call_rel64_fast(struct cpu *c, const struct insn *i)
+{
+    uint64_t ret = c->rip, target = ret + i->imm, sp = c->r[R_RSP] - 8;
+    if (!mem_canonical(c, target))
+        return false;
+    uint8_t *p = mem_fast_ptr(c, SEG_SS, sp, 8, MMU_WRITE);
+    if (!p)
+        return false;
+    store_le(p, 8, ret);
+    c->r[R_RSP] = sp;
+    c->rip = target;
+    return true;
+}
+THREADED_EXIT_FAST(call_rel64)
 
 static void ret64(struct cpu *c, const struct insn *i)
 {
@@ -366,7 +550,21 @@ static void ret64(struct cpu *c, const struct insn *i)
     cpu_jump_near(c, target, 8);
     c->r[R_RSP] = sp + 8;
 }
-THREADED_EXIT(ret64)
+static ALWAYS_INLINE bool ret64_fast(struct cpu *c, const struct insn *i)
+{
+    (void)i;
+    uint64_t sp = c->r[R_RSP];
+    uint8_t *p = mem_fast_ptr(c, SEG_SS, sp, 8, MMU_READ);
+    if (!p)
+        return false;
+    uint64_t target = load_le(p, 8);
+    if (!mem_canonical(c, target))
+        return false;
+    c->rip = target;
+    c->r[R_RSP] = sp + 8;
+    return true;
+}
+THREADED_EXIT_FAST(ret64)
 
 /* ---- 64-bit-mode MOV between a register and memory ---- */
 
@@ -387,39 +585,39 @@ static inline __attribute__((always_inline)) uint64_t ea_base_index(const struct
 
 /* loads and stores of 64 and 32 bits (a 32-bit load zero-extends)
  * through one address form 'ea' */
+static ALWAYS_INLINE bool mov_mem_fast(struct cpu *c, const struct insn *i, uint64_t ea,
+                                       unsigned size, bool load)
+{
+    uint8_t *p = mem_fast_ptr(c, i->seg, ea, size, load ? MMU_READ : MMU_WRITE);
+    if (!p)
+        return false;
+    if (load)
+        c->r[i->reg] = load_le(p, size);
+    else
+        store_le(p, size, c->r[i->reg]);
+    return true;
+}
+
+#define MOV_MEM_FORM(name, ea, size, load)                                                \
+    static void name(struct cpu *c, const struct insn *i)                                 \
+    {                                                                                     \
+        if (load)                                                                         \
+            c->r[i->reg] = mem_read(c, i->seg, ea(c, i), size);                           \
+        else                                                                              \
+            mem_write(c, i->seg, ea(c, i), size, c->r[i->reg] & size_mask(size));         \
+    }                                                                                     \
+    static ALWAYS_INLINE bool name##_fast(struct cpu *c, const struct insn *i)              \
+    {                                                                                     \
+        return mov_mem_fast(c, i, ea(c, i), size, load);                                  \
+    }                                                                                     \
+    THREADED_FAST(name)
 #define MOV_MEM_VARIANTS(sfx, ea)                                                         \
-    static void mov_load64_##sfx(struct cpu *c, const struct insn *i)                     \
-    {                                                                                     \
-        c->r[i->reg] = mem_read(c, i->seg, ea(c, i), 8);                                  \
-    }                                                                                     \
-    static void mov_store64_##sfx(struct cpu *c, const struct insn *i)                    \
-    {                                                                                     \
-        mem_write(c, i->seg, ea(c, i), 8, c->r[i->reg]);                                  \
-    }                                                                                     \
-    static void mov_load32_##sfx(struct cpu *c, const struct insn *i)                     \
-    {                                                                                     \
-        c->r[i->reg] = mem_read(c, i->seg, ea(c, i), 4);                                  \
-    }                                                                                     \
-    static void mov_store32_##sfx(struct cpu *c, const struct insn *i)                    \
-    {                                                                                     \
-        mem_write(c, i->seg, ea(c, i), 4, (uint32_t)c->r[i->reg]);                        \
-    }                                                                                     \
-    THREADED(mov_load64_##sfx) THREADED(mov_store64_##sfx)                                \
-    THREADED(mov_load32_##sfx) THREADED(mov_store32_##sfx)
+    MOV_MEM_FORM(mov_load64_##sfx, ea, 8, true) MOV_MEM_FORM(mov_store64_##sfx, ea, 8, false) \
+    MOV_MEM_FORM(mov_load32_##sfx, ea, 4, true) MOV_MEM_FORM(mov_store32_##sfx, ea, 4, false)
 MOV_MEM_VARIANTS(bd, ea_base_disp)
 MOV_MEM_VARIANTS(bi, ea_base_index)
 
-static void mov_load64(struct cpu *c, const struct insn *i)
-{
-    c->r[i->reg] = mem_read(c, i->seg, insn_ea(c, i), 8);
-}
-THREADED(mov_load64)
-
-static void mov_store64(struct cpu *c, const struct insn *i)
-{
-    mem_write(c, i->seg, insn_ea(c, i), 8, c->r[i->reg]);
-}
-THREADED(mov_store64)
+MOV_MEM_VARIANTS(any, insn_ea)
 
 /* ---- SHL/SHR/SAR on a 32/64-bit register by an immediate or 1 ----
  * Same results and lazy flags as the generic group-2 code (ops_shift.c,
@@ -608,8 +806,9 @@ void cpu_specialize(const struct cpu *c, struct insn *i)
         else if (based)
             pick(i, load ? (q ? FAST(mov_load64_bi) : FAST(mov_load32_bi))
                          : (q ? FAST(mov_store64_bi) : FAST(mov_store32_bi)));
-        else if (q)
-            pick(i, load ? FAST(mov_load64) : FAST(mov_store64));
+        else
+            pick(i, load ? (q ? FAST(mov_load64_any) : FAST(mov_load32_any))
+                         : (q ? FAST(mov_store64_any) : FAST(mov_store32_any)));
         return;
     }
     if (op == 0x63 && i->mod == 3 && i->opsize == 8) {
