@@ -655,6 +655,84 @@ SHIFT_VARIANTS(shl_ri, 4)
 SHIFT_VARIANTS(shr_ri, 5)
 SHIFT_VARIANTS(sar_ri, 7)
 
+/* ---- ROL/ROR on a 32/64-bit register by an immediate or 1 ----
+ * As the generic group-2 code (ops_shift.c): a zero count changes no
+ * flag; otherwise CF and OF are the rotation's and SF, ZF, AF and PF
+ * keep what the previous op left, so the lazy flags are made concrete
+ * first.  The fast path does that inline when no op is pending or a
+ * logic op is (XOR/AND then ROR: the SHA-256 rounds), else the full
+ * handler calls flags_materialize(). */
+static ALWAYS_INLINE uint64_t rotate_ri(struct cpu *c, const struct insn *i, bool right,
+                                        unsigned size, uint32_t *cfof)
+{
+    unsigned bits = size * 8;
+    unsigned n = (unsigned)(i->op == 0xd1 ? 1 : i->imm) & (bits - 1);
+    uint64_t v = c->r[i->rm] & size_mask(size), r;
+    if (!n) {
+        *cfof = UINT32_MAX;
+        return v;
+    }
+    if (right) {
+        r = ((v >> n) | (v << (bits - n))) & size_mask(size);
+        bool msb = (r >> (bits - 1)) & 1;
+        *cfof = (msb ? FL_CF : 0) | ((msb ^ ((r >> (bits - 2)) & 1)) ? FL_OF : 0);
+    } else {
+        r = ((v << n) | (v >> (bits - n))) & size_mask(size);
+        bool cf = r & 1;
+        *cfof = (cf ? FL_CF : 0) | ((((r >> (bits - 1)) & 1) ^ cf) ? FL_OF : 0);
+    }
+    return r;
+}
+
+static ALWAYS_INLINE void rotate_full(struct cpu *c, const struct insn *i, bool right,
+                                      unsigned size)
+{
+    uint32_t cfof;
+    uint64_t r = rotate_ri(c, i, right, size, &cfof);
+    if (cfof != UINT32_MAX) {
+        flags_materialize(c);
+        c->rflags = (c->rflags & ~(uint64_t)(FL_CF | FL_OF)) | cfof;
+    }
+    c->r[i->rm] = r;
+}
+
+static ALWAYS_INLINE bool rotate_fast(struct cpu *c, const struct insn *i, bool right,
+                                      unsigned size)
+{
+    if (c->lf_op != LF_NONE && c->lf_op != LF_LOGIC)
+        return false;
+    uint32_t cfof;
+    uint64_t r = rotate_ri(c, i, right, size, &cfof);
+    if (cfof != UINT32_MAX) {
+        uint64_t f = c->rflags & ~(uint64_t)(FL_CF | FL_OF);
+        if (c->lf_op == LF_LOGIC) { /* flags_materialize() for a logic op */
+            uint64_t res = c->lf_res;
+            f &= ~(uint64_t)FL_ARITH;
+            f |= (res == 0 ? FL_ZF : 0) | (((res >> (8 * c->lf_size - 1)) & 1) ? FL_SF : 0) |
+                 (__builtin_parity((unsigned)(res & 0xff)) ? 0 : FL_PF);
+            c->lf_op = LF_NONE;
+        }
+        c->rflags = f | cfof;
+    }
+    c->r[i->rm] = r;
+    return true;
+}
+
+#define ROTATE_VARIANTS(name, right)                                                      \
+    static void name##64(struct cpu *c, const struct insn *i) { rotate_full(c, i, right, 8); } \
+    static void name##32(struct cpu *c, const struct insn *i) { rotate_full(c, i, right, 4); } \
+    static ALWAYS_INLINE bool name##64_fast(struct cpu *c, const struct insn *i)          \
+    {                                                                                     \
+        return rotate_fast(c, i, right, 8);                                               \
+    }                                                                                     \
+    static ALWAYS_INLINE bool name##32_fast(struct cpu *c, const struct insn *i)          \
+    {                                                                                     \
+        return rotate_fast(c, i, right, 4);                                               \
+    }                                                                                     \
+    THREADED_FAST(name##64) THREADED_FAST(name##32)
+ROTATE_VARIANTS(rol_ri, false)
+ROTATE_VARIANTS(ror_ri, true)
+
 /* Picks a specialised handler for a freshly decoded instruction. */
 static void pick(struct insn *i, struct fast f)
 {
@@ -693,7 +771,13 @@ void cpu_specialize(const struct cpu *c, struct insn *i)
         case 7:
             if (q) PICK(sar_ri64); else PICK(sar_ri32);
             return;
-        default: return; /* rotates stay generic */
+        case 0:
+            if (q) PICK(rol_ri64); else PICK(rol_ri32);
+            return;
+        case 1:
+            if (q) PICK(ror_ri64); else PICK(ror_ri32);
+            return;
+        default: return; /* RCL/RCR stay generic */
         }
     }
     /* memory forms, 32/64-bit, 64-bit code and addressing, no LOCK */
