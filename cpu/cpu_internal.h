@@ -22,9 +22,20 @@ void cpu_specialize(const struct cpu *c, struct insn *i);
 /* ---- lazy flags (cpu/flags.c) ---- */
 bool flag_cf_slow(const struct cpu *c);
 
-/* CF, with the commonest producers (ADD/ADC, SUB/SBB/CMP, logic, MUL)
- * inline: carry chains (ADC, SBB, SETC) read it on every step. */
-static inline bool flag_cf(const struct cpu *c)
+/* The lazy ops whose CF flag_cf_inline() derives without a call: the
+ * commonest producers (ADD/ADC, SUB/SBB/CMP, logic, MUL), as carry
+ * chains (ADC, SBB, SETC) read CF on every step. */
+#define LF_CF_INLINE                                                                    \
+    ((1u << LF_NONE) | (1u << LF_ADD) | (1u << LF_ADC) | (1u << LF_SUB) | (1u << LF_SBB) | \
+     (1u << LF_LOGIC) | (1u << LF_MUL))
+
+static inline bool flag_cf_inline_ok(const struct cpu *c)
+{
+    return (LF_CF_INLINE >> c->lf_op) & 1;
+}
+
+/* CF for an op in LF_CF_INLINE (anything else gives false) */
+static inline bool flag_cf_inline(const struct cpu *c)
 {
     uint64_t a = c->lf_a, b = c->lf_b, r = c->lf_res;
     unsigned top = c->lf_size * 8 - 1;
@@ -33,11 +44,15 @@ static inline bool flag_cf(const struct cpu *c)
     case LF_ADC: return (((a & b) | ((a | b) & ~r)) >> top) & 1;
     case LF_SUB:
     case LF_SBB: return (((~a & b) | ((~a | b) & r)) >> top) & 1;
-    case LF_LOGIC: return false;
     case LF_MUL: return b != 0;
     case LF_NONE: return (c->rflags & FL_CF) != 0;
-    default: return flag_cf_slow(c);
+    default: return false;
     }
+}
+
+static inline bool flag_cf(const struct cpu *c)
+{
+    return flag_cf_inline_ok(c) ? flag_cf_inline(c) : flag_cf_slow(c);
 }
 bool flag_zf(const struct cpu *c);
 bool flag_sf(const struct cpu *c);
@@ -71,14 +86,17 @@ void flags_set_arith(struct cpu *c, uint32_t arith_bits);
 void flags_materialize(struct cpu *c);
 bool parity8(uint64_t v);
 
-/* Jcc/SETcc/CMOVcc condition code 0-15.  After CMP/SUB (LF_SUB) and
- * logic ops (LF_LOGIC) — most conditions in practice — the answer
- * comes straight from the operands; anything else derives the flags. */
-static inline bool cpu_cond(const struct cpu *c, unsigned cc)
+/* Jcc/SETcc/CMOVcc condition code 0-15, where it needs no call: after
+ * CMP/SUB (LF_SUB) and logic ops (LF_LOGIC) — most conditions in
+ * practice — straight from the operands; after other lazy ops ZF and SF
+ * from the kept result and CF as flag_cf_inline() has it; from RFLAGS
+ * itself when no op is pending.  Returns false when the flags must be
+ * derived (cpu_cond_slow()). */
+static inline bool cpu_cond_fast(const struct cpu *c, unsigned cc, bool *out)
 {
     bool r;
+    unsigned sh = 64 - 8 * c->lf_size;
     if (c->lf_op == LF_SUB) {
-        unsigned sh = 64 - 8 * c->lf_size;
         uint64_t a = c->lf_a, b = c->lf_b;
         int64_t sa = (int64_t)(a << sh), sb = (int64_t)(b << sh);
         switch (cc >> 1) {
@@ -88,12 +106,9 @@ static inline bool cpu_cond(const struct cpu *c, unsigned cc)
         case 4: r = (int64_t)(c->lf_res << sh) < 0; break;
         case 6: r = sa < sb; break;
         case 7: r = sa <= sb; break;
-        default: return cpu_cond_slow(c, cc);
+        default: return false;
         }
-        return r ^ (cc & 1);
-    }
-    if (c->lf_op == LF_LOGIC) {
-        unsigned sh = 64 - 8 * c->lf_size;
+    } else if (c->lf_op == LF_LOGIC) {
         int64_t res = (int64_t)(c->lf_res << sh);
         switch (cc >> 1) {
         case 0:
@@ -103,16 +118,47 @@ static inline bool cpu_cond(const struct cpu *c, unsigned cc)
         case 4:
         case 6: r = res < 0; break;
         case 7: r = res <= 0; break;
-        default: return cpu_cond_slow(c, cc);
+        default: return false;
         }
-        return r ^ (cc & 1);
+    } else if (c->lf_op == LF_NONE) {
+        uint64_t f = c->rflags;
+        bool of = f & FL_OF, zf = f & FL_ZF, sf = f & FL_SF;
+        switch (cc >> 1) {
+        case 0: r = of; break;
+        case 1: r = f & FL_CF; break;
+        case 2: r = zf; break;
+        case 3: r = (f & FL_CF) || zf; break;
+        case 4: r = sf; break;
+        case 5: r = f & FL_PF; break;
+        case 6: r = sf != of; break;
+        default: r = zf || sf != of; break;
+        }
+    } else {
+        switch (cc >> 1) {
+        case 1:
+            if (!flag_cf_inline_ok(c))
+                return false;
+            r = flag_cf_inline(c);
+            break;
+        case 2: r = c->lf_res == 0; break;
+        case 4: r = (int64_t)(c->lf_res << sh) < 0; break;
+        default: return false;
+        }
     }
-    return cpu_cond_slow(c, cc);
+    *out = r ^ (cc & 1);
+    return true;
+}
+
+static inline bool cpu_cond(const struct cpu *c, unsigned cc)
+{
+    bool r;
+    return cpu_cond_fast(c, cc, &r) ? r : cpu_cond_slow(c, cc);
 }
 
 /* ALU core used by the ALU-form handlers and string compares:
  * op is ModRM.reg numbering: 0 add, 1 or, 2 adc, 3 sbb, 4 and, 5 sub, 6 xor, 7 cmp */
-static inline uint64_t alu_op(struct cpu *c, unsigned op, unsigned size, uint64_t a, uint64_t b)
+static inline uint64_t alu_op_cf(struct cpu *c, unsigned op, unsigned size, uint64_t a,
+                                 uint64_t b, bool cf)
 {
     uint64_t m = size_mask(size), r;
     a &= m;
@@ -120,14 +166,20 @@ static inline uint64_t alu_op(struct cpu *c, unsigned op, unsigned size, uint64_
     switch (op) {
     case 0: r = a + b; lf_set(c, LF_ADD, size, a, b, r); break;
     case 1: r = a | b; lf_set_logic(c, size, r); break;
-    case 2: r = a + b + flag_cf(c); lf_set(c, LF_ADC, size, a, b, r); break;
-    case 3: r = a - b - flag_cf(c); lf_set(c, LF_SBB, size, a, b, r); break;
+    case 2: r = a + b + cf; lf_set(c, LF_ADC, size, a, b, r); break;
+    case 3: r = a - b - cf; lf_set(c, LF_SBB, size, a, b, r); break;
     case 4: r = a & b; lf_set_logic(c, size, r); break;
     case 5:
     case 7: r = a - b; lf_set(c, LF_SUB, size, a, b, r); break;
     default: r = a ^ b; lf_set_logic(c, size, r); break;
     }
     return r & m;
+}
+
+/* with the carry in (ADC, SBB) read from the flags */
+static inline uint64_t alu_op(struct cpu *c, unsigned op, unsigned size, uint64_t a, uint64_t b)
+{
+    return alu_op_cf(c, op, size, a, b, (op == 2 || op == 3) && flag_cf(c));
 }
 
 /* ---- segments (cpu/seg.c) ---- */

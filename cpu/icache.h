@@ -36,7 +36,9 @@ struct block {
     uint32_t gen;       /* phys->code_gen[] of the page when decoded */
     uint8_t code_size;  /* the CPU's code size when decoded; 0: empty slot */
     uint8_t n;          /* instructions decoded so far */
-    bool closed;        /* no instruction follows (page end or full) */
+    bool closed;        /* the next instruction crosses the page end: it runs alone */
+    bool complete;      /* decoded to BLOCK_MAX or to the page end: execution
+                           that falls off it goes on in the next block */
     /* Chaining: the last two places execution went after this block
      * (a block can be left at the end and at every taken branch). */
     struct block_link link[2];

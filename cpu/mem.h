@@ -120,6 +120,25 @@ static inline void lin_write(struct cpu *c, uint64_t lin, unsigned size, uint64_
     mem_write_slow(c, lin, size, v, user, ac);
 }
 
+/* The host address for an explicit access of 'size' bytes at seg:off
+ * when the threaded fast paths (cpu/thread.h, THREADED_FAST) can make
+ * it without a call: long mode, a canonical address, no alignment
+ * check to make and a TLB hit that allows the access within one page.
+ * NULL otherwise: the caller then runs the full handler from the start,
+ * which takes the same path as lin_read/lin_write with every check. */
+static inline __attribute__((always_inline)) uint8_t *mem_fast_ptr(struct cpu *c, int seg,
+                                                                  uint64_t off, unsigned size,
+                                                                  enum mmu_access_type type)
+{
+    if (unlikely(c->mode != MODE_LONG))
+        return NULL;
+    uint64_t lin = off + (seg >= SEG_FS ? c->seg[seg].base : 0);
+    bool user = c->cpl == 3, ac = (c->rflags & FL_AC) != 0;
+    if (unlikely(!mem_canonical(c, lin) || (user && ac)))
+        return NULL;
+    return mmu_fast_ptr(&c->mmu, lin, size, mmu_need_bit(type, user, ac) & c->fast_mask);
+}
+
 /* Implicit supervisor accesses: descriptor tables, TSS, IDT (SDM 4.6). */
 static inline uint64_t sys_read(struct cpu *c, uint64_t lin, unsigned size)
 {

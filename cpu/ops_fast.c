@@ -13,20 +13,15 @@
 
 /* ---- ALU: op = ModRM.reg numbering (0 add ... 7 cmp) ---- */
 
+#define FOR_EACH_ALU_OP(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7)
+
 #define ALU_VARIANTS(n)                                                                  \
     static void alu_eg_##n(struct cpu *c, const struct insn *i) { alu_form_eg(c, i, n); } \
     static void alu_ge_##n(struct cpu *c, const struct insn *i) { alu_form_ge(c, i, n); } \
     static void alu_ei_##n(struct cpu *c, const struct insn *i) { alu_form_ei(c, i, n); } \
     static void alu_ai_##n(struct cpu *c, const struct insn *i) { alu_form_ai(c, i, n); } \
     THREADED(alu_eg_##n) THREADED(alu_ge_##n) THREADED(alu_ei_##n) THREADED(alu_ai_##n)
-ALU_VARIANTS(0)
-ALU_VARIANTS(1)
-ALU_VARIANTS(2)
-ALU_VARIANTS(3)
-ALU_VARIANTS(4)
-ALU_VARIANTS(5)
-ALU_VARIANTS(6)
-ALU_VARIANTS(7)
+FOR_EACH_ALU_OP(ALU_VARIANTS)
 
 /* register-register forms with a constant operand size: no RMW
  * bookkeeping and no size dispatch (32-bit results zero-extend) */
@@ -38,23 +33,98 @@ static ALWAYS_INLINE void alu_rr(struct cpu *c, unsigned dst, uint64_t src, unsi
         c->r[dst] = r; /* alu_op masks to the size: 32-bit results zero-extend */
 }
 
+/* the same without a call: ADC and SBB leave a carry that needs
+ * deriving (after INC, DEC or a shift) to the full handler */
+static ALWAYS_INLINE bool alu_rr_fast(struct cpu *c, unsigned dst, uint64_t src, unsigned op,
+                                      unsigned size)
+{
+    bool carry = op == 2 || op == 3;
+    if (carry && !flag_cf_inline_ok(c))
+        return false;
+    uint64_t r = alu_op_cf(c, op, size, c->r[dst], src, carry && flag_cf_inline(c));
+    if (op != 7)
+        c->r[dst] = r;
+    return true;
+}
+
+#define ALU_RR_FORM(name, n, dst, src, size)                                              \
+    static void name(struct cpu *c, const struct insn *i) { alu_rr(c, dst, src, n, size); } \
+    static ALWAYS_INLINE bool name##_fast(struct cpu *c, const struct insn *i)              \
+    {                                                                                     \
+        return alu_rr_fast(c, dst, src, n, size);                                         \
+    }                                                                                     \
+    THREADED_FAST(name)
 #define ALU_RR_VARIANTS(n)                                                               \
-    static void alu_eg64_##n(struct cpu *c, const struct insn *i) { alu_rr(c, i->rm, c->r[i->reg], n, 8); } \
-    static void alu_eg32_##n(struct cpu *c, const struct insn *i) { alu_rr(c, i->rm, c->r[i->reg], n, 4); } \
-    static void alu_ge64_##n(struct cpu *c, const struct insn *i) { alu_rr(c, i->reg, c->r[i->rm], n, 8); } \
-    static void alu_ge32_##n(struct cpu *c, const struct insn *i) { alu_rr(c, i->reg, c->r[i->rm], n, 4); } \
-    static void alu_ri64_##n(struct cpu *c, const struct insn *i) { alu_rr(c, i->rm, i->imm, n, 8); } \
-    static void alu_ri32_##n(struct cpu *c, const struct insn *i) { alu_rr(c, i->rm, i->imm, n, 4); } \
-    THREADED(alu_eg64_##n) THREADED(alu_eg32_##n) THREADED(alu_ge64_##n) THREADED(alu_ge32_##n) \
-    THREADED(alu_ri64_##n) THREADED(alu_ri32_##n)
-ALU_RR_VARIANTS(0)
-ALU_RR_VARIANTS(1)
-ALU_RR_VARIANTS(2)
-ALU_RR_VARIANTS(3)
-ALU_RR_VARIANTS(4)
-ALU_RR_VARIANTS(5)
-ALU_RR_VARIANTS(6)
-ALU_RR_VARIANTS(7)
+    ALU_RR_FORM(alu_eg64_##n, n, i->rm, c->r[i->reg], 8)                                   \
+    ALU_RR_FORM(alu_eg32_##n, n, i->rm, c->r[i->reg], 4)                                   \
+    ALU_RR_FORM(alu_ge64_##n, n, i->reg, c->r[i->rm], 8)                                   \
+    ALU_RR_FORM(alu_ge32_##n, n, i->reg, c->r[i->rm], 4)                                   \
+    ALU_RR_FORM(alu_ri64_##n, n, i->rm, i->imm, 8)                                         \
+    ALU_RR_FORM(alu_ri32_##n, n, i->rm, i->imm, 4)
+FOR_EACH_ALU_OP(ALU_RR_VARIANTS)
+
+/* Memory forms with a constant 32/64-bit operand size in 64-bit code
+ * with 64-bit addressing: 'kind' 0 reg op= [m], 1 [m] op= reg,
+ * 2 [m] op= imm.  The accesses are the generic forms' (mem_read, and
+ * rmw_read_mem's write check before the read), minus the run-time size
+ * dispatch. */
+static ALWAYS_INLINE void alu_mem(struct cpu *c, const struct insn *i, unsigned op,
+                                  unsigned size, unsigned kind)
+{
+    if (kind == 0) {
+        uint64_t r = alu_op(c, op, size, c->r[i->reg], mem_read(c, i->seg, insn_ea(c, i), size));
+        if (op != 7)
+            c->r[i->reg] = r;
+        return;
+    }
+    uint64_t src = kind == 1 ? c->r[i->reg] : i->imm;
+    if (op == 7) {
+        alu_op(c, op, size, mem_read(c, i->seg, insn_ea(c, i), size), src);
+        return;
+    }
+    struct rmw at;
+    uint64_t dst = rmw_read_mem(c, i, size, &at);
+    lin_write(c, at.off, size, alu_op(c, op, size, dst, src));
+}
+
+/* the same through mem_fast_ptr() (the write check first for a
+ * read-modify-write, as rmw_read_mem) */
+static ALWAYS_INLINE bool alu_mem_fast(struct cpu *c, const struct insn *i, unsigned op,
+                                       unsigned size, unsigned kind)
+{
+    bool carry = op == 2 || op == 3;
+    if (carry && !flag_cf_inline_ok(c))
+        return false;
+    bool cf = carry && flag_cf_inline(c);
+    bool rmw = kind != 0 && op != 7;
+    uint8_t *p = mem_fast_ptr(c, i->seg, insn_ea(c, i), size, rmw ? MMU_WRITE : MMU_READ);
+    if (!p)
+        return false;
+    uint64_t m = load_le(p, size);
+    if (kind == 0) {
+        uint64_t r = alu_op_cf(c, op, size, c->r[i->reg], m, cf);
+        if (op != 7)
+            c->r[i->reg] = r;
+        return true;
+    }
+    uint64_t r = alu_op_cf(c, op, size, m, kind == 1 ? c->r[i->reg] : i->imm, cf);
+    if (rmw)
+        store_le(p, size, r);
+    return true;
+}
+
+#define ALU_MEM_FORM(name, n, size, kind)                                                 \
+    static void name(struct cpu *c, const struct insn *i) { alu_mem(c, i, n, size, kind); } \
+    static ALWAYS_INLINE bool name##_fast(struct cpu *c, const struct insn *i)              \
+    {                                                                                     \
+        return alu_mem_fast(c, i, n, size, kind);                                         \
+    }                                                                                     \
+    THREADED_FAST(name)
+#define ALU_MEM_VARIANTS(n)                                                              \
+    ALU_MEM_FORM(alu_gm64_##n, n, 8, 0) ALU_MEM_FORM(alu_gm32_##n, n, 4, 0)                \
+    ALU_MEM_FORM(alu_mg64_##n, n, 8, 1) ALU_MEM_FORM(alu_mg32_##n, n, 4, 1)                \
+    ALU_MEM_FORM(alu_mi64_##n, n, 8, 2) ALU_MEM_FORM(alu_mi32_##n, n, 4, 2)
+FOR_EACH_ALU_OP(ALU_MEM_VARIANTS)
 
 /* Variant tables hold both entry points of each handler (cpu/insn.h). */
 struct fast {
@@ -66,6 +136,11 @@ static const struct fast alu_rr_fn[3][2][8] = { /* [EG, GE, EI][32, 64][op] */
     {EIGHT(alu_eg32), EIGHT(alu_eg64)},
     {EIGHT(alu_ge32), EIGHT(alu_ge64)},
     {EIGHT(alu_ri32), EIGHT(alu_ri64)},
+};
+static const struct fast alu_mem_fn[3][2][8] = { /* [GE, EG, EI][32, 64][op] */
+    {EIGHT(alu_gm32), EIGHT(alu_gm64)},
+    {EIGHT(alu_mg32), EIGHT(alu_mg64)},
+    {EIGHT(alu_mi32), EIGHT(alu_mi64)},
 };
 static const struct fast alu_eg_fn[8] = EIGHT(alu_eg);
 static const struct fast alu_ge_fn[8] = EIGHT(alu_ge);
@@ -81,20 +156,44 @@ static ALWAYS_INLINE void jcc(struct cpu *c, const struct insn *i, unsigned cc)
 }
 
 /* threaded: a taken branch follows the block link (thread_branch);
- * not taken goes straight on */
-static ALWAYS_INLINE void jcc_run(struct cpu *c, const struct insn *i, unsigned cc)
+ * not taken goes straight on.  Without a call where the condition
+ * comes from cpu_cond_fast() and a 64-bit target is canonical; the
+ * rest (flags to derive, #GP) is the full handler's. */
+static ALWAYS_INLINE bool jcc_fast(struct cpu *c, const struct insn *i, unsigned cc,
+                                   bool *taken)
 {
-    if (cpu_cond(c, cc)) {
-        cpu_jump_near(c, c->rip + i->imm, i->opsize);
-        thread_branch(c);
-        return;
-    }
-    thread_next(c, i);
+    if (!cpu_cond_fast(c, cc, taken))
+        return false;
+    if (!*taken)
+        return true;
+    uint64_t t = c->rip + i->imm;
+    if (i->opsize != 8 || !mem_canonical(c, t))
+        return false;
+    c->rip = t;
+    return true;
 }
 
 #define JCC_VARIANT(n)                                                                \
     static void jcc_##n(struct cpu *c, const struct insn *i) { jcc(c, i, n); }        \
-    static void jcc_##n##_run(struct cpu *c, const struct insn *i) { jcc_run(c, i, n); }
+    static __attribute__((noinline)) void jcc_##n##_full_run(struct cpu *c,          \
+                                                              const struct insn *i)   \
+    {                                                                                 \
+        uint64_t next = c->rip;                                                       \
+        jcc(c, i, n);                                                                 \
+        thread_next_if(c, i, next);                                                   \
+    }                                                                                 \
+    static void jcc_##n##_run(struct cpu *c, const struct insn *i)                    \
+    {                                                                                 \
+        bool taken;                                                                   \
+        if (likely(jcc_fast(c, i, n, &taken))) {                                      \
+            if (taken)                                                                \
+                thread_branch(c);                                                     \
+            else                                                                      \
+                thread_next(c, i);                                                    \
+            return;                                                                   \
+        }                                                                             \
+        jcc_##n##_full_run(c, i);                                                     \
+    }
 JCC_VARIANT(0) JCC_VARIANT(1) JCC_VARIANT(2) JCC_VARIANT(3)
 JCC_VARIANT(4) JCC_VARIANT(5) JCC_VARIANT(6) JCC_VARIANT(7)
 JCC_VARIANT(8) JCC_VARIANT(9) JCC_VARIANT(10) JCC_VARIANT(11)
@@ -117,11 +216,68 @@ static ALWAYS_INLINE void cmov(struct cpu *c, const struct insn *i, unsigned cc,
         c->r[i->reg] &= 0xffffffffull;
 }
 
+/* an r/m source of 1-8 bytes without a call, or false */
+static ALWAYS_INLINE bool rm_read_fast(struct cpu *c, const struct insn *i, unsigned size,
+                                       uint64_t *v)
+{
+    if (i->mod == 3) {
+        *v = reg_read(c, i, i->rm, size);
+        return true;
+    }
+    uint8_t *p = mem_fast_ptr(c, i->seg, insn_ea(c, i), size, MMU_READ);
+    if (!p)
+        return false;
+    *v = load_le(p, size);
+    return true;
+}
+
+static ALWAYS_INLINE bool cmov_fast(struct cpu *c, const struct insn *i, unsigned cc,
+                                    unsigned size)
+{
+    bool r;
+    uint64_t v;
+    if (!cpu_cond_fast(c, cc, &r) || !rm_read_fast(c, i, size, &v))
+        return false;
+    if (r)
+        c->r[i->reg] = v;
+    else if (size == 4)
+        c->r[i->reg] &= 0xffffffffull;
+    return true;
+}
+
+static ALWAYS_INLINE bool setcc_fast(struct cpu *c, const struct insn *i, unsigned cc)
+{
+    bool r;
+    if (!cpu_cond_fast(c, cc, &r))
+        return false;
+    if (i->mod == 3) {
+        reg_write8(c, i, i->rm, r);
+        return true;
+    }
+    uint8_t *p = mem_fast_ptr(c, i->seg, insn_ea(c, i), 1, MMU_WRITE);
+    if (!p)
+        return false;
+    *p = r;
+    return true;
+}
+
 #define CC_VARIANTS(n)                                                                        \
     static void cmov64_##n(struct cpu *c, const struct insn *i) { cmov(c, i, n, 8); }        \
     static void cmov32_##n(struct cpu *c, const struct insn *i) { cmov(c, i, n, 4); }        \
     static void setcc_##n(struct cpu *c, const struct insn *i) { rm_write(c, i, 1, cpu_cond(c, n)); } \
-    THREADED(cmov64_##n) THREADED(cmov32_##n) THREADED(setcc_##n)
+    static ALWAYS_INLINE bool cmov64_##n##_fast(struct cpu *c, const struct insn *i)         \
+    {                                                                                        \
+        return cmov_fast(c, i, n, 8);                                                        \
+    }                                                                                        \
+    static ALWAYS_INLINE bool cmov32_##n##_fast(struct cpu *c, const struct insn *i)         \
+    {                                                                                        \
+        return cmov_fast(c, i, n, 4);                                                        \
+    }                                                                                        \
+    static ALWAYS_INLINE bool setcc_##n##_fast(struct cpu *c, const struct insn *i)          \
+    {                                                                                        \
+        return setcc_fast(c, i, n);                                                          \
+    }                                                                                        \
+    THREADED_FAST(cmov64_##n) THREADED_FAST(cmov32_##n) THREADED_FAST(setcc_##n)
 CC_VARIANTS(0) CC_VARIANTS(1) CC_VARIANTS(2) CC_VARIANTS(3)
 CC_VARIANTS(4) CC_VARIANTS(5) CC_VARIANTS(6) CC_VARIANTS(7)
 CC_VARIANTS(8) CC_VARIANTS(9) CC_VARIANTS(10) CC_VARIANTS(11)
@@ -139,7 +295,19 @@ static void mul64(struct cpu *c, const struct insn *i)
     c->r[R_RDX] = hi;
     lf_set(c, LF_MUL, 8, 0, hi != 0, lo);
 }
-THREADED(mul64)
+static ALWAYS_INLINE bool mul64_fast(struct cpu *c, const struct insn *i)
+{
+    uint64_t v;
+    if (!rm_read_fast(c, i, 8, &v))
+        return false;
+    unsigned __int128 p = (unsigned __int128)c->r[R_RAX] * v;
+    uint64_t lo = (uint64_t)p, hi = (uint64_t)(p >> 64);
+    c->r[R_RAX] = lo;
+    c->r[R_RDX] = hi;
+    lf_set(c, LF_MUL, 8, 0, hi != 0, lo);
+    return true;
+}
+THREADED_FAST(mul64)
 
 static void mul32(struct cpu *c, const struct insn *i)
 {
@@ -155,13 +323,21 @@ static void movzx8(struct cpu *c, const struct insn *i)
 {
     c->r[i->reg] = rm_read_inline(c, i, 1);
 }
-THREADED(movzx8)
+static ALWAYS_INLINE bool movzx8_fast(struct cpu *c, const struct insn *i)
+{
+    return rm_read_fast(c, i, 1, &c->r[i->reg]);
+}
+THREADED_FAST(movzx8)
 
 static void movzx16(struct cpu *c, const struct insn *i)
 {
     c->r[i->reg] = rm_read_inline(c, i, 2);
 }
-THREADED(movzx16)
+static ALWAYS_INLINE bool movzx16_fast(struct cpu *c, const struct insn *i)
+{
+    return rm_read_fast(c, i, 2, &c->r[i->reg]);
+}
+THREADED_FAST(movzx16)
 
 /* ---- 64-bit-mode register moves, pushes and pops ---- */
 
@@ -304,7 +480,18 @@ static void push64(struct cpu *c, const struct insn *i)
     lin_write(c, mem_linear(c, SEG_SS, sp, 8, true), 8, c->r[r]);
     c->r[R_RSP] = sp;
 }
-THREADED(push64)
+static ALWAYS_INLINE bool push64_fast(struct cpu *c, const struct insn *i)
+{
+    unsigned r = (i->op & 7) | ((i->rex & 1) << 3);
+    uint64_t sp = c->r[R_RSP] - 8;
+    uint8_t *p = mem_fast_ptr(c, SEG_SS, sp, 8, MMU_WRITE);
+    if (!p)
+        return false;
+    store_le(p, 8, c->r[r]);
+    c->r[R_RSP] = sp;
+    return true;
+}
+THREADED_FAST(push64)
 
 static void pop64(struct cpu *c, const struct insn *i)
 {
@@ -314,7 +501,19 @@ static void pop64(struct cpu *c, const struct insn *i)
     c->r[R_RSP] = sp + 8;
     c->r[r] = v;
 }
-THREADED(pop64)
+static ALWAYS_INLINE bool pop64_fast(struct cpu *c, const struct insn *i)
+{
+    unsigned r = (i->op & 7) | ((i->rex & 1) << 3);
+    uint64_t sp = c->r[R_RSP];
+    uint8_t *p = mem_fast_ptr(c, SEG_SS, sp, 8, MMU_READ);
+    if (!p)
+        return false;
+    uint64_t v = load_le(p, 8);
+    c->r[R_RSP] = sp + 8;
+    c->r[r] = v;
+    return true;
+}
+THREADED_FAST(pop64)
 
 static void call_rel64(struct cpu *c, const struct insn *i)
 {
@@ -328,7 +527,20 @@ static void call_rel64(struct cpu *c, const struct insn *i)
     c->r[R_RSP] = sp;
     c->rip = t;
 }
-THREADED_EXIT(call_rel64)
+static ALWAYS_INLINE bool call_rel64_fast(struct cpu *c, const struct insn *i)
+{
+    uint64_t ret = c->rip, target = ret + i->imm, sp = c->r[R_RSP] - 8;
+    if (!mem_canonical(c, target))
+        return false;
+    uint8_t *p = mem_fast_ptr(c, SEG_SS, sp, 8, MMU_WRITE);
+    if (!p)
+        return false;
+    store_le(p, 8, ret);
+    c->r[R_RSP] = sp;
+    c->rip = target;
+    return true;
+}
+THREADED_EXIT_FAST(call_rel64)
 
 static void ret64(struct cpu *c, const struct insn *i)
 {
@@ -338,7 +550,21 @@ static void ret64(struct cpu *c, const struct insn *i)
     cpu_jump_near(c, target, 8);
     c->r[R_RSP] = sp + 8;
 }
-THREADED_EXIT(ret64)
+static ALWAYS_INLINE bool ret64_fast(struct cpu *c, const struct insn *i)
+{
+    (void)i;
+    uint64_t sp = c->r[R_RSP];
+    uint8_t *p = mem_fast_ptr(c, SEG_SS, sp, 8, MMU_READ);
+    if (!p)
+        return false;
+    uint64_t target = load_le(p, 8);
+    if (!mem_canonical(c, target))
+        return false;
+    c->rip = target;
+    c->r[R_RSP] = sp + 8;
+    return true;
+}
+THREADED_EXIT_FAST(ret64)
 
 /* ---- 64-bit-mode MOV between a register and memory ---- */
 
@@ -349,41 +575,49 @@ static inline __attribute__((always_inline)) uint64_t ea_base_disp(const struct 
     return c->r[i->base] + (uint64_t)i->disp;
 }
 
-static void mov_load64_bd(struct cpu *c, const struct insn *i)
+/* base + index * scale + displacement with a 64-bit address size: the
+ * array walks of the multi-precision loops (mpihelp_*), table lookups */
+static inline __attribute__((always_inline)) uint64_t ea_base_index(const struct cpu *c,
+                                                                   const struct insn *i)
 {
-    c->r[i->reg] = mem_read(c, i->seg, ea_base_disp(c, i), 8);
+    return c->r[i->base] + (c->r[i->index] << i->scale) + (uint64_t)i->disp;
 }
-THREADED(mov_load64_bd)
 
-static void mov_store64_bd(struct cpu *c, const struct insn *i)
+/* loads and stores of 64 and 32 bits (a 32-bit load zero-extends)
+ * through one address form 'ea' */
+static ALWAYS_INLINE bool mov_mem_fast(struct cpu *c, const struct insn *i, uint64_t ea,
+                                       unsigned size, bool load)
 {
-    mem_write(c, i->seg, ea_base_disp(c, i), 8, c->r[i->reg]);
+    uint8_t *p = mem_fast_ptr(c, i->seg, ea, size, load ? MMU_READ : MMU_WRITE);
+    if (!p)
+        return false;
+    if (load)
+        c->r[i->reg] = load_le(p, size);
+    else
+        store_le(p, size, c->r[i->reg]);
+    return true;
 }
-THREADED(mov_store64_bd)
 
-static void mov_load32_bd(struct cpu *c, const struct insn *i)
-{
-    c->r[i->reg] = mem_read(c, i->seg, ea_base_disp(c, i), 4); /* zero-extends */
-}
-THREADED(mov_load32_bd)
+#define MOV_MEM_FORM(name, ea, size, load)                                                \
+    static void name(struct cpu *c, const struct insn *i)                                 \
+    {                                                                                     \
+        if (load)                                                                         \
+            c->r[i->reg] = mem_read(c, i->seg, ea(c, i), size);                           \
+        else                                                                              \
+            mem_write(c, i->seg, ea(c, i), size, c->r[i->reg] & size_mask(size));         \
+    }                                                                                     \
+    static ALWAYS_INLINE bool name##_fast(struct cpu *c, const struct insn *i)              \
+    {                                                                                     \
+        return mov_mem_fast(c, i, ea(c, i), size, load);                                  \
+    }                                                                                     \
+    THREADED_FAST(name)
+#define MOV_MEM_VARIANTS(sfx, ea)                                                         \
+    MOV_MEM_FORM(mov_load64_##sfx, ea, 8, true) MOV_MEM_FORM(mov_store64_##sfx, ea, 8, false) \
+    MOV_MEM_FORM(mov_load32_##sfx, ea, 4, true) MOV_MEM_FORM(mov_store32_##sfx, ea, 4, false)
+MOV_MEM_VARIANTS(bd, ea_base_disp)
+MOV_MEM_VARIANTS(bi, ea_base_index)
 
-static void mov_store32_bd(struct cpu *c, const struct insn *i)
-{
-    mem_write(c, i->seg, ea_base_disp(c, i), 4, (uint32_t)c->r[i->reg]);
-}
-THREADED(mov_store32_bd)
-
-static void mov_load64(struct cpu *c, const struct insn *i)
-{
-    c->r[i->reg] = mem_read(c, i->seg, insn_ea(c, i), 8);
-}
-THREADED(mov_load64)
-
-static void mov_store64(struct cpu *c, const struct insn *i)
-{
-    mem_write(c, i->seg, insn_ea(c, i), 8, c->r[i->reg]);
-}
-THREADED(mov_store64)
+MOV_MEM_VARIANTS(any, insn_ea)
 
 /* ---- SHL/SHR/SAR on a 32/64-bit register by an immediate or 1 ----
  * Same results and lazy flags as the generic group-2 code (ops_shift.c,
@@ -420,6 +654,84 @@ static ALWAYS_INLINE void shift_ri(struct cpu *c, const struct insn *i, unsigned
 SHIFT_VARIANTS(shl_ri, 4)
 SHIFT_VARIANTS(shr_ri, 5)
 SHIFT_VARIANTS(sar_ri, 7)
+
+/* ---- ROL/ROR on a 32/64-bit register by an immediate or 1 ----
+ * As the generic group-2 code (ops_shift.c): a zero count changes no
+ * flag; otherwise CF and OF are the rotation's and SF, ZF, AF and PF
+ * keep what the previous op left, so the lazy flags are made concrete
+ * first.  The fast path does that inline when no op is pending or a
+ * logic op is (XOR/AND then ROR: the SHA-256 rounds), else the full
+ * handler calls flags_materialize(). */
+static ALWAYS_INLINE uint64_t rotate_ri(struct cpu *c, const struct insn *i, bool right,
+                                        unsigned size, uint32_t *cfof)
+{
+    unsigned bits = size * 8;
+    unsigned n = (unsigned)(i->op == 0xd1 ? 1 : i->imm) & (bits - 1);
+    uint64_t v = c->r[i->rm] & size_mask(size), r;
+    if (!n) {
+        *cfof = UINT32_MAX;
+        return v;
+    }
+    if (right) {
+        r = ((v >> n) | (v << (bits - n))) & size_mask(size);
+        bool msb = (r >> (bits - 1)) & 1;
+        *cfof = (msb ? FL_CF : 0) | ((msb ^ ((r >> (bits - 2)) & 1)) ? FL_OF : 0);
+    } else {
+        r = ((v << n) | (v >> (bits - n))) & size_mask(size);
+        bool cf = r & 1;
+        *cfof = (cf ? FL_CF : 0) | ((((r >> (bits - 1)) & 1) ^ cf) ? FL_OF : 0);
+    }
+    return r;
+}
+
+static ALWAYS_INLINE void rotate_full(struct cpu *c, const struct insn *i, bool right,
+                                      unsigned size)
+{
+    uint32_t cfof;
+    uint64_t r = rotate_ri(c, i, right, size, &cfof);
+    if (cfof != UINT32_MAX) {
+        flags_materialize(c);
+        c->rflags = (c->rflags & ~(uint64_t)(FL_CF | FL_OF)) | cfof;
+    }
+    c->r[i->rm] = r;
+}
+
+static ALWAYS_INLINE bool rotate_fast(struct cpu *c, const struct insn *i, bool right,
+                                      unsigned size)
+{
+    if (c->lf_op != LF_NONE && c->lf_op != LF_LOGIC)
+        return false;
+    uint32_t cfof;
+    uint64_t r = rotate_ri(c, i, right, size, &cfof);
+    if (cfof != UINT32_MAX) {
+        uint64_t f = c->rflags & ~(uint64_t)(FL_CF | FL_OF);
+        if (c->lf_op == LF_LOGIC) { /* flags_materialize() for a logic op */
+            uint64_t res = c->lf_res;
+            f &= ~(uint64_t)FL_ARITH;
+            f |= (res == 0 ? FL_ZF : 0) | (((res >> (8 * c->lf_size - 1)) & 1) ? FL_SF : 0) |
+                 (__builtin_parity((unsigned)(res & 0xff)) ? 0 : FL_PF);
+            c->lf_op = LF_NONE;
+        }
+        c->rflags = f | cfof;
+    }
+    c->r[i->rm] = r;
+    return true;
+}
+
+#define ROTATE_VARIANTS(name, right)                                                      \
+    static void name##64(struct cpu *c, const struct insn *i) { rotate_full(c, i, right, 8); } \
+    static void name##32(struct cpu *c, const struct insn *i) { rotate_full(c, i, right, 4); } \
+    static ALWAYS_INLINE bool name##64_fast(struct cpu *c, const struct insn *i)          \
+    {                                                                                     \
+        return rotate_fast(c, i, right, 8);                                               \
+    }                                                                                     \
+    static ALWAYS_INLINE bool name##32_fast(struct cpu *c, const struct insn *i)          \
+    {                                                                                     \
+        return rotate_fast(c, i, right, 4);                                               \
+    }                                                                                     \
+    THREADED_FAST(name##64) THREADED_FAST(name##32)
+ROTATE_VARIANTS(rol_ri, false)
+ROTATE_VARIANTS(ror_ri, true)
 
 /* Picks a specialised handler for a freshly decoded instruction. */
 static void pick(struct insn *i, struct fast f)
@@ -459,8 +771,25 @@ void cpu_specialize(const struct cpu *c, struct insn *i)
         case 7:
             if (q) PICK(sar_ri64); else PICK(sar_ri32);
             return;
-        default: return; /* rotates stay generic */
+        case 0:
+            if (q) PICK(rol_ri64); else PICK(rol_ri32);
+            return;
+        case 1:
+            if (q) PICK(ror_ri64); else PICK(ror_ri32);
+            return;
+        default: return; /* RCL/RCR stay generic */
         }
+    }
+    /* memory forms, 32/64-bit, 64-bit code and addressing, no LOCK */
+    bool mem64 = long64 && i->mod != 3 && i->adsize == 8 && !i->lock &&
+                 (i->opsize == 4 || i->opsize == 8);
+    if (mem64 && op < 0x40 && ((op & 7) == 1 || (op & 7) == 3)) {
+        pick(i, alu_mem_fn[(op & 2) ? 0 : 1][q][(op >> 3) & 7]);
+        return;
+    }
+    if (mem64 && (op == 0x81 || op == 0x83)) {
+        pick(i, alu_mem_fn[2][q][i->reg & 7]);
+        return;
     }
     if (op < 0x40 && (op & 7) < 6) {
         unsigned n = (op >> 3) & 7;
@@ -554,12 +883,16 @@ void cpu_specialize(const struct cpu *c, struct insn *i)
     if ((op == 0x89 || op == 0x8b) && i->mod != 3 && !i->lock &&
         (i->opsize == 8 || i->opsize == 4)) {
         bool load = op == 0x8b, q = i->opsize == 8;
-        bool bd = i->adsize == 8 && i->base != NO_REG && i->index == NO_REG && !i->riprel;
-        if (bd)
+        bool based = i->adsize == 8 && i->base != NO_REG && !i->riprel;
+        if (based && i->index == NO_REG)
             pick(i, load ? (q ? FAST(mov_load64_bd) : FAST(mov_load32_bd))
                          : (q ? FAST(mov_store64_bd) : FAST(mov_store32_bd)));
-        else if (q)
-            pick(i, load ? FAST(mov_load64) : FAST(mov_store64));
+        else if (based)
+            pick(i, load ? (q ? FAST(mov_load64_bi) : FAST(mov_load32_bi))
+                         : (q ? FAST(mov_store64_bi) : FAST(mov_store32_bi)));
+        else
+            pick(i, load ? (q ? FAST(mov_load64_any) : FAST(mov_load32_any))
+                         : (q ? FAST(mov_store64_any) : FAST(mov_store32_any)));
         return;
     }
     if (op == 0x63 && i->mod == 3 && i->opsize == 8) {

@@ -75,18 +75,24 @@ static inline bool rep_empty(struct cpu *c, const struct insn *i, unsigned idx)
     return true;
 }
 
-/* Runs body() for each element; returns with RIP rewound when work remains. */
-#define REP_LOOP(c, i, cond_stop, body)                                        \
+/* One pass of a REP instruction: up to REP_BATCH elements, then RIP
+ * rewound when work remains (interrupts may be taken between passes).
+ * 'bulk' does as many of the next elements at once as it can, at most
+ * the pass's remaining 'left_' (0: none, body() does the next one). */
+#define REP_PASS(c, i, bulk, cond_stop, body)                                  \
     do {                                                                       \
-        if (!(i)->rep) {                                                       \
-            body;                                                              \
-            break;                                                             \
-        }                                                                      \
-        for (unsigned n_ = 0; n_ < REP_BATCH; n_++) {                          \
+        for (uint64_t n_ = 0; n_ < REP_BATCH;) {                               \
             if (count(c, i) == 0)                                              \
                 return;                                                        \
+            uint64_t left_ = REP_BATCH - n_, done_ = (bulk);                   \
+            (void)left_;                                                       \
+            if (done_) {                                                       \
+                n_ += done_;                                                   \
+                continue;                                                      \
+            }                                                                  \
             body;                                                              \
             dec_count(c, i);                                                   \
+            n_++;                                                              \
             if (cond_stop)                                                     \
                 return;                                                        \
             if ((c)->vmx.rep_one) /* MTF: one iteration per boundary */        \
@@ -94,6 +100,16 @@ static inline bool rep_empty(struct cpu *c, const struct insn *i, unsigned idx)
         }                                                                      \
         if (count(c, i) != 0)                                                  \
             (c)->rip = (c)->insn_rip;                                          \
+    } while (0)
+
+/* Runs body() for each element; returns with RIP rewound when work remains. */
+#define REP_LOOP(c, i, cond_stop, body)                                        \
+    do {                                                                       \
+        if (!(i)->rep) {                                                       \
+            body;                                                              \
+            break;                                                             \
+        }                                                                      \
+        REP_PASS(c, i, 0, cond_stop, body);                                    \
     } while (0)
 
 /* ---- bulk fast paths for REP STOS / REP MOVS ----
@@ -140,10 +156,13 @@ static bool bulk_ok(const struct cpu *c, const struct insn *i, bool reads_src)
            flat32(&c->seg[SEG_ES], true) && (!reads_src || flat32(&c->seg[i->seg], false));
 }
 
-static uint64_t stos_bulk(struct cpu *c, const struct insn *i, unsigned sz)
+/* 'limit': at most that many elements (the rest of an element pass) */
+static uint64_t stos_bulk_n(struct cpu *c, const struct insn *i, unsigned sz, uint64_t limit)
 {
     uint64_t lin = mem_linear(c, SEG_ES, c->r[R_RDI] & amask(i), sz, true);
     uint64_t n = page_room(lin, sz), left = count(c, i);
+    if (left > limit)
+        left = limit;
     if (n > left)
         n = left;
     uint8_t *p = n ? bulk_ptr(c, lin, n * sz, MMU_WRITE) : NULL;
@@ -159,11 +178,18 @@ static uint64_t stos_bulk(struct cpu *c, const struct insn *i, unsigned sz)
     return n;
 }
 
-static uint64_t movs_bulk(struct cpu *c, const struct insn *i, unsigned sz)
+static uint64_t stos_bulk(struct cpu *c, const struct insn *i, unsigned sz)
+{
+    return stos_bulk_n(c, i, sz, UINT64_MAX);
+}
+
+static uint64_t movs_bulk_n(struct cpu *c, const struct insn *i, unsigned sz, uint64_t limit)
 {
     uint64_t src = mem_linear(c, i->seg, c->r[R_RSI] & amask(i), sz, false);
     uint64_t dst = mem_linear(c, SEG_ES, c->r[R_RDI] & amask(i), sz, true);
     uint64_t n = page_room(src, sz), left = count(c, i);
+    if (left > limit)
+        left = limit;
     if (page_room(dst, sz) < n)
         n = page_room(dst, sz);
     if (n > left)
@@ -189,6 +215,20 @@ static uint64_t movs_bulk(struct cpu *c, const struct insn *i, unsigned sz)
     set_areg(c, i, R_RCX, c->r[R_RCX] - n);
     return n;
 }
+
+static uint64_t movs_bulk(struct cpu *c, const struct insn *i, unsigned sz)
+{
+    return movs_bulk_n(c, i, sz, UINT64_MAX);
+}
+
+/* An element pass of REP STOS/MOVS (REP_PASS) that does the elements
+ * the TLB grants in bulk too: when a pass starts on a page the TLB does
+ * not grant yet (a first write that sets the dirty bit), the element
+ * that takes the slow path fills the TLB and the rest of the page goes
+ * at host speed.  The same elements in the same passes as element by
+ * element, so the same instruction count. */
+#define REP_PASS_BULK(c, i, sz, step_n, body)                                  \
+    REP_PASS(c, i, bulk_ok(c, i, step_n == movs_bulk_n) ? step_n(c, i, sz, left_) : 0, 0, body)
 
 /* Runs the bulk path for up to BULK_STEPS pages.  True: this call is
  * finished (the count is exhausted, or RIP was rewound to continue in
@@ -216,12 +256,19 @@ void op_movs(struct cpu *c, const struct insn *i)
     unsigned sz = esize(i);
     if (rep_bulk(c, i, sz, movs_bulk))
         return;
-    REP_LOOP(c, i, 0, {
-        uint64_t v = mem_read(c, i->seg, c->r[R_RSI] & amask(i), sz);
-        mem_write(c, SEG_ES, c->r[R_RDI] & amask(i), sz, v);
-        advance(c, i, R_RSI, sz);
-        advance(c, i, R_RDI, sz);
-    });
+#define MOVS_ELEMENT                                                           \
+    do {                                                                       \
+        uint64_t v = mem_read(c, i->seg, c->r[R_RSI] & amask(i), sz);          \
+        mem_write(c, SEG_ES, c->r[R_RDI] & amask(i), sz, v);                   \
+        advance(c, i, R_RSI, sz);                                              \
+        advance(c, i, R_RDI, sz);                                              \
+    } while (0)
+    if (!i->rep) {
+        MOVS_ELEMENT;
+        return;
+    }
+    REP_PASS_BULK(c, i, sz, movs_bulk_n, MOVS_ELEMENT);
+#undef MOVS_ELEMENT
 }
 
 void op_stos(struct cpu *c, const struct insn *i)
@@ -232,7 +279,12 @@ void op_stos(struct cpu *c, const struct insn *i)
     if (rep_bulk(c, i, sz, stos_bulk))
         return;
     uint64_t v = c->r[R_RAX];
-    REP_LOOP(c, i, 0, {
+    if (!i->rep) {
+        mem_write(c, SEG_ES, c->r[R_RDI] & amask(i), sz, v);
+        advance(c, i, R_RDI, sz);
+        return;
+    }
+    REP_PASS_BULK(c, i, sz, stos_bulk_n, {
         mem_write(c, SEG_ES, c->r[R_RDI] & amask(i), sz, v);
         advance(c, i, R_RDI, sz);
     });

@@ -241,9 +241,25 @@ void cpu_run_generic(struct cpu *c, const struct insn *i)
     thread_next_if(c, i, next);
 }
 
+/* Falling off a complete block (cpu/icache.h) is a branch to the next
+ * byte: a loop longer than BLOCK_MAX instructions then stays in the
+ * chain, going on through the block's link as a taken branch does. */
 void cpu_run_stop(struct cpu *c, const struct insn *i)
 {
     (void)i;
+    struct block *b = c->cur_block;
+    if (b->complete && !c->pending && c->icount < c->chain_until) {
+        uint64_t rip = c->rip;
+        struct block *nb =
+            block_linked(b, rip, icache_stamp(c->mmu.epoch, c->mmu.phys->code_writes));
+        if (nb) {
+            c->cur_block = nb;
+            const struct insn *n = &nb->insn[0];
+            c->rip = rip + n->len;
+            n->run(c, n); /* tail position: c->insn_rip is already rip */
+            return;
+        }
+    }
     c->block_done = true;
 }
 
@@ -298,6 +314,7 @@ static struct block *lookup_block(struct cpu *c)
         b->code_size = c->code_size;
         b->n = 0;
         b->closed = false;
+        b->complete = false;
         b->link[0].to = b->link[1].to = NULL;
         set_stop(&b->insn[0]);
         if (phys_mark_code(ph, off))
@@ -347,8 +364,10 @@ static void run_decode(struct cpu *c, struct block *b)
                 run_one(c);
             return;
         }
-        if (k >= BLOCK_MAX || page_off >= 4096)
+        if (k >= BLOCK_MAX || page_off >= 4096) {
+            b->complete = true;
             return;
+        }
         /* decoded aside: a decode fault must leave the stop entry intact */
         struct insn tmp;
         c->insn_rip = c->rip;
@@ -405,13 +424,14 @@ static void run_blocks(struct cpu *c, uint64_t until)
             done = run_cached(c, b) != BLOCK_LEFT;
         }
         if (done) {
-            if (b->n < BLOCK_MAX) {
+            if (!b->complete) {
                 run_decode(c, b);
-                return;
+                if (!b->complete)
+                    return;
             }
-            /* a full block falls through to its successor like a branch
-             * (a closed one must not: the instruction after it crosses
-             * the page and runs alone, from run_decode) */
+            /* a complete block falls through to its successor like a
+             * branch (a closed one must not: the instruction after it
+             * crosses the page and runs alone, from run_decode) */
         }
         if (c->pending || c->icount >= until)
             return;

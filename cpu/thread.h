@@ -101,6 +101,45 @@ static inline __attribute__((always_inline)) void thread_next_if(struct cpu *c,
         thread_branch(c);                                              \
     }
 
+/* The threaded entry of a handler 'name' with an inline fast path
+ * 'name##_fast' that returns true when it has done the whole
+ * instruction, false (having changed nothing) when the full handler
+ * must run: a TLB miss, a fault to raise, flags to derive.  The fast
+ * path makes no call, so it needs neither a stack frame nor saved
+ * registers; the full handler is entered by a tail call.  */
+#define THREADED_FAST(name)                                            \
+    static __attribute__((noinline, flatten)) void name##_full_run(    \
+        struct cpu *c, const struct insn *i)                           \
+    {                                                                  \
+        name(c, i);                                                    \
+        thread_next(c, i);                                             \
+    }                                                                  \
+    static void name##_run(struct cpu *c, const struct insn *i)        \
+    {                                                                  \
+        if (__builtin_expect(name##_fast(c, i), 1)) {                  \
+            thread_next(c, i);                                         \
+            return;                                                    \
+        }                                                              \
+        name##_full_run(c, i);                                         \
+    }
+
+/* The same for a handler that always branches (CALL, RET). */
+#define THREADED_EXIT_FAST(name)                                       \
+    static __attribute__((noinline, flatten)) void name##_full_run(    \
+        struct cpu *c, const struct insn *i)                           \
+    {                                                                  \
+        name(c, i);                                                    \
+        thread_branch(c);                                              \
+    }                                                                  \
+    static void name##_run(struct cpu *c, const struct insn *i)        \
+    {                                                                  \
+        if (__builtin_expect(name##_fast(c, i), 1)) {                  \
+            thread_branch(c);                                          \
+            return;                                                    \
+        }                                                              \
+        name##_full_run(c, i);                                         \
+    }
+
 /* 'run' of every handler without a threaded entry of its own: 'fn',
  * then as thread_next_if. */
 void cpu_run_generic(struct cpu *c, const struct insn *i);
