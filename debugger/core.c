@@ -398,7 +398,7 @@ static void exit_rips(struct debugger *d, char *buf, size_t len)
 static void hook_vmx(void *opaque, struct cpu *c, int event, uint32_t code, uint64_t arg)
 {
     struct debugger *d = opaque;
-    if (event == CPU_VMX_EXIT || event == CPU_VMX_ENTRY)
+    if (d->snapshots && (event == CPU_VMX_EXIT || event == CPU_VMX_ENTRY))
         vmcs_snapshot(d, event == CPU_VMX_EXIT);
     if (event == CPU_VMX_ENTRY) {
         d->last_entry_rip = c->insn_rip;
@@ -548,6 +548,7 @@ void dbg_print_location(struct debugger *d)
 
 static char *next_line(struct debugger *d, bool *paused)
 {
+    d->snapshots = true; /* the debugger is in use: keep what `vmcs diff` shows */
     for (;;) {
         if (d->script) {
             char *line = NULL;
@@ -727,6 +728,7 @@ struct debugger *debugger_create(struct machine *m, const struct config *cfg, ch
     d->c->dbg_opaque = d;
     d->last_mode = d->c->mode;
     d->last_code_size = d->c->code_size;
+    d->snapshots = d->interactive || d->script || d->gdb;
     if (d->interactive) {
         /* Ctrl-C breaks in when the terminal is not in raw mode (in raw
          * mode it is byte 0x03 for the guest; use Ctrl-A C there) */

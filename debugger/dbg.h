@@ -176,7 +176,12 @@ struct debugger {
     struct gdbstub *gdb;
 
     /* VMX views */
-    struct vmcs_snap snap[2];     /* [0] the latest VM entry or exit, [1] the one before */
+    /* `vmcs diff`: the VMCS at the latest VM entry or exit (snap[snap_cur])
+     * and at the one before; kept once the debugger is in use (a script,
+     * GDB, -S, or a first stop), so that runs without it pay nothing */
+    struct vmcs_snap snap[2];
+    int snap_cur;
+    bool snapshots;
     uint64_t last_entry_rip;      /* the root's RIP at the latest VMLAUNCH/VMRESUME */
     bool ept_step;                /* `ept step`: stop after the next EPT translation */
     struct vtrace vtrace;

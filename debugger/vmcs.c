@@ -116,12 +116,13 @@ static void summary(struct debugger *d)
 void vmcs_snapshot(struct debugger *d, bool is_exit)
 {
     const struct vmx *v = &d->c->vmx;
-    d->snap[1] = d->snap[0];
-    d->snap[0].valid = v->current != VMX_INVALID_PTR;
-    d->snap[0].is_exit = is_exit;
-    d->snap[0].ptr = v->current;
-    d->snap[0].icount = d->c->icount;
-    d->snap[0].v = v->vmcs;
+    d->snap_cur ^= 1; /* the older one becomes the newest: one copy per event */
+    struct vmcs_snap *s = &d->snap[d->snap_cur];
+    s->valid = v->current != VMX_INVALID_PTR;
+    s->is_exit = is_exit;
+    s->ptr = v->current;
+    s->icount = d->c->icount;
+    s->v = v->vmcs;
 }
 
 static unsigned print_changes(struct debugger *d, const struct vmcs *from, const struct vmcs *to)
@@ -144,9 +145,9 @@ static unsigned print_changes(struct debugger *d, const struct vmcs *from, const
 static void diff(struct debugger *d)
 {
     const struct vmx *v = &d->c->vmx;
-    const struct vmcs_snap *s = &d->snap[0];
+    const struct vmcs_snap *s = &d->snap[d->snap_cur];
     if (!s->valid) {
-        dbg_printf(d, "vmcs diff: no VM entry or exit yet\n");
+        dbg_printf(d, "vmcs diff: no VM entry or exit yet since the debugger started\n");
         return;
     }
     const char *what = s->is_exit ? "VM exit" : "VM entry";
@@ -158,7 +159,7 @@ static void diff(struct debugger *d)
                    what, s->ptr, d->c->icount - s->icount);
         print_changes(d, &s->v, &v->vmcs);
     }
-    const struct vmcs_snap *p = &d->snap[1];
+    const struct vmcs_snap *p = &d->snap[d->snap_cur ^ 1];
     if (p->valid && p->ptr == s->ptr) {
         dbg_printf(d, "from the %s before it to the last %s:\n",
                    p->is_exit ? "VM exit" : "VM entry", what);
