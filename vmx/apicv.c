@@ -15,16 +15,17 @@
  * vmx_take_event() takes them at the next instruction boundary, before
  * any event. */
 #include "cpu/cpu_internal.h"
+#include "devices/lapic.h" /* the xAPIC register offsets the virtual-APIC page keeps */
 #include "vmx/vmx_internal.h"
 
 /* The virtual-APIC page keeps the xAPIC register layout (29.1): VTPR,
  * VPPR, VEOI, VISR, VIRR and VICR at their APIC offsets. */
-enum { VTPR = 0x80, VPPR = 0xa0, VEOI = 0xb0, VISR = 0x100, VIRR = 0x200, VICR_LO = 0x300,
-       VICR_HI = 0x310 };
+enum { VTPR = APIC_TPR, VPPR = APIC_PPR, VEOI = APIC_EOI, VISR = APIC_ISR, VIRR = APIC_IRR,
+       VICR_LO = APIC_ICR_LO, VICR_HI = APIC_ICR_HI };
 
 /* x2APIC MSRs: MSR 800H + offset / 16 (SDM 10.12.1.2) */
-#define X2APIC_MSR(off) (0x800u + ((off) >> 4))
-#define X2APIC_SELF_IPI 0x83fu
+#define X2APIC_MSR(off) (MSR_X2APIC_FIRST + ((off) >> 4))
+#define X2APIC_SELF_IPI X2APIC_MSR(APIC_SELF_IPI)
 
 static uint32_t proc2(const struct cpu *c)
 {
@@ -270,17 +271,19 @@ static bool x2apic_readable(uint32_t index)
 {
     unsigned off = (index & 0xff) << 4;
     switch (off) {
-    case 0x20: case 0x30: case VTPR: case VPPR: case 0xd0: case 0xf0: case 0x280:
-    case 0x2f0: case VICR_LO: case 0x380: case 0x3e0:
+    case APIC_ID: case APIC_VER: case VTPR: case VPPR: case APIC_LDR: case APIC_SVR:
+    case APIC_ESR: case APIC_LVT_CMCI: case VICR_LO: case APIC_TIMER_ICR: case APIC_TIMER_DCR:
         return true;
     default:
-        return (off >= VISR && off < 0x280) || (off >= 0x320 && off <= 0x370);
+        return (off >= VISR && off < APIC_ESR) ||
+               (off >= APIC_LVT_TIMER && off <= APIC_LVT_ERROR);
     }
 }
 
 int vmx_apicv_rdmsr(struct cpu *c, uint32_t index, uint64_t *v)
 {
-    if (!(proc2(c) & PROC2_VIRTUALIZE_X2APIC) || index < 0x800 || index > 0x8ff)
+    if (!(proc2(c) & PROC2_VIRTUALIZE_X2APIC) || index < MSR_X2APIC_FIRST ||
+        index > MSR_X2APIC_LAST)
         return 0;
     bool regvirt = proc2(c) & PROC2_APIC_REGISTER_VIRT;
     if (index != X2APIC_MSR(VTPR) && !(regvirt && x2apic_readable(index)))
@@ -315,7 +318,7 @@ int vmx_apicv_wrmsr(struct cpu *c, uint32_t index, uint64_t v)
             return 0;
         if (v >> 8)
             return -1;
-        phys_write(c->mmu.phys, vapic_addr(c) + 0x3f0, v, 8);
+        phys_write(c->mmu.phys, vapic_addr(c) + APIC_SELF_IPI, v, 8);
         self_ipi_virtualize(c, v & 0xff);
         return 1;
     default:
@@ -331,11 +334,13 @@ int vmx_apicv_wrmsr(struct cpu *c, uint32_t index, uint64_t v)
 static bool reg_readable(unsigned reg)
 {
     switch (reg) {
-    case 0x20: case 0x30: case VTPR: case VEOI: case 0xd0: case 0xe0: case 0xf0: case 0x280:
-    case 0x2f0: case VICR_LO: case VICR_HI: case 0x380: case 0x3e0:
+    case APIC_ID: case APIC_VER: case VTPR: case VEOI: case APIC_LDR: case APIC_DFR:
+    case APIC_SVR: case APIC_ESR: case APIC_LVT_CMCI: case VICR_LO: case VICR_HI:
+    case APIC_TIMER_ICR: case APIC_TIMER_DCR:
         return true;
     default:
-        return (reg >= VISR && reg < 0x280) || (reg >= 0x320 && reg <= 0x370);
+        return (reg >= VISR && reg < APIC_ESR) ||
+               (reg >= APIC_LVT_TIMER && reg <= APIC_LVT_ERROR);
     }
 }
 
@@ -351,11 +356,12 @@ static bool reg_writable(unsigned off, uint32_t p2)
         return off == VTPR;
     }
     switch (reg) {
-    case 0x20: case VTPR: case VEOI: case 0xd0: case 0xe0: case 0xf0: case 0x280: case 0x2f0:
-    case VICR_LO: case VICR_HI: case 0x380: case 0x3e0:
+    case APIC_ID: case VTPR: case VEOI: case APIC_LDR: case APIC_DFR: case APIC_SVR:
+    case APIC_ESR: case APIC_LVT_CMCI: case VICR_LO: case VICR_HI: case APIC_TIMER_ICR:
+    case APIC_TIMER_DCR:
         return true;
     default:
-        return reg >= 0x320 && reg <= 0x370;
+        return reg >= APIC_LVT_TIMER && reg <= APIC_LVT_ERROR;
     }
 }
 
