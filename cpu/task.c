@@ -88,10 +88,11 @@ static void load_task_seg(struct cpu *c, int seg, uint16_t sel)
  */
 static _Noreturn void task_switch_exit(struct cpu *c, uint16_t sel, enum task_reason why)
 {
-    static const uint64_t source[] = {
-        [TASK_CALL] = 0, [TASK_IRET] = 1, [TASK_JMP] = 2, [TASK_INT] = 3,
+    static const enum vmx_task_source source[] = {
+        [TASK_CALL] = VMX_TASK_CALL, [TASK_IRET] = VMX_TASK_IRET,
+        [TASK_JMP] = VMX_TASK_JMP, [TASK_INT] = VMX_TASK_IDT,
     };
-    vmx_exit_insn(c, VMX_EXIT_TASK_SWITCH, sel | source[why] << 30);
+    vmx_exit_insn(c, VMX_EXIT_TASK_SWITCH, vmx_task_switch_qualification(sel, source[why]));
 }
 
 void cpu_task_switch(struct cpu *c, uint16_t sel, enum task_reason why, bool has_error,

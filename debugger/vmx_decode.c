@@ -125,7 +125,9 @@ void vmxd_qualification(unsigned reason, uint64_t q, char *buf, size_t len)
                  (q >> 6) & 1 ? ", immediate port" : ", port in DX");
         break;
     case VMX_EXIT_TASK_SWITCH: {
-        static const char *const src[4] = {"CALL", "IRET", "JMP", "task gate in IDT"};
+        static const char *const src[4] = {[VMX_TASK_CALL] = "CALL", [VMX_TASK_IRET] = "IRET",
+                                           [VMX_TASK_JMP] = "JMP",
+                                           [VMX_TASK_IDT] = "task gate in IDT"};
         snprintf(buf, len, "to TSS selector 0x%x by %s", (unsigned)q & 0xffff, src[(q >> 30) & 3]);
         break;
     }

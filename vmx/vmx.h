@@ -133,6 +133,14 @@ bool vmx_guest_cr0_allowed(const struct cpu *c, uint64_t value, bool unrestricte
  * activated) */
 bool vmx_unrestricted_guest(const struct cpu *c);
 
+/* Exit qualification for task switches (SDM Table 28-2): the new TSS's
+ * selector in bits 15:0, the source in bits 31:30. */
+enum vmx_task_source { VMX_TASK_CALL = 0, VMX_TASK_IRET = 1, VMX_TASK_JMP = 2, VMX_TASK_IDT = 3 };
+static inline uint64_t vmx_task_switch_qualification(uint16_t tss_sel, enum vmx_task_source src)
+{
+    return tss_sel | (uint64_t)src << 30;
+}
+
 /* Non-root operation, MOV from/to CR0 and CR4 (SDM 25.3): the value a
  * read returns (host-owned bits from the read shadow), and the value a
  * write leaves in the register — or a CR-access VM exit when the write
