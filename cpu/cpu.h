@@ -159,6 +159,8 @@ struct cpu {
     bool monitor_armed;      /* MONITOR ran since the last MWAIT */
     bool mwait_break_masked; /* halted in MWAIT with ECX[0]: INTR wakes even with IF = 0 */
     bool nmi_blocked;      /* from NMI delivery until the next IRET */
+    bool init_latched;     /* an INIT arrived and is not yet taken: it waits while
+                            * VMX root operation blocks it (cpu_init_update) */
     uint64_t inhibit_irq_at; /* RIP+1 marker: interrupts held for one insn after STI/MOV SS */
     bool inhibit_irq;
     bool inhibit_debug;    /* MOV SS/POP SS: single-step trap held one insn */
@@ -281,6 +283,18 @@ void cpu_debug_config(struct cpu *c, bool active, bool watch_mem);
 /* events from the board */
 void cpu_set_intr(struct cpu *c, bool level);
 void cpu_set_nmi(struct cpu *c); /* an NMI is pending (held while NMIs are blocked) */
+/* An INIT signal (a local APIC's INIT IPI, SDM 10.6.1).  Outside VMX
+ * operation it resets the processor; in VMX non-root operation it
+ * causes a VM exit; VMX root operation blocks it until VMXOFF or the
+ * next VM entry (SDM 25.2, 33.2). */
+void cpu_signal_init(struct cpu *c);
+/* Recomputes PEND_INIT after VMX operation changed (VMXON, VMXOFF,
+ * VM entry, VM exit). */
+void cpu_init_update(struct cpu *c);
+/* A start-up IPI with its vector.  Only a VMX guest in the
+ * wait-for-SIPI activity state takes it (a VM exit); the processor
+ * discards it in every other state nest86 has (SDM 26.6.2). */
+void cpu_signal_sipi(struct cpu *c, uint8_t vector);
 /* Would an external interrupt end HLT now?  RFLAGS.IF = 1, or in VMX
  * non-root operation with "external-interrupt exiting", which ignores
  * IF (SDM 25.2). */

@@ -9,6 +9,7 @@
 #include "cpu/thread.h"
 #include "devices/machine.h"
 #include "mmu/hostmem.h"
+#include "vmx/caps.h"
 
 /* SDM Vol. 3A Tables 6-4 and 6-5: exception classes for double-fault
  * detection; a virtualization exception is in the page-fault class */
@@ -59,6 +60,31 @@ void cpu_set_nmi(struct cpu *c)
     __atomic_or_fetch(&c->pending, PEND_NMI, __ATOMIC_RELAXED);
 }
 
+void cpu_signal_init(struct cpu *c)
+{
+    c->init_latched = true;
+    cpu_init_update(c);
+}
+
+void cpu_init_update(struct cpu *c)
+{
+    /* SDM 33.2: INIT is blocked in VMX root operation, not in non-root
+     * operation (where the wait-for-SIPI state blocks it: vmx_take_event) */
+    if (c->init_latched && (!c->vmx.on || c->vmx.nonroot))
+        __atomic_or_fetch(&c->pending, PEND_INIT, __ATOMIC_RELAXED);
+    else
+        __atomic_and_fetch(&c->pending, ~PEND_INIT, __ATOMIC_RELAXED);
+}
+
+void cpu_signal_sipi(struct cpu *c, uint8_t vector)
+{
+    if (c->vmx.nonroot && c->halted && c->vmx.activity == VMX_ACTIVITY_WAIT_SIPI) {
+        c->vmx.sipi_pending = true;
+        c->vmx.sipi_vector = vector;
+        __atomic_or_fetch(&c->pending, PEND_VMX, __ATOMIC_RELAXED);
+    }
+}
+
 void cpu_request_stop(struct cpu *c)
 {
     __atomic_or_fetch(&c->pending, PEND_STOP, __ATOMIC_RELAXED);
@@ -79,6 +105,13 @@ static void shutdown(struct cpu *c)
 
 bool cpu_intr_can_wake(const struct cpu *c)
 {
+    /* SDM 26.6.2: a VMX guest in the shutdown state wakes for NMIs,
+     * INIT and its preemption timer, not for interrupts; in the
+     * wait-for-SIPI state only a SIPI wakes it */
+    if (c->vmx.nonroot && c->halted && c->vmx.activity == VMX_ACTIVITY_WAIT_SIPI)
+        return c->vmx.sipi_pending;
+    if (c->vmx.nonroot && c->halted && c->vmx.activity == VMX_ACTIVITY_SHUTDOWN)
+        return c->vmx.timer_armed || (c->pending & PEND_INIT);
     return (c->rflags & FL_IF) ||
            (c->vmx.nonroot && (vmx_intr_exits(c) || c->vmx.timer_armed));
 }
@@ -153,6 +186,16 @@ static void take_exception(struct cpu *c)
 static bool take_event(struct cpu *c)
 {
     uint32_t p = c->pending;
+    if (p & PEND_INIT) {
+        /* SDM 9.1, 10.4.7.3: INIT puts the processor in its reset state
+         * and the BSP starts over at the reset vector.  nest86 has no
+         * firmware there: it resets the machine, as a reset request
+         * does, and says why. */
+        __atomic_and_fetch(&c->pending, ~PEND_INIT, __ATOMIC_RELAXED);
+        c->init_latched = false;
+        machine_request_stop(c->machine, MACHINE_RESET, 0, "INIT signal");
+        return true;
+    }
     if ((p & PEND_NMI) && !c->nmi_blocked) {
         __atomic_and_fetch(&c->pending, ~PEND_NMI, __ATOMIC_RELAXED);
         c->insn_rip = c->rip;

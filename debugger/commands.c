@@ -5,7 +5,10 @@
 
 #include <readline/readline.h>
 
+#include "cpu/cpu.h"
 #include "debugger/dbg.h"
+#include "devices/machine.h"
+#include "vmx/caps.h"
 
 struct dbg_cmd {
     const char *name;
@@ -24,6 +27,7 @@ static DBG_HANDLER(cmd_finish);
 static DBG_HANDLER(cmd_until);
 static DBG_HANDLER(cmd_quit);
 static DBG_HANDLER(cmd_echo);
+static DBG_HANDLER(cmd_ipi);
 
 static const struct dbg_cmd commands[] = {
     {"help", "h ?", "[COMMAND]",
@@ -213,6 +217,14 @@ static const struct dbg_cmd commands[] = {
      "  trace clear                       forget every trace\n"
      "The counts are printed at exit too.",
      cmd_trace},
+    {"ipi", "", "nmi | init | sipi VECTOR",
+     "Send the CPU an NMI, an INIT or a start-up IPI, as another processor's local\n"
+     "APIC would (nest86 has one processor, so nothing else can send INIT or SIPI).\n"
+     "It is taken when the guest runs on: an INIT outside VMX operation resets the\n"
+     "machine, in VMX non-root operation it causes a VM exit (3), and VMX root\n"
+     "operation or the wait-for-SIPI state holds it; a SIPI ends a VMX guest's\n"
+     "wait-for-SIPI state with VM exit 4 and is discarded in any other state.",
+     cmd_ipi},
     {"echo", "", "TEXT", "Print TEXT (for scripts).", cmd_echo},
     {"quit", "q exit", "", "Quit nest86 (exit status 0).", cmd_quit},
 };
@@ -410,6 +422,39 @@ static DBG_HANDLER(cmd_quit)
 {
     (void)d, (void)argc, (void)argv, (void)rest;
     return CMD_QUIT;
+}
+
+static DBG_HANDLER(cmd_ipi)
+{
+    (void)rest;
+    struct cpu *c = d->c;
+    bool wfs = c->vmx.nonroot && c->halted && c->vmx.activity == VMX_ACTIVITY_WAIT_SIPI;
+    if (argc == 2 && !strcmp(argv[1], "nmi")) {
+        machine_cpu_nmi(d->m);
+        dbg_printf(d, "NMI sent%s\n", wfs ? ": held (the guest waits for a SIPI)" : "");
+    } else if (argc == 2 && !strcmp(argv[1], "init")) {
+        machine_cpu_init(d->m);
+        dbg_printf(d, "INIT sent: %s\n",
+                   wfs ? "held (the guest waits for a SIPI)"
+                   : c->vmx.nonroot ? "VM exit 3 (INIT signal) next"
+                   : c->vmx.on ? "held (VMX root operation blocks INIT until VMXOFF or a VM entry)"
+                   : "the machine resets");
+    } else if (argc == 3 && !strcmp(argv[1], "sipi")) {
+        uint64_t vec;
+        if (!dbg_eval(d, argv[2], &vec))
+            return CMD_STAY;
+        if (vec > 0xff) {
+            dbg_printf(d, "ipi sipi: the vector is 8 bits (0-0xff)\n");
+            return CMD_STAY;
+        }
+        machine_cpu_sipi(d->m, (uint8_t)vec);
+        dbg_printf(d, "SIPI 0x%02x sent: %s\n", (unsigned)vec,
+                   wfs ? "VM exit 4 (start-up IPI) next"
+                       : "discarded (only the wait-for-SIPI state takes a SIPI)");
+    } else {
+        dbg_printf(d, "usage: ipi nmi | init | sipi VECTOR\n");
+    }
+    return CMD_STAY;
 }
 
 static DBG_HANDLER(cmd_echo)

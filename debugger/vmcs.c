@@ -11,6 +11,7 @@
 
 #include "cpu/cpu.h"
 #include "debugger/dbg.h"
+#include "vmx/caps.h"
 #include "vmx/vmx.h"
 
 static const char *const type_names[4] = {"control", "exit", "guest", "host"};
@@ -109,6 +110,13 @@ static void summary(struct debugger *d)
     }
     if (v->entry_failure)
         dbg_printf(d, "last VM entry failed: %s\n", v->entry_failure);
+    if (v->nonroot && d->c->halted)
+        dbg_printf(d, "guest activity state: %s\n",
+                   v->activity == VMX_ACTIVITY_WAIT_SIPI ? "wait-for-SIPI"
+                   : v->activity == VMX_ACTIVITY_SHUTDOWN ? "shutdown" : "HLT");
+    if (d->c->init_latched)
+        dbg_printf(d, "INIT pending (%s)\n",
+                   v->nonroot ? "blocked by the wait-for-SIPI state" : "blocked in VMX root operation");
 }
 
 /* ---- vmcs diff ---- */

@@ -138,8 +138,14 @@ bool lapic_deliver(struct lapic *l, int mode, uint8_t vector, bool level_trig)
         l->extint_pending = true;
         update(l);
         return true;
+    case APIC_DM_INIT:
+        machine_cpu_init(l->m);
+        return true;
+    case APIC_DM_STARTUP:
+        machine_cpu_sipi(l->m, vector);
+        return true;
     default:
-        /* SMI, INIT and SIPI: the CPU has no SMM or wait-for-SIPI state. */
+        /* SMI: the CPU has no SMM */
         return true;
     }
 }

@@ -112,6 +112,10 @@ void machine_pic_intr(struct machine *m, bool level);
 void machine_cpu_intr(struct machine *m, bool level);
 /* An NMI for the CPU (edge). */
 void machine_cpu_nmi(struct machine *m);
+/* An INIT signal and a start-up IPI for the CPU (the local APIC's INIT
+ * and start-up delivery modes). */
+void machine_cpu_init(struct machine *m);
+void machine_cpu_sipi(struct machine *m, uint8_t vector);
 /* The CPU's time-stamp counter (1 GHz). */
 uint64_t machine_tsc(const struct machine *m);
 /* An MMIO window moved (the local APIC's base): cached translations of

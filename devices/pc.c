@@ -6,6 +6,7 @@
 
 #include "cpu/cpu.h"
 #include "cpu/cpuid.h"
+#include "vmx/caps.h"
 #include "devices/acpi.h"
 #include "devices/boot.h"
 #include "devices/devutil.h"
@@ -32,6 +33,16 @@ void machine_cpu_intr(struct machine *m, bool level)
 void machine_cpu_nmi(struct machine *m)
 {
     cpu_set_nmi(m->cpu);
+}
+
+void machine_cpu_init(struct machine *m)
+{
+    cpu_signal_init(m->cpu);
+}
+
+void machine_cpu_sipi(struct machine *m, uint8_t vector)
+{
+    cpu_signal_sipi(m->cpu, vector);
 }
 
 uint64_t machine_tsc(const struct machine *m)
@@ -197,7 +208,9 @@ int pc_run(struct machine *m, const struct pc_frontend *fe)
             __attribute__((fallthrough));
         case MACHINE_RESET:
             if (m->cfg->no_reboot) {
-                fprintf(stderr, "nest86: guest requested a reset (-no-reboot): stopping\n");
+                fprintf(stderr, "nest86: guest requested a reset%s%s%s (-no-reboot): stopping\n",
+                        m->stop_message[0] ? " (" : "", m->stop_message,
+                        m->stop_message[0] ? ")" : "");
                 return PC_EXIT_POWEROFF;
             }
             if (!pc_reset(m))
@@ -206,9 +219,13 @@ int pc_run(struct machine *m, const struct pc_frontend *fe)
         }
 
         if (c->halted) {
-            bool can_wake = cpu_intr_can_wake(c) || (c->pending & PEND_NMI) || c->mwait_break_masked;
+            /* a VMX guest waiting for a SIPI wakes for nothing else */
+            bool wfs = c->vmx.nonroot && c->vmx.activity == VMX_ACTIVITY_WAIT_SIPI;
+            bool nmi = (c->pending & PEND_NMI) && !wfs;
+            bool can_wake = cpu_intr_can_wake(c) || nmi || c->mwait_break_masked;
             next = m->timers ? m->timers->deadline : UINT64_MAX;
-            if (c->vmx.nonroot && c->vmx.timer_armed) {
+            if (c->vmx.nonroot && c->vmx.timer_armed &&
+                c->vmx.activity != VMX_ACTIVITY_WAIT_SIPI) {
                 /* a VMX guest halted with its preemption timer running
                  * wakes when it expires (SDM 25.5.1); TSC ticks and the
                  * clock's nanoseconds advance together */
@@ -218,7 +235,14 @@ int pc_run(struct machine *m, const struct pc_frontend *fe)
                 if (at < next)
                     next = at;
             }
-            if (!can_wake && !(c->pending & PEND_NMI)) {
+            if (!can_wake && wfs) {
+                fprintf(stderr, "nest86: VMX guest in the wait-for-SIPI state at RIP=0x%llx: "
+                                "only a start-up IPI ends it, and no other processor can send one "
+                                "(the debugger's `ipi sipi VECTOR` can)\n",
+                        (unsigned long long)c->rip);
+                return PC_EXIT_HUNG;
+            }
+            if (!can_wake && !nmi) {
                 /* only an NMI could wake it, and nothing generates one */
                 fprintf(stderr, "nest86: guest halted with interrupts disabled at RIP=0x%llx\n",
                         (unsigned long long)c->rip);

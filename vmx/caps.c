@@ -163,7 +163,7 @@ bool vmx_msr_read(const struct cpu *c, uint32_t index, uint64_t *v)
         /* A.6: bit 5 — VM exits store EFER.LMA in the "IA-32e mode
          * guest" entry control; bits 4:0 — the preemption timer's rate;
          * bits 8:6 — the activity states VM entry
-         * accepts besides active (HLT); bits 24:16 — four CR3-target
+         * accepts besides active (HLT, shutdown, wait-for-SIPI); bits 24:16 — four CR3-target
          * values; bits 27:25 = 0 — up to 512 MSRs per list; bit 29 —
          * VMWRITE may write the VM-exit information fields */
         *v = VMX_TIMER_RATE | (1u << 5) | VMX_MISC_ACTIVITY_STATES | (4u << 16) | (1u << 29);

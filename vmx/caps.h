@@ -14,10 +14,10 @@ enum vmx_ctl_word { VMX_CTL_PIN, VMX_CTL_PROC, VMX_CTL_PROC2, VMX_CTL_EXIT, VMX_
 
 /* Guest activity states (SDM 24.4.2) and which of them VM entry
  * accepts: IA32_VMX_MISC bits 8:6 advertise HLT, shutdown, wait-for-SIPI
- * (Appendix A.6); nest86 offers HLT. */
+ * (Appendix A.6); nest86 offers all three (vmx/events.c). */
 enum { VMX_ACTIVITY_ACTIVE = 0, VMX_ACTIVITY_HLT = 1, VMX_ACTIVITY_SHUTDOWN = 2,
        VMX_ACTIVITY_WAIT_SIPI = 3 };
-#define VMX_MISC_ACTIVITY_STATES (1u << 6)
+#define VMX_MISC_ACTIVITY_STATES (7u << 6)
 static inline int vmx_activity_supported(uint64_t state)
 {
     return state == VMX_ACTIVITY_ACTIVE ||

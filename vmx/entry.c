@@ -494,6 +494,13 @@ static bool check_guest_state(struct cpu *c)
                 !(inj_type == 3 && (inj_vec == EX_DB || inj_vec == EX_MC)) &&
                 !(inj_type == 7 && inj_vec == 0),
             "injecting an event the HLT activity state blocks (SDM 26.3.1.5)");
+    /* shutdown lets only NMIs and machine checks be injected;
+     * wait-for-SIPI nothing */
+    FAIL_IF(inject && act == VMX_ACTIVITY_SHUTDOWN && inj_type != 2 &&
+                !(inj_type == 3 && inj_vec == EX_MC),
+            "injecting an event the shutdown activity state blocks (SDM 26.3.1.5)");
+    FAIL_IF(inject && act == VMX_ACTIVITY_WAIT_SIPI,
+            "injecting an event in the wait-for-SIPI activity state (SDM 26.3.1.5)");
     FAIL_IF(intr >> 5, "guest interruptibility reserved bits set (SDM 26.3.1.5)");
     FAIL_IF((intr & 3) == 3, "guest blocking by STI and by MOV SS both set (SDM 26.3.1.5)");
     FAIL_IF((intr & 1) && !(fl & FL_IF), "guest blocking by STI with RFLAGS.IF clear (SDM 26.3.1.5)");

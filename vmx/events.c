@@ -284,6 +284,20 @@ bool vmx_take_event(struct cpu *c)
     uint32_t pin = VMX_PIN_CONTROLS(c), proc = VMX_PROC_CONTROLS(c);
     uint32_t p = c->pending;
     bool shadow = c->inhibit_irq; /* blocking by STI or by MOV SS */
+    uint8_t inactive = c->halted ? c->vmx.activity : 0;
+
+    /* 26.6.2: the wait-for-SIPI state blocks external interrupts, NMIs,
+     * INIT and SMIs, and no exit of the controls occurs in it (25.2,
+     * 25.5.1, 26.6.8); a SIPI exits with its vector as the
+     * qualification (27.2.1) */
+    if (inactive == VMX_ACTIVITY_WAIT_SIPI) {
+        if (!c->vmx.sipi_pending)
+            return false;
+        c->vmx.sipi_pending = false;
+        vmcs_set(c, VF_EXIT_INSTRUCTION_LEN, 0);
+        event_exit(c, VMX_EXIT_SIPI, 0, 0, c->vmx.sipi_vector, false);
+        return true;
+    }
 
     /* the trap-like exits of APIC virtualization follow the instruction
      * (or VM entry) that caused them before anything else (29.1.2,
@@ -295,8 +309,17 @@ bool vmx_take_event(struct cpu *c)
         event_exit(c, trap, 0, 0, trap_qual, false);
         return true;
     }
-    /* 25.5.2: MTF VM exits come before debug traps and all that follows
-     * (SMIs and INIT, which come first, are not modelled) */
+    /* 25.2: an INIT causes a VM exit, in any state but wait-for-SIPI;
+     * INIT comes after those trap-like exits (26.6.7) and before debug
+     * traps and MTF exits (6.9; nest86 has no SMIs) */
+    if (p & PEND_INIT) {
+        c->init_latched = false;
+        __atomic_and_fetch(&c->pending, ~PEND_INIT, __ATOMIC_RELAXED);
+        vmcs_set(c, VF_EXIT_INSTRUCTION_LEN, 0);
+        event_exit(c, VMX_EXIT_INIT_SIGNAL, 0, 0, 0, false);
+        return true;
+    }
+    /* 25.5.2: MTF VM exits come before debug traps and all that follows */
     if (mtf_exits(c))
         return true;
     /* 26.6.3: pending debug exceptions have the priority of traps on
@@ -338,6 +361,11 @@ bool vmx_take_event(struct cpu *c)
         cpu_deliver(c, EX_NMI, INT_NMI, false, 0);
         return true;
     }
+    /* 26.6.2: the shutdown state blocks external interrupts, and with
+     * them the exits and deliveries that would wake it as one would
+     * (25.2 interrupt-window exits, 29.2.2 virtual interrupts) */
+    if (inactive == VMX_ACTIVITY_SHUTDOWN)
+        return false;
     if ((proc & PROC_INTR_WINDOW_EXITING) && (c->rflags & FL_IF) && !shadow) {
         vmcs_set(c, VF_EXIT_INSTRUCTION_LEN, 0);
         event_exit(c, VMX_EXIT_INTERRUPT_WINDOW, 0, 0, 0, false);
@@ -378,6 +406,7 @@ void vmx_delivery_begin(struct cpu *c, int vector, int kind, bool has_error, uin
      * state (27.1: an exit during delivery saves the active state) */
     v->shadow = 0;
     c->halted = false;
+    v->activity = 0;
     if (kind == INT_NMI) {
         /* with virtual NMIs, delivering an NMI (only an injected one
          * reaches the guest IDT) blocks virtual NMIs (26.6.1.1) */
@@ -509,8 +538,18 @@ void vmx_entry_events(struct cpu *c)
     vmx_apicv_enter(c); /* the APIC-access page, RVI/SVI, the TPR threshold */
     if (info & INFO_VALID)
         inject_event(c, info); /* 26.7.2: a vectoring entry ends active */
-    if (!vectoring && vmcs_get(c, VF_GUEST_ACTIVITY_STATE) == VMX_ACTIVITY_HLT)
+    /* 26.6.2: a vectoring entry leaves the guest active; otherwise it
+     * ends in the activity state of the guest-state area.  An INIT that
+     * root operation held is recognized now (33.2) */
+    uint64_t act = vmcs_get(c, VF_GUEST_ACTIVITY_STATE);
+    v->activity = 0;
+    v->sipi_pending = false;
+    if (!vectoring && act != VMX_ACTIVITY_ACTIVE) {
         c->halted = true;
+        if (act != VMX_ACTIVITY_HLT)
+            v->activity = (uint8_t)act;
+    }
+    cpu_init_update(c);
 }
 
 /* ---- VM exit (SDM 27.2-27.3) ---- */

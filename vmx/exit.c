@@ -50,7 +50,10 @@ void vmx_save_guest_state(struct cpu *c)
     vmcs_set(c, VF_GUEST_RIP, c->rip);
     vmcs_set(c, VF_GUEST_RFLAGS, c->rflags | FL_FIXED1);
     vmcs_set(c, VF_GUEST_INTERRUPTIBILITY, vmx_saved_interruptibility(c));
-    vmcs_set(c, VF_GUEST_ACTIVITY_STATE, c->halted ? 1 : 0);
+    /* 27.3.4: the state the guest is in (an exit that woke it saves the
+     * inactive state it woke from) */
+    vmcs_set(c, VF_GUEST_ACTIVITY_STATE,
+             !c->halted ? VMX_ACTIVITY_ACTIVE : c->vmx.activity ? c->vmx.activity : VMX_ACTIVITY_HLT);
     vmcs_set(c, VF_GUEST_PENDING_DBG_EXCEPTIONS, vmx_saved_pending_dbg(c));
     vmx_ept_save_guest(c);
     /* IA32_VMX_MISC bit 5: the "IA-32e mode guest" entry control takes
@@ -156,6 +159,8 @@ void vmx_load_host_state(struct cpu *c)
     c->delivering = -1;
     c->fault_depth = 0;
     c->vmx.nonroot = false;
+    c->vmx.activity = 0;
+    cpu_init_update(c); /* root operation blocks INIT again */
     vmx_events_leave(c);
 
     /* no VPID: VM exits invalidate linear mappings (28.3.3.3); with

@@ -107,6 +107,7 @@ static void op_vmxon(struct cpu *c, const struct insn *i)
     c->vmx.on = true;
     c->vmx.vmxon_ptr = pa;
     c->vmx.current = VMX_INVALID_PTR;
+    cpu_init_update(c); /* INIT is blocked from now on (SDM 33.2) */
     vmx_succeed(c);
 }
 
@@ -120,6 +121,9 @@ static void op_vmxoff(struct cpu *c, const struct insn *i)
     c->vmx.on = false;
     c->vmx.current = VMX_INVALID_PTR;
     vmx_succeed(c);
+    /* an INIT that VMX root operation held is taken now (SDM 33.2):
+     * why an OS leaves VMX operation before it resets by INIT */
+    cpu_init_update(c);
 }
 
 /* ---- VMCLEAR / VMPTRLD / VMPTRST ---- */

@@ -86,6 +86,14 @@ struct vmx {
                                 virtualized EOI) the last instruction caused; 0 if none */
     uint64_t apic_trap_qual;
 
+    /* the inactive state a VM entry put the guest in besides HLT
+     * (VMX_ACTIVITY_SHUTDOWN or _WAIT_SIPI, vmx/caps.h; 0 otherwise),
+     * meaningful while the CPU is halted (SDM 26.6.2); a SIPI that
+     * arrived in the wait-for-SIPI state and its vector */
+    uint8_t activity;
+    bool sipi_pending;
+    uint8_t sipi_vector;
+
     /* the monitor trap flag (vmx/events.c, SDM 25.5.2): an MTF VM exit
      * is pending at the next instruction boundary (after an event's
      * delivery, or injected by VM entry); with the control 1, also once

@@ -2,7 +2,7 @@
  *
  * Defines the board functions the device models call but devices/pc.c
  * owns (machine_clock_ns, machine_cpu_intr, machine_request_stop,
- * machine_a20_changed, machine_cpu_nmi, machine_tsc,
+ * machine_a20_changed, machine_cpu_nmi, machine_cpu_init, machine_cpu_sipi, machine_tsc,
  * machine_memory_map_changed).  Because the test defines them, the linker
  * never pulls pc.o out of libnest86.a, so the test links against the
  * library alone.  Include this from exactly one .c per test program.
@@ -65,6 +65,21 @@ void machine_cpu_nmi(struct machine *m)
 {
     (void)m;
     test_nmis++;
+}
+
+static int test_inits, test_sipis, test_sipi_vector = -1;
+
+void machine_cpu_init(struct machine *m)
+{
+    (void)m;
+    test_inits++;
+}
+
+void machine_cpu_sipi(struct machine *m, uint8_t vector)
+{
+    (void)m;
+    test_sipis++;
+    test_sipi_vector = vector;
 }
 
 uint64_t machine_tsc(const struct machine *m)
