@@ -4,7 +4,7 @@
  * directly ("direct" on the command line) and once as a VMX guest under
  * a 4-level EPT with 4-KiB leaves ("ept"), the issue 12 figure: what the
  * two-dimensional walk costs.  The guest shares this kernel's page
- * tables, GDT and IDT (testsuite/guest/rt/vmx.h) and runs at CPL 0; the
+ * tables, GDT and IDT (testsuite/vmx/vmx.h) and runs at CPL 0; the
  * EPT maps guest-physical [0, 64 MiB) to itself with 4-KiB pages.
  */
 #define test_main workload_main

@@ -35,7 +35,7 @@ GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror \
 	-fno-stack-protector -fno-asynchronous-unwind-tables \
 	-fcf-protection=none -fno-strict-aliasing \
 	-fno-tree-loop-distribute-patterns -mgeneral-regs-only \
-	-I$(GUEST_SRC)/rt -MMD -MP
+	-I$(GUEST_SRC)/rt -Itestsuite/vmx -MMD -MP
 GUEST_CFLAGS32 := -m32 -march=i686
 GUEST_CFLAGS64 := -m64 -mno-red-zone -mcmodel=small
 GUEST_LDFLAGS := -nostdlib -static -T $(GUEST_SRC)/rt/link.ld \
@@ -43,9 +43,12 @@ GUEST_LDFLAGS := -nostdlib -static -T $(GUEST_SRC)/rt/link.ld \
 	--no-warn-rwx-segments
 
 GUEST_RT_SRCS := entry.S isr.S idt.c gdt.c console.c printf.c runtime.c
-GUEST_RT64_SRCS := paging64.c user64.c user64.S vmx64.c
+GUEST_RT64_SRCS := paging64.c user64.c user64.S
 GUEST_RT32 := $(patsubst %,$(GUEST_OUT)/rt32/%.o,$(GUEST_RT_SRCS))
 GUEST_RT64 := $(patsubst %,$(GUEST_OUT)/rt64/%.o,$(GUEST_RT_SRCS) $(GUEST_RT64_SRCS))
+# the VMX test library (testsuite/vmx/): 64-bit kernels only
+GUEST_VMX_SRCS := vmx64.c
+GUEST_RT64 += $(patsubst %,$(GUEST_OUT)/vmx/%.o,$(GUEST_VMX_SRCS))
 
 # Kernels linked low, where the loader's own data used to go: the
 # Multiboot information must be placed around them.
@@ -81,6 +84,7 @@ endef
 
 $(foreach s,$(GUEST_RT_SRCS),$(eval $(call guest_obj,32,$(GUEST_OUT)/rt32/$(s).o,$(GUEST_SRC)/rt/$(s))))
 $(foreach s,$(GUEST_RT_SRCS) $(GUEST_RT64_SRCS),$(eval $(call guest_obj,64,$(GUEST_OUT)/rt64/$(s).o,$(GUEST_SRC)/rt/$(s))))
+$(foreach s,$(GUEST_VMX_SRCS),$(eval $(call guest_obj,64,$(GUEST_OUT)/vmx/$(s).o,testsuite/vmx/$(s))))
 
 # One kernel: $(1) = NAME, $(2) = 32 or 64.
 define guest_kernel

@@ -7,7 +7,7 @@
  * exits record about events: VM-exit interruption information and
  * IDT-vectoring information (27.2.2-27.2.4).
  *
- * The guest is a 64-bit CPL-0 twin of this kernel (rt/vmx.h) with an
+ * The guest is a 64-bit CPL-0 twin of this kernel (testsuite/vmx/vmx.h) with an
  * IDT of its own: every vector's handler records the frame it got in
  * g_ev and executes VMCALL, so the host sees exactly what the guest IDT
  * delivered; after that VMCALL a VMRESUME lets the handler IRET.

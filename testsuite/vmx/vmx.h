@@ -17,7 +17,7 @@
 
 enum {
 #define VMCS_FIELD(name, enc, impl) VMCS_##name = enc,
-#include "../../../vmx/vmcs_fields.def"
+#include "../../vmx/vmcs_fields.def"
 #undef VMCS_FIELD
 };
 
