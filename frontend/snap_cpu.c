@@ -1,0 +1,216 @@
+/* frontend/snap_cpu.c — the snapshot sections of the processor and the
+ * board: "cpu" (architectural and hidden state, MSRs, pending events),
+ * "vmx" (VMX operation and the cached current VMCS), "clock" (virtual
+ * time, A20).  Fields are listed one by one: struct cpu also holds the
+ * TLB (host addends), the decoded-instruction cache and board and
+ * debugger hooks, none of which may be written or overwritten. */
+#include <string.h>
+
+#include "cpu/cpu.h"
+#include "devices/machine.h"
+#include "devices/snap.h"
+#include "frontend/snapshot.h"
+
+static void seg_state(struct snap *s, struct seg *g)
+{
+    snap_u16(s, &g->sel);
+    snap_u32(s, &g->limit);
+    snap_u64(s, &g->base);
+    snap_u32(s, &g->ar);
+}
+
+static void dtr_state(struct snap *s, struct dtr *d)
+{
+    snap_u64(s, &d->base);
+    snap_u16(s, &d->limit);
+}
+
+static void cpu_state(struct snap *s, struct machine *m)
+{
+    struct cpu *c = m->cpu;
+    snap_u64s(s, c->r, 16);
+    snap_u64(s, &c->rip);
+    snap_u64(s, &c->rflags);
+    snap_u8(s, &c->lf_op);
+    snap_check(s, c->lf_op <= LF_MUL, "lazy-flags operation");
+    snap_u8(s, &c->lf_size);
+    snap_u64(s, &c->lf_a);
+    snap_u64(s, &c->lf_b);
+    snap_u64(s, &c->lf_res);
+    for (int k = 0; k < 6; k++)
+        seg_state(s, &c->seg[k]);
+    seg_state(s, &c->ldtr);
+    seg_state(s, &c->tr);
+    dtr_state(s, &c->gdtr);
+    dtr_state(s, &c->idtr);
+    snap_u64(s, &c->cr2);
+    snap_u64(s, &c->cr8);
+    snap_u64s(s, c->dr, 8);
+    snap_u64(s, &c->xcr0);
+    snap_u8(s, &c->cpl);
+    snap_check(s, c->cpl <= 3, "CPL");
+
+    struct mmu *u = &c->mmu;
+    snap_u64(s, &u->cr0);
+    snap_u64(s, &u->cr3);
+    snap_u64(s, &u->cr4);
+    snap_u64(s, &u->efer);
+    snap_u32(s, &u->pkru);
+    snap_u64s(s, u->pdpte, 4);
+    snap_u16(s, &u->pcid);
+
+    for (int k = 0; k < 16; k++)
+        snap_u64s(s, c->xmm[k].q, 2);
+    snap_u32(s, &c->mxcsr);
+    struct x87 *f = &c->fpu;
+    snap_bytes(s, f->st, sizeof(f->st));
+    snap_u16(s, &f->fcw);
+    snap_u16(s, &f->fsw);
+    snap_u16(s, &f->ftw);
+    snap_u16(s, &f->fop);
+    snap_u64(s, &f->fip);
+    snap_u64(s, &f->fdp);
+    snap_u16(s, &f->fcs);
+    snap_u16(s, &f->fds);
+
+    snap_u64(s, &c->star);
+    snap_u64(s, &c->lstar);
+    snap_u64(s, &c->cstar);
+    snap_u64(s, &c->sfmask);
+    snap_u64(s, &c->kernel_gs_base);
+    snap_u64(s, &c->sysenter_cs);
+    snap_u64(s, &c->sysenter_esp);
+    snap_u64(s, &c->sysenter_eip);
+    snap_u64(s, &c->apic_base);
+    snap_u64(s, &c->tsc_offset);
+    snap_u64(s, &c->tsc_aux);
+    snap_u64(s, &c->pat);
+    snap_u64(s, &c->misc_enable);
+    snap_u64(s, &c->feature_control);
+    snap_u64(s, &c->debugctl);
+    snap_u64(s, &c->mtrr_def_type);
+    snap_u64s(s, c->mtrr_fixed, 11);
+    snap_u64s(s, c->mtrr_var, 16);
+
+    /* PEND_STOP belongs to whoever is running the machine now, not to
+     * the snapshot */
+    uint32_t pending = c->pending & ~PEND_STOP;
+    snap_u32(s, &pending);
+    if (s->loading)
+        c->pending = (pending & ~PEND_STOP) | (c->pending & PEND_STOP) | PEND_BREAK;
+    snap_bool(s, &c->halted);
+    snap_bool(s, &c->monitor_armed);
+    snap_bool(s, &c->mwait_break_masked);
+    snap_bool(s, &c->nmi_blocked);
+    snap_u64(s, &c->inhibit_irq_at);
+    snap_bool(s, &c->inhibit_irq);
+    snap_bool(s, &c->inhibit_debug);
+    snap_bool(s, &c->sw_int);
+    snap_u64(s, &c->cr2_before_pf);
+    snap_u64(s, &c->icount);
+}
+SNAP_SECTION(cpu, "cpu", 1, cpu_state)
+
+/* The cached current VMCS is saved as (encoding, value) pairs, so a
+ * build whose field table has grown or been reordered still finds each
+ * field; a field this build does not know is refused. */
+static void vmcs_state(struct snap *s, struct vmcs *v)
+{
+    /* the rows the table marks not implemented have no encoding a
+     * lookup accepts, and never hold anything */
+    uint32_t n = 0;
+    for (int k = 0; k < VMCS_NFIELDS; k++)
+        n += vmcs_field_implemented(k);
+    snap_u32(s, &n);
+    snap_check(s, n <= VMCS_NFIELDS, "VMCS field count");
+    if (s->loading && !s->failed)
+        memset(v->f, 0, sizeof(v->f));
+    int next = 0;
+    for (uint32_t k = 0; k < n && !s->failed; k++) {
+        uint32_t enc = 0;
+        uint64_t value = 0;
+        if (!s->loading) {
+            while (!vmcs_field_implemented(next))
+                next++;
+            enc = vmcs_field_encoding(next);
+            value = v->f[next++];
+        }
+        snap_u32(s, &enc);
+        snap_u64(s, &value);
+        if (!s->loading || s->failed)
+            continue;
+        int id = vmcs_field_lookup(enc);
+        if (id < 0) {
+            snap_fail(s, "VMCS field encoding 0x%x unknown to this nest86", enc);
+            return;
+        }
+        v->f[id] = value & vmcs_field_mask[id];
+    }
+    snap_bool(s, &v->launched);
+}
+
+static void vmx_state(struct snap *s, struct machine *m)
+{
+    struct vmx *v = &m->cpu->vmx;
+    snap_bool(s, &v->on);
+    snap_bool(s, &v->nonroot);
+    snap_u64(s, &v->vmxon_ptr);
+    snap_u64(s, &v->current);
+    snap_bool(s, &v->current_shadow);
+    snap_bool(s, &v->tlb_switched);
+    snap_bool(s, &v->timer_armed);
+    snap_u64(s, &v->timer_deadline);
+    snap_u64(s, &v->tlb_key);
+    vmcs_state(s, &v->vmcs);
+    snap_u64(s, &v->entries);
+    snap_u64(s, &v->exits);
+    snap_u64s(s, v->exits_by_reason, VMX_EXIT_REASONS);
+    snap_bool(s, &v->vnmi_blocked);
+    snap_u32(s, &v->vectoring);
+    snap_u32(s, &v->vectoring_err);
+    snap_u32(s, &v->vectoring_len);
+    snap_u8(s, &v->soft_type);
+    snap_u8(s, &v->shadow);
+    snap_bool(s, &v->event_exit);
+    snap_bool(s, &v->iret_unblocked);
+    snap_u64(s, &v->iret_icount);
+    snap_bool(s, &v->vintr_recognized);
+    snap_u16(s, &v->apic_trap);
+    snap_u64(s, &v->apic_trap_qual);
+    snap_bool(s, &v->mtf_pending);
+    snap_bool(s, &v->mtf_counting);
+    snap_bool(s, &v->rep_one);
+    snap_u64(s, &v->mtf_icount);
+    snap_u32(s, &v->pending_dbg);
+    snap_bool(s, &v->ple_seen);
+    snap_u64(s, &v->ple_last);
+    snap_u64(s, &v->ple_first);
+}
+SNAP_SECTION(vmx, "vmx", 1, vmx_state)
+
+static void clock_state(struct snap *s, struct machine *m)
+{
+    snap_u64(s, &m->clock_offset);
+    snap_bool(s, &m->phys.a20_enabled);
+}
+SNAP_SECTION(clock, "clock", 1, clock_state)
+
+void snapshot_cpu_after_load(struct machine *m)
+{
+    struct cpu *c = m->cpu;
+    struct phys *p = &m->phys;
+    /* Cached translations and decoded code are rebuilt, not saved: every
+     * TLB entry goes, and every cached block becomes stale (its page's
+     * generation moves on) as do block links (code_writes moves). */
+    mmu_flush_all(&c->mmu);
+    size_t pages = (size_t)(p->ram_size >> 12);
+    memset(p->code_page, 0, pages);
+    for (size_t k = 0; k < pages; k++)
+        p->code_gen[k]++;
+    p->code_writes++;
+    vmx_after_restore(c);
+    cpu_update_mode(c);
+    c->mmu.epoch++;
+    /* fast_mask follows DR7 and the debugger's watchpoints */
+    cpu_debug_config(c, c->dbg_active, c->dbg_watch_mem);
+}
