@@ -93,11 +93,12 @@ static void cpu_state(struct snap *s, struct machine *m)
     snap_u64s(s, c->mtrr_var, 16);
 
     /* PEND_STOP belongs to whoever is running the machine now, not to
-     * the snapshot */
-    uint32_t pending = c->pending & ~PEND_STOP;
+     * the snapshot; PEND_BREAK only ends the block being run, and a
+     * loaded machine starts a new one anyway */
+    uint32_t pending = c->pending & ~(PEND_STOP | PEND_BREAK);
     snap_u32(s, &pending);
     if (s->loading)
-        c->pending = (pending & ~PEND_STOP) | (c->pending & PEND_STOP) | PEND_BREAK;
+        c->pending = (pending & ~(PEND_STOP | PEND_BREAK)) | (c->pending & PEND_STOP) | PEND_BREAK;
     snap_bool(s, &c->halted);
     snap_bool(s, &c->monitor_armed);
     snap_bool(s, &c->mwait_break_masked);
