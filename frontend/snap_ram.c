@@ -7,16 +7,18 @@
  * and no compression work; deflate runs at its fastest level because a
  * save should take a moment, not a coffee.
  */
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <zlib.h>
 
 #include "frontend/snapshot.h"
 
 #define PAGE 4096u
-#define CHUNK_BYTES ((size_t)SNAP_RAM_CHUNK_PAGES * PAGE)
 
 static bool page_is_zero(const uint8_t *p)
 {
@@ -58,51 +60,114 @@ static void put(struct outbuf *o, const void *v, size_t n)
     o->len += n;
 }
 
-int snap_ram_encode(const uint8_t *ram, uint64_t ram_size, uint8_t **out, size_t *outlen)
+/* One thread's share of the chunks, [first, end) in pages. */
+struct encode_job {
+    const uint8_t *ram;
+    const uint8_t *resident; /* mincore() vector, or NULL: every page may hold data */
+    uint64_t first, end;
+    struct outbuf o;
+    int rc;
+};
+
+static void *encode_range(void *arg)
 {
-    struct outbuf o = {0};
+    struct encode_job *j = arg;
     z_stream z;
     memset(&z, 0, sizeof(z));
-    if (deflateInit(&z, Z_BEST_SPEED) != Z_OK)
-        return -1;
-    uint8_t *pages = malloc(CHUNK_BYTES);
-    int rc = pages ? 0 : -1;
-    uint64_t npages = ram_size / PAGE;
-    for (uint64_t first = 0; first < npages && !rc; first += SNAP_RAM_CHUNK_PAGES) {
-        uint64_t n = npages - first < SNAP_RAM_CHUNK_PAGES ? npages - first : SNAP_RAM_CHUNK_PAGES;
+    /* raw deflate: the section's CRC-32 already covers these bytes, so
+     * zlib's own Adler-32 would only cost time */
+    if (deflateInit2(&z, Z_BEST_SPEED, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+        j->rc = -1;
+        return NULL;
+    }
+    for (uint64_t first = j->first; first < j->end && !j->rc; first += SNAP_RAM_CHUNK_PAGES) {
+        uint64_t n = j->end - first < SNAP_RAM_CHUNK_PAGES ? j->end - first : SNAP_RAM_CHUNK_PAGES;
         uint64_t map = 0;
-        size_t used = 0;
         for (uint64_t k = 0; k < n; k++) {
-            const uint8_t *pg = ram + (first + k) * PAGE;
-            if (page_is_zero(pg))
+            /* a page the host never backed was never written: reading
+             * it to find zeros would only fault it in */
+            if (j->resident && !(j->resident[first + k] & 1))
                 continue;
-            map |= 1ull << k;
-            memcpy(pages + used, pg, PAGE);
-            used += PAGE;
+            if (!page_is_zero(j->ram + (first + k) * PAGE))
+                map |= 1ull << k;
         }
-        uLong bound = deflateBound(&z, used);
-        if (reserve(&o, 12 + bound)) {
-            rc = -1;
+        uLong bound = deflateBound(&z, (uLong)__builtin_popcountll(map) * PAGE);
+        if (reserve(&j->o, 12 + bound)) {
+            j->rc = -1;
             break;
         }
-        put(&o, &map, 8);
+        put(&j->o, &map, 8);
         if (!map)
             continue;
+        /* the pages go in one by one, straight from guest RAM */
         deflateReset(&z);
-        z.next_in = pages;
-        z.avail_in = (uInt)used;
-        z.next_out = o.p + o.len + 4;
+        z.next_out = j->o.p + j->o.len + 4;
         z.avail_out = (uInt)bound;
-        if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
-            rc = -1;
+        int zr = Z_OK;
+        for (uint64_t k = 0; k < n && zr == Z_OK; k++) {
+            if (!((map >> k) & 1))
+                continue;
+            z.next_in = (uint8_t *)(uintptr_t)(j->ram + (first + k) * PAGE);
+            z.avail_in = PAGE;
+            zr = deflate(&z, (map >> k) >> 1 ? Z_NO_FLUSH : Z_FINISH);
+        }
+        if (zr != Z_STREAM_END) {
+            j->rc = -1;
             break;
         }
         uint32_t clen = (uint32_t)z.total_out;
-        put(&o, &clen, 4);
-        o.len += clen;
+        put(&j->o, &clen, 4);
+        j->o.len += clen;
     }
     deflateEnd(&z);
-    free(pages);
+    return NULL;
+}
+
+/* Compression is most of a save's time, and chunks are independent:
+ * each thread deflates a contiguous run of them into its own buffer,
+ * and the buffers are joined in order, so the file does not depend on
+ * the number of threads. */
+#define ENCODE_THREADS_MAX 4
+
+int snap_ram_encode(const uint8_t *ram, uint64_t ram_size, uint8_t **out, size_t *outlen)
+{
+    uint64_t npages = ram_size / PAGE;
+    uint8_t *resident = malloc(npages ? npages : 1);
+    if (resident && mincore((void *)(uintptr_t)ram, ram_size, resident)) {
+        free(resident);
+        resident = NULL;
+    }
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    uint64_t nchunks = (npages + SNAP_RAM_CHUNK_PAGES - 1) / SNAP_RAM_CHUNK_PAGES;
+    unsigned nt = cpus < 1 ? 1 : cpus > ENCODE_THREADS_MAX ? ENCODE_THREADS_MAX : (unsigned)cpus;
+    if (nt > nchunks)
+        nt = nchunks ? (unsigned)nchunks : 1;
+    struct encode_job job[ENCODE_THREADS_MAX];
+    pthread_t tid[ENCODE_THREADS_MAX];
+    bool started[ENCODE_THREADS_MAX] = {false};
+    for (unsigned t = 0; t < nt; t++) {
+        uint64_t c0 = nchunks * t / nt, c1 = nchunks * (t + 1) / nt;
+        uint64_t end = c1 * SNAP_RAM_CHUNK_PAGES;
+        job[t] = (struct encode_job){ram, resident, c0 * SNAP_RAM_CHUNK_PAGES,
+                                     end < npages ? end : npages, {0}, 0};
+        /* the last share runs here; a thread that cannot start runs here too */
+        if (t + 1 < nt && !pthread_create(&tid[t], NULL, encode_range, &job[t]))
+            started[t] = true;
+        else
+            encode_range(&job[t]);
+    }
+    struct outbuf o = {0};
+    int rc = 0;
+    for (unsigned t = 0; t < nt; t++) {
+        if (started[t])
+            pthread_join(tid[t], NULL);
+        if (job[t].rc || reserve(&o, job[t].o.len + 1))
+            rc = -1;
+        else
+            put(&o, job[t].o.p, job[t].o.len);
+        free(job[t].o.p);
+    }
+    free(resident);
     if (rc) {
         free(o.p);
         return -1;
@@ -116,10 +181,9 @@ const char *snap_ram_decode(const uint8_t *in, size_t inlen, uint8_t *ram, uint6
 {
     z_stream z;
     memset(&z, 0, sizeof(z));
-    if (inflateInit(&z) != Z_OK)
+    if (inflateInit2(&z, -15) != Z_OK)
         return "out of memory";
-    uint8_t *pages = malloc(CHUNK_BYTES);
-    const char *bad = pages ? NULL : "out of memory";
+    const char *bad = NULL;
     size_t pos = 0;
     uint64_t npages = ram_size / PAGE;
     for (uint64_t first = 0; first < npages && !bad; first += SNAP_RAM_CHUNK_PAGES) {
@@ -148,28 +212,40 @@ const char *snap_ram_decode(const uint8_t *in, size_t inlen, uint8_t *ram, uint6
             bad = "RAM data ends early";
             break;
         }
-        size_t want = (size_t)__builtin_popcountll(map) * PAGE;
+        /* straight into the pages the map names, one after another */
         inflateReset(&z);
         z.next_in = (uint8_t *)(uintptr_t)(in + pos);
         z.avail_in = clen;
-        z.next_out = pages;
-        z.avail_out = (uInt)want;
-        int zr = inflate(&z, Z_FINISH);
-        if (zr != Z_STREAM_END || z.total_out != want || z.avail_in != 0) {
+        int zr = Z_OK;
+        for (uint64_t k = 0; k < n && zr == Z_OK; k++) {
+            if (!((map >> k) & 1))
+                continue;
+            z.next_out = ram + (first + k) * PAGE;
+            z.avail_out = PAGE;
+            zr = inflate(&z, Z_SYNC_FLUSH);
+            if (z.avail_out)
+                break; /* the stream ended (or failed) inside this page */
+        }
+        if (zr == Z_OK && !z.avail_out) {
+            /* every page is full: the stream must end here, with no
+             * byte more (a spare byte of room catches one) */
+            uint8_t spare;
+            z.next_out = &spare;
+            z.avail_out = 1;
+            zr = inflate(&z, Z_FINISH);
+            if (z.avail_out != 1)
+                zr = Z_DATA_ERROR;
+            z.avail_out = 0;
+        }
+        if (zr != Z_STREAM_END || z.avail_out || z.avail_in ||
+            z.total_out != (uLong)__builtin_popcountll(map) * PAGE) {
             bad = "RAM data does not inflate to its pages";
             break;
         }
         pos += clen;
-        size_t used = 0;
-        for (uint64_t k = 0; k < n; k++)
-            if ((map >> k) & 1) {
-                memcpy(ram + (first + k) * PAGE, pages + used, PAGE);
-                used += PAGE;
-            }
     }
     if (!bad && pos != inlen)
         bad = "RAM data is longer than its pages";
     inflateEnd(&z);
-    free(pages);
     return bad;
 }

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <zlib.h>
@@ -209,23 +210,20 @@ static int read_file(const char *path, uint8_t **data, size_t *len, char *err, s
     FILE *f = fopen(path, "rb");
     if (!f)
         return fail(err, errlen, "cannot open: %s", strerror(errno));
-    size_t cap = 1u << 20, n = 0;
-    uint8_t *buf = malloc(cap);
-    for (;;) {
-        if (!buf) {
-            fclose(f);
-            return fail(err, errlen, "out of memory reading the file");
-        }
-        n += fread(buf + n, 1, cap - n, f);
-        if (n < cap)
-            break;
-        cap *= 2;
-        uint8_t *b = realloc(buf, cap);
-        if (!b)
-            free(buf);
-        buf = b;
+    struct stat st;
+    /* one allocation of the file's size: the file is tens of MiB */
+    if (fstat(fileno(f), &st) || st.st_size < 0) {
+        fclose(f);
+        return fail(err, errlen, "cannot read: %s", strerror(errno));
     }
-    bool bad = ferror(f);
+    size_t n = (size_t)st.st_size;
+    uint8_t *buf = malloc(n ? n : 1);
+    if (!buf) {
+        fclose(f);
+        return fail(err, errlen, "out of memory reading the file");
+    }
+    size_t got = fread(buf, 1, n, f);
+    bool bad = ferror(f) || got != n;
     fclose(f);
     if (bad) {
         free(buf);
