@@ -189,6 +189,91 @@ static void vmx_state(struct snap *s, struct machine *m)
 }
 SNAP_SECTION(vmx, "vmx", 1, vmx_state)
 
+/* ---- the TLB and the code-page marks ----
+ *
+ * nest86's TLB keeps a stale translation as long as hardware may (until
+ * the INVLPG, MOV CR3 or INVEPT the SDM requires), and guests do run on
+ * such translations: Linux leaves some for a while on purpose.  A TLB
+ * emptied by a load would let the resumed guest see page-table changes
+ * the original did not, and the two runs part.  So the translations are
+ * saved as plain values (the host address of each page is worked out
+ * again after the load, snap_after_load below) — and so are the pages
+ * marked as holding decoded code, since a write to such a page always
+ * takes the slow path and walks the page tables again.  The decoded
+ * code itself is not saved: it is decoded again, as the same code. */
+
+static void tlb_entry_state(struct snap *s, uint64_t *tag, uint64_t *pa_page, uint8_t *perm,
+                            uint8_t *level, bool *global, bool *ram)
+{
+    snap_u64(s, tag);
+    snap_u64(s, pa_page);
+    snap_u8(s, perm);
+    snap_u8(s, level);
+    snap_check(s, *level <= 3, "TLB page size");
+    snap_bool(s, global);
+    snap_bool(s, ram);
+}
+
+static void tlb_state(struct snap *s, struct machine *m)
+{
+    struct mmu *u = &m->cpu->mmu;
+    uint32_t size = MMU_TLB_SIZE, track = MMU_TLB_TRACK;
+    snap_u32(s, &size);
+    snap_u32(s, &track);
+    snap_check(s, size == MMU_TLB_SIZE && track == MMU_TLB_TRACK, "TLB geometry");
+    if (s->failed)
+        return;
+    for (unsigned i = 0; i < MMU_TLB_SIZE; i++) {
+        struct mmu_tlb_entry *e = &u->tlb[i];
+        tlb_entry_state(s, &e->tag, &e->pa_page, &e->perm, &e->level, &e->global, &e->ram);
+    }
+    snap_u16s(s, u->filled, MMU_TLB_TRACK);
+    for (unsigned k = 0; k < MMU_TLB_TRACK; k++)
+        snap_index(s, u->filled[k], MMU_TLB_SIZE, "TLB slot");
+    snap_u32(s, &u->nfilled);
+    for (int w = 0; w < 2; w++) {
+        struct mmu_tlb_saved *v = &u->saved[w];
+        snap_bool(s, &v->valid);
+        snap_u64(s, &v->key);
+        snap_u32(s, &v->n);
+        snap_check(s, v->n <= MMU_TLB_TRACK, "saved TLB context size");
+        for (unsigned k = 0; k < v->n && !s->failed; k++) {
+            struct mmu_tlb_entry_saved *e = &v->e[k];
+            snap_u16(s, &v->slot[k]);
+            snap_index(s, v->slot[k], MMU_TLB_SIZE, "saved TLB slot");
+            tlb_entry_state(s, &e->tag, &e->pa_page, &e->perm, &e->level, &e->global, &e->ram);
+        }
+    }
+    snap_bool(s, &u->has_large);
+
+    /* the code-page marks, a bit per page */
+    struct phys *p = &m->phys;
+    size_t pages = (size_t)(p->ram_size >> 12);
+    uint64_t npages = pages;
+    snap_u64(s, &npages);
+    snap_check(s, npages == pages, "code-page map size");
+    for (size_t k = 0; k < pages && !s->failed; k += 8) {
+        uint8_t bits = 0;
+        for (size_t j = 0; j < 8 && k + j < pages; j++)
+            bits |= (uint8_t)((p->code_page[k + j] != 0) << j);
+        snap_u8(s, &bits);
+        if (s->loading)
+            for (size_t j = 0; j < 8 && k + j < pages; j++)
+                p->code_page[k + j] = (bits >> j) & 1;
+    }
+}
+SNAP_SECTION(tlb, "tlb", 1, tlb_state)
+
+/* The host address behind a loaded translation, from its physical
+ * page; one that is not RAM (a forged file) is dropped. */
+static uintptr_t tlb_addend(struct phys *p, uint64_t tag, uint64_t pa_page, uint8_t *perm, bool ram)
+{
+    uint8_t *host = ram ? phys_ram_ptr(p, pa_page & ~0xfffull) : NULL;
+    if (!host)
+        *perm = 0;
+    return host ? (uintptr_t)host - (uintptr_t)(tag & ~0xfffull) : 0;
+}
+
 static void clock_state(struct snap *s, struct machine *m)
 {
     snap_u64(s, &m->clock_offset);
@@ -200,18 +285,26 @@ void snapshot_cpu_after_load(struct machine *m)
 {
     struct cpu *c = m->cpu;
     struct phys *p = &m->phys;
-    /* Cached translations and decoded code are rebuilt, not saved: every
-     * TLB entry goes, and every cached block becomes stale (its page's
-     * generation moves on) as do block links (code_writes moves). */
-    mmu_flush_all(&c->mmu);
+    struct mmu *u = &c->mmu;
+    for (unsigned i = 0; i < MMU_TLB_SIZE; i++) {
+        struct mmu_tlb_entry *e = &u->tlb[i];
+        e->addend = tlb_addend(p, e->tag, e->pa_page, &e->perm, e->ram);
+    }
+    for (int w = 0; w < 2; w++)
+        for (unsigned k = 0; k < u->saved[w].n; k++) {
+            struct mmu_tlb_entry_saved *e = &u->saved[w].e[k];
+            e->addend = tlb_addend(p, e->tag, e->pa_page, &e->perm, e->ram);
+        }
+    /* Decoded code is rebuilt, not saved: every cached block becomes
+     * stale (its page's generation moves on), as do block links
+     * (code_writes moves), so the cache refills from the loaded RAM. */
     size_t pages = (size_t)(p->ram_size >> 12);
-    memset(p->code_page, 0, pages);
     for (size_t k = 0; k < pages; k++)
         p->code_gen[k]++;
     p->code_writes++;
     vmx_after_restore(c);
     cpu_update_mode(c);
-    c->mmu.epoch++;
+    u->epoch++;
     /* fast_mask follows DR7 and the debugger's watchpoints */
     cpu_debug_config(c, c->dbg_active, c->dbg_watch_mem);
 }

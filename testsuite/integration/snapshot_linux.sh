@@ -13,7 +13,9 @@
 #                 the debugger's transcript; the console is flushed at
 #                 every stop, so the save point is the `continue` line)
 #   icount        both runs retired the same number of instructions
-#                 (-d stats), and so did a run without the debugger
+#                 (-d stats; a run without the debugger may differ: stepping
+#                 ends time slices exactly where blocks would run on a few
+#                 instructions, so the stop itself moves interrupts)
 #   exit          both ended with status 0 (power-off)
 #   loadvm-debugger `loadvm` in the debugger goes back to the file's
 #                 moment: the registers it prints match the ones at save
@@ -55,8 +57,6 @@ status1=$?
 "$NEST86" "${machine[@]}" -loadvm "$tmp/linux.snap" -D "$tmp/stats2" \
     > "$tmp/out2" 2> "$tmp/err2" < /dev/null
 status2=$?
-"$NEST86" "${machine[@]}" "${boot[@]}" -D "$tmp/stats0" > "$tmp/out0" 2> "$tmp/err0" < /dev/null
-status0=$?
 
 if grep -q "^saved the machine to $tmp/linux.snap (icount $SAVE_AT)" "$tmp/out1" &&
     [ -s "$tmp/linux.snap" ]; then
@@ -84,17 +84,17 @@ else
     fail serial "the resumed run's console differs from the original's after the save point ($(wc -c < "$tmp/after1") against $(wc -c < "$tmp/out2") bytes; first difference: $(cmp "$tmp/after1" "$tmp/out2" 2>&1 | head -n 1))"
 fi
 
-n0=$(icount "$tmp/stats0") n1=$(icount "$tmp/stats1") n2=$(icount "$tmp/stats2")
-if [ -n "$n1" ] && [ "$n1" = "$n2" ] && [ "$n1" = "$n0" ]; then
+n1=$(icount "$tmp/stats1") n2=$(icount "$tmp/stats2")
+if [ -n "$n1" ] && [ "$n1" = "$n2" ]; then
     pass icount
 else
-    fail icount "instructions retired: original '$n1', resumed '$n2', without the debugger '$n0'"
+    fail icount "instructions retired: original '$n1', resumed '$n2'"
 fi
 
-if [ $status1 -eq 0 ] && [ $status2 -eq 0 ] && [ $status0 -eq 0 ]; then
+if [ $status1 -eq 0 ] && [ $status2 -eq 0 ]; then
     pass exit
 else
-    fail exit "exit statuses: original $status1, resumed $status2, without the debugger $status0 (want 0: power-off)"
+    fail exit "exit statuses: original $status1, resumed $status2 (want 0: power-off)"
 fi
 
 # loadvm in the debugger, from a moment later than the file's: the

@@ -174,23 +174,31 @@ static const char *differing_part(struct machine *m1, struct machine *m2)
         c->link_code_size = 0;
         c->link_mode = 0;
         c->link_cs_base = 0;
-        uint64_t keep[4] = {c->mmu.cr0, c->mmu.cr3, c->mmu.cr4, c->mmu.efer};
-        uint32_t pkru = c->mmu.pkru;
-        uint64_t pdpte[4];
-        memcpy(pdpte, c->mmu.pdpte, sizeof(pdpte));
-        uint16_t pcid = c->mmu.pcid;
-        memset(&c->mmu, 0, sizeof(c->mmu));
-        c->mmu.cr0 = keep[0];
-        c->mmu.cr3 = keep[1];
-        c->mmu.cr4 = keep[2];
-        c->mmu.efer = keep[3];
-        c->mmu.pkru = pkru;
-        memcpy(c->mmu.pdpte, pdpte, sizeof(pdpte));
-        c->mmu.pcid = pcid;
+        /* the TLB's translations are state; where their pages are in
+         * this host process is not */
+        c->mmu.phys = NULL;
+        for (unsigned i = 0; i < MMU_TLB_SIZE; i++)
+            c->mmu.tlb[i].addend = 0;
+        for (int w = 0; w < 2; w++)
+            for (unsigned i = 0; i < MMU_TLB_TRACK; i++)
+                c->mmu.saved[w].e[i].addend = 0;
+        c->mmu.gpa_xlate = NULL;
+        c->mmu.gpa_opaque = NULL;
+        c->mmu.epoch = 0;
+        c->mmu.stat_walks = 0;
+        if (!c->mmu.slow_page_on)
+            c->mmu.slow_page = 0; /* meaningless while off */
         memset(&c->vmx.ept, 0, sizeof(c->vmx.ept));
         c->vmx.entry_failure = NULL;
     }
     bool same = !memcmp(a, b, n);
+    if (!same && getenv("SNAPSHOT_UNIT_DEBUG"))
+        for (size_t i = 0; i < n; i++)
+            if (((uint8_t *)a)[i] != ((uint8_t *)b)[i]) {
+                printf("# cpu differs at offset %zu (mmu at %zu, vmx at %zu)\n", i,
+                       offsetof(struct cpu, mmu), offsetof(struct cpu, vmx));
+                break;
+            }
     free(a);
     free(b);
     return same ? NULL : "cpu";
