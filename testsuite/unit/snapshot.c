@@ -136,6 +136,8 @@ static void mask_timer(struct timer *t)
 
 #include <stddef.h>
 
+#include "devices/acpipm.h"
+#include "devices/debugexit.h"
 #include "devices/hpet.h"
 #include "devices/i8042.h"
 #include "devices/ioapic.h"
@@ -154,6 +156,8 @@ static const char *differing_part(struct machine *m1, struct machine *m2)
     SAME_DEVICE(lapic, lapic, mask_timer(&d->timer));
     SAME_DEVICE(i8042, i8042, (void)0);
     SAME_DEVICE(uart, uart[0], d->tx = NULL; d->tx_opaque = NULL);
+    SAME_DEVICE(acpipm, acpipm, mask_timer(&d->overflow_timer));
+    SAME_DEVICE(debugexit, debugexit, (void)0);
     SAME_DEVICE(hpet, hpet, for (int n = 0; n < HPET_TIMERS; n++) {
         d->timer[n].h = NULL;
         mask_timer(&d->timer[n].t);
