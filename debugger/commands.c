@@ -225,6 +225,16 @@ static const struct dbg_cmd commands[] = {
      "operation or the wait-for-SIPI state holds it; a SIPI ends a VMX guest's\n"
      "wait-for-SIPI state with VM exit 4 and is discarded in any other state.",
      cmd_ipi},
+    {"savevm", "", "FILE",
+     "Save the whole machine to FILE (a snapshot: CPU, VMX, devices, clock, RAM).\n"
+     "Resume it with `loadvm FILE` here or `nest86 -loadvm FILE`; the run from\n"
+     "there retires the same instructions and prints the same output.",
+     cmd_savevm},
+    {"loadvm", "", "FILE",
+     "Replace the machine with the snapshot in FILE (see savevm).\n"
+     "A file that is truncated, corrupt or from another machine configuration is\n"
+     "refused with the reason, and the machine stays as it was.",
+     cmd_loadvm},
     {"echo", "", "TEXT", "Print TEXT (for scripts).", cmd_echo},
     {"quit", "q exit", "", "Quit nest86 (exit status 0).", cmd_quit},
 };

@@ -251,6 +251,8 @@ DBG_HANDLER(cmd_walk);
 DBG_HANDLER(cmd_vmcs);
 DBG_HANDLER(cmd_backtrace);
 DBG_HANDLER(cmd_symbols);
+DBG_HANDLER(cmd_savevm);
+DBG_HANDLER(cmd_loadvm);
 DBG_HANDLER(cmd_break);
 DBG_HANDLER(cmd_tbreak);
 DBG_HANDLER(cmd_watch);

@@ -10,6 +10,8 @@
 
 #include "devices/devutil.h"
 #include "devices/acpipm.h"
+#include "devices/machine.h"
+#include "devices/snap.h"
 
 #define NS_PER_S 1000000000ull
 #define TMR_OVERFLOW_TICKS (1ull << 23)
@@ -185,3 +187,17 @@ struct acpipm *acpipm_create(struct machine *m)
     bus_add_reset(&m->io, acpipm_reset, a);
     return a;
 }
+
+static void acpipm_state(struct snap *s, struct machine *m)
+{
+    struct acpipm *a = m->acpipm;
+    snap_u16(s, &a->pm1_sts);
+    snap_u16(s, &a->pm1_en);
+    snap_u16(s, &a->pm1_cnt);
+    snap_bytes(s, a->gpe_sts, sizeof(a->gpe_sts));
+    snap_bytes(s, a->gpe_en, sizeof(a->gpe_en));
+    snap_bool(s, &a->sci_level);
+    snap_u32(s, &a->ignored_sleeps);
+    snap_timer(s, &a->overflow_timer);
+}
+SNAP_SECTION(acpipm, "acpipm", 1, acpipm_state)

@@ -14,6 +14,7 @@
 #include "devices/devutil.h"
 #include "devices/debugexit.h"
 #include "devices/machine.h"
+#include "devices/snap.h"
 
 static const char shutdown_magic[] = "Shutdown";
 
@@ -82,3 +83,13 @@ struct debugexit *debugexit_create(struct machine *m)
     bus_add_reset(&m->io, debugexit_reset, d);
     return d;
 }
+
+static void debugexit_state(struct snap *s, struct machine *m)
+{
+    struct debugexit *d = m->debugexit;
+    snap_u8(s, &d->post_code);
+    snap_u8(s, &d->shutdown_pos);
+    snap_check(s, d->shutdown_pos < sizeof(shutdown_magic) - 1, "shutdown port position");
+    snap_u8(s, &d->reset_ctl);
+}
+SNAP_SECTION(debugexit, "debugexit", 1, debugexit_state)

@@ -9,6 +9,7 @@
 #include "devices/devutil.h"
 #include "devices/fwcfg.h"
 #include "devices/machine.h"
+#include "devices/snap.h"
 
 #define FW_CFG_ID_TRADITIONAL 0x01 /* bit 1 (DMA) stays clear */
 
@@ -177,3 +178,71 @@ struct fwcfg *fwcfg_create(struct machine *m)
     bus_add_reset(&m->io, fwcfg_reset, f);
     return f;
 }
+
+/* Every item, the kernel's and initrd's copies included: the guest may
+ * read them again after a load, and a machine resumed with -loadvm has
+ * loaded no kernel of its own.  Items are read into new storage and
+ * replace the old ones only when the whole section is sound. */
+static void fwcfg_state(struct snap *s, struct machine *m)
+{
+    struct fwcfg *f = m->fwcfg;
+    snap_u16(s, &f->selector);
+    snap_u32(s, &f->offset);
+    int nfiles = f->nfiles;
+    snap_int(s, &nfiles);
+    snap_check(s, nfiles >= 0 && nfiles <= FWCFG_MAX_FILES, "fw_cfg file count");
+    if (s->failed)
+        return;
+    if (!s->loading) {
+        snap_bytes(s, f->file_names, (size_t)nfiles * FW_CFG_MAX_FILE_PATH);
+        snap_int(s, &f->nitems);
+        for (int i = 0; i < f->nitems; i++) {
+            snap_u16(s, &f->items[i].key);
+            snap_u32(s, &f->items[i].len);
+            snap_bytes(s, f->items[i].data, f->items[i].len);
+        }
+        return;
+    }
+    char names[FWCFG_MAX_FILES][FW_CFG_MAX_FILE_PATH] = {{0}};
+    snap_bytes(s, names, (size_t)nfiles * FW_CFG_MAX_FILE_PATH);
+    int nitems = 0;
+    snap_int(s, &nitems);
+    /* each item takes at least 6 bytes of the section */
+    snap_check(s, nitems >= 0 && (size_t)nitems <= (s->len - s->pos) / 6, "fw_cfg item count");
+    if (s->failed)
+        return;
+    struct fwcfg_item *items = calloc((size_t)nitems + 1, sizeof(*items));
+    if (!items) {
+        snap_fail(s, "out of memory");
+        return;
+    }
+    int got = 0;
+    for (; got < nitems && !s->failed; got++) {
+        struct fwcfg_item *it = &items[got];
+        snap_u16(s, &it->key);
+        snap_u32(s, &it->len);
+        snap_check(s, it->len <= s->len - s->pos, "fw_cfg item length");
+        if (s->failed)
+            break;
+        it->data = malloc(it->len ? it->len : 1);
+        if (!it->data) {
+            snap_fail(s, "out of memory");
+            break;
+        }
+        snap_bytes(s, it->data, it->len);
+    }
+    if (s->failed) {
+        for (int i = 0; i <= got && i < nitems; i++)
+            free(items[i].data);
+        free(items);
+        return;
+    }
+    fwcfg_destroy(f);
+    f->items = items;
+    f->nitems = f->cap = nitems;
+    f->nfiles = nfiles;
+    memcpy(f->file_names, names, sizeof(names));
+    for (int i = 0; i < nfiles; i++)
+        f->file_names[i][FW_CFG_MAX_FILE_PATH - 1] = 0;
+}
+SNAP_SECTION(fwcfg, "fwcfg", 1, fwcfg_state)

@@ -2,6 +2,8 @@
 #include "devices/devutil.h"
 #include "devices/hpet.h"
 #include "devices/ioapic.h"
+#include "devices/machine.h"
+#include "devices/snap.h"
 
 /* Tn_CONF writable bits: INT_TYPE, INT_ENB, TYPE, VAL_SET, 32MODE,
  * INT_ROUTE (FSB delivery is not offered). */
@@ -252,3 +254,21 @@ struct hpet *hpet_create(struct machine *m)
     hpet_reset(h);
     return h;
 }
+
+static void hpet_state(struct snap *s, struct machine *m)
+{
+    struct hpet *h = m->hpet;
+    snap_u64(s, &h->config);
+    snap_u64(s, &h->status);
+    snap_u64(s, &h->counter_base);
+    snap_u64(s, &h->start_ns);
+    for (int n = 0; n < HPET_TIMERS; n++) {
+        struct hpet_timer *t = &h->timer[n];
+        snap_u64(s, &t->config);
+        snap_u64(s, &t->cmp);
+        snap_u64(s, &t->period);
+        snap_bool(s, &t->line);
+        snap_timer(s, &t->t);
+    }
+}
+SNAP_SECTION(hpet, "hpet", 1, hpet_state)

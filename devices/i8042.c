@@ -13,6 +13,7 @@
 #include "devices/devutil.h"
 #include "devices/i8042.h"
 #include "devices/machine.h"
+#include "devices/snap.h"
 
 #define ST_OBF    0x01
 #define ST_SYS    0x04
@@ -386,3 +387,37 @@ struct i8042 *i8042_create(struct machine *m)
     bus_add_reset(&m->io, i8042_reset, k);
     return k;
 }
+
+static void queue_state(struct snap *s, struct i8042_queue *q)
+{
+    snap_bytes(s, q->data, sizeof(q->data));
+    snap_bytes(s, q->aux, sizeof(q->aux));
+    snap_u8(s, &q->head);
+    snap_index(s, q->head, I8042_QUEUE, "i8042 queue head");
+    snap_u8(s, &q->count);
+    snap_check(s, q->count <= I8042_QUEUE, "i8042 queue count");
+}
+
+static void i8042_state(struct snap *s, struct machine *m)
+{
+    struct i8042 *k = m->i8042;
+    snap_bytes(s, k->ram, sizeof(k->ram));
+    snap_u8(s, &k->outport);
+    snap_u8(s, &k->port_a);
+    snap_u8(s, &k->pending_cmd);
+    snap_bool(s, &k->sys_flag);
+    snap_bool(s, &k->last_was_cmd);
+    snap_u8(s, &k->obuf);
+    snap_bool(s, &k->obf);
+    snap_bool(s, &k->obuf_aux);
+    snap_bool(s, &k->irq1);
+    snap_bool(s, &k->irq12);
+    queue_state(s, &k->ctrl_q);
+    queue_state(s, &k->kbd_q);
+    snap_bool(s, &k->kbd_scanning);
+    snap_u8(s, &k->kbd_pending_cmd);
+    snap_u8(s, &k->kbd_set);
+    snap_u8(s, &k->kbd_leds);
+    snap_bool(s, &k->xlat_break);
+}
+SNAP_SECTION(i8042, "i8042", 1, i8042_state)

@@ -3,6 +3,7 @@
 #include "devices/ioapic.h"
 #include "devices/lapic.h"
 #include "devices/machine.h"
+#include "devices/snap.h"
 
 /* Writable bits of a redirection entry: vector, delivery mode, dest
  * mode, polarity, trigger, mask (low dword) and destination 63:56. */
@@ -153,3 +154,14 @@ struct ioapic *ioapic_create(struct machine *m)
     ioapic_reset(io);
     return io;
 }
+
+static void ioapic_state(struct snap *s, struct machine *m)
+{
+    struct ioapic *io = m->ioapic;
+    snap_u32(s, &io->id);
+    snap_u8(s, &io->regsel);
+    snap_u64s(s, io->redir, IOAPIC_PINS);
+    snap_u32(s, &io->lines);
+    snap_u32(s, &io->pending);
+}
+SNAP_SECTION(ioapic, "ioapic", 1, ioapic_state)

@@ -10,6 +10,7 @@
 #include "devices/ioapic.h"
 #include "devices/lapic.h"
 #include "devices/pic.h"
+#include "devices/snap.h"
 
 
 /* Writable bits of each LVT (SDM Figure 10-8), in enum LVT_* order. */
@@ -656,3 +657,35 @@ struct lapic *lapic_create(struct machine *m)
     lapic_reset(l);
     return l;
 }
+
+static void lapic_state(struct snap *s, struct machine *m)
+{
+    struct lapic *l = m->lapic;
+    snap_u64(s, &l->base_msr);
+    snap_u32(s, &l->id);
+    snap_u32(s, &l->tpr);
+    snap_u32(s, &l->ldr);
+    snap_u32(s, &l->dfr);
+    snap_u32(s, &l->svr);
+    snap_u32(s, &l->esr);
+    snap_u32(s, &l->esr_pending);
+    snap_u32s(s, l->isr, 8);
+    snap_u32s(s, l->tmr, 8);
+    snap_u32s(s, l->irr, 8);
+    snap_u32(s, &l->icr_lo);
+    snap_u32(s, &l->icr_hi);
+    snap_u32s(s, l->lvt, LVT_COUNT);
+    snap_u32(s, &l->dcr);
+    snap_u32(s, &l->initial_count);
+    snap_u64(s, &l->timer_start);
+    snap_u64(s, &l->tsc_deadline);
+    snap_timer(s, &l->timer);
+    snap_bool(s, &l->lint_level[0]);
+    snap_bool(s, &l->lint_level[1]);
+    snap_bool(s, &l->extint_pending);
+    snap_bool(s, &l->intr_out);
+    /* the MMIO window follows IA32_APIC_BASE */
+    if (s->loading && !s->failed)
+        set_mmio_base(l, l->base_msr & 0x000FFFFFFFFFF000ull);
+}
+SNAP_SECTION(lapic, "lapic", 1, lapic_state)

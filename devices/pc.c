@@ -125,6 +125,8 @@ struct machine *pc_create(const struct config *cfg, char *err, size_t errlen)
         return NULL;
     }
     pc_devices_create(m);
+    if (!cfg->kernel && cfg->loadvm)
+        return m; /* the snapshot brings RAM, registers and fw_cfg's kernel copy */
     if (!cfg->kernel) {
         snprintf(err, errlen, "no -kernel given (nest86 has no BIOS; boot a kernel directly)");
         pc_destroy(m);
@@ -155,6 +157,10 @@ void pc_destroy(struct machine *m)
 static bool pc_reset(struct machine *m)
 {
     char err[256];
+    if (!m->cfg->kernel) {
+        fprintf(stderr, "nest86: reset: no kernel to boot again\n");
+        return false;
+    }
     bus_reset_all(&m->io);
     cpu_reset(m->cpu);
     pc_devices_attach_cpu(m);

@@ -56,7 +56,7 @@ void pc_devices_create(struct machine *m)
     m->i8042 = i8042_create(m);
     /* PCI before the reset-control port, which takes 0xCF9 from it. */
     m->pci = pci_create(m);
-    debugexit_create(m);
+    m->debugexit = debugexit_create(m);
     m->fwcfg = fwcfg_create(m);
     m->acpipm = acpipm_create(m);
     m->hpet = hpet_create(m);

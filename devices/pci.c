@@ -7,6 +7,7 @@
 #include "devices/devutil.h"
 #include "devices/machine.h"
 #include "devices/pci.h"
+#include "devices/snap.h"
 
 static void put_le(uint8_t *p, unsigned size, uint32_t v)
 {
@@ -153,3 +154,23 @@ struct pcihost *pci_create(struct machine *m)
     bus_add_reset(&m->io, pci_reset, h);
     return h;
 }
+
+/* The configuration space of every function on bus 0; which functions
+ * exist and their write masks are the board's, not state. */
+static void pci_state(struct snap *s, struct machine *m)
+{
+    struct pcihost *h = m->pci;
+    snap_u32(s, &h->addr);
+    uint32_t present[8] = {0};
+    for (int k = 0; k < 256; k++)
+        if (h->dev[k])
+            present[k >> 5] |= 1u << (k & 31);
+    uint32_t saved[8];
+    memcpy(saved, present, sizeof(saved));
+    snap_u32s(s, saved, 8);
+    snap_check(s, !memcmp(saved, present, sizeof(saved)), "PCI device set");
+    for (int k = 0; k < 256 && !s->failed; k++)
+        if (h->dev[k])
+            snap_bytes(s, h->dev[k]->config, sizeof(h->dev[k]->config));
+}
+SNAP_SECTION(pci, "pci", 1, pci_state)

@@ -11,6 +11,7 @@
 #include "devices/devutil.h"
 #include "devices/machine.h"
 #include "devices/pic.h"
+#include "devices/snap.h"
 
 #define PIC_MASTER 0x20
 #define PIC_SLAVE  0xA0
@@ -309,3 +310,34 @@ struct pic *pic_create(struct machine *m)
     bus_add_reset(&m->io, pic_reset, p);
     return p;
 }
+
+static void pic_chip_state(struct snap *s, struct pic_chip *c)
+{
+    snap_u8(s, &c->irr);
+    snap_u8(s, &c->isr);
+    snap_u8(s, &c->imr);
+    snap_u8(s, &c->elcr);
+    snap_u8(s, &c->elcr_mask);
+    snap_u8(s, &c->lines);
+    snap_u8(s, &c->vector_base);
+    snap_u8(s, &c->icw3);
+    snap_u8(s, &c->init_step);
+    snap_u8(s, &c->lowest_prio);
+    snap_bool(s, &c->single);
+    snap_bool(s, &c->need_icw4);
+    snap_bool(s, &c->ltim);
+    snap_bool(s, &c->auto_eoi);
+    snap_bool(s, &c->sfnm);
+    snap_bool(s, &c->rotate_aeoi);
+    snap_bool(s, &c->read_isr);
+    snap_bool(s, &c->special_mask);
+    snap_bool(s, &c->poll);
+}
+
+static void pic_state(struct snap *s, struct machine *m)
+{
+    pic_chip_state(s, &m->pic->chip[0]);
+    pic_chip_state(s, &m->pic->chip[1]);
+    snap_bool(s, &m->pic->int_out);
+}
+SNAP_SECTION(pic, "pic", 1, pic_state)

@@ -12,6 +12,8 @@
 
 #include "devices/devutil.h"
 #include "devices/pit.h"
+#include "devices/machine.h"
+#include "devices/snap.h"
 
 #define NS_PER_S 1000000000ull
 #define NO_TICK UINT64_MAX
@@ -345,3 +347,36 @@ struct pit *pit_create(struct machine *m)
     bus_add_reset(&m->io, pit_reset, p);
     return p;
 }
+
+static void pit_state(struct snap *s, struct machine *m)
+{
+    struct pit *p = m->pit;
+    for (int k = 0; k < 3; k++) {
+        struct pit_channel *c = &p->ch[k];
+        snap_u32(s, &c->count);
+        snap_u8(s, &c->mode);
+        snap_index(s, c->mode, 6, "PIT mode");
+        snap_u8(s, &c->rw);
+        snap_index(s, c->rw, 4, "PIT access mode");
+        snap_bool(s, &c->bcd);
+        snap_bool(s, &c->counting);
+        snap_bool(s, &c->null_count);
+        snap_bool(s, &c->gate);
+        snap_bool(s, &c->frozen);
+        snap_u64(s, &c->frozen_ticks);
+        snap_u64(s, &c->load_ns);
+        snap_u8(s, &c->write_lsb);
+        snap_bool(s, &c->write_msb_next);
+        snap_bool(s, &c->read_msb_next);
+        snap_u16(s, &c->latch);
+        snap_u8(s, &c->latch_rw);
+        snap_index(s, c->latch_rw, 4, "PIT latch mode");
+        snap_bool(s, &c->latch_msb_next);
+        snap_u8(s, &c->status);
+        snap_bool(s, &c->status_latched);
+        snap_u64(s, &c->next_tick);
+    }
+    snap_u8(s, &p->port_b);
+    snap_timer(s, &p->irq_timer);
+}
+SNAP_SECTION(pit, "pit", 1, pit_state)

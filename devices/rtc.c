@@ -11,6 +11,8 @@
 
 #include "devices/devutil.h"
 #include "devices/rtc.h"
+#include "devices/machine.h"
+#include "devices/snap.h"
 
 #define NS_PER_S 1000000000ull
 
@@ -406,3 +408,19 @@ struct rtc *rtc_create(struct machine *m)
     rtc_reset(r);
     return r;
 }
+
+static void rtc_state(struct snap *s, struct machine *m)
+{
+    struct rtc *r = m->rtc;
+    snap_bytes(s, r->cmos, sizeof(r->cmos));
+    snap_u8(s, &r->index);
+    snap_index(s, r->index, sizeof(r->cmos), "CMOS index");
+    snap_bool(s, &r->nmi_masked);
+    snap_u64(s, &r->base_seconds);
+    snap_u64(s, &r->base_ns);
+    snap_u64(s, &r->last_c_read_ns);
+    snap_bool(s, &r->irq_level);
+    snap_timer(s, &r->update_timer);
+    snap_timer(s, &r->periodic_timer);
+}
+SNAP_SECTION(rtc, "rtc", 1, rtc_state)

@@ -11,6 +11,7 @@
 #include "devices/devutil.h"
 #include "devices/machine.h"
 #include "devices/uart.h"
+#include "devices/snap.h"
 
 #define IER_RDI  0x01 /* received data available */
 #define IER_THRI 0x02 /* transmitter holding register empty */
@@ -293,3 +294,29 @@ struct uart *uart_create(struct machine *m, uint16_t base, int irq)
     bus_add_reset(&m->io, uart_reset, u);
     return u;
 }
+
+/* COM1-COM4 in one section; the back end (where bytes go) is the
+ * front end's and stays as it is */
+static void uart_state(struct snap *s, struct machine *m)
+{
+    for (int k = 0; k < 4; k++) {
+        struct uart *u = m->uart[k];
+        snap_bytes(s, u->rx_fifo, sizeof(u->rx_fifo));
+        snap_u8(s, &u->rx_head);
+        snap_index(s, u->rx_head, UART_FIFO_SIZE, "UART FIFO head");
+        snap_u8(s, &u->rx_count);
+        snap_check(s, u->rx_count <= UART_FIFO_SIZE, "UART FIFO count");
+        snap_u8(s, &u->ier);
+        snap_u8(s, &u->lcr);
+        snap_u8(s, &u->mcr);
+        snap_u8(s, &u->lsr);
+        snap_u8(s, &u->msr);
+        snap_u8(s, &u->scr);
+        snap_u8(s, &u->fcr);
+        snap_u8(s, &u->dll);
+        snap_u8(s, &u->dlm);
+        snap_bool(s, &u->thr_ipending);
+        snap_bool(s, &u->irq_level);
+    }
+}
+SNAP_SECTION(uart, "uart", 1, uart_state)

@@ -23,6 +23,7 @@ struct config {
     const char *trace_file;     /* -D FILE; NULL = stderr */
     const char *cpu_model;      /* -cpu MODEL[,feature=on|off...] */
     bool no_reboot;             /* -no-reboot */
+    const char *loadvm;         /* -loadvm FILE: resume a snapshot (kernel optional) */
 };
 
 enum { CONFIG_OK = 0, CONFIG_EXIT_SUCCESS = 1, CONFIG_ERROR = 2 };

@@ -7,6 +7,7 @@
 #include "devices/pc.h"
 #include "frontend/config.h"
 #include "frontend/console.h"
+#include "frontend/snapshot.h"
 #include "frontend/trace.h"
 
 /* Options the parser accepts whose subsystems are not built yet: say so
@@ -57,6 +58,11 @@ int main(int argc, char **argv)
     if (!m) {
         fprintf(stderr, "nest86: %s\n", err);
         return PC_EXIT_USAGE;
+    }
+    if (cfg.loadvm && snapshot_load(m, cfg.loadvm, &cfg, err, sizeof(err))) {
+        fprintf(stderr, "nest86: %s\n", err);
+        pc_destroy(m);
+        return SNAPSHOT_EXIT_BAD;
     }
     struct console *con = console_open(&cfg, m, err, sizeof(err));
     if (!con) {

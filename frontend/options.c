@@ -238,6 +238,12 @@ static int opt_x(struct config *cfg, const char *arg)
     return check_readable("-x", arg);
 }
 
+static int opt_loadvm(struct config *cfg, const char *arg)
+{
+    cfg->loadvm = arg;
+    return check_readable("-loadvm", arg);
+}
+
 static int opt_d(struct config *cfg, const char *arg)
 {
     const char *p = arg;
@@ -358,6 +364,7 @@ static const struct option_desc option_table[] = {
     { "S", NULL, NULL, "do not start the CPU; wait for the debugger", opt_S },
     { "gdb", NULL, "tcp::PORT", "GDB remote stub listening on PORT", opt_gdb },
     { "x", NULL, "FILE", "run debugger commands from FILE at start", opt_x },
+    { "loadvm", NULL, "FILE", "resume the machine saved in FILE (debugger: savevm FILE)", opt_loadvm },
     { "d", NULL, "LIST", "trace categories, comma-separated: " TRACE_CATEGORY_LIST, opt_d },
     { "D", NULL, "FILE", "write the trace to FILE (default stderr)", opt_D },
     { "cpu", NULL, "MODEL[,F=on|off...]", "CPU model nest86 (default) or max, with feature switches", opt_cpu },
@@ -384,10 +391,11 @@ static void print_help(void)
                  o->alias ? o->alias : "", o->metavar ? " " : "", o->metavar ? o->metavar : "");
         printf("  %-28s %s\n", left, o->help);
     }
-    printf("\nExit status: 0 guest powered off; 2 bad command line or unbootable kernel;\n"
-           "4 triple fault under -no-reboot; 6 guest halted with interrupts off.  A\n"
-           "guest that writes V to the debug-exit port 0xf4 makes nest86 exit with\n"
-           "status (V << 1) | 1.  Serial console: Ctrl-A X quits, Ctrl-A H helps.\n");
+    printf("\nExit status: 0 guest powered off; 2 bad command line, unbootable kernel\n"
+           "or unusable snapshot; 4 triple fault under -no-reboot; 6 guest halted with\n"
+           "interrupts off.  A guest that writes V to the debug-exit port 0xf4 makes\n"
+           "nest86 exit with status (V << 1) | 1.  Serial console: Ctrl-A X quits,\n"
+           "Ctrl-A H helps.\n");
 }
 
 static const struct option_desc *find_option(const char *name)

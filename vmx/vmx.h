@@ -282,6 +282,9 @@ void vmx_log(const struct cpu *c, const char *fmt, ...) __attribute__((format(pr
          ? (uint32_t)(c)->vmx.vmcs.f[VF_SECONDARY_PROC_CONTROLS]                               \
          : 0u)
 
+/* After a snapshot load (vmx/restore.c): the MMU hooks of non-root
+ * operation (EPT walk, APIC-access page) to match the loaded state. */
+void vmx_after_restore(struct cpu *c);
 /* the value cpu_raise() leaves in exc_vector when a VM exit unwound */
 #define VMX_UNWIND_EXIT (-2)
 

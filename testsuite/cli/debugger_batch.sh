@@ -222,7 +222,7 @@ quit
 EOF
 cmds=$(sed -n '/^Commands/,/^(nest86) quit/p' "$tmp/help.out" | grep '^  [a-z]' | awk '{print $1}')
 want_cmds="help continue step stepi next finish until break tbreak watch rwatch awatch catch
-delete disable enable registers set print x disassemble walk info backtrace symbols trace echo vmcs quit"
+delete disable enable registers set print x disassemble walk info backtrace symbols trace echo vmcs savevm loadvm quit"
 missing=
 for c in $want_cmds; do echo "$cmds" | grep -qx "$c" || missing="$missing $c"; done
 { for c in $cmds; do echo "help $c"; done; echo quit; } > "$tmp/helpall.x"

@@ -2,9 +2,9 @@
 # testsuite/integration/gdb_stub.sh — Debian's gdb in batch mode against
 # nest86's GDB stub (-S -gdb tcp::PORT) running the smoke kernel, with
 # the kernel's .elf64 for symbols: connect, breakpoint, continue, stepi,
-# info registers, x, control registers, monitor commands (ept watch and
-# check invept among them), a watchpoint,
-# and the exit code reported back to gdb.  One PASS/FAIL line per case.
+# info registers, x, control registers, monitor commands (savevm and
+# loadvm, ept watch and check invept among them), a watchpoint, and the
+# exit code reported back to gdb.  One PASS/FAIL line per case.
 
 set -u
 NEST86=${NEST86:-./nest86}
@@ -46,6 +46,11 @@ timeout 60 gdb -nx -batch -ex 'set pagination off' -ex 'set confirm off' \
     -ex 'printf "PC2=%lx SP2=%lx\n", $pc, $sp' \
     -ex 'stepi' \
     -ex 'printf "PC3=%lx\n", $pc' \
+    -ex "monitor savevm $tmp/gdb.snap" \
+    -ex 'stepi' -ex 'stepi' \
+    -ex "monitor loadvm $tmp/gdb.snap" \
+    -ex 'maint flush register-cache' \
+    -ex 'printf "PC4=%lx\n", $pc' \
     -ex 'info registers' \
     -ex 'x/2xw 0x100000' \
     -ex 'printf "CR3=%lx CR0=%lx EFER=%lx\n", $cr3, $cr0, $efer' \
@@ -92,6 +97,14 @@ elif [ "$pc2" = "$want2" ] && [ "$pc3" = "$want3" ] && [ -n "$sp1" ] &&
     pass stepi
 else
     fail stepi "stepi from $test_main went to '$pc2' then '$pc3' (want $want2 then $want3), RSP $sp1 -> $sp2 (want -8)"
+fi
+# monitor savevm, two steps, monitor loadvm: back at the saved PC
+pc4=$(sed -n 's/^PC4=//p' "$tmp/gdb.out")
+if has "^saved the machine to $tmp/gdb.snap" && has "^loaded the machine from $tmp/gdb.snap" &&
+    [ -n "$pc3" ] && [ "$pc4" = "$pc3" ]; then
+    pass monitor-snapshot
+else
+    fail monitor-snapshot "after monitor savevm, 2 stepi and monitor loadvm the PC is '$pc4' (want '$pc3')"
 fi
 if has "^rax  *0x" && has "^r15  *0x" && has "^eflags  *0x[0-9a-f]*  *\[" && has "^cs  *0x18 " && has "^fs_base  *0x0 "; then
     pass info-registers

@@ -7,7 +7,8 @@
 # MMU, devices or loaders fails the test that reached it.
 #
 # Sub-tests: san/guest/NAME (through testsuite/run with NEST86_BIN, so
-# the same expected statuses apply), san/linux.
+# the same expected statuses apply), san/snapshot/NAME (the snapshot
+# loader fed bad and mutated files, cli/snapshot_errors.sh), san/linux.
 #
 # The sanitizers' exit statuses are moved off 1, which is a guest
 # kernel's "pass" status (ASan 99, UBSan 98, at the first report).  Leak
@@ -33,6 +34,10 @@ export UBSAN_OPTIONS=halt_on_error=1:exitcode=98:print_stacktrace=1
 NEST86_BIN=$san NEST86_LOGS=$logs NEST86_TIMEOUT_SCALE=5 \
     "$root/testsuite/run" -k guest/ |
     sed -n 's#^\(PASS\|FAIL\|SKIP\) guest/#\1 san/guest/#p; s#^    | #    | #p'
+
+# The snapshot loader on bad, random and mutated files
+# (cli/snapshot_errors), its results named san/snapshot/...
+NEST86="$san" SNAPSHOT_TEST_PREFIX=san/ "$root/testsuite/cli/snapshot_errors.sh" 2> "$logs/snapshot.err"
 
 # Debian's cloud kernel (scripts/linux-fetch.sh, as in linux_boot.sh).
 if ! fetch_err=$("$root/scripts/linux-fetch.sh" --cloud-only --quiet 2>&1); then
