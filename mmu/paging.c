@@ -352,8 +352,7 @@ int mmu_translate(struct mmu *m, uint64_t lin, enum mmu_access_type type, bool u
     e->global = x.global;
     e->ram = true;
     e->level = x.level;
-    if (x.level)
-        m->has_large = true;
+    m->large_levels |= (uint8_t)((1u << x.level) & ~1u);
     return 0;
 }
 

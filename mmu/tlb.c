@@ -16,15 +16,56 @@ void mmu_init(struct mmu *m, struct phys *phys)
 
 void mmu_tlb_note_fill(struct mmu *m, const struct mmu_tlb_entry *e)
 {
-    if (m->nfilled < MMU_TLB_TRACK)
+    if (m->nfilled < MMU_TLB_FILLS)
         m->filled[m->nfilled] = (uint16_t)(e - m->tlb);
-    if (m->nfilled <= MMU_TLB_TRACK)
+    if (m->nfilled <= MMU_TLB_FILLS)
         m->nfilled++;
+}
+
+/* Whether the fill list names every slot that may be valid (it may name
+ * a slot twice, or one dropped since) */
+static bool listed(const struct mmu *m)
+{
+    return m->nfilled <= MMU_TLB_FILLS;
+}
+
+/* Lists slot 'i', still valid, as the list is rebuilt by a full scan */
+static void relist(struct mmu *m, unsigned *kept, unsigned i)
+{
+    if (*kept < MMU_TLB_FILLS)
+        m->filled[*kept] = (uint16_t)i;
+    if (*kept <= MMU_TLB_FILLS)
+        (*kept)++;
+}
+
+/* Calls 'fn' on every slot that may be valid: the listed ones when the
+ * list is exact, else all of them (and then lists the survivors, so the
+ * next visit can be short again).  For the rare invalidations that look
+ * for entries by what they map rather than by address. */
+static void each_maybe_valid(struct mmu *m, void (*fn)(struct mmu_tlb_entry *, const void *),
+                             const void *arg)
+{
+    if (listed(m)) {
+        for (unsigned k = 0; k < m->nfilled; k++)
+            fn(&m->tlb[m->filled[k]], arg);
+        return;
+    }
+    unsigned kept = 0;
+    for (unsigned i = 0; i < MMU_TLB_SIZE; i++) {
+        fn(&m->tlb[i], arg);
+        if (m->tlb[i].perm)
+            relist(m, &kept, i);
+    }
+    m->nfilled = kept;
 }
 
 enum flush_kind { FLUSH_ALL, FLUSH_NONGLOBAL, FLUSH_PCID, FLUSH_PCID_KEEP_GLOBAL };
 
-static bool drops(const struct mmu_tlb_entry *e, enum flush_kind kind, uint16_t pcid)
+/* always inline, as flush(): each caller's constant kind folds the
+ * test, and the CR3 loads' flush visits thousands of survivors */
+#define FLUSH_INLINE static inline __attribute__((always_inline))
+
+FLUSH_INLINE bool drops(const struct mmu_tlb_entry *e, enum flush_kind kind, uint16_t pcid)
 {
     switch (kind) {
     case FLUSH_ALL: return true;
@@ -37,12 +78,12 @@ static bool drops(const struct mmu_tlb_entry *e, enum flush_kind kind, uint16_t 
 /* Invalidates the slots 'kind' selects.  Visits only the slots filled
  * since the last flush when they are known, and leaves the list holding
  * exactly the slots still valid (or "unknown" when too many are). */
-static void flush(struct mmu *m, enum flush_kind kind, uint16_t pcid)
+FLUSH_INLINE void flush(struct mmu *m, enum flush_kind kind, uint16_t pcid)
 {
     m->epoch++;
     unsigned kept = 0;
-    bool large = false;
-    if (m->nfilled <= MMU_TLB_TRACK) {
+    uint8_t large = 0;
+    if (listed(m)) {
         for (unsigned k = 0; k < m->nfilled; k++) {
             struct mmu_tlb_entry *e = &m->tlb[m->filled[k]];
             if (!e->perm)
@@ -51,7 +92,7 @@ static void flush(struct mmu *m, enum flush_kind kind, uint16_t pcid)
                 e->perm = 0;
             } else {
                 m->filled[kept++] = m->filled[k];
-                large |= e->level != 0;
+                large |= (uint8_t)((1u << e->level) & ~1u);
             }
         }
     } else {
@@ -63,15 +104,12 @@ static void flush(struct mmu *m, enum flush_kind kind, uint16_t pcid)
                 e->perm = 0;
                 continue;
             }
-            if (kept < MMU_TLB_TRACK)
-                m->filled[kept] = (uint16_t)i;
-            if (kept <= MMU_TLB_TRACK)
-                kept++;
-            large |= e->level != 0;
+            relist(m, &kept, i);
+            large |= (uint8_t)((1u << e->level) & ~1u);
         }
     }
     m->nfilled = kept;
-    m->has_large = large;
+    m->large_levels = large;
 }
 
 void mmu_flush_all(struct mmu *m)
@@ -89,18 +127,22 @@ void mmu_tlb_switch(struct mmu *m, int save, uint64_t save_key, int load, uint64
 {
     struct mmu_tlb_saved *s = &m->saved[save];
     s->valid = false;
-    if (m->nfilled <= MMU_TLB_TRACK) { /* the filled slots are known: keep them */
+    if (listed(m)) { /* the filled slots are known: keep them, if they fit */
+        bool fits = true;
         s->n = 0;
-        for (unsigned k = 0; k < m->nfilled; k++) {
+        for (unsigned k = 0; k < m->nfilled && fits; k++) {
             const struct mmu_tlb_entry *e = &m->tlb[m->filled[k]];
             if (!e->perm)
                 continue;
+            fits = s->n < MMU_TLB_TRACK;
+            if (!fits)
+                break;
             s->slot[s->n] = m->filled[k];
             s->e[s->n++] = (struct mmu_tlb_entry_saved){e->tag, e->addend, e->pa_page, e->perm,
                                                          e->level, e->global, e->ram};
         }
         s->key = save_key;
-        s->valid = true;
+        s->valid = fits;
     }
     flush(m, FLUSH_ALL, 0);
     struct mmu_tlb_saved *l = &m->saved[load];
@@ -117,8 +159,7 @@ void mmu_tlb_switch(struct mmu *m, int save, uint64_t save_key, int load, uint64
                                                                              (e->tag & ~0xfffull))) >> 12])
             e->perm &= (uint8_t)~(MMU_W_USER | MMU_W_SUP | MMU_W_SUPAC);
         mmu_tlb_note_fill(m, e);
-        if (e->level)
-            m->has_large = true;
+        m->large_levels |= (uint8_t)((1u << e->level) & ~1u);
     }
 }
 
@@ -132,26 +173,61 @@ void mmu_flush_nonglobal(struct mmu *m)
     flush(m, FLUSH_NONGLOBAL, 0);
 }
 
+static const unsigned level_shift[] = {12, 21, 30, 22}; /* 4K, 2M, 1G, 4M */
+
+/* An INVLPG of 'lin': a piece of a large page containing it */
+struct piece_match {
+    uint64_t lin;
+    bool any_pcid;
+    uint16_t pcid;
+};
+
+static void drop_piece(struct mmu_tlb_entry *e, const void *arg)
+{
+    const struct piece_match *p = arg;
+    if (!e->perm || !e->level)
+        return;
+    uint64_t mask = ~((1ull << level_shift[e->level]) - 1);
+    if (((e->tag ^ p->lin) & mask) == 0 &&
+        (p->any_pcid || e->global || (e->tag & 0xfff) == p->pcid))
+        e->perm = 0;
+}
+
 /* A large page is cached as 4 KiB pieces, so invalidating one address
- * in it must drop every piece of that page. */
+ * in it must drop every piece of that page.  The pieces of the page
+ * around 'lin' can only sit in the slots its 4-KiB pages index, one run
+ * of consecutive slots per cached page size: those runs are visited, or
+ * the fill list when it is shorter. */
 static void flush_page_matching(struct mmu *m, uint64_t lin, bool any_pcid, uint16_t pcid)
 {
     m->epoch++;
-    static const unsigned shift[] = {12, 21, 30, 22};
     uint64_t page = lin & ~0xfffull;
     struct mmu_tlb_entry *e = &m->tlb[(lin >> 12) & (MMU_TLB_SIZE - 1)];
     if ((e->tag & ~0xfffull) == page && (any_pcid || e->global || (e->tag & 0xfff) == pcid))
         e->perm = 0;
-    if (!m->has_large)
+    if (!m->large_levels)
         return;
-    for (unsigned i = 0; i < MMU_TLB_SIZE; i++) {
-        e = &m->tlb[i];
-        if (!e->perm || !e->level)
+    const struct piece_match match = {lin, any_pcid, pcid};
+    unsigned span = 0; /* slots the runs cover */
+    for (unsigned lv = 1; lv < 4; lv++)
+        if (m->large_levels & (1u << lv))
+            span += 1u << (level_shift[lv] - 12);
+    if (listed(m) && m->nfilled < span) {
+        each_maybe_valid(m, drop_piece, &match);
+        return;
+    }
+    if (span >= MMU_TLB_SIZE) {
+        for (unsigned i = 0; i < MMU_TLB_SIZE; i++)
+            drop_piece(&m->tlb[i], &match);
+        return;
+    }
+    for (unsigned lv = 1; lv < 4; lv++) {
+        if (!(m->large_levels & (1u << lv)))
             continue;
-        uint64_t mask = ~((1ull << shift[e->level]) - 1);
-        if (((e->tag ^ lin) & mask) == 0 &&
-            (any_pcid || e->global || (e->tag & 0xfff) == pcid))
-            e->perm = 0;
+        unsigned pieces = 1u << (level_shift[lv] - 12);
+        uint64_t first = (lin >> level_shift[lv]) << (level_shift[lv] - 12);
+        for (unsigned k = 0; k < pieces; k++)
+            drop_piece(&m->tlb[(first + k) & (MMU_TLB_SIZE - 1)], &match);
     }
 }
 
@@ -196,13 +272,21 @@ int mmu_load_pdptes(struct mmu *m)
     return mmu_load_pdptes_fault(m, &f);
 }
 
+static void drop_writes(struct mmu_tlb_entry *e, const void *host_page)
+{
+    if (e->perm && (const uint8_t *)(e->addend + (e->tag & ~0xfffull)) == host_page)
+        e->perm &= (uint8_t)~(MMU_W_USER | MMU_W_SUP | MMU_W_SUPAC);
+}
+
 void mmu_drop_writes_to(struct mmu *m, const uint8_t *host_page)
 {
-    for (unsigned i = 0; i < MMU_TLB_SIZE; i++) {
-        struct mmu_tlb_entry *e = &m->tlb[i];
-        if (e->perm && (const uint8_t *)(e->addend + (e->tag & ~0xfffull)) == host_page)
-            e->perm &= (uint8_t)~(MMU_W_USER | MMU_W_SUP | MMU_W_SUPAC);
-    }
+    each_maybe_valid(m, drop_writes, host_page);
+}
+
+static void drop_mapping_of(struct mmu_tlb_entry *e, const void *pa_page)
+{
+    if (e->perm && e->pa_page == *(const uint64_t *)pa_page)
+        e->perm = 0;
 }
 
 void mmu_set_slow_page(struct mmu *m, uint64_t pa)
@@ -212,9 +296,5 @@ void mmu_set_slow_page(struct mmu *m, uint64_t pa)
     if (!m->slow_page_on)
         return;
     m->epoch++;
-    for (unsigned i = 0; i < MMU_TLB_SIZE; i++) {
-        struct mmu_tlb_entry *e = &m->tlb[i];
-        if (e->perm && e->pa_page == m->slow_page)
-            e->perm = 0;
-    }
+    each_maybe_valid(m, drop_mapping_of, &m->slow_page);
 }
