@@ -16,53 +16,78 @@ void mmu_init(struct mmu *m, struct phys *phys)
 
 void mmu_tlb_note_fill(struct mmu *m, const struct mmu_tlb_entry *e)
 {
-    if (m->nfilled < MMU_TLB_FILLS)
-        m->filled[m->nfilled] = (uint16_t)(e - m->tlb);
-    if (m->nfilled <= MMU_TLB_FILLS)
-        m->nfilled++;
+    unsigned l = mmu_tlb_list_of(e->tag, e->global), n = m->nfilled[l];
+    if (n < MMU_TLB_FILLS)
+        m->filled[l][n] = (uint16_t)(e - m->tlb);
+    if (n <= MMU_TLB_FILLS)
+        m->nfilled[l] = n + 1;
 }
 
-/* Whether the fill list names every slot that may be valid (it may name
- * a slot twice, or one dropped since) */
-static bool listed(const struct mmu *m)
+/* Whether list 'l' names every valid entry of its class */
+static bool listed(const struct mmu *m, unsigned l)
 {
-    return m->nfilled <= MMU_TLB_FILLS;
+    return m->nfilled[l] <= MMU_TLB_FILLS;
 }
 
-/* Lists slot 'i', still valid, as the list is rebuilt by a full scan */
-static void relist(struct mmu *m, unsigned *kept, unsigned i)
+static bool all_listed(const struct mmu *m, unsigned lists)
 {
-    if (*kept < MMU_TLB_FILLS)
-        m->filled[*kept] = (uint16_t)i;
-    if (*kept <= MMU_TLB_FILLS)
-        (*kept)++;
+    for (unsigned l = 0; l < MMU_TLB_LISTS; l++)
+        if ((lists & (1u << l)) && !listed(m, l))
+            return false;
+    return true;
+}
+
+#define ALL_LISTS ((1u << MMU_TLB_LISTS) - 1)
+
+/* Whether the entry listed at list 'l', position 'k', is live and of that
+ * list's class (else it is dropped, or listed in its own class's list) */
+static struct mmu_tlb_entry *listed_entry(struct mmu *m, unsigned l, unsigned k)
+{
+    struct mmu_tlb_entry *e = &m->tlb[m->filled[l][k]];
+    return e->perm && mmu_tlb_list_of(e->tag, e->global) == l ? e : NULL;
+}
+
+/* After a scan of every slot: the lists again name exactly the valid
+ * entries, so the next visits can be short */
+static void relist_all(struct mmu *m)
+{
+    uint8_t large = 0;
+    memset(m->nfilled, 0, sizeof(m->nfilled));
+    for (unsigned i = 0; i < MMU_TLB_SIZE; i++) {
+        const struct mmu_tlb_entry *e = &m->tlb[i];
+        if (!e->perm)
+            continue;
+        mmu_tlb_note_fill(m, e);
+        large |= (uint8_t)((1u << e->level) & ~1u);
+    }
+    m->large_levels = large;
 }
 
 /* Calls 'fn' on every slot that may be valid: the listed ones when the
- * list is exact, else all of them (and then lists the survivors, so the
- * next visit can be short again).  For the rare invalidations that look
- * for entries by what they map rather than by address. */
+ * lists are exact, else all of them (and then relists the survivors).
+ * For the rare invalidations that look for entries by what they map
+ * rather than by address. */
 static void each_maybe_valid(struct mmu *m, void (*fn)(struct mmu_tlb_entry *, const void *),
                              const void *arg)
 {
-    if (listed(m)) {
-        for (unsigned k = 0; k < m->nfilled; k++)
-            fn(&m->tlb[m->filled[k]], arg);
+    if (all_listed(m, ALL_LISTS)) {
+        for (unsigned l = 0; l < MMU_TLB_LISTS; l++)
+            for (unsigned k = 0; k < m->nfilled[l]; k++) {
+                struct mmu_tlb_entry *e = listed_entry(m, l, k);
+                if (e)
+                    fn(e, arg);
+            }
         return;
     }
-    unsigned kept = 0;
-    for (unsigned i = 0; i < MMU_TLB_SIZE; i++) {
+    for (unsigned i = 0; i < MMU_TLB_SIZE; i++)
         fn(&m->tlb[i], arg);
-        if (m->tlb[i].perm)
-            relist(m, &kept, i);
-    }
-    m->nfilled = kept;
+    relist_all(m);
 }
 
 enum flush_kind { FLUSH_ALL, FLUSH_NONGLOBAL, FLUSH_PCID, FLUSH_PCID_KEEP_GLOBAL };
 
 /* always inline, as flush(): each caller's constant kind folds the
- * test, and the CR3 loads' flush visits thousands of survivors */
+ * test, and the CR3 loads' flushes are frequent */
 #define FLUSH_INLINE static inline __attribute__((always_inline))
 
 FLUSH_INLINE bool drops(const struct mmu_tlb_entry *e, enum flush_kind kind, uint16_t pcid)
@@ -75,41 +100,52 @@ FLUSH_INLINE bool drops(const struct mmu_tlb_entry *e, enum flush_kind kind, uin
     }
 }
 
-/* Invalidates the slots 'kind' selects.  Visits only the slots filled
- * since the last flush when they are known, and leaves the list holding
- * exactly the slots still valid (or "unknown" when too many are). */
+/* The lists whose classes hold every entry 'kind' may drop */
+FLUSH_INLINE unsigned lists_of(enum flush_kind kind, uint16_t pcid)
+{
+    unsigned own = 1u << mmu_tlb_list_of(pcid, false), global = 1u << 8;
+    switch (kind) {
+    case FLUSH_ALL: return ALL_LISTS;
+    case FLUSH_NONGLOBAL: return ALL_LISTS & ~global;
+    case FLUSH_PCID: return own | global;
+    default: return own;
+    }
+}
+
+/* Invalidates the slots 'kind' selects.  Visits only the lists of the
+ * classes it can drop when they are exact, and leaves them naming
+ * exactly their live entries; else scans every slot and relists. */
 FLUSH_INLINE void flush(struct mmu *m, enum flush_kind kind, uint16_t pcid)
 {
     m->epoch++;
-    unsigned kept = 0;
-    uint8_t large = 0;
-    if (listed(m)) {
-        for (unsigned k = 0; k < m->nfilled; k++) {
-            struct mmu_tlb_entry *e = &m->tlb[m->filled[k]];
-            if (!e->perm)
-                continue; /* dropped already (and maybe listed twice) */
-            if (drops(e, kind, pcid)) {
-                e->perm = 0;
-            } else {
-                m->filled[kept++] = m->filled[k];
-                large |= (uint8_t)((1u << e->level) & ~1u);
-            }
-        }
-    } else {
+    unsigned lists = lists_of(kind, pcid);
+    if (!all_listed(m, lists)) {
         for (unsigned i = 0; i < MMU_TLB_SIZE; i++) {
             struct mmu_tlb_entry *e = &m->tlb[i];
-            if (!e->perm)
-                continue;
-            if (drops(e, kind, pcid)) {
+            if (e->perm && drops(e, kind, pcid))
                 e->perm = 0;
-                continue;
-            }
-            relist(m, &kept, i);
-            large |= (uint8_t)((1u << e->level) & ~1u);
         }
+        relist_all(m);
+        return;
     }
-    m->nfilled = kept;
-    m->large_levels = large;
+    for (unsigned l = 0; l < MMU_TLB_LISTS; l++) {
+        if (!(lists & (1u << l)))
+            continue;
+        unsigned kept = 0;
+        for (unsigned k = 0; k < m->nfilled[l]; k++) {
+            struct mmu_tlb_entry *e = listed_entry(m, l, k);
+            if (!e)
+                continue;
+            if (drops(e, kind, pcid))
+                e->perm = 0;
+            else
+                m->filled[l][kept++] = m->filled[l][k];
+        }
+        m->nfilled[l] = kept;
+    }
+    /* which large-page sizes are cached stays a superset otherwise */
+    if (kind == FLUSH_ALL)
+        m->large_levels = 0;
 }
 
 void mmu_flush_all(struct mmu *m)
@@ -127,19 +163,21 @@ void mmu_tlb_switch(struct mmu *m, int save, uint64_t save_key, int load, uint64
 {
     struct mmu_tlb_saved *s = &m->saved[save];
     s->valid = false;
-    if (listed(m)) { /* the filled slots are known: keep them, if they fit */
+    if (all_listed(m, ALL_LISTS)) { /* the filled slots are known: keep them, if they fit */
         bool fits = true;
         s->n = 0;
-        for (unsigned k = 0; k < m->nfilled && fits; k++) {
-            const struct mmu_tlb_entry *e = &m->tlb[m->filled[k]];
-            if (!e->perm)
-                continue;
-            fits = s->n < MMU_TLB_TRACK;
-            if (!fits)
-                break;
-            s->slot[s->n] = m->filled[k];
-            s->e[s->n++] = (struct mmu_tlb_entry_saved){e->tag, e->addend, e->pa_page, e->perm,
-                                                         e->level, e->global, e->ram};
+        for (unsigned l = 0; l < MMU_TLB_LISTS && fits; l++) {
+            for (unsigned k = 0; k < m->nfilled[l]; k++) {
+                const struct mmu_tlb_entry *e = listed_entry(m, l, k);
+                if (!e)
+                    continue;
+                fits = s->n < MMU_TLB_TRACK;
+                if (!fits)
+                    break;
+                s->slot[s->n] = m->filled[l][k];
+                s->e[s->n++] = (struct mmu_tlb_entry_saved){
+                    e->tag, e->addend, e->pa_page, e->perm, e->level, e->global, e->ram};
+            }
         }
         s->key = save_key;
         s->valid = fits;
@@ -212,7 +250,10 @@ static void flush_page_matching(struct mmu *m, uint64_t lin, bool any_pcid, uint
     for (unsigned lv = 1; lv < 4; lv++)
         if (m->large_levels & (1u << lv))
             span += 1u << (level_shift[lv] - 12);
-    if (listed(m) && m->nfilled < span) {
+    unsigned nlisted = 0;
+    for (unsigned l = 0; l < MMU_TLB_LISTS; l++)
+        nlisted += m->nfilled[l];
+    if (all_listed(m, ALL_LISTS) && nlisted < span) {
         each_maybe_valid(m, drop_piece, &match);
         return;
     }

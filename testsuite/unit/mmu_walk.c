@@ -179,7 +179,7 @@ static void invlpg_drops_large_page_among_many(void)
         wr(PD + (3 + k) * 8, 0x800000 | PTE_P | PTE_RW | PTE_PS);
     for (uint64_t off = 0; off < LARGE_SPAN; off += 0x1000)
         UNIT_CHECK(mmu_translate(&m, 0x600000 + off, MMU_READ, false, false, &pa, &f) == 0);
-    UNIT_CHECK(m.nfilled > MMU_TLB_FILLS);
+    UNIT_CHECK(m.nfilled[0] > MMU_TLB_FILLS);
     uint64_t victim = 0x600000 + 5 * 0x200000ull;
     mmu_flush_page(&m, victim + 0x123456);
     for (uint64_t off = 0; off < LARGE_SPAN; off += 0x1000) {
@@ -216,16 +216,16 @@ static void flushes_drop_every_filled_slot(void)
     for (uint64_t off = 0; off < LARGE_SPAN; off += 0x1000)
         UNIT_CHECK(mmu_translate(&m, 0x600000 + off, MMU_READ, false, false, &pa, &f) == 0);
     UNIT_CHECK(mmu_translate(&m, 0x400000, MMU_READ, false, false, &pa, &f) == 0);
-    UNIT_CHECK(m.nfilled > MMU_TLB_FILLS); /* more fills than it lists */
+    UNIT_CHECK(m.nfilled[0] > MMU_TLB_FILLS); /* more fills than it lists */
     mmu_flush_nonglobal(&m);
     for (uint64_t off = 0; off < LARGE_SPAN; off += 0x1000)
         UNIT_CHECKF(mmu_fast_ptr(&m, 0x600000 + off, 1, need) == NULL, "0x%llx survived",
                     (unsigned long long)(0x600000 + off));
     UNIT_CHECK(mmu_fast_ptr(&m, 0x400000, 1, need) == NULL);
-    UNIT_CHECK(m.nfilled == 0);
+    UNIT_CHECK(m.nfilled[0] == 0);
     /* a few fills are listed and dropped by the list */
     UNIT_CHECK(mmu_translate(&m, 0x400000, MMU_READ, false, false, &pa, &f) == 0);
-    UNIT_CHECK(m.nfilled == 1);
+    UNIT_CHECK(m.nfilled[0] == 1);
     mmu_flush_all(&m);
     UNIT_CHECK(mmu_fast_ptr(&m, 0x400000, 1, need) == NULL);
 }
