@@ -643,24 +643,23 @@ static ALWAYS_INLINE bool mov_load8_fast_at(struct cpu *c, const struct insn *i,
     return true;
 }
 
+/* MOV r/m, imm of 'bits' to memory: the generic handler, and a fast path */
+#define MOV_IMM_FORM(sfx, ea, bits)                                                       \
+    static void mov_store_imm##bits##_##sfx(struct cpu *c, const struct insn *i)          \
+    {                                                                                     \
+        op_mov_E_imm(c, i);                                                               \
+    }                                                                                     \
+    static ALWAYS_INLINE bool mov_store_imm##bits##_##sfx##_fast(struct cpu *c,           \
+                                                                 const struct insn *i)    \
+    {                                                                                     \
+        return mov_val_store_fast(c, i, ea(c, i), bits / 8, i->imm);                      \
+    }                                                                                     \
+    THREADED_FAST(mov_store_imm##bits##_##sfx)
+
 #define MOV_BYTE_FORMS(sfx, ea)                                                           \
-    static void mov_store_imm8_##sfx(struct cpu *c, const struct insn *i) { op_mov_E_imm(c, i); } \
-    static void mov_store_imm32_##sfx(struct cpu *c, const struct insn *i) { op_mov_E_imm(c, i); } \
-    static void mov_store_imm64_##sfx(struct cpu *c, const struct insn *i) { op_mov_E_imm(c, i); } \
+    MOV_IMM_FORM(sfx, ea, 8) MOV_IMM_FORM(sfx, ea, 32) MOV_IMM_FORM(sfx, ea, 64)          \
     static void mov_store8_##sfx(struct cpu *c, const struct insn *i) { op_mov_EG(c, i); }  \
     static void mov_load8_##sfx(struct cpu *c, const struct insn *i) { op_mov_GE(c, i); }   \
-    static ALWAYS_INLINE bool mov_store_imm8_##sfx##_fast(struct cpu *c, const struct insn *i) \
-    {                                                                                     \
-        return mov_val_store_fast(c, i, ea(c, i), 1, i->imm);                             \
-    }                                                                                     \
-    static ALWAYS_INLINE bool mov_store_imm32_##sfx##_fast(struct cpu *c, const struct insn *i) \
-    {                                                                                     \
-        return mov_val_store_fast(c, i, ea(c, i), 4, i->imm);                             \
-    }                                                                                     \
-    static ALWAYS_INLINE bool mov_store_imm64_##sfx##_fast(struct cpu *c, const struct insn *i) \
-    {                                                                                     \
-        return mov_val_store_fast(c, i, ea(c, i), 8, i->imm);                             \
-    }                                                                                     \
     static ALWAYS_INLINE bool mov_store8_##sfx##_fast(struct cpu *c, const struct insn *i) \
     {                                                                                     \
         return mov_val_store_fast(c, i, ea(c, i), 1, reg_read8(c, i, i->reg));            \
@@ -669,9 +668,7 @@ static ALWAYS_INLINE bool mov_load8_fast_at(struct cpu *c, const struct insn *i,
     {                                                                                     \
         return mov_load8_fast_at(c, i, ea(c, i));                                         \
     }                                                                                     \
-    THREADED_FAST(mov_store_imm8_##sfx) THREADED_FAST(mov_store_imm32_##sfx)                \
-    THREADED_FAST(mov_store_imm64_##sfx) THREADED_FAST(mov_store8_##sfx)                    \
-    THREADED_FAST(mov_load8_##sfx)
+    THREADED_FAST(mov_store8_##sfx) THREADED_FAST(mov_load8_##sfx)
 MOV_BYTE_FORMS(bd, ea_base_disp)
 MOV_BYTE_FORMS(any, insn_ea)
 
