@@ -123,7 +123,8 @@ static ALWAYS_INLINE bool alu_mem_fast(struct cpu *c, const struct insn *i, unsi
 #define ALU_MEM_VARIANTS(n)                                                              \
     ALU_MEM_FORM(alu_gm64_##n, n, 8, 0) ALU_MEM_FORM(alu_gm32_##n, n, 4, 0)                \
     ALU_MEM_FORM(alu_mg64_##n, n, 8, 1) ALU_MEM_FORM(alu_mg32_##n, n, 4, 1)                \
-    ALU_MEM_FORM(alu_mi64_##n, n, 8, 2) ALU_MEM_FORM(alu_mi32_##n, n, 4, 2)
+    ALU_MEM_FORM(alu_mi64_##n, n, 8, 2) ALU_MEM_FORM(alu_mi32_##n, n, 4, 2)                \
+    ALU_MEM_FORM(alu_mi8_##n, n, 1, 2)
 FOR_EACH_ALU_OP(ALU_MEM_VARIANTS)
 
 /* Variant tables hold both entry points of each handler (cpu/insn.h). */
@@ -142,6 +143,8 @@ static const struct fast alu_mem_fn[3][2][8] = { /* [GE, EG, EI][32, 64][op] */
     {EIGHT(alu_mg32), EIGHT(alu_mg64)},
     {EIGHT(alu_mi32), EIGHT(alu_mi64)},
 };
+/* [m8] op= imm8 (80 /op): byte flags and loops, the sieve's cmpb $0, (a + p) */
+static const struct fast alu_mi8_fn[8] = EIGHT(alu_mi8);
 static const struct fast alu_eg_fn[8] = EIGHT(alu_eg);
 static const struct fast alu_ge_fn[8] = EIGHT(alu_ge);
 static const struct fast alu_ei_fn[8] = EIGHT(alu_ei);
@@ -842,6 +845,10 @@ void cpu_specialize(const struct cpu *c, struct insn *i)
     }
     if (mem64 && (op == 0x81 || op == 0x83)) {
         pick(i, alu_mem_fn[2][q][i->reg & 7]);
+        return;
+    }
+    if (long64 && op == 0x80 && i->mod != 3 && i->adsize == 8 && !i->lock) {
+        pick(i, alu_mi8_fn[i->reg & 7]);
         return;
     }
     if (op < 0x40 && (op & 7) < 6) {
