@@ -231,10 +231,9 @@ struct mmu_tlb_saved {
         uint64_t pa_page;
         uint8_t perm, level;
         bool global, ram;
+        uint8_t list; /* the fill list it was on (mmu_tlb_list_of) */
     } e[MMU_TLB_TRACK];
 };
-/* records that a TLB slot became valid (mmu/tlb.c) */
-void mmu_tlb_note_fill(struct mmu *m, const struct mmu_tlb_entry *e);
 
 struct mmu {
     struct phys *phys;
@@ -250,6 +249,9 @@ struct mmu {
      * also name slots since dropped or refilled with another class. */
     uint16_t filled[MMU_TLB_LISTS][MMU_TLB_FILLS];
     unsigned nfilled[MMU_TLB_LISTS];
+    /* bit l: list l is not empty / has overflowed; a VM entry or exit
+     * visits every list, and must not pay for the empty ones */
+    uint16_t lists_used, lists_over;
     /* [0]: the VMX root's (VPID 0) while a guest runs; [1]: one guest's */
     struct mmu_tlb_saved saved[2];
 
@@ -279,6 +281,20 @@ struct mmu {
 };
 
 void mmu_init(struct mmu *m, struct phys *phys);
+
+/* Records that a TLB slot became valid (inline: every page walk and
+ * every entry a VM entry or exit brings back passes here) */
+static inline void mmu_tlb_note_fill(struct mmu *m, const struct mmu_tlb_entry *e)
+{
+    unsigned l = mmu_tlb_list_of(e->tag, e->global), n = m->nfilled[l];
+    if (n < MMU_TLB_FILLS)
+        m->filled[l][n] = (uint16_t)(e - m->tlb);
+    if (n <= MMU_TLB_FILLS)
+        m->nfilled[l] = n + 1;
+    m->lists_used |= (uint16_t)(1u << l);
+    if (n == MMU_TLB_FILLS)
+        m->lists_over |= (uint16_t)(1u << l);
+}
 
 /* TLB invalidation, SDM Vol. 3A 4.10.4. */
 void mmu_flush_all(struct mmu *m);            /* including global entries, and saved contexts */

@@ -14,27 +14,11 @@ void mmu_init(struct mmu *m, struct phys *phys)
     m->epoch++;
 }
 
-void mmu_tlb_note_fill(struct mmu *m, const struct mmu_tlb_entry *e)
-{
-    unsigned l = mmu_tlb_list_of(e->tag, e->global), n = m->nfilled[l];
-    if (n < MMU_TLB_FILLS)
-        m->filled[l][n] = (uint16_t)(e - m->tlb);
-    if (n <= MMU_TLB_FILLS)
-        m->nfilled[l] = n + 1;
-}
-
-/* Whether list 'l' names every valid entry of its class */
-static bool listed(const struct mmu *m, unsigned l)
-{
-    return m->nfilled[l] <= MMU_TLB_FILLS;
-}
-
+/* Whether the lists in mask 'lists' name every valid entry of their
+ * classes */
 static bool all_listed(const struct mmu *m, unsigned lists)
 {
-    for (unsigned l = 0; l < MMU_TLB_LISTS; l++)
-        if ((lists & (1u << l)) && !listed(m, l))
-            return false;
-    return true;
+    return !(m->lists_over & lists);
 }
 
 #define ALL_LISTS ((1u << MMU_TLB_LISTS) - 1)
@@ -53,6 +37,7 @@ static void relist_all(struct mmu *m)
 {
     uint8_t large = 0;
     memset(m->nfilled, 0, sizeof(m->nfilled));
+    m->lists_used = m->lists_over = 0;
     for (unsigned i = 0; i < MMU_TLB_SIZE; i++) {
         const struct mmu_tlb_entry *e = &m->tlb[i];
         if (!e->perm)
@@ -72,7 +57,7 @@ static void each_maybe_valid(struct mmu *m, void (*fn)(struct mmu_tlb_entry *, c
 {
     if (all_listed(m, ALL_LISTS)) {
         for (unsigned l = 0; l < MMU_TLB_LISTS; l++)
-            for (unsigned k = 0; k < m->nfilled[l]; k++) {
+            for (unsigned k = 0; k < m->nfilled[l]; k++) { /* 0 when unused */
                 struct mmu_tlb_entry *e = listed_entry(m, l, k);
                 if (e)
                     fn(e, arg);
@@ -128,10 +113,19 @@ FLUSH_INLINE void flush(struct mmu *m, enum flush_kind kind, uint16_t pcid)
         relist_all(m);
         return;
     }
-    for (unsigned l = 0; l < MMU_TLB_LISTS; l++) {
-        if (!(lists & (1u << l)))
-            continue;
-        unsigned kept = 0;
+    if (kind == FLUSH_ALL) { /* every listed entry goes: no class to check */
+        for (unsigned todo = m->lists_used; todo; todo &= todo - 1) {
+            unsigned l = (unsigned)__builtin_ctz(todo);
+            for (unsigned k = 0; k < m->nfilled[l]; k++)
+                m->tlb[m->filled[l][k]].perm = 0;
+            m->nfilled[l] = 0;
+        }
+        m->lists_used = 0;
+        m->large_levels = 0;
+        return;
+    }
+    for (unsigned todo = lists & m->lists_used; todo; todo &= todo - 1) {
+        unsigned l = (unsigned)__builtin_ctz(todo), kept = 0;
         for (unsigned k = 0; k < m->nfilled[l]; k++) {
             struct mmu_tlb_entry *e = listed_entry(m, l, k);
             if (!e)
@@ -142,10 +136,10 @@ FLUSH_INLINE void flush(struct mmu *m, enum flush_kind kind, uint16_t pcid)
                 m->filled[l][kept++] = m->filled[l][k];
         }
         m->nfilled[l] = kept;
+        if (!kept)
+            m->lists_used &= (uint16_t)~(1u << l);
     }
-    /* which large-page sizes are cached stays a superset otherwise */
-    if (kind == FLUSH_ALL)
-        m->large_levels = 0;
+    /* which large-page sizes are cached stays a superset */
 }
 
 void mmu_flush_all(struct mmu *m)
@@ -166,7 +160,8 @@ void mmu_tlb_switch(struct mmu *m, int save, uint64_t save_key, int load, uint64
     if (all_listed(m, ALL_LISTS)) { /* the filled slots are known: keep them, if they fit */
         bool fits = true;
         s->n = 0;
-        for (unsigned l = 0; l < MMU_TLB_LISTS && fits; l++) {
+        for (unsigned todo = m->lists_used; todo && fits; todo &= todo - 1) {
+            unsigned l = (unsigned)__builtin_ctz(todo);
             for (unsigned k = 0; k < m->nfilled[l]; k++) {
                 const struct mmu_tlb_entry *e = listed_entry(m, l, k);
                 if (!e)
@@ -176,7 +171,8 @@ void mmu_tlb_switch(struct mmu *m, int save, uint64_t save_key, int load, uint64
                     break;
                 s->slot[s->n] = m->filled[l][k];
                 s->e[s->n++] = (struct mmu_tlb_entry_saved){
-                    e->tag, e->addend, e->pa_page, e->perm, e->level, e->global, e->ram};
+                    e->tag, e->addend, e->pa_page, e->perm, e->level, e->global, e->ram,
+                    (uint8_t)l};
             }
         }
         s->key = save_key;
@@ -196,7 +192,11 @@ void mmu_tlb_switch(struct mmu *m, int save, uint64_t save_key, int load, uint64
         if (e->ram && m->phys->code_page[phys_ram_offset(m->phys, (const uint8_t *)(e->addend +
                                                                              (e->tag & ~0xfffull))) >> 12])
             e->perm &= (uint8_t)~(MMU_W_USER | MMU_W_SUP | MMU_W_SUPAC);
-        mmu_tlb_note_fill(m, e);
+        /* the lists are empty after the flush, and MMU_TLB_TRACK entries
+         * fit any of them: listed as mmu_tlb_note_fill would, minus its
+         * class computation and overflow checks (a VM entry or exit) */
+        m->filled[x->list][m->nfilled[x->list]++] = l->slot[k];
+        m->lists_used |= (uint16_t)(1u << x->list);
         m->large_levels |= (uint8_t)((1u << e->level) & ~1u);
     }
 }
