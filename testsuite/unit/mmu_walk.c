@@ -228,6 +228,36 @@ static void flushes_drop_every_filled_slot(void)
     UNIT_CHECK(m.nfilled[0] == 1);
     mmu_flush_all(&m);
     UNIT_CHECK(mmu_fast_ptr(&m, 0x400000, 1, need) == NULL);
+    UNIT_CHECK(mmu_translate(&m, 0x400000, MMU_READ, false, false, &pa, &f) == 0);
+    mmu_flush_nonglobal(&m);
+    UNIT_CHECK(mmu_fast_ptr(&m, 0x400000, 1, need) == NULL);
+}
+
+/* mmu/tlb.c: the fill lists by class.  A CR3 load with PCIDs (keep
+ * global) drops its own PCID's non-global entries, whichever list they
+ * are on, and keeps other PCIDs' (SDM 4.10.4.1) */
+static void pcid_flush_drops_only_its_pcid(void)
+{
+    build();
+    uint64_t pa;
+    struct mmu_fault f;
+    uint8_t need = mmu_need_bit(MMU_READ, false, false);
+    static const uint16_t pcids[] = {1, 2, 9, 2050}; /* 1 and 9 share a list */
+    for (unsigned k = 0; k < 4; k++) {
+        m.pcid = pcids[k];
+        /* a different page each, as the slots are indexed by address */
+        UNIT_CHECK(mmu_translate(&m, 0x600000 + 0x1000 * k, MMU_READ, false, false, &pa, &f) ==
+                   0);
+    }
+    for (unsigned gone = 0; gone < 4; gone++) {
+        mmu_flush_pcid(&m, pcids[gone], true);
+        for (unsigned k = 0; k < 4; k++) {
+            m.pcid = pcids[k];
+            UNIT_CHECKF((mmu_fast_ptr(&m, 0x600000 + 0x1000 * k, 1, need) == NULL) ==
+                            (k <= gone),
+                        "pcid %u after flushing pcid %u", pcids[k], pcids[gone]);
+        }
+    }
 }
 
 /* mmu_tlb_switch (VMX with VPIDs): leaving a context keeps its
@@ -319,6 +349,7 @@ int main(void)
     UNIT_RUN(tlb_keeps_stale_entry_until_invlpg);
     UNIT_RUN(invlpg_drops_whole_large_page);
     UNIT_RUN(invlpg_drops_large_page_among_many);
+    UNIT_RUN(pcid_flush_drops_only_its_pcid);
     UNIT_RUN(clean_page_not_fast_writable);
     UNIT_RUN(flushes_drop_every_filled_slot);
     UNIT_RUN(context_switch_keeps_translations);
