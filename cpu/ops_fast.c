@@ -123,7 +123,8 @@ static ALWAYS_INLINE bool alu_mem_fast(struct cpu *c, const struct insn *i, unsi
 #define ALU_MEM_VARIANTS(n)                                                              \
     ALU_MEM_FORM(alu_gm64_##n, n, 8, 0) ALU_MEM_FORM(alu_gm32_##n, n, 4, 0)                \
     ALU_MEM_FORM(alu_mg64_##n, n, 8, 1) ALU_MEM_FORM(alu_mg32_##n, n, 4, 1)                \
-    ALU_MEM_FORM(alu_mi64_##n, n, 8, 2) ALU_MEM_FORM(alu_mi32_##n, n, 4, 2)
+    ALU_MEM_FORM(alu_mi64_##n, n, 8, 2) ALU_MEM_FORM(alu_mi32_##n, n, 4, 2)                \
+    ALU_MEM_FORM(alu_mi8_##n, n, 1, 2)
 FOR_EACH_ALU_OP(ALU_MEM_VARIANTS)
 
 /* Variant tables hold both entry points of each handler (cpu/insn.h). */
@@ -142,6 +143,8 @@ static const struct fast alu_mem_fn[3][2][8] = { /* [GE, EG, EI][32, 64][op] */
     {EIGHT(alu_mg32), EIGHT(alu_mg64)},
     {EIGHT(alu_mi32), EIGHT(alu_mi64)},
 };
+/* [m8] op= imm8 (80 /op): byte flags and loops, the sieve's cmpb $0, (a + p) */
+static const struct fast alu_mi8_fn[8] = EIGHT(alu_mi8);
 static const struct fast alu_eg_fn[8] = EIGHT(alu_eg);
 static const struct fast alu_ge_fn[8] = EIGHT(alu_ge);
 static const struct fast alu_ei_fn[8] = EIGHT(alu_ei);
@@ -619,6 +622,59 @@ MOV_MEM_VARIANTS(bi, ea_base_index)
 
 MOV_MEM_VARIANTS(any, insn_ea)
 
+/* ---- 64-bit-mode byte MOV, and MOV of an immediate to memory ----
+ * The full handlers are the generic ones (op_mov_EG, op_mov_GE,
+ * op_mov_E_imm); the fast paths store or load through the TLB without
+ * a call.  Byte stores of a constant or a register are the sieve's and
+ * string code's inner loops. */
+static ALWAYS_INLINE bool mov_val_store_fast(struct cpu *c, const struct insn *i, uint64_t ea,
+                                             unsigned size, uint64_t v)
+{
+    uint8_t *p = mem_fast_ptr(c, i->seg, ea, size, MMU_WRITE);
+    if (!p)
+        return false;
+    store_le(p, size, v);
+    return true;
+}
+
+static ALWAYS_INLINE bool mov_load8_fast_at(struct cpu *c, const struct insn *i, uint64_t ea)
+{
+    uint8_t *p = mem_fast_ptr(c, i->seg, ea, 1, MMU_READ);
+    if (!p)
+        return false;
+    reg_write8(c, i, i->reg, *p);
+    return true;
+}
+
+/* MOV r/m, imm of 'bits' to memory: the generic handler, and a fast path */
+#define MOV_IMM_FORM(sfx, ea, bits)                                                       \
+    static void mov_store_imm##bits##_##sfx(struct cpu *c, const struct insn *i)          \
+    {                                                                                     \
+        op_mov_E_imm(c, i);                                                               \
+    }                                                                                     \
+    static ALWAYS_INLINE bool mov_store_imm##bits##_##sfx##_fast(struct cpu *c,           \
+                                                                 const struct insn *i)    \
+    {                                                                                     \
+        return mov_val_store_fast(c, i, ea(c, i), bits / 8, i->imm);                      \
+    }                                                                                     \
+    THREADED_FAST(mov_store_imm##bits##_##sfx)
+
+#define MOV_BYTE_FORMS(sfx, ea)                                                           \
+    MOV_IMM_FORM(sfx, ea, 8) MOV_IMM_FORM(sfx, ea, 32) MOV_IMM_FORM(sfx, ea, 64)          \
+    static void mov_store8_##sfx(struct cpu *c, const struct insn *i) { op_mov_EG(c, i); }  \
+    static void mov_load8_##sfx(struct cpu *c, const struct insn *i) { op_mov_GE(c, i); }   \
+    static ALWAYS_INLINE bool mov_store8_##sfx##_fast(struct cpu *c, const struct insn *i) \
+    {                                                                                     \
+        return mov_val_store_fast(c, i, ea(c, i), 1, reg_read8(c, i, i->reg));            \
+    }                                                                                     \
+    static ALWAYS_INLINE bool mov_load8_##sfx##_fast(struct cpu *c, const struct insn *i)  \
+    {                                                                                     \
+        return mov_load8_fast_at(c, i, ea(c, i));                                         \
+    }                                                                                     \
+    THREADED_FAST(mov_store8_##sfx) THREADED_FAST(mov_load8_##sfx)
+MOV_BYTE_FORMS(bd, ea_base_disp)
+MOV_BYTE_FORMS(any, insn_ea)
+
 /* ---- SHL/SHR/SAR on a 32/64-bit register by an immediate or 1 ----
  * Same results and lazy flags as the generic group-2 code (ops_shift.c,
  * flags.c LF_SHL/LF_SHR/LF_SAR); a zero count leaves the flags alone
@@ -791,6 +847,10 @@ void cpu_specialize(const struct cpu *c, struct insn *i)
         pick(i, alu_mem_fn[2][q][i->reg & 7]);
         return;
     }
+    if (long64 && op == 0x80 && i->mod != 3 && i->adsize == 8 && !i->lock) {
+        pick(i, alu_mi8_fn[i->reg & 7]);
+        return;
+    }
     if (op < 0x40 && (op & 7) < 6) {
         unsigned n = (op >> 3) & 7;
         switch (op & 7) {
@@ -893,6 +953,23 @@ void cpu_specialize(const struct cpu *c, struct insn *i)
         else
             pick(i, load ? (q ? FAST(mov_load64_any) : FAST(mov_load32_any))
                          : (q ? FAST(mov_store64_any) : FAST(mov_store32_any)));
+        return;
+    }
+    /* MOV r/m8, r8; MOV r8, r/m8; MOV r/m, imm (C6/C7 /0) to memory */
+    bool movm = i->mod != 3 && !i->lock &&
+                (op == 0x88 || op == 0x8a || ((op == 0xc6 || op == 0xc7) && (i->reg & 7) == 0));
+    if (movm && (op != 0xc7 || i->opsize == 4 || i->opsize == 8)) {
+        bool bd = i->adsize == 8 && i->base != NO_REG && i->index == NO_REG && !i->riprel;
+#define MOV_BYTE_PICK(sfx)                                                                \
+    pick(i, op == 0x88   ? FAST(mov_store8_##sfx)                                         \
+            : op == 0x8a ? FAST(mov_load8_##sfx)                                          \
+            : op == 0xc6 ? FAST(mov_store_imm8_##sfx)                                     \
+            : i->opsize == 8 ? FAST(mov_store_imm64_##sfx) : FAST(mov_store_imm32_##sfx))
+        if (bd)
+            MOV_BYTE_PICK(bd);
+        else
+            MOV_BYTE_PICK(any);
+#undef MOV_BYTE_PICK
         return;
     }
     if (op == 0x63 && i->mod == 3 && i->opsize == 8) {

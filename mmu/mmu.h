@@ -108,12 +108,36 @@ enum mmu_access_type { MMU_READ = 0, MMU_WRITE = 1, MMU_FETCH = 2 };
 /* PAE PDPTE (SDM 4.4.1): bits 2:1, 8:5 and 63:MAXPHYADDR are reserved */
 #define MMU_PDPTE_RSVD (0x6ull | 0x1e0ull | ~((1ull << MMU_MAXPHYADDR) - 1))
 
-#define MMU_TLB_BITS 12
+/* 65,536 direct-mapped entries: 256 MiB of 4-KiB pages, so a guest
+ * whose working set is a few hundred megabytes (a large heap, the page
+ * cache) walks its page tables once per page rather than once per
+ * access; at 4,096 entries a sieve over 100 MB walked once every 43
+ * instructions.  The architecture lets a TLB be as large as we like. */
+#define MMU_TLB_BITS 16
 #define MMU_TLB_SIZE (1u << MMU_TLB_BITS)
 /* Slots filled since the last flush are remembered (up to this many), so
  * a flush touches those slots instead of the whole TLB: VM entries and
- * exits without VPID, and CR3 loads, flush often and fill little. */
+ * exits without VPID, and CR3 loads, flush often and fill little.  Past
+ * this many fills a flush scans every slot once; each fill was a page
+ * walk, so that scan costs at most MMU_TLB_SIZE / MMU_TLB_FILLS (4) slot
+ * visits per walk.  The list also keeps what survives a flush (global
+ * pages, other PCIDs): the Linux boot keeps 4,000-16,000 such entries,
+ * and with a list of 4,096 its 8,800 CR3 loads scanned the whole TLB
+ * 600 times. */
+#define MMU_TLB_FILLS 16384u
+/* What one saved context (mmu_tlb_switch) holds at most */
 #define MMU_TLB_TRACK 512u
+/* The fill lists, one per class of entry, so that a CR3 load with PCIDs
+ * visits its own PCID's entries only: Linux's boot flushed one PCID
+ * 8,700 times while thousands of other PCIDs' entries stayed.  Eight
+ * lists hold non-global entries by PCID (Linux's PCIDs are 1-6, and
+ * 2049-2054 for PTI's user halves), the ninth the global ones. */
+#define MMU_TLB_LISTS 9u
+static inline unsigned mmu_tlb_list_of(uint64_t tag, bool global)
+{
+    unsigned pcid = (unsigned)(tag & 0xfff);
+    return global ? 8 : (pcid ^ (pcid >> 9)) & 7;
+}
 
 struct mmu_tlb_entry {
     uint64_t tag;       /* linear page | PCID */
@@ -207,10 +231,9 @@ struct mmu_tlb_saved {
         uint64_t pa_page;
         uint8_t perm, level;
         bool global, ram;
+        uint8_t list; /* the fill list it was on (mmu_tlb_list_of) */
     } e[MMU_TLB_TRACK];
 };
-/* records that a TLB slot became valid (mmu/tlb.c) */
-void mmu_tlb_note_fill(struct mmu *m, const struct mmu_tlb_entry *e);
 
 struct mmu {
     struct phys *phys;
@@ -221,9 +244,14 @@ struct mmu {
     uint16_t pcid;            /* CR3[11:0] when CR4.PCIDE, else 0 */
 
     struct mmu_tlb_entry tlb[MMU_TLB_SIZE];
-    /* slots that may be valid; nfilled > MMU_TLB_TRACK: any slot may be */
-    uint16_t filled[MMU_TLB_TRACK];
-    unsigned nfilled;
+    /* Every valid entry is listed in its class's list (mmu_tlb_list_of),
+     * unless that list overflowed (nfilled > MMU_TLB_FILLS).  A list may
+     * also name slots since dropped or refilled with another class. */
+    uint16_t filled[MMU_TLB_LISTS][MMU_TLB_FILLS];
+    unsigned nfilled[MMU_TLB_LISTS];
+    /* bit l: list l is not empty / has overflowed; a VM entry or exit
+     * visits every list, and must not pay for the empty ones */
+    uint16_t lists_used, lists_over;
     /* [0]: the VMX root's (VPID 0) while a guest runs; [1]: one guest's */
     struct mmu_tlb_saved saved[2];
 
@@ -242,7 +270,8 @@ struct mmu {
     bool slow_page_on;
     uint64_t slow_page;
 
-    bool has_large;      /* some entry caches a piece of a large page */
+    uint8_t large_levels; /* 1 << level for each large-page size (enum: struct
+                             mmu_tlb_entry's level) some entry caches a piece of */
     /* Bumped whenever cached translations may stop being the ones in use:
      * every invalidation here, and (by the CPU) every CR3 load and mode or
      * CPL change.  Consumers that remember a translation (the CPU's block
@@ -252,6 +281,20 @@ struct mmu {
 };
 
 void mmu_init(struct mmu *m, struct phys *phys);
+
+/* Records that a TLB slot became valid (inline: every page walk and
+ * every entry a VM entry or exit brings back passes here) */
+static inline void mmu_tlb_note_fill(struct mmu *m, const struct mmu_tlb_entry *e)
+{
+    unsigned l = mmu_tlb_list_of(e->tag, e->global), n = m->nfilled[l];
+    if (n < MMU_TLB_FILLS)
+        m->filled[l][n] = (uint16_t)(e - m->tlb);
+    if (n <= MMU_TLB_FILLS)
+        m->nfilled[l] = n + 1;
+    m->lists_used |= (uint16_t)(1u << l);
+    if (n == MMU_TLB_FILLS)
+        m->lists_over |= (uint16_t)(1u << l);
+}
 
 /* TLB invalidation, SDM Vol. 3A 4.10.4. */
 void mmu_flush_all(struct mmu *m);            /* including global entries, and saved contexts */

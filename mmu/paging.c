@@ -341,8 +341,10 @@ int mmu_translate(struct mmu *m, uint64_t lin, enum mmu_access_type type, bool u
         e->perm = 0;
         return 0;
     }
-    if (!e->perm)
-        mmu_tlb_note_fill(m, e);
+    /* a slot listed for its old entry's class stays listed for a new
+     * entry of the same class */
+    bool noted = e->perm && mmu_tlb_list_of(e->tag, e->global) ==
+                                mmu_tlb_list_of(page | m->pcid, x.global);
     e->tag = page | m->pcid;
     e->addend = (uintptr_t)host - (uintptr_t)page;
     e->pa_page = x.pa & ~0xfffull;
@@ -352,8 +354,9 @@ int mmu_translate(struct mmu *m, uint64_t lin, enum mmu_access_type type, bool u
     e->global = x.global;
     e->ram = true;
     e->level = x.level;
-    if (x.level)
-        m->has_large = true;
+    if (!noted)
+        mmu_tlb_note_fill(m, e);
+    m->large_levels |= (uint8_t)((1u << x.level) & ~1u);
     return 0;
 }
 

@@ -161,6 +161,35 @@ static void invlpg_drops_whole_large_page(void)
     UNIT_CHECK(mmu_fast_ptr(&m, 0x7ff000, 1, need) == NULL);
 }
 
+/* from 0x600000, enough 2-MiB pages (512 slots each) to fill more
+ * slots than the list holds */
+#define LARGE_PAGES (MMU_TLB_FILLS / 512 + 1)
+#define LARGE_SPAN (LARGE_PAGES * 0x200000ull)
+
+/* the same past MMU_TLB_FILLS fills, when INVLPG visits the run of
+ * slots the large page's pieces index instead of the fill list: every
+ * piece of that page goes, the other pages' pieces stay */
+static void invlpg_drops_large_page_among_many(void)
+{
+    build();
+    uint64_t pa;
+    struct mmu_fault f;
+    uint8_t need = mmu_need_bit(MMU_READ, false, false);
+    for (unsigned k = 1; k < LARGE_PAGES; k++)
+        wr(PD + (3 + k) * 8, 0x800000 | PTE_P | PTE_RW | PTE_PS);
+    for (uint64_t off = 0; off < LARGE_SPAN; off += 0x1000)
+        UNIT_CHECK(mmu_translate(&m, 0x600000 + off, MMU_READ, false, false, &pa, &f) == 0);
+    UNIT_CHECK(m.nfilled[0] > MMU_TLB_FILLS);
+    uint64_t victim = 0x600000 + 5 * 0x200000ull;
+    mmu_flush_page(&m, victim + 0x123456);
+    for (uint64_t off = 0; off < LARGE_SPAN; off += 0x1000) {
+        uint64_t lin = 0x600000 + off;
+        bool gone = lin - victim < 0x200000;
+        UNIT_CHECKF((mmu_fast_ptr(&m, lin, 1, need) == NULL) == gone, "0x%llx: %s",
+                    (unsigned long long)lin, gone ? "survived" : "dropped");
+    }
+}
+
 static void clean_page_not_fast_writable(void)
 {
     build();
@@ -173,7 +202,7 @@ static void clean_page_not_fast_writable(void)
 }
 
 /* mmu/tlb.c: a flush visits only the slots filled since the last one,
- * and must still drop every entry — also past MMU_TLB_TRACK fills,
+ * and must still drop every entry — also past MMU_TLB_FILLS fills,
  * when it falls back to scanning every slot */
 static void flushes_drop_every_filled_slot(void)
 {
@@ -181,22 +210,54 @@ static void flushes_drop_every_filled_slot(void)
     uint64_t pa;
     struct mmu_fault f;
     uint8_t need = mmu_need_bit(MMU_READ, false, false);
-    /* the 2 MiB page at 0x600000 is 512 TLB slots; add the 4 KiB page */
-    for (uint64_t off = 0; off < 0x200000; off += 0x1000)
+    for (unsigned k = 1; k < LARGE_PAGES; k++) /* aliases of the 2 MiB page at 0x800000 */
+        wr(PD + (3 + k) * 8, 0x800000 | PTE_P | PTE_RW | PTE_PS);
+    /* each 2 MiB page is 512 TLB slots; add the 4 KiB page */
+    for (uint64_t off = 0; off < LARGE_SPAN; off += 0x1000)
         UNIT_CHECK(mmu_translate(&m, 0x600000 + off, MMU_READ, false, false, &pa, &f) == 0);
     UNIT_CHECK(mmu_translate(&m, 0x400000, MMU_READ, false, false, &pa, &f) == 0);
-    UNIT_CHECK(m.nfilled > MMU_TLB_TRACK); /* more fills than it lists */
+    UNIT_CHECK(m.nfilled[0] > MMU_TLB_FILLS); /* more fills than it lists */
     mmu_flush_nonglobal(&m);
-    for (uint64_t off = 0; off < 0x200000; off += 0x1000)
+    for (uint64_t off = 0; off < LARGE_SPAN; off += 0x1000)
         UNIT_CHECKF(mmu_fast_ptr(&m, 0x600000 + off, 1, need) == NULL, "0x%llx survived",
                     (unsigned long long)(0x600000 + off));
     UNIT_CHECK(mmu_fast_ptr(&m, 0x400000, 1, need) == NULL);
-    UNIT_CHECK(m.nfilled == 0);
+    UNIT_CHECK(m.nfilled[0] == 0);
     /* a few fills are listed and dropped by the list */
     UNIT_CHECK(mmu_translate(&m, 0x400000, MMU_READ, false, false, &pa, &f) == 0);
-    UNIT_CHECK(m.nfilled == 1);
+    UNIT_CHECK(m.nfilled[0] == 1);
     mmu_flush_all(&m);
     UNIT_CHECK(mmu_fast_ptr(&m, 0x400000, 1, need) == NULL);
+    UNIT_CHECK(mmu_translate(&m, 0x400000, MMU_READ, false, false, &pa, &f) == 0);
+    mmu_flush_nonglobal(&m);
+    UNIT_CHECK(mmu_fast_ptr(&m, 0x400000, 1, need) == NULL);
+}
+
+/* mmu/tlb.c: the fill lists by class.  A CR3 load with PCIDs (keep
+ * global) drops its own PCID's non-global entries, whichever list they
+ * are on, and keeps other PCIDs' (SDM 4.10.4.1) */
+static void pcid_flush_drops_only_its_pcid(void)
+{
+    build();
+    uint64_t pa;
+    struct mmu_fault f;
+    uint8_t need = mmu_need_bit(MMU_READ, false, false);
+    static const uint16_t pcids[] = {1, 2, 9, 2050}; /* 1 and 9 share a list */
+    for (unsigned k = 0; k < 4; k++) {
+        m.pcid = pcids[k];
+        /* a different page each, as the slots are indexed by address */
+        UNIT_CHECK(mmu_translate(&m, 0x600000 + 0x1000 * k, MMU_READ, false, false, &pa, &f) ==
+                   0);
+    }
+    for (unsigned gone = 0; gone < 4; gone++) {
+        mmu_flush_pcid(&m, pcids[gone], true);
+        for (unsigned k = 0; k < 4; k++) {
+            m.pcid = pcids[k];
+            UNIT_CHECKF((mmu_fast_ptr(&m, 0x600000 + 0x1000 * k, 1, need) == NULL) ==
+                            (k <= gone),
+                        "pcid %u after flushing pcid %u", pcids[k], pcids[gone]);
+        }
+    }
 }
 
 /* mmu_tlb_switch (VMX with VPIDs): leaving a context keeps its
@@ -287,6 +348,8 @@ int main(void)
     UNIT_RUN(explain_has_no_side_effects);
     UNIT_RUN(tlb_keeps_stale_entry_until_invlpg);
     UNIT_RUN(invlpg_drops_whole_large_page);
+    UNIT_RUN(invlpg_drops_large_page_among_many);
+    UNIT_RUN(pcid_flush_drops_only_its_pcid);
     UNIT_RUN(clean_page_not_fast_writable);
     UNIT_RUN(flushes_drop_every_filled_slot);
     UNIT_RUN(context_switch_keeps_translations);
