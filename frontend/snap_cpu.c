@@ -222,20 +222,31 @@ static void tlb_entry_state(struct snap *s, uint64_t *tag, uint64_t *pa_page, ui
 static void tlb_state(struct snap *s, struct machine *m)
 {
     struct mmu *u = &m->cpu->mmu;
-    uint32_t size = MMU_TLB_SIZE, track = MMU_TLB_TRACK;
+    uint32_t size = MMU_TLB_SIZE, track = MMU_TLB_TRACK, fills = MMU_TLB_FILLS,
+             lists = MMU_TLB_LISTS;
     snap_u32(s, &size);
     snap_u32(s, &track);
-    snap_check(s, size == MMU_TLB_SIZE && track == MMU_TLB_TRACK, "TLB geometry");
+    snap_u32(s, &fills);
+    snap_u32(s, &lists);
+    snap_check(s, size == MMU_TLB_SIZE && track == MMU_TLB_TRACK && fills == MMU_TLB_FILLS &&
+                      lists == MMU_TLB_LISTS,
+               "TLB geometry");
     if (s->failed)
         return;
     for (unsigned i = 0; i < MMU_TLB_SIZE; i++) {
         struct mmu_tlb_entry *e = &u->tlb[i];
         tlb_entry_state(s, &e->tag, &e->pa_page, &e->perm, &e->level, &e->global, &e->ram);
     }
-    snap_u16s(s, u->filled, MMU_TLB_TRACK);
-    for (unsigned k = 0; k < MMU_TLB_TRACK; k++)
-        snap_index(s, u->filled[k], MMU_TLB_SIZE, "TLB slot");
-    snap_u32(s, &u->nfilled);
+    /* the fill lists by class: only their used part carries anything */
+    for (unsigned l = 0; l < MMU_TLB_LISTS && !s->failed; l++) {
+        snap_u32(s, &u->nfilled[l]);
+        unsigned n = u->nfilled[l] < MMU_TLB_FILLS ? u->nfilled[l] : MMU_TLB_FILLS;
+        snap_u16s(s, u->filled[l], n);
+        for (unsigned k = 0; k < n; k++)
+            snap_index(s, u->filled[l][k], MMU_TLB_SIZE, "TLB slot");
+    }
+    snap_u16(s, &u->lists_used);
+    snap_u16(s, &u->lists_over);
     for (int w = 0; w < 2; w++) {
         struct mmu_tlb_saved *v = &u->saved[w];
         snap_bool(s, &v->valid);
@@ -247,9 +258,11 @@ static void tlb_state(struct snap *s, struct machine *m)
             snap_u16(s, &v->slot[k]);
             snap_index(s, v->slot[k], MMU_TLB_SIZE, "saved TLB slot");
             tlb_entry_state(s, &e->tag, &e->pa_page, &e->perm, &e->level, &e->global, &e->ram);
+            snap_u8(s, &e->list);
+            snap_index(s, e->list, MMU_TLB_LISTS, "saved TLB entry's fill list");
         }
     }
-    snap_bool(s, &u->has_large);
+    snap_u8(s, &u->large_levels);
 
     /* the code-page marks, a bit per page */
     struct phys *p = &m->phys;
@@ -267,7 +280,7 @@ static void tlb_state(struct snap *s, struct machine *m)
                 p->code_page[k + j] = (bits >> j) & 1;
     }
 }
-SNAP_SECTION(tlb, "tlb", 1, tlb_state)
+SNAP_SECTION(tlb, "tlb", 2, tlb_state)
 
 /* The host address behind a loaded translation, from its physical
  * page; one that is not RAM (a forged file) is dropped. */

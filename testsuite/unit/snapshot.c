@@ -186,6 +186,10 @@ static const char *differing_part(struct machine *m1, struct machine *m2)
         for (int w = 0; w < 2; w++)
             for (unsigned i = 0; i < MMU_TLB_TRACK; i++)
                 c->mmu.saved[w].e[i].addend = 0;
+        /* a fill list's slots past its count are never read */
+        for (unsigned l = 0; l < MMU_TLB_LISTS; l++)
+            for (unsigned i = c->mmu.nfilled[l]; i < MMU_TLB_FILLS; i++)
+                c->mmu.filled[l][i] = 0;
         c->mmu.gpa_xlate = NULL;
         c->mmu.gpa_opaque = NULL;
         c->mmu.epoch = 0;
