@@ -213,6 +213,12 @@ static const struct dbg_cmd commands[] = {
      "  trace clear                       forget every trace\n"
      "The counts are printed at exit too.",
      cmd_trace},
+    {"screendump", "", "FILE",
+     "Write the screen as a PPM image (P6) to FILE.\n"
+     "The picture the display adapter shows (the VGA's text screen, its cursor and\n"
+     "blinking characters drawn visible), with or without a window (-display none\n"
+     "too); through GDB: monitor screendump FILE.",
+     cmd_screendump},
     {"echo", "", "TEXT", "Print TEXT (for scripts).", cmd_echo},
     {"quit", "q exit", "", "Quit nest86 (exit status 0).", cmd_quit},
 };

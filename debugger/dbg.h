@@ -246,6 +246,7 @@ DBG_HANDLER(cmd_set);
 DBG_HANDLER(cmd_print);
 DBG_HANDLER(cmd_x);
 DBG_HANDLER(cmd_info);
+DBG_HANDLER(cmd_screendump);
 DBG_HANDLER(cmd_disassemble);
 DBG_HANDLER(cmd_walk);
 DBG_HANDLER(cmd_vmcs);

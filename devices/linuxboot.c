@@ -42,6 +42,14 @@
 #define HDR_INIT_SIZE        0x260
 
 /* Zero page fields outside the setup header */
+/* struct screen_info at the start of the zero page (the video state a
+ * BIOS boot's setup code would have recorded) */
+#define SI_VIDEO_MODE        0x006
+#define SI_VIDEO_COLS        0x007
+#define SI_VIDEO_EGA_BX      0x00A
+#define SI_VIDEO_LINES       0x00E
+#define SI_VIDEO_IS_VGA      0x00F
+#define SI_VIDEO_POINTS      0x010
 #define BP_ACPI_RSDP_ADDR    0x070 /* protocol 2.14 */
 #define BP_EXT_RAMDISK_IMAGE 0x0C0
 #define BP_EXT_RAMDISK_SIZE  0x0C4
@@ -219,6 +227,17 @@ int linux_load(struct machine *m, const struct boot_image *img, char *err, size_
     wr8(bp, BP_E820_ENTRIES, (uint8_t)n);
     if (version >= 0x020E)
         wr64(bp, BP_ACPI_RSDP_ADDR, ACPI_RSDP_ADDR);
+    if (m->vga) {
+        /* the VGA in mode 3, cursor at the top left: the kernel's VGA
+         * console (vgacon) takes it as the text screen; EGA_BX's low
+         * byte other than 0x10 says EGA/VGA rather than CGA */
+        wr8(bp, SI_VIDEO_MODE, 3);
+        wr8(bp, SI_VIDEO_COLS, 80);
+        wr16(bp, SI_VIDEO_EGA_BX, 0x0003);
+        wr8(bp, SI_VIDEO_LINES, 25);
+        wr8(bp, SI_VIDEO_IS_VGA, 1);
+        wr16(bp, SI_VIDEO_POINTS, 16);
+    }
     phys_copy_in(&m->phys, LINUX_ZERO_PAGE, bp, BP_SIZE);
     free(bp);
 

@@ -25,6 +25,7 @@ struct acpipm;
 struct lapic;
 struct ioapic;
 struct hpet;
+struct vga;
 
 /* Virtual time.  Guest time runs from the instruction count (DESIGN.md,
  * "Time and determinism"): one retired instruction is one nanosecond of
@@ -66,6 +67,7 @@ struct machine {
     struct lapic *lapic;
     struct ioapic *ioapic;
     struct hpet *hpet;
+    struct vga *vga;
 
     /* device state from dev_zalloc() (devices/devutil.h), freed with
      * the machine */
