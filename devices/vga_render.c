@@ -125,8 +125,8 @@ void vga_update(struct vga *v, bool blink_on)
             int i = row * g.cols + col;
             unsigned a = (g.start + (unsigned)row * pitch + (unsigned)col) & mask;
             uint16_t cell = (uint16_t)(text[2 * a] | (text[2 * a + 1] << 8));
-            if (!full && cell == s->cells[i] && i != cursor && i != s->cursor_cell &&
-                !(blinking && (cell & 0x8000)))
+            bool cursor_moved = cursor != s->cursor_cell && (i == cursor || i == s->cursor_cell);
+            if (!full && cell == s->cells[i] && !cursor_moved && !(blinking && (cell & 0x8000)))
                 continue;
             s->cells[i] = cell;
             draw_cell(s, &g, &st, col, row, cell, i == cursor);

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# testsuite/cli/screendump.sh — `screendump FILE` against guest/vga_text:
+# the debugger stops the kernel once it has written its screen
+# (vga_screen_ready), takes a screendump, and build/unit/dev_vga
+# --compare checks it pixel for pixel against its own rendering of
+# testsuite/guest/vga_screen.h.  Also: a file that cannot be written is
+# one clear message, and the machine goes on.  One PASS/FAIL line per
+# case (testsuite/run protocol).
+
+set -u
+NEST86=${NEST86:-./nest86}
+root=${NEST86_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+build=${NEST86_BUILD:-$root/build}
+kernel=$build/guest/vga_text.elf
+elf64=$build/guest/t64/vga_text.elf64
+compare=$build/unit/dev_vga
+
+[ -x "$NEST86" ] || { echo "FAIL screendump/binary: no $NEST86 (run make)"; exit 1; }
+. "$root/testsuite/missing.sh"
+[ -f "$kernel" ] && [ -f "$elf64" ] || missing screendump "no $kernel (make guest-kernels)"
+[ -x "$compare" ] || missing screendump "no $compare (make unit-tests)"
+
+failures=0
+pass() { echo "PASS screendump/$1"; }
+fail() { echo "FAIL screendump/$1: $2"; failures=$((failures + 1)); }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+cat > "$tmp/session.x" <<EOS
+symbols $elf64
+break vga_screen_ready
+continue
+screendump $tmp/screen.ppm
+screendump $tmp/no/such/dir/screen.ppm
+continue
+EOS
+timeout 60 "$NEST86" -kernel "$kernel" -serial none -display none -no-reboot \
+    -x "$tmp/session.x" > "$tmp/out" 2> "$tmp/err" < /dev/null
+status=$?
+
+if grep -q "screendump: 720x400 written to $tmp/screen.ppm" "$tmp/out"; then
+    pass written
+else
+    fail written "no 'written' line: $(grep -m1 screendump "$tmp/out")"
+fi
+"$compare" --compare "$tmp/screen.ppm" || failures=$((failures + 1))
+if grep -q "screendump: cannot write '$tmp/no/such/dir/screen.ppm': No such file or directory" "$tmp/out"; then
+    pass unwritable
+else
+    fail unwritable "$(grep -m2 screendump "$tmp/out" | tail -n 1)"
+fi
+# the kernel's own checks of the registers, and the run went on to its end
+if [ "$status" -eq 1 ]; then
+    pass guest-continues
+else
+    fail guest-continues "exit status $status, want 1 (the guest's pass): $(tail -n 2 "$tmp/err")"
+fi
+exit $((failures ? 1 : 0))
