@@ -6,7 +6,9 @@
 #include <stdint.h>
 
 enum serial_kind { SERIAL_STDIO, SERIAL_FILE, SERIAL_NONE };
-enum display_kind { DISPLAY_NONE, DISPLAY_SDL };
+/* DISPLAY_DEFAULT: no -display given; main() opens a window when a
+ * desktop is there (sdl_display_available) and SDL can open one. */
+enum display_kind { DISPLAY_DEFAULT, DISPLAY_NONE, DISPLAY_SDL };
 
 struct config {
     uint64_t ram_size;          /* -m, bytes; default 128 MiB */

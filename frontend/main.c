@@ -7,21 +7,13 @@
 #include "devices/pc.h"
 #include "frontend/config.h"
 #include "frontend/console.h"
+#include "frontend/sdl.h"
 #include "frontend/trace.h"
-
-/* Options the parser accepts whose subsystems are not built yet: say so
- * plainly instead of ignoring them. */
-static int reject_unimplemented(const struct config *cfg)
-{
-    if (cfg->display != DISPLAY_SDL)
-        return 0;
-    fprintf(stderr, "nest86: -display sdl is not implemented yet\n");
-    return 1;
-}
 
 struct front {
     struct console *con;
     struct debugger *dbg;
+    struct sdl_display *sdl; /* NULL: -display none */
 };
 
 static void front_poll(struct machine *m, void *opaque)
@@ -29,13 +21,37 @@ static void front_poll(struct machine *m, void *opaque)
     struct front *f = opaque;
     console_poll(m, f->con);
     debugger_poll(f->dbg);
+    if (f->sdl)
+        sdl_poll(f->sdl);
 }
 
 static void front_debug(struct machine *m, void *opaque)
 {
     struct front *f = opaque;
     console_flush(f->con); /* the guest's output so far comes before the prompt */
+    if (f->sdl)
+        sdl_set_debugging(f->sdl, true);
     debugger_enter(m, f->dbg);
+    if (f->sdl)
+        sdl_set_debugging(f->sdl, false);
+}
+
+/* The window, when -display sdl asks for one or, by default, when a
+ * desktop is there (then quietly none if SDL cannot open it, as QEMU
+ * does).  Returns false after printing why an asked-for window failed. */
+static bool open_display(const struct config *cfg, struct machine *m, struct sdl_display **out)
+{
+    char err[256];
+    *out = NULL;
+    if (cfg->display == DISPLAY_NONE ||
+        (cfg->display == DISPLAY_DEFAULT && !sdl_display_available()))
+        return true;
+    *out = sdl_open(m, err, sizeof(err));
+    if (!*out && cfg->display == DISPLAY_SDL) {
+        fprintf(stderr, "nest86: %s\n", err);
+        return false;
+    }
+    return true;
 }
 
 int main(int argc, char **argv)
@@ -49,13 +65,15 @@ int main(int argc, char **argv)
     default:
         break;
     }
-    if (reject_unimplemented(&cfg))
-        return PC_EXIT_USAGE;
-
     char err[512];
     struct machine *m = pc_create(&cfg, err, sizeof(err));
     if (!m) {
         fprintf(stderr, "nest86: %s\n", err);
+        return PC_EXIT_USAGE;
+    }
+    struct sdl_display *sdl;
+    if (!open_display(&cfg, m, &sdl)) {
+        pc_destroy(m);
         return PC_EXIT_USAGE;
     }
     struct console *con = console_open(&cfg, m, err, sizeof(err));
@@ -85,13 +103,14 @@ int main(int argc, char **argv)
     debugger_set_terminal(dbg, &term);
     debugger_start(dbg);
 
-    struct front f = {con, dbg};
+    struct front f = {con, dbg, sdl};
     struct pc_frontend fe = {front_poll, front_debug, &f};
     int status = pc_run(m, &fe);
     console_flush(con);
     trace_close(tr);
     debugger_destroy(dbg, status);
     console_close(con);
+    sdl_close(sdl);
     pc_destroy(m);
     return status;
 }

@@ -354,7 +354,7 @@ static const struct option_desc option_table[] = {
     { "initrd", NULL, "FILE", "initial ramdisk; multiboot modules as FILE[ ARGS],FILE...", opt_initrd },
     { "append", NULL, "STR", "kernel command line", opt_append },
     { "serial", NULL, "DEV", "COM1 back-end: stdio (default), file:PATH or none", opt_serial },
-    { "display", NULL, "KIND", "none (default) or sdl (a window)", opt_display },
+    { "display", NULL, "KIND", "sdl (a window; the default when DISPLAY or WAYLAND_DISPLAY is set) or none", opt_display },
     { "S", NULL, NULL, "do not start the CPU; wait for the debugger", opt_S },
     { "gdb", NULL, "tcp::PORT", "GDB remote stub listening on PORT", opt_gdb },
     { "x", NULL, "FILE", "run debugger commands from FILE at start", opt_x },
@@ -407,7 +407,7 @@ static void config_defaults(struct config *cfg)
     memset(cfg, 0, sizeof *cfg);
     cfg->ram_size = DEFAULT_RAM;
     cfg->serial = SERIAL_STDIO;
-    cfg->display = DISPLAY_NONE;
+    cfg->display = DISPLAY_DEFAULT;
     cfg->cpu_model = "nest86";
 }
 
