@@ -219,6 +219,11 @@ static const struct dbg_cmd commands[] = {
      "blinking characters drawn visible), with or without a window (-display none\n"
      "too); through GDB: monitor screendump FILE.",
      cmd_screendump},
+    {"type", "", "TEXT",
+     "Type TEXT on the guest's PS/2 keyboard (US layout) once it runs again.\n"
+     "\\n is Enter, \\t Tab, \\b Backspace, \\\\ a backslash; e.g. type ls -l\\n.\n"
+     "With a window, the keys go through its keyboard events as a user's would.",
+     cmd_type},
     {"echo", "", "TEXT", "Print TEXT (for scripts).", cmd_echo},
     {"quit", "q exit", "", "Quit nest86 (exit status 0).", cmd_quit},
 };

@@ -7,6 +7,7 @@
 #include "devices/pc.h"
 #include "frontend/config.h"
 #include "frontend/console.h"
+#include "frontend/keyboard.h"
 #include "frontend/sdl.h"
 #include "frontend/trace.h"
 
@@ -14,6 +15,7 @@ struct front {
     struct console *con;
     struct debugger *dbg;
     struct sdl_display *sdl; /* NULL: -display none */
+    struct keyboard *kbd;
 };
 
 static void front_poll(struct machine *m, void *opaque)
@@ -23,6 +25,17 @@ static void front_poll(struct machine *m, void *opaque)
     debugger_poll(f->dbg);
     if (f->sdl)
         sdl_poll(f->sdl);
+    keyboard_poll(f->kbd);
+}
+
+/* The debugger's `type`: through the window's events when there is one */
+static void front_key(void *opaque, unsigned usage, bool down)
+{
+    struct front *f = opaque;
+    if (f->sdl)
+        sdl_push_key(f->sdl, usage, down);
+    else
+        keyboard_key(f->kbd, usage, down);
 }
 
 static void front_debug(struct machine *m, void *opaque)
@@ -39,14 +52,15 @@ static void front_debug(struct machine *m, void *opaque)
 /* The window, when -display sdl asks for one or, by default, when a
  * desktop is there (then quietly none if SDL cannot open it, as QEMU
  * does).  Returns false after printing why an asked-for window failed. */
-static bool open_display(const struct config *cfg, struct machine *m, struct sdl_display **out)
+static bool open_display(const struct config *cfg, struct machine *m, struct keyboard *kbd,
+                         struct sdl_display **out)
 {
     char err[256];
     *out = NULL;
     if (cfg->display == DISPLAY_NONE ||
         (cfg->display == DISPLAY_DEFAULT && !sdl_display_available()))
         return true;
-    *out = sdl_open(m, err, sizeof(err));
+    *out = sdl_open(m, kbd, err, sizeof(err));
     if (!*out && cfg->display == DISPLAY_SDL) {
         fprintf(stderr, "nest86: %s\n", err);
         return false;
@@ -71,14 +85,20 @@ int main(int argc, char **argv)
         fprintf(stderr, "nest86: %s\n", err);
         return PC_EXIT_USAGE;
     }
+    struct keyboard *kbd = keyboard_create(m);
     struct sdl_display *sdl;
-    if (!open_display(&cfg, m, &sdl)) {
+    if (!kbd || !open_display(&cfg, m, kbd, &sdl)) {
+        if (!kbd)
+            fprintf(stderr, "nest86: out of memory\n");
+        keyboard_destroy(kbd);
         pc_destroy(m);
         return PC_EXIT_USAGE;
     }
     struct console *con = console_open(&cfg, m, err, sizeof(err));
     if (!con) {
         fprintf(stderr, "nest86: %s\n", err);
+        sdl_close(sdl);
+        keyboard_destroy(kbd);
         pc_destroy(m);
         return PC_EXIT_USAGE;
     }
@@ -86,6 +106,8 @@ int main(int argc, char **argv)
     if (!dbg) {
         console_close(con);
         fprintf(stderr, "nest86: %s\n", err);
+        sdl_close(sdl);
+        keyboard_destroy(kbd);
         pc_destroy(m);
         return PC_EXIT_USAGE;
     }
@@ -95,6 +117,8 @@ int main(int argc, char **argv)
         debugger_destroy(dbg, PC_EXIT_USAGE);
         console_close(con);
         fprintf(stderr, "nest86: %s\n", err);
+        sdl_close(sdl);
+        keyboard_destroy(kbd);
         pc_destroy(m);
         return PC_EXIT_USAGE;
     }
@@ -103,7 +127,9 @@ int main(int argc, char **argv)
     debugger_set_terminal(dbg, &term);
     debugger_start(dbg);
 
-    struct front f = {con, dbg, sdl};
+    struct front f = {con, dbg, sdl, kbd};
+    struct dbg_keyboard dk = {front_key, &f};
+    debugger_set_keyboard(dbg, &dk);
     struct pc_frontend fe = {front_poll, front_debug, &f};
     int status = pc_run(m, &fe);
     console_flush(con);
@@ -111,6 +137,7 @@ int main(int argc, char **argv)
     debugger_destroy(dbg, status);
     console_close(con);
     sdl_close(sdl);
+    keyboard_destroy(kbd);
     pc_destroy(m);
     return status;
 }

@@ -10,6 +10,7 @@
 #include "devices/machine.h"
 #include "devices/pc.h"
 #include "devices/vga.h"
+#include "frontend/keyboard.h"
 
 bool sdl_display_available(void)
 {
@@ -26,6 +27,7 @@ bool sdl_display_available(void)
 
 struct sdl_display {
     struct machine *m;
+    struct keyboard *kbd;
     SDL_Window *win;
     SDL_Renderer *ren;
     SDL_Texture *tex;
@@ -38,7 +40,7 @@ struct sdl_display {
     char title[128];
 };
 
-struct sdl_display *sdl_open(struct machine *m, char *err, size_t errlen)
+struct sdl_display *sdl_open(struct machine *m, struct keyboard *kbd, char *err, size_t errlen)
 {
     if (!m->vga) {
         snprintf(err, errlen, "-display sdl: the machine has no display adapter");
@@ -55,6 +57,7 @@ struct sdl_display *sdl_open(struct machine *m, char *err, size_t errlen)
         return NULL;
     }
     s->m = m;
+    s->kbd = kbd;
     /* a 720x400 text screen shown at twice its size fits any desktop */
     s->win = SDL_CreateWindow("nest86", SDL_WINDOWPOS_UNDEFINED, SDL_WINDOWPOS_UNDEFINED, 720,
                               400, SDL_WINDOW_RESIZABLE);
@@ -133,6 +136,20 @@ static void handle_key(struct sdl_display *s, const SDL_KeyboardEvent *k)
         set_grab(s, !s->grabbed); /* QEMU's grab key: not passed to the guest */
         return;
     }
+    /* SDL's scancodes are the keys' USB HID usages; a held key's
+     * repeated presses are the keyboard's typematic makes */
+    keyboard_key(s->kbd, k->keysym.scancode, k->type == SDL_KEYDOWN);
+}
+
+void sdl_push_key(struct sdl_display *s, unsigned usage, bool down)
+{
+    (void)s;
+    SDL_Event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.type = down ? SDL_KEYDOWN : SDL_KEYUP;
+    ev.key.state = down ? SDL_PRESSED : SDL_RELEASED;
+    ev.key.keysym.scancode = (SDL_Scancode)usage;
+    SDL_PushEvent(&ev);
 }
 
 static void handle_events(struct sdl_display *s)
@@ -218,9 +235,9 @@ void sdl_set_debugging(struct sdl_display *s, bool in_debugger)
 
 #else /* !CONFIG_SDL */
 
-struct sdl_display *sdl_open(struct machine *m, char *err, size_t errlen)
+struct sdl_display *sdl_open(struct machine *m, struct keyboard *kbd, char *err, size_t errlen)
 {
-    (void)m;
+    (void)m, (void)kbd;
     snprintf(err, errlen, "-display sdl: this nest86 was built without SDL");
     return NULL;
 }
@@ -238,6 +255,11 @@ void sdl_set_debugging(struct sdl_display *s, bool in_debugger)
 void sdl_close(struct sdl_display *s)
 {
     (void)s;
+}
+
+void sdl_push_key(struct sdl_display *s, unsigned usage, bool down)
+{
+    (void)s, (void)usage, (void)down;
 }
 
 #endif

@@ -15,16 +15,21 @@
 #include "frontend/config.h"
 
 struct machine;
+struct keyboard;
 struct sdl_display;
 
-/* NULL with a message in err when no window can be opened. */
-struct sdl_display *sdl_open(struct machine *m, char *err, size_t errlen);
+/* NULL with a message in err when no window can be opened.  Keys go to
+ * kbd. */
+struct sdl_display *sdl_open(struct machine *m, struct keyboard *kbd, char *err, size_t errlen);
 /* Once per slice: events, and the picture when it is time. */
 void sdl_poll(struct sdl_display *s);
 /* The machine stopped for the debugger (true) or runs again (false):
  * the title says so and the window is drawn once more. */
 void sdl_set_debugging(struct sdl_display *s, bool in_debugger);
 void sdl_close(struct sdl_display *s);
+/* Queues a key event in SDL's event queue, as the desktop would deliver
+ * it (the debugger's `type` with a window). */
+void sdl_push_key(struct sdl_display *s, unsigned usage, bool down);
 
 /* -display's default: a window when a desktop is there to show it
  * (DISPLAY or WAYLAND_DISPLAY set) and this is an SDL build. */
