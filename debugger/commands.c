@@ -179,7 +179,9 @@ static const struct dbg_cmd commands[] = {
      "  info mem                current paging mappings as merged ranges\n"
      "  info idt | info gdt     descriptor tables\n"
      "  info symbol ADDR        the symbol at an address\n"
-     "  info mode               CPU mode, CPL, paging mode",
+     "  info mode               CPU mode, CPL, paging mode\n"
+     "  info screen             the VGA's text screen: geometry, start address,\n"
+     "                          cursor, and its lines as text",
      cmd_info},
     {"backtrace", "bt where", "[N] [scan]",
      "Show the call stack from the frame-pointer chain.\n"

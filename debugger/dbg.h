@@ -248,6 +248,8 @@ DBG_HANDLER(cmd_print);
 DBG_HANDLER(cmd_x);
 DBG_HANDLER(cmd_info);
 DBG_HANDLER(cmd_screendump);
+/* `info screen` (screen.c) */
+void dbg_info_screen(struct debugger *d);
 DBG_HANDLER(cmd_type);
 DBG_HANDLER(cmd_disassemble);
 DBG_HANDLER(cmd_walk);

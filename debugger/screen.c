@@ -35,6 +35,45 @@ DBG_HANDLER(cmd_screendump)
     return CMD_STAY;
 }
 
+void dbg_info_screen(struct debugger *d)
+{
+    struct vga *v = d->m->vga;
+    if (!v) {
+        dbg_printf(d, "no display adapter\n");
+        return;
+    }
+    struct vga_text_geometry g;
+    vga_text_geometry(v, &g);
+    unsigned cursor = ((unsigned)v->crtc[0x0E] << 8) | v->crtc[0x0F];
+    dbg_printf(d, "%s %dx%d cells of %dx%d at 0x%llx, start address %u, row pitch %u%s\n",
+               g.graphics ? "graphics mode (not drawn)" : "text", g.cols, g.rows, g.cell_w,
+               g.cell_h, (unsigned long long)g.base, g.start, g.pitch,
+               g.blank ? ", blanked" : "");
+    dbg_printf(d, "cursor at %u (row %d, column %d), scan lines %u-%u%s\n", cursor,
+               g.pitch ? (int)((cursor - g.start) & 0x3FFF) / (int)g.pitch : 0,
+               g.pitch ? (int)((cursor - g.start) & 0x3FFF) % (int)g.pitch : 0,
+               v->crtc[0x0A] & 0x1F, v->crtc[0x0B] & 0x1F,
+               (v->crtc[0x0A] & 0x20) ? ", off" : "");
+    if (g.graphics)
+        return;
+    /* the lines as text: code page 437's printable ASCII as it is, the
+     * rest as '.' */
+    for (int r = 0; r < g.rows; r++) {
+        char line[VGA_MAX_COLS + 1];
+        int len = 0;
+        for (int c = 0; c < g.cols; c++) {
+            uint8_t ch = 0;
+            uint64_t a = g.base + 2 * ((g.start + (unsigned)r * g.pitch + (unsigned)c) & 0x3FFF);
+            dbg_read_phys(d, a, &ch, 1);
+            line[c] = ch >= 0x20 && ch < 0x7F ? (char)ch : ch ? '.' : ' ';
+            if (line[c] != ' ')
+                len = c + 1;
+        }
+        line[len] = 0;
+        dbg_printf(d, "|%s\n", line);
+    }
+}
+
 DBG_HANDLER(cmd_type)
 {
     (void)argc, (void)argv;

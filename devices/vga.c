@@ -230,6 +230,17 @@ uint32_t vga_color(const struct vga *v, unsigned attr_color)
     return rgb;
 }
 
+void vga_clear_text(struct vga *v)
+{
+    uint8_t *text = phys_ram_ptr(&v->m->phys, 0xB8000);
+    if (!text || !phys_ram_ptr(&v->m->phys, 0xBFFFF))
+        return;
+    for (unsigned i = 0; i < 0x8000; i += 2) {
+        text[i] = ' ';
+        text[i + 1] = 0x07;
+    }
+}
+
 struct vga *vga_create(struct machine *m)
 {
     struct vga *v = dev_zalloc(m, sizeof(*v));

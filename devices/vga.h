@@ -74,6 +74,12 @@ struct vga {
 struct vga *vga_create(struct machine *m);
 void vga_reset(void *opaque);
 
+/* Blanks the text buffer (light grey spaces on black), as a BIOS's mode
+ * set does: a console driver that keeps what is on the screen at boot
+ * (Linux's vgacon) keeps blanks, not zeros, whose black-on-black would
+ * hide the cursor. */
+void vga_clear_text(struct vga *v);
+
 /* Text-mode geometry as the registers program it. */
 struct vga_text_geometry {
     int cols, rows;            /* characters */

@@ -4,7 +4,8 @@
 # (vga_screen_ready), takes a screendump, and build/unit/dev_vga
 # --compare checks it pixel for pixel against its own rendering of
 # testsuite/guest/vga_screen.h.  Also: a file that cannot be written is
-# one clear message, and the machine goes on.  One PASS/FAIL line per
+# one clear message, and the machine goes on; `info screen` shows the
+# text.  One PASS/FAIL line per
 # case (testsuite/run protocol).
 
 set -u
@@ -32,6 +33,7 @@ break vga_screen_ready
 continue
 screendump $tmp/screen.ppm
 screendump $tmp/no/such/dir/screen.ppm
+info screen
 continue
 EOS
 timeout 60 "$NEST86" -kernel "$kernel" -serial none -display none -no-reboot \
@@ -48,6 +50,16 @@ if grep -q "screendump: cannot write '$tmp/no/such/dir/screen.ppm': No such file
     pass unwritable
 else
     fail unwritable "$(grep -m2 screendump "$tmp/out" | tail -n 1)"
+fi
+# info screen: the geometry, the cursor on the screen (buffer row 3 is
+# screen row 2), the lines from the start address on
+if grep -q "^text 80x25 cells of 9x16 at 0xb8000, start address 80, row pitch 80$" "$tmp/out" &&
+    grep -q "^cursor at 270 (row 2, column 30), scan lines 12-15$" "$tmp/out" &&
+    grep -q "^|nest86 VGA text test: light grey on black$" "$tmp/out" &&
+    grep -q "^|last screen row (buffer row 25)$" "$tmp/out" && ! grep -q "buffer row 0:" "$tmp/out"; then
+    pass info-screen
+else
+    fail info-screen "$(grep -A3 '^text ' "$tmp/out" | tr '\n' '|')"
 fi
 # the kernel's own checks of the registers, and the run went on to its end
 if [ "$status" -eq 1 ]; then
