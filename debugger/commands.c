@@ -226,6 +226,10 @@ static const struct dbg_cmd commands[] = {
      "\\n is Enter, \\t Tab, \\b Backspace, \\\\ a backslash; e.g. type ls -l\\n.\n"
      "With a window, the keys go through its keyboard events as a user's would.",
      cmd_type},
+    {"mouse", "", "DX DY [BUTTONS]",
+     "Move the guest's PS/2 mouse by DX, DY counts (DY positive is up) with\n"
+     "BUTTONS held (bit 0 left, 1 right, 2 middle; default none).",
+     cmd_mouse},
     {"echo", "", "TEXT", "Print TEXT (for scripts).", cmd_echo},
     {"quit", "q exit", "", "Quit nest86 (exit status 0).", cmd_quit},
 };

@@ -251,6 +251,7 @@ DBG_HANDLER(cmd_screendump);
 /* `info screen` (screen.c) */
 void dbg_info_screen(struct debugger *d);
 DBG_HANDLER(cmd_type);
+DBG_HANDLER(cmd_mouse);
 DBG_HANDLER(cmd_disassemble);
 DBG_HANDLER(cmd_walk);
 DBG_HANDLER(cmd_vmcs);

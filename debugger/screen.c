@@ -1,11 +1,13 @@
 /* debugger/screen.c — the user's side of the machine: `screendump FILE`,
  * the picture the display shows, drawn from the VGA's registers and
  * text buffer whatever the front end (-display none too), as a PPM
- * image; `type TEXT`, keys pressed on the guest's keyboard. */
+ * image; `type TEXT`, keys pressed on the guest's keyboard; `mouse`,
+ * its mouse moved. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "devices/i8042.h"
 #include "frontend/keyboard.h"
 
 #include "debugger/dbg.h"
@@ -103,5 +105,24 @@ DBG_HANDLER(cmd_type)
         dbg_printf(d, "type: %u character%s no US key types were left out\n", skipped,
                    skipped == 1 ? "" : "s");
     free(text);
+    return CMD_STAY;
+}
+
+DBG_HANDLER(cmd_mouse)
+{
+    (void)rest;
+    uint64_t v[3] = {0, 0, 0};
+    if (argc < 3 || argc > 4) {
+        dbg_printf(d, "usage: mouse DX DY [BUTTONS]\n");
+        return CMD_STAY;
+    }
+    for (int i = 1; i < argc; i++)
+        if (!dbg_eval(d, argv[i], &v[i - 1]))
+            return CMD_STAY;
+    if (!d->m->i8042) {
+        dbg_printf(d, "mouse: no PS/2 controller\n");
+        return CMD_STAY;
+    }
+    i8042_mouse_event(d->m->i8042, (int)(int64_t)v[0], (int)(int64_t)v[1], (unsigned)v[2]);
     return CMD_STAY;
 }

@@ -7,6 +7,7 @@
 
 #include "cpu/cpu.h"
 #include "devices/acpipm.h"
+#include "devices/i8042.h"
 #include "devices/machine.h"
 #include "devices/pc.h"
 #include "devices/vga.h"
@@ -152,6 +153,32 @@ void sdl_push_key(struct sdl_display *s, unsigned usage, bool down)
     SDL_PushEvent(&ev);
 }
 
+/* SDL's button mask (left 1, middle 2, right 4) as PS/2's (left 1,
+ * right 2, middle 4) */
+static unsigned ps2_buttons(uint32_t state)
+{
+    return (state & SDL_BUTTON_LMASK ? 1 : 0) | (state & SDL_BUTTON_RMASK ? 2 : 0) |
+           (state & SDL_BUTTON_MMASK ? 4 : 0);
+}
+
+/* The mouse reaches the guest while grabbed (a click in the window
+ * grabs, as in QEMU); PS/2 counts Y upward, SDL downward. */
+static void handle_mouse(struct sdl_display *s, const SDL_Event *ev)
+{
+    if (!s->m->i8042)
+        return;
+    if (!s->grabbed) {
+        if (ev->type == SDL_MOUSEBUTTONDOWN)
+            set_grab(s, true);
+        return;
+    }
+    if (ev->type == SDL_MOUSEMOTION)
+        i8042_mouse_event(s->m->i8042, ev->motion.xrel, -ev->motion.yrel,
+                          ps2_buttons(ev->motion.state));
+    else
+        i8042_mouse_event(s->m->i8042, 0, 0, ps2_buttons(SDL_GetMouseState(NULL, NULL)));
+}
+
 static void handle_events(struct sdl_display *s)
 {
     SDL_Event ev;
@@ -170,6 +197,11 @@ static void handle_events(struct sdl_display *s)
         case SDL_KEYDOWN:
         case SDL_KEYUP:
             handle_key(s, &ev.key);
+            break;
+        case SDL_MOUSEMOTION:
+        case SDL_MOUSEBUTTONDOWN:
+        case SDL_MOUSEBUTTONUP:
+            handle_mouse(s, &ev);
             break;
         default:
             break;

@@ -1,6 +1,7 @@
 /* frontend/sdl.h — the SDL2 window: the display adapter's picture,
  * scaled to the window, the machine's state in its title, the close
- * button as the power button; keyboard (and mouse) input to the i8042.
+ * button as the power button; keyboard and (while grabbed) mouse input
+ * to the i8042.
  *
  * Everything runs on the machine's thread from the per-slice poll, but
  * the picture is refreshed at most ~60 times a second (host time) and
