@@ -122,6 +122,8 @@ int main(int argc, char **argv)
         pc_destroy(m);
         return PC_EXIT_USAGE;
     }
+    if (sdl)
+        trace_add_stats(tr, sdl_print_stats, sdl);
     console_set_debugger(con, dbg);
     struct dbg_terminal term = {console_pause, console_resume, con};
     debugger_set_terminal(dbg, &term);

@@ -1,9 +1,11 @@
 /* frontend/sdl.c — the SDL2 window (see frontend/sdl.h). */
 #include "frontend/sdl.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cpu/cpu.h"
 #include "devices/acpipm.h"
@@ -39,7 +41,16 @@ struct sdl_display {
     bool closed_once;       /* the close button was pressed: a second press quits */
     bool exposed;           /* the window needs drawing even if the picture did not change */
     char title[128];
+    /* -d stats */
+    uint64_t frames, pixels, host_ns, polls;
 };
+
+static uint64_t host_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 struct sdl_display *sdl_open(struct machine *m, struct keyboard *kbd, char *err, size_t errlen)
 {
@@ -231,11 +242,14 @@ static void refresh(struct sdl_display *s, uint64_t now)
     }
     SDL_Rect r;
     bool changed = vga_take_dirty(v, &r.x, &r.y, &r.w, &r.h);
-    if (changed)
+    if (changed) {
         SDL_UpdateTexture(s->tex, &r, surf->pixels + (size_t)r.y * (size_t)surf->width + (size_t)r.x,
                           surf->width * 4);
+        s->pixels += (uint64_t)r.w * (uint64_t)r.h;
+    }
     if (!changed && !s->exposed)
         return;
+    s->frames++;
     s->exposed = false;
     SDL_SetRenderDrawColor(s->ren, 0, 0, 0, 255);
     SDL_RenderClear(s->ren);
@@ -249,9 +263,21 @@ void sdl_poll(struct sdl_display *s)
     if (now - s->last_refresh < REFRESH_MS)
         return;
     s->last_refresh = now;
+    uint64_t t0 = host_now_ns();
     handle_events(s);
     update_title(s);
     refresh(s, now);
+    s->polls++;
+    s->host_ns += host_now_ns() - t0;
+}
+
+void sdl_print_stats(void *opaque, FILE *out)
+{
+    struct sdl_display *s = opaque;
+    fprintf(out,
+            "stats: window: %" PRIu64 " refreshes, %" PRIu64 " frames shown, %" PRIu64
+            " pixels uploaded, %.3f s host time\n",
+            s->polls, s->frames, s->pixels, (double)s->host_ns / 1e9);
 }
 
 void sdl_set_debugging(struct sdl_display *s, bool in_debugger)
@@ -292,6 +318,11 @@ void sdl_close(struct sdl_display *s)
 void sdl_push_key(struct sdl_display *s, unsigned usage, bool down)
 {
     (void)s, (void)usage, (void)down;
+}
+
+void sdl_print_stats(void *opaque, FILE *out)
+{
+    (void)opaque, (void)out;
 }
 
 #endif

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "frontend/config.h"
 
@@ -28,6 +29,9 @@ void sdl_poll(struct sdl_display *s);
  * the title says so and the window is drawn once more. */
 void sdl_set_debugging(struct sdl_display *s, bool in_debugger);
 void sdl_close(struct sdl_display *s);
+/* -d stats: frames shown, pixels uploaded and the host time the window
+ * took from the machine's thread (opaque: the sdl_display). */
+void sdl_print_stats(void *opaque, FILE *out);
 /* Queues a key event in SDL's event queue, as the desktop would deliver
  * it (the debugger's `type` with a window). */
 void sdl_push_key(struct sdl_display *s, unsigned usage, bool down);

@@ -39,11 +39,17 @@ run() {
     status=$?
 }
 
-run offscreen SDL_VIDEODRIVER=offscreen -- -display sdl
+run offscreen SDL_VIDEODRIVER=offscreen -- -display sdl -d stats
 if [ $status -eq 1 ] && grep -q "All values check out" "$tmp/offscreen.out"; then
     pass offscreen-window
 else
     fail offscreen-window "status $status, want 1: $(tail -n 1 "$tmp/offscreen.err")"
+fi
+# -d stats counts the window's work
+if grep -Eq "^stats: window: [0-9]+ refreshes, [0-9]+ frames shown, [0-9]+ pixels uploaded, [0-9.]+ s host time$" "$tmp/offscreen.err"; then
+    pass window-stats
+else
+    fail window-stats "no window line: $(grep stats "$tmp/offscreen.err" | tr '\n' '|')"
 fi
 
 run no-window SDL_VIDEODRIVER=nonexistent -- -display sdl
