@@ -26,6 +26,7 @@ struct lapic;
 struct ioapic;
 struct hpet;
 struct vga;
+struct vbe;
 
 /* Virtual time.  Guest time runs from the instruction count (DESIGN.md,
  * "Time and determinism"): one retired instruction is one nanosecond of
@@ -68,6 +69,7 @@ struct machine {
     struct ioapic *ioapic;
     struct hpet *hpet;
     struct vga *vga;
+    struct vbe *vbe;
 
     /* device state from dev_zalloc() (devices/devutil.h), freed with
      * the machine */

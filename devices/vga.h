@@ -31,8 +31,9 @@ struct machine;
 /* the largest text screen drawn: 132 columns x 60 rows of 9x32 cells */
 #define VGA_MAX_COLS 132
 #define VGA_MAX_ROWS 60
-#define VGA_MAX_WIDTH  (VGA_MAX_COLS * 9)
-#define VGA_MAX_HEIGHT 1024
+/* the surface also holds the Bochs VBE framebuffer's modes (devices/vbe.h) */
+#define VGA_MAX_WIDTH  1600
+#define VGA_MAX_HEIGHT 1200
 
 #define VGA_DRAWN_PARAMS (13 + 16)
 
@@ -49,6 +50,7 @@ struct vga_surface {
     bool drawn_blink;          /* the blink phase drawn */
     int cursor_cell;           /* the cell the cursor was drawn in, or -1 */
     bool valid;
+    bool in_text;              /* drawn from the text screen (else the VBE framebuffer) */
 };
 
 /* Register state: plain data (snapshots save it as it is). */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "devices/machine.h"
+#include "devices/vbe.h"
 #include "devices/vga.h"
 #include "devices/vga_font.h"
 
@@ -69,6 +70,17 @@ static void draw_cell(struct vga_surface *s, const struct vga_text_geometry *g,
 void vga_update(struct vga *v, bool blink_on)
 {
     struct vga_surface *s = v->surface;
+    if (vbe_enabled(v->m->vbe)) {
+        /* the framebuffer shows instead; the text screen is drawn anew
+         * when it comes back */
+        vbe_update(v->m->vbe, s, (const uint8_t (*)[3])v->dac, !s->valid || s->in_text);
+        s->valid = true;
+        s->in_text = false;
+        return;
+    }
+    if (!s->in_text)
+        s->valid = false;
+    s->in_text = true;
     struct vga_text_geometry g;
     vga_text_geometry(v, &g);
     struct cell_style st;

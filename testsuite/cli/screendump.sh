@@ -5,7 +5,8 @@
 # --compare checks it pixel for pixel against its own rendering of
 # testsuite/guest/vga_screen.h.  Also: a file that cannot be written is
 # one clear message, and the machine goes on; `info screen` shows the
-# text.  One PASS/FAIL line per
+# text.  Then guest/vbe_lfb's picture in the Bochs VBE framebuffer
+# (--compare-vbe).  One PASS/FAIL line per
 # case (testsuite/run protocol).
 
 set -u
@@ -67,4 +68,22 @@ if [ "$status" -eq 1 ]; then
 else
     fail guest-continues "exit status $status, want 1 (the guest's pass): $(tail -n 2 "$tmp/err")"
 fi
+# the Bochs VBE framebuffer: guest/vbe_lfb's 640x480x32 picture
+vbe_kernel=$build/guest/vbe_lfb.elf
+[ -f "$vbe_kernel" ] || missing screendump "no $vbe_kernel (make guest-kernels)"
+cat > "$tmp/vbe.x" <<EOS
+break vbe_screen_ready
+continue
+screendump $tmp/vbe.ppm
+continue
+EOS
+timeout 60 "$NEST86" -kernel "$vbe_kernel" -serial none -display none -no-reboot \
+    -x "$tmp/vbe.x" > "$tmp/vbe.out" 2> "$tmp/vbe.err" < /dev/null
+status=$?
+if grep -q "screendump: 640x480 written to $tmp/vbe.ppm" "$tmp/vbe.out" && [ $status -eq 1 ]; then
+    pass vbe-written
+else
+    fail vbe-written "status $status: $(grep -m1 screendump "$tmp/vbe.out")"
+fi
+"$compare" --compare-vbe "$tmp/vbe.ppm" || failures=$((failures + 1))
 exit $((failures ? 1 : 0))

@@ -5,15 +5,23 @@
  * cursor on its scan lines, blinking characters.  Only the glyph bitmaps
  * are shared with nest86 (devices/vga_font.c).
  *
+ * The Bochs VBE framebuffer's picture: pixels converted from each depth
+ * by the VBE's documented layouts (blue in the low bits), only the rows
+ * of written pages redrawn.
+ *
  * Without arguments: sub-tests on a bare board.  With `--compare FILE`:
  * compares a screendump (PPM) of guest/vga_text with the reference
- * picture of testsuite/guest/vga_screen.h (cli/screendump uses this).
+ * picture of testsuite/guest/vga_screen.h, with `--compare-vbe FILE` one
+ * of guest/vbe_lfb with testsuite/guest/vbe_screen.h's (cli/screendump
+ * uses these).
  */
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "devices/vbe.h"
 #include "devices/vga.h"
 #include "devices/vga_font.h"
+#include "testsuite/guest/vbe_screen.h"
 #include "testsuite/guest/vga_screen.h"
 #include "testsuite/unit/dev_stubs.h"
 
@@ -193,16 +201,17 @@ static void geometry_follows_the_crtc(void)
                 vga->surface->width, vga->surface->height);
 }
 
-/* Reads a P6 PPM into ref-sized pixels; false on any mismatch of form. */
-static bool read_ppm(const char *path, uint32_t *px, int *w, int *h)
+/* Reads a P6 PPM of want_w x want_h pixels; false on any mismatch of
+ * form. */
+static bool read_ppm(const char *path, uint32_t *px, int want_w, int want_h, int *w, int *h)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
         return false;
     int maxval;
     bool ok = fscanf(f, "P6 %d %d %d", w, h, &maxval) == 3 && maxval == 255 &&
-              fgetc(f) != EOF && *w == W && *h == H;
-    for (long i = 0; ok && i < (long)W * H; i++) {
+              fgetc(f) != EOF && *w == want_w && *h == want_h;
+    for (long i = 0; ok && i < (long)want_w * want_h; i++) {
         int r = fgetc(f), g = fgetc(f), b = fgetc(f);
         ok = b != EOF;
         px[i] = (uint32_t)(r << 16 | g << 8 | b);
@@ -215,7 +224,7 @@ static int compare_file(const char *path)
 {
     static uint32_t got[W * H];
     int w = 0, h = 0;
-    if (!read_ppm(path, got, &w, &h)) {
+    if (!read_ppm(path, got, W, H, &w, &h)) {
         printf("FAIL screendump/format: %s is not a %dx%d P6 PPM (%dx%d)\n", path, W, H, w, h);
         return 1;
     }
@@ -233,15 +242,111 @@ static int compare_file(const char *path)
     return 0;
 }
 
+static int compare_vbe_file(const char *path)
+{
+    static uint32_t got[VBE_SCREEN_W * VBE_SCREEN_H];
+    int w = 0, h = 0;
+    if (!read_ppm(path, got, VBE_SCREEN_W, VBE_SCREEN_H, &w, &h)) {
+        printf("FAIL vbe-screendump/format: %s is not a %dx%d P6 PPM (%dx%d)\n", path,
+               VBE_SCREEN_W, VBE_SCREEN_H, w, h);
+        return 1;
+    }
+    for (unsigned y = 0; y < VBE_SCREEN_H; y++)
+        for (unsigned x = 0; x < VBE_SCREEN_W; x++)
+            if (got[y * VBE_SCREEN_W + x] != vbe_screen_pixel(x, y)) {
+                printf("FAIL vbe-screendump/pixels: (%u, %u) is 0x%06x, want 0x%06x\n", x, y,
+                       got[y * VBE_SCREEN_W + x], vbe_screen_pixel(x, y));
+                return 1;
+            }
+    printf("PASS vbe-screendump/pixels\n");
+    return 0;
+}
+
+/* ---- the VBE framebuffer ---- */
+
+static struct vbe *vbe;
+
+static void dispi(uint16_t index, uint16_t value)
+{
+    io_out(&test_m.io, VBE_DISPI_IOPORT_INDEX, index, 2);
+    io_out(&test_m.io, VBE_DISPI_IOPORT_DATA, value, 2);
+}
+
+static void vbe_mode(unsigned w, unsigned h, unsigned bpp)
+{
+    program_screen();
+    vbe = test_m.vbe = vbe_create(&test_m);
+    dispi(VBE_DISPI_INDEX_XRES, (uint16_t)w);
+    dispi(VBE_DISPI_INDEX_YRES, (uint16_t)h);
+    dispi(VBE_DISPI_INDEX_BPP, (uint16_t)bpp);
+    dispi(VBE_DISPI_INDEX_ENABLE, VBE_DISPI_ENABLED | VBE_DISPI_LFB_ENABLED);
+}
+
+static void vbe_depths(void)
+{
+    /* 16 bpp is 5:6:5 and 15 bpp 5:5:5, red high; 8 bpp goes through the
+     * DAC (entry 0x3D reprogrammed by program_screen) */
+    static const struct { unsigned bpp; uint32_t mem; uint32_t rgb; } cases[] = {
+        {32, 0x00123456, 0x123456}, {24, 0x123456, 0x123456},
+        {16, 0xF800, 0xFF0000}, {16, 0x07E0, 0x00FF00}, {16, 0x0010, 0x000084},
+        {15, 0x7C00, 0xFF0000}, {15, 0x03E0, 0x00FF00},
+        {8, 0x3D, (uint32_t)(0x3F << 2 | 0x3F >> 4) << 16 | (0x20 << 2 | 0x20 >> 4) << 8},
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        vbe_mode(64, 8, cases[k].bpp);
+        unsigned bytes = (cases[k].bpp + 7) / 8;
+        /* the pixel at (3, 2) */
+        uint64_t at = VBE_LFB_ADDR + (2 * 64 + 3) * bytes;
+        for (unsigned i = 0; i < bytes; i++)
+            phys_write(&test_m.phys, at + i, (cases[k].mem >> (8 * i)) & 0xFF, 1);
+        vga_update(vga, true);
+        UNIT_CHECKF(vga->surface->width == 64 && vga->surface->height == 8, "%dx%d",
+                    vga->surface->width, vga->surface->height);
+        uint32_t got = vga->surface->pixels[2 * 64 + 3] & 0xFFFFFF;
+        UNIT_CHECKF(got == cases[k].rgb, "%u bpp: 0x%06x, want 0x%06x", cases[k].bpp, got,
+                    cases[k].rgb);
+    }
+}
+
+static void vbe_dirty_rows(void)
+{
+    vbe_mode(1024, 768, 32); /* 4 KiB per row: one page a row */
+    int x, y, w, h;
+    vga_update(vga, true);
+    UNIT_CHECK(vga_take_dirty(vga, &x, &y, &w, &h) && w == 1024 && h == 768);
+    vga_update(vga, true);
+    UNIT_CHECK(!vga_take_dirty(vga, &x, &y, &w, &h));
+    phys_write(&test_m.phys, VBE_LFB_ADDR + 300 * 4096 + 40, 0xFFFFFF, 4);
+    vga_update(vga, true);
+    UNIT_CHECKF(vga_take_dirty(vga, &x, &y, &w, &h) && y == 300 && h == 1 && w == 1024,
+                "dirty %d,%d %dx%d", x, y, w, h);
+    UNIT_CHECK(vga->surface->pixels[300 * 1024 + 10] == 0xFFFFFF);
+    /* panning moves the picture: all of it is drawn again */
+    dispi(VBE_DISPI_INDEX_Y_OFFSET, 1);
+    vga_update(vga, true);
+    UNIT_CHECK(vga_take_dirty(vga, &x, &y, &w, &h) && h == 768);
+    UNIT_CHECK(vga->surface->pixels[299 * 1024 + 10] == 0xFFFFFF);
+    /* disabled: the text screen comes back whole */
+    dispi(VBE_DISPI_INDEX_ENABLE, 0);
+    vga_update(vga, true);
+    UNIT_CHECK(vga->surface->width == W && vga->surface->height == H);
+    ref_render(true);
+    UNIT_CHECK(first_difference(vga->surface->pixels, W, H) < 0);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && !strcmp(argv[1], "--compare"))
         return compare_file(argv[2]);
+    if (argc == 3 && !strcmp(argv[1], "--compare-vbe"))
+        return compare_vbe_file(argv[2]);
     UNIT_RUN(matches_reference);
     UNIT_RUN(blink_phase_off);
     UNIT_RUN(dirty_rectangle_is_the_changed_cell);
     UNIT_RUN(palette_unlocked_blanks_the_screen);
     UNIT_RUN(geometry_follows_the_crtc);
+    UNIT_RUN(vbe_depths);
+    UNIT_RUN(vbe_dirty_rows);
     free(ram);
     return unit_done();
 }
