@@ -200,6 +200,21 @@ void vbe_update(struct vbe *b, struct vga_surface *s, const uint8_t (*dac)[3], b
     memset(b->dirty, 0, sizeof(b->dirty));
 }
 
+void vbe_set_mode(struct vbe *b, uint16_t xres, uint16_t yres, uint16_t bpp)
+{
+    b->index = VBE_DISPI_INDEX_ENABLE;
+    dispi_write(b, 0);
+    b->index = VBE_DISPI_INDEX_XRES;
+    dispi_write(b, xres);
+    b->index = VBE_DISPI_INDEX_YRES;
+    dispi_write(b, yres);
+    b->index = VBE_DISPI_INDEX_BPP;
+    dispi_write(b, bpp);
+    b->index = VBE_DISPI_INDEX_ENABLE;
+    dispi_write(b, VBE_DISPI_ENABLED | VBE_DISPI_LFB_ENABLED);
+    b->index = 0;
+}
+
 struct vbe *vbe_create(struct machine *m)
 {
     struct vbe *b = dev_zalloc(m, sizeof(*b));

@@ -48,6 +48,9 @@ struct vbe {
 };
 
 struct vbe *vbe_create(struct machine *m);
+/* Sets and enables a mode as a VGA BIOS's VBE call would (the boot
+ * loaders, for a kernel that takes the framebuffer as it finds it). */
+void vbe_set_mode(struct vbe *b, uint16_t xres, uint16_t yres, uint16_t bpp);
 void vbe_reset(void *opaque);
 
 static inline bool vbe_enabled(const struct vbe *b)

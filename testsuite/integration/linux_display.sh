@@ -44,6 +44,8 @@ trap cleanup EXIT
 failures=0
 pass() { echo "PASS display/$1"; }
 fail() { echo "FAIL display/$1: $2"; failures=$((failures + 1)); }
+gdb_out=$out
+. "$root/testsuite/guest_console.sh"
 
 : > "$serial"
 port=$((20000 + $$ % 20000))
@@ -51,26 +53,6 @@ SDL_VIDEODRIVER=offscreen "$NEST86" -m 512M -kernel "$kernel" -initrd "$initrd" 
     -append "console=tty0 console=ttyS0 nest86.tty0" -serial "file:$serial" -display sdl \
     -gdb "tcp::$port" -no-reboot < /dev/null > "$tmp/nest86.out" 2>&1 &
 pid=$!
-
-# wait_for FILE TEXT SECONDS: true once FILE holds TEXT
-wait_for() {
-    local i
-    for ((i = 0; i < $3 * 10; i++)); do
-        grep -qa -- "$2" "$1" && return 0
-        kill -0 "$pid" 2>/dev/null || return 1
-        sleep 0.1
-    done
-    return 1
-}
-# debugger COMMANDS...: gdb stops the machine through the stub, runs
-# each as `monitor COMMAND` (their output goes to $out), and detaches,
-# which resumes it
-debugger() {
-    local args=() c
-    for c in "$@"; do args+=(-ex "monitor $c"); done
-    timeout 120 gdb -batch -nx -ex "target remote 127.0.0.1:$port" "${args[@]}" -ex detach \
-        >> "$out" 2>&1 < /dev/null
-}
 
 if ! wait_for "$serial" NEST86_TTY0_SHELL "$BOOT_TIMEOUT"; then
     echo "FAIL display/boot: no shell on tty1 (serial log: $serial)"
@@ -85,7 +67,7 @@ text_window() {
     : > "$out"
     for a in 8 9 a b c d e f; do cmds+=("x/4096bx p:0xb${a}000"); done
     debugger "$@" "${cmds[@]}"
-    grep -a '^p:0x00000000000b[89a-f]' "$out" |
+    grep -a '^p:0x00000000000b[89a-f]' "$gdb_out" |
         awk 'function hex(s,   n, i) {
                 n = 0
                 for (i = 3; i <= length(s); i++) n = n * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
@@ -118,14 +100,5 @@ if grep -qF 'echo NEST86_TYPED_$((6*7)) > /dev/ttyS0' <<< "$window"; then
 else
     fail echo "the typed command line is not in the text buffer"
 fi
-debugger 'type poweroff -f\n'
-for ((i = 0; i < 300; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-if kill -0 "$pid" 2>/dev/null; then
-    status="still running 30 s after 'poweroff -f' was typed"
-else
-    wait "$pid"
-    status=$?
-    pid=
-fi
-[ "$status" = 0 ] && pass poweroff || fail poweroff "exit status $status, want 0"
+poweroff_typed
 exit $((failures ? 1 : 0))

@@ -68,6 +68,7 @@ static void defaults(void)
     UNIT_CHECK(cfg.ram_size == 128 * MIB);
     UNIT_CHECK(cfg.serial == SERIAL_STDIO);
     UNIT_CHECK(cfg.display == DISPLAY_DEFAULT);
+    UNIT_CHECK(cfg.vga == VGA_TEXT);
     UNIT_CHECK(cfg.kernel == NULL && cfg.initrd == NULL && cfg.append == NULL);
     UNIT_CHECK(!cfg.start_paused && !cfg.no_reboot && cfg.gdb_port == 0);
     UNIT_CHECK(cfg.trace_spec == NULL && cfg.trace_file == NULL);
