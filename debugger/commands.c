@@ -183,7 +183,9 @@ static const struct dbg_cmd commands[] = {
      "  info mem                current paging mappings as merged ranges\n"
      "  info idt | info gdt     descriptor tables\n"
      "  info symbol ADDR        the symbol at an address\n"
-     "  info mode               CPU mode, CPL, paging mode",
+     "  info mode               CPU mode, CPL, paging mode\n"
+     "  info screen             the VGA's text screen: geometry, start address,\n"
+     "                          cursor, and its lines as text",
      cmd_info},
     {"backtrace", "bt where", "[N] [scan]",
      "Show the call stack from the frame-pointer chain.\n"
@@ -235,6 +237,21 @@ static const struct dbg_cmd commands[] = {
      "A file that is truncated, corrupt or from another machine configuration is\n"
      "refused with the reason, and the machine stays as it was.",
      cmd_loadvm},
+    {"screendump", "", "FILE",
+     "Write the screen as a PPM image (P6) to FILE.\n"
+     "The picture the display adapter shows (the VGA's text screen, its cursor and\n"
+     "blinking characters drawn visible), with or without a window (-display none\n"
+     "too); through GDB: monitor screendump FILE.",
+     cmd_screendump},
+    {"type", "", "TEXT",
+     "Type TEXT on the guest's PS/2 keyboard (US layout) once it runs again.\n"
+     "\\n is Enter, \\t Tab, \\b Backspace, \\\\ a backslash; e.g. type ls -l\\n.\n"
+     "With a window, the keys go through its keyboard events as a user's would.",
+     cmd_type},
+    {"mouse", "", "DX DY [BUTTONS]",
+     "Move the guest's PS/2 mouse by DX, DY counts (DY positive is up) with\n"
+     "BUTTONS held (bit 0 left, 1 right, 2 middle; default none).",
+     cmd_mouse},
     {"echo", "", "TEXT", "Print TEXT (for scripts).", cmd_echo},
     {"quit", "q exit", "", "Quit nest86 (exit status 0).", cmd_quit},
 };

@@ -789,6 +789,11 @@ void debugger_set_terminal(struct debugger *d, const struct dbg_terminal *t)
     d->term = *t;
 }
 
+void debugger_set_keyboard(struct debugger *d, const struct dbg_keyboard *k)
+{
+    d->keyboard = *k;
+}
+
 void debugger_set_tracer(struct debugger *d, const struct dbg_tracer *t)
 {
     d->tracer = *t;

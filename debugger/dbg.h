@@ -144,6 +144,7 @@ struct debugger {
     bool quit;
 
     struct dbg_terminal term;
+    struct dbg_keyboard keyboard; /* `type`; key NULL: no keyboard */
     struct dbg_tracer tracer;
     bool have_tracer;
 
@@ -246,6 +247,11 @@ DBG_HANDLER(cmd_set);
 DBG_HANDLER(cmd_print);
 DBG_HANDLER(cmd_x);
 DBG_HANDLER(cmd_info);
+DBG_HANDLER(cmd_screendump);
+/* `info screen` (screen.c) */
+void dbg_info_screen(struct debugger *d);
+DBG_HANDLER(cmd_type);
+DBG_HANDLER(cmd_mouse);
 DBG_HANDLER(cmd_disassemble);
 DBG_HANDLER(cmd_walk);
 DBG_HANDLER(cmd_vmcs);

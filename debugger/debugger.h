@@ -37,6 +37,14 @@ struct dbg_terminal {
     void *opaque;
 };
 
+/* The keyboard the `type` command presses keys on: key(opaque, usage,
+ * down) with a HID usage (devices/ps2keys.h); the front end queues it
+ * (through the window's events when there is one). */
+struct dbg_keyboard {
+    void (*key)(void *opaque, unsigned usage, bool down);
+    void *opaque;
+};
+
 /* Creates the debugger for m: installs the CPU hooks, loads the
  * kernel's ELF symbols when it has some, opens the -x script and the
  * -gdb listening socket.  NULL with a message in err. */
@@ -47,6 +55,7 @@ void debugger_destroy(struct debugger *d, int status);
 
 void debugger_set_terminal(struct debugger *d, const struct dbg_terminal *t);
 void debugger_set_tracer(struct debugger *d, const struct dbg_tracer *t);
+void debugger_set_keyboard(struct debugger *d, const struct dbg_keyboard *k);
 
 /* Stops the machine before its first instruction when -S or -x asks. */
 void debugger_start(struct debugger *d);

@@ -313,6 +313,8 @@ DBG_HANDLER(cmd_info)
         info_gdt(d);
     } else if (!strcmp(w, "mode")) {
         info_mode(d);
+    } else if (!strcmp(w, "screen")) {
+        dbg_info_screen(d);
     } else if (!strncmp(w, "symbol", n) && n >= 2) {
         uint64_t a;
         char s[160];

@@ -4,8 +4,11 @@
  * (when the keyboard interface is enabled).  Each byte that lands in
  * the output buffer raises IRQ 1 (or 12 for AUX data) if the command
  * byte enables it; reading port 0x60 lowers it and loads the next.
- * No mouse is attached: commands for the AUX device are answered with
- * a resend/NAK (0xFE), so a driver gives up at once instead of waiting.
+ * The mouse behind the AUX port (bytes written after controller command
+ * 0xD4) answers the PS/2 mouse command set (IBM PS/2 mouse technical
+ * reference): reset, defaults, reporting on/off, sample rate,
+ * resolution, scaling, stream and remote mode, status, read data,
+ * identify (ID 0: no wheel).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +128,11 @@ static void fill_obuf(struct i8042 *k)
                 k->obf = true;
             }
         }
+        if (!k->obf && !(k->ram[0] & CB_AUX_OFF) && k->aux_q.count) {
+            k->obuf = q_pop(&k->aux_q, NULL);
+            k->obuf_aux = true;
+            k->obf = true;
+        }
     }
     update_irqs(k);
 }
@@ -236,6 +244,107 @@ static void kbd_command(struct i8042 *k, uint8_t v)
     }
 }
 
+static void aux_reply(struct i8042 *k, uint8_t v)
+{
+    q_push(&k->aux_q, v, true);
+    fill_obuf(k);
+}
+
+static void mouse_defaults(struct i8042 *k)
+{
+    k->mouse_rate = 100;      /* samples/s */
+    k->mouse_resolution = 2;  /* 4 counts/mm */
+    k->mouse_scaling21 = false;
+    k->mouse_remote = false;
+    k->mouse_enabled = false;
+    k->mouse_pending_cmd = 0;
+}
+
+/* One movement packet (byte 0: buttons, bit 3 always set, X and Y sign
+ * and overflow; then X and Y, 9-bit two's complement). */
+static void mouse_packet(struct i8042 *k, int dx, int dy)
+{
+    if (I8042_QUEUE - k->aux_q.count < 3)
+        return; /* the host is not reading: the packet is lost whole */
+    uint8_t b0 = 0x08 | (k->mouse_buttons & 7);
+    if (dx < 0)
+        b0 |= 0x10;
+    if (dy < 0)
+        b0 |= 0x20;
+    q_push(&k->aux_q, b0, true);
+    q_push(&k->aux_q, (uint8_t)dx, true);
+    q_push(&k->aux_q, (uint8_t)dy, true);
+    fill_obuf(k);
+}
+
+static void mouse_command(struct i8042 *k, uint8_t v)
+{
+    uint8_t pending = k->mouse_pending_cmd;
+    k->mouse_pending_cmd = 0;
+    if (pending) {
+        if (pending == 0xF3)
+            k->mouse_rate = v;
+        else
+            k->mouse_resolution = v & 3;
+        aux_reply(k, KBD_ACK);
+        return;
+    }
+    switch (v) {
+    case 0xFF: /* reset: self test passed, device ID 0 */
+        q_clear(&k->aux_q);
+        mouse_defaults(k);
+        aux_reply(k, KBD_ACK);
+        aux_reply(k, KBD_BAT_OK);
+        aux_reply(k, 0x00);
+        break;
+    case 0xF6: mouse_defaults(k); aux_reply(k, KBD_ACK); break;
+    case 0xF5: k->mouse_enabled = false; aux_reply(k, KBD_ACK); break;
+    case 0xF4: k->mouse_enabled = true; aux_reply(k, KBD_ACK); break;
+    case 0xF3: case 0xE8:
+        k->mouse_pending_cmd = v;
+        aux_reply(k, KBD_ACK);
+        break;
+    case 0xF2: aux_reply(k, KBD_ACK); aux_reply(k, 0x00); break;
+    case 0xF0: k->mouse_remote = true; aux_reply(k, KBD_ACK); break;
+    case 0xEA: k->mouse_remote = false; aux_reply(k, KBD_ACK); break;
+    case 0xE9: /* status: mode, reporting, scaling, buttons; resolution; rate */
+        aux_reply(k, KBD_ACK);
+        aux_reply(k, (uint8_t)((k->mouse_remote ? 0x40 : 0) | (k->mouse_enabled ? 0x20 : 0) |
+                               (k->mouse_scaling21 ? 0x10 : 0) |
+                               ((k->mouse_buttons & 1) << 2) | ((k->mouse_buttons & 4) >> 1) |
+                               ((k->mouse_buttons & 2) >> 1)));
+        aux_reply(k, k->mouse_resolution);
+        aux_reply(k, k->mouse_rate);
+        break;
+    case 0xE6: k->mouse_scaling21 = false; aux_reply(k, KBD_ACK); break;
+    case 0xE7: k->mouse_scaling21 = true; aux_reply(k, KBD_ACK); break;
+    case 0xEB: /* read data: no movement is kept, so a packet of buttons */
+        aux_reply(k, KBD_ACK);
+        mouse_packet(k, 0, 0);
+        break;
+    case 0xEC: case 0xEE: aux_reply(k, KBD_ACK); break; /* wrap mode: not modelled */
+    default: aux_reply(k, KBD_RESEND); break;
+    }
+}
+
+void i8042_mouse_event(struct i8042 *k, int dx, int dy, unsigned buttons)
+{
+    bool changed = (buttons & 7) != k->mouse_buttons;
+    k->mouse_buttons = buttons & 7;
+    if (!k->mouse_enabled || k->mouse_remote)
+        return;
+    /* a packet carries -256..255 each way; larger moves take several */
+    do {
+        int px = dx < -256 ? -256 : dx > 255 ? 255 : dx;
+        int py = dy < -256 ? -256 : dy > 255 ? 255 : dy;
+        if (px || py || changed)
+            mouse_packet(k, px, py);
+        dx -= px;
+        dy -= py;
+        changed = false;
+    } while (dx || dy);
+}
+
 static void controller_data(struct i8042 *k, uint8_t cmd, uint8_t v)
 {
     if (cmd >= 0x60 && cmd <= 0x7F) {
@@ -249,7 +358,7 @@ static void controller_data(struct i8042 *k, uint8_t cmd, uint8_t v)
     case 0xD1: write_outport(k, v); break;
     case 0xD2: q_push(&k->ctrl_q, v, false); fill_obuf(k); break;
     case 0xD3: q_push(&k->ctrl_q, v, true); fill_obuf(k); break;
-    case 0xD4: q_push(&k->ctrl_q, KBD_RESEND, true); fill_obuf(k); break; /* no mouse */
+    case 0xD4: mouse_command(k, v); break;
     default: break;
     }
 }
@@ -367,7 +476,10 @@ void i8042_reset(void *opaque)
     k->obuf_aux = false;
     q_clear(&k->ctrl_q);
     q_clear(&k->kbd_q);
+    q_clear(&k->aux_q);
     kbd_defaults(k);
+    mouse_defaults(k);
+    k->mouse_buttons = 0;
     k->kbd_scanning = true;
     k->xlat_break = false;
     k->port_a = 0;
@@ -419,5 +531,13 @@ static void i8042_state(struct snap *s, struct machine *m)
     snap_u8(s, &k->kbd_set);
     snap_u8(s, &k->kbd_leds);
     snap_bool(s, &k->xlat_break);
+    queue_state(s, &k->aux_q);
+    snap_bool(s, &k->mouse_enabled);
+    snap_bool(s, &k->mouse_remote);
+    snap_bool(s, &k->mouse_scaling21);
+    snap_u8(s, &k->mouse_pending_cmd);
+    snap_u8(s, &k->mouse_rate);
+    snap_u8(s, &k->mouse_resolution);
+    snap_u8(s, &k->mouse_buttons);
 }
-SNAP_SECTION(i8042, "i8042", 1, i8042_state)
+SNAP_SECTION(i8042, "i8042", 2, i8042_state)

@@ -1,5 +1,6 @@
 /* devices/i8042.h — 8042 keyboard controller (0x60 data, 0x64
- * status/command) with a PS/2 keyboard behind it, and system control
+ * status/command) with a PS/2 keyboard and a PS/2 mouse (the AUX
+ * port: a standard 3-button mouse, device ID 0) behind it, and system control
  * port A (0x92, "fast A20" and fast reset).
  *
  * The controller owns the A20 gate: A20 is enabled when output port
@@ -48,6 +49,13 @@ struct i8042 {
     uint8_t kbd_set;
     uint8_t kbd_leds;
     bool xlat_break;           /* set-2 F0 prefix seen by the translator */
+    /* mouse */
+    struct i8042_queue aux_q;  /* the mouse's replies and movement packets */
+    bool mouse_enabled;        /* data reporting (F4) */
+    bool mouse_remote;         /* remote mode (F0): packets only on request */
+    bool mouse_scaling21;      /* 2:1 scaling (E7) */
+    uint8_t mouse_pending_cmd; /* F3 or E8 waiting for its argument */
+    uint8_t mouse_rate, mouse_resolution, mouse_buttons;
 };
 
 struct i8042 *i8042_create(struct machine *m);
@@ -57,6 +65,11 @@ void i8042_reset(void *opaque);
  * sequence, E0/F0 prefixes included).  The controller translates to
  * set 1 when its command byte says so. */
 void i8042_kbd_put(struct i8042 *k, uint8_t set2_byte);
+
+/* The mouse moved by (dx, dy) counts (dy positive is up, as PS/2
+ * reports it) with 'buttons' held (bit 0 left, 1 right, 2 middle): one
+ * or more 3-byte stream-mode packets, when reporting is on. */
+void i8042_mouse_event(struct i8042 *k, int dx, int dy, unsigned buttons);
 
 /* Provided by the board (devices/pc.c): A20 changed, flush what holds
  * translated or masked physical addresses. */

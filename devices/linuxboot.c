@@ -19,6 +19,7 @@
 #include "devices/boot.h"
 #include "devices/fwcfg.h"
 #include "devices/machine.h"
+#include "devices/vbe.h"
 
 /* Setup header fields: offsets in the file and in the zero page alike */
 #define HDR_SETUP_SECTS      0x1F1
@@ -42,6 +43,23 @@
 #define HDR_INIT_SIZE        0x260
 
 /* Zero page fields outside the setup header */
+/* struct screen_info at the start of the zero page (the video state a
+ * BIOS boot's setup code would have recorded) */
+#define SI_VIDEO_MODE        0x006
+#define SI_VIDEO_COLS        0x007
+#define SI_VIDEO_EGA_BX      0x00A
+#define SI_VIDEO_LINES       0x00E
+#define SI_VIDEO_IS_VGA      0x00F
+#define SI_VIDEO_POINTS      0x010
+#define SI_LFB_WIDTH         0x012
+#define SI_LFB_HEIGHT        0x014
+#define SI_LFB_DEPTH         0x016
+#define SI_LFB_BASE          0x018
+#define SI_LFB_SIZE          0x01C /* 64 KiB units for VIDEO_TYPE_VLFB */
+#define SI_LFB_LINELENGTH    0x024
+#define SI_RED_SIZE          0x026 /* then red_pos, green size/pos, blue, reserved */
+#define SI_PAGES             0x032
+#define VIDEO_TYPE_VLFB      0x23  /* orig_video_isVGA: a VESA linear framebuffer */
 #define BP_ACPI_RSDP_ADDR    0x070 /* protocol 2.14 */
 #define BP_EXT_RAMDISK_IMAGE 0x0C0
 #define BP_EXT_RAMDISK_SIZE  0x0C4
@@ -219,6 +237,32 @@ int linux_load(struct machine *m, const struct boot_image *img, char *err, size_
     wr8(bp, BP_E820_ENTRIES, (uint8_t)n);
     if (version >= 0x020E)
         wr64(bp, BP_ACPI_RSDP_ADDR, ACPI_RSDP_ADDR);
+    if (m->vbe && m->cfg->vga == VGA_STD) {
+        /* -vga std: the framebuffer in 1024x768x32, as a VESA BIOS call
+         * from the real-mode setup code would leave it (vesafb and
+         * the EFI/simple framebuffer drivers take it from here) */
+        static const uint8_t rgbx[8] = {8, 16, 8, 8, 8, 0, 8, 24};
+        vbe_set_mode(m->vbe, 1024, 768, 32);
+        wr8(bp, SI_VIDEO_IS_VGA, VIDEO_TYPE_VLFB);
+        wr16(bp, SI_LFB_WIDTH, 1024);
+        wr16(bp, SI_LFB_HEIGHT, 768);
+        wr16(bp, SI_LFB_DEPTH, 32);
+        wr32(bp, SI_LFB_BASE, VBE_LFB_ADDR);
+        wr32(bp, SI_LFB_SIZE, VBE_VRAM_SIZE >> 16);
+        wr16(bp, SI_LFB_LINELENGTH, 1024 * 4);
+        memcpy(bp + SI_RED_SIZE, rgbx, sizeof(rgbx));
+        wr16(bp, SI_PAGES, 1);
+    } else if (m->vga) {
+        /* the VGA in mode 3, cursor at the top left: the kernel's VGA
+         * console (vgacon) takes it as the text screen; EGA_BX's low
+         * byte other than 0x10 says EGA/VGA rather than CGA */
+        wr8(bp, SI_VIDEO_MODE, 3);
+        wr8(bp, SI_VIDEO_COLS, 80);
+        wr16(bp, SI_VIDEO_EGA_BX, 0x0003);
+        wr8(bp, SI_VIDEO_LINES, 25);
+        wr8(bp, SI_VIDEO_IS_VGA, 1);
+        wr16(bp, SI_VIDEO_POINTS, 16);
+    }
     phys_copy_in(&m->phys, LINUX_ZERO_PAGE, bp, BP_SIZE);
     free(bp);
 

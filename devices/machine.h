@@ -26,6 +26,8 @@ struct lapic;
 struct ioapic;
 struct hpet;
 struct debugexit;
+struct vga;
+struct vbe;
 
 /* Virtual time.  Guest time runs from the instruction count (DESIGN.md,
  * "Time and determinism"): one retired instruction is one nanosecond of
@@ -68,6 +70,8 @@ struct machine {
     struct ioapic *ioapic;
     struct hpet *hpet;
     struct debugexit *debugexit;
+    struct vga *vga;
+    struct vbe *vbe;
 
     /* device state from dev_zalloc() (devices/devutil.h), freed with
      * the machine */

@@ -15,6 +15,7 @@
 #include "devices/pc.h"
 #include "devices/pc_devices.h"
 #include "devices/pic.h"
+#include "devices/vga.h"
 
 /* Guest time advances in slices of this many instructions between
  * timer and console checks (1 ms of guest time). */
@@ -81,6 +82,8 @@ static int load_kernel(struct machine *m, char *err, size_t errlen)
         snprintf(err, errlen, "guest RAM does not reach the ACPI table area");
         return -1;
     }
+    if (m->vga)
+        vga_clear_text(m->vga);
     if (boot_read_file(m->cfg->kernel, &img, err, errlen))
         return -1;
     int rc = multiboot_load(m, &img, err, errlen);

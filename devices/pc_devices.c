@@ -14,6 +14,8 @@
 #include "devices/pit.h"
 #include "devices/rtc.h"
 #include "devices/uart.h"
+#include "devices/vbe.h"
+#include "devices/vga.h"
 
 static const struct { uint16_t base; int irq; } com_ports[4] = {
     { UART_COM1_BASE, UART_COM1_IRQ },
@@ -60,4 +62,6 @@ void pc_devices_create(struct machine *m)
     m->fwcfg = fwcfg_create(m);
     m->acpipm = acpipm_create(m);
     m->hpet = hpet_create(m);
+    m->vga = vga_create(m);
+    m->vbe = vbe_create(m);
 }

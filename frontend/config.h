@@ -6,7 +6,11 @@
 #include <stdint.h>
 
 enum serial_kind { SERIAL_STDIO, SERIAL_FILE, SERIAL_NONE };
-enum display_kind { DISPLAY_NONE, DISPLAY_SDL };
+/* DISPLAY_DEFAULT: no -display given; main() opens a window when a
+ * desktop is there (sdl_display_available) and SDL can open one. */
+enum display_kind { DISPLAY_DEFAULT, DISPLAY_NONE, DISPLAY_SDL };
+/* -vga: what a Linux kernel is told it boots on (screen_info) */
+enum vga_kind { VGA_TEXT, VGA_STD };
 
 struct config {
     uint64_t ram_size;          /* -m, bytes; default 128 MiB */
@@ -16,6 +20,7 @@ struct config {
     enum serial_kind serial;    /* -serial */
     const char *serial_path;    /* -serial file:PATH */
     enum display_kind display;  /* -display */
+    enum vga_kind vga;          /* -vga */
     bool start_paused;          /* -S */
     int gdb_port;               /* -gdb tcp::PORT; 0 = none */
     const char *debug_script;   /* -x FILE */

@@ -316,6 +316,19 @@ static int opt_cpu(struct config *cfg, const char *arg)
     return 0;
 }
 
+static int opt_vga(struct config *cfg, const char *arg)
+{
+    if (strcmp(arg, "text") == 0) {
+        cfg->vga = VGA_TEXT;
+    } else if (strcmp(arg, "std") == 0) {
+        cfg->vga = VGA_STD;
+    } else {
+        opt_error("-vga: unknown adapter mode '%s' (expected text or std)", arg);
+        return -1;
+    }
+    return 0;
+}
+
 static int opt_no_reboot(struct config *cfg, const char *arg)
 {
     (void)arg;
@@ -360,7 +373,8 @@ static const struct option_desc option_table[] = {
     { "initrd", NULL, "FILE", "initial ramdisk; multiboot modules as FILE[ ARGS],FILE...", opt_initrd },
     { "append", NULL, "STR", "kernel command line", opt_append },
     { "serial", NULL, "DEV", "COM1 back-end: stdio (default), file:PATH or none", opt_serial },
-    { "display", NULL, "KIND", "none (default) or sdl (a window)", opt_display },
+    { "display", NULL, "KIND", "sdl (a window; the default when DISPLAY or WAYLAND_DISPLAY is set) or none", opt_display },
+    { "vga", NULL, "KIND", "text (default: Linux gets VGA text mode 3) or std (a 1024x768x32 Bochs VBE framebuffer)", opt_vga },
     { "S", NULL, NULL, "do not start the CPU; wait for the debugger", opt_S },
     { "gdb", NULL, "tcp::PORT", "GDB remote stub listening on PORT", opt_gdb },
     { "x", NULL, "FILE", "run debugger commands from FILE at start", opt_x },
@@ -415,7 +429,7 @@ static void config_defaults(struct config *cfg)
     memset(cfg, 0, sizeof *cfg);
     cfg->ram_size = DEFAULT_RAM;
     cfg->serial = SERIAL_STDIO;
-    cfg->display = DISPLAY_NONE;
+    cfg->display = DISPLAY_DEFAULT;
     cfg->cpu_model = "nest86";
 }
 

@@ -46,7 +46,17 @@ struct trace {
     struct machine *m;
     uint64_t walks, cr0, cr3, cr4, efer;
     struct prof *prof;
+    void (*extra_stats)(void *opaque, FILE *out);
+    void *extra_opaque;
 };
+
+void trace_add_stats(struct trace *t, void (*fn)(void *opaque, FILE *out), void *opaque)
+{
+    if (!t)
+        return;
+    t->extra_stats = fn;
+    t->extra_opaque = opaque;
+}
 
 static FILE *trace_io_file; /* the bus hook has no opaque pointer */
 
@@ -221,6 +231,8 @@ void trace_close(struct trace *t)
                 }
             fputc('\n', t->out);
         }
+        if (t->extra_stats)
+            t->extra_stats(t->extra_opaque, t->out);
     }
     prof_close(t->prof, t->out, t->d);
     struct dbg_tracer none = {NULL, NULL, NULL, NULL};

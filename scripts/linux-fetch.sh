@@ -191,7 +191,7 @@ if [ ! -f "$initrd" ] || [ ! -f "$initrd_kvm" ] || [ ! -f "$initrd_kvm_linux" ] 
     cat > "$stage/init" <<'EOF'
 #!/bin/sh
 # nest86 test initramfs: mount the kernel file systems, say so, then a
-# shell on the serial console (or power off at once: nest86.poweroff;
+# shell on the serial console (or on tty1: nest86.tty0; or power off at once: nest86.poweroff;
 # or print /proc/iomem and /proc/kallsyms first: nest86.kallsyms; or
 # load and unload a module first: nest86.module; or load KVM and report:
 # nest86.kvm).
@@ -268,6 +268,12 @@ if grep -q 'nest86\.kvm\( \|$\)' /proc/cmdline; then
 fi
 if grep -q nest86.poweroff /proc/cmdline; then
     poweroff -f
+fi
+if grep -q nest86.tty0 /proc/cmdline; then
+    # the shell on the VGA console and the PS/2 keyboard instead (tty1),
+    # for the window's tests: the marker on the serial port once tty1
+    # is open, so that keys typed from then on wait for the shell
+    exec setsid sh -c 'exec </dev/tty1 >/dev/tty1 2>&1; echo NEST86_TTY0_SHELL >/dev/ttyS0; exec sh'
 fi
 exec setsid sh -c 'exec sh </dev/ttyS0 >/dev/ttyS0 2>&1'
 EOF

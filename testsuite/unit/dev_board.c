@@ -109,8 +109,8 @@ static void i8042_keyboard(void)
     i8042_kbd_put(test_m.i8042, 0x1C);
     UNIT_CHECK(kbc_read() == 0x1C);
     outb(0x64, 0xD4);
-    outb(0x60, 0xF4);                 /* no mouse: NAK on the AUX side */
-    UNIT_CHECK((inb(0x64) & 0x21) == 0x21 && inb(0x60) == 0xFE);
+    outb(0x60, 0xF4);                 /* the mouse: ACK on the AUX side */
+    UNIT_CHECK((inb(0x64) & 0x21) == 0x21 && inb(0x60) == 0xFA);
 }
 
 static uint32_t pci_read(int dev, int fn, int reg)

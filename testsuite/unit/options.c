@@ -67,7 +67,8 @@ static void defaults(void)
     UNIT_CHECK(parse(&cfg, NULL) == CONFIG_OK);
     UNIT_CHECK(cfg.ram_size == 128 * MIB);
     UNIT_CHECK(cfg.serial == SERIAL_STDIO);
-    UNIT_CHECK(cfg.display == DISPLAY_NONE);
+    UNIT_CHECK(cfg.display == DISPLAY_DEFAULT);
+    UNIT_CHECK(cfg.vga == VGA_TEXT);
     UNIT_CHECK(cfg.kernel == NULL && cfg.initrd == NULL && cfg.append == NULL);
     UNIT_CHECK(!cfg.start_paused && !cfg.no_reboot && cfg.gdb_port == 0);
     UNIT_CHECK(cfg.trace_spec == NULL && cfg.trace_file == NULL);

@@ -144,6 +144,8 @@ static void mask_timer(struct timer *t)
 #include "devices/lapic.h"
 #include "devices/pic.h"
 #include "devices/pit.h"
+#include "devices/vbe.h"
+#include "devices/vga.h"
 #include "devices/rtc.h"
 #include "devices/uart.h"
 
@@ -158,6 +160,12 @@ static const char *differing_part(struct machine *m1, struct machine *m2)
     SAME_DEVICE(uart, uart[0], d->tx = NULL; d->tx_opaque = NULL);
     SAME_DEVICE(acpipm, acpipm, mask_timer(&d->overflow_timer));
     SAME_DEVICE(debugexit, debugexit, (void)0);
+    /* the display's picture and what is to be redrawn are the host's */
+    SAME_DEVICE(vga, vga, d->surface = NULL; d->generation = 0);
+    SAME_DEVICE(vbe, vbe, d->vram = NULL; memset(d->dirty, 0, sizeof(d->dirty));
+                d->mode_changed = false);
+    if (memcmp(m1->vbe->vram, m2->vbe->vram, VBE_VRAM_SIZE))
+        return "vbe framebuffer";
     SAME_DEVICE(hpet, hpet, for (int n = 0; n < HPET_TIMERS; n++) {
         d->timer[n].h = NULL;
         mask_timer(&d->timer[n].t);
