@@ -354,6 +354,9 @@ static void pit_state(struct snap *s, struct machine *m)
     for (int k = 0; k < 3; k++) {
         struct pit_channel *c = &p->ch[k];
         snap_u32(s, &c->count);
+        /* load_count() never leaves 0 (it means 65536, or 10000 in BCD):
+         * a count of 0 would make channel 0's next edge never advance */
+        snap_check(s, c->count >= 1 && c->count <= 65536, "PIT count");
         snap_u8(s, &c->mode);
         snap_index(s, c->mode, 6, "PIT mode");
         snap_u8(s, &c->rw);

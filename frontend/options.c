@@ -406,10 +406,10 @@ static void print_help(void)
         printf("  %-28s %s\n", left, o->help);
     }
     printf("\nExit status: 0 guest powered off; 2 bad command line, unbootable kernel\n"
-           "or unusable snapshot; 4 triple fault under -no-reboot; 6 guest halted with\n"
-           "interrupts off.  A guest that writes V to the debug-exit port 0xf4 makes\n"
-           "nest86 exit with status (V << 1) | 1.  Serial console: Ctrl-A X quits,\n"
-           "Ctrl-A H helps.\n");
+           "or unusable snapshot; 4 triple fault under -no-reboot; 6 guest halted for\n"
+           "good (interrupts off, or a VMX guest waiting for a SIPI).  A guest that\n"
+           "writes V to the debug-exit port 0xf4 makes nest86 exit with status\n"
+           "(V << 1) | 1.  Serial console: Ctrl-A X quits, Ctrl-A H helps.\n");
 }
 
 static const struct option_desc *find_option(const char *name)
