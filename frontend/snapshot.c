@@ -83,6 +83,19 @@ static void section_out(struct filebuf *fb, const char *name, uint32_t version, 
     out(fb, p, len);
 }
 
+/* The RAM section: its payload in pieces, its CRC-32 computed with them. */
+static void ram_section_out(struct filebuf *fb, const struct snap_ram *r)
+{
+    char nm[SNAP_NAME_MAX] = {RAM_SECTION};
+    uint32_t version = RAM_VERSION;
+    out(fb, nm, sizeof(nm));
+    out(fb, &version, 4);
+    out(fb, &r->total, 8);
+    out(fb, &r->crc, 4);
+    for (size_t k = 0; k < r->npieces; k++)
+        out(fb, r->piece[k], r->len[k]);
+}
+
 static void header_text(struct snap *h, const char *text)
 {
     char buf[TEXT_MAX];
@@ -118,8 +131,7 @@ int snapshot_save(struct machine *m, const char *path, char *err, size_t errlen)
     size_t n = snap_sections(secs, SNAP_MAX_SECTIONS);
     struct snap bufs[SNAP_MAX_SECTIONS];
     memset(bufs, 0, sizeof(bufs));
-    uint8_t *ram = NULL;
-    size_t ramlen = 0;
+    struct snap_ram ram = {0};
     int rc = -1;
 
     struct snap h = {.loading = false, .m = m};
@@ -143,7 +155,7 @@ int snapshot_save(struct machine *m, const char *path, char *err, size_t errlen)
     if (h.failed) {
         snprintf(err, errlen, "%s", h.error);
     } else if (!save_sections(m, secs, n, bufs, err, errlen)) {
-        if (snap_ram_encode(m->phys.ram, m->phys.ram_size, &ram, &ramlen)) {
+        if (snap_ram_encode(m->phys.ram, m->phys.ram_size, &ram)) {
             snprintf(err, errlen, "out of memory compressing RAM");
         } else {
             rc = 0;
@@ -166,7 +178,7 @@ int snapshot_save(struct machine *m, const char *path, char *err, size_t errlen)
             out(&fb, &hcrc, 4);
             for (size_t k = 0; k < n; k++)
                 section_out(&fb, secs[k]->name, secs[k]->version, bufs[k].buf, bufs[k].len);
-            section_out(&fb, RAM_SECTION, RAM_VERSION, ram, ramlen);
+            ram_section_out(&fb, &ram);
             section_out(&fb, END_SECTION, 1, NULL, 0);
             if (fclose(fb.f))
                 fb.failed = true;
@@ -179,7 +191,7 @@ int snapshot_save(struct machine *m, const char *path, char *err, size_t errlen)
     }
     snap_release(&h);
     free_sections(bufs, n);
-    free(ram);
+    snap_ram_free(&ram);
     return rc;
 }
 
@@ -344,8 +356,12 @@ static int parse(struct machine *m, const uint8_t *d, size_t len, struct parsed 
         if (!strcmp(name, END_SECTION))
             break;
         if (!strcmp(name, RAM_SECTION)) {
-            if (have_ram || sv != RAM_VERSION)
-                return fail(err, errlen, "bad RAM section");
+            if (have_ram)
+                return fail(err, errlen, "section '%s' appears twice", name);
+            if (sv != RAM_VERSION)
+                return fail(err, errlen,
+                            "RAM section is version %u, this nest86 reads version %u",
+                            sv, RAM_VERSION);
             have_ram = true;
             p->ram = payload;
             p->ramlen = slen;

@@ -32,10 +32,20 @@ void snapshot_cpu_after_load(struct machine *m);
 
 /* RAM in the file (frontend/snap_ram.c): chunks of SNAP_RAM_CHUNK_PAGES
  * pages, each a bitmap of its non-zero pages and their contents
- * deflated.  Encoding returns 0 or -1 (out of memory); decoding fills
+ * deflated.
+ * Encoding returns 0 or -1 (out of memory) with the section's payload
+ * as pieces to write one after another, and its CRC-32; decoding fills
  * 'ram' (zeroed, ram_size bytes) and returns NULL or what is wrong. */
 #define SNAP_RAM_CHUNK_PAGES 64
-int snap_ram_encode(const uint8_t *ram, uint64_t ram_size, uint8_t **out, size_t *outlen);
+struct snap_ram {
+    uint8_t **piece;
+    size_t *len;
+    size_t npieces;
+    uint64_t total;
+    uint32_t crc;
+};
+int snap_ram_encode(const uint8_t *ram, uint64_t ram_size, struct snap_ram *out);
+void snap_ram_free(struct snap_ram *r);
 const char *snap_ram_decode(const uint8_t *in, size_t inlen, uint8_t *ram, uint64_t ram_size);
 
 #endif

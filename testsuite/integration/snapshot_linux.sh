@@ -26,6 +26,7 @@ NEST86=${NEST86:-$root/nest86}
 build=${NEST86_BUILD:-$root/build}
 [ -x "$NEST86" ] || { echo "FAIL snapshot/linux: no $NEST86 (run make)"; exit 1; }
 . "$root/testsuite/missing.sh"
+. "$root/testsuite/snapshot_resume.sh"
 command -v python3 >/dev/null || missing snapshot/linux "no python3"
 if ! fetch_err=$("$root/scripts/linux-fetch.sh" --cloud-only --quiet 2>&1); then
     missing snapshot/linux "cannot fetch Debian's kernel: ${fetch_err##*$'\n'}"
@@ -43,7 +44,6 @@ pass() { echo "PASS snapshot/$1"; }
 fail() { echo "FAIL snapshot/$1: $2"; failures=$((failures + 1)); }
 machine=(-m 512M -display none -no-reboot -serial stdio -d stats)
 boot=(-kernel "$kernel" -initrd "$initrd" -append "console=ttyS0 nest86.poweroff")
-icount() { sed -n 's/^stats: \([0-9]*\) instructions retired.*/\1/p' "$1"; }
 
 cat > "$tmp/save.x" <<EOF
 stepi $SAVE_AT
@@ -65,31 +65,7 @@ else
     fail save "no 'saved the machine' line at icount $SAVE_AT: $(grep -m1 'savevm' "$tmp/out1" | tail -c 200) $(tail -n 2 "$tmp/err1")"
 fi
 
-# everything run 1 printed after its `continue` line, byte for byte
-python3 - "$tmp/out1" "$tmp/after1" <<'EOF'
-import sys
-data = open(sys.argv[1], 'rb').read()
-mark = b'(nest86) continue\n'
-at = data.find(mark)
-open(sys.argv[2], 'wb').write(data[at + len(mark):] if at >= 0 else b'')
-sys.exit(0 if at >= 0 else 1)
-EOF
-if [ $? -ne 0 ]; then
-    fail serial "run 1 has no '(nest86) continue' line"
-elif [ ! -s "$tmp/out2" ]; then
-    fail serial "the resumed run printed nothing: $(tail -n 1 "$tmp/err2")"
-elif cmp -s "$tmp/after1" "$tmp/out2"; then
-    pass serial
-else
-    fail serial "the resumed run's console differs from the original's after the save point ($(wc -c < "$tmp/after1") against $(wc -c < "$tmp/out2") bytes; first difference: $(cmp "$tmp/after1" "$tmp/out2" 2>&1 | head -n 1))"
-fi
-
-n1=$(icount "$tmp/stats1") n2=$(icount "$tmp/stats2")
-if [ -n "$n1" ] && [ "$n1" = "$n2" ]; then
-    pass icount
-else
-    fail icount "instructions retired: original '$n1', resumed '$n2'"
-fi
+resume_checks "$tmp"
 
 if [ $status1 -eq 0 ] && [ $status2 -eq 0 ]; then
     pass exit
