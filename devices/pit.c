@@ -140,7 +140,15 @@ static void irq_timer_cb(void *opaque)
     struct pit *p = opaque;
     struct pit_channel *c = &p->ch[0];
     machine_set_irq(p->m, PIT_IRQ, out_at(c, c->next_tick));
-    irq_schedule(p, c->next_tick);
+    /* Edges serviced late are replayed one by one, so that no interrupt
+     * is lost (unit/dev_pit); timers are serviced within a time slice.
+     * A channel more than a second of guest time behind (a snapshot
+     * from a hand-edited or corrupt file) resumes from now instead: at
+     * one edge per tick, replaying could take hours. */
+    uint64_t from = c->next_tick, now = ticks_at(c, machine_clock_ns(p->m));
+    if (now > from && now - from > PIT_FREQ_HZ)
+        from = now;
+    irq_schedule(p, from);
 }
 
 static void channel_changed(struct pit *p, int n)
@@ -354,9 +362,7 @@ static void pit_state(struct snap *s, struct machine *m)
     for (int k = 0; k < 3; k++) {
         struct pit_channel *c = &p->ch[k];
         snap_u32(s, &c->count);
-        /* load_count() never leaves 0 (it means 65536, or 10000 in BCD):
-         * a count of 0 would make channel 0's next edge never advance */
-        snap_check(s, c->count >= 1 && c->count <= 65536, "PIT count");
+        snap_check(s, c->count <= 65536, "PIT count");
         snap_u8(s, &c->mode);
         snap_index(s, c->mode, 6, "PIT mode");
         snap_u8(s, &c->rw);
@@ -378,6 +384,9 @@ static void pit_state(struct snap *s, struct machine *m)
         snap_u8(s, &c->status);
         snap_bool(s, &c->status_latched);
         snap_u64(s, &c->next_tick);
+        /* a counting channel has a count load_count() set (0 there
+         * means 65536, or 10000 in BCD); its edges divide by it */
+        snap_check(s, !c->counting || c->count >= 1, "PIT count");
     }
     snap_u8(s, &p->port_b);
     snap_timer(s, &p->irq_timer);
