@@ -254,9 +254,9 @@ void vbe_set_mode(struct vbe *b, uint16_t xres, uint16_t yres, uint16_t bpp)
     b->index = 0;
 }
 
-/* Puts the two windows where BAR0 and BAR2 say.  The windows decode
- * whatever the command register says: vesafb draws on the framebuffer
- * of a function no driver enabled. */
+/* Puts the two windows where BAR0 and BAR2 say.  They decode whatever
+ * the command register says: vesafb draws on the framebuffer of a
+ * function no driver enabled. */
 static void place_windows(struct vbe *b)
 {
     struct phys *p = &b->m->phys;
@@ -272,11 +272,15 @@ static void place_windows(struct vbe *b)
         machine_memory_map_changed(b->m);
 }
 
+/* A guest sizes a BAR (writing all ones) with memory decoding off: the
+ * windows follow the BARs while decoding is on, and when it is turned
+ * on, and stay where they were while it is off.  A snapshot's load
+ * (the whole space at once) places them where its BARs say. */
 static void pci_hook(struct pci_device *d, void *opaque, unsigned offset, unsigned size)
 {
-    (void)d;
-    /* BAR0 to BAR2's end */
-    if (offset < PCI_BAR0 + 12 && offset + size > PCI_BAR0)
+    bool bars = offset < PCI_BAR0 + 12 && offset + size > PCI_BAR0; /* BAR0 to BAR2 */
+    bool command = offset <= PCI_COMMAND && offset + size > PCI_COMMAND;
+    if ((bars || command) && (size == 256 || (d->config[PCI_COMMAND] & PCI_COMMAND_MEMORY)))
         place_windows(opaque);
 }
 

@@ -10,8 +10,8 @@
  * memory), BAR2 a 4-KiB MMIO window with the dispi registers and the
  * VGA's ports (below), which Linux's bochs DRM driver binds to.  With
  * no firmware to assign them, the BARs start at VBE_LFB_ADDR and
- * VBE_MMIO_ADDR (again after a reset); when the guest moves one, its
- * window moves with it.
+ * VBE_MMIO_ADDR (again after a reset); when the guest moves one with
+ * memory decoding on (or turns decoding on), its window moves with it.
  *
  * Writes to the framebuffer mark its 4-KiB pages dirty; the picture
  * redraws only the rows those pages hold.

@@ -185,9 +185,14 @@ static void vbe_pci_function(void)
     /* the VGA's ports at 0x400: the DAC's write index 0x3C8 */
     phys_write(p, 0xE1000408, 0x2A, 1);
     UNIT_CHECK(inb(0x3C8) == 0x2A);
-    /* the guest moves BAR2, then BAR0: the windows follow */
+    /* with memory decoding off (as while sizing), the windows stay */
     outl(0xCF8, 0x80000000u | 2 << 11 | 0x18);
     outl(0xCFC, 0xE2000000u);
+    UNIT_CHECK(phys_read(p, 0xE1000500, 2) == 0xB0C5);
+    UNIT_CHECK(phys_read(p, 0xE2000500, 2) == 0xFFFF);
+    /* turned on, they go where the BARs say; then they follow */
+    outl(0xCF8, 0x80000000u | 2 << 11 | 0x04);
+    outw(0xCFC, PCI_COMMAND_MEMORY);
     UNIT_CHECK(phys_read(p, 0xE2000500, 2) == 0xB0C5);
     UNIT_CHECK(phys_read(p, 0xE1000500, 2) == 0xFFFF);
     outl(0xCF8, 0x80000000u | 2 << 11 | 0x10);
