@@ -50,7 +50,11 @@ if ! wait_for "$serial" NEST86_BOCHS_DONE 600; then
 fi
 pass boot
 loaded=$(grep -c "^NEST86_BOCHS_INSMOD [a-z_]* 0" "$serial")
-[ "$loaded" = 6 ] && pass insmod || fail insmod "$loaded of 6 modules loaded ($serial)"
+if [ "$loaded" = 6 ]; then
+    pass insmod
+else
+    fail insmod "$loaded of 6 modules loaded ($serial)"
+fi
 if grep -q "\[drm\] Found bochs VGA, ID 0xb0c5" "$serial" &&
     grep -q "\[drm\] Framebuffer size 16384 kB @ 0xe0000000" "$serial" &&
     grep -q "^NEST86_BOCHS_CARD0 bochs-drm" "$serial" &&
