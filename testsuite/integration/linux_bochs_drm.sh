@@ -13,8 +13,8 @@
 #                     lit pixels in its first 8 text lines (rows 0-127)
 #                     and none below row 256
 #   bochs/poweroff    `poweroff -f` typed (the debugger's `type`) ends it
-# The kernel gets pci=noacpi: nest86's DSDT describes no PCI host
-# bridge, so Linux scans bus 0 only without ACPI's PCI support.
+# The kernel finds the function through the DSDT's PCI host bridge
+# (\_SB.PCI0).
 set -u
 
 root=${NEST86_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -41,7 +41,7 @@ gdb_out=$tmp/gdb.out
 port=$((20000 + ($$ + 11) % 20000))
 : > "$serial"
 "$NEST86" -m 512M -kernel "$build/linux/vmlinuz-generic" -initrd "$build/linux/initrd-drm.img" \
-    -append "console=ttyS0 quiet pci=noacpi nest86.bochs" -serial "file:$serial" \
+    -append "console=ttyS0 quiet nest86.bochs" -serial "file:$serial" \
     -display none -gdb "tcp::$port" -no-reboot < /dev/null > "$tmp/nest86.out" 2>&1 &
 pid=$!
 if ! wait_for "$serial" NEST86_BOCHS_DONE 600; then
