@@ -86,7 +86,14 @@ static uint32_t emit(struct area *a, const void *table, uint32_t len, uint32_t a
 /* DSDT: the \_S5 sleep object, whose SLP_TYP values the PM1 control
  * register turns into a power-off (acpipm.h), and no other \_Sx: S5 is
  * the only sleeping state nest86 has (no \_S3, no suspend-to-RAM; OSPM
- * uses only the states the DSDT names).  AML by hand (20.2): */
+ * uses only the states the DSDT names); and the PCI host bridge
+ * \_SB.PCI0 (PNP0A03, bus 0 only through configuration mechanism 1),
+ * without which an ACPI OS scans no PCI bus.  Its _CRS gives the bus
+ * numbers, the 0xCF8 ports it consumes, the rest of the I/O space and
+ * two memory windows: the legacy VGA one and 0xC0000000-0xFEBFFFFF, the
+ * hole below the IOAPIC (RAM stops at PHYS_PCI_HOLE_START).  It has no
+ * _PRT: no function on the bus uses an interrupt pin.  AML by hand
+ * (20.2; the resource descriptors 6.4): */
 static uint32_t build_dsdt(struct area *a)
 {
     static const uint8_t aml[] = {
@@ -100,6 +107,28 @@ static uint32_t build_dsdt(struct area *a)
         0x0A, ACPIPM_SLP_TYP_S5, /* BytePrefix: PM1b_CNT.SLP_TYP */
         0x00,                   /* ZeroOp (reserved) */
         0x00,                   /* ZeroOp (reserved) */
+        0x10, 0x47, 0x09,       /* ScopeOp, PkgLength 151 */
+        0x5C, '_', 'S', 'B', '_',
+        0x5B, 0x82, 0x4E, 0x08, /* DeviceOp, PkgLength 142 */
+        'P', 'C', 'I', '0',
+        0x08, '_', 'H', 'I', 'D', 0x0C, 0x41, 0xD0, 0x0A, 0x03, /* EISA ID PNP0A03 */
+        0x08, '_', 'U', 'I', 'D', 0x00,
+        0x08, '_', 'C', 'R', 'S', /* a Buffer of 110 bytes, PkgLength 114 */
+        0x11, 0x42, 0x07, 0x0A, 110,
+        /* Word Address Space (6.4.3.5.3), bus numbers 0-0xFF */
+        0x88, 0x0D, 0x00, 0x02, 0x0C, 0x00, 0, 0, 0x00, 0x00, 0xFF, 0x00, 0, 0, 0x00, 0x01,
+        /* I/O Port (6.4.2.5): 0xCF8, 8 ports */
+        0x47, 0x01, 0xF8, 0x0C, 0xF8, 0x0C, 0x01, 0x08,
+        /* Word Address Space, I/O 0-0xCF7 and 0xD00-0xFFFF */
+        0x88, 0x0D, 0x00, 0x01, 0x0C, 0x03, 0, 0, 0x00, 0x00, 0xF7, 0x0C, 0, 0, 0xF8, 0x0C,
+        0x88, 0x0D, 0x00, 0x01, 0x0C, 0x03, 0, 0, 0x00, 0x0D, 0xFF, 0xFF, 0, 0, 0x00, 0xF3,
+        /* DWord Address Space (6.4.3.5.2), memory 0xA0000-0xBFFFF */
+        0x87, 0x17, 0x00, 0x00, 0x0C, 0x01, 0, 0, 0, 0, 0x00, 0x00, 0x0A, 0x00,
+        0xFF, 0xFF, 0x0B, 0x00, 0, 0, 0, 0, 0x00, 0x00, 0x02, 0x00,
+        /* and 0xC0000000-0xFEBFFFFF */
+        0x87, 0x17, 0x00, 0x00, 0x0C, 0x01, 0, 0, 0, 0, 0x00, 0x00, 0x00, 0xC0,
+        0xFF, 0xFF, 0xBF, 0xFE, 0, 0, 0, 0, 0x00, 0x00, 0xC0, 0x3E,
+        0x79, 0x00,             /* End Tag */
     };
     uint8_t t[HEADER_LEN + sizeof(aml)] = {0};
     /* revision 2: integers are 64 bits wide */

@@ -172,5 +172,9 @@ static void pci_state(struct snap *s, struct machine *m)
     for (int k = 0; k < 256 && !s->failed; k++)
         if (h->dev[k])
             snap_bytes(s, h->dev[k]->config, sizeof(h->dev[k]->config));
+    /* the loaded BARs: the devices' hooks see the whole space written */
+    for (int k = 0; k < 256 && s->loading && !s->failed; k++)
+        if (h->dev[k] && h->dev[k]->hook)
+            h->dev[k]->hook(h->dev[k], h->dev[k]->opaque, 0, 256);
 }
 SNAP_SECTION(pci, "pci", 1, pci_state)

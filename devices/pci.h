@@ -55,7 +55,8 @@ struct pci_device {
     uint8_t config[256];
     uint8_t wmask[256];   /* bits the guest may write */
     uint8_t w1cmask[256]; /* bits a guest write of 1 clears */
-    pci_config_hook hook; /* after every guest write; may be NULL */
+    pci_config_hook hook; /* after every guest write (and a snapshot's
+                           * load, as offset 0, size 256); may be NULL */
     void *opaque;
 };
 

@@ -18,9 +18,16 @@ static bool bpp_supported(unsigned bpp)
     return bpp == 8 || bpp == 15 || bpp == 16 || bpp == 24 || bpp == 32;
 }
 
+static void set_default_bars(struct vbe *b);
+static void place_windows(struct vbe *b);
+
 void vbe_reset(void *opaque)
 {
     struct vbe *b = opaque;
+    if (b->pci) {
+        set_default_bars(b);
+        place_windows(b);
+    }
     memset(b->regs, 0, sizeof(b->regs));
     b->regs[VBE_DISPI_INDEX_ID] = VBE_DISPI_ID5;
     b->regs[VBE_DISPI_INDEX_BPP] = 8;
@@ -29,9 +36,8 @@ void vbe_reset(void *opaque)
     b->mode_changed = true;
 }
 
-static uint16_t dispi_read(struct vbe *b)
+static uint16_t dispi_read(struct vbe *b, unsigned i)
 {
-    unsigned i = b->index;
     if (i >= VBE_DISPI_NUM_REGS)
         return 0;
     /* with GETCAPS set, the resolution registers give the maxima */
@@ -46,11 +52,11 @@ static uint16_t dispi_read(struct vbe *b)
     return b->regs[i];
 }
 
-static void dispi_write(struct vbe *b, uint16_t v)
+static void dispi_write(struct vbe *b, unsigned i, uint16_t v)
 {
     uint16_t *r = b->regs;
     bool enabled = r[VBE_DISPI_INDEX_ENABLE] & VBE_DISPI_ENABLED;
-    switch (b->index) {
+    switch (i) {
     case VBE_DISPI_INDEX_ID:
         if (v >= 0xB0C0 && v <= VBE_DISPI_ID5)
             r[VBE_DISPI_INDEX_ID] = v;
@@ -61,13 +67,13 @@ static void dispi_write(struct vbe *b, uint16_t v)
         /* the mode is set while disabled; a bad value is ignored */
         if (enabled)
             return;
-        if (b->index == VBE_DISPI_INDEX_XRES && (v > VBE_DISPI_MAX_XRES || !v || (v & 7)))
+        if (i == VBE_DISPI_INDEX_XRES && (v > VBE_DISPI_MAX_XRES || !v || (v & 7)))
             return;
-        if (b->index == VBE_DISPI_INDEX_YRES && (v > VBE_DISPI_MAX_YRES || !v))
+        if (i == VBE_DISPI_INDEX_YRES && (v > VBE_DISPI_MAX_YRES || !v))
             return;
-        if (b->index == VBE_DISPI_INDEX_BPP && !bpp_supported(v ? v : 8))
+        if (i == VBE_DISPI_INDEX_BPP && !bpp_supported(v ? v : 8))
             return;
-        r[b->index] = b->index == VBE_DISPI_INDEX_BPP && !v ? 8 : v;
+        r[i] = i == VBE_DISPI_INDEX_BPP && !v ? 8 : v;
         return;
     case VBE_DISPI_INDEX_ENABLE:
         if ((v & VBE_DISPI_ENABLED) && !enabled) {
@@ -99,7 +105,7 @@ static void dispi_write(struct vbe *b, uint16_t v)
     case VBE_DISPI_INDEX_X_OFFSET:
     case VBE_DISPI_INDEX_Y_OFFSET:
         /* panning: the visible window's corner in the virtual screen */
-        r[b->index] = v;
+        r[i] = v;
         b->mode_changed = true;
         return;
     default:
@@ -111,7 +117,7 @@ static uint32_t dispi_io_read(void *opaque, uint16_t port, unsigned size)
 {
     (void)size;
     struct vbe *b = opaque;
-    return port == VBE_DISPI_IOPORT_INDEX ? b->index : dispi_read(b);
+    return port == VBE_DISPI_IOPORT_INDEX ? b->index : dispi_read(b, b->index);
 }
 
 static void dispi_io_write(void *opaque, uint16_t port, uint32_t v, unsigned size)
@@ -121,7 +127,44 @@ static void dispi_io_write(void *opaque, uint16_t port, uint32_t v, unsigned siz
     if (port == VBE_DISPI_IOPORT_INDEX)
         b->index = (uint16_t)v;
     else
-        dispi_write(b, (uint16_t)v);
+        dispi_write(b, b->index, (uint16_t)v);
+}
+
+/* BAR2: the VGA's ports 0x3C0-0x3DF go to the I/O bus (byte and word
+ * accesses as the port would take them), the dispi registers are
+ * 16 bits each; the rest (QEMU's EDID block at 0 and its extended
+ * registers at 0x600) reads as zeros, which tells Linux's driver that
+ * neither is there. */
+static uint64_t mmio_read(void *opaque, uint64_t off, unsigned size)
+{
+    struct vbe *b = opaque;
+    if (off >= VBE_MMIO_VGA_PORTS && off + size <= VBE_MMIO_VGA_PORTS + 0x20 && size <= 2)
+        return io_in(&b->m->io, (uint16_t)(0x3C0 + off - VBE_MMIO_VGA_PORTS), size);
+    if (off >= VBE_MMIO_DISPI && off < VBE_MMIO_DISPI + 2 * VBE_DISPI_NUM_REGS) {
+        uint64_t v = 0;
+        for (unsigned k = 0; k < size; k++) {
+            uint64_t o = off + k - VBE_MMIO_DISPI;
+            if (o < 2 * VBE_DISPI_NUM_REGS)
+                v |= (uint64_t)((dispi_read(b, (unsigned)(o / 2)) >> (8 * (o & 1))) & 0xFF) << (8 * k);
+        }
+        return v;
+    }
+    return 0;
+}
+
+static void mmio_write(void *opaque, uint64_t off, uint64_t v, unsigned size)
+{
+    struct vbe *b = opaque;
+    if (off >= VBE_MMIO_VGA_PORTS && off + size <= VBE_MMIO_VGA_PORTS + 0x20 && size <= 2) {
+        io_out(&b->m->io, (uint16_t)(0x3C0 + off - VBE_MMIO_VGA_PORTS), (uint32_t)v, size);
+        return;
+    }
+    /* whole registers only: a register's write has side effects */
+    for (unsigned k = 0; k + 2 <= size; k += 2) {
+        uint64_t o = off + k - VBE_MMIO_DISPI;
+        if (off + k >= VBE_MMIO_DISPI && !(o & 1) && o < 2 * VBE_DISPI_NUM_REGS)
+            dispi_write(b, (unsigned)(o / 2), (uint16_t)(v >> (8 * k)));
+    }
 }
 
 static uint64_t lfb_read(void *opaque, uint64_t off, unsigned size)
@@ -203,17 +246,52 @@ void vbe_update(struct vbe *b, struct vga_surface *s, const uint8_t (*dac)[3], b
 
 void vbe_set_mode(struct vbe *b, uint16_t xres, uint16_t yres, uint16_t bpp)
 {
-    b->index = VBE_DISPI_INDEX_ENABLE;
-    dispi_write(b, 0);
-    b->index = VBE_DISPI_INDEX_XRES;
-    dispi_write(b, xres);
-    b->index = VBE_DISPI_INDEX_YRES;
-    dispi_write(b, yres);
-    b->index = VBE_DISPI_INDEX_BPP;
-    dispi_write(b, bpp);
-    b->index = VBE_DISPI_INDEX_ENABLE;
-    dispi_write(b, VBE_DISPI_ENABLED | VBE_DISPI_LFB_ENABLED);
+    dispi_write(b, VBE_DISPI_INDEX_ENABLE, 0);
+    dispi_write(b, VBE_DISPI_INDEX_XRES, xres);
+    dispi_write(b, VBE_DISPI_INDEX_YRES, yres);
+    dispi_write(b, VBE_DISPI_INDEX_BPP, bpp);
+    dispi_write(b, VBE_DISPI_INDEX_ENABLE, VBE_DISPI_ENABLED | VBE_DISPI_LFB_ENABLED);
     b->index = 0;
+}
+
+/* Puts the two windows where BAR0 and BAR2 say.  They decode whatever
+ * the command register says: vesafb draws on the framebuffer of a
+ * function no driver enabled. */
+static void place_windows(struct vbe *b)
+{
+    struct phys *p = &b->m->phys;
+    uint64_t want[2] = { pci_bar_addr(b->pci, 0), pci_bar_addr(b->pci, 2) };
+    int region[2] = { b->lfb_region, b->mmio_region };
+    bool moved = false;
+    for (int k = 0; k < 2; k++)
+        if (p->regions[region[k]].base != want[k]) {
+            p->regions[region[k]].base = want[k];
+            moved = true;
+        }
+    if (moved && b->m->cpu)
+        machine_memory_map_changed(b->m);
+}
+
+/* A guest sizes a BAR (writing all ones) with memory decoding off: the
+ * windows follow the BARs while decoding is on, and when it is turned
+ * on, and stay where they were while it is off.  A snapshot's load
+ * (the whole space at once) places them where its BARs say. */
+static void pci_hook(struct pci_device *d, void *opaque, unsigned offset, unsigned size)
+{
+    bool bars = offset < PCI_BAR0 + 12 && offset + size > PCI_BAR0; /* BAR0 to BAR2 */
+    bool command = offset <= PCI_COMMAND && offset + size > PCI_COMMAND;
+    if ((bars || command) && (size == 256 || (d->config[PCI_COMMAND] & PCI_COMMAND_MEMORY)))
+        place_windows(opaque);
+}
+
+static void set_default_bars(struct vbe *b)
+{
+    uint8_t *c = b->pci->config;
+    uint32_t bar0 = VBE_LFB_ADDR | PCI_BAR_MEM | PCI_BAR_PREFETCH, bar2 = VBE_MMIO_ADDR | PCI_BAR_MEM;
+    for (int k = 0; k < 4; k++) {
+        c[PCI_BAR0 + k] = (uint8_t)(bar0 >> (8 * k));
+        c[PCI_BAR0 + 8 + k] = (uint8_t)(bar2 >> (8 * k));
+    }
 }
 
 struct vbe *vbe_create(struct machine *m)
@@ -224,7 +302,21 @@ struct vbe *vbe_create(struct machine *m)
     /* three ports so that a 16-bit access at the data port 0x1CF is one
      * access (0x1D0 is Bochs's old second data port) */
     io_register(&m->io, VBE_DISPI_IOPORT_INDEX, 3, "vbe", b, dispi_io_read, dispi_io_write);
+    b->lfb_region = m->phys.nregions;
     phys_map_mmio(&m->phys, VBE_LFB_ADDR, VBE_VRAM_SIZE, "vbe-lfb", b, lfb_read, lfb_write);
+    b->mmio_region = m->phys.nregions;
+    phys_map_mmio(&m->phys, VBE_MMIO_ADDR, VBE_MMIO_SIZE, "vbe-mmio", b, mmio_read, mmio_write);
+    b->pci = !m->pci ? NULL : pci_register(m->pci, VBE_PCI_DEVFN, VBE_PCI_VENDOR, VBE_PCI_DEVICE, 0x030000, 0x02);
+    if (b->pci) {
+        pci_set_bar(b->pci, 0, VBE_VRAM_SIZE, PCI_BAR_MEM | PCI_BAR_PREFETCH);
+        pci_set_bar(b->pci, 2, VBE_MMIO_SIZE, PCI_BAR_MEM);
+        /* QEMU's subsystem IDs for its std VGA */
+        b->pci->config[PCI_SUBSYS_VENDOR] = 0xF4;
+        b->pci->config[PCI_SUBSYS_VENDOR + 1] = 0x1A;
+        b->pci->config[PCI_SUBSYS_VENDOR + 2] = 0x00;
+        b->pci->config[PCI_SUBSYS_VENDOR + 3] = 0x11;
+        pci_set_hook(b->pci, pci_hook, b);
+    }
     bus_add_reset(&m->io, vbe_reset, b);
     vbe_reset(b);
     return b;

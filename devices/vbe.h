@@ -5,6 +5,14 @@
  * them (Bochs's vbe.h register list).  While enabled, the display
  * shows the framebuffer instead of the VGA's text screen.
  *
+ * It is also PCI function 00:02.0, QEMU's "std" VGA: 1234:1111, class
+ * 0x030000 (VGA-compatible), BAR0 the framebuffer (prefetchable
+ * memory), BAR2 a 4-KiB MMIO window with the dispi registers and the
+ * VGA's ports (below), which Linux's bochs DRM driver binds to.  With
+ * no firmware to assign them, the BARs start at VBE_LFB_ADDR and
+ * VBE_MMIO_ADDR (again after a reset); when the guest moves one with
+ * memory decoding on (or turns decoding on), its window moves with it.
+ *
  * Writes to the framebuffer mark its 4-KiB pages dirty; the picture
  * redraws only the rows those pages hold.
  */
@@ -14,12 +22,24 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "devices/pci.h"
+
 struct machine;
 struct vga_surface;
 
 #define VBE_DISPI_IOPORT_INDEX 0x1CE
 #define VBE_DISPI_IOPORT_DATA  0x1CF
-#define VBE_LFB_ADDR  0xE0000000u
+#define VBE_LFB_ADDR  0xE0000000u   /* BAR0's address until the guest moves it */
+#define VBE_MMIO_ADDR 0xE1000000u   /* BAR2's, just above the framebuffer */
+#define VBE_MMIO_SIZE 0x1000u
+/* the MMIO BAR's layout (QEMU's "stdvga" one, which Linux's bochs
+ * driver uses when BAR2 is memory): the VGA's ports 0x3C0-0x3DF at
+ * 0x400, dispi register i as 16 bits at 0x500 + 2 * i */
+#define VBE_MMIO_VGA_PORTS 0x400u
+#define VBE_MMIO_DISPI     0x500u
+#define VBE_PCI_VENDOR 0x1234
+#define VBE_PCI_DEVICE 0x1111
+#define VBE_PCI_DEVFN  PCI_DEVFN(2, 0)
 #define VBE_VRAM_SIZE (16u << 20)
 #define VBE_VRAM_PAGES (VBE_VRAM_SIZE / 4096)
 
@@ -45,6 +65,8 @@ struct vbe {
     uint8_t *vram;                     /* the framebuffer's host memory */
     uint8_t dirty[VBE_VRAM_PAGES / 8]; /* pages written since last drawn */
     bool mode_changed;                 /* everything is to be drawn again */
+    struct pci_device *pci;            /* the PCI function (its BARs) */
+    int lfb_region, mmio_region;       /* their windows in m->phys.regions */
 };
 
 struct vbe *vbe_create(struct machine *m);

@@ -16,7 +16,10 @@
 # prints `NEST86_MODULE md4 TEXT INIT_TEXT` (the addresses of its .text
 # and .init.text from /sys/module/md4/sections), unloads it again
 # (running its exit function) and powers off.  initrd-kvm.img is the
-# same plus the KVM modules: with nest86.kvm it loads irqbypass, kvm and
+# same plus the KVM modules (initrd-drm.img: plus the generic kernel's
+# bochs DRM driver and its dependencies, which with nest86.bochs /init
+# loads, reports on with NEST86_BOCHS_* lines and prints a line on tty1
+# (fbcon on the driver's framebuffer) before the shell there): with nest86.kvm it loads irqbypass, kvm and
 # kvm-intel, prints NEST86_KVM_* lines (insmod status, the kernel's KVM
 # messages, kvm_intel's parameters, whether /dev/kvm exists), runs
 # nest86's own KVM client (testsuite/kvm/, built here as a static binary
@@ -32,8 +35,12 @@
 #   build/linux/initrd.img        the initramfs
 #   build/linux/initrd-kvm.img    the initramfs with the KVM modules
 #   build/linux/initrd-kvm-linux.img  and with a Linux guest for KVM
+#   build/linux/initrd-drm.img    the initramfs with the generic kernel's
+#                                 bochs DRM driver (unless --cloud-only)
 #   build/linux/modules/md4.ko    that module, for the debugger's symbols
 #   build/linux/modules/{irqbypass,kvm,kvm-intel}.ko   KVM
+#   build/linux/modules/{drm,drm_kms_helper,ttm,drm_ttm_helper,
+#       drm_vram_helper,bochs}.ko  the generic kernel's bochs DRM driver
 #   build/linux/nest86-kvm-client the KVM client (initrd-kvm.img only)
 #   build/linux/versions          which packages these came from
 #
@@ -121,11 +128,12 @@ if ! command -v cpio >/dev/null 2>&1; then
         >/dev/null 2>&1 || die "cannot install cpio"
 fi
 
-# module PATH: build/linux/modules/NAME.ko from the cloud kernel's
-# kernel/PATH.ko; decompressed when the package ships .ko.xz.
+# module PATH [METAPACKAGE]: build/linux/modules/NAME.ko from the
+# kernel/PATH.ko of the cloud kernel (or of METAPACKAGE's); decompressed
+# when the package ships .ko.xz.
 module() {
     local deb tmp ko name=${1##*/}
-    deb=$(fetch "$(resolve linux-image-cloud-amd64)")
+    deb=$(fetch "$(resolve "${2:-linux-image-cloud-amd64}")")
     if [ ! -f "$out/modules/$name.ko" ] || [ "$out/modules/$name.ko" -ot "$deb" ]; then
         tmp=$(mktemp -d)
         dpkg-deb --fsys-tarfile "$deb" |
@@ -148,6 +156,14 @@ module crypto/md4
 module virt/lib/irqbypass
 module arch/x86/kvm/kvm
 module arch/x86/kvm/kvm-intel
+# the generic kernel's bochs DRM driver and what it depends on (the
+# .ko's depends= lists), loaded in this order (nest86.bochs)
+drm_modules="drm drm_kms_helper ttm drm_ttm_helper drm_vram_helper bochs"
+if [ "$cloud_only" = 0 ]; then
+    for m in drm drm_kms_helper ttm/ttm drm_ttm_helper drm_vram_helper tiny/bochs; do
+        module "drivers/gpu/drm/$m" linux-image-amd64
+    done
+fi
 
 # nest86's own KVM client (testsuite/kvm/), for initrd-kvm.img: built
 # here, with the host's gcc and static libc, so that it needs no
@@ -172,7 +188,13 @@ bb_deb=$(fetch busybox-static)
 initrd=$out/initrd.img
 initrd_kvm=$out/initrd-kvm.img
 initrd_kvm_linux=$out/initrd-kvm-linux.img
-if [ ! -f "$initrd" ] || [ ! -f "$initrd_kvm" ] || [ ! -f "$initrd_kvm_linux" ] ||
+initrd_drm=$out/initrd-drm.img
+drm_stale=0
+if [ "$cloud_only" = 0 ] && { [ ! -f "$initrd_drm" ] || [ "$initrd_drm" -ot "$out/modules/bochs.ko" ] ||
+    [ "$initrd_drm" -ot "$0" ]; }; then
+    drm_stale=1
+fi
+if [ "$drm_stale" = 1 ] || [ ! -f "$initrd" ] || [ ! -f "$initrd_kvm" ] || [ ! -f "$initrd_kvm_linux" ] ||
     [ "$initrd_kvm_linux" -ot "$out/vmlinuz-cloud" ] || [ "$initrd_kvm_linux" -ot "$client" ] || [ "$initrd" -ot "$0" ] || [ "$initrd" -ot "$bb_deb" ] ||
     [ "$initrd" -ot "$out/modules/md4.ko" ] || [ "$initrd" -ot "$out/modules/kvm-intel.ko" ] ||
     [ "$initrd_kvm" -ot "$client" ]; then
@@ -194,7 +216,7 @@ if [ ! -f "$initrd" ] || [ ! -f "$initrd_kvm" ] || [ ! -f "$initrd_kvm_linux" ] 
 # shell on the serial console (or on tty1: nest86.tty0; or power off at once: nest86.poweroff;
 # or print /proc/iomem and /proc/kallsyms first: nest86.kallsyms; or
 # load and unload a module first: nest86.module; or load KVM and report:
-# nest86.kvm).
+# nest86.kvm; or load the bochs DRM driver and report: nest86.bochs).
 /bin/busybox --install -s
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -266,6 +288,24 @@ if grep -q 'nest86\.kvm\( \|$\)' /proc/cmdline; then
     echo NEST86_KVM_DONE
     poweroff -f
 fi
+if grep -q nest86.bochs /proc/cmdline; then
+    # the generic kernel's bochs DRM driver (initrd-drm.img): load it
+    # and its dependencies, report what it says and the device it made,
+    # print on tty1 (fbcon on its framebuffer), then the shell on tty1 and the
+    # PS/2 keyboard (the test takes a screendump and types poweroff)
+    for m in drm drm_kms_helper ttm drm_ttm_helper drm_vram_helper bochs; do
+        insmod /lib/modules/$m.ko
+        echo "NEST86_BOCHS_INSMOD $m $?"
+    done
+    dmesg | grep -i -e bochs -e '\[drm\]' -e fbcon | sed 's/^/NEST86_BOCHS_DMESG /'
+    [ -e /sys/class/drm/card0 ] && echo "NEST86_BOCHS_CARD0 $(basename "$(readlink /sys/class/drm/card0/device/driver)")"
+    [ -e /sys/class/graphics/fb0 ] && echo "NEST86_BOCHS_FB0 $(cat /sys/class/graphics/fb0/name)" \
+        "$(cat /sys/class/graphics/fb0/virtual_size) $(cat /sys/class/graphics/fb0/bits_per_pixel)"
+    # text on tty1: fbcon takes the framebuffer over at its first
+    # output and draws it
+    echo NEST86_BOCHS_TEXT > /dev/tty1
+    exec setsid sh -c 'exec </dev/tty1 >/dev/tty1 2>&1; echo NEST86_BOCHS_DONE >/dev/ttyS0; exec sh'
+fi
 if grep -q nest86.poweroff /proc/cmdline; then
     poweroff -f
 fi
@@ -312,4 +352,14 @@ EOF
     (cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) > "$initrd_kvm_linux.new"
     mv "$initrd_kvm_linux.new" "$initrd_kvm_linux"
     say "initramfs with KVM and a Linux guest: $initrd_kvm_linux"
+    # and with the generic kernel's DRM modules instead (nest86.bochs)
+    if [ "$cloud_only" = 0 ]; then
+        rm -rf "$stage/nested" "$stage/bin/nest86-kvm-client" "$stage"/lib/modules/*.ko
+        for m in $drm_modules; do
+            cp "$out/modules/$m.ko" "$stage/lib/modules/$m.ko"
+        done
+        (cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) > "$initrd_drm.new"
+        mv "$initrd_drm.new" "$initrd_drm"
+        say "initramfs with the bochs DRM driver: $initrd_drm"
+    fi
 fi

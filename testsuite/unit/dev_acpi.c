@@ -177,7 +177,9 @@ static void dsdt_offers_only_s5(void)
     UNIT_CHECK(p + 3 <= len && aml[p] == 0x12);                     /* PackageOp */
     UNIT_CHECK((aml[p + 1] >> 6) == 0);                              /* one-byte PkgLength */
     uint32_t pkg_end = p + 1 + (aml[p + 1] & 0x3F); /* PkgLength counts itself */
-    UNIT_CHECKF(pkg_end == len, "package ends at %u, the table's AML at %u", pkg_end, len);
+    /* the next object, \_SB's scope (ScopeOp), starts where it ends */
+    UNIT_CHECKF(pkg_end < len && aml[pkg_end] == 0x10, "package ends at %u (AML length %u)",
+                pkg_end, len);
     UNIT_CHECK(aml[p + 2] == 4);                                     /* NumElements */
     unsigned vals[4], n = 0;
     for (uint32_t i = p + 3; i < pkg_end && n < 4;) {
@@ -192,6 +194,28 @@ static void dsdt_offers_only_s5(void)
     }
     UNIT_CHECK(n == 4);
     UNIT_CHECK(vals[0] <= 7 && vals[1] == vals[0]);
+}
+
+/* \_SB.PCI0, the PCI host bridge: _HID PNP0A03 (its EISA ID), a _CRS
+ * buffer that ends in an End Tag, and PkgLengths (two bytes each,
+ * 20.2.4) that end the scope and the device with the AML. */
+static void dsdt_pci_root_bridge(void)
+{
+    setup();
+    uint8_t aml[256];
+    uint32_t len = dsdt_aml(aml, sizeof(aml));
+    long sb = aml_find(aml, len, "\\_SB"), dev = aml_find(aml, len, "PCI0");
+    UNIT_CHECK(sb >= 1 && aml[sb - 3] == 0x10 && dev >= 4 && aml[dev - 4] == 0x5B && aml[dev - 3] == 0x82);
+    unsigned scope_len = (aml[sb - 2] & 0x0F) | aml[sb - 1] << 4;
+    unsigned dev_len = (aml[dev - 2] & 0x0F) | aml[dev - 1] << 4;
+    UNIT_CHECK(sb - 2 + scope_len == len && dev - 2 + dev_len == len);
+    long hid = aml_find(aml, len, "_HID");
+    static const uint8_t pnp0a03[] = {0x0C, 0x41, 0xD0, 0x0A, 0x03};
+    UNIT_CHECK(hid > dev && !memcmp(aml + hid + 4, pnp0a03, sizeof(pnp0a03)));
+    long crs = aml_find(aml, len, "_CRS");
+    UNIT_CHECK(crs > dev && aml[crs + 4] == 0x11 && aml[crs + 7] == 0x0A);
+    unsigned size = aml[crs + 8];
+    UNIT_CHECK(crs + 9 + size == len && aml[len - 2] == 0x79);
 }
 
 /* The SLP_TYP value \_S5 gives, decoded from the DSDT as an OS does. */
@@ -322,6 +346,7 @@ int main(void)
     UNIT_RUN(fadt);
     UNIT_RUN(dsdt_offers_only_s5);
     UNIT_RUN(pm1_sleep_types_against_the_dsdt);
+    UNIT_RUN(dsdt_pci_root_bridge);
     UNIT_RUN(madt);
     UNIT_RUN(hpet_table);
     UNIT_RUN(e820_marks_tables);

@@ -129,7 +129,8 @@ static void pci_config_space(void)
     UNIT_CHECK(pci_read(0, 0, 8) >> 8 == 0x060000);
     UNIT_CHECK(pci_read(1, 0, 0) == 0x70008086u);
     UNIT_CHECK((pci_read(1, 0, 0x0C) >> 16 & 0xFF) == 0x80);
-    UNIT_CHECK(pci_read(2, 0, 0) == 0xFFFFFFFFu);
+    UNIT_CHECK(pci_read(2, 0, 0) == 0x11111234u); /* the VBE */
+    UNIT_CHECK(pci_read(4, 0, 0) == 0xFFFFFFFFu);
     UNIT_CHECK(pci_read(1, 1, 0) == 0xFFFFFFFFu);
     outl(0xCF8, 0x80010000u);         /* bus 1 */
     UNIT_CHECK(inl(0xCFC) == 0xFFFFFFFFu);
@@ -155,6 +156,55 @@ static void pci_bar_probing(void)
     outl(0xCF8, 0x80000000u | 3 << 11 | 0x14);
     outl(0xCFC, 0xFFFFFFFFu);
     UNIT_CHECK(inl(0xCFC) == 0xFFFFFFE1u);
+}
+
+/* The VBE's function: VGA class, BAR0 the framebuffer, BAR2 the MMIO
+ * registers, each window where its BAR says. */
+static void vbe_pci_function(void)
+{
+    setup();
+    struct phys *p = &test_m.phys;
+    UNIT_CHECK(pci_read(2, 0, 8) >> 8 == 0x030000);
+    UNIT_CHECK(pci_read(2, 0, 0x10) == 0xE0000008u);
+    UNIT_CHECK(pci_read(2, 0, 0x18) == 0xE1000000u);
+    outl(0xCFC, 0xFFFFFFFFu);            /* BAR2's size: 4 KiB */
+    UNIT_CHECK(inl(0xCFC) == 0xFFFFF000u);
+    outl(0xCFC, 0xE1000000u);
+    outl(0xCF8, 0x80000000u | 2 << 11 | 0x10);
+    outl(0xCFC, 0xFFFFFFFFu);            /* BAR0's: 16 MiB */
+    UNIT_CHECK(inl(0xCFC) == 0xFF000008u);
+    outl(0xCFC, 0xE0000000u);
+    /* dispi register i at 0x500 + 2i: the ID, a resolution set there
+     * and read back through the ports */
+    UNIT_CHECK(phys_read(p, 0xE1000500, 2) == 0xB0C5);
+    phys_write(p, 0xE1000502, 800, 2);
+    outw(0x1CE, 1);
+    UNIT_CHECK(inw(0x1CF) == 800);
+    UNIT_CHECK(phys_read(p, 0xE1000514, 2) == 256); /* 16 MiB in 64 KiB */
+    UNIT_CHECK(phys_read(p, 0xE1000600, 4) == 0);   /* no QEMU extensions */
+    /* the VGA's ports at 0x400: the DAC's write index 0x3C8 */
+    phys_write(p, 0xE1000408, 0x2A, 1);
+    UNIT_CHECK(inb(0x3C8) == 0x2A);
+    /* with memory decoding off (as while sizing), the windows stay */
+    outl(0xCF8, 0x80000000u | 2 << 11 | 0x18);
+    outl(0xCFC, 0xE2000000u);
+    UNIT_CHECK(phys_read(p, 0xE1000500, 2) == 0xB0C5);
+    UNIT_CHECK(phys_read(p, 0xE2000500, 2) == 0xFFFF);
+    /* turned on, they go where the BARs say; then they follow */
+    outl(0xCF8, 0x80000000u | 2 << 11 | 0x04);
+    outw(0xCFC, PCI_COMMAND_MEMORY);
+    UNIT_CHECK(phys_read(p, 0xE2000500, 2) == 0xB0C5);
+    UNIT_CHECK(phys_read(p, 0xE1000500, 2) == 0xFFFF);
+    outl(0xCF8, 0x80000000u | 2 << 11 | 0x10);
+    outl(0xCFC, 0xD0000000u);
+    phys_write(p, 0xD0000010, 0x12345678, 4);
+    UNIT_CHECK(phys_read(p, 0xD0000010, 4) == 0x12345678);
+    UNIT_CHECK(phys_read(p, 0xE0000010, 4) == 0xFFFFFFFFu);
+    /* a reset puts them back */
+    bus_reset_all(&test_m.io);
+    UNIT_CHECK(pci_read(2, 0, 0x18) == 0xE1000000u);
+    UNIT_CHECK(phys_read(p, 0xE1000500, 2) == 0xB0C5);
+    UNIT_CHECK(phys_read(p, 0xE0000010, 4) == 0x12345678);
 }
 
 static void fwcfg_items(void)
@@ -244,6 +294,7 @@ int main(void)
     UNIT_RUN(i8042_keyboard);
     UNIT_RUN(pci_config_space);
     UNIT_RUN(pci_bar_probing);
+    UNIT_RUN(vbe_pci_function);
     UNIT_RUN(fwcfg_items);
     UNIT_RUN(fwcfg_file_directory);
     UNIT_RUN(acpi_pm_timer_and_poweroff);

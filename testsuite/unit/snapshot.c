@@ -163,7 +163,7 @@ static const char *differing_part(struct machine *m1, struct machine *m2)
     /* the display's picture and what is to be redrawn are the host's */
     SAME_DEVICE(vga, vga, d->surface = NULL; d->generation = 0);
     SAME_DEVICE(vbe, vbe, d->vram = NULL; memset(d->dirty, 0, sizeof(d->dirty));
-                d->mode_changed = false);
+                d->mode_changed = false; d->pci = NULL);
     if (memcmp(m1->vbe->vram, m2->vbe->vram, VBE_VRAM_SIZE))
         return "vbe framebuffer";
     SAME_DEVICE(hpet, hpet, for (int n = 0; n < HPET_TIMERS; n++) {
