@@ -461,9 +461,12 @@ static DBG_HANDLER(cmd_ipi)
         dbg_printf(d, "NMI sent%s\n", wfs ? ": held (the guest waits for a SIPI)" : "");
     } else if (argc == 2 && !strcmp(argv[1], "init")) {
         machine_cpu_init(d->m);
+        char exit_next[64];
+        snprintf(exit_next, sizeof(exit_next), "VM exit %d (%s) next", VMX_EXIT_INIT_SIGNAL,
+                 vmx_exit_reason_name(VMX_EXIT_INIT_SIGNAL));
         dbg_printf(d, "INIT sent: %s\n",
                    wfs ? "held (the guest waits for a SIPI)"
-                   : c->vmx.nonroot ? "VM exit 3 (INIT signal) next"
+                   : c->vmx.nonroot ? exit_next
                    : c->vmx.on ? "held (VMX root operation blocks INIT until VMXOFF or a VM entry)"
                    : "the machine resets");
     } else if (argc == 3 && !strcmp(argv[1], "sipi")) {
@@ -475,9 +478,12 @@ static DBG_HANDLER(cmd_ipi)
             return CMD_STAY;
         }
         machine_cpu_sipi(d->m, (uint8_t)vec);
-        dbg_printf(d, "SIPI 0x%02x sent: %s\n", (unsigned)vec,
-                   wfs ? "VM exit 4 (start-up IPI) next"
-                       : "discarded (only the wait-for-SIPI state takes a SIPI)");
+        if (wfs)
+            dbg_printf(d, "SIPI 0x%02x sent: VM exit %d (%s) next\n", (unsigned)vec, VMX_EXIT_SIPI,
+                       vmx_exit_reason_name(VMX_EXIT_SIPI));
+        else
+            dbg_printf(d, "SIPI 0x%02x sent: discarded (only the wait-for-SIPI state takes a SIPI)\n",
+                       (unsigned)vec);
     } else {
         dbg_printf(d, "usage: ipi nmi | init | sipi VECTOR\n");
     }

@@ -14,23 +14,8 @@ set -u
 root=${NEST86_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 NEST86=${NEST86:-$root/nest86}
 build=${NEST86_BUILD:-$root/build}
-logdir=$build/test-logs
-mkdir -p "$logdir"
-[ -x "$NEST86" ] || { echo "FAIL vesafb/boot: no $NEST86 (run make)"; exit 1; }
-. "$root/testsuite/missing.sh"
-command -v gdb >/dev/null || missing vesafb/boot "gdb is not installed (scripts/deps.sh installs it)"
-if ! fetch_err=$("$root/scripts/linux-fetch.sh" --quiet 2>&1); then
-    missing vesafb/boot "cannot fetch Debian's kernel: ${fetch_err##*$'\n'}"
-fi
-serial=$logdir/linux_vesafb.serial.log
-tmp=$(mktemp -d)
-pid=
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
-failures=0
-pass() { echo "PASS vesafb/$1"; }
-fail() { echo "FAIL vesafb/$1: $2"; failures=$((failures + 1)); }
-gdb_out=$tmp/gdb.out
 . "$root/testsuite/guest_console.sh"
+console_test_begin vesafb linux_vesafb
 
 port=$((20000 + ($$ + 7) % 20000))
 : > "$serial"
