@@ -111,6 +111,17 @@ void cpu_update_mode(struct cpu *c)
         c->link_cs_base = cs->base;
         c->mmu.epoch++;
     }
+    cpu_fast_need_update(c);
+}
+
+void cpu_fast_need_update(struct cpu *c)
+{
+    bool on = c->mode == MODE_LONG && c->fast_mask;
+    bool user = c->cpl == 3;
+    for (unsigned type = MMU_READ; type <= MMU_WRITE; type++)
+        for (unsigned ac = 0; ac < 2; ac++)
+            c->fast_need[type][ac] =
+                on && !(user && ac) ? mmu_need_bit((enum mmu_access_type)type, user, ac) : 0;
 }
 
 _Noreturn void cpu_raise(struct cpu *c, int vector, uint32_t error_code)

@@ -172,6 +172,14 @@ struct cpu {
     uint8_t dr_data_mask;  /* enabled data breakpoints */
     uint8_t dr_hit;        /* data breakpoints hit by this instruction */
     uint8_t fast_mask;     /* 0xff, or 0 to send every access to the slow path */
+    /* The TLB permission bit the threaded fast paths need for a read or
+     * a write (cpu/mem.h mem_fast_ptr), by RFLAGS.AC; 0 when they must
+     * not be taken: outside 64-bit mode, with fast_mask 0, or for AC = 1
+     * at CPL 3 (an alignment check to make).  Derived from the mode, CPL
+     * and fast_mask by cpu_fast_need_update(), which
+     * cpu_update_mode() and cpu_dr7_changed() call: every change of
+     * those goes through one of the two. */
+    uint8_t fast_need[2][2];
     uint64_t cr2_before_pf; /* CR2 before the last #PF wrote it: a #PF that
                                causes a VM exit leaves CR2 alone (SDM 27.1) */
 
@@ -194,6 +202,8 @@ struct cpu {
     uint64_t icount;       /* retired instructions */
     /* threaded block runs (cpu/thread.h) */
     struct block *cur_block; /* the block being run */
+    uint64_t block_rip;    /* where it was entered (its first instruction) */
+    uint64_t block_icount; /* icount then */
     uint64_t chain_until;  /* icount at which a chain stops following links */
     bool block_done;       /* the run reached its block's stop entry */
     struct machine *machine;
@@ -311,6 +321,7 @@ void cpu_set_flags(struct cpu *c, uint64_t value); /* raw: no privilege checks *
 
 /* mode bookkeeping after CR0/EFER/CS/RFLAGS.VM changes */
 void cpu_update_mode(struct cpu *c);
+void cpu_fast_need_update(struct cpu *c);
 
 /* state setup for boot loaders */
 void cpu_set_seg_flat32(struct cpu *c, int seg, uint16_t sel, bool code);

@@ -34,6 +34,7 @@ void cpu_dr7_changed(struct cpu *c)
         /* rw == 2 is an I/O breakpoint (CR4.DE): not modelled */
     }
     c->fast_mask = (c->dr_data_mask || c->dbg_watch_mem) ? 0 : 0xff;
+    cpu_fast_need_update(c);
     cpu_break_block(c);
 }
 

@@ -63,6 +63,10 @@ struct insn {
     uint8_t mod, reg, rm; /* reg and rm include REX.R / REX.B */
     uint8_t base, index, scale; /* EA parts: 0xff = none */
     uint8_t riprel;
+    /* in a threaded 64-bit block (cpu/thread.h): the instruction's index
+     * in the block and the offset of its end from the block's first byte */
+    uint8_t idx;
+    uint16_t end;
     int64_t disp;
     uint64_t imm, imm2;
 };

@@ -130,13 +130,14 @@ static inline __attribute__((always_inline)) uint8_t *mem_fast_ptr(struct cpu *c
                                                                   uint64_t off, unsigned size,
                                                                   enum mmu_access_type type)
 {
-    if (unlikely(c->mode != MODE_LONG))
-        return NULL;
+    /* c->fast_need (cpu.h) folds the mode, CPL and AC checks into the
+     * permission bit: 0 makes the TLB test below fail. */
+    _Static_assert(FL_AC == 1u << 18, "fast_need is indexed by RFLAGS bit 18");
+    uint8_t need = c->fast_need[type][(c->rflags >> 18) & 1];
     uint64_t lin = off + (seg >= SEG_FS ? c->seg[seg].base : 0);
-    bool user = c->cpl == 3, ac = (c->rflags & FL_AC) != 0;
-    if (unlikely(!mem_canonical(c, lin) || (user && ac)))
+    if (unlikely(!mem_canonical(c, lin)))
         return NULL;
-    return mmu_fast_ptr(&c->mmu, lin, size, mmu_need_bit(type, user, ac) & c->fast_mask);
+    return mmu_fast_ptr(&c->mmu, lin, size, need);
 }
 
 /* Implicit supervisor accesses: descriptor tables, TSS, IDT (SDM 4.6). */
@@ -167,7 +168,9 @@ void mem_probe_lin_write(struct cpu *c, uint64_t lin, unsigned size);
 /* ---- ModRM operands ---- */
 
 /* The memory operand's offset, wrapped to the address size. */
-static inline uint64_t insn_ea(const struct cpu *c, const struct insn *i)
+/* 'next' is the RIP of the next instruction, which RIP-relative
+ * addresses count from. */
+static inline uint64_t insn_ea_at(const struct cpu *c, const struct insn *i, uint64_t next)
 {
     uint64_t ea = (uint64_t)i->disp;
     if (i->base != NO_REG)
@@ -175,8 +178,13 @@ static inline uint64_t insn_ea(const struct cpu *c, const struct insn *i)
     if (i->index != NO_REG)
         ea += c->r[i->index] << i->scale;
     if (i->riprel)
-        ea += c->rip; /* handlers run with RIP already at the next instruction */
+        ea += next;
     return ea & size_mask(i->adsize);
+}
+
+static inline uint64_t insn_ea(const struct cpu *c, const struct insn *i)
+{
+    return insn_ea_at(c, i, c->rip); /* handlers run with RIP already at the next instruction */
 }
 
 /* Memory paths of the operand accessors (cpu/mem.c): out of line so

@@ -11,6 +11,13 @@
 
 #define ALWAYS_INLINE inline __attribute__((always_inline))
 
+/* A fast path's memory operand: RIP-relative from the deferred RIP
+ * (cpu/thread.h), since fast paths run before c->rip is stored. */
+static ALWAYS_INLINE uint64_t fast_ea(const struct cpu *c, const struct insn *i)
+{
+    return insn_ea_at(c, i, thread_rip(c, i));
+}
+
 /* ---- ALU: op = ModRM.reg numbering (0 add ... 7 cmp) ---- */
 
 #define FOR_EACH_ALU_OP(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7)
@@ -97,7 +104,7 @@ static ALWAYS_INLINE bool alu_mem_fast(struct cpu *c, const struct insn *i, unsi
         return false;
     bool cf = carry && flag_cf_inline(c);
     bool rmw = kind != 0 && op != 7;
-    uint8_t *p = mem_fast_ptr(c, i->seg, insn_ea(c, i), size, rmw ? MMU_WRITE : MMU_READ);
+    uint8_t *p = mem_fast_ptr(c, i->seg, fast_ea(c, i), size, rmw ? MMU_WRITE : MMU_READ);
     if (!p)
         return false;
     uint64_t m = load_le(p, size);
@@ -169,8 +176,11 @@ static ALWAYS_INLINE bool jcc_fast(struct cpu *c, const struct insn *i, unsigned
         return false;
     if (!*taken)
         return true;
-    uint64_t t = c->rip + i->imm;
-    if (i->opsize != 8 || !mem_canonical(c, t))
+    /* _run entries run only in 64-bit blocks, where a near branch's
+     * operand size is always 64 (D_F64): no wrap, only the canonical
+     * check */
+    uint64_t t = thread_rip(c, i) + i->imm;
+    if (!mem_canonical(c, t))
         return false;
     c->rip = t;
     return true;
@@ -181,6 +191,7 @@ static ALWAYS_INLINE bool jcc_fast(struct cpu *c, const struct insn *i, unsigned
     static __attribute__((noinline)) void jcc_##n##_full_run(struct cpu *c,          \
                                                               const struct insn *i)   \
     {                                                                                 \
+        thread_sync(c, i);                                                            \
         uint64_t next = c->rip;                                                       \
         jcc(c, i, n);                                                                 \
         thread_next_if(c, i, next);                                                   \
@@ -190,9 +201,9 @@ static ALWAYS_INLINE bool jcc_fast(struct cpu *c, const struct insn *i, unsigned
         bool taken;                                                                   \
         if (likely(jcc_fast(c, i, n, &taken))) {                                      \
             if (taken)                                                                \
-                thread_branch(c);                                                     \
+                thread_branch(c, i);                                                  \
             else                                                                      \
-                thread_next(c, i);                                                    \
+                thread_next_fast(c, i);                                               \
             return;                                                                   \
         }                                                                             \
         jcc_##n##_full_run(c, i);                                                     \
@@ -227,7 +238,7 @@ static ALWAYS_INLINE bool rm_read_fast(struct cpu *c, const struct insn *i, unsi
         *v = reg_read(c, i, i->rm, size);
         return true;
     }
-    uint8_t *p = mem_fast_ptr(c, i->seg, insn_ea(c, i), size, MMU_READ);
+    uint8_t *p = mem_fast_ptr(c, i->seg, fast_ea(c, i), size, MMU_READ);
     if (!p)
         return false;
     *v = load_le(p, size);
@@ -257,7 +268,7 @@ static ALWAYS_INLINE bool setcc_fast(struct cpu *c, const struct insn *i, unsign
         reg_write8(c, i, i->rm, r);
         return true;
     }
-    uint8_t *p = mem_fast_ptr(c, i->seg, insn_ea(c, i), 1, MMU_WRITE);
+    uint8_t *p = mem_fast_ptr(c, i->seg, fast_ea(c, i), 1, MMU_WRITE);
     if (!p)
         return false;
     *p = r;
@@ -348,43 +359,43 @@ static void mov_rr64(struct cpu *c, const struct insn *i)
 {
     c->r[i->rm] = c->r[i->reg];
 }
-THREADED(mov_rr64)
+THREADED_REG(mov_rr64)
 
 static void mov_rr32(struct cpu *c, const struct insn *i)
 {
     c->r[i->rm] = (uint32_t)c->r[i->reg];
 }
-THREADED(mov_rr32)
+THREADED_REG(mov_rr32)
 
 static void mov_rr64_load(struct cpu *c, const struct insn *i)
 {
     c->r[i->reg] = c->r[i->rm];
 }
-THREADED(mov_rr64_load)
+THREADED_REG(mov_rr64_load)
 
 static void mov_rr32_load(struct cpu *c, const struct insn *i)
 {
     c->r[i->reg] = (uint32_t)c->r[i->rm];
 }
-THREADED(mov_rr32_load)
+THREADED_REG(mov_rr32_load)
 
 static void mov_ri64(struct cpu *c, const struct insn *i)
 {
     c->r[(i->op & 7) | ((i->rex & 1) << 3)] = i->imm;
 }
-THREADED(mov_ri64)
+THREADED_REG(mov_ri64)
 
 static void mov_ri32(struct cpu *c, const struct insn *i)
 {
     c->r[(i->op & 7) | ((i->rex & 1) << 3)] = (uint32_t)i->imm;
 }
-THREADED(mov_ri32)
+THREADED_REG(mov_ri32)
 
 static void lea64_bd(struct cpu *c, const struct insn *i)
 {
     c->r[i->reg] = c->r[i->base] + (uint64_t)i->disp;
 }
-THREADED(lea64_bd)
+THREADED_REG(lea64_bd)
 
 /* any other LEA into a 64- or 32-bit register (insn_ea wraps to the
  * address size; a 32-bit destination keeps the low half, zero-extended) */
@@ -397,8 +408,18 @@ static void lea32(struct cpu *c, const struct insn *i)
 {
     c->r[i->reg] = (uint32_t)insn_ea(c, i);
 }
-THREADED(lea64)
-THREADED(lea32)
+static ALWAYS_INLINE bool lea64_fast(struct cpu *c, const struct insn *i)
+{
+    c->r[i->reg] = fast_ea(c, i);
+    return true;
+}
+static ALWAYS_INLINE bool lea32_fast(struct cpu *c, const struct insn *i)
+{
+    c->r[i->reg] = (uint32_t)fast_ea(c, i);
+    return true;
+}
+THREADED_FAST(lea64)
+THREADED_FAST(lea32)
 
 /* 90 without REX.B, and the hint NOPs 0F 18-1F: nothing at all (no
  * memory operand is accessed) */
@@ -407,7 +428,7 @@ static void nop(struct cpu *c, const struct insn *i)
     (void)c;
     (void)i;
 }
-THREADED(nop)
+THREADED_REG(nop)
 
 /* F3 90 PAUSE: a NOP too, but one that may exit in VMX non-root
  * operation, which the generic handler decides */
@@ -423,7 +444,15 @@ static void jmp_rel64(struct cpu *c, const struct insn *i)
 {
     cpu_jump_near(c, c->rip + i->imm, 8);
 }
-THREADED_EXIT(jmp_rel64)
+static ALWAYS_INLINE bool jmp_rel64_fast(struct cpu *c, const struct insn *i)
+{
+    uint64_t t = thread_rip(c, i) + i->imm;
+    if (!mem_canonical(c, t))
+        return false;
+    c->rip = t;
+    return true;
+}
+THREADED_EXIT_FAST(jmp_rel64)
 
 /* MOV r/m, imm (C7 /0) into a 64- or 32-bit register (the immediate is
  * sign-extended for 64 bits by the decoder) */
@@ -436,8 +465,8 @@ static void mov_ri_c7_32(struct cpu *c, const struct insn *i)
 {
     c->r[i->rm] = (uint32_t)i->imm;
 }
-THREADED(mov_ri_c7_64)
-THREADED(mov_ri_c7_32)
+THREADED_REG(mov_ri_c7_64)
+THREADED_REG(mov_ri_c7_32)
 
 static ALWAYS_INLINE void test_rr(struct cpu *c, const struct insn *i, unsigned size)
 {
@@ -447,11 +476,11 @@ static void test_rr8(struct cpu *c, const struct insn *i)
 {
     lf_set_logic(c, 1, reg_read8(c, i, i->rm) & reg_read8(c, i, i->reg));
 }
-THREADED(test_rr8)
+THREADED_REG(test_rr8)
 static void test_rr64(struct cpu *c, const struct insn *i) { test_rr(c, i, 8); }
 static void test_rr32(struct cpu *c, const struct insn *i) { test_rr(c, i, 4); }
-THREADED(test_rr64)
-THREADED(test_rr32)
+THREADED_REG(test_rr64)
+THREADED_REG(test_rr32)
 
 static void imul_rr64(struct cpu *c, const struct insn *i)
 {
@@ -460,7 +489,7 @@ static void imul_rr64(struct cpu *c, const struct insn *i)
     lf_set(c, LF_MUL, 8, 0, ovf, (uint64_t)r);
     c->r[i->reg] = (uint64_t)r;
 }
-THREADED(imul_rr64)
+THREADED_REG(imul_rr64)
 
 static void imul_rr32(struct cpu *c, const struct insn *i)
 {
@@ -468,13 +497,13 @@ static void imul_rr32(struct cpu *c, const struct insn *i)
     lf_set(c, LF_MUL, 4, 0, p != (int32_t)p, (uint64_t)p);
     c->r[i->reg] = (uint32_t)p;
 }
-THREADED(imul_rr32)
+THREADED_REG(imul_rr32)
 
 static void movsxd_rr(struct cpu *c, const struct insn *i)
 {
     c->r[i->reg] = (uint64_t)(int64_t)(int32_t)c->r[i->rm];
 }
-THREADED(movsxd_rr)
+THREADED_REG(movsxd_rr)
 
 static void push64(struct cpu *c, const struct insn *i)
 {
@@ -532,7 +561,7 @@ static void call_rel64(struct cpu *c, const struct insn *i)
 }
 static ALWAYS_INLINE bool call_rel64_fast(struct cpu *c, const struct insn *i)
 {
-    uint64_t ret = c->rip, target = ret + i->imm, sp = c->r[R_RSP] - 8;
+    uint64_t ret = thread_rip(c, i), target = ret + i->imm, sp = c->r[R_RSP] - 8;
     if (!mem_canonical(c, target))
         return false;
     uint8_t *p = mem_fast_ptr(c, SEG_SS, sp, 8, MMU_WRITE);
@@ -601,7 +630,7 @@ static ALWAYS_INLINE bool mov_mem_fast(struct cpu *c, const struct insn *i, uint
     return true;
 }
 
-#define MOV_MEM_FORM(name, ea, size, load)                                                \
+#define MOV_MEM_FORM(name, ea, fea, size, load)                                                \
     static void name(struct cpu *c, const struct insn *i)                                 \
     {                                                                                     \
         if (load)                                                                         \
@@ -611,16 +640,18 @@ static ALWAYS_INLINE bool mov_mem_fast(struct cpu *c, const struct insn *i, uint
     }                                                                                     \
     static ALWAYS_INLINE bool name##_fast(struct cpu *c, const struct insn *i)              \
     {                                                                                     \
-        return mov_mem_fast(c, i, ea(c, i), size, load);                                  \
+        return mov_mem_fast(c, i, fea(c, i), size, load);                                  \
     }                                                                                     \
     THREADED_FAST(name)
-#define MOV_MEM_VARIANTS(sfx, ea)                                                         \
-    MOV_MEM_FORM(mov_load64_##sfx, ea, 8, true) MOV_MEM_FORM(mov_store64_##sfx, ea, 8, false) \
-    MOV_MEM_FORM(mov_load32_##sfx, ea, 4, true) MOV_MEM_FORM(mov_store32_##sfx, ea, 4, false)
-MOV_MEM_VARIANTS(bd, ea_base_disp)
-MOV_MEM_VARIANTS(bi, ea_base_index)
+#define MOV_MEM_VARIANTS(sfx, ea, fea)                                                         \
+    MOV_MEM_FORM(mov_load64_##sfx, ea, fea, 8, true)                                    \
+    MOV_MEM_FORM(mov_store64_##sfx, ea, fea, 8, false) \
+    MOV_MEM_FORM(mov_load32_##sfx, ea, fea, 4, true)                                    \
+    MOV_MEM_FORM(mov_store32_##sfx, ea, fea, 4, false)
+MOV_MEM_VARIANTS(bd, ea_base_disp, ea_base_disp)
+MOV_MEM_VARIANTS(bi, ea_base_index, ea_base_index)
 
-MOV_MEM_VARIANTS(any, insn_ea)
+MOV_MEM_VARIANTS(any, insn_ea, fast_ea)
 
 /* ---- 64-bit-mode byte MOV, and MOV of an immediate to memory ----
  * The full handlers are the generic ones (op_mov_EG, op_mov_GE,
@@ -673,7 +704,7 @@ static ALWAYS_INLINE bool mov_load8_fast_at(struct cpu *c, const struct insn *i,
     }                                                                                     \
     THREADED_FAST(mov_store8_##sfx) THREADED_FAST(mov_load8_##sfx)
 MOV_BYTE_FORMS(bd, ea_base_disp)
-MOV_BYTE_FORMS(any, insn_ea)
+MOV_BYTE_FORMS(any, fast_ea)
 
 /* ---- SHL/SHR/SAR on a 32/64-bit register by an immediate or 1 ----
  * Same results and lazy flags as the generic group-2 code (ops_shift.c,
@@ -706,7 +737,7 @@ static ALWAYS_INLINE void shift_ri(struct cpu *c, const struct insn *i, unsigned
 #define SHIFT_VARIANTS(name, kind)                                                        \
     static void name##64(struct cpu *c, const struct insn *i) { shift_ri(c, i, kind, 8); } \
     static void name##32(struct cpu *c, const struct insn *i) { shift_ri(c, i, kind, 4); } \
-    THREADED(name##64) THREADED(name##32)
+    THREADED_REG(name##64) THREADED_REG(name##32)
 SHIFT_VARIANTS(shl_ri, 4)
 SHIFT_VARIANTS(shr_ri, 5)
 SHIFT_VARIANTS(sar_ri, 7)

@@ -256,7 +256,8 @@ static bool run_one(struct cpu *c)
 
 #define BLOCK_LEFT UINT32_MAX
 
-/* Executes a legacy-mode block's decoded instructions one by one;
+/* Executes a legacy-mode block's decoded instructions one by one (and
+ * a 64-bit block's first instruction when an event is pending);
  * returns how many ran, or BLOCK_LEFT when execution left the block
  * before its end. */
 static unsigned run_cached(struct cpu *c, const struct block *b)
@@ -264,7 +265,7 @@ static unsigned run_cached(struct cpu *c, const struct block *b)
     for (unsigned k = 0; k < b->n; k++) {
         const struct insn *in = &b->insn[k];
         c->insn_rip = c->rip;
-        if (c->rip + in->len - 1 > c->seg[SEG_CS].limit)
+        if (c->code_size != 8 && c->rip + in->len - 1 > c->seg[SEG_CS].limit)
             cpu_raise(c, EX_GP, 0); /* CS shrank since the decode */
         uint64_t next = wrap_ip(c, c->rip + in->len);
         c->rip = next;
@@ -279,6 +280,7 @@ static unsigned run_cached(struct cpu *c, const struct block *b)
 
 void cpu_run_generic(struct cpu *c, const struct insn *i)
 {
+    thread_sync(c, i);
     uint64_t next = c->rip;
     i->fn(c, i);
     thread_next_if(c, i, next);
@@ -289,27 +291,30 @@ void cpu_run_generic(struct cpu *c, const struct insn *i)
  * chain, going on through the block's link as a taken branch does. */
 void cpu_run_stop(struct cpu *c, const struct insn *i)
 {
-    (void)i;
     struct block *b = c->cur_block;
+    uint64_t rip = thread_rip(c, i);
+    c->icount = c->block_icount + i->idx;
+    c->insn_rip = rip;
+    c->rip = rip;
     if (b->complete && !c->pending && c->icount < c->chain_until) {
-        uint64_t rip = c->rip;
         struct block *nb =
             block_linked(b, rip, icache_stamp(c->mmu.epoch, c->mmu.phys->code_writes));
         if (nb) {
-            c->cur_block = nb;
-            const struct insn *n = &nb->insn[0];
-            c->rip = rip + n->len;
-            n->run(c, n); /* tail position: c->insn_rip is already rip */
+            thread_enter(c, nb, rip); /* tail position */
             return;
         }
     }
     c->block_done = true;
 }
 
-static inline void set_stop(struct insn *in)
+/* The stop entry after k decoded instructions ending 'end' bytes after
+ * the block's first byte (cpu_run_stop reads both). */
+static inline void set_stop(struct insn *in, unsigned k, unsigned end)
 {
     in->run = cpu_run_stop;
     in->len = 0;
+    in->idx = (uint8_t)k;
+    in->end = (uint16_t)end;
 }
 
 /* Runs a 64-bit block's decoded instructions threaded (cpu/thread.h),
@@ -317,12 +322,8 @@ static inline void set_stop(struct insn *in)
  * chain ended in, and c->block_done tells whether it ran to its end. */
 static inline void run_threaded(struct cpu *c, struct block *b)
 {
-    const struct insn *in = &b->insn[0];
     c->block_done = false;
-    c->cur_block = b;
-    c->insn_rip = c->rip;
-    c->rip += in->len;
-    in->run(c, in);
+    thread_enter(c, b, c->rip);
 }
 
 /* The block for the code at RIP, created empty if needed; NULL when the
@@ -359,7 +360,7 @@ static struct block *lookup_block(struct cpu *c)
         b->closed = false;
         b->complete = false;
         b->link[0].to = b->link[1].to = NULL;
-        set_stop(&b->insn[0]);
+        set_stop(&b->insn[0], 0, 0);
         if (phys_mark_code(ph, off))
             mmu_drop_writes_to(&c->mmu, host - (off & 0xfff));
     }
@@ -426,7 +427,10 @@ static void run_decode(struct cpu *c, struct block *b)
         }
         struct insn *in = &b->insn[k];
         *in = tmp;
-        set_stop(&b->insn[k + 1]);
+        unsigned end = page_off + in->len - (unsigned)(b->ram_off & 0xfff);
+        in->idx = (uint8_t)k;
+        in->end = (uint16_t)end;
+        set_stop(&b->insn[k + 1], k + 1, end);
         b->n++;
         k++;
         page_off += in->len;
@@ -456,9 +460,13 @@ static void run_blocks(struct cpu *c, uint64_t until)
     for (;;) {
         /* The code size cannot change inside a block (that sets
          * PEND_BREAK), so 64-bit blocks, which need neither the
-         * CS-limit check nor the IP wrap, run threaded. */
+         * CS-limit check nor the IP wrap, run threaded — unless an
+         * event is pending (one the CPU cannot take yet, such as an
+         * interrupt while IF = 0): then one instruction runs and the
+         * loop looks again, since the threaded fast paths do not check
+         * (cpu/thread.h thread_next_fast). */
         bool done;
-        if (c->code_size == 8) {
+        if (c->code_size == 8 && !c->pending) {
             c->chain_until = until - c->icount > CHAIN_MAX ? c->icount + CHAIN_MAX : until;
             run_threaded(c, b);
             b = c->cur_block; /* where the chain ended (cpu/thread.h) */

@@ -2,17 +2,28 @@
  *
  * A block's instructions sit in an array ending in a stop entry (len 0,
  * run = cpu_run_stop).  The run loop enters the first instruction's
- * 'run' with c->insn_rip at that instruction and c->rip at the next
- * one; each 'run' executes its instruction, retires it and, if
- * execution fell through and nothing is pending, sets up the next
- * entry the same way and jumps to its 'run' (a tail call, so the host
- * stack does not grow and each handler has its own indirect branch for
- * the predictor).  A taken branch goes on into the next block when the
- * block it left has a valid link for the target (thread_branch).  The
- * chain ends at the stop entry, at a branch without a valid link, at a
- * pending event or at c->chain_until; the loop in cpu/run.c then
- * continues exactly as it would after the same instructions run one by
- * one, from the block in c->cur_block.
+ * 'run'; each 'run' executes its instruction and, if execution fell
+ * through and nothing is pending, jumps to the next entry's 'run' (a
+ * tail call, so the host stack does not grow and each handler has its
+ * own indirect branch for the predictor).  A taken branch goes on into
+ * the next block when the block it left has a valid link for the
+ * target (thread_branch).  The chain ends at the stop entry, at a
+ * branch without a valid link, at a pending event or at
+ * c->chain_until; the loop in cpu/run.c then continues exactly as it
+ * would after the same instructions run one by one, from the block in
+ * c->cur_block.
+ *
+ * Deferred state: inside a chain, c->rip, c->insn_rip and c->icount
+ * are not stored per instruction.  Each follows from where the block
+ * was entered (c->block_rip, c->block_icount) and the instruction's
+ * place in it (insn->idx, insn->end), so a fast path that needs the
+ * next RIP computes it (thread_rip) and one that needs none of them
+ * (register moves, ALU, most loads and stores) costs only its own work
+ * and the jump.  Everything else sees them exact: a full handler is
+ * entered through thread_sync, which stores all three as they are
+ * while the instruction executes, and every way out of the chain back
+ * to the loop stores them as they are after it.  Fast paths therefore
+ * must not raise, call out, or read those three fields.
  *
  * Only 64-bit blocks are threaded: there the next RIP needs no wrap to
  * the code size and no CS-limit check.  Legacy-mode blocks run 'fn'
@@ -23,82 +34,133 @@
 #include "cpu/icache.h"
 #include "cpu/insn.h"
 
-/* Retire the instruction just executed (one that cannot branch) and,
- * with nothing pending, go on to the next entry of the block. */
+/* The RIP after instruction i (its fall-through). */
+static inline __attribute__((always_inline)) uint64_t thread_rip(const struct cpu *c,
+                                                                 const struct insn *i)
+{
+    return c->block_rip + i->end;
+}
+
+/* Stores RIP, the instruction's own RIP and the count as they are
+ * while i executes: before a full handler, which may read them, fault
+ * or exit. */
+static inline __attribute__((always_inline)) void thread_sync(struct cpu *c,
+                                                              const struct insn *i)
+{
+    uint64_t next = thread_rip(c, i);
+    c->icount = c->block_icount + i->idx;
+    c->insn_rip = next - i->len;
+    c->rip = next;
+}
+
+/* The same after i retired without branching: leaving the chain. */
+static inline __attribute__((always_inline)) void thread_leave(struct cpu *c,
+                                                               const struct insn *i)
+{
+    uint64_t next = thread_rip(c, i);
+    c->icount = c->block_icount + i->idx + 1;
+    c->insn_rip = next - i->len;
+    c->rip = next;
+}
+
+/* Go on after a full handler's instruction i (one that did not
+ * branch): to the next entry of the block, or, with an event pending
+ * (the handler may have raised one), back to the loop. */
 static inline __attribute__((always_inline)) void thread_next(struct cpu *c,
                                                               const struct insn *i)
 {
-    c->icount++;
-    if (__builtin_expect(c->pending != 0, 0))
+    if (__builtin_expect(c->pending != 0, 0)) {
+        thread_leave(c, i);
         return;
+    }
     const struct insn *n = i + 1;
-    uint64_t rip = c->rip;
-    c->insn_rip = rip;
-    c->rip = rip + n->len;
     n->run(c, n); /* tail position: compiled to a jump */
 }
 
-/* Retire an instruction that branched and, when the block it left has
- * a valid link (cpu/icache.h) for the new RIP, go on into that block's
- * first entry: each branch site then dispatches with its own indirect
- * jump.  Otherwise, or with an event pending or the chain's budget
- * (c->chain_until, within the time slice) used, return to the loop,
- * which does the full lookup. */
-static inline __attribute__((always_inline)) void thread_branch(struct cpu *c)
+/* The same after a fast path or a register handler, which cannot raise
+ * an event: no check.  An event raised from another thread waits for
+ * the next full handler, branch or block end (at most BLOCK_MAX
+ * instructions); one already pending when the loop starts a chain
+ * makes it run a single instruction instead (cpu/run.c run_blocks),
+ * so events raised by the machine itself are taken exactly where they
+ * were before. */
+static inline __attribute__((always_inline)) void thread_next_fast(struct cpu *c,
+                                                                   const struct insn *i)
 {
-    c->icount++;
-    if (__builtin_expect(c->pending != 0, 0) || c->icount >= c->chain_until)
-        return;
-    uint64_t rip = c->rip;
-    struct block *nb =
-        block_linked(c->cur_block, rip, icache_stamp(c->mmu.epoch, c->mmu.phys->code_writes));
-    if (!nb)
-        return;
-    c->cur_block = nb;
-    const struct insn *n = &nb->insn[0];
-    c->insn_rip = rip;
-    c->rip = rip + n->len;
+    const struct insn *n = i + 1;
     n->run(c, n);
 }
 
-/* After an instruction that may have branched: 'next' is the
- * fall-through RIP it was entered with. */
+/* Enter block b at its first instruction, at 'rip'. */
+static inline __attribute__((always_inline)) void thread_enter(struct cpu *c,
+                                                               struct block *b,
+                                                               uint64_t rip)
+{
+    c->cur_block = b;
+    c->block_rip = rip;
+    c->block_icount = c->icount;
+    const struct insn *n = &b->insn[0];
+    n->run(c, n);
+}
+
+/* After instruction i branched (c->rip is the target): when the block
+ * it left has a valid link (cpu/icache.h) for the target, go on into
+ * that block's first entry, so each branch site dispatches with its own
+ * indirect jump.  Otherwise, or with an event pending or the chain's
+ * budget (c->chain_until, within the time slice) used, return to the
+ * loop, which does the full lookup. */
+static inline __attribute__((always_inline)) void thread_branch(struct cpu *c,
+                                                                const struct insn *i)
+{
+    uint64_t count = c->block_icount + i->idx + 1;
+    c->icount = count;
+    uint64_t rip = c->rip;
+    if (__builtin_expect(c->pending != 0, 0) || count >= c->chain_until) {
+        c->insn_rip = thread_rip(c, i) - i->len;
+        return;
+    }
+    struct block *nb =
+        block_linked(c->cur_block, rip, icache_stamp(c->mmu.epoch, c->mmu.phys->code_writes));
+    if (!nb) {
+        c->insn_rip = thread_rip(c, i) - i->len;
+        return;
+    }
+    thread_enter(c, nb, rip);
+}
+
+/* After a full handler that may have branched: 'next' is the
+ * fall-through RIP (c->rip when it was entered). */
 static inline __attribute__((always_inline)) void thread_next_if(struct cpu *c,
                                                                  const struct insn *i,
                                                                  uint64_t next)
 {
     if (c->rip != next) {
-        thread_branch(c);
+        thread_branch(c, i);
         return;
     }
-    c->icount++;
-    if (__builtin_expect(c->pending != 0, 0))
-        return;
-    const struct insn *n = i + 1;
-    c->insn_rip = next;
-    c->rip = next + n->len;
-    n->run(c, n);
+    thread_next(c, i);
 }
 
-/* The threaded entry 'name_run' of a handler that never changes RIP.
- * 'flatten' puts the handler's body in it (GCC would otherwise call the
- * out-of-line copy that 'fn' points at for the larger ones). */
+/* The threaded entry 'name_run' of a full handler that never changes
+ * RIP.  'flatten' puts the handler's body in it (GCC would otherwise
+ * call the out-of-line copy that 'fn' points at for the larger ones). */
 #define THREADED(name)                                                 \
     static __attribute__((flatten)) void name##_run(struct cpu *c,     \
                                                     const struct insn *i) \
     {                                                                  \
+        thread_sync(c, i);                                             \
         name(c, i);                                                    \
         thread_next(c, i);                                             \
     }
 
-/* The threaded entry of a handler that always branches (JMP, CALL,
- * RET). */
-#define THREADED_EXIT(name)                                            \
+/* The same for a handler that only moves registers (no memory, no
+ * fault, no RIP, no count): it runs with the state deferred. */
+#define THREADED_REG(name)                                             \
     static __attribute__((flatten)) void name##_run(struct cpu *c,     \
                                                     const struct insn *i) \
     {                                                                  \
         name(c, i);                                                    \
-        thread_branch(c);                                              \
+        thread_next_fast(c, i);                                        \
     }
 
 /* The threaded entry of a handler 'name' with an inline fast path
@@ -106,35 +168,39 @@ static inline __attribute__((always_inline)) void thread_next_if(struct cpu *c,
  * instruction, false (having changed nothing) when the full handler
  * must run: a TLB miss, a fault to raise, flags to derive.  The fast
  * path makes no call, so it needs neither a stack frame nor saved
- * registers; the full handler is entered by a tail call.  */
+ * registers, and runs with the state deferred (thread_rip for the next
+ * RIP); the full handler is entered by a tail call, after thread_sync. */
 #define THREADED_FAST(name)                                            \
     static __attribute__((noinline, flatten)) void name##_full_run(    \
         struct cpu *c, const struct insn *i)                           \
     {                                                                  \
+        thread_sync(c, i);                                             \
         name(c, i);                                                    \
         thread_next(c, i);                                             \
     }                                                                  \
     static void name##_run(struct cpu *c, const struct insn *i)        \
     {                                                                  \
         if (__builtin_expect(name##_fast(c, i), 1)) {                  \
-            thread_next(c, i);                                         \
+            thread_next_fast(c, i);                                    \
             return;                                                    \
         }                                                              \
         name##_full_run(c, i);                                         \
     }
 
-/* The same for a handler that always branches (CALL, RET). */
+/* The same for a handler that always branches (JMP, CALL, RET): the
+ * fast path sets c->rip to the target. */
 #define THREADED_EXIT_FAST(name)                                       \
     static __attribute__((noinline, flatten)) void name##_full_run(    \
         struct cpu *c, const struct insn *i)                           \
     {                                                                  \
+        thread_sync(c, i);                                             \
         name(c, i);                                                    \
-        thread_branch(c);                                              \
+        thread_branch(c, i);                                           \
     }                                                                  \
     static void name##_run(struct cpu *c, const struct insn *i)        \
     {                                                                  \
         if (__builtin_expect(name##_fast(c, i), 1)) {                  \
-            thread_branch(c);                                          \
+            thread_branch(c, i);                                       \
             return;                                                    \
         }                                                              \
         name##_full_run(c, i);                                         \

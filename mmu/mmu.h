@@ -356,9 +356,12 @@ static inline uint8_t mmu_need_bit(enum mmu_access_type type, bool user, bool ac
 static inline bool mmu_fast_hit(struct mmu *m, uint64_t lin, unsigned size, uint8_t need,
                                 uint8_t **host)
 {
+    /* The tag is compared with the page of the access's last byte: for
+     * an access that crosses into the next page it differs from every
+     * tag the slot (indexed by the first byte's page) can hold, so one
+     * compare checks the page too. */
     const struct mmu_tlb_entry *e = &m->tlb[(lin >> 12) & (MMU_TLB_SIZE - 1)];
-    if (e->tag == ((lin & ~0xfffull) | m->pcid) && (e->perm & need) &&
-        (lin & 0xfff) + size <= 4096) {
+    if (e->tag == (((lin + size - 1) & ~0xfffull) | m->pcid) && (e->perm & need)) {
         *host = (uint8_t *)(e->addend + (uintptr_t)lin);
         return true;
     }
@@ -369,7 +372,11 @@ static inline bool mmu_fast_hit(struct mmu *m, uint64_t lin, unsigned size, uint
 static inline uint8_t *mmu_fast_ptr(struct mmu *m, uint64_t lin, unsigned size, uint8_t need)
 {
     uint8_t *p;
-    return mmu_fast_hit(m, lin, size, need, &p) ? p : 0;
+    if (!mmu_fast_hit(m, lin, size, need, &p))
+        return 0;
+    if (!p)
+        __builtin_unreachable(); /* RAM is never at host address 0 */
+    return p;
 }
 
 #endif
