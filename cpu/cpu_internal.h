@@ -18,6 +18,9 @@ extern const char *const cpu_op_names[0x400];
 
 /* swaps in a constant-folded variant of a hot handler (cpu/ops_fast.c) */
 void cpu_specialize(const struct cpu *c, struct insn *i);
+/* A register CMP/TEST/SUB followed by a Jcc in a 64-bit block: the
+ * setter's threaded entry does both (cpu/fuse.c). */
+void cpu_fuse(struct insn *setter, const struct insn *jcc);
 
 /* ---- lazy flags (cpu/flags.c) ---- */
 bool flag_cf_slow(const struct cpu *c);

@@ -431,6 +431,8 @@ static void run_decode(struct cpu *c, struct block *b)
         in->idx = (uint8_t)k;
         in->end = (uint16_t)end;
         set_stop(&b->insn[k + 1], k + 1, end);
+        if (k > 0 && c->code_size == 8)
+            cpu_fuse(&b->insn[k - 1], in);
         b->n++;
         k++;
         page_off += in->len;

@@ -1,0 +1,171 @@
+/* cpu/fuse.c — a compare or test and the Jcc after it, run as one.
+ *
+ * In a threaded 64-bit block (cpu/thread.h), when the decoder appends a
+ * Jcc right after a register CMP, TEST or SUB-immediate (the loop and
+ * test-and-branch pairs that make up a good part of kernel code),
+ * cpu_fuse() points the flag setter's threaded entry at a handler that
+ * does both: it sets the lazy flags exactly as the setter alone would
+ * (later instructions may read them), then decides the branch from the
+ * operands it already holds, with the condition a compile-time
+ * constant, and goes on after the Jcc or into the branch target's
+ * block.  That saves the Jcc's dispatch and its look at the lazy flag
+ * state.  Anything unusual (PF, a non-canonical target) is left to the
+ * Jcc's own entry, which reads the flags the setter stored.
+ *
+ * Both instructions keep their 'fn' and decoded fields: single-stepped,
+ * or run one by one with an event pending (cpu/run.c), they run apart
+ * as before.  Only the setter's 'run' changes; a block is entered only
+ * at its first instruction, so the Jcc's own entry is never reached
+ * from outside the pair. */
+#include "cpu/cpu_internal.h"
+#include "cpu/mem.h"
+#include "cpu/thread.h"
+
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+
+enum fuse_kind { FK_SUB, FK_LOGIC };
+
+/* Condition cc (SDM Vol. 2 Appendix B.1.4) after a subtraction a - b
+ * (CMP, SUB) or a logic result r (TEST), operands masked to 'size'
+ * bytes; -1 for PF, which the Jcc derives itself. */
+static ALWAYS_INLINE int fused_cond(enum fuse_kind kind, unsigned cc, unsigned size, uint64_t a,
+                                    uint64_t b, uint64_t r)
+{
+    unsigned sh = 64 - 8 * size;
+    bool t;
+    if (kind == FK_SUB) {
+        int64_t sa = (int64_t)(a << sh), sb = (int64_t)(b << sh), sr = (int64_t)(r << sh);
+        switch (cc >> 1) {
+        case 0: t = (int64_t)(((a ^ b) & (a ^ r)) << sh) < 0; break; /* OF */
+        case 1: t = a < b; break;                                    /* CF */
+        case 2: t = a == b; break;                                   /* ZF */
+        case 3: t = a <= b; break;                                   /* CF | ZF */
+        case 4: t = sr < 0; break;                                   /* SF */
+        case 5: return -1;                                           /* PF */
+        case 6: t = sa < sb; break;                                  /* SF != OF */
+        default: t = sa <= sb; break;                                /* ZF | SF != OF */
+        }
+    } else {
+        int64_t sr = (int64_t)(r << sh); /* CF = OF = 0 */
+        switch (cc >> 1) {
+        case 0:
+        case 1: t = false; break;
+        case 2:
+        case 3: t = r == 0; break;
+        case 4:
+        case 6: t = sr < 0; break;
+        case 5: return -1;
+        default: t = sr <= 0; break;
+        }
+    }
+    return (cc & 1) ? !t : t;
+}
+
+/* The pair's second half: j is the Jcc after the setter. */
+static ALWAYS_INLINE void fused_jcc(struct cpu *c, const struct insn *j, int taken)
+{
+    if (taken == 0) {
+        thread_next_fast(c, j);
+        return;
+    }
+    if (taken > 0) {
+        uint64_t t = thread_rip(c, j) + j->imm;
+        if (likely(mem_canonical(c, t))) {
+            c->rip = t;
+            thread_branch(c, j);
+            return;
+        }
+    }
+    j->run(c, j); /* the Jcc on its own, from the stored flags */
+}
+
+/* CMP (writes nothing) or SUB (writes dst) of a and b */
+static ALWAYS_INLINE void fused_sub(struct cpu *c, const struct insn *i, unsigned cc,
+                                    unsigned size, uint64_t a, uint64_t b, int dst)
+{
+    uint64_t m = size_mask(size);
+    a &= m;
+    b &= m;
+    uint64_t r = (a - b) & m;
+    lf_set(c, LF_SUB, size, a, b, r);
+    if (dst >= 0)
+        c->r[dst] = r;
+    fused_jcc(c, i + 1, fused_cond(FK_SUB, cc, size, a, b, r));
+}
+
+static ALWAYS_INLINE void fused_test(struct cpu *c, const struct insn *i, unsigned cc,
+                                     unsigned size, uint64_t v)
+{
+    uint64_t r = v & size_mask(size);
+    lf_set_logic(c, size, r);
+    fused_jcc(c, i + 1, fused_cond(FK_LOGIC, cc, size, 0, 0, r));
+}
+
+/* The setter forms, in the order of enum fuse_form. */
+#define FUSE_FORMS(M)                                                      \
+    M(cmp_eg64, fused_sub(c, i, cc, 8, c->r[i->rm], c->r[i->reg], -1))     \
+    M(cmp_eg32, fused_sub(c, i, cc, 4, c->r[i->rm], c->r[i->reg], -1))     \
+    M(cmp_ge64, fused_sub(c, i, cc, 8, c->r[i->reg], c->r[i->rm], -1))     \
+    M(cmp_ge32, fused_sub(c, i, cc, 4, c->r[i->reg], c->r[i->rm], -1))     \
+    M(cmp_ri64, fused_sub(c, i, cc, 8, c->r[i->rm], i->imm, -1))           \
+    M(cmp_ri32, fused_sub(c, i, cc, 4, c->r[i->rm], i->imm, -1))           \
+    M(sub_ri64, fused_sub(c, i, cc, 8, c->r[i->rm], i->imm, i->rm))        \
+    M(sub_ri32, fused_sub(c, i, cc, 4, c->r[i->rm], i->imm, i->rm))        \
+    M(test_rr64, fused_test(c, i, cc, 8, c->r[i->rm] & c->r[i->reg]))      \
+    M(test_rr32, fused_test(c, i, cc, 4, c->r[i->rm] & c->r[i->reg]))
+
+#define FUSE_ENUM(name, body) FF_##name,
+enum fuse_form { FUSE_FORMS(FUSE_ENUM) FF_COUNT };
+
+#define FUSE_CC(name, body, n)                                                  \
+    static void fused_##name##_##n(struct cpu *c, const struct insn *i)          \
+    {                                                                           \
+        const unsigned cc = n;                                                  \
+        body;                                                                   \
+    }
+#define FUSE_HANDLERS(name, body)                                                      \
+    FUSE_CC(name, body, 0) FUSE_CC(name, body, 1) FUSE_CC(name, body, 2)               \
+    FUSE_CC(name, body, 3) FUSE_CC(name, body, 4) FUSE_CC(name, body, 5)               \
+    FUSE_CC(name, body, 6) FUSE_CC(name, body, 7) FUSE_CC(name, body, 8)               \
+    FUSE_CC(name, body, 9) FUSE_CC(name, body, 10) FUSE_CC(name, body, 11)             \
+    FUSE_CC(name, body, 12) FUSE_CC(name, body, 13) FUSE_CC(name, body, 14)            \
+    FUSE_CC(name, body, 15)
+FUSE_FORMS(FUSE_HANDLERS)
+
+#define FUSE_ROW(name, body)                                                              \
+    {fused_##name##_0, fused_##name##_1, fused_##name##_2, fused_##name##_3,               \
+     fused_##name##_4, fused_##name##_5, fused_##name##_6, fused_##name##_7,               \
+     fused_##name##_8, fused_##name##_9, fused_##name##_10, fused_##name##_11,             \
+     fused_##name##_12, fused_##name##_13, fused_##name##_14, fused_##name##_15},
+static const insn_fn fused_run[FF_COUNT][16] = {FUSE_FORMS(FUSE_ROW)};
+
+/* The setter form of a decoded instruction, or -1.  The forms are the
+ * ones cpu_specialize() gives a register fast path: 32/64-bit operands,
+ * ModRM.mod = 3, no LOCK. */
+static int setter_form(const struct insn *i)
+{
+    if (i->mod != 3 || i->lock || (i->opsize != 4 && i->opsize != 8))
+        return -1;
+    bool q = i->opsize == 8;
+    switch (i->op) {
+    case 0x39: return q ? FF_cmp_eg64 : FF_cmp_eg32; /* CMP r/m, r */
+    case 0x3b: return q ? FF_cmp_ge64 : FF_cmp_ge32; /* CMP r, r/m */
+    case 0x85: return q ? FF_test_rr64 : FF_test_rr32; /* TEST r/m, r */
+    case 0x81:
+    case 0x83: /* group 1 with an immediate (sign-extended by the decoder) */
+        if ((i->reg & 7) == 7)
+            return q ? FF_cmp_ri64 : FF_cmp_ri32;
+        if ((i->reg & 7) == 5)
+            return q ? FF_sub_ri64 : FF_sub_ri32;
+        return -1;
+    default: return -1;
+    }
+}
+
+void cpu_fuse(struct insn *setter, const struct insn *jcc)
+{
+    bool is_jcc = (jcc->op >= 0x70 && jcc->op <= 0x7f) || (jcc->op >= 0x180 && jcc->op <= 0x18f);
+    int form = setter_form(setter);
+    if (is_jcc && form >= 0)
+        setter->run = fused_run[form][jcc->op & 0xf];
+}

@@ -1,0 +1,184 @@
+/*
+ * lm64_fused_jcc: a register CMP, TEST or SUB-immediate directly
+ * followed by a Jcc, which nest86 runs as one fused step (cpu/fuse.c),
+ * must branch exactly as the Jcc on its own would and leave the same
+ * flags.  For every condition code, every fused setter form (CMP r/m,r
+ * and CMP r,r/m in 64 and 32 bits, CMP and SUB with an immediate, TEST)
+ * and operands at the edges (zero, one, all ones, the sign boundaries,
+ * equal values), the pair is run as written and with a NOP between the
+ * two (not fused), and both are checked against the condition computed
+ * here from the operands (SDM Vol. 2 Appendix B.1.4); PF (conditions
+ * 0xA/0xB) against the low byte's parity.  The RFLAGS image after the
+ * pair must match the unfused run's.
+ */
+#include "rt.h"
+
+#define FLAGS_MASK 0x8d5ull /* OF SF ZF AF PF CF */
+
+/* One pair: 'setter' (operands %[a] and %[b]) then Jcc, 'gap' between
+ * them; returns whether it branched, the flags after it in *fl and the
+ * register %[a] after it in *out. */
+#define PAIR(name, cc, mn, setter, gap)                                                   \
+    static int name##_##cc(uint64_t a, uint64_t b, uint64_t *fl, uint64_t *out)           \
+    {                                                                                    \
+        int t;                                                                           \
+        uint64_t f;                                                                      \
+        asm volatile(setter "\n\t" gap "j" #mn " 1f\n\t"                                  \
+                     "movl $0, %[t]\n\t"                                                 \
+                     "jmp 2f\n"                                                          \
+                     "1: movl $1, %[t]\n"                                                \
+                     "2: pushfq\n\t"                                                     \
+                     "popq %[f]"                                                         \
+                     : [t] "=&r"(t), [f] "=&r"(f), [a] "+r"(a)                          \
+                     : [b] "r"(b)                                                        \
+                     : "cc");                                                            \
+        *fl = f;                                                                         \
+        *out = a;                                                                        \
+        return t;                                                                        \
+    }
+
+/* The setter forms: the immediates are fixed, so those forms take
+ * their second operand from the table below instead of 'b'. */
+#define FORMS(M)                                                   \
+    M(cmp64, "cmpq %[b], %[a]", 8, 0)                              \
+    M(cmp64r, "%{load%} cmpq %[b], %[a]", 8, 0)                      \
+    M(cmp32, "cmpl %k[b], %k[a]", 4, 0)                            \
+    M(cmp32r, "%{load%} cmpl %k[b], %k[a]", 4, 0)                    \
+    M(cmpi8, "cmpq $-2, %[a]", 8, 1)                               \
+    M(cmpi32, "cmpl $0x7ffffff0, %k[a]", 4, 2)                     \
+    M(subi64, "subq $0x1234567, %[a]", 8, 3)                       \
+    M(subi32, "subl $1, %k[a]", 4, 4)                              \
+    M(test64, "testq %[b], %[a]", 8, 5)                            \
+    M(test32, "testl %k[b], %k[a]", 4, 5)
+
+/* the immediate of each immediate form (kind 1-4); kind 0 compares
+ * with b, kind 5 tests a & b */
+static const uint64_t form_imm[5] = {0, (uint64_t)-2, 0x7ffffff0, 0x1234567, 1};
+
+#define PAIRS_CC(cc, mn, name, setter)                                  \
+    PAIR(name##_fused, cc, mn, setter, "")                             \
+    PAIR(name##_split, cc, mn, setter, "nop\n\t")
+#define PAIRS_FORM(name, setter, size, kind)                            \
+    PAIRS_CC(0, o, name, setter) PAIRS_CC(1, no, name, setter)          \
+    PAIRS_CC(2, b, name, setter) PAIRS_CC(3, ae, name, setter)          \
+    PAIRS_CC(4, e, name, setter) PAIRS_CC(5, ne, name, setter)          \
+    PAIRS_CC(6, be, name, setter) PAIRS_CC(7, a, name, setter)          \
+    PAIRS_CC(8, s, name, setter) PAIRS_CC(9, ns, name, setter)          \
+    PAIRS_CC(10, p, name, setter) PAIRS_CC(11, np, name, setter)        \
+    PAIRS_CC(12, l, name, setter) PAIRS_CC(13, ge, name, setter)        \
+    PAIRS_CC(14, le, name, setter) PAIRS_CC(15, g, name, setter)
+FORMS(PAIRS_FORM)
+
+typedef int (*pair_fn)(uint64_t, uint64_t, uint64_t *, uint64_t *);
+
+#define ROW(name, setter, size, kind)                                                      \
+    {#name, size, kind,                                                                   \
+     {name##_fused_0, name##_fused_1, name##_fused_2, name##_fused_3, name##_fused_4,     \
+      name##_fused_5, name##_fused_6, name##_fused_7, name##_fused_8, name##_fused_9,     \
+      name##_fused_10, name##_fused_11, name##_fused_12, name##_fused_13,                 \
+      name##_fused_14, name##_fused_15},                                                  \
+     {name##_split_0, name##_split_1, name##_split_2, name##_split_3, name##_split_4,     \
+      name##_split_5, name##_split_6, name##_split_7, name##_split_8, name##_split_9,     \
+      name##_split_10, name##_split_11, name##_split_12, name##_split_13,                 \
+      name##_split_14, name##_split_15}},
+
+static const struct form {
+    const char *name;
+    unsigned size, kind;
+    pair_fn fused[16], split[16];
+} forms[] = {FORMS(ROW)};
+
+static const uint64_t values[] = {
+    0, 1, 2, 0x7f, 0x80, 0xff, 0x7fffffff, 0x80000000, 0xffffffff, 0x100000000,
+    0x7ffffff0, 0x1234567, 0x7fffffffffffffff, 0x8000000000000000, 0xfffffffffffffffe,
+    0xffffffffffffffff, 0x8000000012345678, 0x00000000fffffffe,
+};
+#define NVALUES (sizeof values / sizeof values[0])
+
+static bool parity_even(uint64_t v)
+{
+    unsigned n = 0;
+    for (unsigned k = 0; k < 8; k++)
+        n += (v >> k) & 1;
+    return (n & 1) == 0;
+}
+
+/* The condition from the operands: 'a - b' (kind 0-4) or 'a & b'. */
+static int expected(unsigned size, unsigned kind, unsigned cc, uint64_t a, uint64_t b)
+{
+    unsigned bits = size * 8;
+    uint64_t m = size == 8 ? ~0ull : (1ull << bits) - 1;
+    a &= m;
+    b &= m;
+    bool cf, of, zf, sf, pf;
+    uint64_t r;
+    if (kind == 5) {
+        r = a & b;
+        cf = of = false;
+    } else {
+        r = (a - b) & m;
+        cf = a < b;
+        of = (((a ^ b) & (a ^ r)) >> (bits - 1)) & 1;
+    }
+    zf = r == 0;
+    sf = (r >> (bits - 1)) & 1;
+    pf = parity_even(r);
+    bool t;
+    switch (cc >> 1) {
+    case 0: t = of; break;
+    case 1: t = cf; break;
+    case 2: t = zf; break;
+    case 3: t = cf || zf; break;
+    case 4: t = sf; break;
+    case 5: t = pf; break;
+    case 6: t = sf != of; break;
+    default: t = zf || sf != of; break;
+    }
+    return (cc & 1) ? !t : t;
+}
+
+static unsigned checked;
+
+static void test_all_pairs(void)
+{
+    for (unsigned f = 0; f < sizeof forms / sizeof forms[0]; f++) {
+        const struct form *fm = &forms[f];
+        for (unsigned cc = 0; cc < 16; cc++) {
+            for (unsigned x = 0; x < NVALUES; x++) {
+                for (unsigned y = 0; y < NVALUES; y++) {
+                    uint64_t a = values[x], b = fm->kind >= 1 && fm->kind <= 4
+                                                    ? form_imm[fm->kind] : values[y];
+                    if (fm->kind >= 1 && fm->kind <= 4 && y > 0)
+                        break; /* the immediate forms have one second operand */
+                    uint64_t ff, fs, of, os;
+                    /* twice each, so the second run finds the pair decoded
+                     * and fused (the first decodes it as it goes) */
+                    int tf = 0, ts = 0;
+                    for (unsigned rep = 0; rep < 2; rep++) {
+                        tf = fm->fused[cc](a, b, &ff, &of);
+                        ts = fm->split[cc](a, b, &fs, &os);
+                    }
+                    int want = expected(fm->size, fm->kind, cc, a, b);
+                    if (tf != want || ts != want || (ff & FLAGS_MASK) != (fs & FLAGS_MASK) ||
+                        of != os) {
+                        rt_printf("%s cc %u a %llx b %llx: fused %d split %d want %d, "
+                                  "flags %llx/%llx, result %llx/%llx\n",
+                                  fm->name, cc, (unsigned long long)a, (unsigned long long)b,
+                                  tf, ts, want, (unsigned long long)(ff & FLAGS_MASK),
+                                  (unsigned long long)(fs & FLAGS_MASK),
+                                  (unsigned long long)of, (unsigned long long)os);
+                        ASSERT(false);
+                    }
+                    checked++;
+                }
+            }
+        }
+    }
+    rt_printf("fused pairs checked: %u\n", checked);
+    ASSERT(checked > 1000);
+}
+
+void test_main(void)
+{
+    RUN_TEST(test_all_pairs);
+}
