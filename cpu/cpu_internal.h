@@ -89,6 +89,46 @@ void flags_set_arith(struct cpu *c, uint32_t arith_bits);
 void flags_materialize(struct cpu *c);
 bool parity8(uint64_t v);
 
+/* Condition pair cc >> 1 (SDM Vol. 2 Appendix B.1.4; the odd code of
+ * each pair is its negation) after a subtraction a - b = res of 'size'
+ * bytes (CMP, SUB; operands and result masked to the size), straight
+ * from the operands; false for PF, which needs the flags derived. */
+static inline __attribute__((always_inline)) bool cond_after_sub(unsigned pair, unsigned size,
+                                                                 uint64_t a, uint64_t b,
+                                                                 uint64_t res, bool *r)
+{
+    unsigned sh = 64 - 8 * size;
+    int64_t sa = (int64_t)(a << sh), sb = (int64_t)(b << sh);
+    switch (pair) {
+    case 0: *r = (int64_t)(((a ^ b) & (a ^ res)) << sh) < 0; return true; /* OF */
+    case 1: *r = a < b; return true;                                      /* CF */
+    case 2: *r = a == b; return true;                                     /* ZF */
+    case 3: *r = a <= b; return true;                                     /* CF | ZF */
+    case 4: *r = (int64_t)(res << sh) < 0; return true;                   /* SF */
+    case 6: *r = sa < sb; return true;                                    /* SF != OF */
+    case 7: *r = sa <= sb; return true;                                   /* ZF | SF != OF */
+    default: return false;                                                /* PF */
+    }
+}
+
+/* The same after a logic op (AND, OR, XOR, TEST): CF = OF = 0, the rest
+ * from the result. */
+static inline __attribute__((always_inline)) bool cond_after_logic(unsigned pair, unsigned size,
+                                                                   uint64_t res, bool *r)
+{
+    int64_t s = (int64_t)(res << (64 - 8 * size));
+    switch (pair) {
+    case 0:
+    case 1: *r = false; return true;
+    case 2:
+    case 3: *r = s == 0; return true;
+    case 4:
+    case 6: *r = s < 0; return true;
+    case 7: *r = s <= 0; return true;
+    default: return false;
+    }
+}
+
 /* Jcc/SETcc/CMOVcc condition code 0-15, where it needs no call: after
  * CMP/SUB (LF_SUB) and logic ops (LF_LOGIC) — most conditions in
  * practice — straight from the operands; after other lazy ops ZF and SF
@@ -100,29 +140,11 @@ static inline bool cpu_cond_fast(const struct cpu *c, unsigned cc, bool *out)
     bool r;
     unsigned sh = 64 - 8 * c->lf_size;
     if (c->lf_op == LF_SUB) {
-        uint64_t a = c->lf_a, b = c->lf_b;
-        int64_t sa = (int64_t)(a << sh), sb = (int64_t)(b << sh);
-        switch (cc >> 1) {
-        case 1: r = a < b; break;
-        case 2: r = a == b; break;
-        case 3: r = a <= b; break;
-        case 4: r = (int64_t)(c->lf_res << sh) < 0; break;
-        case 6: r = sa < sb; break;
-        case 7: r = sa <= sb; break;
-        default: return false;
-        }
+        if (!cond_after_sub(cc >> 1, c->lf_size, c->lf_a, c->lf_b, c->lf_res, &r))
+            return false;
     } else if (c->lf_op == LF_LOGIC) {
-        int64_t res = (int64_t)(c->lf_res << sh);
-        switch (cc >> 1) {
-        case 0:
-        case 1: r = false; break;
-        case 2:
-        case 3: r = res == 0; break;
-        case 4:
-        case 6: r = res < 0; break;
-        case 7: r = res <= 0; break;
-        default: return false;
-        }
+        if (!cond_after_logic(cc >> 1, c->lf_size, c->lf_res, &r))
+            return false;
     } else if (c->lf_op == LF_NONE) {
         uint64_t f = c->rflags;
         bool of = f & FL_OF, zf = f & FL_ZF, sf = f & FL_SF;

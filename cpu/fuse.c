@@ -23,42 +23,20 @@
 
 #define ALWAYS_INLINE inline __attribute__((always_inline))
 
-enum fuse_kind { FK_SUB, FK_LOGIC };
-
-/* Condition cc (SDM Vol. 2 Appendix B.1.4) after a subtraction a - b
- * (CMP, SUB) or a logic result r (TEST), operands masked to 'size'
- * bytes; -1 for PF, which the Jcc derives itself. */
-static ALWAYS_INLINE int fused_cond(enum fuse_kind kind, unsigned cc, unsigned size, uint64_t a,
-                                    uint64_t b, uint64_t r)
+/* Condition cc after the setter, or -1 for PF, which the Jcc derives
+ * itself: cond_after_sub/cond_after_logic (cpu_internal.h) with the
+ * operands the setter holds in registers. */
+static ALWAYS_INLINE int fused_cond_sub(unsigned cc, unsigned size, uint64_t a, uint64_t b,
+                                        uint64_t r)
 {
-    unsigned sh = 64 - 8 * size;
     bool t;
-    if (kind == FK_SUB) {
-        int64_t sa = (int64_t)(a << sh), sb = (int64_t)(b << sh), sr = (int64_t)(r << sh);
-        switch (cc >> 1) {
-        case 0: t = (int64_t)(((a ^ b) & (a ^ r)) << sh) < 0; break; /* OF */
-        case 1: t = a < b; break;                                    /* CF */
-        case 2: t = a == b; break;                                   /* ZF */
-        case 3: t = a <= b; break;                                   /* CF | ZF */
-        case 4: t = sr < 0; break;                                   /* SF */
-        case 5: return -1;                                           /* PF */
-        case 6: t = sa < sb; break;                                  /* SF != OF */
-        default: t = sa <= sb; break;                                /* ZF | SF != OF */
-        }
-    } else {
-        int64_t sr = (int64_t)(r << sh); /* CF = OF = 0 */
-        switch (cc >> 1) {
-        case 0:
-        case 1: t = false; break;
-        case 2:
-        case 3: t = r == 0; break;
-        case 4:
-        case 6: t = sr < 0; break;
-        case 5: return -1;
-        default: t = sr <= 0; break;
-        }
-    }
-    return (cc & 1) ? !t : t;
+    return cond_after_sub(cc >> 1, size, a, b, r, &t) ? (int)(t ^ (cc & 1)) : -1;
+}
+
+static ALWAYS_INLINE int fused_cond_logic(unsigned cc, unsigned size, uint64_t r)
+{
+    bool t;
+    return cond_after_logic(cc >> 1, size, r, &t) ? (int)(t ^ (cc & 1)) : -1;
 }
 
 /* The pair's second half: j is the Jcc after the setter. */
@@ -90,7 +68,7 @@ static ALWAYS_INLINE void fused_sub(struct cpu *c, const struct insn *i, unsigne
     lf_set(c, LF_SUB, size, a, b, r);
     if (dst >= 0)
         c->r[dst] = r;
-    fused_jcc(c, i + 1, fused_cond(FK_SUB, cc, size, a, b, r));
+    fused_jcc(c, i + 1, fused_cond_sub(cc, size, a, b, r));
 }
 
 static ALWAYS_INLINE void fused_test(struct cpu *c, const struct insn *i, unsigned cc,
@@ -98,7 +76,7 @@ static ALWAYS_INLINE void fused_test(struct cpu *c, const struct insn *i, unsign
 {
     uint64_t r = v & size_mask(size);
     lf_set_logic(c, size, r);
-    fused_jcc(c, i + 1, fused_cond(FK_LOGIC, cc, size, 0, 0, r));
+    fused_jcc(c, i + 1, fused_cond_logic(cc, size, r));
 }
 
 /* The setter forms, in the order of enum fuse_form. */
