@@ -111,6 +111,28 @@ static inline __attribute__((always_inline)) bool cond_after_sub(unsigned pair, 
     }
 }
 
+/* The same after an addition a + b = res (ADD): a carry out wraps the
+ * result below an operand, an overflow gives it the sign neither
+ * operand has. */
+static inline __attribute__((always_inline)) bool cond_after_add(unsigned pair, unsigned size,
+                                                                 uint64_t a, uint64_t b,
+                                                                 uint64_t res, bool *r)
+{
+    unsigned sh = 64 - 8 * size;
+    bool cf = res < a, zf = res == 0, sf = (int64_t)(res << sh) < 0;
+    bool of = (int64_t)(((a ^ res) & (b ^ res)) << sh) < 0;
+    switch (pair) {
+    case 0: *r = of; return true;
+    case 1: *r = cf; return true;
+    case 2: *r = zf; return true;
+    case 3: *r = cf || zf; return true;
+    case 4: *r = sf; return true;
+    case 6: *r = sf != of; return true;
+    case 7: *r = zf || sf != of; return true;
+    default: return false;
+    }
+}
+
 /* The same after a logic op (AND, OR, XOR, TEST): CF = OF = 0, the rest
  * from the result. */
 static inline __attribute__((always_inline)) bool cond_after_logic(unsigned pair, unsigned size,

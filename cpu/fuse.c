@@ -1,7 +1,7 @@
 /* cpu/fuse.c — a compare or test and the Jcc after it, run as one.
  *
  * In a threaded 64-bit block (cpu/thread.h), when the decoder appends a
- * Jcc right after a register CMP, TEST or SUB-immediate (the loop and
+ * Jcc right after a register CMP, TEST, SUB, ADD or AND (the loop and
  * test-and-branch pairs that make up a good part of kernel code),
  * cpu_fuse() points the flag setter's threaded entry at a handler that
  * does both: it sets the lazy flags exactly as the setter alone would
@@ -31,6 +31,13 @@ static ALWAYS_INLINE int fused_cond_sub(unsigned cc, unsigned size, uint64_t a, 
 {
     bool t;
     return cond_after_sub(cc >> 1, size, a, b, r, &t) ? (int)(t ^ (cc & 1)) : -1;
+}
+
+static ALWAYS_INLINE int fused_cond_add(unsigned cc, unsigned size, uint64_t a, uint64_t b,
+                                        uint64_t r)
+{
+    bool t;
+    return cond_after_add(cc >> 1, size, a, b, r, &t) ? (int)(t ^ (cc & 1)) : -1;
 }
 
 static ALWAYS_INLINE int fused_cond_logic(unsigned cc, unsigned size, uint64_t r)
@@ -71,26 +78,55 @@ static ALWAYS_INLINE void fused_sub(struct cpu *c, const struct insn *i, unsigne
     fused_jcc(c, i + 1, fused_cond_sub(cc, size, a, b, r));
 }
 
-static ALWAYS_INLINE void fused_test(struct cpu *c, const struct insn *i, unsigned cc,
-                                     unsigned size, uint64_t v)
+/* ADD a, b into dst */
+static ALWAYS_INLINE void fused_add(struct cpu *c, const struct insn *i, unsigned cc,
+                                    unsigned size, uint64_t a, uint64_t b, unsigned dst)
+{
+    uint64_t m = size_mask(size);
+    a &= m;
+    b &= m;
+    uint64_t r = (a + b) & m;
+    lf_set(c, LF_ADD, size, a, b, r);
+    c->r[dst] = r;
+    fused_jcc(c, i + 1, fused_cond_add(cc, size, a, b, r));
+}
+
+/* TEST (writes nothing, dst < 0) or AND of a value already combined */
+static ALWAYS_INLINE void fused_logic(struct cpu *c, const struct insn *i, unsigned cc,
+                                      unsigned size, uint64_t v, int dst)
 {
     uint64_t r = v & size_mask(size);
     lf_set_logic(c, size, r);
+    if (dst >= 0)
+        c->r[dst] = r;
     fused_jcc(c, i + 1, fused_cond_logic(cc, size, r));
 }
 
 /* The setter forms, in the order of enum fuse_form. */
-#define FUSE_FORMS(M)                                                      \
-    M(cmp_eg64, fused_sub(c, i, cc, 8, c->r[i->rm], c->r[i->reg], -1))     \
-    M(cmp_eg32, fused_sub(c, i, cc, 4, c->r[i->rm], c->r[i->reg], -1))     \
-    M(cmp_ge64, fused_sub(c, i, cc, 8, c->r[i->reg], c->r[i->rm], -1))     \
-    M(cmp_ge32, fused_sub(c, i, cc, 4, c->r[i->reg], c->r[i->rm], -1))     \
-    M(cmp_ri64, fused_sub(c, i, cc, 8, c->r[i->rm], i->imm, -1))           \
-    M(cmp_ri32, fused_sub(c, i, cc, 4, c->r[i->rm], i->imm, -1))           \
-    M(sub_ri64, fused_sub(c, i, cc, 8, c->r[i->rm], i->imm, i->rm))        \
-    M(sub_ri32, fused_sub(c, i, cc, 4, c->r[i->rm], i->imm, i->rm))        \
-    M(test_rr64, fused_test(c, i, cc, 8, c->r[i->rm] & c->r[i->reg]))      \
-    M(test_rr32, fused_test(c, i, cc, 4, c->r[i->rm] & c->r[i->reg]))
+#define FUSE_FORMS(M)                                                             \
+    M(cmp_eg64, fused_sub(c, i, cc, 8, c->r[i->rm], c->r[i->reg], -1))            \
+    M(cmp_eg32, fused_sub(c, i, cc, 4, c->r[i->rm], c->r[i->reg], -1))            \
+    M(cmp_ge64, fused_sub(c, i, cc, 8, c->r[i->reg], c->r[i->rm], -1))            \
+    M(cmp_ge32, fused_sub(c, i, cc, 4, c->r[i->reg], c->r[i->rm], -1))            \
+    M(cmp_ri64, fused_sub(c, i, cc, 8, c->r[i->rm], i->imm, -1))                  \
+    M(cmp_ri32, fused_sub(c, i, cc, 4, c->r[i->rm], i->imm, -1))                  \
+    M(sub_eg64, fused_sub(c, i, cc, 8, c->r[i->rm], c->r[i->reg], i->rm))         \
+    M(sub_eg32, fused_sub(c, i, cc, 4, c->r[i->rm], c->r[i->reg], i->rm))         \
+    M(sub_ri64, fused_sub(c, i, cc, 8, c->r[i->rm], i->imm, i->rm))               \
+    M(sub_ri32, fused_sub(c, i, cc, 4, c->r[i->rm], i->imm, i->rm))               \
+    M(add_eg64, fused_add(c, i, cc, 8, c->r[i->rm], c->r[i->reg], i->rm))         \
+    M(add_eg32, fused_add(c, i, cc, 4, c->r[i->rm], c->r[i->reg], i->rm))         \
+    M(add_ge64, fused_add(c, i, cc, 8, c->r[i->reg], c->r[i->rm], i->reg))        \
+    M(add_ge32, fused_add(c, i, cc, 4, c->r[i->reg], c->r[i->rm], i->reg))        \
+    M(add_ri64, fused_add(c, i, cc, 8, c->r[i->rm], i->imm, i->rm))               \
+    M(add_ri32, fused_add(c, i, cc, 4, c->r[i->rm], i->imm, i->rm))               \
+    M(and_eg64, fused_logic(c, i, cc, 8, c->r[i->rm] & c->r[i->reg], i->rm))      \
+    M(and_eg32, fused_logic(c, i, cc, 4, c->r[i->rm] & c->r[i->reg], i->rm))      \
+    M(and_ri64, fused_logic(c, i, cc, 8, c->r[i->rm] & i->imm, i->rm))            \
+    M(and_ri32, fused_logic(c, i, cc, 4, c->r[i->rm] & i->imm, i->rm))            \
+    M(test_rr64, fused_logic(c, i, cc, 8, c->r[i->rm] & c->r[i->reg], -1))        \
+    M(test_rr32, fused_logic(c, i, cc, 4, c->r[i->rm] & c->r[i->reg], -1))        \
+    M(test_rr8, fused_logic(c, i, cc, 1, reg_read8(c, i, i->rm) & reg_read8(c, i, i->reg), -1))
 
 #define FUSE_ENUM(name, body) FF_##name,
 enum fuse_form { FUSE_FORMS(FUSE_ENUM) FF_COUNT };
@@ -122,20 +158,30 @@ static const insn_fn fused_run[FF_COUNT][16] = {FUSE_FORMS(FUSE_ROW)};
  * ModRM.mod = 3, no LOCK. */
 static int setter_form(const struct insn *i)
 {
-    if (i->mod != 3 || i->lock || (i->opsize != 4 && i->opsize != 8))
+    if (i->mod != 3 || i->lock)
+        return -1;
+    if (i->op == 0x84) /* TEST r/m8, r8 */
+        return FF_test_rr8;
+    if (i->opsize != 4 && i->opsize != 8)
         return -1;
     bool q = i->opsize == 8;
     switch (i->op) {
+    case 0x01: return q ? FF_add_eg64 : FF_add_eg32; /* ADD r/m, r */
+    case 0x03: return q ? FF_add_ge64 : FF_add_ge32; /* ADD r, r/m */
+    case 0x21: return q ? FF_and_eg64 : FF_and_eg32; /* AND r/m, r */
+    case 0x29: return q ? FF_sub_eg64 : FF_sub_eg32; /* SUB r/m, r */
     case 0x39: return q ? FF_cmp_eg64 : FF_cmp_eg32; /* CMP r/m, r */
     case 0x3b: return q ? FF_cmp_ge64 : FF_cmp_ge32; /* CMP r, r/m */
     case 0x85: return q ? FF_test_rr64 : FF_test_rr32; /* TEST r/m, r */
     case 0x81:
     case 0x83: /* group 1 with an immediate (sign-extended by the decoder) */
-        if ((i->reg & 7) == 7)
-            return q ? FF_cmp_ri64 : FF_cmp_ri32;
-        if ((i->reg & 7) == 5)
-            return q ? FF_sub_ri64 : FF_sub_ri32;
-        return -1;
+        switch (i->reg & 7) {
+        case 0: return q ? FF_add_ri64 : FF_add_ri32;
+        case 4: return q ? FF_and_ri64 : FF_and_ri32;
+        case 5: return q ? FF_sub_ri64 : FF_sub_ri32;
+        case 7: return q ? FF_cmp_ri64 : FF_cmp_ri32;
+        default: return -1;
+        }
     default: return -1;
     }
 }

@@ -20,7 +20,11 @@
 #include "cpu/insn.h"
 
 #define BLOCK_MAX  32
-#define BLOCK_BITS 13
+/* 32,768 direct-mapped slots: Debian's kernel boot decodes 3.3 million
+ * instructions with 8,192 (most of them again after a conflict evicted
+ * their block) and 1.3 million with 32,768; the slots are zeroed memory
+ * mapped on first use (about 50 MB more resident for that boot). */
+#define BLOCK_BITS 15
 
 /* A remembered successor: used only while the stamp (icache_stamp())
  * is unchanged — so the fetch translation, CPL and code size are what

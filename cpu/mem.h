@@ -135,8 +135,9 @@ static inline __attribute__((always_inline)) uint8_t *mem_fast_ptr(struct cpu *c
     _Static_assert(FL_AC == 1u << 18, "fast_need is indexed by RFLAGS bit 18");
     uint8_t need = c->fast_need[type][(c->rflags >> 18) & 1];
     uint64_t lin = off + (seg >= SEG_FS ? c->seg[seg].base : 0);
-    if (unlikely(!mem_canonical(c, lin)))
-        return NULL;
+    /* No canonical check: the TLB holds only addresses canonical under
+     * the current CR4.LA57 (mmu/mmu.h, struct mmu), so a non-canonical
+     * one misses and the full handler raises #GP or #SS. */
     return mmu_fast_ptr(&c->mmu, lin, size, need);
 }
 

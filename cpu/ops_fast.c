@@ -343,6 +343,27 @@ static ALWAYS_INLINE bool movzx8_fast(struct cpu *c, const struct insn *i)
 }
 THREADED_FAST(movzx8)
 
+/* the same from a byte register, and from base + displacement without
+ * an FS/GS override (the string and table walks of byte code) */
+static void movzx8_rr(struct cpu *c, const struct insn *i)
+{
+    c->r[i->reg] = reg_read8(c, i, i->rm);
+}
+THREADED_REG(movzx8_rr)
+static void movzx8_bd(struct cpu *c, const struct insn *i)
+{
+    movzx8(c, i);
+}
+static ALWAYS_INLINE bool movzx8_bd_fast(struct cpu *c, const struct insn *i)
+{
+    uint8_t *p = mem_fast_ptr(c, SEG_DS, c->r[i->base] + (uint64_t)i->disp, 1, MMU_READ);
+    if (!p)
+        return false;
+    c->r[i->reg] = *p;
+    return true;
+}
+THREADED_FAST(movzx8_bd)
+
 static void movzx16(struct cpu *c, const struct insn *i)
 {
     c->r[i->reg] = rm_read_inline(c, i, 2);
@@ -396,6 +417,24 @@ static void lea64_bd(struct cpu *c, const struct insn *i)
     c->r[i->reg] = c->r[i->base] + (uint64_t)i->disp;
 }
 THREADED_REG(lea64_bd)
+
+/* base + index * scale + displacement, and RIP + displacement (the
+ * kernel's address computations and its RIP-relative globals) */
+static void lea64_bi(struct cpu *c, const struct insn *i)
+{
+    c->r[i->reg] = c->r[i->base] + (c->r[i->index] << i->scale) + (uint64_t)i->disp;
+}
+THREADED_REG(lea64_bi)
+static void lea64_rip(struct cpu *c, const struct insn *i)
+{
+    c->r[i->reg] = c->rip + (uint64_t)i->disp;
+}
+static ALWAYS_INLINE bool lea64_rip_fast(struct cpu *c, const struct insn *i)
+{
+    c->r[i->reg] = thread_rip(c, i) + (uint64_t)i->disp;
+    return true;
+}
+THREADED_FAST(lea64_rip)
 
 /* any other LEA into a 64- or 32-bit register (insn_ea wraps to the
  * address size; a 32-bit destination keeps the low half, zero-extended) */
@@ -617,10 +656,10 @@ static inline __attribute__((always_inline)) uint64_t ea_base_index(const struct
 
 /* loads and stores of 64 and 32 bits (a 32-bit load zero-extends)
  * through one address form 'ea' */
-static ALWAYS_INLINE bool mov_mem_fast(struct cpu *c, const struct insn *i, uint64_t ea,
+static ALWAYS_INLINE bool mov_mem_fast(struct cpu *c, const struct insn *i, int seg, uint64_t ea,
                                        unsigned size, bool load)
 {
-    uint8_t *p = mem_fast_ptr(c, i->seg, ea, size, load ? MMU_READ : MMU_WRITE);
+    uint8_t *p = mem_fast_ptr(c, seg, ea, size, load ? MMU_READ : MMU_WRITE);
     if (!p)
         return false;
     if (load)
@@ -630,7 +669,7 @@ static ALWAYS_INLINE bool mov_mem_fast(struct cpu *c, const struct insn *i, uint
     return true;
 }
 
-#define MOV_MEM_FORM(name, ea, fea, size, load)                                                \
+#define MOV_MEM_FORM(name, ea, fea, fseg, size, load)                                                \
     static void name(struct cpu *c, const struct insn *i)                                 \
     {                                                                                     \
         if (load)                                                                         \
@@ -640,37 +679,38 @@ static ALWAYS_INLINE bool mov_mem_fast(struct cpu *c, const struct insn *i, uint
     }                                                                                     \
     static ALWAYS_INLINE bool name##_fast(struct cpu *c, const struct insn *i)              \
     {                                                                                     \
-        return mov_mem_fast(c, i, fea(c, i), size, load);                                  \
+        return mov_mem_fast(c, i, fseg, fea(c, i), size, load);                                  \
     }                                                                                     \
     THREADED_FAST(name)
-#define MOV_MEM_VARIANTS(sfx, ea, fea)                                                         \
-    MOV_MEM_FORM(mov_load64_##sfx, ea, fea, 8, true)                                    \
-    MOV_MEM_FORM(mov_store64_##sfx, ea, fea, 8, false) \
-    MOV_MEM_FORM(mov_load32_##sfx, ea, fea, 4, true)                                    \
-    MOV_MEM_FORM(mov_store32_##sfx, ea, fea, 4, false)
-MOV_MEM_VARIANTS(bd, ea_base_disp, ea_base_disp)
-MOV_MEM_VARIANTS(bi, ea_base_index, ea_base_index)
+#define MOV_MEM_VARIANTS(sfx, ea, fea, fseg)                                                         \
+    MOV_MEM_FORM(mov_load64_##sfx, ea, fea, fseg, 8, true)                                    \
+    MOV_MEM_FORM(mov_store64_##sfx, ea, fea, fseg, 8, false) \
+    MOV_MEM_FORM(mov_load32_##sfx, ea, fea, fseg, 4, true)                                    \
+    MOV_MEM_FORM(mov_store32_##sfx, ea, fea, fseg, 4, false)
+MOV_MEM_VARIANTS(bd, ea_base_disp, ea_base_disp, SEG_DS)
+MOV_MEM_VARIANTS(bi, ea_base_index, ea_base_index, SEG_DS)
 
-MOV_MEM_VARIANTS(any, insn_ea, fast_ea)
+MOV_MEM_VARIANTS(any, insn_ea, fast_ea, i->seg)
 
 /* ---- 64-bit-mode byte MOV, and MOV of an immediate to memory ----
  * The full handlers are the generic ones (op_mov_EG, op_mov_GE,
  * op_mov_E_imm); the fast paths store or load through the TLB without
  * a call.  Byte stores of a constant or a register are the sieve's and
  * string code's inner loops. */
-static ALWAYS_INLINE bool mov_val_store_fast(struct cpu *c, const struct insn *i, uint64_t ea,
-                                             unsigned size, uint64_t v)
+static ALWAYS_INLINE bool mov_val_store_fast(struct cpu *c, int seg, uint64_t ea, unsigned size,
+                                             uint64_t v)
 {
-    uint8_t *p = mem_fast_ptr(c, i->seg, ea, size, MMU_WRITE);
+    uint8_t *p = mem_fast_ptr(c, seg, ea, size, MMU_WRITE);
     if (!p)
         return false;
     store_le(p, size, v);
     return true;
 }
 
-static ALWAYS_INLINE bool mov_load8_fast_at(struct cpu *c, const struct insn *i, uint64_t ea)
+static ALWAYS_INLINE bool mov_load8_fast_at(struct cpu *c, const struct insn *i, int seg,
+                                            uint64_t ea)
 {
-    uint8_t *p = mem_fast_ptr(c, i->seg, ea, 1, MMU_READ);
+    uint8_t *p = mem_fast_ptr(c, seg, ea, 1, MMU_READ);
     if (!p)
         return false;
     reg_write8(c, i, i->reg, *p);
@@ -678,7 +718,7 @@ static ALWAYS_INLINE bool mov_load8_fast_at(struct cpu *c, const struct insn *i,
 }
 
 /* MOV r/m, imm of 'bits' to memory: the generic handler, and a fast path */
-#define MOV_IMM_FORM(sfx, ea, bits)                                                       \
+#define MOV_IMM_FORM(sfx, ea, fseg, bits)                                                       \
     static void mov_store_imm##bits##_##sfx(struct cpu *c, const struct insn *i)          \
     {                                                                                     \
         op_mov_E_imm(c, i);                                                               \
@@ -686,25 +726,26 @@ static ALWAYS_INLINE bool mov_load8_fast_at(struct cpu *c, const struct insn *i,
     static ALWAYS_INLINE bool mov_store_imm##bits##_##sfx##_fast(struct cpu *c,           \
                                                                  const struct insn *i)    \
     {                                                                                     \
-        return mov_val_store_fast(c, i, ea(c, i), bits / 8, i->imm);                      \
+        return mov_val_store_fast(c, fseg, ea(c, i), bits / 8, i->imm);                      \
     }                                                                                     \
     THREADED_FAST(mov_store_imm##bits##_##sfx)
 
-#define MOV_BYTE_FORMS(sfx, ea)                                                           \
-    MOV_IMM_FORM(sfx, ea, 8) MOV_IMM_FORM(sfx, ea, 32) MOV_IMM_FORM(sfx, ea, 64)          \
+#define MOV_BYTE_FORMS(sfx, ea, fseg)                                                           \
+    MOV_IMM_FORM(sfx, ea, fseg, 8) MOV_IMM_FORM(sfx, ea, fseg, 32)                     \
+    MOV_IMM_FORM(sfx, ea, fseg, 64)          \
     static void mov_store8_##sfx(struct cpu *c, const struct insn *i) { op_mov_EG(c, i); }  \
     static void mov_load8_##sfx(struct cpu *c, const struct insn *i) { op_mov_GE(c, i); }   \
     static ALWAYS_INLINE bool mov_store8_##sfx##_fast(struct cpu *c, const struct insn *i) \
     {                                                                                     \
-        return mov_val_store_fast(c, i, ea(c, i), 1, reg_read8(c, i, i->reg));            \
+        return mov_val_store_fast(c, fseg, ea(c, i), 1, reg_read8(c, i, i->reg));            \
     }                                                                                     \
     static ALWAYS_INLINE bool mov_load8_##sfx##_fast(struct cpu *c, const struct insn *i)  \
     {                                                                                     \
-        return mov_load8_fast_at(c, i, ea(c, i));                                         \
+        return mov_load8_fast_at(c, i, fseg, ea(c, i));                                         \
     }                                                                                     \
     THREADED_FAST(mov_store8_##sfx) THREADED_FAST(mov_load8_##sfx)
-MOV_BYTE_FORMS(bd, ea_base_disp)
-MOV_BYTE_FORMS(any, fast_ea)
+MOV_BYTE_FORMS(bd, ea_base_disp, SEG_DS)
+MOV_BYTE_FORMS(any, fast_ea, i->seg)
 
 /* ---- SHL/SHR/SAR on a 32/64-bit register by an immediate or 1 ----
  * Same results and lazy flags as the generic group-2 code (ops_shift.c,
@@ -920,7 +961,13 @@ void cpu_specialize(const struct cpu *c, struct insn *i)
         return;
     }
     if ((op == 0x1b6 || op == 0x1b7) && (i->opsize == 4 || i->opsize == 8)) {
-        pick(i, op == 0x1b6 ? FAST(movzx8) : FAST(movzx16));
+        if (op == 0x1b6 && i->mod == 3)
+            PICK(movzx8_rr);
+        else if (op == 0x1b6 && i->adsize == 8 && i->base != NO_REG && i->index == NO_REG &&
+                 !i->riprel && i->seg < SEG_FS)
+            PICK(movzx8_bd);
+        else
+            pick(i, op == 0x1b6 ? FAST(movzx8) : FAST(movzx16));
         return;
     }
     if (op == 0xf7 && (i->reg & 7) == 4 && !i->lock && (i->opsize == 8 || i->opsize == 4)) {
@@ -963,6 +1010,10 @@ void cpu_specialize(const struct cpu *c, struct insn *i)
     if (op == 0x8d && i->opsize == 8 && i->adsize == 8) {
         if (i->base != NO_REG && i->index == NO_REG && !i->riprel)
             PICK(lea64_bd);
+        else if (i->base != NO_REG && i->index != NO_REG && !i->riprel)
+            PICK(lea64_bi);
+        else if (i->riprel && i->base == NO_REG && i->index == NO_REG)
+            PICK(lea64_rip);
         else
             PICK(lea64);
         return;
@@ -974,7 +1025,9 @@ void cpu_specialize(const struct cpu *c, struct insn *i)
     if ((op == 0x89 || op == 0x8b) && i->mod != 3 && !i->lock &&
         (i->opsize == 8 || i->opsize == 4)) {
         bool load = op == 0x8b, q = i->opsize == 8;
-        bool based = i->adsize == 8 && i->base != NO_REG && !i->riprel;
+        /* the bd and bi forms' fast paths take the segment base as 0:
+         * no FS or GS override (the full handlers use i->seg) */
+        bool based = i->adsize == 8 && i->base != NO_REG && !i->riprel && i->seg < SEG_FS;
         if (based && i->index == NO_REG)
             pick(i, load ? (q ? FAST(mov_load64_bd) : FAST(mov_load32_bd))
                          : (q ? FAST(mov_store64_bd) : FAST(mov_store32_bd)));
@@ -990,7 +1043,8 @@ void cpu_specialize(const struct cpu *c, struct insn *i)
     bool movm = i->mod != 3 && !i->lock &&
                 (op == 0x88 || op == 0x8a || ((op == 0xc6 || op == 0xc7) && (i->reg & 7) == 0));
     if (movm && (op != 0xc7 || i->opsize == 4 || i->opsize == 8)) {
-        bool bd = i->adsize == 8 && i->base != NO_REG && i->index == NO_REG && !i->riprel;
+        bool bd = i->adsize == 8 && i->base != NO_REG && i->index == NO_REG && !i->riprel &&
+                  i->seg < SEG_FS; /* as 'based' above */
 #define MOV_BYTE_PICK(sfx)                                                                \
     pick(i, op == 0x88   ? FAST(mov_store8_##sfx)                                         \
             : op == 0x8a ? FAST(mov_load8_##sfx)                                          \

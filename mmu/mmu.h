@@ -235,6 +235,15 @@ struct mmu_tlb_saved {
     } e[MMU_TLB_TRACK];
 };
 
+/* Every TLB entry's tag is a linear address that is canonical under
+ * the current CR4.LA57: entries are filled only for addresses that
+ * passed the canonical check (or 32-bit ones, canonical either way),
+ * CR4.LA57 cannot change in IA-32e mode (MOV to CR4 raises #GP), a
+ * context restored at a VM entry or exit drops entries the loaded
+ * CR4.LA57 makes non-canonical (mmu_tlb_switch), and a control
+ * register set from the debugger flushes everything.  So a non-canonical address never
+ * hits, and the fast paths (cpu/mem.h mem_fast_ptr) need no canonical
+ * check of their own. */
 struct mmu {
     struct phys *phys;
     /* paging control state: the architectural registers themselves */

@@ -183,9 +183,15 @@ void mmu_tlb_switch(struct mmu *m, int save, uint64_t save_key, int load, uint64
     if (!l->valid || l->key != load_key)
         return;
     l->valid = false;
+    unsigned bits = (m->cr4 & CR4_LA57) ? 57 : 48;
     for (unsigned k = 0; k < l->n; k++) {
-        struct mmu_tlb_entry *e = &m->tlb[l->slot[k]];
         const struct mmu_tlb_entry_saved *x = &l->e[k];
+        /* saved under another CR4.LA57 (the hypervisor changed the
+         * guest's): an address no longer canonical must not hit (the
+         * invariant above struct mmu) */
+        if (((x->tag + (1ull << (bits - 1))) >> bits) != 0)
+            continue;
+        struct mmu_tlb_entry *e = &m->tlb[l->slot[k]];
         *e = (struct mmu_tlb_entry){x->tag, x->addend, x->pa_page, x->perm, x->global, x->ram,
                                     x->level};
         /* code decoded meanwhile: writes must come back to be seen */

@@ -1,9 +1,10 @@
 /*
- * lm64_fused_jcc: a register CMP, TEST or SUB-immediate directly
+ * lm64_fused_jcc: a register CMP, TEST, SUB, ADD or AND directly
  * followed by a Jcc, which nest86 runs as one fused step (cpu/fuse.c),
  * must branch exactly as the Jcc on its own would and leave the same
- * flags.  For every condition code, every fused setter form (CMP r/m,r
- * and CMP r,r/m in 64 and 32 bits, CMP and SUB with an immediate, TEST)
+ * flags and result.  For every condition code, every fused setter form
+ * (CMP, SUB, ADD and AND with a register either way round or an
+ * immediate, TEST in 64, 32 and 8 bits)
  * and operands at the edges (zero, one, all ones, the sign boundaries,
  * equal values), the pair is run as written and with a NOP between the
  * two (not fused), and both are checked against the condition computed
@@ -37,28 +38,38 @@
         return t;                                                                        \
     }
 
-/* The setter forms: the immediates are fixed, so those forms take
- * their second operand from the table below instead of 'b'. */
+/* The setter forms: name, instruction, operand size, the operation
+ * (0 a - b, 1 a + b, 2 a & b) and the immediate the form uses in place
+ * of b (0: b itself). */
 #define FORMS(M)                                                   \
-    M(cmp64, "cmpq %[b], %[a]", 8, 0)                              \
-    M(cmp64r, "%{load%} cmpq %[b], %[a]", 8, 0)                      \
-    M(cmp32, "cmpl %k[b], %k[a]", 4, 0)                            \
-    M(cmp32r, "%{load%} cmpl %k[b], %k[a]", 4, 0)                    \
-    M(cmpi8, "cmpq $-2, %[a]", 8, 1)                               \
-    M(cmpi32, "cmpl $0x7ffffff0, %k[a]", 4, 2)                     \
-    M(subi64, "subq $0x1234567, %[a]", 8, 3)                       \
-    M(subi32, "subl $1, %k[a]", 4, 4)                              \
-    M(test64, "testq %[b], %[a]", 8, 5)                            \
-    M(test32, "testl %k[b], %k[a]", 4, 5)
-
-/* the immediate of each immediate form (kind 1-4); kind 0 compares
- * with b, kind 5 tests a & b */
-static const uint64_t form_imm[5] = {0, (uint64_t)-2, 0x7ffffff0, 0x1234567, 1};
+    M(cmp64, "cmpq %[b], %[a]", 8, 0, 0)                           \
+    M(cmp64r, "%{load%} cmpq %[b], %[a]", 8, 0, 0)                 \
+    M(cmp32, "cmpl %k[b], %k[a]", 4, 0, 0)                         \
+    M(cmp32r, "%{load%} cmpl %k[b], %k[a]", 4, 0, 0)               \
+    M(cmpi8, "cmpq $-2, %[a]", 8, 0, -2)                           \
+    M(cmpi32, "cmpl $0x7ffffff0, %k[a]", 4, 0, 0x7ffffff0)         \
+    M(sub64, "subq %[b], %[a]", 8, 0, 0)                           \
+    M(sub32, "subl %k[b], %k[a]", 4, 0, 0)                         \
+    M(subi64, "subq $0x1234567, %[a]", 8, 0, 0x1234567)            \
+    M(subi32, "subl $1, %k[a]", 4, 0, 1)                           \
+    M(add64, "addq %[b], %[a]", 8, 1, 0)                           \
+    M(add64r, "%{load%} addq %[b], %[a]", 8, 1, 0)                 \
+    M(add32, "addl %k[b], %k[a]", 4, 1, 0)                         \
+    M(add32r, "%{load%} addl %k[b], %k[a]", 4, 1, 0)               \
+    M(addi64, "addq $-1, %[a]", 8, 1, -1)                          \
+    M(addi32, "addl $0x40000000, %k[a]", 4, 1, 0x40000000)         \
+    M(and64, "andq %[b], %[a]", 8, 2, 0)                           \
+    M(and32, "andl %k[b], %k[a]", 4, 2, 0)                         \
+    M(andi64, "andq $0x80, %[a]", 8, 2, 0x80)                      \
+    M(andi32, "andl $-0x10, %k[a]", 4, 2, -0x10)                   \
+    M(test64, "testq %[b], %[a]", 8, 2, 0)                         \
+    M(test32, "testl %k[b], %k[a]", 4, 2, 0)                       \
+    M(test8, "testb %b[b], %b[a]", 1, 2, 0)
 
 #define PAIRS_CC(cc, mn, name, setter)                                  \
     PAIR(name##_fused, cc, mn, setter, "")                             \
     PAIR(name##_split, cc, mn, setter, "nop\n\t")
-#define PAIRS_FORM(name, setter, size, kind)                            \
+#define PAIRS_FORM(name, setter, size, op, imm)                            \
     PAIRS_CC(0, o, name, setter) PAIRS_CC(1, no, name, setter)          \
     PAIRS_CC(2, b, name, setter) PAIRS_CC(3, ae, name, setter)          \
     PAIRS_CC(4, e, name, setter) PAIRS_CC(5, ne, name, setter)          \
@@ -71,8 +82,8 @@ FORMS(PAIRS_FORM)
 
 typedef int (*pair_fn)(uint64_t, uint64_t, uint64_t *, uint64_t *);
 
-#define ROW(name, setter, size, kind)                                                      \
-    {#name, size, kind,                                                                   \
+#define ROW(name, setter, size, op, imm)                                                    \
+    {#name, size, op, (uint64_t)(imm),                                                                   \
      {name##_fused_0, name##_fused_1, name##_fused_2, name##_fused_3, name##_fused_4,     \
       name##_fused_5, name##_fused_6, name##_fused_7, name##_fused_8, name##_fused_9,     \
       name##_fused_10, name##_fused_11, name##_fused_12, name##_fused_13,                 \
@@ -84,7 +95,8 @@ typedef int (*pair_fn)(uint64_t, uint64_t, uint64_t *, uint64_t *);
 
 static const struct form {
     const char *name;
-    unsigned size, kind;
+    unsigned size, op;
+    uint64_t imm;
     pair_fn fused[16], split[16];
 } forms[] = {FORMS(ROW)};
 
@@ -103,8 +115,8 @@ static bool parity_even(uint64_t v)
     return (n & 1) == 0;
 }
 
-/* The condition from the operands: 'a - b' (kind 0-4) or 'a & b'. */
-static int expected(unsigned size, unsigned kind, unsigned cc, uint64_t a, uint64_t b)
+/* The condition from the operands: op 0 a - b, 1 a + b, 2 a & b. */
+static int expected(unsigned size, unsigned op, unsigned cc, uint64_t a, uint64_t b)
 {
     unsigned bits = size * 8;
     uint64_t m = size == 8 ? ~0ull : (1ull << bits) - 1;
@@ -112,9 +124,13 @@ static int expected(unsigned size, unsigned kind, unsigned cc, uint64_t a, uint6
     b &= m;
     bool cf, of, zf, sf, pf;
     uint64_t r;
-    if (kind == 5) {
+    if (op == 2) {
         r = a & b;
         cf = of = false;
+    } else if (op == 1) {
+        r = (a + b) & m;
+        cf = r < a;
+        of = (((a ^ r) & (b ^ r)) >> (bits - 1)) & 1;
     } else {
         r = (a - b) & m;
         cf = a < b;
@@ -146,9 +162,8 @@ static void test_all_pairs(void)
         for (unsigned cc = 0; cc < 16; cc++) {
             for (unsigned x = 0; x < NVALUES; x++) {
                 for (unsigned y = 0; y < NVALUES; y++) {
-                    uint64_t a = values[x], b = fm->kind >= 1 && fm->kind <= 4
-                                                    ? form_imm[fm->kind] : values[y];
-                    if (fm->kind >= 1 && fm->kind <= 4 && y > 0)
+                    uint64_t a = values[x], b = fm->imm ? fm->imm : values[y];
+                    if (fm->imm && y > 0)
                         break; /* the immediate forms have one second operand */
                     uint64_t ff, fs, of, os;
                     /* twice each, so the second run finds the pair decoded
@@ -158,7 +173,7 @@ static void test_all_pairs(void)
                         tf = fm->fused[cc](a, b, &ff, &of);
                         ts = fm->split[cc](a, b, &fs, &os);
                     }
-                    int want = expected(fm->size, fm->kind, cc, a, b);
+                    int want = expected(fm->size, fm->op, cc, a, b);
                     if (tf != want || ts != want || (ff & FLAGS_MASK) != (fs & FLAGS_MASK) ||
                         of != os) {
                         rt_printf("%s cc %u a %llx b %llx: fused %d split %d want %d, "
