@@ -562,6 +562,7 @@ static void set_mmio_base(struct lapic *l, uint64_t base)
     if (l->region >= 0 && l->region < p->nregions && p->regions[l->region].opaque == l &&
         p->regions[l->region].base != base) {
         p->regions[l->region].base = base;
+        phys_regions_changed(p);
         machine_memory_map_changed(l->m);
     }
 }

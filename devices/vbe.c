@@ -268,6 +268,8 @@ static void place_windows(struct vbe *b)
             p->regions[region[k]].base = want[k];
             moved = true;
         }
+    if (moved)
+        phys_regions_changed(p);
     if (moved && b->m->cpu)
         machine_memory_map_changed(b->m);
 }

@@ -26,6 +26,7 @@ int phys_init(struct phys *p, uint64_t ram_bytes)
     p->ram_below_4g = ram_bytes < PHYS_PCI_HOLE_START ? ram_bytes : PHYS_PCI_HOLE_START;
     p->ram_above_4g = ram_bytes - p->ram_below_4g;
     p->a20_enabled = true;
+    p->region_floor = UINT64_MAX;
     return 0;
 }
 
@@ -52,6 +53,25 @@ void phys_map_mmio(struct phys *p, uint64_t base, uint64_t size, const char *nam
     r->opaque = opaque;
     r->read = read;
     r->write = write;
+    phys_regions_changed(p);
+}
+
+/* The legacy regions (VGA memory) sit below 1 MiB; above it, RAM up to
+ * the lowest region needs no search. */
+#define PHYS_LOW_END 0x100000ull
+
+void phys_regions_changed(struct phys *p)
+{
+    uint64_t floor = UINT64_MAX;
+    for (int i = 0; i < p->nregions; i++) {
+        const struct phys_region *r = &p->regions[i];
+        if (r->base + r->size <= PHYS_LOW_END)
+            continue;
+        uint64_t start = r->base < PHYS_LOW_END ? PHYS_LOW_END : r->base;
+        if (start < floor)
+            floor = start;
+    }
+    p->region_floor = floor;
 }
 
 const struct phys_region *phys_find_region(const struct phys *p, uint64_t pa)
@@ -76,6 +96,8 @@ static uint8_t *ram_ptr_unchecked(struct phys *p, uint64_t pa)
 
 uint8_t *phys_ram_ptr(struct phys *p, uint64_t pa)
 {
+    if (pa >= PHYS_LOW_END && pa < p->region_floor)
+        return ram_ptr_unchecked(p, pa);
     if (p->nregions && phys_find_region(p, pa))
         return NULL;
     return ram_ptr_unchecked(p, pa);

@@ -38,6 +38,11 @@ struct phys {
     bool a20_enabled;      /* false: address bit 20 forced to 0 */
     int nregions;
     struct phys_region regions[PHYS_MAX_REGIONS];
+    /* No region overlaps [PHYS_LOW_END, region_floor): RAM there needs
+     * no region search (phys_ram_ptr; page walks read their entries
+     * there).  Kept by phys_regions_changed(), which whoever moves a
+     * region must call. */
+    uint64_t region_floor;
     /* Self-modifying-code tracking, one entry per 4 KiB page of RAM
      * (indexed by RAM offset >> 12): code_page[] is set while decoded
      * instructions from the page are cached, and such pages are never
@@ -65,6 +70,8 @@ void phys_free(struct phys *p);
  * and over RAM, so a device may sit on top of RAM (e.g. the LAPIC). */
 void phys_map_mmio(struct phys *p, uint64_t base, uint64_t size, const char *name,
                    void *opaque, phys_mmio_read_fn read, phys_mmio_write_fn write);
+/* After a region's base or size changed (a BAR or the APIC moved). */
+void phys_regions_changed(struct phys *p);
 
 /* Host pointer to the RAM byte at 'pa', or NULL when 'pa' is MMIO or
  * unbacked.  Does not apply the A20 mask: callers pass masked addresses. */

@@ -333,6 +333,7 @@ static void phys_mmio_and_straddle(void)
     uint64_t v = phys_read(&ph, 0x6fffff, 2);
     UNIT_CHECKF(v == 0x88aa, "0x%llx", (unsigned long long)v);
     ph.nregions = 0;
+    phys_regions_changed(&ph);
 }
 
 int main(void)
