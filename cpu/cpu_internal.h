@@ -18,9 +18,13 @@ extern const char *const cpu_op_names[0x400];
 
 /* swaps in a constant-folded variant of a hot handler (cpu/ops_fast.c) */
 void cpu_specialize(const struct cpu *c, struct insn *i);
-/* A register CMP/TEST/SUB followed by a Jcc in a 64-bit block: the
- * setter's threaded entry does both (cpu/fuse.c). */
-void cpu_fuse(struct insn *setter, const struct insn *jcc);
+/* Instructions in a row in a 64-bit block: a register CMP/TEST/SUB/
+ * ADD/AND and a Jcc become one threaded step; rotates before an
+ * instruction that overwrites every flag skip theirs (cpu/fuse.c). */
+void cpu_fuse(struct insn *insn, unsigned k); /* insn[k] was just decoded */
+/* A rotate by an immediate whose flags are dead: its threaded entry
+ * skips them (cpu/ops_fast.c); false if 'i' is not one. */
+bool cpu_flagless(struct insn *i);
 
 /* ---- lazy flags (cpu/flags.c) ---- */
 bool flag_cf_slow(const struct cpu *c);

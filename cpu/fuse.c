@@ -12,6 +12,10 @@
  * state.  Anything unusual (PF, a non-canonical target) is left to the
  * Jcc's own entry, which reads the flags the setter stored.
  *
+ * The same look gives a rotate whose flags are overwritten before
+ * anything can read them (by the next instruction, or after register
+ * moves) a threaded entry without them (cpu_flagless()).
+ *
  * Both instructions keep their 'fn' and decoded fields: single-stepped,
  * or run one by one with an event pending (cpu/run.c), they run apart
  * as before.  Only the setter's 'run' changes; a block is entered only
@@ -186,10 +190,59 @@ static int setter_form(const struct insn *i)
     }
 }
 
-void cpu_fuse(struct insn *setter, const struct insn *jcc)
+/* Writes all six arithmetic flags, reads none, and can neither fault
+ * nor leave the chain: ADD, OR, AND, SUB, XOR, CMP and TEST between
+ * registers or with an immediate (their threaded entries always finish
+ * on the fast path), so the flags before it are dead. */
+static bool overwrites_flags(const struct insn *i)
 {
-    bool is_jcc = (jcc->op >= 0x70 && jcc->op <= 0x7f) || (jcc->op >= 0x180 && jcc->op <= 0x18f);
-    int form = setter_form(setter);
-    if (is_jcc && form >= 0)
-        setter->run = fused_run[form][jcc->op & 0xf];
+    if (i->mod != 3 || i->lock)
+        return false;
+    if (i->op == 0x84)
+        return true;
+    if (i->opsize != 4 && i->opsize != 8)
+        return false;
+    switch (i->op) {
+    case 0x01: case 0x03: case 0x09: case 0x0b: case 0x21: case 0x23: case 0x29:
+    case 0x2b: case 0x31: case 0x33: case 0x39: case 0x3b: case 0x85:
+        return true;
+    case 0x81:
+    case 0x83: return (i->reg & 7) != 2 && (i->reg & 7) != 3; /* not ADC, SBB */
+    default: return false;
+    }
+}
+
+/* Neither reads nor writes a flag, and its threaded entry is a
+ * register handler that cannot fault or leave the chain: MOV between
+ * registers or of an immediate, LEA (cpu_specialize() gives each of
+ * these forms such an entry). */
+static bool flag_transparent(const struct insn *i)
+{
+    if (i->lock || (i->opsize != 4 && i->opsize != 8))
+        return false;
+    switch (i->op) {
+    case 0x89:
+    case 0x8b: return i->mod == 3;
+    case 0xc7: return i->mod == 3 && (i->reg & 7) == 0;
+    case 0x8d: return i->opsize == 4 || i->adsize == 8;
+    default: return i->op >= 0xb8 && i->op <= 0xbf;
+    }
+}
+
+void cpu_fuse(struct insn *insn, unsigned k)
+{
+    struct insn *prev = &insn[k - 1];
+    const struct insn *next = &insn[k];
+    bool is_jcc = (next->op >= 0x70 && next->op <= 0x7f) || (next->op >= 0x180 && next->op <= 0x18f);
+    int form = setter_form(prev);
+    if (is_jcc && form >= 0) {
+        prev->run = fused_run[form][next->op & 0xf];
+        return;
+    }
+    /* the rotates since the last flag reader, through moves, have dead
+     * flags: the SHA-256 rounds' ROR, MOV, ROR, XOR */
+    if (overwrites_flags(next))
+        for (unsigned j = k; j-- > 0;)
+            if (!cpu_flagless(&insn[j]) && !flag_transparent(&insn[j]))
+                break;
 }

@@ -861,6 +861,33 @@ static ALWAYS_INLINE bool rotate_fast(struct cpu *c, const struct insn *i, bool 
 ROTATE_VARIANTS(rol_ri, false)
 ROTATE_VARIANTS(ror_ri, true)
 
+/* The rotation alone, for a rotate whose CF and OF the next instruction
+ * overwrites before anything can look at them (cpu_fuse(): the SHA-256
+ * rounds' ROR then XOR or ADD), so neither they nor the flags the
+ * rotate would have to make concrete are computed. */
+#define ROTATE_FLAGLESS(name, right, size)                                                \
+    static void name##_nf(struct cpu *c, const struct insn *i)                            \
+    {                                                                                     \
+        uint32_t cfof;                                                                    \
+        c->r[i->rm] = rotate_ri(c, i, right, size, &cfof);                                \
+    }                                                                                     \
+    THREADED_REG(name##_nf)
+ROTATE_FLAGLESS(rol_ri64, false, 8)
+ROTATE_FLAGLESS(rol_ri32, false, 4)
+ROTATE_FLAGLESS(ror_ri64, true, 8)
+ROTATE_FLAGLESS(ror_ri32, true, 4)
+
+bool cpu_flagless(struct insn *i)
+{
+    static const insn_fn run[2][2] = {{rol_ri32_nf_run, rol_ri64_nf_run},
+                                      {ror_ri32_nf_run, ror_ri64_nf_run}};
+    if (i->mod != 3 || i->lock || (i->op != 0xc1 && i->op != 0xd1) ||
+        (i->opsize != 4 && i->opsize != 8) || (i->reg & 7) > 1)
+        return false;
+    i->run = run[i->reg & 7][i->opsize == 8];
+    return true;
+}
+
 /* Picks a specialised handler for a freshly decoded instruction. */
 static void pick(struct insn *i, struct fast f)
 {

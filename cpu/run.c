@@ -367,6 +367,19 @@ static struct block *lookup_block(struct cpu *c)
     return b;
 }
 
+void cpu_branch_unlinked(struct cpu *c, const struct insn *i, uint64_t rip, uint64_t stamp)
+{
+    const struct block_link *j = icache_jslot(c->icache, rip);
+    if (!link_valid(j, rip, stamp)) {
+        c->insn_rip = thread_rip(c, i) - i->len;
+        return;
+    }
+    struct block *b = c->cur_block;
+    b->link[b->link_next] = *j;
+    b->link_next ^= 1;
+    thread_enter(c, j->to, rip); /* tail position */
+}
+
 /* The block execution continues in after leaving 'b': one of its
  * links, the jump cache, or a full lookup (which refreshes both). */
 static struct block *next_block(struct cpu *c, struct block *b)
@@ -432,7 +445,7 @@ static void run_decode(struct cpu *c, struct block *b)
         in->end = (uint16_t)end;
         set_stop(&b->insn[k + 1], k + 1, end);
         if (k > 0 && c->code_size == 8)
-            cpu_fuse(&b->insn[k - 1], in);
+            cpu_fuse(b->insn, k);
         b->n++;
         k++;
         page_off += in->len;

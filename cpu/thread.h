@@ -103,6 +103,11 @@ static inline __attribute__((always_inline)) void thread_enter(struct cpu *c,
     n->run(c, n);
 }
 
+/* A branch whose block has no link for the target: the jump cache's
+ * entry for it, if valid, becomes one of the block's links and the
+ * chain goes on there; otherwise back to the loop (cpu/run.c). */
+void cpu_branch_unlinked(struct cpu *c, const struct insn *i, uint64_t rip, uint64_t stamp);
+
 /* After instruction i branched (c->rip is the target): when the block
  * it left has a valid link (cpu/icache.h) for the target, go on into
  * that block's first entry, so each branch site dispatches with its own
@@ -119,10 +124,10 @@ static inline __attribute__((always_inline)) void thread_branch(struct cpu *c,
         c->insn_rip = thread_rip(c, i) - i->len;
         return;
     }
-    struct block *nb =
-        block_linked(c->cur_block, rip, icache_stamp(c->mmu.epoch, c->mmu.phys->code_writes));
+    uint64_t stamp = icache_stamp(c->mmu.epoch, c->mmu.phys->code_writes);
+    struct block *nb = block_linked(c->cur_block, rip, stamp);
     if (!nb) {
-        c->insn_rip = thread_rip(c, i) - i->len;
+        cpu_branch_unlinked(c, i, rip, stamp);
         return;
     }
     thread_enter(c, nb, rip);

@@ -193,7 +193,109 @@ static void test_all_pairs(void)
     ASSERT(checked > 1000);
 }
 
+/* A rotate whose flags the next instruction overwrites runs without
+ * them (cpu_flagless): the rotated value, and the flags after the pair,
+ * must be as with a NOP between the two. */
+#define ROT_PAIR(name, rot, next, gap)                                                    \
+    static uint64_t name(uint64_t a, uint64_t b, uint64_t *fl)                           \
+    {                                                                                    \
+        uint64_t f;                                                                      \
+        asm volatile(rot "\n\t" gap next "\n\t"                                         \
+                     "pushfq\n\t"                                                        \
+                     "popq %[f]"                                                         \
+                     : [f] "=&r"(f), [a] "+r"(a)                                        \
+                     : [b] "r"(b)                                                        \
+                     : "cc");                                                            \
+        *fl = f;                                                                         \
+        return a;                                                                        \
+    }
+#define ROT_FORMS(M)                                                  \
+    M(ror32_xor, "rorl $7, %k[a]", "xorl %k[b], %k[a]")               \
+    M(rol64_add, "rolq $13, %[a]", "addq %[b], %[a]")                 \
+    M(ror64_1_test, "rorq $1, %[a]", "testq %[b], %[a]")              \
+    M(rol32_cmp, "roll $31, %k[a]", "cmpl $5, %k[a]")
+#define ROT_BOTH(name, rot, next)                                     \
+    ROT_PAIR(name##_paired, rot, next, "") ROT_PAIR(name##_apart, rot, next, "nop\n\t")
+ROT_FORMS(ROT_BOTH)
+
+/* ROR, MOV, ROR, XOR: the SHA-256 Sigma shape; 'apart' puts a NOP
+ * before the XOR */
+static uint64_t ror_mov_ror_xor(uint64_t a, int apart, uint64_t *fl)
+{
+    uint64_t t, f;
+    if (apart)
+        asm volatile("rorq $6, %[a]\n\tmovq %[a], %[t]\n\trorq $11, %[t]\n\tnop\n\t"
+                     "xorq %[t], %[a]\n\tpushfq\n\tpopq %[f]"
+                     : [a] "+r"(a), [t] "=&r"(t), [f] "=&r"(f) : : "cc");
+    else
+        asm volatile("rorq $6, %[a]\n\tmovq %[a], %[t]\n\trorq $11, %[t]\n\t"
+                     "xorq %[t], %[a]\n\tpushfq\n\tpopq %[f]"
+                     : [a] "+r"(a), [t] "=&r"(t), [f] "=&r"(f) : : "cc");
+    *fl = f;
+    return a;
+}
+
+/* ROR, then ADC reading its CF, then XOR: the ROR keeps its flags */
+static uint64_t ror_adc_xor(uint64_t a)
+{
+    uint64_t t = 0;
+    asm volatile("rorq $1, %[a]\n\tadcq $0, %[t]\n\txorq %[t], %[a]"
+                 : [a] "+r"(a), [t] "+r"(t) : : "cc");
+    return t;
+}
+
+static void test_rotate_then_flag_writer(void)
+{
+    for (unsigned x = 0; x < NVALUES; x++)
+        for (unsigned rep = 0; rep < 2; rep++)
+            ASSERT_EQ(ror_adc_xor(values[x]), values[x] & 1);
+    typedef uint64_t (*rot_fn)(uint64_t, uint64_t, uint64_t *);
+#define ROT_ROW(name, rot, next) {#name, name##_paired, name##_apart},
+    static const struct {
+        const char *name;
+        rot_fn paired, apart;
+    } rots[] = {ROT_FORMS(ROT_ROW)};
+    unsigned n = 0;
+    for (unsigned k = 0; k < sizeof rots / sizeof rots[0]; k++)
+        for (unsigned x = 0; x < NVALUES; x++)
+            for (unsigned y = 0; y < NVALUES; y += 3) {
+                uint64_t fp = 0, fa = 0, rp = 0, ra = 0;
+                for (unsigned rep = 0; rep < 2; rep++) {
+                    rp = rots[k].paired(values[x], values[y], &fp);
+                    ra = rots[k].apart(values[x], values[y], &fa);
+                }
+                if (rp != ra || (fp & FLAGS_MASK) != (fa & FLAGS_MASK)) {
+                    rt_printf("%s a %llx b %llx: %llx/%llx flags %llx/%llx\n", rots[k].name,
+                              (unsigned long long)values[x], (unsigned long long)values[y],
+                              (unsigned long long)rp, (unsigned long long)ra,
+                              (unsigned long long)(fp & FLAGS_MASK),
+                              (unsigned long long)(fa & FLAGS_MASK));
+                    ASSERT(false);
+                }
+                n++;
+            }
+    /* two rotates through a move before the XOR (both without flags),
+     * against the same with a NOP before the XOR (both with them) */
+    for (unsigned x = 0; x < NVALUES; x++) {
+        uint64_t fp, fa, rp = 0, ra = 0;
+        for (unsigned rep = 0; rep < 2; rep++) {
+            rp = ror_mov_ror_xor(values[x], 0, &fp);
+            ra = ror_mov_ror_xor(values[x], 1, &fa);
+        }
+        uint64_t v = values[x];
+        uint64_t want = ((v >> 6) | (v << 58)) ^ ((v >> 17) | (v << 47));
+        ASSERT_EQ(rp, want);
+        ASSERT_EQ(ra, want);
+        ASSERT_EQ(fp & FLAGS_MASK, fa & FLAGS_MASK);
+    }
+    /* one value worked out here: 0x80000001 ror 7 = 0x03000000, xor 1 */
+    uint64_t f;
+    ASSERT_EQ(ror32_xor_paired(0x80000001, 1, &f), 0x03000001);
+    ASSERT(n > 100);
+}
+
 void test_main(void)
 {
     RUN_TEST(test_all_pairs);
+    RUN_TEST(test_rotate_then_flag_writer);
 }
