@@ -19,11 +19,12 @@ extern const char *const cpu_op_names[0x400];
 /* swaps in a constant-folded variant of a hot handler (cpu/ops_fast.c) */
 void cpu_specialize(const struct cpu *c, struct insn *i);
 /* Instructions in a row in a 64-bit block: a register CMP/TEST/SUB/
- * ADD/AND and a Jcc become one threaded step; rotates before an
+ * ADD/AND and a Jcc become one threaded step; flag writers before an
  * instruction that overwrites every flag skip theirs (cpu/fuse.c). */
 void cpu_fuse(struct insn *insn, unsigned k); /* insn[k] was just decoded */
-/* A rotate by an immediate whose flags are dead: its threaded entry
- * skips them (cpu/ops_fast.c); false if 'i' is not one. */
+/* A register ALU op, shift, rotate or IMUL whose flags are dead: its
+ * threaded entry leaves them alone (cpu/ops_fast.c); false if 'i' is
+ * not one (or reads flags, as ADC and RCL do). */
 bool cpu_flagless(struct insn *i);
 
 /* ---- lazy flags (cpu/flags.c) ---- */

@@ -12,9 +12,10 @@
  * state.  Anything unusual (PF, a non-canonical target) is left to the
  * Jcc's own entry, which reads the flags the setter stored.
  *
- * The same look gives a rotate whose flags are overwritten before
+ * The same look gives a flag writer whose flags are overwritten before
  * anything can read them (by the next instruction, or after register
- * moves) a threaded entry without them (cpu_flagless()).
+ * moves: a rotate, shift, IMUL or register ALU op) a threaded entry
+ * that leaves them alone (cpu_flagless()).
  *
  * Both instructions keep their 'fn' and decoded fields: single-stepped,
  * or run one by one with an event pending (cpu/run.c), they run apart
@@ -239,8 +240,8 @@ void cpu_fuse(struct insn *insn, unsigned k)
         prev->run = fused_run[form][next->op & 0xf];
         return;
     }
-    /* the rotates since the last flag reader, through moves, have dead
-     * flags: the SHA-256 rounds' ROR, MOV, ROR, XOR */
+    /* the flag writers since the last flag reader, through moves, have
+     * dead flags: the SHA-256 rounds' ROR, MOV, ROR, XOR; XOR, XOR */
     if (overwrites_flags(next))
         for (unsigned j = k; j-- > 0;)
             if (!cpu_flagless(&insn[j]) && !flag_transparent(&insn[j]))

@@ -61,13 +61,15 @@ static ALWAYS_INLINE bool alu_rr_fast(struct cpu *c, unsigned dst, uint64_t src,
         return alu_rr_fast(c, dst, src, n, size);                                         \
     }                                                                                     \
     THREADED_FAST(name)
-#define ALU_RR_VARIANTS(n)                                                               \
-    ALU_RR_FORM(alu_eg64_##n, n, i->rm, c->r[i->reg], 8)                                   \
-    ALU_RR_FORM(alu_eg32_##n, n, i->rm, c->r[i->reg], 4)                                   \
-    ALU_RR_FORM(alu_ge64_##n, n, i->reg, c->r[i->rm], 8)                                   \
-    ALU_RR_FORM(alu_ge32_##n, n, i->reg, c->r[i->rm], 4)                                   \
-    ALU_RR_FORM(alu_ri64_##n, n, i->rm, i->imm, 8)                                         \
-    ALU_RR_FORM(alu_ri32_##n, n, i->rm, i->imm, 4)
+/* the six register forms of ALU op n: name, destination, source, size */
+#define ALU_RR_SHAPES(M, n)                                                              \
+    M(alu_eg64_##n, n, i->rm, c->r[i->reg], 8)                                             \
+    M(alu_eg32_##n, n, i->rm, c->r[i->reg], 4)                                             \
+    M(alu_ge64_##n, n, i->reg, c->r[i->rm], 8)                                             \
+    M(alu_ge32_##n, n, i->reg, c->r[i->rm], 4)                                             \
+    M(alu_ri64_##n, n, i->rm, i->imm, 8)                                                   \
+    M(alu_ri32_##n, n, i->rm, i->imm, 4)
+#define ALU_RR_VARIANTS(n) ALU_RR_SHAPES(ALU_RR_FORM, n)
 FOR_EACH_ALU_OP(ALU_RR_VARIANTS)
 
 /* Memory forms with a constant 32/64-bit operand size in 64-bit code
@@ -751,8 +753,8 @@ MOV_BYTE_FORMS(any, fast_ea, i->seg)
  * Same results and lazy flags as the generic group-2 code (ops_shift.c,
  * flags.c LF_SHL/LF_SHR/LF_SAR); a zero count leaves the flags alone
  * but still writes the (zero-extended) destination. */
-static ALWAYS_INLINE void shift_ri(struct cpu *c, const struct insn *i, unsigned kind,
-                                   unsigned size)
+static ALWAYS_INLINE void shift_ri_flags(struct cpu *c, const struct insn *i, unsigned kind,
+                                         unsigned size, bool flags)
 {
     unsigned bits = size * 8;
     unsigned count = (unsigned)(i->op == 0xd1 ? 1 : i->imm) & (size == 8 ? 63 : 31);
@@ -763,16 +765,32 @@ static ALWAYS_INLINE void shift_ri(struct cpu *c, const struct insn *i, unsigned
     }
     if (kind == 4) {
         r = (v << count) & m;
-        lf_set(c, LF_SHL, size, v, count, r);
+        if (flags)
+            lf_set(c, LF_SHL, size, v, count, r);
     } else if (kind == 5) {
         r = v >> count;
-        lf_set(c, LF_SHR, size, v, count, r);
+        if (flags)
+            lf_set(c, LF_SHR, size, v, count, r);
     } else {
         int64_t s = (int64_t)(v << (64 - bits)) >> (64 - bits);
         r = (uint64_t)(s >> count) & m;
-        lf_set(c, LF_SAR, size, v, count, r);
+        if (flags)
+            lf_set(c, LF_SAR, size, v, count, r);
     }
     c->r[i->rm] = r;
+}
+
+static ALWAYS_INLINE void shift_ri(struct cpu *c, const struct insn *i, unsigned kind,
+                                   unsigned size)
+{
+    shift_ri_flags(c, i, kind, size, true);
+}
+
+/* the result alone, for a shift whose flags are dead (cpu_flagless) */
+static ALWAYS_INLINE void shift_value(struct cpu *c, const struct insn *i, unsigned kind,
+                                      unsigned size)
+{
+    shift_ri_flags(c, i, kind, size, false);
 }
 
 #define SHIFT_VARIANTS(name, kind)                                                        \
@@ -877,14 +895,92 @@ ROTATE_FLAGLESS(rol_ri32, false, 4)
 ROTATE_FLAGLESS(ror_ri64, true, 8)
 ROTATE_FLAGLESS(ror_ri32, true, 4)
 
+/* The same for the register ALU forms, shifts and IMUL: the result
+ * alone.  CMP and TEST with dead flags do nothing at all. */
+static ALWAYS_INLINE uint64_t alu_result(unsigned op, uint64_t a, uint64_t b)
+{
+    switch (op) {
+    case 0: return a + b;
+    case 1: return a | b;
+    case 4: return a & b;
+    case 5: return a - b;
+    default: return a ^ b;
+    }
+}
+#define ALU_NF_FORM(name, n, dst, src, size)                                              \
+    static void name##_nf(struct cpu *c, const struct insn *i)                            \
+    {                                                                                     \
+        c->r[dst] = alu_result(n, c->r[dst], src) & size_mask(size);                      \
+    }                                                                                     \
+    THREADED_REG(name##_nf)
+#define ALU_NF_VARIANTS(n) ALU_RR_SHAPES(ALU_NF_FORM, n)
+ALU_NF_VARIANTS(0) ALU_NF_VARIANTS(1) ALU_NF_VARIANTS(4) ALU_NF_VARIANTS(5) ALU_NF_VARIANTS(6)
+#define ALU_NF_ROW(f, w)                                                                  \
+    {f##w##_0_nf_run, f##w##_1_nf_run, NULL, NULL, f##w##_4_nf_run, f##w##_5_nf_run,      \
+     f##w##_6_nf_run, NULL}
+static const insn_fn alu_nf_run[3][2][8] = { /* [EG, GE, EI][32, 64][op]: not ADC, SBB, CMP */
+    {ALU_NF_ROW(alu_eg, 32), ALU_NF_ROW(alu_eg, 64)},
+    {ALU_NF_ROW(alu_ge, 32), ALU_NF_ROW(alu_ge, 64)},
+    {ALU_NF_ROW(alu_ri, 32), ALU_NF_ROW(alu_ri, 64)},
+};
+
+static void flags_only_nf(struct cpu *c, const struct insn *i)
+{
+    (void)c;
+    (void)i;
+}
+THREADED_REG(flags_only_nf)
+
+#define SHIFT_NF(name, kind, size)                                                        \
+    static void name##_nf(struct cpu *c, const struct insn *i)                            \
+    {                                                                                     \
+        shift_value(c, i, kind, size);                                                    \
+    }                                                                                     \
+    THREADED_REG(name##_nf)
+SHIFT_NF(shl_ri64, 4, 8) SHIFT_NF(shl_ri32, 4, 4) SHIFT_NF(shr_ri64, 5, 8)
+SHIFT_NF(shr_ri32, 5, 4) SHIFT_NF(sar_ri64, 7, 8) SHIFT_NF(sar_ri32, 7, 4)
+
+static void imul_rr64_nf(struct cpu *c, const struct insn *i)
+{
+    c->r[i->reg] = c->r[i->reg] * c->r[i->rm]; /* the low half is the same signed or not */
+}
+THREADED_REG(imul_rr64_nf)
+static void imul_rr32_nf(struct cpu *c, const struct insn *i)
+{
+    c->r[i->reg] = (uint32_t)((uint32_t)c->r[i->reg] * (uint32_t)c->r[i->rm]);
+}
+THREADED_REG(imul_rr32_nf)
+
 bool cpu_flagless(struct insn *i)
 {
-    static const insn_fn run[2][2] = {{rol_ri32_nf_run, rol_ri64_nf_run},
+    static const insn_fn rot[2][2] = {{rol_ri32_nf_run, rol_ri64_nf_run},
                                       {ror_ri32_nf_run, ror_ri64_nf_run}};
-    if (i->mod != 3 || i->lock || (i->op != 0xc1 && i->op != 0xd1) ||
-        (i->opsize != 4 && i->opsize != 8) || (i->reg & 7) > 1)
+    static const insn_fn shift[8][2] = {
+        [4] = {shl_ri32_nf_run, shl_ri64_nf_run}, [5] = {shr_ri32_nf_run, shr_ri64_nf_run},
+        [6] = {shl_ri32_nf_run, shl_ri64_nf_run}, [7] = {sar_ri32_nf_run, sar_ri64_nf_run}};
+    if (i->mod != 3 || i->lock)
         return false;
-    i->run = run[i->reg & 7][i->opsize == 8];
+    if (i->op == 0x84) { /* TEST r/m8, r8 */
+        i->run = flags_only_nf_run;
+        return true;
+    }
+    if (i->opsize != 4 && i->opsize != 8)
+        return false;
+    unsigned q = i->opsize == 8, r = i->reg & 7, op = i->op;
+    insn_fn run = NULL;
+    if (op == 0xc1 || op == 0xd1)
+        run = r <= 1 ? rot[r][q] : shift[r][q]; /* not RCL, RCR (they read CF) */
+    else if (op == 0x81 || op == 0x83)
+        run = r == 7 ? flags_only_nf_run : alu_nf_run[2][q][r];
+    else if (op == 0x1af)
+        run = q ? imul_rr64_nf_run : imul_rr32_nf_run;
+    else if (op == 0x39 || op == 0x3b || op == 0x85)
+        run = flags_only_nf_run;
+    else if (op < 0x40 && (op & 7) < 4 && (op & 1))
+        run = alu_nf_run[(op & 2) ? 1 : 0][q][(op >> 3) & 7];
+    if (!run)
+        return false;
+    i->run = run;
     return true;
 }
 

@@ -193,9 +193,9 @@ static void test_all_pairs(void)
     ASSERT(checked > 1000);
 }
 
-/* A rotate whose flags the next instruction overwrites runs without
- * them (cpu_flagless): the rotated value, and the flags after the pair,
- * must be as with a NOP between the two. */
+/* A rotate, shift, IMUL or register ALU op whose flags the next
+ * instruction overwrites runs without them (cpu_flagless): its result,
+ * and the flags after the pair, must be as with a NOP between the two. */
 #define ROT_PAIR(name, rot, next, gap)                                                    \
     static uint64_t name(uint64_t a, uint64_t b, uint64_t *fl)                           \
     {                                                                                    \
@@ -213,7 +213,18 @@ static void test_all_pairs(void)
     M(ror32_xor, "rorl $7, %k[a]", "xorl %k[b], %k[a]")               \
     M(rol64_add, "rolq $13, %[a]", "addq %[b], %[a]")                 \
     M(ror64_1_test, "rorq $1, %[a]", "testq %[b], %[a]")              \
-    M(rol32_cmp, "roll $31, %k[a]", "cmpl $5, %k[a]")
+    M(rol32_cmp, "roll $31, %k[a]", "cmpl $5, %k[a]")                 \
+    M(add64_xor, "addq %[b], %[a]", "xorq $0x55, %[a]")               \
+    M(sub32_or, "subl %k[b], %k[a]", "orl $1, %k[a]")                 \
+    M(xor64_add, "xorq %[b], %[a]", "%{load%} addq %[b], %[a]")       \
+    M(shl64_and, "shlq $5, %[a]", "andq %[b], %[a]")                  \
+    M(sar32_sub, "sarl $3, %k[a]", "subl $7, %k[a]")                  \
+    M(shr64_cmp, "shrq $63, %[a]", "cmpq %[b], %[a]")                 \
+    M(imul64_test, "imulq %[b], %[a]", "testq %[a], %[a]")            \
+    M(imul32_add, "imull %k[b], %k[a]", "addl $3, %k[a]")             \
+    M(cmp64_sub, "cmpq %[b], %[a]", "subq %[b], %[a]")                \
+    M(test8_xor, "testb %b[b], %b[a]", "xorl %k[b], %k[a]")           \
+    M(andi32_add, "andl $0xff00ff, %k[a]", "addl %k[b], %k[a]")
 #define ROT_BOTH(name, rot, next)                                     \
     ROT_PAIR(name##_paired, rot, next, "") ROT_PAIR(name##_apart, rot, next, "nop\n\t")
 ROT_FORMS(ROT_BOTH)
@@ -235,6 +246,15 @@ static uint64_t ror_mov_ror_xor(uint64_t a, int apart, uint64_t *fl)
     return a;
 }
 
+/* ADD, then ADC reading its CF, then XOR: the ADD keeps its flags */
+static uint64_t add_adc_xor(uint64_t a, uint64_t b)
+{
+    uint64_t t = 0;
+    asm volatile("addq %[b], %[a]\n\tadcq $0, %[t]\n\txorq %[t], %[a]"
+                 : [a] "+r"(a), [t] "+r"(t) : [b] "r"(b) : "cc");
+    return t;
+}
+
 /* ROR, then ADC reading its CF, then XOR: the ROR keeps its flags */
 static uint64_t ror_adc_xor(uint64_t a)
 {
@@ -247,8 +267,11 @@ static uint64_t ror_adc_xor(uint64_t a)
 static void test_rotate_then_flag_writer(void)
 {
     for (unsigned x = 0; x < NVALUES; x++)
-        for (unsigned rep = 0; rep < 2; rep++)
+        for (unsigned rep = 0; rep < 2; rep++) {
             ASSERT_EQ(ror_adc_xor(values[x]), values[x] & 1);
+            ASSERT_EQ(add_adc_xor(values[x], values[NVALUES - 1 - x]),
+                      values[x] + values[NVALUES - 1 - x] < values[x]);
+        }
     typedef uint64_t (*rot_fn)(uint64_t, uint64_t, uint64_t *);
 #define ROT_ROW(name, rot, next) {#name, name##_paired, name##_apart},
     static const struct {
