@@ -1,4 +1,5 @@
-/* cpu/fuse.c — a compare or test and the Jcc after it, run as one.
+/* cpu/fuse.c — instructions seen together: a flag setter and the Jcc
+ * after it run as one, and flags nobody reads are not computed.
  *
  * In a threaded 64-bit block (cpu/thread.h), when the decoder appends a
  * Jcc right after a register CMP, TEST, SUB, ADD or AND (the loop and
