@@ -46,16 +46,17 @@ static inline bool flag_cf_inline_ok(const struct cpu *c)
 static inline bool flag_cf_inline(const struct cpu *c)
 {
     uint64_t a = c->lf_a, b = c->lf_b, r = c->lf_res;
-    unsigned top = c->lf_size * 8 - 1;
-    switch (c->lf_op) {
-    case LF_ADD:
-    case LF_ADC: return (((a & b) | ((a | b) & ~r)) >> top) & 1;
-    case LF_SUB:
-    case LF_SBB: return (((~a & b) | ((~a | b) & r)) >> top) & 1;
-    case LF_MUL: return b != 0;
-    case LF_NONE: return (c->rflags & FL_CF) != 0;
-    default: return false;
-    }
+    unsigned top = c->lf_size * 8 - 1, op = c->lf_op;
+    /* tests, not a switch: GCC makes the switch a jump table, one
+     * indirect branch per ADC of a carry chain, whose predecessor
+     * alternates between ADD and ADC */
+    if (op == LF_ADD || op == LF_ADC)
+        return (((a & b) | ((a | b) & ~r)) >> top) & 1;
+    if (op == LF_SUB || op == LF_SBB)
+        return (((~a & b) | ((~a | b) & r)) >> top) & 1;
+    if (op == LF_NONE)
+        return (c->rflags & FL_CF) != 0;
+    return op == LF_MUL && b != 0;
 }
 
 static inline bool flag_cf(const struct cpu *c)

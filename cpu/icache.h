@@ -70,7 +70,8 @@ static inline uint64_t icache_stamp(uint64_t mmu_epoch, uint64_t code_writes)
 
 static inline bool link_valid(const struct block_link *l, uint64_t rip, uint64_t stamp)
 {
-    return l->to && l->rip == rip && l->stamp == stamp && l->to->ram_off == l->ram_off;
+    /* the RIP first: it is what tells a block's two links apart */
+    return l->rip == rip && l->stamp == stamp && l->to && l->to->ram_off == l->ram_off;
 }
 
 /* The successor one of b's links gives for 'rip', or NULL. */
