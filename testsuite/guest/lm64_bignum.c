@@ -3,9 +3,9 @@
  * self-tests run at boot (lib/crypto/mpi/generic_mpih-*.c): 64x64->128
  * products, ADD/ADC and SUB/SBB carry chains, loop counters tested by
  * JNE after ADD, array walks through base + index * 8, ALU operations
- * with memory operands, and loop bodies longer than one decoded block
- * (32 instructions), so execution falls off a full block into its
- * successor on every iteration.  The expected values were computed by
+ * with memory operands, and a loop body longer than one decoded block
+ * (64 instructions), so execution falls off a full block into its
+ * successor on every iteration (test_long_loop).  The expected values were computed by
  * the same code run natively on the host (build with -DHOST_CHECK).
  */
 #ifdef HOST_CHECK
@@ -168,8 +168,26 @@ static void test_products_and_carries(void)
     ASSERT_EQ(cs, EXPECT_CARRIES);
 }
 
+/* 100 ADDs and a counted loop around them: 101 instructions a round,
+ * more than one block holds, so every round runs off the end of a full
+ * block into the next and back through the loop's branch */
+static void test_long_loop(void)
+{
+    uint64_t sum = 0, rounds = 1000;
+    asm volatile("1:\n\t"
+                 ".rept 100\n\t"
+                 "addq $3, %[s]\n\t"
+                 ".endr\n\t"
+                 "decq %[n]\n\t"
+                 "jnz 1b"
+                 : [s] "+r"(sum), [n] "+r"(rounds) : : "cc");
+    ASSERT_EQ(sum, 300000);
+    ASSERT_EQ(rounds, 0);
+}
+
 void test_main(void)
 {
+    RUN_TEST(test_long_loop);
     RUN_TEST(test_products_and_carries);
 }
 #endif
