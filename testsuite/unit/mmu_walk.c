@@ -288,6 +288,38 @@ static void context_switch_keeps_translations(void)
     UNIT_CHECK(mmu_fast_ptr(&m, 0x600000, 1, need) == NULL);
 }
 
+/* A context saved under CR4.LA57 = 1 may hold a 57-bit address; brought
+ * back under LA57 = 0 that address is not canonical and must not hit,
+ * since the fast paths rely on the TLB for the canonical check (the
+ * invariant above struct mmu).  The saved entry for 0x400000 is given
+ * the tag of 0x0080000000400000 (same slot), canonical only with 57
+ * bits (SDM Vol. 1 3.3.7.1). */
+static void restore_drops_noncanonical(void)
+{
+    const uint64_t lin57 = 0x0080000000400000ull;
+    uint8_t need = mmu_need_bit(MMU_READ, false, false);
+    for (int la57 = 1; la57 >= 0; la57--) {
+        build();
+        uint64_t pa;
+        struct mmu_fault f;
+        UNIT_CHECK(mmu_translate(&m, 0x400000, MMU_READ, false, false, &pa, &f) == 0);
+        mmu_tlb_switch(&m, 0, 0, 1, 42);
+        unsigned moved = 0;
+        for (unsigned k = 0; k < m.saved[0].n; k++)
+            if ((m.saved[0].e[k].tag & ~0xfffull) == 0x400000) {
+                m.saved[0].e[k].tag = lin57 | (m.saved[0].e[k].tag & 0xfff);
+                m.saved[0].e[k].addend -= lin57 - 0x400000; /* the same host page */
+                moved++;
+            }
+        UNIT_CHECK(moved == 1);
+        m.cr4 = la57 ? m.cr4 | CR4_LA57 : m.cr4 & ~CR4_LA57;
+        mmu_tlb_switch(&m, 1, 42, 0, 0);
+        UNIT_CHECKF(mmu_fast_ptr(&m, lin57, 1, need) == (la57 ? ph.ram + 0x200000 : NULL),
+                    "LA57 = %d", la57);
+        m.cr4 &= ~CR4_LA57;
+    }
+}
+
 static void pae_pdpte_reserved_bits(void)
 {
     build();
@@ -336,12 +368,31 @@ static void phys_mmio_and_straddle(void)
     phys_regions_changed(&ph);
 }
 
+/* RAM above 1 MiB needs no region search below the lowest MMIO region
+ * (phys_regions_changed): a region moved into RAM must shadow it at
+ * once, and RAM it left must be RAM again */
+static void moved_region_shadows_ram(void)
+{
+    phys_map_mmio(&ph, 0x3000000, 0x1000, "moving", NULL, mmio_read, NULL);
+    UNIT_CHECK(phys_ram_ptr(&ph, 0x2000000) == ph.ram + 0x2000000);
+    UNIT_CHECK(phys_ram_ptr(&ph, 0x3000000) == NULL);
+    ph.regions[ph.nregions - 1].base = 0x2000000;
+    phys_regions_changed(&ph);
+    UNIT_CHECK(phys_ram_ptr(&ph, 0x2000000) == NULL);
+    UNIT_CHECK(phys_ram_ptr(&ph, 0x3000000) == ph.ram + 0x3000000);
+    ph.nregions--;
+    phys_regions_changed(&ph);
+    UNIT_CHECK(phys_ram_ptr(&ph, 0x2000000) == ph.ram + 0x2000000);
+}
+
 int main(void)
 {
     if (phys_init(&ph, 64 << 20))
         return 1;
     UNIT_RUN(translate_4k_sets_accessed);
     UNIT_RUN(write_read_only_user_page);
+    UNIT_RUN(restore_drops_noncanonical);
+    UNIT_RUN(moved_region_shadows_ram);
     UNIT_RUN(pkey_and_read_only_both_deny);
     UNIT_RUN(large_page_write_sets_dirty);
     UNIT_RUN(user_access_to_supervisor_page);
