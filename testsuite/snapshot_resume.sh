@@ -11,6 +11,21 @@
 #       (both retired the same number of instructions), through the
 #       caller's pass and fail
 
+#   save_and_resume DIR SNAP   runs the caller's "${machine[@]}"
+#       "${boot[@]}" with the debugger script DIR/save.x (which saves
+#       to SNAP), then "${machine[@]}" -loadvm SNAP: stdout, stderr and
+#       -d stats in DIR/out1, err1, stats1 and out2, err2, stats2; exit
+#       statuses in status1 and status2
+
+save_and_resume() {
+    "$NEST86" "${machine[@]}" "${boot[@]}" -D "$1/stats1" -x "$1/save.x" \
+        > "$1/out1" 2> "$1/err1" < /dev/null
+    status1=$?
+    "$NEST86" "${machine[@]}" -loadvm "$2" -D "$1/stats2" \
+        > "$1/out2" 2> "$1/err2" < /dev/null
+    status2=$?
+}
+
 resume_checks() {
     local d=$1 n1 n2
     python3 - "$d/out1" "$d/after1" <<'EOF'

@@ -56,12 +56,7 @@ vmcs
 savevm $tmp/kvm.snap
 continue
 EOF
-"$NEST86" "${machine[@]}" "${boot[@]}" -D "$tmp/stats1" -x "$tmp/save.x" \
-    > "$tmp/out1" 2> "$tmp/err1" < /dev/null
-status1=$?
-"$NEST86" "${machine[@]}" -loadvm "$tmp/kvm.snap" -D "$tmp/stats2" \
-    > "$tmp/out2" 2> "$tmp/err2" < /dev/null
-status2=$?
+save_and_resume "$tmp" "$tmp/kvm.snap"
 
 # the stop: a VM entry of KVM's guest, `vmcs` printing non-root operation
 if grep -q 'stopped: .*VM entry' "$tmp/out1" &&

@@ -51,12 +51,7 @@ registers general
 savevm $tmp/linux.snap
 continue
 EOF
-"$NEST86" "${machine[@]}" "${boot[@]}" -D "$tmp/stats1" -x "$tmp/save.x" \
-    > "$tmp/out1" 2> "$tmp/err1" < /dev/null
-status1=$?
-"$NEST86" "${machine[@]}" -loadvm "$tmp/linux.snap" -D "$tmp/stats2" \
-    > "$tmp/out2" 2> "$tmp/err2" < /dev/null
-status2=$?
+save_and_resume "$tmp" "$tmp/linux.snap"
 
 if grep -q "^saved the machine to $tmp/linux.snap (icount $SAVE_AT)" "$tmp/out1" &&
     [ -s "$tmp/linux.snap" ]; then
