@@ -68,7 +68,7 @@ void cpu_reset(struct cpu *c)
     c->misc_enable = MISC_ENABLE_RESET;
     c->delivering = -1;
     c->fast_mask = 0xff;
-    c->link_cpl = 0xff; /* no block link survives a reset */
+    c->link_code_size = 0; /* no block link survives a reset */
     cpu_update_mode(c);
 }
 
@@ -99,13 +99,14 @@ void cpu_update_mode(struct cpu *c)
         c->stack_size = (c->seg[SEG_SS].ar & AR_DB) && c->mode != MODE_V86 ? 4 : 2;
     if (c->code_size != old_code_size)
         c->pending |= PEND_BREAK; /* blocks are decoded for one code size */
-    /* Block links (cpu/icache.h) hold for the CPL, CS base, mode and code
-     * size they were made under.  A CS load that changes none of them
-     * (an IRET to the same ring, which Linux's sync_core() does by the
-     * hundred thousand while booting) keeps them. */
-    if (c->cpl != c->link_cpl || c->mode != c->link_mode || c->code_size != c->link_code_size ||
+    /* Block links (cpu/icache.h) hold for the CS base, mode and code size
+     * they were made under.  A CS load that changes none of them (an
+     * IRET to the same ring, which Linux's sync_core() does by the
+     * hundred thousand while booting) keeps them.  The CPL is in each
+     * link's stamp, so a system call's trip to ring 0 and back keeps
+     * the links of both rings. */
+    if (c->mode != c->link_mode || c->code_size != c->link_code_size ||
         cs->base != c->link_cs_base) {
-        c->link_cpl = c->cpl;
         c->link_mode = c->mode;
         c->link_code_size = c->code_size;
         c->link_cs_base = cs->base;

@@ -135,8 +135,9 @@ struct cpu {
     uint8_t cpl;
     uint8_t code_size;  /* 2, 4 or 8: default operand size of CS */
     uint8_t stack_size; /* 2, 4 or 8: SS.B / 64-bit */
-    /* what block links were made under (cpu_update_mode()) */
-    uint8_t link_cpl, link_code_size;
+    /* what block links were made under (cpu_update_mode()); the CPL is
+     * part of each link's stamp instead (icache_stamp()) */
+    uint8_t link_code_size;
     enum cpu_mode link_mode;
     uint64_t link_cs_base;
 
@@ -148,7 +149,7 @@ struct cpu {
     /* MSR-backed state (see cpu/msr.def for the table) */
     uint64_t star, lstar, cstar, sfmask, kernel_gs_base;
     uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
-    uint64_t apic_base, tsc_offset, tsc_aux, pat, misc_enable;
+    uint64_t apic_base, tsc_offset, tsc_aux, pat, misc_enable, spec_ctrl;
     uint64_t feature_control; /* IA32_FEATURE_CONTROL (with VMX) */
     uint64_t debugctl, mtrr_def_type, mtrr_fixed[11];
     uint64_t mtrr_var[16]; /* base/mask pairs */

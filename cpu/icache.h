@@ -25,10 +25,19 @@
 #define BLOCK_MAX  64
 /* 32,768 direct-mapped slots: Debian's kernel boot decodes 3.3 million
  * instructions with 8,192 (most of them again after a conflict evicted
- * their block) and 1.3 million with 32,768; the slots are zeroed memory
- * mapped on first use (that boot's resident size: 155 MB with 8,192
- * slots of 32 instructions, 273 MB with 32,768 of 64). */
+ * their block) and 1.3 million with 32,768. */
 #define BLOCK_BITS 15
+
+/* A block's entries are one contiguous array (the threaded chain steps
+ * to i + 1) taken from the cache's store in one of four capacities, 8,
+ * 16, 32 or BLOCK_MAX instructions plus the stop entry, and moved to
+ * the next capacity when decoding outgrows it (cpu/icache.c).  Most
+ * blocks are short: with a fixed BLOCK_MAX + 1 entries per slot, the
+ * slots were 141 MB that the host had to zero on first touch, and
+ * each slot's header sat on a page of its own. */
+#define BLOCK_CLASSES 4
+#define BLOCK_CLASS_CAP(k) (8u << (k))
+_Static_assert(BLOCK_CLASS_CAP(BLOCK_CLASSES - 1) == BLOCK_MAX, "the largest class holds a full block");
 
 /* A remembered successor: used only while the stamp (icache_stamp())
  * is unchanged — so the fetch translation, CPL and code size are what
@@ -44,6 +53,7 @@ struct block {
     uint32_t gen;       /* phys->code_gen[] of the page when decoded */
     uint8_t code_size;  /* the CPU's code size when decoded; 0: empty slot */
     uint8_t n;          /* instructions decoded so far */
+    uint8_t cap_class;  /* insn holds BLOCK_CLASS_CAP(cap_class) + 1 entries */
     bool closed;        /* the next instruction crosses the page end: it runs alone */
     bool complete;      /* decoded to BLOCK_MAX or to the page end: execution
                            that falls off it goes on in the next block */
@@ -51,7 +61,8 @@ struct block {
      * (a block can be left at the end and at every taken branch). */
     struct block_link link[2];
     unsigned link_next;   /* which link a new successor replaces */
-    struct insn insn[BLOCK_MAX + 1]; /* insn[n] is the stop entry (cpu/thread.h) */
+    struct insn *insn;    /* insn[n] is the stop entry (cpu/thread.h); NULL
+                             until the slot is first used */
 };
 
 /* The jump cache: the block last entered at a linear RIP, so a block
@@ -62,14 +73,22 @@ struct block {
 struct icache {
     struct block blocks[1u << BLOCK_BITS];
     struct block_link jcache[1u << JCACHE_BITS];
+    /* the entries' store: carved from 'store' in order, and a free list
+     * per capacity of the arrays that blocks grew out of */
+    struct insn *store;
+    size_t store_used; /* entries carved so far */
+    struct insn *free_list[BLOCK_CLASSES];
 };
 
 /* Changes whenever a link may have gone stale: the MMU epoch (any TLB
- * flush, CR3 load, CPL or code-size change) and the count of writes to
- * cached code only grow, so their sum changes when either does. */
-static inline uint64_t icache_stamp(uint64_t mmu_epoch, uint64_t code_writes)
+ * flush, CR3 load, mode or code-size change) and the count of writes to
+ * cached code only grow, so their sum changes when either does.  The
+ * CPL is the low two bits: a link made in ring 0 is not followed in
+ * ring 3 (the fetch's U/S check differs), but is again once the CPU is
+ * back in ring 0 with nothing flushed meanwhile. */
+static inline uint64_t icache_stamp(uint64_t mmu_epoch, uint64_t code_writes, unsigned cpl)
 {
-    return mmu_epoch + code_writes;
+    return (mmu_epoch + code_writes) << 2 | cpl;
 }
 
 static inline bool link_valid(const struct block_link *l, uint64_t rip, uint64_t stamp)
@@ -90,6 +109,11 @@ static inline struct block *block_linked(const struct block *b, uint64_t rip, ui
 
 struct icache *icache_alloc(void);
 void icache_free(struct icache *ic);
+
+/* Makes b->insn hold at least 'k' instructions and the stop entry after
+ * them, moving its first 'keep' entries if it must grow (so no pointer
+ * into a block's entries may be held across a call). */
+void icache_reserve(struct icache *ic, struct block *b, unsigned k, unsigned keep);
 
 static inline struct block *icache_slot(struct icache *ic, uint64_t ram_off)
 {

@@ -84,6 +84,7 @@ bool cpu_msr_read(struct cpu *c, uint32_t index, uint64_t *v)
     case MSR_IA32_PLATFORM_ID: *v = 0; return true;
     case MSR_IA32_BIOS_SIGN_ID: *v = 0; return true;
     case MSR_IA32_MTRRCAP: *v = 0x508; return true; /* 8 variable, fixed, WC */
+    case MSR_IA32_ARCH_CAPABILITIES: *v = ARCH_CAPABILITIES_VALUE; return true;
     case MSR_IA32_EFER: *v = c->mmu.efer; return true;
     case MSR_IA32_FS_BASE: *v = c->seg[SEG_FS].base; return true;
     case MSR_IA32_GS_BASE: *v = c->seg[SEG_GS].base; return true;
@@ -120,7 +121,14 @@ bool cpu_msr_write(struct cpu *c, uint32_t index, uint64_t v)
     case MSR_IA32_TSC: c->tsc_offset = v - c->icount; return true;
     case MSR_IA32_BIOS_SIGN_ID: return true;
     case MSR_IA32_PLATFORM_ID:
-    case MSR_IA32_MTRRCAP: return false; /* read-only */
+    case MSR_IA32_MTRRCAP:
+    case MSR_IA32_ARCH_CAPABILITIES: return false; /* read-only */
+    case MSR_IA32_PRED_CMD:
+        return !(v & ~PRED_CMD_IBPB); /* a barrier with nothing to flush */
+    case MSR_IA32_SPEC_CTRL:
+        if (v & ~SPEC_CTRL_IBRS)
+            return false;
+        break;
     case MSR_IA32_EFER:
         if (v & ~efer_writable(c))
             return false;

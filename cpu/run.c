@@ -8,7 +8,6 @@
 #include "cpu/mem.h"
 #include "cpu/thread.h"
 #include "devices/machine.h"
-#include "mmu/hostmem.h"
 #include "vmx/caps.h"
 
 /* SDM Vol. 3A Tables 6-4 and 6-5: exception classes for double-fault
@@ -32,20 +31,6 @@ static enum exc_class exc_class(int v)
      (1u << 9) | (1u << EX_TS) | (1u << EX_NP) | (1u << EX_SS) | (1u << EX_GP) |            \
      (1u << EX_PF) | (1u << EX_MF) | (1u << EX_AC) | (1u << EX_XM) | (1u << EX_VE) |        \
      (1u << EX_CP))
-
-/* All-zero slots are empty (code_size 0 never matches; a null jump
- * cache entry is never used), so the cache is zeroed memory whose pages
- * the host maps only when a slot is used (mmu/hostmem.h). */
-struct icache *icache_alloc(void)
-{
-    return host_ram_alloc(sizeof(struct icache));
-}
-
-void icache_free(struct icache *ic)
-{
-    if (ic)
-        host_ram_free(ic, sizeof(struct icache));
-}
 
 void cpu_set_intr(struct cpu *c, bool level)
 {
@@ -298,7 +283,7 @@ void cpu_run_stop(struct cpu *c, const struct insn *i)
     c->rip = rip;
     if (b->complete && !c->pending && c->icount < c->chain_until) {
         struct block *nb =
-            block_linked(b, rip, icache_stamp(c->mmu.epoch, c->mmu.phys->code_writes));
+            block_linked(b, rip, icache_stamp(c->mmu.epoch, c->mmu.phys->code_writes, c->cpl));
         if (nb) {
             thread_enter(c, nb, rip); /* tail position */
             return;
@@ -360,6 +345,7 @@ static struct block *lookup_block(struct cpu *c)
         b->closed = false;
         b->complete = false;
         b->link[0].to = b->link[1].to = NULL;
+        icache_reserve(c->icache, b, 0, 0);
         set_stop(&b->insn[0], 0, 0);
         if (phys_mark_code(ph, off))
             mmu_drop_writes_to(&c->mmu, host - (off & 0xfff));
@@ -384,7 +370,7 @@ void cpu_branch_unlinked(struct cpu *c, const struct insn *i, uint64_t rip, uint
  * links, the jump cache, or a full lookup (which refreshes both). */
 static struct block *next_block(struct cpu *c, struct block *b)
 {
-    uint64_t rip = c->rip, stamp = icache_stamp(c->mmu.epoch, c->mmu.phys->code_writes);
+    uint64_t rip = c->rip, stamp = icache_stamp(c->mmu.epoch, c->mmu.phys->code_writes, c->cpl);
     struct block *nb = block_linked(b, rip, stamp);
     if (nb)
         return nb;
@@ -438,6 +424,7 @@ static void run_decode(struct cpu *c, struct block *b)
             c->icount++;
             return;
         }
+        icache_reserve(c->icache, b, k + 1, k + 1); /* k entries and the stop */
         struct insn *in = &b->insn[k];
         *in = tmp;
         unsigned end = page_off + in->len - (unsigned)(b->ram_off & 0xfff);

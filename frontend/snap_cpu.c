@@ -86,6 +86,7 @@ static void cpu_state(struct snap *s, struct machine *m)
     snap_u64(s, &c->tsc_aux);
     snap_u64(s, &c->pat);
     snap_u64(s, &c->misc_enable);
+    snap_u64(s, &c->spec_ctrl);
     snap_u64(s, &c->feature_control);
     snap_u64(s, &c->debugctl);
     snap_u64(s, &c->mtrr_def_type);
@@ -111,7 +112,7 @@ static void cpu_state(struct snap *s, struct machine *m)
     snap_u64(s, &c->cr2_before_pf);
     snap_u64(s, &c->icount);
 }
-SNAP_SECTION(cpu, "cpu", 1, cpu_state)
+SNAP_SECTION(cpu, "cpu", 2, cpu_state)
 
 /* The cached current VMCS is saved as (encoding, value) pairs, so a
  * build whose field table has grown or been reordered still finds each

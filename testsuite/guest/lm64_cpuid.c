@@ -157,12 +157,10 @@ static void test_unadvertised_msrs_fault(void)
     ASSERT_EQ(r1[2] >> 6 & 1, 0);      /* SMX (VMX, which enumerates 0x3A, is vmx_off's) */
     ASSERT_EQ(r1[3] >> 14 & 1, 0);     /* MCA */
     ASSERT_EQ(r7[1] >> 1 & 1, 0);      /* IA32_TSC_ADJUST */
-    ASSERT_EQ(r7[3] & (1u << 26 | 1u << 27 | 1u << 29 | 1u << 31), 0);
+    ASSERT_EQ(r7[3] & (1u << 28), 0);  /* L1D_FLUSH */
     static const uint32_t msrs[] = {
         0x03B,  /* IA32_TSC_ADJUST */
-        0x048,  /* IA32_SPEC_CTRL: IBRS/STIBP/SSBD (CPUID.7.0:EDX 26, 27, 31) */
-        0x049,  /* IA32_PRED_CMD: IBPB (EDX 26) */
-        0x10A,  /* IA32_ARCH_CAPABILITIES (EDX 29) */
+        0x10B,  /* IA32_FLUSH_CMD (CPUID.7.0:EDX 28) */
         0x179,  /* IA32_MCG_CAP: MCA */
         0x17A,  /* IA32_MCG_STATUS */
     };
@@ -177,6 +175,35 @@ static void test_unadvertised_msrs_fault(void)
     }
 }
 
+/* Speculation control (Vol. 4 Table 2-2): CPUID.7.0:EDX enumerates
+ * IBRS/IBPB (26) and IA32_ARCH_CAPABILITIES (29), not STIBP (27) or
+ * SSBD (31).  IA32_ARCH_CAPABILITIES is read-only and says the CPU is
+ * not affected by Meltdown (RDCL_NO 0), SSB (4), MDS (5), TAA (8), the
+ * MMIO stale-data family (13-15), BHI (20), PBRSB (24), GDS (26), RFDS
+ * (27), ITS (62), with enhanced IBRS (1); IA32_SPEC_CTRL takes IBRS
+ * alone; IA32_PRED_CMD is write-only. */
+static void test_speculation_control(void)
+{
+    uint32_t r7[4];
+    cpuid(7, 0, r7);
+    ASSERT_EQ(r7[3] >> 26 & 1, 1);
+    ASSERT_EQ(r7[3] >> 29 & 1, 1);
+    ASSERT_EQ(r7[3] & (1u << 27 | 1u << 31), 0);
+    uint64_t v;
+    ASSERT_EQ(rdmsr_vec(0x10A, &v), -1);
+    ASSERT_EQ(v, 0x400000000d10e17bull);
+    ASSERT_EQ(wrmsr_vec(0x10A, v), VEC_GP);
+    ASSERT_EQ(wrmsr_vec(0x48, 1), -1);
+    ASSERT_EQ(rdmsr_vec(0x48, &v), -1);
+    ASSERT_EQ(v, 1);
+    ASSERT_EQ(wrmsr_vec(0x48, 2), VEC_GP);  /* STIBP */
+    ASSERT_EQ(wrmsr_vec(0x48, 4), VEC_GP);  /* SSBD */
+    ASSERT_EQ(wrmsr_vec(0x48, 0), -1);
+    ASSERT_EQ(wrmsr_vec(0x49, 1), -1);     /* IBPB */
+    ASSERT_EQ(wrmsr_vec(0x49, 2), VEC_GP);
+    ASSERT_EQ(rdmsr_vec(0x49, &v), VEC_GP);
+}
+
 void test_main(void)
 {
     RUN_TEST(test_unimplemented_leaves_are_zero);
@@ -185,4 +212,5 @@ void test_main(void)
     RUN_TEST(test_rdpmc_faults);
     RUN_TEST(test_pmu_msrs_fault);
     RUN_TEST(test_unadvertised_msrs_fault);
+    RUN_TEST(test_speculation_control);
 }

@@ -10,7 +10,8 @@
 # linux/...) or generic (linux-image-amd64, tests named linux-generic/...;
 # linux_boot_generic.sh).  Sub-tests (testsuite/run protocol): boot,
 # uname, cpuinfo, msr (no "unchecked MSR access" in dmesg, no
-# arch_perfmon), interrupts, poweroff.  A failure names the console log.
+# arch_perfmon), vulnerabilities (the CPU reported unaffected),
+# interrupts, poweroff.  A failure names the console log.
 set -u
 
 root=${NEST86_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -189,6 +190,22 @@ if run msr 'dmesg'; then
     else
         echo "PASS $tag/msr"
     fi
+fi
+
+# IA32_ARCH_CAPABILITIES (docs/platform.md "Speculation control"): the
+# kernel must read it and find the CPU unaffected, so it runs without
+# page-table isolation (Meltdown), buffer clearing (MDS, MMIO stale
+# data) and ITS thunks, and with enhanced IBRS instead of retpolines.
+if run vulns 'grep . /sys/devices/system/cpu/vulnerabilities/*'; then
+    bad=
+    for v in meltdown:'Not affected' mds:'Not affected' mmio_stale_data:'Not affected' \
+        l1tf:'Not affected' indirect_target_selection:'Not affected' \
+        spec_store_bypass:'Not affected' spectre_v2:'Mitigation: Enhanced'; do
+        grep -q "/${v%%:*}:${v#*:}" "$tmp/vulns" ||
+            bad="$bad ${v%%:*}='$(grep "/${v%%:*}:" "$tmp/vulns" | sed 's/.*://')'"
+    done
+    if [ -z "$bad" ]; then echo "PASS $tag/vulnerabilities"
+    else echo "FAIL $tag/vulnerabilities:$bad; console log: $console"; failures=$((failures + 1)); fi
 fi
 
 if run interrupts 'cat /proc/interrupts'; then

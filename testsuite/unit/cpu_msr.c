@@ -57,7 +57,25 @@ static void fresh_cpu(uint64_t disabled)
 static bool read_only(uint32_t index)
 {
     return index == MSR_IA32_PLATFORM_ID || index == MSR_IA32_MTRRCAP ||
+           index == MSR_IA32_ARCH_CAPABILITIES ||
            (index >= MSR_IA32_VMX_BASIC && index <= MSR_IA32_VMX_VMFUNC);
+}
+
+/* Write-only MSRs (Table 2-2 "WO"): RDMSR is #GP, so a WRMSR of 0
+ * is what shows they exist. */
+static bool write_only(uint32_t index)
+{
+    return index == MSR_IA32_PRED_CMD;
+}
+
+/* The MSR answers: RDMSR, or for a write-only one WRMSR of 0. */
+static bool exists(uint32_t index, uint64_t *v)
+{
+    if (write_only(index)) {
+        *v = 0;
+        return !cpu_msr_read(&c, index, v) && cpu_msr_write(&c, index, 0);
+    }
+    return cpu_msr_read(&c, index, v);
 }
 
 /* Rows whose MSR exists only when a capability the model does not offer
@@ -89,14 +107,12 @@ static void each_row_follows_its_feature(void)
         }
         /* every feature on */
         fresh_cpu(0);
-        UNIT_CHECKF(cpu_msr_read(&c, m.index, &v), "%s: RDMSR #GP with every feature on",
-                    m.name);
+        UNIT_CHECKF(exists(m.index, &v), "%s: RDMSR #GP with every feature on", m.name);
         UNIT_CHECKF(cpu_msr_write(&c, m.index, v) == !read_only(m.index),
                     "%s: WRMSR of its own value 0x%llx", m.name, (unsigned long long)v);
         /* only this row's features on (every other feature off) */
         fresh_cpu(all_features() & ~m.gate);
-        UNIT_CHECKF(cpu_msr_read(&c, m.index, &v),
-                    "%s: RDMSR #GP with just its features on", m.name);
+        UNIT_CHECKF(exists(m.index, &v), "%s: RDMSR #GP with just its features on", m.name);
         if (!m.gate)
             continue;
         gated++;
@@ -104,8 +120,7 @@ static void each_row_follows_its_feature(void)
         for (unsigned f = 0; f < CPU_NFEATURES; f++)
             if (m.gate >> f & 1) {
                 fresh_cpu(all_features() & ~(1ull << f));
-                UNIT_CHECKF(cpu_msr_read(&c, m.index, &v), "%s: RDMSR #GP with feature %u on",
-                            m.name, f);
+                UNIT_CHECKF(exists(m.index, &v), "%s: RDMSR #GP with feature %u on", m.name, f);
             }
         /* all of them off: gone for RDMSR and WRMSR alike */
         fresh_cpu(m.gate);
@@ -138,6 +153,9 @@ static void gates_match_the_sdm(void)
         {0xc0000103, CPU_FEAT_BIT(rdtscp) | CPU_FEAT_BIT(rdpid)},
         {0x01b, 0},
         {0x1a0, 0},
+        {0x048, CPU_FEAT_BIT(spec_ctrl)},
+        {0x049, CPU_FEAT_BIT(spec_ctrl)},
+        {0x10a, CPU_FEAT_BIT(arch_capabilities)},
     };
     for (size_t k = 0; k < sizeof(want) / sizeof(want[0]); k++) {
         struct cpu_msr_info m;
@@ -157,9 +175,7 @@ static void unadvertised_msrs_fault(void)
 {
     static const uint32_t absent[] = {
         0x03b, /* IA32_TSC_ADJUST: CPUID.7.0:EBX[1] = 0 */
-        0x048, /* IA32_SPEC_CTRL: CPUID.7.0:EDX[26,27,31] = 0 */
-        0x049, /* IA32_PRED_CMD */
-        0x10a, /* IA32_ARCH_CAPABILITIES: CPUID.7.0:EDX[29] = 0 */
+        0x10b, /* IA32_FLUSH_CMD: CPUID.7.0:EDX[28] = 0 */
         0x179, /* IA32_MCG_CAP: CPUID.1:EDX.MCA[14] = 0 */
         0x17a, /* IA32_MCG_STATUS */
         0x0c1, /* IA32_PMC0: no PMU */
@@ -205,11 +221,43 @@ static void feature_dependent_bits(void)
     UNIT_CHECK(cpu_msr_write(&c, MSR_IA32_APIC_BASE, base));
 }
 
+/* IA32_ARCH_CAPABILITIES reads the *_NO bits Linux's cpu_set_bug_bits()
+ * and bugs.c test (their positions from Table 2-2), and eIBRS; the bits
+ * that would announce an MSR nest86 lacks (TSX_CTRL 7, MCU_CONTROL 9,
+ * GDS_CTRL 25, ...) and RSBA (2, "RSB alternate": a weakness) stay 0.
+ * IA32_SPEC_CTRL takes IBRS only (STIBP 1 and SSBD 2 are not
+ * enumerated); IA32_PRED_CMD takes IBPB and reads as #GP. */
+static void speculation_msrs(void)
+{
+    fresh_cpu(0);
+    uint64_t v;
+    UNIT_CHECK(cpu_msr_read(&c, 0x10a, &v));
+    static const unsigned set[] = {0, 1, 3, 4, 5, 6, 8, 13, 14, 15, 20, 24, 26, 27, 62};
+    uint64_t want = 0;
+    for (size_t k = 0; k < sizeof(set) / sizeof(set[0]); k++)
+        want |= 1ull << set[k];
+    UNIT_CHECKF(v == want, "IA32_ARCH_CAPABILITIES 0x%llx, want 0x%llx", (unsigned long long)v,
+                (unsigned long long)want);
+    UNIT_CHECK(!cpu_msr_write(&c, 0x10a, 0));
+    UNIT_CHECK(cpu_msr_read(&c, 0x48, &v) && v == 0);
+    UNIT_CHECK(cpu_msr_write(&c, 0x48, 1));
+    UNIT_CHECK(cpu_msr_read(&c, 0x48, &v) && v == 1);
+    UNIT_CHECK(!cpu_msr_write(&c, 0x48, 2));
+    UNIT_CHECK(!cpu_msr_write(&c, 0x48, 4));
+    UNIT_CHECK(!cpu_msr_write(&c, 0x48, 1ull << 10));
+    UNIT_CHECK(cpu_msr_write(&c, 0x49, 1));
+    UNIT_CHECK(!cpu_msr_write(&c, 0x49, 2));
+    UNIT_CHECK(!cpu_msr_read(&c, 0x49, &v));
+    cpu_reset(&c);
+    UNIT_CHECK(cpu_msr_read(&c, 0x48, &v) && v == 0); /* SDM Table 9-1: cleared by reset */
+}
+
 int main(void)
 {
     UNIT_RUN(each_row_follows_its_feature);
     UNIT_RUN(gates_match_the_sdm);
     UNIT_RUN(unadvertised_msrs_fault);
     UNIT_RUN(feature_dependent_bits);
+    UNIT_RUN(speculation_msrs);
     return unit_done();
 }

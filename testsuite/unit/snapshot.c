@@ -182,7 +182,6 @@ static const char *differing_part(struct machine *m1, struct machine *m2)
         struct cpu *c = x[k];
         c->pending &= ~PEND_BREAK;
         /* caches and what they were built under */
-        c->link_cpl = 0;
         c->link_code_size = 0;
         c->link_mode = 0;
         c->link_cs_base = 0;

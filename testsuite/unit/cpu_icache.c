@@ -1,0 +1,107 @@
+/* testsuite/unit/cpu_icache.c — the decoded-block store (cpu/icache.c):
+ * a block's entries stay one array, survive its growth in order, and
+ * the arrays blocks grow out of are reused; and the link stamp
+ * (cpu/icache.h) tells rings and epochs apart. */
+#include <string.h>
+
+#include "cpu/icache.h"
+#include "testsuite/unit/unit.h"
+
+static struct icache *ic;
+
+/* entry j of a block carries j in its immediate */
+static void mark(struct block *b, unsigned from, unsigned to)
+{
+    for (unsigned j = from; j < to; j++)
+        b->insn[j].imm = 0x1000 + j;
+}
+
+static int marked_upto(const struct block *b, unsigned n)
+{
+    for (unsigned j = 0; j < n; j++)
+        if (b->insn[j].imm != 0x1000 + j)
+            return (int)j;
+    return -1;
+}
+
+/* A block decoded one instruction at a time to BLOCK_MAX keeps every
+ * entry through each move to a larger array, ends in the largest class,
+ * and can write its stop entry at BLOCK_MAX. */
+static void growth_keeps_entries(void)
+{
+    struct block *b = &ic->blocks[1];
+    icache_reserve(ic, b, 0, 0);
+    UNIT_CHECK(b->insn && b->cap_class == 0);
+    for (unsigned k = 0; k < BLOCK_MAX; k++) {
+        icache_reserve(ic, b, k + 1, k + 1);
+        UNIT_CHECKF(k + 1 <= BLOCK_CLASS_CAP(b->cap_class), "%u entries in class %u", k + 1,
+                    b->cap_class);
+        mark(b, k, k + 1);
+        int bad = marked_upto(b, k + 1);
+        UNIT_CHECKF(bad < 0, "entry %d lost when the block reached %u", bad, k + 1);
+    }
+    UNIT_CHECK(b->cap_class == BLOCK_CLASSES - 1);
+    b->insn[BLOCK_MAX].imm = 0xdead; /* the stop entry's slot exists */
+    UNIT_CHECK(marked_upto(b, BLOCK_MAX) < 0);
+}
+
+/* The 8-entry array a block grew out of is the next one handed out, so
+ * the store does not grow while blocks only change size; a slot reused
+ * for a shorter block keeps its larger array. */
+static void outgrown_arrays_are_reused(void)
+{
+    struct block *a = &ic->blocks[2], *b = &ic->blocks[3];
+    icache_reserve(ic, a, 0, 0);
+    struct insn *first = a->insn;
+    icache_reserve(ic, a, 9, 9); /* to class 1: the class-0 array is free */
+    UNIT_CHECK(a->insn != first && a->cap_class == 1);
+    size_t used = ic->store_used;
+    icache_reserve(ic, b, 0, 0);
+    UNIT_CHECKF(b->insn == first, "a new block got %p, not the freed %p", (void *)b->insn,
+                (void *)first);
+    UNIT_CHECK(ic->store_used == used);
+    struct insn *kept = a->insn;
+    icache_reserve(ic, a, 0, 0);
+    UNIT_CHECK(a->insn == kept && a->cap_class == 1);
+}
+
+/* Distinct blocks never share entries. */
+static void blocks_do_not_overlap(void)
+{
+    struct block *x = &ic->blocks[10], *y = &ic->blocks[11];
+    icache_reserve(ic, x, 16, 0);
+    icache_reserve(ic, y, 16, 0);
+    mark(x, 0, 17);
+    memset(y->insn, 0, 17 * sizeof(struct insn));
+    UNIT_CHECK(marked_upto(x, 17) < 0);
+}
+
+/* A link made in one ring is stale in another and valid again back in
+ * the first; any epoch or code-write step makes it stale in every ring. */
+static void stamp_separates_rings_and_epochs(void)
+{
+    uint64_t s0 = icache_stamp(7, 3, 0);
+    UNIT_CHECK(icache_stamp(7, 3, 3) != s0);
+    UNIT_CHECK(icache_stamp(7, 3, 0) == s0);
+    for (unsigned cpl = 0; cpl < 4; cpl++) {
+        UNIT_CHECK(icache_stamp(8, 3, cpl) != s0);
+        UNIT_CHECK(icache_stamp(7, 4, cpl) != s0);
+    }
+    struct block b = {0}, to = {.ram_off = 0x5000};
+    b.link[0] = (struct block_link){&to, 0x1234, 0x5000, s0};
+    UNIT_CHECK(block_linked(&b, 0x1234, s0) == &to);
+    UNIT_CHECK(!block_linked(&b, 0x1234, icache_stamp(7, 3, 3)));
+}
+
+int main(void)
+{
+    ic = icache_alloc();
+    if (!ic)
+        return 1;
+    UNIT_RUN(growth_keeps_entries);
+    UNIT_RUN(outgrown_arrays_are_reused);
+    UNIT_RUN(blocks_do_not_overlap);
+    UNIT_RUN(stamp_separates_rings_and_epochs);
+    icache_free(ic);
+    return unit_done();
+}
