@@ -225,6 +225,14 @@ void vec_aesdeclast(union xmm *d, const union xmm *s, unsigned n, unsigned imm);
 void vec_aesimc(union xmm *d, const union xmm *s, unsigned n, unsigned imm);
 void vec_aeskeygenassist(union xmm *d, const union xmm *s, unsigned n, unsigned imm);
 void vec_pclmulqdq(union xmm *d, const union xmm *s, unsigned n, unsigned imm);
+/* the SHA extensions (cpu/sse_sha.c) */
+void vec_sha1rnds4(union xmm *d, const union xmm *s, unsigned n, unsigned imm);
+void vec_sha1nexte(union xmm *d, const union xmm *s, unsigned n, unsigned imm);
+void vec_sha1msg1(union xmm *d, const union xmm *s, unsigned n, unsigned imm);
+void vec_sha1msg2(union xmm *d, const union xmm *s, unsigned n, unsigned imm);
+void vec_sha256msg1(union xmm *d, const union xmm *s, unsigned n, unsigned imm);
+void vec_sha256msg2(union xmm *d, const union xmm *s, unsigned n, unsigned imm);
+void sha256_rnds2(union xmm *d, const union xmm *s, const union xmm *wk);
 
 /* ---- MXCSR-controlled host arithmetic (cpu/sse_fp.c) ---- */
 

@@ -343,11 +343,14 @@ enum {
     V_SRC4 = 8,
     V_SRC2 = 16,
     V_XMM0 = 32,     /* variable blend: mask is XMM0 */
+    V_NP = 64,       /* no-prefix form on xmm registers: the SHA extensions */
 };
 
 struct vec_op {
     vec_fn fn;
     uint8_t forms;
+    /* instead of fn, for SHA256RNDS2: XMM0 is its third operand */
+    void (*fn_xmm0)(union xmm *d, const union xmm *s, const union xmm *x0);
 };
 
 #define BOTH (V_MMX | V_XMM)
@@ -402,6 +405,11 @@ static const struct vec_op vec_ops[0x400] = {
     [0x2dd] = {vec_aesenclast, V_XMM}, [0x2de] = {vec_aesdec, V_XMM},
     [0x2df] = {vec_aesdeclast, V_XMM}, [0x3df] = {vec_aeskeygenassist, V_XMM},
     [0x344] = {vec_pclmulqdq, V_XMM},
+    /* SHA (NP 0F 38 C8-CD, NP 0F 3A CC; cpu/sse_sha.c) */
+    [0x2c8] = {vec_sha1nexte, V_NP}, [0x2c9] = {vec_sha1msg1, V_NP},
+    [0x2ca] = {vec_sha1msg2, V_NP}, [0x2cb] = {.fn_xmm0 = sha256_rnds2, .forms = V_NP},
+    [0x2cc] = {vec_sha256msg1, V_NP}, [0x2cd] = {vec_sha256msg2, V_NP},
+    [0x3cc] = {vec_sha1rnds4, V_NP},
 };
 
 /* Lane size of the variable blends: PBLENDVB 1, BLENDVPS 4, BLENDVPD 8. */
@@ -413,8 +421,11 @@ static unsigned blendv_size(unsigned op)
 void op_vec_int(struct cpu *c, const struct insn *i)
 {
     const struct vec_op *o = &vec_ops[i->op];
-    unsigned n = i->p66 ? 16 : 8;
-    if (!o->fn || i->rep || !(o->forms & (i->p66 ? V_XMM : V_MMX)))
+    unsigned form = i->p66 ? V_XMM : (o->forms & V_NP) ? V_NP : V_MMX;
+    unsigned n = form == V_MMX ? 8 : 16;
+    if ((!o->fn && !o->fn_xmm0) || i->rep || !(o->forms & form))
+        cpu_raise_noerr(c, EX_UD);
+    if (form == V_NP && !CPU_HAS(c, sha_ni))
         cpu_raise_noerr(c, EX_UD);
     if (n == 16)
         sse_check(c);
@@ -433,6 +444,9 @@ void op_vec_int(struct cpu *c, const struct insn *i)
         for (unsigned k = 0; k < 16 / size; k++)
             imm |= (unsigned)(c->xmm[0].b[k * size + size - 1] >> 7) << k;
     }
-    o->fn(&d, &s, n, imm);
+    if (o->fn_xmm0)
+        o->fn_xmm0(&d, &s, &c->xmm[0]);
+    else
+        o->fn(&d, &s, n, imm);
     vec_set_reg(c, i->reg, n, &d);
 }

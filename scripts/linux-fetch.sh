@@ -19,7 +19,7 @@
 # same plus the KVM modules (initrd-drm.img: plus the generic kernel's
 # bochs DRM driver and its dependencies, which with nest86.bochs /init
 # loads, reports on with NEST86_BOCHS_* lines and prints a line on tty1
-# (fbcon on the driver's framebuffer) before the shell there): with nest86.kvm it loads irqbypass, kvm and
+# (fbcon on the driver's framebuffer) before the shell there): with nest86.kvm it loads sha256-ssse3, irqbypass, kvm and
 # kvm-intel, prints NEST86_KVM_* lines (insmod status, the kernel's KVM
 # messages, kvm_intel's parameters, whether /dev/kvm exists), runs
 # nest86's own KVM client (testsuite/kvm/, built here as a static binary
@@ -38,7 +38,7 @@
 #   build/linux/initrd-drm.img    the initramfs with the generic kernel's
 #                                 bochs DRM driver (unless --cloud-only)
 #   build/linux/modules/md4.ko    that module, for the debugger's symbols
-#   build/linux/modules/{irqbypass,kvm,kvm-intel}.ko   KVM
+#   build/linux/modules/{sha256-ssse3,irqbypass,kvm,kvm-intel}.ko   KVM
 #   build/linux/modules/{drm,drm_kms_helper,ttm,drm_ttm_helper,
 #       drm_vram_helper,bochs}.ko  the generic kernel's bochs DRM driver
 #   build/linux/nest86-kvm-client the KVM client (initrd-kvm.img only)
@@ -151,8 +151,12 @@ module() {
     fi
 }
 # md4 depends on no other module (the debugger's module tests); KVM is
-# irqbypass <- kvm <- kvm-intel, loaded in that order (nest86.kvm)
+# irqbypass <- kvm <- kvm-intel, loaded in that order (nest86.kvm), after
+# sha256-ssse3 (no dependencies), which a distribution's udev loads at
+# boot for the CPU's SSSE3/SHA features: with it the kernel checks the
+# KVM modules' signatures with SHA-NI instead of its generic C SHA-256
 module crypto/md4
+module arch/x86/crypto/sha256-ssse3
 module virt/lib/irqbypass
 module arch/x86/kvm/kvm
 module arch/x86/kvm/kvm-intel
@@ -248,7 +252,7 @@ if grep -q nest86.nestedlinux /proc/cmdline; then
     # Linux inside KVM inside this Linux: the client boots the cloud
     # kernel with /nested/initrd.img as its guest (NEST86_KVM_LINUX
     # lines are the guest's console)
-    for m in irqbypass kvm kvm-intel; do
+    for m in sha256-ssse3 irqbypass kvm kvm-intel; do
         insmod /lib/modules/$m.ko
         echo "NEST86_KVM_INSMOD $m $?"
     done
@@ -259,9 +263,10 @@ if grep -q nest86.nestedlinux /proc/cmdline; then
     poweroff -f
 fi
 if grep -q 'nest86\.kvm\( \|$\)' /proc/cmdline; then
-    # KVM: load kvm_intel as a distribution would, report what it says
+    # KVM: load kvm_intel as a distribution would (sha256_ssse3, which
+    # udev loads for the CPU's features, first), report what it says
     # and the features it enabled, then power off
-    for m in irqbypass kvm kvm-intel; do
+    for m in sha256-ssse3 irqbypass kvm kvm-intel; do
         insmod /lib/modules/$m.ko
         echo "NEST86_KVM_INSMOD $m $?"
     done
@@ -323,7 +328,7 @@ EOF
     say "initramfs: $initrd"
     # the same with the KVM modules, apart: 3 MB more to unpack would
     # slow every other boot
-    for m in irqbypass kvm kvm-intel; do
+    for m in sha256-ssse3 irqbypass kvm kvm-intel; do
         cp "$out/modules/$m.ko" "$stage/lib/modules/$m.ko"
     done
     cp "$client" "$stage/bin/nest86-kvm-client"

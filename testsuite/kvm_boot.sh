@@ -12,7 +12,7 @@
 #       and the debugger's output goes to $debugger_log
 #       ($logdir/LOG.debugger.log)
 #   result NAME OK WHY   PASS NAME when OK is 1, else FAIL NAME: WHY
-#   kvm_insmod_result NAME   the NEST86_KVM_INSMOD lines: all three 0
+#   kvm_insmod_result NAME   the NEST86_KVM_INSMOD lines: all four 0
 set -u
 
 root=${NEST86_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -50,5 +50,5 @@ kvm_insmod_result() { # NAME
     local bad n
     bad=$(grep '^NEST86_KVM_INSMOD' "$console.txt" | awk '$3 != 0 { print $2 " " $3 }' | tr '\n' ' ')
     n=$(grep -c '^NEST86_KVM_INSMOD' "$console.txt")
-    result "$1" "$([ -z "$bad" ] && [ "$n" = 3 ] && echo 1)" "insmod failed: ${bad:-only $n modules tried}"
+    result "$1" "$([ -z "$bad" ] && [ "$n" = 4 ] && echo 1)" "insmod failed: ${bad:-only $n modules tried}"
 }

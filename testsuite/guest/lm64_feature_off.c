@@ -1,10 +1,11 @@
 /*
- * lm64_feature_off: `-cpu nest86,rdrand=off,rdseed=off,invpcid=off`
+ * lm64_feature_off: `-cpu nest86,rdrand=off,rdseed=off,invpcid=off,sha_ni=off`
  * (lm64_feature_off.args) takes the instructions away with their CPUID
- * bits: CPUID.1:ECX.RDRAND (30), CPUID.7.0:EBX.INVPCID (10) and
- * .RDSEED (18) read 0, and RDRAND, RDSEED and INVPCID are #UD (SDM
- * Vol. 2B "RDRAND", "RDSEED", Vol. 2A "INVPCID": #UD when the CPUID
- * bit is 0).
+ * bits: CPUID.1:ECX.RDRAND (30), CPUID.7.0:EBX.INVPCID (10), .RDSEED
+ * (18) and .SHA (29) read 0, and RDRAND, RDSEED, INVPCID and the SHA
+ * instructions are #UD (SDM Vol. 2B "RDRAND", "RDSEED", "SHA256RNDS2"
+ * and the other SHA rows, Vol. 2A "INVPCID": #UD when the CPUID bit is
+ * 0).
  */
 #include "rt.h"
 
@@ -16,6 +17,7 @@ static void test_cpuid_clear(void)
     cpuid(7, 0, r);
     ASSERT_EQ((r[1] >> 10) & 1, 0);
     ASSERT_EQ((r[1] >> 18) & 1, 0);
+    ASSERT_EQ((r[1] >> 29) & 1, 0);
 }
 
 static void do_rdrand(void) { __asm__ volatile("rdrand %%eax" ::: "rax", "cc"); }
@@ -26,8 +28,21 @@ static void do_invpcid(void)
     __asm__ volatile("invpcid %0, %1" ::"m"(desc), "r"(2ull) : "memory");
 }
 
+/* SSE itself stays on: CR4.OSFXSR, so the #UD is the SHA bit's */
+static void do_sha256rnds2(void)
+{
+    __asm__ volatile("sha256rnds2 %%xmm0, %%xmm2, %%xmm1" ::: "memory");
+}
+static void do_sha1rnds4(void) { __asm__ volatile("sha1rnds4 $0, %%xmm2, %%xmm1" ::: "memory"); }
+static void do_paddd(void) { __asm__ volatile("paddd %%xmm2, %%xmm1" ::: "memory"); }
+
 static void test_instructions_ud(void)
 {
+    write_cr0((read_cr0() | (1ul << 1)) & ~((1ul << 2) | (1ul << 3)));
+    write_cr4(read_cr4() | (1ul << 9));
+    expect_fault(-1, do_paddd);
+    expect_fault(VEC_UD, do_sha256rnds2);
+    expect_fault(VEC_UD, do_sha1rnds4);
     expect_fault(VEC_UD, do_rdrand);
     expect_fault(VEC_UD, do_rdseed);
     expect_fault(VEC_UD, do_invpcid);
