@@ -110,8 +110,9 @@ void cpu_update_mode(struct cpu *c)
         c->link_mode = c->mode;
         c->link_code_size = c->code_size;
         c->link_cs_base = cs->base;
-        c->mmu.epoch++;
+        c->mmu.epoch += MMU_EPOCH_STEP;
     }
+    c->mmu.epoch = (c->mmu.epoch & ~(uint64_t)(MMU_EPOCH_STEP - 1)) | c->cpl;
     cpu_fast_need_update(c);
 }
 
@@ -241,7 +242,7 @@ void cpu_write_cr3(struct cpu *c, uint64_t v)
         }
     }
     m->cr3 = v;
-    m->epoch++; /* a new address space, even when nothing is flushed */
+    m->epoch += MMU_EPOCH_STEP; /* a new address space, even when nothing is flushed */
     if (m->cr4 & CR4_PCIDE) {
         m->pcid = v & 0xfff;
         if (!noflush)

@@ -83,12 +83,13 @@ struct icache {
 /* Changes whenever a link may have gone stale: the MMU epoch (any TLB
  * flush, CR3 load, mode or code-size change) and the count of writes to
  * cached code only grow, so their sum changes when either does.  The
- * CPL is the low two bits: a link made in ring 0 is not followed in
- * ring 3 (the fetch's U/S check differs), but is again once the CPU is
- * back in ring 0 with nothing flushed meanwhile. */
-static inline uint64_t icache_stamp(uint64_t mmu_epoch, uint64_t code_writes, unsigned cpl)
+ * epoch's low two bits are the CPL (mmu/mmu.h), which the writes, in
+ * steps of MMU_EPOCH_STEP, leave alone: a link made in ring 0 is not
+ * followed in ring 3 (the fetch's U/S check differs), but is again once
+ * the CPU is back in ring 0 with nothing flushed meanwhile. */
+static inline uint64_t icache_stamp(uint64_t mmu_epoch, uint64_t code_writes)
 {
-    return (mmu_epoch + code_writes) << 2 | cpl;
+    return mmu_epoch + code_writes * MMU_EPOCH_STEP;
 }
 
 static inline bool link_valid(const struct block_link *l, uint64_t rip, uint64_t stamp)

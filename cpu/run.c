@@ -283,7 +283,7 @@ void cpu_run_stop(struct cpu *c, const struct insn *i)
     c->rip = rip;
     if (b->complete && !c->pending && c->icount < c->chain_until) {
         struct block *nb =
-            block_linked(b, rip, icache_stamp(c->mmu.epoch, c->mmu.phys->code_writes, c->cpl));
+            block_linked(b, rip, icache_stamp(c->mmu.epoch, c->mmu.phys->code_writes));
         if (nb) {
             thread_enter(c, nb, rip); /* tail position */
             return;
@@ -370,7 +370,7 @@ void cpu_branch_unlinked(struct cpu *c, const struct insn *i, uint64_t rip, uint
  * links, the jump cache, or a full lookup (which refreshes both). */
 static struct block *next_block(struct cpu *c, struct block *b)
 {
-    uint64_t rip = c->rip, stamp = icache_stamp(c->mmu.epoch, c->mmu.phys->code_writes, c->cpl);
+    uint64_t rip = c->rip, stamp = icache_stamp(c->mmu.epoch, c->mmu.phys->code_writes);
     struct block *nb = block_linked(b, rip, stamp);
     if (nb)
         return nb;

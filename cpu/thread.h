@@ -124,7 +124,7 @@ static inline __attribute__((always_inline)) void thread_branch(struct cpu *c,
         c->insn_rip = thread_rip(c, i) - i->len;
         return;
     }
-    uint64_t stamp = icache_stamp(c->mmu.epoch, c->mmu.phys->code_writes, c->cpl);
+    uint64_t stamp = icache_stamp(c->mmu.epoch, c->mmu.phys->code_writes);
     struct block *nb = block_linked(c->cur_block, rip, stamp);
     if (!nb) {
         cpu_branch_unlinked(c, i, rip, stamp);

@@ -281,13 +281,18 @@ struct mmu {
 
     uint8_t large_levels; /* 1 << level for each large-page size (enum: struct
                              mmu_tlb_entry's level) some entry caches a piece of */
-    /* Bumped whenever cached translations may stop being the ones in use:
-     * every invalidation here, and (by the CPU) every CR3 load and mode or
-     * CPL change.  Consumers that remember a translation (the CPU's block
-     * links) trust it only while the epoch is unchanged. */
+    /* Advanced by MMU_EPOCH_STEP whenever cached translations may stop
+     * being the ones in use: every invalidation here, and (by the CPU)
+     * every CR3 load and mode change.  Consumers that remember a
+     * translation (the CPU's block links) trust it only while the epoch
+     * is unchanged.  Its low two bits are the CPL (cpu_update_mode()
+     * keeps them), so a link made in one ring is not followed in another,
+     * and is again back in the first (cpu/icache.h icache_stamp). */
     uint64_t epoch;
     uint64_t stat_walks; /* TLB misses that walked */
 };
+
+#define MMU_EPOCH_STEP 4
 
 void mmu_init(struct mmu *m, struct phys *phys);
 

@@ -76,21 +76,31 @@ static void blocks_do_not_overlap(void)
     UNIT_CHECK(marked_upto(x, 17) < 0);
 }
 
+/* The epoch as cpu_update_mode() keeps it: 'step' epochs, CPL in the
+ * low bits. */
+static uint64_t epoch_at(uint64_t step, unsigned cpl)
+{
+    return step * MMU_EPOCH_STEP | cpl;
+}
+
 /* A link made in one ring is stale in another and valid again back in
- * the first; any epoch or code-write step makes it stale in every ring. */
+ * the first; any epoch or code-write step makes it stale in every ring,
+ * and no number of code writes makes one ring's stamp another's. */
 static void stamp_separates_rings_and_epochs(void)
 {
-    uint64_t s0 = icache_stamp(7, 3, 0);
-    UNIT_CHECK(icache_stamp(7, 3, 3) != s0);
-    UNIT_CHECK(icache_stamp(7, 3, 0) == s0);
+    uint64_t s0 = icache_stamp(epoch_at(7, 0), 3);
+    UNIT_CHECK(icache_stamp(epoch_at(7, 3), 3) != s0);
+    UNIT_CHECK(icache_stamp(epoch_at(7, 0), 3) == s0);
     for (unsigned cpl = 0; cpl < 4; cpl++) {
-        UNIT_CHECK(icache_stamp(8, 3, cpl) != s0);
-        UNIT_CHECK(icache_stamp(7, 4, cpl) != s0);
+        UNIT_CHECK(icache_stamp(epoch_at(8, cpl), 3) != s0);
+        UNIT_CHECK(icache_stamp(epoch_at(7, cpl), 4) != s0);
+        for (uint64_t w = 0; w < 64; w++)
+            UNIT_CHECK(cpl == 0 || icache_stamp(epoch_at(7, cpl), w) != s0);
     }
     struct block b = {0}, to = {.ram_off = 0x5000};
     b.link[0] = (struct block_link){&to, 0x1234, 0x5000, s0};
     UNIT_CHECK(block_linked(&b, 0x1234, s0) == &to);
-    UNIT_CHECK(!block_linked(&b, 0x1234, icache_stamp(7, 3, 3)));
+    UNIT_CHECK(!block_linked(&b, 0x1234, icache_stamp(epoch_at(7, 3), 3)));
 }
 
 int main(void)
