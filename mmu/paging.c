@@ -327,6 +327,20 @@ static int do_walk(struct mmu *m, uint64_t lin, enum mmu_access_type type, bool 
 int mmu_translate(struct mmu *m, uint64_t lin, enum mmu_access_type type, bool user, bool ac,
                   uint64_t *pa, struct mmu_fault *fault)
 {
+    uint64_t page = lin & ~0xfffull;
+    struct mmu_tlb_entry *e = &m->tlb[(lin >> 12) & (MMU_TLB_SIZE - 1)];
+    /* A global translation applies whatever the current PCID (SDM
+     * 4.10.2.4), but the entry is tagged with the PCID it was filled
+     * under, so the fast path misses it after a switch: retag it rather
+     * than walk again (Linux's kernel pages, after every process
+     * switch).  The access must be one the entry allows; a write that
+     * needs the D bit set, or to a page with cached code, still walks. */
+    if (e->global && e->ram && (e->tag & ~0xfffull) == page &&
+        (e->perm & mmu_need_bit(type, user, ac))) {
+        e->tag = page | m->pcid; /* the global list keeps it: its class is unchanged */
+        *pa = e->pa_page | (lin & 0xfff);
+        return 0;
+    }
     struct walk w = {.commit = true, .lin = lin};
     struct xlate x;
     m->stat_walks++;
@@ -334,9 +348,7 @@ int mmu_translate(struct mmu *m, uint64_t lin, enum mmu_access_type type, bool u
         return -1;
     *pa = x.pa;
 
-    uint64_t page = lin & ~0xfffull;
     uint8_t *host = phys_ram_ptr(m->phys, x.pa & ~0xfffull);
-    struct mmu_tlb_entry *e = &m->tlb[(lin >> 12) & (MMU_TLB_SIZE - 1)];
     if (!host || mmu_is_slow_page(m, x.pa)) { /* MMIO, open bus and the slow page */
         e->perm = 0;
         return 0;

@@ -260,6 +260,40 @@ static void pcid_flush_drops_only_its_pcid(void)
     }
 }
 
+/* A global translation serves every PCID (SDM 4.10.2.4): after a switch
+ * to another PCID it is used without a walk — the changed PTE below is
+ * not seen and stat_walks does not move — and hits the fast path from
+ * then on; a non-global one of the old PCID is walked again. */
+static void global_entry_serves_every_pcid(void)
+{
+    build();
+    m.cr4 |= CR4_PGE | CR4_PCIDE;
+    wr(PT + 1 * 8, 0x300000 | PTE_P | PTE_US | PTE_G);  /* 0x401000: global */
+    wr(PT + 2 * 8, 0x310000 | PTE_P | PTE_US);          /* 0x402000: not */
+    uint64_t pa;
+    struct mmu_fault f;
+    uint8_t need = mmu_need_bit(MMU_READ, false, false);
+    m.pcid = 1;
+    UNIT_CHECK(mmu_translate(&m, 0x401008, MMU_READ, false, false, &pa, &f) == 0);
+    UNIT_CHECK(mmu_translate(&m, 0x402008, MMU_READ, false, false, &pa, &f) == 0);
+    wr(PT + 1 * 8, 0x320000 | PTE_P | PTE_US | PTE_G);
+    wr(PT + 2 * 8, 0x330000 | PTE_P | PTE_US);
+    m.pcid = 2;
+    UNIT_CHECK(mmu_fast_ptr(&m, 0x401000, 1, need) == NULL); /* tagged with PCID 1 */
+    uint64_t walks = m.stat_walks;
+    UNIT_CHECK(mmu_translate(&m, 0x401008, MMU_READ, false, false, &pa, &f) == 0);
+    UNIT_CHECKF(pa == 0x300008 && m.stat_walks == walks, "pa 0x%llx, %llu walks",
+                (unsigned long long)pa, (unsigned long long)(m.stat_walks - walks));
+    UNIT_CHECK(mmu_fast_ptr(&m, 0x401000, 1, need) == ph.ram + 0x300000);
+    UNIT_CHECK(mmu_translate(&m, 0x402008, MMU_READ, false, false, &pa, &f) == 0);
+    UNIT_CHECKF(pa == 0x330008 && m.stat_walks == walks + 1, "pa 0x%llx",
+                (unsigned long long)pa);
+    /* an access the entry does not allow (a write to a read-only page)
+     * walks, and faults as the PTE says */
+    UNIT_CHECK(mmu_translate(&m, 0x401008, MMU_WRITE, false, false, &pa, &f) == -1);
+    UNIT_CHECK(f.vector == 14);
+}
+
 /* mmu_tlb_switch (VMX with VPIDs): leaving a context keeps its
  * translations, entering it again brings them back, a different key or
  * a flush of everything does not */
@@ -402,6 +436,7 @@ int main(void)
     UNIT_RUN(invlpg_drops_whole_large_page);
     UNIT_RUN(invlpg_drops_large_page_among_many);
     UNIT_RUN(pcid_flush_drops_only_its_pcid);
+    UNIT_RUN(global_entry_serves_every_pcid);
     UNIT_RUN(clean_page_not_fast_writable);
     UNIT_RUN(flushes_drop_every_filled_slot);
     UNIT_RUN(context_switch_keeps_translations);
