@@ -334,6 +334,51 @@ static void mul32(struct cpu *c, const struct insn *i)
 }
 THREADED(mul32)
 
+/* ---- TEST r/m, imm (F6/F7 /0), NOT and NEG of a register (F7 /2, /3),
+ * MOVSXD r64, m32: the forms the Linux boot and the KVM scenario still
+ * sent through op_grp3 and op_arpl_movsxd most often (flag tests on
+ * struct fields, the multi-precision code's negations, sign-extending
+ * loads of 32-bit table entries) ---- */
+
+/* TEST: AND's flags (CF = OF = 0), nothing written.  The decoder has
+ * the immediate sign-extended; only the operand size's bits count. */
+#define TEST_EI_FORM(bits, size)                                                            static void test_ei##bits(struct cpu *c, const struct insn *i)                           {                                                                                             lf_set_logic(c, size, rm_read_inline(c, i, size) & i->imm);                           }                                                                                         static ALWAYS_INLINE bool test_ei##bits##_fast(struct cpu *c, const struct insn *i)       {                                                                                             uint64_t v;                                                                               if (!rm_read_fast(c, i, size, &v))                                                            return false;                                                                         lf_set_logic(c, size, v & i->imm);                                                        return true;                                                                          }                                                                                         THREADED_FAST(test_ei##bits)
+TEST_EI_FORM(8, 1)
+TEST_EI_FORM(32, 4)
+TEST_EI_FORM(64, 8)
+
+/* NOT changes no flag; NEG's flags are SUB 0, src's (SDM Vol. 2B "NEG":
+ * CF = src != 0, the others from the result), as op_grp3 computes them */
+static void not_r64(struct cpu *c, const struct insn *i) { c->r[i->rm] = ~c->r[i->rm]; }
+static void not_r32(struct cpu *c, const struct insn *i) { c->r[i->rm] = (uint32_t)~c->r[i->rm]; }
+static void neg_r64(struct cpu *c, const struct insn *i)
+{
+    c->r[i->rm] = alu_op_cf(c, 5, 8, 0, c->r[i->rm], false);
+}
+static void neg_r32(struct cpu *c, const struct insn *i)
+{
+    c->r[i->rm] = alu_op_cf(c, 5, 4, 0, c->r[i->rm], false);
+}
+THREADED_REG(not_r64)
+THREADED_REG(not_r32)
+THREADED_REG(neg_r64)
+THREADED_REG(neg_r32)
+
+/* MOVSXD r64, m32 (REX.W 63 with a memory operand) */
+static void movsxd_m(struct cpu *c, const struct insn *i)
+{
+    c->r[i->reg] = (uint64_t)(int64_t)(int32_t)rm_read_inline(c, i, 4);
+}
+static ALWAYS_INLINE bool movsxd_m_fast(struct cpu *c, const struct insn *i)
+{
+    uint64_t v;
+    if (!rm_read_fast(c, i, 4, &v))
+        return false;
+    c->r[i->reg] = (uint64_t)(int64_t)(int32_t)v;
+    return true;
+}
+THREADED_FAST(movsxd_m)
+
 /* MOVZX into a 32- or 64-bit register: both zero-extend to 64 bits */
 static void movzx8(struct cpu *c, const struct insn *i)
 {
@@ -1093,6 +1138,20 @@ void cpu_specialize(const struct cpu *c, struct insn *i)
             pick(i, op == 0x1b6 ? FAST(movzx8) : FAST(movzx16));
         return;
     }
+    /* TEST r/m, imm (F6/F7 /0; /1 is an alias the generic handler keeps;
+     * a LOCK prefix is #UD there) */
+    if ((op == 0xf6 || (op == 0xf7 && (i->opsize == 8 || i->opsize == 4))) &&
+        (i->reg & 7) == 0 && !i->lock) {
+        pick(i, op == 0xf6 ? FAST(test_ei8) : i->opsize == 8 ? FAST(test_ei64) : FAST(test_ei32));
+        return;
+    }
+    if (rr && op == 0xf7 && ((i->reg & 7) == 2 || (i->reg & 7) == 3)) {
+        if ((i->reg & 7) == 2)
+            pick(i, q ? FAST(not_r64) : FAST(not_r32));
+        else
+            pick(i, q ? FAST(neg_r64) : FAST(neg_r32));
+        return;
+    }
     if (op == 0xf7 && (i->reg & 7) == 4 && !i->lock && (i->opsize == 8 || i->opsize == 4)) {
         pick(i, i->opsize == 8 ? FAST(mul64) : FAST(mul32));
         return;
@@ -1182,6 +1241,10 @@ void cpu_specialize(const struct cpu *c, struct insn *i)
     }
     if (op == 0x63 && i->mod == 3 && i->opsize == 8) {
         PICK(movsxd_rr);
+        return;
+    }
+    if (op == 0x63 && i->mod != 3 && i->opsize == 8 && !i->lock) {
+        PICK(movsxd_m);
         return;
     }
     if (op >= 0x50 && op <= 0x57 && i->opsize == 8)
