@@ -5,6 +5,7 @@
  * one dash; two dashes are accepted too.  A bad command line gives one
  * line "nest86: <problem>" on stderr and CONFIG_ERROR: main() exits 2.
  */
+#include "cpu/cpuid.h"
 #include "frontend/config.h"
 #include "frontend/trace.h"
 
@@ -288,6 +289,10 @@ static int opt_cpu(struct config *cfg, const char *arg)
     size_t i, n = sizeof cpu_models / sizeof cpu_models[0];
     const char *p;
 
+    if (strcmp(arg, "help") == 0) { /* the models and every feature switch, then exit */
+        cpu_list_features(stdout);
+        return 1;
+    }
     for (i = 0; i < n; i++)
         if (strlen(cpu_models[i]) == model_len && strncmp(arg, cpu_models[i], model_len) == 0)
             break;
@@ -381,7 +386,7 @@ static const struct option_desc option_table[] = {
     { "loadvm", NULL, "FILE", "resume the machine saved in FILE (debugger: savevm FILE)", opt_loadvm },
     { "d", NULL, "LIST", "trace categories, comma-separated: " TRACE_CATEGORY_LIST, opt_d },
     { "D", NULL, "FILE", "write the trace to FILE (default stderr)", opt_D },
-    { "cpu", NULL, "MODEL[,F=on|off...]", "CPU model nest86 (default) or max, with feature switches", opt_cpu },
+    { "cpu", NULL, "MODEL[,F=on|off...]", "CPU model nest86 (default) or max, with feature switches (-cpu help lists them)", opt_cpu },
     { "no-reboot", NULL, NULL, "exit instead of rebooting on reset or triple fault", opt_no_reboot },
     { "version", NULL, NULL, "print the version and exit", opt_version },
     { "help", "h", NULL, "print this help and exit", opt_help },

@@ -102,6 +102,17 @@ else
     fail version "status $status, output: $out"
 fi
 
+# -cpu help: the models and every row of cpu/features.def, status 0
+run -cpu help
+rows=$(grep -c '^FEAT(' "$root/cpu/features.def")
+listed=$(sed -n '/^features:/,$p' <<< "$out" | tail -n +2 | wc -w)
+if [ $status -eq 0 ] && [[ $out == "CPU models: nest86 (default), max"* ]] && [ "$listed" = "$rows" ] &&
+    grep -qw sha_ni <<< "$out" && grep -qw arch_capabilities <<< "$out"; then
+    pass cpu-help
+else
+    fail cpu-help "status $status, $listed of $rows features listed: $out"
+fi
+
 # Every flag the README documents must appear in -help ...
 flags="-m -kernel -initrd -append -serial -display -vga -S -gdb -x -d -D -cpu -no-reboot -version -help -h"
 for h in -help -h --help; do

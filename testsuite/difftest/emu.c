@@ -140,7 +140,11 @@ static bool has_error_code(int v)
 void emu_run(const struct dt_case *tc, struct dt_result *res)
 {
     memset(res, 0, offsetof(struct dt_result, data));
-    phys_copy_in(&m->phys, PA_CODE, tc->code, DT_CODE_SIZE);
+    /* The same code again (emu_run_warm) is not copied: its decoded
+     * blocks stay valid, and the run goes through the threaded chains
+     * and fast paths instead of the first, decoding execution. */
+    if (memcmp(phys_ram_ptr(&m->phys, PA_CODE), tc->code, DT_CODE_SIZE))
+        phys_copy_in(&m->phys, PA_CODE, tc->code, DT_CODE_SIZE);
     phys_copy_in(&m->phys, PA_DATA, tc->data, DT_DATA_SIZE);
 
     memcpy(c->r, tc->in.r, sizeof(c->r));
