@@ -33,10 +33,16 @@ void cpu_reset(struct cpu *c)
     uint64_t keep_disabled = c->feat_disabled;
     struct machine *m = c->machine;
     struct phys *phys = c->mmu.phys;
+    /* The MMU epoch goes on from where it was: block links made before
+     * the reset carry stamps of the old count, and a count started
+     * again would meet them (a rebooted kernel patches its code at the
+     * same addresses). */
+    uint64_t epoch = c->mmu.epoch & ~(uint64_t)(MMU_EPOCH_STEP - 1);
     memset(c, 0, offsetof(struct cpu, fault_jmp));
     c->feat_disabled = keep_disabled;
     c->machine = m;
     mmu_init(&c->mmu, phys);
+    c->mmu.epoch += epoch;
     c->mmu.cr0 = CR0_ET | CR0_CD | CR0_NW;
     c->rflags = FL_FIXED1;
     c->rip = 0xfff0;

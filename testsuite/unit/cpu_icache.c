@@ -4,8 +4,9 @@
  * (cpu/icache.h) tells rings and epochs apart. */
 #include <string.h>
 
+#include "cpu/cpu_internal.h"
 #include "cpu/icache.h"
-#include "testsuite/unit/unit.h"
+#include "testsuite/unit/dev_stubs.h"
 
 static struct icache *ic;
 
@@ -103,6 +104,25 @@ static void stamp_separates_rings_and_epochs(void)
     UNIT_CHECK(!block_linked(&b, 0x1234, icache_stamp(epoch_at(7, 3), 3)));
 }
 
+/* A reset (a reboot, INIT) must not bring the epoch back to a value it
+ * had: links made before it would look valid again. */
+static void reset_keeps_epoch_growing(void)
+{
+    static struct cpu c;
+    test_board(1u << 20, false);
+    UNIT_CHECK(phys_init(&test_m.phys, 1u << 20) == 0);
+    UNIT_CHECK(cpu_init(&c, &test_m, &test_m.phys) == 0);
+    for (int k = 0; k < 1000; k++)
+        mmu_flush_all(&c.mmu);
+    uint64_t before = c.mmu.epoch / MMU_EPOCH_STEP;
+    cpu_reset(&c);
+    uint64_t after = c.mmu.epoch / MMU_EPOCH_STEP;
+    UNIT_CHECKF(after > before, "epoch %llu before the reset, %llu after",
+                (unsigned long long)before, (unsigned long long)after);
+    UNIT_CHECK(c.mmu.epoch % MMU_EPOCH_STEP == c.cpl);
+    cpu_free(&c);
+}
+
 int main(void)
 {
     ic = icache_alloc();
@@ -112,6 +132,7 @@ int main(void)
     UNIT_RUN(outgrown_arrays_are_reused);
     UNIT_RUN(blocks_do_not_overlap);
     UNIT_RUN(stamp_separates_rings_and_epochs);
+    UNIT_RUN(reset_keeps_epoch_growing);
     icache_free(ic);
     return unit_done();
 }
