@@ -37,12 +37,13 @@ void cpu_reset(struct cpu *c)
      * the reset carry stamps of the old count, and a count started
      * again would meet them (a rebooted kernel patches its code at the
      * same addresses). */
-    uint64_t epoch = c->mmu.epoch & ~(uint64_t)(MMU_EPOCH_STEP - 1);
+    uint64_t epoch = c->mmu.epoch & ~(uint64_t)(MMU_EPOCH_STEP - 1), gepoch = c->mmu.gepoch;
     memset(c, 0, offsetof(struct cpu, fault_jmp));
     c->feat_disabled = keep_disabled;
     c->machine = m;
     mmu_init(&c->mmu, phys);
     c->mmu.epoch += epoch;
+    c->mmu.gepoch += gepoch;
     c->mmu.cr0 = CR0_ET | CR0_CD | CR0_NW;
     c->rflags = FL_FIXED1;
     c->rip = 0xfff0;
@@ -116,7 +117,7 @@ void cpu_update_mode(struct cpu *c)
         c->link_mode = c->mode;
         c->link_code_size = c->code_size;
         c->link_cs_base = cs->base;
-        c->mmu.epoch += MMU_EPOCH_STEP;
+        mmu_new_epoch(&c->mmu);
     }
     c->mmu.epoch = (c->mmu.epoch & ~(uint64_t)(MMU_EPOCH_STEP - 1)) | c->cpl;
     cpu_fast_need_update(c);
@@ -248,7 +249,7 @@ void cpu_write_cr3(struct cpu *c, uint64_t v)
         }
     }
     m->cr3 = v;
-    m->epoch += MMU_EPOCH_STEP; /* a new address space, even when nothing is flushed */
+    mmu_new_space(m); /* a new address space, even when nothing is flushed */
     if (m->cr4 & CR4_PCIDE) {
         m->pcid = v & 0xfff;
         if (!noflush)

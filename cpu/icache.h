@@ -42,10 +42,14 @@ _Static_assert(BLOCK_CLASS_CAP(BLOCK_CLASSES - 1) == BLOCK_MAX, "the largest cla
 /* A remembered successor: used only while the stamp (icache_stamp())
  * is unchanged — so the fetch translation, CPL and code size are what
  * they were and no cached code has been written since — and the
- * target slot still holds the block at 'ram_off'. */
+ * target slot still holds the block at 'ram_off'.  'gstamp' is nonzero
+ * when the target's page was fetched through a global translation: the
+ * same stamp counted with the MMU's global epoch, under which the link
+ * is revived (given the current stamp) after a CR3 load, which leaves
+ * global translations alone (link_revive()). */
 struct block_link {
     struct block *to;
-    uint64_t rip, ram_off, stamp;
+    uint64_t rip, ram_off, stamp, gstamp;
 };
 
 struct block {
@@ -96,6 +100,30 @@ static inline bool link_valid(const struct block_link *l, uint64_t rip, uint64_t
 {
     /* the RIP first: it is what tells a block's two links apart */
     return l->rip == rip && l->stamp == stamp && l->to && l->to->ram_off == l->ram_off;
+}
+
+/* The stamp a link into global code is made and revived under: the
+ * global epoch with the CPL bits of the epoch (cpu_update_mode()),
+ * plus the writes to cached code.  Never 0: both epochs start at
+ * MMU_EPOCH_STEP (mmu_init()). */
+static inline uint64_t icache_gstamp(uint64_t mmu_epoch, uint64_t mmu_gepoch, uint64_t code_writes)
+{
+    return icache_stamp(mmu_gepoch | (mmu_epoch & (MMU_EPOCH_STEP - 1)), code_writes);
+}
+
+/* A link that is stale only because the address space changed since it
+ * was made (a CR3 load), into a page that was global then: nothing
+ * that could change a global translation has happened since (the
+ * global stamp is the same), so the target is still what fetching at
+ * 'rip' gives, and the link becomes valid for 'stamp' again. */
+static inline bool link_revive(struct block_link *l, uint64_t rip, uint64_t stamp,
+                               uint64_t gstamp)
+{
+    if (l->rip != rip || !l->gstamp || l->gstamp != gstamp || !l->to ||
+        l->to->ram_off != l->ram_off)
+        return false;
+    l->stamp = stamp;
+    return true;
 }
 
 /* The successor one of b's links gives for 'rip', or NULL. */

@@ -312,8 +312,9 @@ static inline void run_threaded(struct cpu *c, struct block *b)
 }
 
 /* The block for the code at RIP, created empty if needed; NULL when the
- * code is not in RAM (one instruction was run uncached instead). */
-static struct block *lookup_block(struct cpu *c)
+ * code is not in RAM (one instruction was run uncached instead).
+ * *global tells whether the fetch went through a global translation. */
+static struct block *lookup_block(struct cpu *c, bool *global)
 {
     c->insn_rip = c->rip;
     uint64_t lin;
@@ -333,6 +334,7 @@ static struct block *lookup_block(struct cpu *c)
         }
         host = page + (lin & 0xfff);
     }
+    *global = mmu_tlb_global(&c->mmu, lin);
     struct phys *ph = c->mmu.phys;
     uint64_t off = phys_ram_offset(ph, host);
     const uint32_t *genp = &ph->code_gen[off >> 12];
@@ -353,14 +355,30 @@ static struct block *lookup_block(struct cpu *c)
     return b;
 }
 
+/* The global stamp (cpu/icache.h) as it is now */
+static inline uint64_t cur_gstamp(const struct cpu *c)
+{
+    return icache_gstamp(c->mmu.epoch, c->mmu.gepoch, c->mmu.phys->code_writes);
+}
+
 void cpu_branch_unlinked(struct cpu *c, const struct insn *i, uint64_t rip, uint64_t stamp)
 {
-    const struct block_link *j = icache_jslot(c->icache, rip);
-    if (!link_valid(j, rip, stamp)) {
-        c->insn_rip = thread_rip(c, i) - i->len;
-        return;
-    }
     struct block *b = c->cur_block;
+    struct block_link *j = icache_jslot(c->icache, rip);
+    if (!link_valid(j, rip, stamp)) {
+        /* after a CR3 load: the block's own link into global code, or
+         * the jump cache's */
+        uint64_t g = cur_gstamp(c);
+        for (unsigned k = 0; k < 2; k++)
+            if (link_revive(&b->link[k], rip, stamp, g)) {
+                thread_enter(c, b->link[k].to, rip); /* tail position */
+                return;
+            }
+        if (!link_revive(j, rip, stamp, g)) {
+            c->insn_rip = thread_rip(c, i) - i->len;
+            return;
+        }
+    }
     b->link[b->link_next] = *j;
     b->link_next ^= 1;
     thread_enter(c, j->to, rip); /* tail position */
@@ -374,19 +392,24 @@ static struct block *next_block(struct cpu *c, struct block *b)
     struct block *nb = block_linked(b, rip, stamp);
     if (nb)
         return nb;
+    uint64_t g = cur_gstamp(c);
+    for (unsigned k = 0; k < 2; k++)
+        if (link_revive(&b->link[k], rip, stamp, g))
+            return b->link[k].to;
     struct block_link *j = icache_jslot(c->icache, rip);
-    if (link_valid(j, rip, stamp)) {
+    if (link_valid(j, rip, stamp) || link_revive(j, rip, stamp, g)) {
         nb = j->to;
     } else {
-        nb = lookup_block(c);
+        bool global;
+        nb = lookup_block(c, &global);
         if (!nb)
             return NULL;
-        /* the stamp was read before the lookup: whatever the lookup
+        /* the stamps were read before the lookup: whatever the lookup
          * changed (a page walk writing A bits) can only make the new
          * links look stale, never a stale one look valid */
-        *j = (struct block_link){nb, rip, nb->ram_off, stamp};
+        *j = (struct block_link){nb, rip, nb->ram_off, stamp, global ? g : 0};
     }
-    b->link[b->link_next] = (struct block_link){nb, rip, nb->ram_off, stamp};
+    b->link[b->link_next] = *j;
     b->link_next ^= 1;
     return nb;
 }
@@ -456,7 +479,8 @@ static void run_decode(struct cpu *c, struct block *b)
  * overrun by up to BLOCK_MAX - 1 instructions — deterministically. */
 static void run_blocks(struct cpu *c, uint64_t until)
 {
-    struct block *b = lookup_block(c);
+    bool global;
+    struct block *b = lookup_block(c, &global);
     if (!b)
         return;
     for (;;) {

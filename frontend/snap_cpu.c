@@ -323,7 +323,7 @@ void snapshot_cpu_after_load(struct machine *m)
     p->code_writes++;
     vmx_after_restore(c);
     cpu_update_mode(c);
-    u->epoch += MMU_EPOCH_STEP;
+    mmu_new_epoch(u);
     /* fast_mask follows DR7 and the debugger's watchpoints */
     cpu_debug_config(c, c->dbg_active, c->dbg_watch_mem);
 }

@@ -289,10 +289,41 @@ struct mmu {
      * keeps them), so a link made in one ring is not followed in another,
      * and is again back in the first (cpu/icache.h icache_stamp). */
     uint64_t epoch;
+    /* The same count for translations of global pages: it moves with
+     * the epoch except where only non-global translations may change —
+     * a CR3 load, or a flush that keeps global entries (SDM 4.10.2.4,
+     * 4.10.4.1).  Links into global code (the kernel's, switching
+     * address spaces for every text_poke and every process switch)
+     * are revived under it after such an event (cpu/icache.h).  Its
+     * low two bits stay zero. */
+    uint64_t gepoch;
     uint64_t stat_walks; /* TLB misses that walked */
 };
 
 #define MMU_EPOCH_STEP 4
+
+/* A new epoch for everything cached: global translations included */
+static inline void mmu_new_epoch(struct mmu *m)
+{
+    m->epoch += MMU_EPOCH_STEP;
+    m->gepoch += MMU_EPOCH_STEP;
+}
+
+/* A new epoch in which only non-global translations may differ: a new
+ * address space, or a flush that keeps global entries */
+static inline void mmu_new_space(struct mmu *m)
+{
+    m->epoch += MMU_EPOCH_STEP;
+}
+
+/* Whether the TLB holds a global translation for 'lin' under the
+ * current PCID (a global entry met under another is retagged on its
+ * next use: false until then) */
+static inline bool mmu_tlb_global(const struct mmu *m, uint64_t lin)
+{
+    const struct mmu_tlb_entry *e = &m->tlb[(lin >> 12) & (MMU_TLB_SIZE - 1)];
+    return e->perm && e->global && e->tag == ((lin & ~0xfffull) | m->pcid);
+}
 
 void mmu_init(struct mmu *m, struct phys *phys);
 

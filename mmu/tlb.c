@@ -11,7 +11,7 @@ void mmu_init(struct mmu *m, struct phys *phys)
 {
     memset(m, 0, sizeof(*m)); /* every slot empty, none listed */
     m->phys = phys;
-    m->epoch += MMU_EPOCH_STEP;
+    mmu_new_epoch(m);
 }
 
 /* Whether the lists in mask 'lists' name every valid entry of their
@@ -102,7 +102,10 @@ FLUSH_INLINE unsigned lists_of(enum flush_kind kind, uint16_t pcid)
  * exactly their live entries; else scans every slot and relists. */
 FLUSH_INLINE void flush(struct mmu *m, enum flush_kind kind, uint16_t pcid)
 {
-    m->epoch += MMU_EPOCH_STEP;
+    if (kind == FLUSH_NONGLOBAL || kind == FLUSH_PCID_KEEP_GLOBAL)
+        mmu_new_space(m);
+    else
+        mmu_new_epoch(m);
     unsigned lists = lists_of(kind, pcid);
     if (!all_listed(m, lists)) {
         for (unsigned i = 0; i < MMU_TLB_SIZE; i++) {
@@ -244,7 +247,7 @@ static void drop_piece(struct mmu_tlb_entry *e, const void *arg)
  * the fill list when it is shorter. */
 static void flush_page_matching(struct mmu *m, uint64_t lin, bool any_pcid, uint16_t pcid)
 {
-    m->epoch += MMU_EPOCH_STEP;
+    mmu_new_epoch(m); /* the page may be global */
     uint64_t page = lin & ~0xfffull;
     struct mmu_tlb_entry *e = &m->tlb[(lin >> 12) & (MMU_TLB_SIZE - 1)];
     if ((e->tag & ~0xfffull) == page && (any_pcid || e->global || (e->tag & 0xfff) == pcid))
@@ -342,6 +345,6 @@ void mmu_set_slow_page(struct mmu *m, uint64_t pa)
     m->slow_page = pa & ~0xfffull;
     if (!m->slow_page_on)
         return;
-    m->epoch += MMU_EPOCH_STEP;
+    mmu_new_epoch(m);
     each_maybe_valid(m, drop_mapping_of, &m->slow_page);
 }

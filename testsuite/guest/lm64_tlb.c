@@ -2,7 +2,8 @@
  * lm64_tlb: what invalidates a translation and what does not (SDM Vol.
  * 3A, 4.10): global pages, CR4.PGE, INVLPG on a 2 MiB page, INVLPG of
  * a non-canonical address (no fault, no effect) and through FS, PCIDs
- * with the CR3 no-flush bit, INVPCID types 0-3.
+ * with the CR3 no-flush bit, INVPCID types 0-3; and the same for code:
+ * a call site that keeps calling a remapped linear address.
  *
  * Two kinds of assertion:
  *  - "must": the SDM requires the new translation (an invalidation the
@@ -202,6 +203,82 @@ static void test_invlpg_address(void)
     ASSERT_EQ(peek(VA), 0xBBBB);
 }
 
+/* Code through a remapped page: the same linear address (VA_X, and
+   VA_XG global) holds "mov eax, 1; ret" through one frame and "mov eax,
+   2; ret" through the other; every call comes from the one call site
+   below, so the branch that reaches the page is the same each time
+   (an emulator that links decoded blocks links it after the first). */
+#define VA_X (BASE + 0x3F2000)
+#define VA_XG (BASE + 0x3F3000)
+static uint8_t code_1[4096] __attribute__((aligned(4096)));
+static uint8_t code_2[4096] __attribute__((aligned(4096)));
+
+static __attribute__((noinline)) uint32_t call_at(uint64_t va)
+{
+    uint64_t r;
+    __asm__ volatile("call *%1"
+                     : "=a"(r)
+                     : "r"(va)
+                     : "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "memory", "cc");
+    return (uint32_t)r;
+}
+
+/* Three calls, so that the third goes along whatever the first two set
+   up; all must agree. */
+static uint32_t call3(uint64_t va)
+{
+    uint32_t a = call_at(va), b = call_at(va), c = call_at(va);
+    ASSERT_EQ(a, b);
+    ASSERT_EQ(b, c);
+    return c;
+}
+
+static void code_setup(void)
+{
+    static const uint8_t ret1[] = {0xB8, 1, 0, 0, 0, 0xC3}, ret2[] = {0xB8, 2, 0, 0, 0, 0xC3};
+    for (unsigned k = 0; k < sizeof ret1; k++) {
+        code_1[k] = ret1[k];
+        code_2[k] = ret2[k];
+    }
+}
+
+/* 4.10.4.1 for instruction fetches: MOV CR3 drops the non-global
+   translation the calls went through, so the same call site must run
+   the new frame's code; a global one may stay (4.10.2.4) until INVLPG
+   or a CR4.PGE change drops it. */
+static void test_code_remap(void)
+{
+    setup();
+    code_setup();
+    volatile uint64_t *pte = pte_of(VA_X);
+    *pte = (uintptr_t)code_1 | PTE_P;
+    invlpg(VA_X);
+    ASSERT_EQ(call3(VA_X), 1);
+    *pte = (uintptr_t)code_2 | PTE_P;
+    write_cr3(read_cr3());
+    ASSERT_EQ(call3(VA_X), 2);                          /* must */
+
+    if (!need(1, 3, 13, "PGE"))
+        return;
+    write_cr4(read_cr4() | CR4_PGE);
+    volatile uint64_t *pte_g = pte_of(VA_XG);
+    *pte_g = (uintptr_t)code_1 | PTE_P | PTE_G;
+    invlpg(VA_XG);
+    ASSERT_EQ(call3(VA_XG), 1);
+    *pte_g = (uintptr_t)code_2 | PTE_P | PTE_G;
+    write_cr3(read_cr3());
+    ASSERT_KEPT(call3(VA_XG), 1, "global code page after MOV CR3");
+    write_cr3(read_cr3());
+    ASSERT_KEPT(call3(VA_XG), 1, "global code page after a second MOV CR3");
+    invlpg(VA_XG);
+    ASSERT_EQ(call3(VA_XG), 2);                         /* must */
+    *pte_g = (uintptr_t)code_1 | PTE_P | PTE_G;
+    write_cr3(read_cr3());
+    ASSERT_KEPT(call3(VA_XG), 2, "global code page after MOV CR3");
+    write_cr4(read_cr4() & ~CR4_PGE);                   /* must flush */
+    ASSERT_EQ(call3(VA_XG), 1);
+}
+
 static void set_cr3(uint64_t v)
 {
     __asm__ volatile("mov %0, %%cr3" ::"r"(v) : "memory");
@@ -342,6 +419,7 @@ void test_main(void)
     RUN_TEST(test_global_pages);
     RUN_TEST(test_invlpg_2m);
     RUN_TEST(test_invlpg_address);
+    RUN_TEST(test_code_remap);
     RUN_TEST(test_pcid);
     RUN_TEST(test_invpcid);
 }

@@ -1,7 +1,8 @@
 /* testsuite/unit/cpu_icache.c — the decoded-block store (cpu/icache.c):
  * a block's entries stay one array, survive its growth in order, and
  * the arrays blocks grow out of are reused; and the link stamp
- * (cpu/icache.h) tells rings and epochs apart. */
+ * (cpu/icache.h) tells rings and epochs apart, and links into global
+ * code outlive CR3 loads and nothing else. */
 #include <string.h>
 
 #include "cpu/cpu_internal.h"
@@ -99,9 +100,66 @@ static void stamp_separates_rings_and_epochs(void)
             UNIT_CHECK(cpl == 0 || icache_stamp(epoch_at(7, cpl), w) != s0);
     }
     struct block b = {0}, to = {.ram_off = 0x5000};
-    b.link[0] = (struct block_link){&to, 0x1234, 0x5000, s0};
+    b.link[0] = (struct block_link){&to, 0x1234, 0x5000, s0, 0};
     UNIT_CHECK(block_linked(&b, 0x1234, s0) == &to);
     UNIT_CHECK(!block_linked(&b, 0x1234, icache_stamp(epoch_at(7, 3), 3)));
+}
+
+/* A link into global code (gstamp set) is revived for a new stamp when
+ * only the address space changed (the global epoch is the same), and
+ * not after a global invalidation, a code write, in another ring, for
+ * another RIP, when the target slot was reused, or without a gstamp. */
+static void global_link_revives_only_after_cr3_loads(void)
+{
+    struct block to = {.ram_off = 0x5000};
+    uint64_t e = epoch_at(7, 0), g = 5 * MMU_EPOCH_STEP;
+    uint64_t s0 = icache_stamp(e, 3), g0 = icache_gstamp(e, g, 3);
+    struct block_link l = {&to, 0x1234, 0x5000, s0, g0};
+    uint64_t e1 = e + MMU_EPOCH_STEP; /* a CR3 load */
+    uint64_t s1 = icache_stamp(e1, 3);
+    UNIT_CHECK(!link_valid(&l, 0x1234, s1));
+    UNIT_CHECK(link_revive(&l, 0x1234, s1, icache_gstamp(e1, g, 3)));
+    UNIT_CHECK(link_valid(&l, 0x1234, s1));
+
+    struct block_link m = {&to, 0x1234, 0x5000, s0, g0};
+    UNIT_CHECK(!link_revive(&m, 0x1234, s1, icache_gstamp(e1, g + MMU_EPOCH_STEP, 3)));
+    UNIT_CHECK(!link_revive(&m, 0x1234, icache_stamp(e1, 4), icache_gstamp(e1, g, 4)));
+    UNIT_CHECK(!link_revive(&m, 0x1234, icache_stamp(e1 | 3, 3), icache_gstamp(e1 | 3, g, 3)));
+    UNIT_CHECK(!link_revive(&m, 0x1238, s1, icache_gstamp(e1, g, 3)));
+    to.ram_off = 0x6000;
+    UNIT_CHECK(!link_revive(&m, 0x1234, s1, icache_gstamp(e1, g, 3)));
+    to.ram_off = 0x5000;
+    m.gstamp = 0;
+    UNIT_CHECK(!link_revive(&m, 0x1234, s1, icache_gstamp(e1, g, 3)));
+    UNIT_CHECK(m.stamp == s0);
+}
+
+/* What moves the global epoch: everything that moves the epoch except
+ * a CR3 load and the flushes that keep global translations. */
+static void global_epoch_moves_with_global_events(void)
+{
+    static struct cpu c;
+    test_board(1u << 20, false);
+    UNIT_CHECK(phys_init(&test_m.phys, 1u << 20) == 0);
+    UNIT_CHECK(cpu_init(&c, &test_m, &test_m.phys) == 0);
+    struct mmu *m = &c.mmu;
+    uint64_t e = m->epoch, g = m->gepoch;
+    cpu_write_cr3(&c, 0x1000);
+    UNIT_CHECK(m->epoch > e && m->gepoch == g);
+    e = m->epoch;
+    mmu_flush_nonglobal(m);
+    mmu_flush_pcid(m, 0, true);
+    UNIT_CHECK(m->epoch > e && m->gepoch == g);
+    mmu_flush_page(m, 0x400000);
+    UNIT_CHECK(m->gepoch > g);
+    g = m->gepoch;
+    mmu_flush_all(m);
+    UNIT_CHECK(m->gepoch > g);
+    g = m->gepoch;
+    cpu_reset(&c);
+    UNIT_CHECKF(c.mmu.gepoch > g, "global epoch %llu before the reset, %llu after",
+                (unsigned long long)g, (unsigned long long)c.mmu.gepoch);
+    cpu_free(&c);
 }
 
 /* A reset (a reboot, INIT) must not bring the epoch back to a value it
@@ -133,6 +191,8 @@ int main(void)
     UNIT_RUN(blocks_do_not_overlap);
     UNIT_RUN(stamp_separates_rings_and_epochs);
     UNIT_RUN(reset_keeps_epoch_growing);
+    UNIT_RUN(global_link_revives_only_after_cr3_loads);
+    UNIT_RUN(global_epoch_moves_with_global_events);
     icache_free(ic);
     return unit_done();
 }
