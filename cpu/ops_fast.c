@@ -7,6 +7,7 @@
  * semantics are the generic handler's: each variant calls the same
  * inline helpers, so there is still one definition of what ADD does. */
 #include "cpu/alu_forms.h"
+#include "cpu/simd_fast.h"
 #include "cpu/thread.h"
 
 #define ALWAYS_INLINE inline __attribute__((always_inline))
@@ -1189,6 +1190,15 @@ void cpu_specialize(const struct cpu *c, struct insn *i)
     }
     if (!long64)
         return;
+    /* the hot 128-bit SSE forms (cpu/simd_fast.h) */
+    if (!i->vex && i->fn == op_vec_int) {
+        sse_int_specialize(i);
+        return;
+    }
+    if (!i->vex && (i->fn == op_vec_mov || i->fn == op_vec_pshuf)) {
+        sse_move_specialize(i);
+        return;
+    }
     if (op == 0x8d && i->opsize == 8 && i->adsize == 8) {
         if (i->base != NO_REG && i->index == NO_REG && !i->riprel)
             PICK(lea64_bd);

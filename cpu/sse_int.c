@@ -3,7 +3,7 @@
  * names an element-wise routine and the forms it exists in (no prefix:
  * MMX on mm registers; 66: SSE on xmm registers).  SDM Vol. 2 and
  * Vol. 1 chapters 9, 11 and 12 describe each operation. */
-#include "cpu/simd.h"
+#include "cpu/simd_fast.h"
 
 /* ---- element-wise building blocks ---- */
 
@@ -449,4 +449,69 @@ void op_vec_int(struct cpu *c, const struct insn *i)
     else
         o->fn(&d, &s, n, imm);
     vec_set_reg(c, i->reg, n, &d);
+}
+
+/* ---- threaded fast paths (cpu/simd_fast.h) ----
+ * The rows below run as op_vec_int would for their form — 66 with an
+ * xmm destination, or no prefix for the SHA rows — calling the row's
+ * own function (vec_ops[op], folded to a direct call). */
+
+/* table row, name: 66 0F.. xmm, xmm/m128 */
+#define SSE_INT_FAST_66(M)                                                                   \
+    M(0x1fe, paddd) M(0x1d4, paddq) M(0x1fa, psubd) M(0x1ef, pxor) M(0x1eb, por)               \
+    M(0x1db, pand) M(0x1df, pandn) M(0x162, punpckldq) M(0x16c, punpcklqdq) M(0x200, pshufb)   \
+    M(0x30f, palignr)
+/* table row, name: NP 0F 38.. xmm, xmm/m128 (the SHA extensions) */
+#define SSE_INT_FAST_NP(M) M(0x2c8, sha1nexte) M(0x2c9, sha1msg1) M(0x2ca, sha1msg2)         \
+    M(0x2cc, sha256msg1) M(0x2cd, sha256msg2) M(0x3cc, sha1rnds4)
+
+SIMD_FAST_INLINE bool vec_int_fast(struct cpu *c, const struct insn *i, unsigned op, bool sha)
+{
+    union xmm s;
+    if (!sse_fast_ok(c) || (sha && !CPU_HAS(c, sha_ni)) || !xmm_src_fast(c, i, true, &s))
+        return false;
+    union xmm d = c->xmm[i->reg];
+    if (vec_ops[op].fn_xmm0)
+        vec_ops[op].fn_xmm0(&d, &s, &c->xmm[0]);
+    else
+        vec_ops[op].fn(&d, &s, 16, (unsigned)(i->imm & 0xff));
+    c->xmm[i->reg] = d;
+    return true;
+}
+
+#define SSE_INT_FAST_FORM(row, name, sha)                                                     \
+    static void fast_##name(struct cpu *c, const struct insn *i) { op_vec_int(c, i); }          \
+    SIMD_FAST_INLINE bool fast_##name##_fast(struct cpu *c, const struct insn *i)           \
+    {                                                                                         \
+        return vec_int_fast(c, i, row, sha);                                                  \
+    }                                                                                         \
+    THREADED_FAST(fast_##name)
+#define SSE_INT_FAST_66_FORM(row, name) SSE_INT_FAST_FORM(row, name, false)
+#define SSE_INT_FAST_NP_FORM(row, name) SSE_INT_FAST_FORM(row, name, true)
+SSE_INT_FAST_66(SSE_INT_FAST_66_FORM)
+SSE_INT_FAST_NP(SSE_INT_FAST_NP_FORM)
+SSE_INT_FAST_NP_FORM(0x2cb, sha256rnds2)
+
+bool sse_int_specialize(struct insn *i)
+{
+    if (i->rep)
+        return false; /* F2/F3: #UD from op_vec_int */
+#define SSE_INT_PICK(row, name, prefixed)                                                     \
+    case row:                                                                                 \
+        if (!i->p66 != !(prefixed))                                                           \
+            return false;                                                                     \
+        i->fn = fast_##name;                                                                   \
+        i->run = fast_##name##_run;                                                            \
+        return true;
+#define SSE_INT_PICK_66(row, name) SSE_INT_PICK(row, name, true)
+#define SSE_INT_PICK_NP(row, name) SSE_INT_PICK(row, name, false)
+    switch (i->op) {
+        SSE_INT_FAST_66(SSE_INT_PICK_66)
+        SSE_INT_FAST_NP(SSE_INT_PICK_NP)
+        SSE_INT_PICK_NP(0x2cb, sha256rnds2)
+    default: return false;
+    }
+#undef SSE_INT_PICK
+#undef SSE_INT_PICK_66
+#undef SSE_INT_PICK_NP
 }

@@ -1,7 +1,7 @@
 /* cpu/sse_move.c — MMX/SSE/SSE2 data movement, shuffles, immediate
  * shifts and mask extraction (SDM Vol. 2, the MOV*, PSHUF*, PEXTRW,
  * PINSRW, PMOVMSKB, MOVMSKP*, SHUFP*, UNPCK*P*, MASKMOV* pages). */
-#include "cpu/simd.h"
+#include "cpu/simd_fast.h"
 
 /* Vector width from the prefix of an MMX/SSE2 pair: 66 selects xmm. */
 static unsigned pair_width(struct cpu *c, const struct insn *i)
@@ -376,4 +376,85 @@ void op_vec_maskmov(struct cpu *c, const struct insn *i)
     for (unsigned k = 0; k < n; k++)
         if (m.b[k] & 0x80)
             mem_write(c, i->seg, (ea + k) & size_mask(i->adsize), 1, v.b[k]);
+}
+
+/* ---- threaded fast paths (cpu/simd_fast.h) ---- */
+
+/* 66 0F 6F MOVDQA xmm, xmm/m128 (aligned); F3 0F 6F MOVDQU (not) */
+SIMD_FAST_INLINE bool movdq_load_fast(struct cpu *c, const struct insn *i, bool align)
+{
+    union xmm s;
+    if (!sse_fast_ok(c) || !xmm_src_fast(c, i, align, &s))
+        return false;
+    c->xmm[i->reg] = s;
+    return true;
+}
+
+/* 66 0F 7F MOVDQA xmm/m128, xmm; F3 0F 7F MOVDQU.  A store to a page
+ * holding decoded code misses (the TLB keeps no write permission for
+ * it) and takes the full handler, which notes the write. */
+SIMD_FAST_INLINE bool movdq_store_fast(struct cpu *c, const struct insn *i, bool align)
+{
+    if (!sse_fast_ok(c))
+        return false;
+    if (i->mod == 3) {
+        c->xmm[i->rm] = c->xmm[i->reg];
+        return true;
+    }
+    uint64_t ea = insn_ea_at(c, i, thread_rip(c, i));
+    if (align && (ea & 15))
+        return false;
+    uint8_t *p = mem_fast_ptr(c, i->seg, ea, 16, MMU_WRITE);
+    if (!p)
+        return false;
+    memcpy(p, &c->xmm[i->reg], 16);
+    return true;
+}
+
+/* 66 0F 70 PSHUFD xmm, xmm/m128, imm8: as op_vec_pshuf */
+SIMD_FAST_INLINE bool pshufd_xmm_fast(struct cpu *c, const struct insn *i)
+{
+    union xmm s, r;
+    if (!sse_fast_ok(c) || !xmm_src_fast(c, i, true, &s))
+        return false;
+    unsigned imm = (unsigned)i->imm & 0xff;
+    for (unsigned k = 0; k < 4; k++)
+        r.d[k] = s.d[(imm >> (2 * k)) & 3];
+    c->xmm[i->reg] = r;
+    return true;
+}
+
+#define SSE_MOVE_FAST_FORM(name, full, expr)                                                  \
+    static void name(struct cpu *c, const struct insn *i) { full(c, i); }                    \
+    SIMD_FAST_INLINE bool name##_fast(struct cpu *c, const struct insn *i) { return expr; }  \
+    THREADED_FAST(name)
+SSE_MOVE_FAST_FORM(movdqa_load, op_vec_mov, movdq_load_fast(c, i, true))
+SSE_MOVE_FAST_FORM(movdqu_load, op_vec_mov, movdq_load_fast(c, i, false))
+SSE_MOVE_FAST_FORM(movdqa_store, op_vec_mov, movdq_store_fast(c, i, true))
+SSE_MOVE_FAST_FORM(movdqu_store, op_vec_mov, movdq_store_fast(c, i, false))
+SSE_MOVE_FAST_FORM(pshufd, op_vec_pshuf, pshufd_xmm_fast(c, i))
+
+bool sse_move_specialize(struct insn *i)
+{
+    unsigned p = sse_prefix(i);
+    if (p != PFX_66 && p != PFX_F3)
+        return false;
+    bool a = p == PFX_66;
+    switch (i->op) {
+    case 0x16f:
+        i->fn = a ? movdqa_load : movdqu_load;
+        i->run = a ? movdqa_load_run : movdqu_load_run;
+        return true;
+    case 0x17f:
+        i->fn = a ? movdqa_store : movdqu_store;
+        i->run = a ? movdqa_store_run : movdqu_store_run;
+        return true;
+    case 0x170:
+        if (!a)
+            return false; /* F3: PSHUFHW */
+        i->fn = pshufd;
+        i->run = pshufd_run;
+        return true;
+    default: return false;
+    }
 }
