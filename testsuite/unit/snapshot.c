@@ -200,6 +200,7 @@ static const char *differing_part(struct machine *m1, struct machine *m2)
         c->mmu.gpa_xlate = NULL;
         c->mmu.gpa_opaque = NULL;
         c->mmu.epoch = 0;
+        c->mmu.gepoch = 0;
         c->mmu.stat_walks = 0;
         if (!c->mmu.slow_page_on)
             c->mmu.slow_page = 0; /* meaningless while off */
