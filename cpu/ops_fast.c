@@ -82,12 +82,13 @@ static ALWAYS_INLINE void alu_mem(struct cpu *c, const struct insn *i, unsigned 
                                   unsigned size, unsigned kind)
 {
     if (kind == 0) {
-        uint64_t r = alu_op(c, op, size, c->r[i->reg], mem_read(c, i->seg, insn_ea(c, i), size));
+        uint64_t r = alu_op(c, op, size, reg_read(c, i, i->reg, size),
+                            mem_read(c, i->seg, insn_ea(c, i), size));
         if (op != 7)
-            c->r[i->reg] = r;
+            reg_write(c, i, i->reg, size, r);
         return;
     }
-    uint64_t src = kind == 1 ? c->r[i->reg] : i->imm;
+    uint64_t src = kind == 1 ? reg_read(c, i, i->reg, size) : i->imm;
     if (op == 7) {
         alu_op(c, op, size, mem_read(c, i->seg, insn_ea(c, i), size), src);
         return;
@@ -112,12 +113,12 @@ static ALWAYS_INLINE bool alu_mem_fast(struct cpu *c, const struct insn *i, unsi
         return false;
     uint64_t m = load_le(p, size);
     if (kind == 0) {
-        uint64_t r = alu_op_cf(c, op, size, c->r[i->reg], m, cf);
+        uint64_t r = alu_op_cf(c, op, size, reg_read(c, i, i->reg, size), m, cf);
         if (op != 7)
-            c->r[i->reg] = r;
+            reg_write(c, i, i->reg, size, r);
         return true;
     }
-    uint64_t r = alu_op_cf(c, op, size, m, kind == 1 ? c->r[i->reg] : i->imm, cf);
+    uint64_t r = alu_op_cf(c, op, size, m, kind == 1 ? reg_read(c, i, i->reg, size) : i->imm, cf);
     if (rmw)
         store_le(p, size, r);
     return true;
@@ -134,8 +135,48 @@ static ALWAYS_INLINE bool alu_mem_fast(struct cpu *c, const struct insn *i, unsi
     ALU_MEM_FORM(alu_gm64_##n, n, 8, 0) ALU_MEM_FORM(alu_gm32_##n, n, 4, 0)                \
     ALU_MEM_FORM(alu_mg64_##n, n, 8, 1) ALU_MEM_FORM(alu_mg32_##n, n, 4, 1)                \
     ALU_MEM_FORM(alu_mi64_##n, n, 8, 2) ALU_MEM_FORM(alu_mi32_##n, n, 4, 2)                \
-    ALU_MEM_FORM(alu_mi8_##n, n, 1, 2)
+    ALU_MEM_FORM(alu_mi8_##n, n, 1, 2) ALU_MEM_FORM(alu_mi16_##n, n, 2, 2)                 \
+    ALU_MEM_FORM(alu_gm8_##n, n, 1, 0) ALU_MEM_FORM(alu_mg8_##n, n, 1, 1)
 FOR_EACH_ALU_OP(ALU_MEM_VARIANTS)
+
+/* Byte registers and the accumulator forms: reg_read/reg_write with a
+ * constant size give AH..BH without REX, the byte merge and the 32-bit
+ * zero-extension (SDM Vol. 1 3.4.1.1).  The flags as alu_rr_fast. */
+static ALWAYS_INLINE bool alu_reg_fast(struct cpu *c, const struct insn *i, unsigned dst,
+                                       uint64_t src, unsigned op, unsigned size)
+{
+    bool carry = op == 2 || op == 3;
+    if (carry && !flag_cf_inline_ok(c))
+        return false;
+    uint64_t r = alu_op_cf(c, op, size, reg_read(c, i, dst, size), src,
+                           carry && flag_cf_inline(c));
+    if (op != 7)
+        reg_write(c, i, dst, size, r);
+    return true;
+}
+
+#define ALU_REG_FORM(name, n, dst, src, size)                                             \
+    static void name(struct cpu *c, const struct insn *i)                                 \
+    {                                                                                     \
+        uint64_t r = alu_op(c, n, size, reg_read(c, i, dst, size), src);                  \
+        if (n != 7)                                                                       \
+            reg_write(c, i, dst, size, r);                                                \
+    }                                                                                     \
+    static ALWAYS_INLINE bool name##_fast(struct cpu *c, const struct insn *i)              \
+    {                                                                                     \
+        return alu_reg_fast(c, i, dst, src, n, size);                                     \
+    }                                                                                     \
+    THREADED_FAST(name)
+/* r8 op= r8 (00 ...), r8 op= r8 (02 ...), r8 op= imm8 (80 /op), AL op= imm8 (04 ...),
+ * eAX op= imm32 (05 ...) */
+#define ALU_REG_VARIANTS(n)                                                               \
+    ALU_REG_FORM(alu_eg8_##n, n, i->rm, reg_read8(c, i, i->reg), 1)                        \
+    ALU_REG_FORM(alu_ge8_##n, n, i->reg, reg_read8(c, i, i->rm), 1)                        \
+    ALU_REG_FORM(alu_ri8_##n, n, i->rm, i->imm, 1)                                         \
+    ALU_REG_FORM(alu_ai8_##n, n, R_RAX, i->imm, 1)                                         \
+    ALU_REG_FORM(alu_ai32_##n, n, R_RAX, i->imm, 4)                                        \
+    ALU_REG_FORM(alu_ai64_##n, n, R_RAX, i->imm, 8)
+FOR_EACH_ALU_OP(ALU_REG_VARIANTS)
 
 /* Variant tables hold both entry points of each handler (cpu/insn.h). */
 struct fast {
@@ -159,6 +200,11 @@ static const struct fast alu_eg_fn[8] = EIGHT(alu_eg);
 static const struct fast alu_ge_fn[8] = EIGHT(alu_ge);
 static const struct fast alu_ei_fn[8] = EIGHT(alu_ei);
 static const struct fast alu_ai_fn[8] = EIGHT(alu_ai);
+/* the byte and accumulator forms above: [m8] op= r8, r8 op= [m8], [m16] op= imm */
+static const struct fast alu_mem8_fn[2][8] = {EIGHT(alu_gm8), EIGHT(alu_mg8)};
+static const struct fast alu_mi16_fn[8] = EIGHT(alu_mi16);
+static const struct fast alu_reg8_fn[3][8] = {EIGHT(alu_eg8), EIGHT(alu_ge8), EIGHT(alu_ri8)};
+static const struct fast alu_acc_fn[3][8] = {EIGHT(alu_ai8), EIGHT(alu_ai32), EIGHT(alu_ai64)};
 
 /* ---- Jcc with a constant condition ---- */
 
@@ -524,7 +570,12 @@ static void pause_nop(struct cpu *c, const struct insn *i)
     if (c->vmx.nonroot)
         op_xchg_A(c, i);
 }
-THREADED(pause_nop)
+static ALWAYS_INLINE bool pause_nop_fast(struct cpu *c, const struct insn *i)
+{
+    (void)i;
+    return !c->vmx.nonroot; /* spin-wait loops, a million per boot */
+}
+THREADED_FAST(pause_nop)
 
 /* JMP rel8/rel32 in 64-bit mode */
 static void jmp_rel64(struct cpu *c, const struct insn *i)
@@ -540,6 +591,101 @@ static ALWAYS_INLINE bool jmp_rel64_fast(struct cpu *c, const struct insn *i)
     return true;
 }
 THREADED_EXIT_FAST(jmp_rel64)
+
+/* ---- FF /0, /1: INC and DEC of a 32/64-bit register or memory ----
+ * INC and DEC keep CF, which cpu/flags.c then reads from RFLAGS: the
+ * fast path stores it there first when the last flag producer left it
+ * lazy (op_grp5 materializes every flag; only CF is read from RFLAGS
+ * under LF_INC/LF_DEC).  False, having changed nothing, when CF is not
+ * inline (cpu_internal.h LF_CF_INLINE). */
+static ALWAYS_INLINE bool incdec_keep_cf(struct cpu *c)
+{
+    unsigned op = c->lf_op;
+    if (op == LF_NONE || op == LF_INC || op == LF_DEC)
+        return true;
+    if (!flag_cf_inline_ok(c))
+        return false;
+    c->rflags = (c->rflags & ~(uint64_t)FL_CF) | (flag_cf_inline(c) ? FL_CF : 0);
+    return true;
+}
+
+static ALWAYS_INLINE uint64_t incdec_op(struct cpu *c, bool dec, unsigned size, uint64_t v)
+{
+    uint64_t r = dec ? v - 1 : v + 1;
+    lf_set(c, dec ? LF_DEC : LF_INC, size, v & size_mask(size), 1, r);
+    return r & size_mask(size);
+}
+
+#define INCDEC_FORM(name, dec, size, mem)                                                 \
+    static void name(struct cpu *c, const struct insn *i) { op_grp5(c, i); }               \
+    static ALWAYS_INLINE bool name##_fast(struct cpu *c, const struct insn *i)              \
+    {                                                                                     \
+        if (!(mem)) {                                                                     \
+            if (!incdec_keep_cf(c))                                                       \
+                return false;                                                             \
+            c->r[i->rm] = incdec_op(c, dec, size, c->r[i->rm]); /* 32 bits zero-extend */ \
+            return true;                                                                  \
+        }                                                                                 \
+        uint8_t *p = mem_fast_ptr(c, i->seg, fast_ea(c, i), size, MMU_WRITE);             \
+        if (!p || !incdec_keep_cf(c))                                                     \
+            return false;                                                                 \
+        store_le(p, size, incdec_op(c, dec, size, load_le(p, size)));                     \
+        return true;                                                                      \
+    }                                                                                     \
+    THREADED_FAST(name)
+INCDEC_FORM(inc_r32, false, 4, false) INCDEC_FORM(inc_r64, false, 8, false)
+INCDEC_FORM(dec_r32, true, 4, false) INCDEC_FORM(dec_r64, true, 8, false)
+INCDEC_FORM(inc_m32, false, 4, true) INCDEC_FORM(inc_m64, false, 8, true)
+INCDEC_FORM(dec_m32, true, 4, true) INCDEC_FORM(dec_m64, true, 8, true)
+
+/* ---- FF /2, /4: CALL and JMP through a register or memory, 64-bit ---- */
+static ALWAYS_INLINE bool near_indirect_fast(struct cpu *c, const struct insn *i, bool call)
+{
+    uint64_t target;
+    if (i->mod == 3) {
+        target = c->r[i->rm];
+    } else {
+        const uint8_t *p = mem_fast_ptr(c, i->seg, fast_ea(c, i), 8, MMU_READ);
+        if (!p)
+            return false;
+        target = load_le(p, 8);
+    }
+    if (!mem_canonical(c, target))
+        return false;
+    if (call) {
+        uint64_t sp = c->r[R_RSP] - 8;
+        uint8_t *s = mem_fast_ptr(c, SEG_SS, sp, 8, MMU_WRITE);
+        if (!s)
+            return false;
+        store_le(s, 8, thread_rip(c, i));
+        c->r[R_RSP] = sp;
+    }
+    c->rip = target;
+    return true;
+}
+static void call_ind64(struct cpu *c, const struct insn *i) { op_grp5(c, i); }
+static void jmp_ind64(struct cpu *c, const struct insn *i) { op_grp5(c, i); }
+static ALWAYS_INLINE bool call_ind64_fast(struct cpu *c, const struct insn *i)
+{
+    return near_indirect_fast(c, i, true);
+}
+static ALWAYS_INLINE bool jmp_ind64_fast(struct cpu *c, const struct insn *i)
+{
+    return near_indirect_fast(c, i, false);
+}
+THREADED_EXIT_FAST(call_ind64)
+THREADED_EXIT_FAST(jmp_ind64)
+
+/* ---- TEST AL/eAX, imm (A8, A9): flags only ---- */
+#define TEST_ACC_FORM(name, size)                                                         \
+    static void name(struct cpu *c, const struct insn *i)                                 \
+    {                                                                                     \
+        lf_set_logic(c, size, reg_read(c, i, R_RAX, size) & i->imm);                      \
+    }                                                                                     \
+    THREADED_REG(name)
+TEST_ACC_FORM(test_acc8, 1)
+TEST_ACC_FORM(test_acc32, 4)
+TEST_ACC_FORM(test_acc64, 8)
 
 /* MOV r/m, imm (C7 /0) into a 64- or 32-bit register (the immediate is
  * sign-extended for 64 bits by the decoder) */
@@ -791,7 +937,22 @@ static ALWAYS_INLINE bool mov_load8_fast_at(struct cpu *c, const struct insn *i,
     {                                                                                     \
         return mov_load8_fast_at(c, i, fseg, ea(c, i));                                         \
     }                                                                                     \
-    THREADED_FAST(mov_store8_##sfx) THREADED_FAST(mov_load8_##sfx)
+    THREADED_FAST(mov_store8_##sfx) THREADED_FAST(mov_load8_##sfx)                         \
+    static void mov_store16_##sfx(struct cpu *c, const struct insn *i) { op_mov_EG(c, i); } \
+    static void mov_load16_##sfx(struct cpu *c, const struct insn *i) { op_mov_GE(c, i); }  \
+    static ALWAYS_INLINE bool mov_store16_##sfx##_fast(struct cpu *c, const struct insn *i) \
+    {                                                                                     \
+        return mov_val_store_fast(c, fseg, ea(c, i), 2, c->r[i->reg]);                    \
+    }                                                                                     \
+    static ALWAYS_INLINE bool mov_load16_##sfx##_fast(struct cpu *c, const struct insn *i)  \
+    {                                                                                     \
+        const uint8_t *p = mem_fast_ptr(c, fseg, ea(c, i), 2, MMU_READ);                  \
+        if (!p)                                                                           \
+            return false;                                                                 \
+        reg_write(c, i, i->reg, 2, load_le(p, 2)); /* merges into bits 15:0 */           \
+        return true;                                                                      \
+    }                                                                                     \
+    THREADED_FAST(mov_store16_##sfx) THREADED_FAST(mov_load16_##sfx)
 MOV_BYTE_FORMS(bd, ea_base_disp, SEG_DS)
 MOV_BYTE_FORMS(any, fast_ea, i->seg)
 
@@ -1092,6 +1253,37 @@ void cpu_specialize(const struct cpu *c, struct insn *i)
         pick(i, alu_mi8_fn[i->reg & 7]);
         return;
     }
+    /* byte registers, the accumulator with an immediate, byte memory,
+     * [m16] op= imm: no LOCK (#UD with a register operand, and atomic
+     * read-modify-writes stay the generic handler's) */
+    if (!i->lock && op < 0x40 && (op & 7) < 6) {
+        unsigned n = (op >> 3) & 7, form = op & 7;
+        if (i->mod == 3 && (form == 0 || form == 2)) {
+            pick(i, alu_reg8_fn[form >> 1][n]);
+            return;
+        }
+        if (form == 4) {
+            pick(i, alu_acc_fn[0][n]);
+            return;
+        }
+        if (form == 5 && (i->opsize == 4 || i->opsize == 8)) {
+            pick(i, alu_acc_fn[i->opsize == 8 ? 2 : 1][n]);
+            return;
+        }
+        if (long64 && i->mod != 3 && i->adsize == 8 && (form == 0 || form == 2)) {
+            pick(i, alu_mem8_fn[form == 0 ? 1 : 0][n]);
+            return;
+        }
+    }
+    if (op == 0x80 && i->mod == 3 && !i->lock) {
+        pick(i, alu_reg8_fn[2][i->reg & 7]);
+        return;
+    }
+    if (long64 && (op == 0x81 || op == 0x83) && i->mod != 3 && i->adsize == 8 && !i->lock &&
+        i->opsize == 2) {
+        pick(i, alu_mi16_fn[i->reg & 7]);
+        return;
+    }
     if (op < 0x40 && (op & 7) < 6) {
         unsigned n = (op >> 3) & 7;
         switch (op & 7) {
@@ -1229,6 +1421,40 @@ void cpu_specialize(const struct cpu *c, struct insn *i)
         else
             pick(i, load ? (q ? FAST(mov_load64_any) : FAST(mov_load32_any))
                          : (q ? FAST(mov_store64_any) : FAST(mov_store32_any)));
+        return;
+    }
+    /* MOV r/m16, r16; MOV r16, r/m16 */
+    if ((op == 0x89 || op == 0x8b) && i->mod != 3 && !i->lock && i->opsize == 2) {
+        bool bd = i->adsize == 8 && i->base != NO_REG && i->index == NO_REG && !i->riprel &&
+                  i->seg < SEG_FS; /* as 'based' above */
+        if (op == 0x89)
+            pick(i, bd ? FAST(mov_store16_bd) : FAST(mov_store16_any));
+        else
+            pick(i, bd ? FAST(mov_load16_bd) : FAST(mov_load16_any));
+        return;
+    }
+    if (op == 0xff && !i->lock) {
+        unsigned r = i->reg & 7;
+        bool q = i->opsize == 8, mem = i->mod != 3;
+        if ((r == 0 || r == 1) && (q || i->opsize == 4) && (!mem || i->adsize == 8)) {
+            static const struct fast incdec[2][2][2] = { /* [dec][mem][64] */
+                {{F(inc_r32), F(inc_r64)}, {F(inc_m32), F(inc_m64)}},
+                {{F(dec_r32), F(dec_r64)}, {F(dec_m32), F(dec_m64)}}};
+            pick(i, incdec[r][mem][q]);
+            return;
+        }
+        if ((r == 2 || r == 4) && (!mem || i->adsize == 8)) {
+            pick(i, r == 2 ? FAST(call_ind64) : FAST(jmp_ind64));
+            return;
+        }
+    }
+    if (op == 0xa8 || op == 0xa9) {
+        if (op == 0xa8)
+            PICK(test_acc8);
+        else if (i->opsize == 8)
+            PICK(test_acc64);
+        else if (i->opsize == 4)
+            PICK(test_acc32);
         return;
     }
     /* MOV r/m8, r8; MOV r8, r/m8; MOV r/m, imm (C6/C7 /0) to memory */
