@@ -132,7 +132,12 @@ static ALWAYS_INLINE void fused_logic(struct cpu *c, const struct insn *i, unsig
     M(and_ri32, fused_logic(c, i, cc, 4, c->r[i->rm] & i->imm, i->rm))            \
     M(test_rr64, fused_logic(c, i, cc, 8, c->r[i->rm] & c->r[i->reg], -1))        \
     M(test_rr32, fused_logic(c, i, cc, 4, c->r[i->rm] & c->r[i->reg], -1))        \
-    M(test_rr8, fused_logic(c, i, cc, 1, reg_read8(c, i, i->rm) & reg_read8(c, i, i->reg), -1))
+    M(test_rr8, fused_logic(c, i, cc, 1, reg_read8(c, i, i->rm) & reg_read8(c, i, i->reg), -1)) \
+    M(cmp_ai8, fused_sub(c, i, cc, 1, c->r[R_RAX], i->imm, -1))                   \
+    M(cmp_ri8, fused_sub(c, i, cc, 1, reg_read8(c, i, i->rm), i->imm, -1))        \
+    M(test_ai8, fused_logic(c, i, cc, 1, c->r[R_RAX] & i->imm, -1))               \
+    M(test_ai32, fused_logic(c, i, cc, 4, c->r[R_RAX] & i->imm, -1))              \
+    M(test_ai64, fused_logic(c, i, cc, 8, c->r[R_RAX] & i->imm, -1))
 
 #define FUSE_ENUM(name, body) FF_##name,
 enum fuse_form { FUSE_FORMS(FUSE_ENUM) FF_COUNT };
@@ -161,13 +166,24 @@ static const insn_fn fused_run[FF_COUNT][16] = {FUSE_FORMS(FUSE_ROW)};
 
 /* The setter form of a decoded instruction, or -1.  The forms are the
  * ones cpu_specialize() gives a register fast path: 32/64-bit operands,
- * ModRM.mod = 3, no LOCK. */
+ * ModRM.mod = 3, no LOCK; and the byte and accumulator compares and
+ * tests (cpu/ops_fast.c alu_reg_fast, TEST_ACC_FORM). */
 static int setter_form(const struct insn *i)
 {
-    if (i->mod != 3 || i->lock)
+    if (i->lock)
+        return -1;
+    switch (i->op) { /* the accumulator forms: no ModRM */
+    case 0x3c: return FF_cmp_ai8; /* CMP AL, imm8: string scans */
+    case 0xa8: return FF_test_ai8; /* TEST AL, imm8 */
+    case 0xa9: return i->opsize == 8 ? FF_test_ai64 : i->opsize == 4 ? FF_test_ai32 : -1;
+    default: break;
+    }
+    if (i->mod != 3)
         return -1;
     if (i->op == 0x84) /* TEST r/m8, r8 */
         return FF_test_rr8;
+    if (i->op == 0x80 && (i->reg & 7) == 7) /* CMP r8, imm8 */
+        return FF_cmp_ri8;
     if (i->opsize != 4 && i->opsize != 8)
         return -1;
     bool q = i->opsize == 8;
@@ -198,9 +214,13 @@ static int setter_form(const struct insn *i)
  * on the fast path), so the flags before it are dead. */
 static bool overwrites_flags(const struct insn *i)
 {
-    if (i->mod != 3 || i->lock)
+    if (i->lock)
         return false;
-    if (i->op == 0x84)
+    if (i->op == 0x3c || i->op == 0xa8 || (i->op == 0xa9 && i->opsize != 2))
+        return true; /* CMP AL, imm8; TEST AL/eAX, imm */
+    if (i->mod != 3)
+        return false;
+    if (i->op == 0x84 || (i->op == 0x80 && (i->reg & 7) == 7))
         return true;
     if (i->opsize != 4 && i->opsize != 8)
         return false;

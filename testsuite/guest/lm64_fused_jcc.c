@@ -4,7 +4,8 @@
  * must branch exactly as the Jcc on its own would and leave the same
  * flags and result.  For every condition code, every fused setter form
  * (CMP, SUB, ADD and AND with a register either way round or an
- * immediate, TEST in 64, 32 and 8 bits)
+ * immediate, TEST in 64, 32 and 8 bits, CMP AL or a byte register and
+ * TEST AL/EAX/RAX with an immediate)
  * and operands at the edges (zero, one, all ones, the sign boundaries,
  * equal values), the pair is run as written and with a NOP between the
  * two (not fused), and both are checked against the condition computed
@@ -32,7 +33,7 @@
                      "popq %[f]"                                                         \
                      : [t] "=&r"(t), [f] "=&r"(f), [a] "+r"(a)                          \
                      : [b] "r"(b)                                                        \
-                     : "cc");                                                            \
+                     : "rax", "cc"); /* rax: the accumulator forms' */                   \
         *fl = f;                                                                         \
         *out = a;                                                                        \
         return t;                                                                        \
@@ -64,7 +65,12 @@
     M(andi32, "andl $-0x10, %k[a]", 4, 2, -0x10)                   \
     M(test64, "testq %[b], %[a]", 8, 2, 0)                         \
     M(test32, "testl %k[b], %k[a]", 4, 2, 0)                       \
-    M(test8, "testb %b[b], %b[a]", 1, 2, 0)
+    M(test8, "testb %b[b], %b[a]", 1, 2, 0)                         \
+    M(cmpal, "movq %[a], %%rax\n\tcmpb $0x7f, %%al", 1, 0, 0x7f)     \
+    M(cmpr8, "cmpb $-0x80, %b[a]", 1, 0, -0x80)                    \
+    M(testal, "movq %[a], %%rax\n\ttestb $0x81, %%al", 1, 2, 0x81)   \
+    M(testeax, "movq %[a], %%rax\n\ttestl $0x80000001, %%eax", 4, 2, 0x80000001) \
+    M(testrax, "movq %[a], %%rax\n\ttestq $-0x10, %%rax", 8, 2, -0x10)
 
 #define PAIRS_CC(cc, mn, name, setter)                                  \
     PAIR(name##_fused, cc, mn, setter, "")                             \
@@ -205,7 +211,7 @@ static void test_all_pairs(void)
                      "popq %[f]"                                                         \
                      : [f] "=&r"(f), [a] "+r"(a)                                        \
                      : [b] "r"(b)                                                        \
-                     : "cc");                                                            \
+                     : "rax", "cc"); /* rax: the accumulator forms' */                   \
         *fl = f;                                                                         \
         return a;                                                                        \
     }
