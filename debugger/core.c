@@ -706,8 +706,9 @@ struct debugger *debugger_create(struct machine *m, const struct config *cfg, ch
             return NULL;
         }
     }
-    /* the kernel's own symbols, when it is an ELF image that has them */
-    if (cfg->kernel) {
+    /* the kernel's own symbols, when it is an ELF image that has them (a
+     * bzImage is not read as a System.map: 7 MB scanned for nothing) */
+    if (cfg->kernel && sym_is_elf(cfg->kernel)) {
         char e[256];
         sym_load(&d->syms, cfg->kernel, 0, false, NULL, 0, e, sizeof(e));
     }

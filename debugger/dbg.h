@@ -36,6 +36,8 @@ struct dbg_secaddr {
 
 int sym_load(struct dbg_symtab *t, const char *path, uint64_t base, bool have_base,
              const struct dbg_secaddr *secs, size_t nsecs, char *err, size_t errlen);
+/* Whether the file at 'path' starts with the ELF magic */
+bool sym_is_elf(const char *path);
 bool sym_lookup(struct dbg_symtab *t, const char *name, uint64_t *addr);
 const struct dbg_sym *sym_find(struct dbg_symtab *t, uint64_t addr, uint64_t *off);
 void sym_free(struct dbg_symtab *t);

@@ -192,6 +192,18 @@ static int load_map(struct dbg_symtab *t, const uint8_t *img, size_t size, uint6
     return found;
 }
 
+bool sym_is_elf(const char *path)
+{
+    unsigned char magic[SELFMAG];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    bool elf = read(fd, magic, sizeof(magic)) == (ssize_t)sizeof(magic) &&
+               !memcmp(magic, ELFMAG, SELFMAG);
+    close(fd);
+    return elf;
+}
+
 int sym_load(struct dbg_symtab *t, const char *path, uint64_t base, bool have_base,
              const struct dbg_secaddr *secs, size_t nsecs, char *err, size_t errlen)
 {
