@@ -49,7 +49,9 @@ _Static_assert(BLOCK_CLASS_CAP(BLOCK_CLASSES - 1) == BLOCK_MAX, "the largest cla
  * when the target's page was fetched through a global translation: the
  * same stamp counted with the MMU's global epoch, under which the link
  * is revived (given the current stamp) after a CR3 load, which leaves
- * global translations alone (link_revive()). */
+ * global translations alone (link_revive()).  A link with stamp 0 is
+ * empty ('to' may be NULL): both epochs start at MMU_EPOCH_STEP, so no
+ * stamp is 0. */
 struct block_link {
     struct block *to;
     uint64_t rip, ram_off, stamp, gstamp;
@@ -102,7 +104,7 @@ static inline uint64_t icache_stamp(uint64_t mmu_epoch, uint64_t code_writes)
 static inline bool link_valid(const struct block_link *l, uint64_t rip, uint64_t stamp)
 {
     /* the RIP first: it is what tells a block's two links apart */
-    return l->rip == rip && l->stamp == stamp && l->to && l->to->ram_off == l->ram_off;
+    return l->rip == rip && l->stamp == stamp && l->to->ram_off == l->ram_off;
 }
 
 /* The stamp a link into global code is made and revived under: the

@@ -84,14 +84,16 @@ static inline uint64_t size_mask(unsigned size)
 }
 
 /* Byte registers: without REX, encodings 4-7 are AH, CH, DH, BH. */
-static inline uint64_t reg_read8(const struct cpu *c, const struct insn *i, unsigned r)
+static inline __attribute__((always_inline)) uint64_t reg_read8(const struct cpu *c,
+                                                               const struct insn *i, unsigned r)
 {
     if (!i->rex && r >= 4 && r < 8)
         return (c->r[r - 4] >> 8) & 0xff;
     return c->r[r] & 0xff;
 }
 
-static inline void reg_write8(struct cpu *c, const struct insn *i, unsigned r, uint64_t v)
+static inline __attribute__((always_inline)) void reg_write8(struct cpu *c, const struct insn *i,
+                                                           unsigned r, uint64_t v)
 {
     if (!i->rex && r >= 4 && r < 8)
         c->r[r - 4] = (c->r[r - 4] & ~0xff00ull) | ((v & 0xff) << 8);

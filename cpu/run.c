@@ -346,7 +346,10 @@ static struct block *lookup_block(struct cpu *c, bool *global)
         b->n = 0;
         b->closed = false;
         b->complete = false;
-        b->link[0].to = b->link[1].to = NULL;
+        /* stamp 0 matches no stamp (icache_stamp): the old code's links
+         * are dead, and link_valid need not test 'to' */
+        b->link[0].stamp = b->link[1].stamp = 0;
+        b->link[0].gstamp = b->link[1].gstamp = 0;
         icache_reserve(c->icache, b, 0, 0);
         set_stop(&b->insn[0], 0, 0);
         if (phys_mark_code(ph, off))
