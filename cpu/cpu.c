@@ -131,6 +131,7 @@ void cpu_fast_need_update(struct cpu *c)
         for (unsigned ac = 0; ac < 2; ac++)
             c->fast_need[type][ac] =
                 on && !(user && ac) ? mmu_need_bit((enum mmu_access_type)type, user, ac) : 0;
+    cpu_ac_changed(c);
 }
 
 _Noreturn void cpu_raise(struct cpu *c, int vector, uint32_t error_code)

@@ -181,6 +181,12 @@ struct cpu {
      * cpu_update_mode() and cpu_dr7_changed() call: every change of
      * those goes through one of the two. */
     uint8_t fast_need[2][2];
+    /* fast_need[type][RFLAGS.AC] for the current AC, so the fast paths
+     * need not extract the bit: refreshed by cpu_fast_need_update() and
+     * by cpu_ac_changed(), which every write of RFLAGS.AC outside
+     * cpu_update_mode()'s callers makes (cpu_set_flags, STAC/CLAC,
+     * real-mode interrupt delivery). */
+    uint8_t need_now[2];
     uint64_t cr2_before_pf; /* CR2 before the last #PF wrote it: a #PF that
                                causes a VM exit leaves CR2 alone (SDM 27.1) */
 
@@ -323,6 +329,14 @@ void cpu_set_flags(struct cpu *c, uint64_t value); /* raw: no privilege checks *
 /* mode bookkeeping after CR0/EFER/CS/RFLAGS.VM changes */
 void cpu_update_mode(struct cpu *c);
 void cpu_fast_need_update(struct cpu *c);
+
+/* After RFLAGS.AC may have changed: the fast paths' permission bits */
+static inline void cpu_ac_changed(struct cpu *c)
+{
+    unsigned ac = (c->rflags >> 18) & 1; /* FL_AC */
+    c->need_now[0] = c->fast_need[0][ac];
+    c->need_now[1] = c->fast_need[1][ac];
+}
 
 /* state setup for boot loaders */
 void cpu_set_seg_flat32(struct cpu *c, int seg, uint16_t sel, bool code);

@@ -114,6 +114,7 @@ void cpu_set_flags(struct cpu *c, uint64_t v)
     c->rflags = (v | FL_FIXED1) & ~(uint64_t)((1u << 3) | (1u << 5) | (1u << 15)) &
                 0x3fffffull;
     c->lf_op = LF_NONE;
+    cpu_ac_changed(c);
     /* single-stepping, and the one instruction RF covers, run outside
      * blocks (cpu/run.c) */
     if (v & (FL_TF | FL_RF))

@@ -30,6 +30,7 @@ static void deliver_real(struct cpu *c, int vector)
     cpu_push(c, 2, c->seg[SEG_CS].sel);
     cpu_push(c, 2, c->rip);
     c->rflags &= ~(uint64_t)(FL_IF | FL_TF | FL_AC | FL_RF);
+    cpu_ac_changed(c);
     seg_load_real(c, SEG_CS, (uint16_t)(ent >> 16));
     c->rip = ent & 0xffff;
 }

@@ -132,8 +132,9 @@ static inline __attribute__((always_inline)) uint8_t *mem_fast_ptr(struct cpu *c
 {
     /* c->fast_need (cpu.h) folds the mode, CPL and AC checks into the
      * permission bit: 0 makes the TLB test below fail. */
-    _Static_assert(FL_AC == 1u << 18, "fast_need is indexed by RFLAGS bit 18");
-    uint8_t need = c->fast_need[type][(c->rflags >> 18) & 1];
+    _Static_assert(FL_AC == 1u << 18, "cpu_ac_changed reads RFLAGS bit 18");
+    _Static_assert(MMU_READ == 0 && MMU_WRITE == 1, "need_now is indexed by the type");
+    uint8_t need = c->need_now[type];
     uint64_t lin = off + (seg >= SEG_FS ? c->seg[seg].base : 0);
     /* No canonical check: the TLB holds only addresses canonical under
      * the current CR4.LA57 (mmu/mmu.h, struct mmu), so a non-canonical

@@ -455,6 +455,7 @@ void op_grp7(struct cpu *c, const struct insn *i)
                 c->rflags &= ~(uint64_t)FL_AC;
             else
                 c->rflags |= FL_AC;
+            cpu_ac_changed(c);
             return;
         }
         break;

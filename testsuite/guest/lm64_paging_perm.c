@@ -6,8 +6,9 @@
  * and XD, EFER.NXE, CR0.WP, CR4.SMEP, CR4.SMAP, RFLAGS.AC (STAC/CLAC) and
  * CPL 0 or 3, a read, a write and an instruction fetch are made through
  * the test mapping and compared with the outcome the SDM rules give
- * (expect() below). Then protection keys (4.6.2) and the rule that
- * U/S and R/W combine over all levels while XD is any level's.
+ * (expect() below). Then protection keys (4.6.2), the rule that
+ * U/S and R/W combine over all levels while XD is any level's, and SMAP
+ * following AC through STAC, CLAC and POPF from one read site.
  */
 #include "rt.h"
 
@@ -399,9 +400,59 @@ static void test_levels_combine(void)
     restore_controls();
 }
 
+/* SMAP with RFLAGS.AC as STAC, CLAC and POPF leave it, each followed
+ * by reads of one user page from one site, so that the page's
+ * translation is cached and the read has run before: a supervisor data
+ * read of a user page is allowed with AC = 1 and a #PF (error P) with
+ * AC = 0 (4.6.1), whichever instruction set AC last. */
+static __attribute__((noinline)) int read_user(uint64_t va)
+{
+    return catch_asm(RT_CATCH_BEGIN "movq (%0), %%rax" RT_CATCH_END ::"r"(va) : "rax", "memory");
+}
+
+static void popf_ac(bool on)
+{
+    unsigned long f = (read_flags() & ~(1ul << 18)) | (on ? 1ul << 18 : 0);
+    __asm__ volatile("push %0\n\tpopf" ::"r"(f) : "memory", "cc");
+}
+
+static void expect_reads(uint64_t va, bool ok)
+{
+    for (int k = 0; k < 3; k++) {
+        int v = read_user(va);
+        if (ok) {
+            ASSERT_EQ(v, -1);
+        } else {
+            ASSERT_EQ(v, VEC_PF);
+            ASSERT_EQ(rt_fault.error, PF_P);
+        }
+    }
+}
+
+static void test_ac_switches(void)
+{
+    setup();
+    struct combo c = {.u = true, .w = true, .smap = true};
+    set_leaf(&c);
+    set_controls(&c);
+    uint64_t va = VA_4K + OFF_DATA;
+    for (int round = 0; round < 3; round++) {
+        popf_ac(true);
+        expect_reads(va, true);
+        set_ac(false); /* CLAC */
+        expect_reads(va, false);
+        set_ac(true); /* STAC */
+        expect_reads(va, true);
+        popf_ac(false);
+        expect_reads(va, false);
+    }
+    restore_controls();
+}
+
 void test_main(void)
 {
     RUN_TEST(test_sweep);
     RUN_TEST(test_pkeys);
     RUN_TEST(test_levels_combine);
+    RUN_TEST(test_ac_switches);
 }
