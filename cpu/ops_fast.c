@@ -738,16 +738,18 @@ static void movsxd_rr(struct cpu *c, const struct insn *i)
 }
 THREADED_REG(movsxd_rr)
 
+/* PUSH/POP r64 (50-5F): cpu_specialize() puts the register, opcode
+ * bits 2:0 with REX.B, in i->rm */
 static void push64(struct cpu *c, const struct insn *i)
 {
-    unsigned r = (i->op & 7) | ((i->rex & 1) << 3);
+    unsigned r = i->rm;
     uint64_t sp = c->r[R_RSP] - 8;
     lin_write(c, mem_linear(c, SEG_SS, sp, 8, true), 8, c->r[r]);
     c->r[R_RSP] = sp;
 }
 static ALWAYS_INLINE bool push64_fast(struct cpu *c, const struct insn *i)
 {
-    unsigned r = (i->op & 7) | ((i->rex & 1) << 3);
+    unsigned r = i->rm;
     uint64_t sp = c->r[R_RSP] - 8;
     uint8_t *p = mem_fast_ptr(c, SEG_SS, sp, 8, MMU_WRITE);
     if (!p)
@@ -760,7 +762,7 @@ THREADED_FAST(push64)
 
 static void pop64(struct cpu *c, const struct insn *i)
 {
-    unsigned r = (i->op & 7) | ((i->rex & 1) << 3);
+    unsigned r = i->rm;
     uint64_t sp = c->r[R_RSP];
     uint64_t v = lin_read(c, mem_linear(c, SEG_SS, sp, 8, false), 8);
     c->r[R_RSP] = sp + 8;
@@ -768,7 +770,7 @@ static void pop64(struct cpu *c, const struct insn *i)
 }
 static ALWAYS_INLINE bool pop64_fast(struct cpu *c, const struct insn *i)
 {
-    unsigned r = (i->op & 7) | ((i->rex & 1) << 3);
+    unsigned r = i->rm;
     uint64_t sp = c->r[R_RSP];
     uint8_t *p = mem_fast_ptr(c, SEG_SS, sp, 8, MMU_READ);
     if (!p)
@@ -1483,12 +1485,15 @@ void cpu_specialize(const struct cpu *c, struct insn *i)
         PICK(movsxd_m);
         return;
     }
-    if (op >= 0x50 && op <= 0x57 && i->opsize == 8)
-        PICK(push64);
-    else if (op >= 0x58 && op <= 0x5f && i->opsize == 8)
-        PICK(pop64);
-    else if (op == 0xe8)
+    if (op >= 0x50 && op <= 0x5f && i->opsize == 8) {
+        i->rm = (uint8_t)((op & 7) | ((i->rex & 1) << 3)); /* no ModRM: free */
+        if (op <= 0x57)
+            PICK(push64);
+        else
+            PICK(pop64);
+    } else if (op == 0xe8) {
         PICK(call_rel64);
-    else if (op == 0xc3)
+    } else if (op == 0xc3) {
         PICK(ret64);
+    }
 }
