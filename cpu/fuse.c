@@ -10,8 +10,8 @@
  * operands it already holds, with the condition a compile-time
  * constant, and goes on after the Jcc or into the branch target's
  * block.  That saves the Jcc's dispatch and its look at the lazy flag
- * state.  Anything unusual (PF, a non-canonical target) is left to the
- * Jcc's own entry, which reads the flags the setter stored.
+ * state.  PF is left to the Jcc's own entry, which reads the flags the
+ * setter stored; a non-canonical target to thread_branch_x.
  *
  * The same look gives a flag writer whose flags are overwritten before
  * anything can read them (by the next instruction, or after register
@@ -60,14 +60,11 @@ static ALWAYS_INLINE void fused_jcc(struct cpu *c, const struct insn *j, int tak
         return;
     }
     if (taken > 0) {
-        uint64_t t = thread_rip(c, j) + j->imm;
-        if (likely(mem_canonical(c, t))) {
-            c->rip = t;
-            thread_branch(c, j);
-            return;
-        }
+        c->rip = thread_rip(c, j) + j->imm;
+        thread_branch_x(c, j, true); /* the canonical check where needed */
+        return;
     }
-    j->run(c, j); /* the Jcc on its own, from the stored flags */
+    j->run(c, j); /* the Jcc on its own, from the stored flags (PF) */
 }
 
 /* CMP (writes nothing) or SUB (writes dst) of a and b */

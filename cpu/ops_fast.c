@@ -226,12 +226,9 @@ static ALWAYS_INLINE bool jcc_fast(struct cpu *c, const struct insn *i, unsigned
     if (!*taken)
         return true;
     /* _run entries run only in 64-bit blocks, where a near branch's
-     * operand size is always 64 (D_F64): no wrap, only the canonical
-     * check */
-    uint64_t t = thread_rip(c, i) + i->imm;
-    if (!mem_canonical(c, t))
-        return false;
-    c->rip = t;
+     * operand size is always 64 (D_F64): no wrap; the canonical check
+     * is thread_branch_x's */
+    c->rip = thread_rip(c, i) + i->imm;
     return true;
 }
 
@@ -250,7 +247,7 @@ static ALWAYS_INLINE bool jcc_fast(struct cpu *c, const struct insn *i, unsigned
         bool taken;                                                                   \
         if (likely(jcc_fast(c, i, n, &taken))) {                                      \
             if (taken)                                                                \
-                thread_branch(c, i);                                                  \
+                thread_branch_x(c, i, true);                                          \
             else                                                                      \
                 thread_next_fast(c, i);                                               \
             return;                                                                   \
@@ -582,15 +579,11 @@ static void jmp_rel64(struct cpu *c, const struct insn *i)
 {
     cpu_jump_near(c, c->rip + i->imm, 8);
 }
-static ALWAYS_INLINE bool jmp_rel64_fast(struct cpu *c, const struct insn *i)
+static void jmp_rel64_run(struct cpu *c, const struct insn *i)
 {
-    uint64_t t = thread_rip(c, i) + i->imm;
-    if (!mem_canonical(c, t))
-        return false;
-    c->rip = t;
-    return true;
+    c->rip = thread_rip(c, i) + i->imm;
+    thread_branch_x(c, i, true); /* which checks the target when it must */
 }
-THREADED_EXIT_FAST(jmp_rel64)
 
 /* ---- FF /0, /1: INC and DEC of a 32/64-bit register or memory ----
  * INC and DEC keep CF, which cpu/flags.c then reads from RFLAGS: the

@@ -263,6 +263,13 @@ static unsigned run_cached(struct cpu *c, const struct block *b)
     return b->n;
 }
 
+void cpu_branch_rel_fault(struct cpu *c, const struct insn *i)
+{
+    thread_sync(c, i);
+    i->fn(c, i); /* cpu_jump_near's canonical check raises #GP(0) */
+    thread_leave(c, i); /* not reached */
+}
+
 void cpu_run_generic(struct cpu *c, const struct insn *i)
 {
     thread_sync(c, i);

@@ -33,6 +33,7 @@
 
 #include "cpu/icache.h"
 #include "cpu/insn.h"
+#include "cpu/mem.h"
 
 /* The RIP after instruction i (its fall-through). */
 static inline __attribute__((always_inline)) uint64_t thread_rip(const struct cpu *c,
@@ -108,29 +109,52 @@ static inline __attribute__((always_inline)) void thread_enter(struct cpu *c,
  * chain goes on there; otherwise back to the loop (cpu/run.c). */
 void cpu_branch_unlinked(struct cpu *c, const struct insn *i, uint64_t rip, uint64_t stamp);
 
+/* A relative JMP or Jcc (i) that took its branch to a non-canonical
+ * target: its #GP(0), raised by its full handler (cpu/run.c). */
+void cpu_branch_rel_fault(struct cpu *c, const struct insn *i);
+
 /* After instruction i branched (c->rip is the target): when the block
  * it left has a valid link (cpu/icache.h) for the target, go on into
  * that block's first entry, so each branch site dispatches with its own
  * indirect jump.  Otherwise, or with an event pending or the chain's
  * budget (c->chain_until, within the time slice) used, return to the
- * loop, which does the full lookup. */
-static inline __attribute__((always_inline)) void thread_branch(struct cpu *c,
-                                                                const struct insn *i)
+ * loop, which does the full lookup.
+ *
+ * 'unchecked': a relative JMP or Jcc stored a target it did not check
+ * for canonicity.  A target with a valid link needs no check (links
+ * lead only to code that was fetched, so to canonical addresses, and
+ * CR4.LA57 cannot change in IA-32e mode); on the other ways on, a
+ * non-canonical one is the branch's #GP(0). */
+static inline __attribute__((always_inline)) void thread_branch_x(struct cpu *c,
+                                                                  const struct insn *i,
+                                                                  bool unchecked)
 {
     uint64_t count = c->block_icount + i->idx + 1;
     c->icount = count;
     uint64_t rip = c->rip;
     if (__builtin_expect(c->pending != 0, 0) || count >= c->chain_until) {
         c->insn_rip = thread_rip(c, i) - i->len;
+        if (unchecked && !mem_canonical(c, rip))
+            cpu_branch_rel_fault(c, i);
         return;
     }
     uint64_t stamp = icache_stamp(c->mmu.epoch, c->mmu.phys->code_writes);
     struct block *nb = block_linked(c->cur_block, rip, stamp);
     if (!nb) {
+        if (unchecked && !mem_canonical(c, rip)) {
+            cpu_branch_rel_fault(c, i);
+            return;
+        }
         cpu_branch_unlinked(c, i, rip, stamp);
         return;
     }
     thread_enter(c, nb, rip);
+}
+
+static inline __attribute__((always_inline)) void thread_branch(struct cpu *c,
+                                                                const struct insn *i)
+{
+    thread_branch_x(c, i, false);
 }
 
 /* After a full handler that may have branched: 'next' is the
