@@ -105,6 +105,39 @@ static ALWAYS_INLINE void fused_logic(struct cpu *c, const struct insn *i, unsig
     fused_jcc(c, i + 1, fused_cond_logic(cc, size, r));
 }
 
+/* CMP then SETcc of a register: the carry and compare results of
+ * multi-precision code (cmp; setb).  j is the SETcc; PF is left to its
+ * own entry, which reads the stored flags. */
+static ALWAYS_INLINE void fused_setcc(struct cpu *c, const struct insn *j, int cond)
+{
+    if (cond < 0) {
+        j->run(c, j);
+        return;
+    }
+    reg_write8(c, j, j->rm, (uint64_t)cond);
+    thread_next_fast(c, j);
+}
+
+static ALWAYS_INLINE void fused_cmp_set(struct cpu *c, const struct insn *i, unsigned cc,
+                                        unsigned size, uint64_t a, uint64_t b)
+{
+    uint64_t m = size_mask(size);
+    a &= m;
+    b &= m;
+    uint64_t r = (a - b) & m;
+    lf_set(c, LF_SUB, size, a, b, r);
+    fused_setcc(c, i + 1, fused_cond_sub(cc, size, a, b, r));
+}
+
+/* The CMP forms fused with a SETcc, in the order of enum fuse_set_form */
+#define FUSE_SET_FORMS(M)                                                         \
+    M(cmp_eg64, fused_cmp_set(c, i, cc, 8, c->r[i->rm], c->r[i->reg]))            \
+    M(cmp_eg32, fused_cmp_set(c, i, cc, 4, c->r[i->rm], c->r[i->reg]))            \
+    M(cmp_ge64, fused_cmp_set(c, i, cc, 8, c->r[i->reg], c->r[i->rm]))            \
+    M(cmp_ge32, fused_cmp_set(c, i, cc, 4, c->r[i->reg], c->r[i->rm]))            \
+    M(cmp_ri64, fused_cmp_set(c, i, cc, 8, c->r[i->rm], i->imm))                  \
+    M(cmp_ri32, fused_cmp_set(c, i, cc, 4, c->r[i->rm], i->imm))
+
 /* The setter forms, in the order of enum fuse_form. */
 #define FUSE_FORMS(M)                                                             \
     M(cmp_eg64, fused_sub(c, i, cc, 8, c->r[i->rm], c->r[i->reg], -1))            \
@@ -160,6 +193,45 @@ FUSE_FORMS(FUSE_HANDLERS)
      fused_##name##_8, fused_##name##_9, fused_##name##_10, fused_##name##_11,             \
      fused_##name##_12, fused_##name##_13, fused_##name##_14, fused_##name##_15},
 static const insn_fn fused_run[FF_COUNT][16] = {FUSE_FORMS(FUSE_ROW)};
+
+#define FUSE_SET_CC(name, body, n)                                              \
+    static void fused_set_##name##_##n(struct cpu *c, const struct insn *i)      \
+    {                                                                           \
+        const unsigned cc = n;                                                  \
+        body;                                                                   \
+    }
+#define FUSE_SET_HANDLERS(name, body)                                                  \
+    FUSE_SET_CC(name, body, 0) FUSE_SET_CC(name, body, 1) FUSE_SET_CC(name, body, 2)   \
+    FUSE_SET_CC(name, body, 3) FUSE_SET_CC(name, body, 4) FUSE_SET_CC(name, body, 5)   \
+    FUSE_SET_CC(name, body, 6) FUSE_SET_CC(name, body, 7) FUSE_SET_CC(name, body, 8)   \
+    FUSE_SET_CC(name, body, 9) FUSE_SET_CC(name, body, 10) FUSE_SET_CC(name, body, 11) \
+    FUSE_SET_CC(name, body, 12) FUSE_SET_CC(name, body, 13)                            \
+    FUSE_SET_CC(name, body, 14) FUSE_SET_CC(name, body, 15)
+FUSE_SET_FORMS(FUSE_SET_HANDLERS)
+#define FUSE_SET_ENUM(name, body) FS_##name,
+enum fuse_set_form { FUSE_SET_FORMS(FUSE_SET_ENUM) FS_COUNT };
+#define FUSE_SET_ROW(name, body)                                                          \
+    {fused_set_##name##_0, fused_set_##name##_1, fused_set_##name##_2,                     \
+     fused_set_##name##_3, fused_set_##name##_4, fused_set_##name##_5,                     \
+     fused_set_##name##_6, fused_set_##name##_7, fused_set_##name##_8,                     \
+     fused_set_##name##_9, fused_set_##name##_10, fused_set_##name##_11,                   \
+     fused_set_##name##_12, fused_set_##name##_13, fused_set_##name##_14,                  \
+     fused_set_##name##_15},
+static const insn_fn fused_set_run[FS_COUNT][16] = {FUSE_SET_FORMS(FUSE_SET_ROW)};
+
+/* The setter form of a CMP a SETcc can fuse with, or -1 */
+static int set_form(int form)
+{
+    switch (form) {
+    case FF_cmp_eg64: return FS_cmp_eg64;
+    case FF_cmp_eg32: return FS_cmp_eg32;
+    case FF_cmp_ge64: return FS_cmp_ge64;
+    case FF_cmp_ge32: return FS_cmp_ge32;
+    case FF_cmp_ri64: return FS_cmp_ri64;
+    case FF_cmp_ri32: return FS_cmp_ri32;
+    default: return -1;
+    }
+}
 
 /* The setter form of a decoded instruction, or -1.  The forms are the
  * ones cpu_specialize() gives a register fast path: 32/64-bit operands,
@@ -256,6 +328,12 @@ void cpu_fuse(struct insn *insn, unsigned k)
     int form = setter_form(prev);
     if (is_jcc && form >= 0) {
         prev->run = fused_run[form][next->op & 0xf];
+        return;
+    }
+    /* SETcc of a register (0F 90-9F, ModRM.mod = 3) after a CMP */
+    bool is_setcc = next->op >= 0x190 && next->op <= 0x19f && next->mod == 3 && !next->lock;
+    if (is_setcc && form >= 0 && set_form(form) >= 0) {
+        prev->run = fused_set_run[set_form(form)][next->op & 0xf];
         return;
     }
     /* the flag writers since the last flag reader, through moves, have

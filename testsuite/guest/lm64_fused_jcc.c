@@ -11,7 +11,7 @@
  * two (not fused), and both are checked against the condition computed
  * here from the operands (SDM Vol. 2 Appendix B.1.4); PF (conditions
  * 0xA/0xB) against the low byte's parity.  The RFLAGS image after the
- * pair must match the unfused run's.
+ * pair must match the unfused run's.  The same for CMP then SETcc.
  */
 #include "rt.h"
 
@@ -323,8 +323,95 @@ static void test_rotate_then_flag_writer(void)
     ASSERT(n > 100);
 }
 
+/* CMP then SETcc of a register (the carry tests of multi-precision
+ * code), which nest86 also fuses: the byte set, the rest of the
+ * destination register kept, and the flags, as with a NOP between. */
+#define SET_PAIR(name, cc, mn, setter, gap)                                               \
+    static uint64_t name##_##cc(uint64_t a, uint64_t b, uint64_t *fl)                     \
+    {                                                                                    \
+        uint64_t f, d = 0x1111111111111100ull;                                           \
+        asm volatile(setter "\n\t" gap "set" #mn " %b[d]\n\t"                             \
+                     "pushfq\n\t"                                                        \
+                     "popq %[f]"                                                         \
+                     : [f] "=&r"(f), [d] "+r"(d), [a] "+r"(a)                           \
+                     : [b] "r"(b)                                                        \
+                     : "cc");                                                            \
+        *fl = f;                                                                         \
+        return d;                                                                        \
+    }
+#define SET_FORMS(M)                                                  \
+    M(scmp64, "cmpq %[b], %[a]", 8, 0)                                \
+    M(scmp64r, "%{load%} cmpq %[b], %[a]", 8, 0)                      \
+    M(scmp32, "cmpl %k[b], %k[a]", 4, 0)                              \
+    M(scmp32r, "%{load%} cmpl %k[b], %k[a]", 4, 0)                    \
+    M(scmpi64, "cmpq $-2, %[a]", 8, -2)                               \
+    M(scmpi32, "cmpl $0x7ffffff0, %k[a]", 4, 0x7ffffff0)
+#define SET_CC(cc, mn, name, setter)                                  \
+    SET_PAIR(name##_fused, cc, mn, setter, "") SET_PAIR(name##_split, cc, mn, setter, "nop\n\t")
+#define SET_FORM(name, setter, size, imm)                                 \
+    SET_CC(0, o, name, setter) SET_CC(1, no, name, setter)               \
+    SET_CC(2, b, name, setter) SET_CC(3, ae, name, setter)               \
+    SET_CC(4, e, name, setter) SET_CC(5, ne, name, setter)               \
+    SET_CC(6, be, name, setter) SET_CC(7, a, name, setter)               \
+    SET_CC(8, s, name, setter) SET_CC(9, ns, name, setter)               \
+    SET_CC(10, p, name, setter) SET_CC(11, np, name, setter)             \
+    SET_CC(12, l, name, setter) SET_CC(13, ge, name, setter)             \
+    SET_CC(14, le, name, setter) SET_CC(15, g, name, setter)
+SET_FORMS(SET_FORM)
+
+typedef uint64_t (*set_fn)(uint64_t, uint64_t, uint64_t *);
+#define SET_ROW(name, setter, size, imm)                                                   \
+    {#name, size, (uint64_t)(imm),                                                        \
+     {name##_fused_0, name##_fused_1, name##_fused_2, name##_fused_3, name##_fused_4,     \
+      name##_fused_5, name##_fused_6, name##_fused_7, name##_fused_8, name##_fused_9,     \
+      name##_fused_10, name##_fused_11, name##_fused_12, name##_fused_13,                 \
+      name##_fused_14, name##_fused_15},                                                  \
+     {name##_split_0, name##_split_1, name##_split_2, name##_split_3, name##_split_4,     \
+      name##_split_5, name##_split_6, name##_split_7, name##_split_8, name##_split_9,     \
+      name##_split_10, name##_split_11, name##_split_12, name##_split_13,                 \
+      name##_split_14, name##_split_15}},
+static const struct set_form {
+    const char *name;
+    unsigned size;
+    uint64_t imm;
+    set_fn fused[16], split[16];
+} set_forms[] = {SET_FORMS(SET_ROW)};
+
+static void test_cmp_setcc(void)
+{
+    unsigned n = 0;
+    for (unsigned f = 0; f < sizeof set_forms / sizeof set_forms[0]; f++) {
+        const struct set_form *fm = &set_forms[f];
+        for (unsigned cc = 0; cc < 16; cc++)
+            for (unsigned x = 0; x < NVALUES; x++)
+                for (unsigned y = 0; y < NVALUES; y++) {
+                    if (fm->imm && y > 0)
+                        break;
+                    uint64_t a = values[x], b = fm->imm ? fm->imm : values[y];
+                    uint64_t ff = 0, fs = 0, df = 0, ds = 0;
+                    for (unsigned rep = 0; rep < 2; rep++) {
+                        df = fm->fused[cc](a, b, &ff);
+                        ds = fm->split[cc](a, b, &fs);
+                    }
+                    uint64_t want = 0x1111111111111100ull |
+                                    (uint64_t)expected(fm->size, 0, cc, a, b);
+                    if (df != want || ds != want || (ff & FLAGS_MASK) != (fs & FLAGS_MASK)) {
+                        rt_printf("%s cc %u a %llx b %llx: fused %llx split %llx want %llx\n",
+                                  fm->name, cc, (unsigned long long)a, (unsigned long long)b,
+                                  (unsigned long long)df, (unsigned long long)ds,
+                                  (unsigned long long)want);
+                        ASSERT(false);
+                    }
+                    n++;
+                }
+    }
+    rt_printf("cmp+setcc pairs checked: %u\n", n);
+    ASSERT(n > 1000);
+}
+
 void test_main(void)
 {
     RUN_TEST(test_all_pairs);
     RUN_TEST(test_rotate_then_flag_writer);
+    RUN_TEST(test_cmp_setcc);
 }
