@@ -172,51 +172,39 @@ static ALWAYS_INLINE void fused_cmp_set(struct cpu *c, const struct insn *i, uns
 #define FUSE_ENUM(name, body) FF_##name,
 enum fuse_form { FUSE_FORMS(FUSE_ENUM) FF_COUNT };
 
-#define FUSE_CC(name, body, n)                                                  \
-    static void fused_##name##_##n(struct cpu *c, const struct insn *i)          \
+/* Sixteen handlers per form, one per condition code (a constant in each),
+ * named PFX##name##_##cc, and the table row naming them */
+#define FUSE_CC(pfx, name, body, n)                                             \
+    static void pfx##name##_##n(struct cpu *c, const struct insn *i)             \
     {                                                                           \
         const unsigned cc = n;                                                  \
         body;                                                                   \
     }
-#define FUSE_HANDLERS(name, body)                                                      \
-    FUSE_CC(name, body, 0) FUSE_CC(name, body, 1) FUSE_CC(name, body, 2)               \
-    FUSE_CC(name, body, 3) FUSE_CC(name, body, 4) FUSE_CC(name, body, 5)               \
-    FUSE_CC(name, body, 6) FUSE_CC(name, body, 7) FUSE_CC(name, body, 8)               \
-    FUSE_CC(name, body, 9) FUSE_CC(name, body, 10) FUSE_CC(name, body, 11)             \
-    FUSE_CC(name, body, 12) FUSE_CC(name, body, 13) FUSE_CC(name, body, 14)            \
-    FUSE_CC(name, body, 15)
-FUSE_FORMS(FUSE_HANDLERS)
+#define FUSE_SIXTEEN(pfx, name, body)                                                  \
+    FUSE_CC(pfx, name, body, 0) FUSE_CC(pfx, name, body, 1)                            \
+    FUSE_CC(pfx, name, body, 2) FUSE_CC(pfx, name, body, 3)                            \
+    FUSE_CC(pfx, name, body, 4) FUSE_CC(pfx, name, body, 5)                            \
+    FUSE_CC(pfx, name, body, 6) FUSE_CC(pfx, name, body, 7)                            \
+    FUSE_CC(pfx, name, body, 8) FUSE_CC(pfx, name, body, 9)                            \
+    FUSE_CC(pfx, name, body, 10) FUSE_CC(pfx, name, body, 11)                          \
+    FUSE_CC(pfx, name, body, 12) FUSE_CC(pfx, name, body, 13)                          \
+    FUSE_CC(pfx, name, body, 14) FUSE_CC(pfx, name, body, 15)
+#define FUSE_ROW_OF(pfx, name)                                                            \
+    {pfx##name##_0, pfx##name##_1, pfx##name##_2, pfx##name##_3, pfx##name##_4,           \
+     pfx##name##_5, pfx##name##_6, pfx##name##_7, pfx##name##_8, pfx##name##_9,           \
+     pfx##name##_10, pfx##name##_11, pfx##name##_12, pfx##name##_13, pfx##name##_14,      \
+     pfx##name##_15},
 
-#define FUSE_ROW(name, body)                                                              \
-    {fused_##name##_0, fused_##name##_1, fused_##name##_2, fused_##name##_3,               \
-     fused_##name##_4, fused_##name##_5, fused_##name##_6, fused_##name##_7,               \
-     fused_##name##_8, fused_##name##_9, fused_##name##_10, fused_##name##_11,             \
-     fused_##name##_12, fused_##name##_13, fused_##name##_14, fused_##name##_15},
+#define FUSE_HANDLERS(name, body) FUSE_SIXTEEN(fused_, name, body)
+#define FUSE_ROW(name, body) FUSE_ROW_OF(fused_, name)
+FUSE_FORMS(FUSE_HANDLERS)
 static const insn_fn fused_run[FF_COUNT][16] = {FUSE_FORMS(FUSE_ROW)};
 
-#define FUSE_SET_CC(name, body, n)                                              \
-    static void fused_set_##name##_##n(struct cpu *c, const struct insn *i)      \
-    {                                                                           \
-        const unsigned cc = n;                                                  \
-        body;                                                                   \
-    }
-#define FUSE_SET_HANDLERS(name, body)                                                  \
-    FUSE_SET_CC(name, body, 0) FUSE_SET_CC(name, body, 1) FUSE_SET_CC(name, body, 2)   \
-    FUSE_SET_CC(name, body, 3) FUSE_SET_CC(name, body, 4) FUSE_SET_CC(name, body, 5)   \
-    FUSE_SET_CC(name, body, 6) FUSE_SET_CC(name, body, 7) FUSE_SET_CC(name, body, 8)   \
-    FUSE_SET_CC(name, body, 9) FUSE_SET_CC(name, body, 10) FUSE_SET_CC(name, body, 11) \
-    FUSE_SET_CC(name, body, 12) FUSE_SET_CC(name, body, 13)                            \
-    FUSE_SET_CC(name, body, 14) FUSE_SET_CC(name, body, 15)
-FUSE_SET_FORMS(FUSE_SET_HANDLERS)
 #define FUSE_SET_ENUM(name, body) FS_##name,
 enum fuse_set_form { FUSE_SET_FORMS(FUSE_SET_ENUM) FS_COUNT };
-#define FUSE_SET_ROW(name, body)                                                          \
-    {fused_set_##name##_0, fused_set_##name##_1, fused_set_##name##_2,                     \
-     fused_set_##name##_3, fused_set_##name##_4, fused_set_##name##_5,                     \
-     fused_set_##name##_6, fused_set_##name##_7, fused_set_##name##_8,                     \
-     fused_set_##name##_9, fused_set_##name##_10, fused_set_##name##_11,                   \
-     fused_set_##name##_12, fused_set_##name##_13, fused_set_##name##_14,                  \
-     fused_set_##name##_15},
+#define FUSE_SET_HANDLERS(name, body) FUSE_SIXTEEN(fused_set_, name, body)
+#define FUSE_SET_ROW(name, body) FUSE_ROW_OF(fused_set_, name)
+FUSE_SET_FORMS(FUSE_SET_HANDLERS)
 static const insn_fn fused_set_run[FS_COUNT][16] = {FUSE_SET_FORMS(FUSE_SET_ROW)};
 
 /* The setter form of a CMP a SETcc can fuse with, or -1 */

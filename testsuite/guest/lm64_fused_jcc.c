@@ -88,16 +88,12 @@ FORMS(PAIRS_FORM)
 
 typedef int (*pair_fn)(uint64_t, uint64_t, uint64_t *, uint64_t *);
 
+/* the sixteen fused and split functions of a form, as two table rows */
+#define SIXTEEN(p)                                                                      \
+    {p##_0, p##_1, p##_2, p##_3, p##_4, p##_5, p##_6, p##_7, p##_8, p##_9, p##_10, p##_11, \
+     p##_12, p##_13, p##_14, p##_15}
 #define ROW(name, setter, size, op, imm)                                                    \
-    {#name, size, op, (uint64_t)(imm),                                                                   \
-     {name##_fused_0, name##_fused_1, name##_fused_2, name##_fused_3, name##_fused_4,     \
-      name##_fused_5, name##_fused_6, name##_fused_7, name##_fused_8, name##_fused_9,     \
-      name##_fused_10, name##_fused_11, name##_fused_12, name##_fused_13,                 \
-      name##_fused_14, name##_fused_15},                                                  \
-     {name##_split_0, name##_split_1, name##_split_2, name##_split_3, name##_split_4,     \
-      name##_split_5, name##_split_6, name##_split_7, name##_split_8, name##_split_9,     \
-      name##_split_10, name##_split_11, name##_split_12, name##_split_13,                 \
-      name##_split_14, name##_split_15}},
+    {#name, size, op, (uint64_t)(imm), SIXTEEN(name##_fused), SIXTEEN(name##_split)},
 
 static const struct form {
     const char *name;
@@ -361,15 +357,7 @@ SET_FORMS(SET_FORM)
 
 typedef uint64_t (*set_fn)(uint64_t, uint64_t, uint64_t *);
 #define SET_ROW(name, setter, size, imm)                                                   \
-    {#name, size, (uint64_t)(imm),                                                        \
-     {name##_fused_0, name##_fused_1, name##_fused_2, name##_fused_3, name##_fused_4,     \
-      name##_fused_5, name##_fused_6, name##_fused_7, name##_fused_8, name##_fused_9,     \
-      name##_fused_10, name##_fused_11, name##_fused_12, name##_fused_13,                 \
-      name##_fused_14, name##_fused_15},                                                  \
-     {name##_split_0, name##_split_1, name##_split_2, name##_split_3, name##_split_4,     \
-      name##_split_5, name##_split_6, name##_split_7, name##_split_8, name##_split_9,     \
-      name##_split_10, name##_split_11, name##_split_12, name##_split_13,                 \
-      name##_split_14, name##_split_15}},
+    {#name, size, (uint64_t)(imm), SIXTEEN(name##_fused), SIXTEEN(name##_split)},
 static const struct set_form {
     const char *name;
     unsigned size;
