@@ -18,6 +18,10 @@ int cpu_init(struct cpu *c, struct machine *m, struct phys *phys)
     /* stores to cached code end the running block (cpu/icache.h) */
     phys->code_write_word = &c->pending;
     phys->code_write_bit = PEND_BREAK;
+    /* and move the epochs that block links are stamped with */
+    phys->code_write_epochs[0] = &c->mmu.epoch;
+    phys->code_write_epochs[1] = &c->mmu.gepoch;
+    phys->code_write_step = MMU_EPOCH_STEP;
     return c->icache ? 0 : -1;
 }
 

@@ -10,7 +10,7 @@
  * Self-modifying code: a page that has a block is marked in
  * phys->code_page and loses fast-path write permission in the TLB, so
  * every store to it goes through phys_write*, which bumps the page's
- * generation and phys->code_writes; a block whose generation is stale
+ * generation and the MMU epochs; a block whose generation is stale
  * is decoded again, a running block stops after the store that changed
  * its page, and block links made before the store are no longer
  * followed (their stamp no longer matches). */
@@ -89,16 +89,16 @@ struct icache {
     struct insn *free_list[BLOCK_CLASSES];
 };
 
-/* Changes whenever a link may have gone stale: the MMU epoch (any TLB
- * flush, CR3 load, mode or code-size change) and the count of writes to
- * cached code only grow, so their sum changes when either does.  The
- * epoch's low two bits are the CPL (mmu/mmu.h), which the writes, in
- * steps of MMU_EPOCH_STEP, leave alone: a link made in ring 0 is not
- * followed in ring 3 (the fetch's U/S check differs), but is again once
- * the CPU is back in ring 0 with nothing flushed meanwhile. */
-static inline uint64_t icache_stamp(uint64_t mmu_epoch, uint64_t code_writes)
+/* Changes whenever a link may have gone stale: the MMU epoch, which
+ * moves at any TLB flush, CR3 load, mode or code-size change and at
+ * every write to cached code (mmu/phys.h code_write_epochs).  Its low
+ * two bits are the CPL (mmu/mmu.h), which the steps of MMU_EPOCH_STEP
+ * leave alone: a link made in ring 0 is not followed in ring 3 (the
+ * fetch's U/S check differs), but is again once the CPU is back in
+ * ring 0 with nothing flushed or written meanwhile. */
+static inline uint64_t icache_stamp(uint64_t mmu_epoch)
 {
-    return mmu_epoch + code_writes * MMU_EPOCH_STEP;
+    return mmu_epoch;
 }
 
 static inline bool link_valid(const struct block_link *l, uint64_t rip, uint64_t stamp)
@@ -108,12 +108,12 @@ static inline bool link_valid(const struct block_link *l, uint64_t rip, uint64_t
 }
 
 /* The stamp a link into global code is made and revived under: the
- * global epoch with the CPL bits of the epoch (cpu_update_mode()),
- * plus the writes to cached code.  Never 0: both epochs start at
+ * global epoch (which code writes move too) with the CPL bits of the
+ * epoch (cpu_update_mode()).  Never 0: both epochs start at
  * MMU_EPOCH_STEP (mmu_init()). */
-static inline uint64_t icache_gstamp(uint64_t mmu_epoch, uint64_t mmu_gepoch, uint64_t code_writes)
+static inline uint64_t icache_gstamp(uint64_t mmu_epoch, uint64_t mmu_gepoch)
 {
-    return icache_stamp(mmu_gepoch | (mmu_epoch & (MMU_EPOCH_STEP - 1)), code_writes);
+    return mmu_gepoch | (mmu_epoch & (MMU_EPOCH_STEP - 1));
 }
 
 /* A link that is stale only because the address space changed since it

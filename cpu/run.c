@@ -290,7 +290,7 @@ void cpu_run_stop(struct cpu *c, const struct insn *i)
     c->rip = rip;
     if (b->complete && !c->pending && c->icount < c->chain_until) {
         struct block *nb =
-            block_linked(b, rip, icache_stamp(c->mmu.epoch, c->mmu.phys->code_writes));
+            block_linked(b, rip, icache_stamp(c->mmu.epoch));
         if (nb) {
             thread_enter(c, nb, rip); /* tail position */
             return;
@@ -368,7 +368,7 @@ static struct block *lookup_block(struct cpu *c, bool *global)
 /* The global stamp (cpu/icache.h) as it is now */
 static inline uint64_t cur_gstamp(const struct cpu *c)
 {
-    return icache_gstamp(c->mmu.epoch, c->mmu.gepoch, c->mmu.phys->code_writes);
+    return icache_gstamp(c->mmu.epoch, c->mmu.gepoch);
 }
 
 void cpu_branch_unlinked(struct cpu *c, const struct insn *i, uint64_t rip, uint64_t stamp)
@@ -398,7 +398,7 @@ void cpu_branch_unlinked(struct cpu *c, const struct insn *i, uint64_t rip, uint
  * links, the jump cache, or a full lookup (which refreshes both). */
 static struct block *next_block(struct cpu *c, struct block *b)
 {
-    uint64_t rip = c->rip, stamp = icache_stamp(c->mmu.epoch, c->mmu.phys->code_writes);
+    uint64_t rip = c->rip, stamp = icache_stamp(c->mmu.epoch);
     struct block *nb = block_linked(b, rip, stamp);
     if (nb)
         return nb;

@@ -138,7 +138,7 @@ static inline __attribute__((always_inline)) void thread_branch_x(struct cpu *c,
             cpu_branch_rel_fault(c, i);
         return;
     }
-    uint64_t stamp = icache_stamp(c->mmu.epoch, c->mmu.phys->code_writes);
+    uint64_t stamp = icache_stamp(c->mmu.epoch);
     struct block *nb = block_linked(c->cur_block, rip, stamp);
     if (!nb) {
         if (unchecked && !mem_canonical(c, rip)) {

@@ -315,12 +315,11 @@ void snapshot_cpu_after_load(struct machine *m)
             e->addend = tlb_addend(p, e->tag, e->pa_page, &e->perm, e->ram);
         }
     /* Decoded code is rebuilt, not saved: every cached block becomes
-     * stale (its page's generation moves on), as do block links
-     * (code_writes moves), so the cache refills from the loaded RAM. */
+     * stale (its page's generation moves on), as do block links (both
+     * MMU epochs move), so the cache refills from the loaded RAM. */
     size_t pages = (size_t)(p->ram_size >> 12);
     for (size_t k = 0; k < pages; k++)
         p->code_gen[k]++;
-    p->code_writes++;
     vmx_after_restore(c);
     cpu_update_mode(c);
     mmu_new_epoch(u);

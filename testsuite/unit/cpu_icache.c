@@ -86,23 +86,44 @@ static uint64_t epoch_at(uint64_t step, unsigned cpl)
 }
 
 /* A link made in one ring is stale in another and valid again back in
- * the first; any epoch or code-write step makes it stale in every ring,
- * and no number of code writes makes one ring's stamp another's. */
+ * the first; any epoch step makes it stale in every ring. */
 static void stamp_separates_rings_and_epochs(void)
 {
-    uint64_t s0 = icache_stamp(epoch_at(7, 0), 3);
-    UNIT_CHECK(icache_stamp(epoch_at(7, 3), 3) != s0);
-    UNIT_CHECK(icache_stamp(epoch_at(7, 0), 3) == s0);
-    for (unsigned cpl = 0; cpl < 4; cpl++) {
-        UNIT_CHECK(icache_stamp(epoch_at(8, cpl), 3) != s0);
-        UNIT_CHECK(icache_stamp(epoch_at(7, cpl), 4) != s0);
-        for (uint64_t w = 0; w < 64; w++)
-            UNIT_CHECK(cpl == 0 || icache_stamp(epoch_at(7, cpl), w) != s0);
-    }
+    uint64_t s0 = icache_stamp(epoch_at(7, 0));
+    UNIT_CHECK(icache_stamp(epoch_at(7, 3)) != s0);
+    UNIT_CHECK(icache_stamp(epoch_at(7, 0)) == s0);
+    for (unsigned cpl = 0; cpl < 4; cpl++)
+        for (uint64_t k = 8; k < 64; k++)
+            UNIT_CHECK(icache_stamp(epoch_at(k, cpl)) != s0);
     struct block b = {0}, to = {.ram_off = 0x5000};
     b.link[0] = (struct block_link){&to, 0x1234, 0x5000, s0, 0};
     UNIT_CHECK(block_linked(&b, 0x1234, s0) == &to);
-    UNIT_CHECK(!block_linked(&b, 0x1234, icache_stamp(epoch_at(7, 3), 3)));
+    UNIT_CHECK(!block_linked(&b, 0x1234, icache_stamp(epoch_at(7, 3))));
+}
+
+/* A write to a page with cached code moves both epochs (so every link,
+ * global or not, is stale) and leaves the CPL bits; a write elsewhere
+ * moves neither. */
+static void code_write_moves_both_epochs(void)
+{
+    static struct cpu c;
+    test_board(1u << 20, false);
+    UNIT_CHECK(phys_init(&test_m.phys, 1u << 20) == 0);
+    UNIT_CHECK(cpu_init(&c, &test_m, &test_m.phys) == 0);
+    struct phys *ph = &test_m.phys;
+    uint64_t e = c.mmu.epoch, g = c.mmu.gepoch;
+    phys_note_write(ph, 0x3000);
+    UNIT_CHECK(c.mmu.epoch == e && c.mmu.gepoch == g);
+    phys_mark_code(ph, 0x3000);
+    phys_note_write(ph, 0x3010);
+    UNIT_CHECKF(c.mmu.epoch == e + MMU_EPOCH_STEP && c.mmu.gepoch == g + MMU_EPOCH_STEP,
+                "epoch %llu -> %llu, global %llu -> %llu", (unsigned long long)e,
+                (unsigned long long)c.mmu.epoch, (unsigned long long)g,
+                (unsigned long long)c.mmu.gepoch);
+    phys_note_write(ph, 0x3020); /* the page is no longer marked */
+    UNIT_CHECK(c.mmu.epoch == e + MMU_EPOCH_STEP);
+    UNIT_CHECK(ph->code_writes == 1);
+    cpu_free(&c);
 }
 
 /* A link into global code (gstamp set) is revived for a new stamp when
@@ -113,24 +134,25 @@ static void global_link_revives_only_after_cr3_loads(void)
 {
     struct block to = {.ram_off = 0x5000};
     uint64_t e = epoch_at(7, 0), g = 5 * MMU_EPOCH_STEP;
-    uint64_t s0 = icache_stamp(e, 3), g0 = icache_gstamp(e, g, 3);
+    uint64_t s0 = icache_stamp(e), g0 = icache_gstamp(e, g);
     struct block_link l = {&to, 0x1234, 0x5000, s0, g0};
     uint64_t e1 = e + MMU_EPOCH_STEP; /* a CR3 load */
-    uint64_t s1 = icache_stamp(e1, 3);
+    uint64_t s1 = icache_stamp(e1);
     UNIT_CHECK(!link_valid(&l, 0x1234, s1));
-    UNIT_CHECK(link_revive(&l, 0x1234, s1, icache_gstamp(e1, g, 3)));
+    UNIT_CHECK(link_revive(&l, 0x1234, s1, icache_gstamp(e1, g)));
     UNIT_CHECK(link_valid(&l, 0x1234, s1));
 
+    /* a global invalidation or a code write moves both epochs */
     struct block_link m = {&to, 0x1234, 0x5000, s0, g0};
-    UNIT_CHECK(!link_revive(&m, 0x1234, s1, icache_gstamp(e1, g + MMU_EPOCH_STEP, 3)));
-    UNIT_CHECK(!link_revive(&m, 0x1234, icache_stamp(e1, 4), icache_gstamp(e1, g, 4)));
-    UNIT_CHECK(!link_revive(&m, 0x1234, icache_stamp(e1 | 3, 3), icache_gstamp(e1 | 3, g, 3)));
-    UNIT_CHECK(!link_revive(&m, 0x1238, s1, icache_gstamp(e1, g, 3)));
+    uint64_t e2 = e1 + MMU_EPOCH_STEP, g2 = g + MMU_EPOCH_STEP;
+    UNIT_CHECK(!link_revive(&m, 0x1234, icache_stamp(e2), icache_gstamp(e2, g2)));
+    UNIT_CHECK(!link_revive(&m, 0x1234, icache_stamp(e1 | 3), icache_gstamp(e1 | 3, g)));
+    UNIT_CHECK(!link_revive(&m, 0x1238, s1, icache_gstamp(e1, g)));
     to.ram_off = 0x6000;
-    UNIT_CHECK(!link_revive(&m, 0x1234, s1, icache_gstamp(e1, g, 3)));
+    UNIT_CHECK(!link_revive(&m, 0x1234, s1, icache_gstamp(e1, g)));
     to.ram_off = 0x5000;
     m.gstamp = 0;
-    UNIT_CHECK(!link_revive(&m, 0x1234, s1, icache_gstamp(e1, g, 3)));
+    UNIT_CHECK(!link_revive(&m, 0x1234, s1, icache_gstamp(e1, g)));
     UNIT_CHECK(m.stamp == s0);
 }
 
@@ -190,6 +212,7 @@ int main(void)
     UNIT_RUN(outgrown_arrays_are_reused);
     UNIT_RUN(blocks_do_not_overlap);
     UNIT_RUN(stamp_separates_rings_and_epochs);
+    UNIT_RUN(code_write_moves_both_epochs);
     UNIT_RUN(reset_keeps_epoch_growing);
     UNIT_RUN(global_link_revives_only_after_cr3_loads);
     UNIT_RUN(global_epoch_moves_with_global_events);
