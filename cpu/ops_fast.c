@@ -100,15 +100,15 @@ static ALWAYS_INLINE void alu_mem(struct cpu *c, const struct insn *i, unsigned 
 
 /* the same through mem_fast_ptr() (the write check first for a
  * read-modify-write, as rmw_read_mem) */
-static ALWAYS_INLINE bool alu_mem_fast(struct cpu *c, const struct insn *i, unsigned op,
-                                       unsigned size, unsigned kind)
+static ALWAYS_INLINE bool alu_mem_fast_at(struct cpu *c, const struct insn *i, unsigned op,
+                                          unsigned size, unsigned kind, int seg, uint64_t ea)
 {
     bool carry = op == 2 || op == 3;
     if (carry && !flag_cf_inline_ok(c))
         return false;
     bool cf = carry && flag_cf_inline(c);
     bool rmw = kind != 0 && op != 7;
-    uint8_t *p = mem_fast_ptr(c, i->seg, fast_ea(c, i), size, rmw ? MMU_WRITE : MMU_READ);
+    uint8_t *p = mem_fast_ptr(c, seg, ea, size, rmw ? MMU_WRITE : MMU_READ);
     if (!p)
         return false;
     uint64_t m = load_le(p, size);
@@ -124,6 +124,12 @@ static ALWAYS_INLINE bool alu_mem_fast(struct cpu *c, const struct insn *i, unsi
     return true;
 }
 
+static ALWAYS_INLINE bool alu_mem_fast(struct cpu *c, const struct insn *i, unsigned op,
+                                       unsigned size, unsigned kind)
+{
+    return alu_mem_fast_at(c, i, op, size, kind, i->seg, fast_ea(c, i));
+}
+
 #define ALU_MEM_FORM(name, n, size, kind)                                                 \
     static void name(struct cpu *c, const struct insn *i) { alu_mem(c, i, n, size, kind); } \
     static ALWAYS_INLINE bool name##_fast(struct cpu *c, const struct insn *i)              \
@@ -131,12 +137,25 @@ static ALWAYS_INLINE bool alu_mem_fast(struct cpu *c, const struct insn *i, unsi
         return alu_mem_fast(c, i, n, size, kind);                                         \
     }                                                                                     \
     THREADED_FAST(name)
+/* the same for base + displacement without an FS/GS override (the
+ * commonest address form: the segment base is 0, no index, no RIP) */
+#define ALU_MEM_BD_FORM(name, n, size, kind)                                              \
+    static void name##_bd(struct cpu *c, const struct insn *i) { alu_mem(c, i, n, size, kind); } \
+    static ALWAYS_INLINE bool name##_bd_fast(struct cpu *c, const struct insn *i)           \
+    {                                                                                     \
+        return alu_mem_fast_at(c, i, n, size, kind, SEG_DS, c->r[i->base] + (uint64_t)i->disp); \
+    }                                                                                     \
+    THREADED_FAST(name##_bd)
 #define ALU_MEM_VARIANTS(n)                                                              \
     ALU_MEM_FORM(alu_gm64_##n, n, 8, 0) ALU_MEM_FORM(alu_gm32_##n, n, 4, 0)                \
     ALU_MEM_FORM(alu_mg64_##n, n, 8, 1) ALU_MEM_FORM(alu_mg32_##n, n, 4, 1)                \
     ALU_MEM_FORM(alu_mi64_##n, n, 8, 2) ALU_MEM_FORM(alu_mi32_##n, n, 4, 2)                \
     ALU_MEM_FORM(alu_mi8_##n, n, 1, 2) ALU_MEM_FORM(alu_mi16_##n, n, 2, 2)                 \
-    ALU_MEM_FORM(alu_gm8_##n, n, 1, 0) ALU_MEM_FORM(alu_mg8_##n, n, 1, 1)
+    ALU_MEM_FORM(alu_gm8_##n, n, 1, 0) ALU_MEM_FORM(alu_mg8_##n, n, 1, 1)                  \
+    ALU_MEM_BD_FORM(alu_gm64_##n, n, 8, 0) ALU_MEM_BD_FORM(alu_gm32_##n, n, 4, 0)          \
+    ALU_MEM_BD_FORM(alu_mg64_##n, n, 8, 1) ALU_MEM_BD_FORM(alu_mg32_##n, n, 4, 1)          \
+    ALU_MEM_BD_FORM(alu_mi64_##n, n, 8, 2) ALU_MEM_BD_FORM(alu_mi32_##n, n, 4, 2)          \
+    ALU_MEM_BD_FORM(alu_mi16_##n, n, 2, 2)
 FOR_EACH_ALU_OP(ALU_MEM_VARIANTS)
 
 /* Byte registers and the accumulator forms: reg_read/reg_write with a
@@ -194,6 +213,15 @@ static const struct fast alu_mem_fn[3][2][8] = { /* [GE, EG, EI][32, 64][op] */
     {EIGHT(alu_mg32), EIGHT(alu_mg64)},
     {EIGHT(alu_mi32), EIGHT(alu_mi64)},
 };
+#define EIGHT_BD(p)                                                                       \
+    {F(p##_0_bd), F(p##_1_bd), F(p##_2_bd), F(p##_3_bd), F(p##_4_bd), F(p##_5_bd),        \
+     F(p##_6_bd), F(p##_7_bd)}
+static const struct fast alu_mem_bd_fn[3][2][8] = { /* base + displacement */
+    {EIGHT_BD(alu_gm32), EIGHT_BD(alu_gm64)},
+    {EIGHT_BD(alu_mg32), EIGHT_BD(alu_mg64)},
+    {EIGHT_BD(alu_mi32), EIGHT_BD(alu_mi64)},
+};
+static const struct fast alu_mi16_bd_fn[8] = EIGHT_BD(alu_mi16);
 /* [m8] op= imm8 (80 /op): byte flags and loops, the sieve's cmpb $0, (a + p) */
 static const struct fast alu_mi8_fn[8] = EIGHT(alu_mi8);
 static const struct fast alu_eg_fn[8] = EIGHT(alu_eg);
@@ -1236,12 +1264,15 @@ void cpu_specialize(const struct cpu *c, struct insn *i)
     /* memory forms, 32/64-bit, 64-bit code and addressing, no LOCK */
     bool mem64 = long64 && i->mod != 3 && i->adsize == 8 && !i->lock &&
                  (i->opsize == 4 || i->opsize == 8);
+    /* base + displacement without an FS/GS override: the segment base
+     * is 0 (as the MOV forms' 'based' below) */
+    bool bd = i->base != NO_REG && i->index == NO_REG && !i->riprel && i->seg < SEG_FS;
     if (mem64 && op < 0x40 && ((op & 7) == 1 || (op & 7) == 3)) {
-        pick(i, alu_mem_fn[(op & 2) ? 0 : 1][q][(op >> 3) & 7]);
+        pick(i, (bd ? alu_mem_bd_fn : alu_mem_fn)[(op & 2) ? 0 : 1][q][(op >> 3) & 7]);
         return;
     }
     if (mem64 && (op == 0x81 || op == 0x83)) {
-        pick(i, alu_mem_fn[2][q][i->reg & 7]);
+        pick(i, (bd ? alu_mem_bd_fn : alu_mem_fn)[2][q][i->reg & 7]);
         return;
     }
     if (long64 && op == 0x80 && i->mod != 3 && i->adsize == 8 && !i->lock) {
@@ -1276,7 +1307,8 @@ void cpu_specialize(const struct cpu *c, struct insn *i)
     }
     if (long64 && (op == 0x81 || op == 0x83) && i->mod != 3 && i->adsize == 8 && !i->lock &&
         i->opsize == 2) {
-        pick(i, alu_mi16_fn[i->reg & 7]);
+        bool bd16 = i->base != NO_REG && i->index == NO_REG && !i->riprel && i->seg < SEG_FS;
+        pick(i, bd16 ? alu_mi16_bd_fn[i->reg & 7] : alu_mi16_fn[i->reg & 7]);
         return;
     }
     if (op < 0x40 && (op & 7) < 6) {
