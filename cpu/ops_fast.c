@@ -155,7 +155,8 @@ static ALWAYS_INLINE bool alu_mem_fast(struct cpu *c, const struct insn *i, unsi
     ALU_MEM_BD_FORM(alu_gm64_##n, n, 8, 0) ALU_MEM_BD_FORM(alu_gm32_##n, n, 4, 0)          \
     ALU_MEM_BD_FORM(alu_mg64_##n, n, 8, 1) ALU_MEM_BD_FORM(alu_mg32_##n, n, 4, 1)          \
     ALU_MEM_BD_FORM(alu_mi64_##n, n, 8, 2) ALU_MEM_BD_FORM(alu_mi32_##n, n, 4, 2)          \
-    ALU_MEM_BD_FORM(alu_mi16_##n, n, 2, 2)
+    ALU_MEM_BD_FORM(alu_mi16_##n, n, 2, 2) ALU_MEM_BD_FORM(alu_mi8_##n, n, 1, 2)          \
+    ALU_MEM_BD_FORM(alu_gm8_##n, n, 1, 0) ALU_MEM_BD_FORM(alu_mg8_##n, n, 1, 1)
 FOR_EACH_ALU_OP(ALU_MEM_VARIANTS)
 
 /* Byte registers and the accumulator forms: reg_read/reg_write with a
@@ -222,6 +223,8 @@ static const struct fast alu_mem_bd_fn[3][2][8] = { /* base + displacement */
     {EIGHT_BD(alu_mi32), EIGHT_BD(alu_mi64)},
 };
 static const struct fast alu_mi16_bd_fn[8] = EIGHT_BD(alu_mi16);
+static const struct fast alu_mi8_bd_fn[8] = EIGHT_BD(alu_mi8);
+static const struct fast alu_mem8_bd_fn[2][8] = {EIGHT_BD(alu_gm8), EIGHT_BD(alu_mg8)};
 /* [m8] op= imm8 (80 /op): byte flags and loops, the sieve's cmpb $0, (a + p) */
 static const struct fast alu_mi8_fn[8] = EIGHT(alu_mi8);
 static const struct fast alu_eg_fn[8] = EIGHT(alu_eg);
@@ -1276,7 +1279,7 @@ void cpu_specialize(const struct cpu *c, struct insn *i)
         return;
     }
     if (long64 && op == 0x80 && i->mod != 3 && i->adsize == 8 && !i->lock) {
-        pick(i, alu_mi8_fn[i->reg & 7]);
+        pick(i, (bd ? alu_mi8_bd_fn : alu_mi8_fn)[i->reg & 7]);
         return;
     }
     /* byte registers, the accumulator with an immediate, byte memory,
@@ -1297,7 +1300,7 @@ void cpu_specialize(const struct cpu *c, struct insn *i)
             return;
         }
         if (long64 && i->mod != 3 && i->adsize == 8 && (form == 0 || form == 2)) {
-            pick(i, alu_mem8_fn[form == 0 ? 1 : 0][n]);
+            pick(i, (bd ? alu_mem8_bd_fn : alu_mem8_fn)[form == 0 ? 1 : 0][n]);
             return;
         }
     }
