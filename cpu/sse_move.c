@@ -265,6 +265,13 @@ void op_sse_load_only(struct cpu *c, const struct insn *i)
     vec_get_rm(c, i, 16, !lddqu, &c->xmm[i->reg]);
 }
 
+/* PSHUFD: dword k of r is dword imm[2k+1:2k] of s */
+static inline void pshufd_lanes(union xmm *r, const union xmm *s, unsigned imm)
+{
+    for (unsigned k = 0; k < 4; k++)
+        r->d[k] = s->d[(imm >> (2 * k)) & 3];
+}
+
 /* 0F 70: PSHUFW (MMX), 66 PSHUFD, F3 PSHUFHW, F2 PSHUFLW */
 void op_vec_pshuf(struct cpu *c, const struct insn *i)
 {
@@ -280,8 +287,7 @@ void op_vec_pshuf(struct cpu *c, const struct insn *i)
     vec_get_rm(c, i, n, true, &s);
     r = s;
     if (p == PFX_66) {
-        for (unsigned k = 0; k < 4; k++)
-            r.d[k] = s.d[(imm >> (2 * k)) & 3];
+        pshufd_lanes(&r, &s, imm);
     } else {
         unsigned base = p == PFX_F3 ? 4 : 0; /* which quadword's words move */
         for (unsigned k = 0; k < 4; k++)
@@ -417,9 +423,7 @@ SIMD_FAST_INLINE bool pshufd_xmm_fast(struct cpu *c, const struct insn *i)
     union xmm s, r;
     if (!sse_fast_ok(c) || !xmm_src_fast(c, i, true, &s))
         return false;
-    unsigned imm = (unsigned)i->imm & 0xff;
-    for (unsigned k = 0; k < 4; k++)
-        r.d[k] = s.d[(imm >> (2 * k)) & 3];
+    pshufd_lanes(&r, &s, (unsigned)i->imm & 0xff);
     c->xmm[i->reg] = r;
     return true;
 }

@@ -209,16 +209,6 @@ static void test_alignment(void)
  * first 16 bytes between calls from one call site. */
 static uint8_t code_page[4096] __attribute__((aligned(4096)));
 
-static __attribute__((noinline)) uint32_t call_code(void)
-{
-    uint64_t r;
-    __asm__ volatile("call *%1"
-                     : "=a"(r)
-                     : "r"(code_page)
-                     : "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "memory", "cc");
-    return (uint32_t)r;
-}
-
 static void test_store_over_code(void)
 {
     sse_on();
@@ -226,8 +216,8 @@ static void test_store_over_code(void)
         /* B8 imm32 C3, padded with INT3 */
         set_v(&src, 0xB8 | (n << 8), (n >> 24) | 0xCCCCC300u, 0xCCCCCCCC, 0xCCCCCCCC);
         movdqu_store(code_page);
-        ASSERT_EQ(call_code(), n);
-        ASSERT_EQ(call_code(), n);
+        ASSERT_EQ(rt_call_code((uintptr_t)code_page), n);
+        ASSERT_EQ(rt_call_code((uintptr_t)code_page), n);
     }
 }
 

@@ -213,21 +213,11 @@ static void test_invlpg_address(void)
 static uint8_t code_1[4096] __attribute__((aligned(4096)));
 static uint8_t code_2[4096] __attribute__((aligned(4096)));
 
-static __attribute__((noinline)) uint32_t call_at(uint64_t va)
-{
-    uint64_t r;
-    __asm__ volatile("call *%1"
-                     : "=a"(r)
-                     : "r"(va)
-                     : "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "memory", "cc");
-    return (uint32_t)r;
-}
-
 /* Three calls, so that the third goes along whatever the first two set
    up; all must agree. */
 static uint32_t call3(uint64_t va)
 {
-    uint32_t a = call_at(va), b = call_at(va), c = call_at(va);
+    uint32_t a = rt_call_code(va), b = rt_call_code(va), c = rt_call_code(va);
     ASSERT_EQ(a, b);
     ASSERT_EQ(b, c);
     return c;

@@ -78,6 +78,15 @@ static void blocks_do_not_overlap(void)
     UNIT_CHECK(marked_upto(x, 17) < 0);
 }
 
+/* A CPU on the test board with 1 MiB of RAM */
+static int cpu_on_board(struct cpu *c)
+{
+    test_board(1u << 20, false);
+    if (phys_init(&test_m.phys, 1u << 20))
+        return -1;
+    return cpu_init(c, &test_m, &test_m.phys);
+}
+
 /* The epoch as cpu_update_mode() keeps it: 'step' epochs, CPL in the
  * low bits. */
 static uint64_t epoch_at(uint64_t step, unsigned cpl)
@@ -107,9 +116,7 @@ static void stamp_separates_rings_and_epochs(void)
 static void code_write_moves_both_epochs(void)
 {
     static struct cpu c;
-    test_board(1u << 20, false);
-    UNIT_CHECK(phys_init(&test_m.phys, 1u << 20) == 0);
-    UNIT_CHECK(cpu_init(&c, &test_m, &test_m.phys) == 0);
+    UNIT_CHECK(cpu_on_board(&c) == 0);
     struct phys *ph = &test_m.phys;
     uint64_t e = c.mmu.epoch, g = c.mmu.gepoch;
     phys_note_write(ph, 0x3000);
@@ -161,9 +168,7 @@ static void global_link_revives_only_after_cr3_loads(void)
 static void global_epoch_moves_with_global_events(void)
 {
     static struct cpu c;
-    test_board(1u << 20, false);
-    UNIT_CHECK(phys_init(&test_m.phys, 1u << 20) == 0);
-    UNIT_CHECK(cpu_init(&c, &test_m, &test_m.phys) == 0);
+    UNIT_CHECK(cpu_on_board(&c) == 0);
     struct mmu *m = &c.mmu;
     uint64_t e = m->epoch, g = m->gepoch;
     cpu_write_cr3(&c, 0x1000);
@@ -189,9 +194,7 @@ static void global_epoch_moves_with_global_events(void)
 static void reset_keeps_epoch_growing(void)
 {
     static struct cpu c;
-    test_board(1u << 20, false);
-    UNIT_CHECK(phys_init(&test_m.phys, 1u << 20) == 0);
-    UNIT_CHECK(cpu_init(&c, &test_m, &test_m.phys) == 0);
+    UNIT_CHECK(cpu_on_board(&c) == 0);
     for (int k = 0; k < 1000; k++)
         mmu_flush_all(&c.mmu);
     uint64_t before = c.mmu.epoch / MMU_EPOCH_STEP;

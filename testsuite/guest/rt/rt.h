@@ -400,6 +400,21 @@ static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
                      : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
                      : "a"(leaf), "c"(sub));
 }
+#ifdef __x86_64__
+/* CALL the code at 'va' (which returns with RET) and give back its EAX:
+ * one call site for every caller, so an emulator meets the same branch
+ * each time. */
+static __attribute__((noinline, unused)) uint32_t rt_call_code(uint64_t va)
+{
+    uint64_t r;
+    __asm__ volatile("call *%1"
+                     : "=a"(r)
+                     : "r"(va)
+                     : "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "memory", "cc");
+    return (uint32_t)r;
+}
+#endif
+
 static inline unsigned long read_flags(void)
 {
     unsigned long f;
