@@ -8,6 +8,12 @@
 #include "cpu/mem.h"
 #include "cpu/msr.h"
 
+/* A store reached a page with cached code (mmu/phys.h) */
+static void code_written(void *mmu)
+{
+    mmu_new_epoch(mmu);
+}
+
 int cpu_init(struct cpu *c, struct machine *m, struct phys *phys)
 {
     memset(c, 0, sizeof(*c));
@@ -19,9 +25,8 @@ int cpu_init(struct cpu *c, struct machine *m, struct phys *phys)
     phys->code_write_word = &c->pending;
     phys->code_write_bit = PEND_BREAK;
     /* and move the epochs that block links are stamped with */
-    phys->code_write_epochs[0] = &c->mmu.epoch;
-    phys->code_write_epochs[1] = &c->mmu.gepoch;
-    phys->code_write_step = MMU_EPOCH_STEP;
+    phys->code_written = code_written;
+    phys->code_written_opaque = &c->mmu;
     return c->icache ? 0 : -1;
 }
 
@@ -41,12 +46,13 @@ void cpu_reset(struct cpu *c)
      * the reset carry stamps of the old count, and a count started
      * again would meet them (a rebooted kernel patches its code at the
      * same addresses). */
-    uint64_t epoch = c->mmu.epoch & ~(uint64_t)(MMU_EPOCH_STEP - 1), gepoch = c->mmu.gepoch;
+    uint64_t seq = c->mmu.epoch_seq, gepoch = c->mmu.gepoch;
     memset(c, 0, offsetof(struct cpu, fault_jmp));
     c->feat_disabled = keep_disabled;
     c->machine = m;
     mmu_init(&c->mmu, phys);
-    c->mmu.epoch += epoch;
+    c->mmu.epoch_seq += seq;
+    c->mmu.epoch += seq;
     c->mmu.gepoch += gepoch;
     c->mmu.cr0 = CR0_ET | CR0_CD | CR0_NW;
     c->rflags = FL_FIXED1;
@@ -253,14 +259,15 @@ void cpu_write_cr3(struct cpu *c, uint64_t v)
             mem_raise_fault(c, &f); /* #GP(0), or an EPT VM exit */
         }
     }
-    m->cr3 = v;
-    mmu_new_space(m); /* a new address space, even when nothing is flushed */
     if (m->cr4 & CR4_PCIDE) {
-        m->pcid = v & 0xfff;
+        /* a new epoch, or the one this space had if nothing it may use
+         * changed since it was left */
+        mmu_switch_space(m, v, noflush);
         if (!noflush)
             mmu_flush_pcid(m, m->pcid, true);
     } else {
-        mmu_flush_nonglobal(m);
+        m->cr3 = v;
+        mmu_flush_nonglobal(m); /* a new epoch */
     }
 }
 

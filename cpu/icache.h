@@ -91,7 +91,7 @@ struct icache {
 
 /* Changes whenever a link may have gone stale: the MMU epoch, which
  * moves at any TLB flush, CR3 load, mode or code-size change and at
- * every write to cached code (mmu/phys.h code_write_epochs).  Its low
+ * every write to cached code (mmu/phys.h code_written).  Its low
  * two bits are the CPL (mmu/mmu.h), which the steps of MMU_EPOCH_STEP
  * leave alone: a link made in ring 0 is not followed in ring 3 (the
  * fetch's U/S check differs), but is again once the CPU is back in

@@ -214,8 +214,9 @@ void trace_close(struct trace *t)
          * and stores to code it has decoded */
         fprintf(t->out,
                 "stats: %" PRIu64 " page walks, %" PRIu64 " MMU epochs, %" PRIu64
-                " writes to cached code\n",
-                c->mmu.stat_walks, c->mmu.epoch / MMU_EPOCH_STEP, t->m->phys.code_writes);
+                " address spaces resumed, %" PRIu64 " writes to cached code\n",
+                c->mmu.stat_walks, c->mmu.epoch_seq / MMU_EPOCH_STEP, c->mmu.stat_resumes,
+                t->m->phys.code_writes);
         /* VM exits by basic reason, in reason order (VMX guests only;
          * failed VM entries count under 33 and 34) */
         if (c->vmx.exits) {

@@ -133,6 +133,13 @@ enum mmu_access_type { MMU_READ = 0, MMU_WRITE = 1, MMU_FETCH = 2 };
  * lists hold non-global entries by PCID (Linux's PCIDs are 1-6, and
  * 2049-2054 for PTI's user halves), the ninth the global ones. */
 #define MMU_TLB_LISTS 9u
+/* Address spaces whose epoch a MOV CR3 can resume (struct mmu spaces):
+ * Linux's PCIDs 1-6, and 2049-2054 fold onto them */
+#define MMU_SPACES 8u
+static inline unsigned mmu_space_of(uint64_t pcid)
+{
+    return (unsigned)(pcid ^ (pcid >> 9)) & (MMU_SPACES - 1);
+}
 static inline unsigned mmu_tlb_list_of(uint64_t tag, bool global)
 {
     unsigned pcid = (unsigned)(tag & 0xfff);
@@ -297,15 +304,40 @@ struct mmu {
      * are revived under it after such an event (cpu/icache.h).  Its
      * low two bits stay zero. */
     uint64_t gepoch;
-    uint64_t stat_walks; /* TLB misses that walked */
+    /* The last epoch value handed out (its CPL bits zero).  Epochs are
+     * always new values from this count, never the current one plus a
+     * step: a MOV CR3 back to an address space resumes the epoch that
+     * space had (mmu_resume_space), so the current epoch is not always
+     * the newest. */
+    uint64_t epoch_seq;
+    /* The epochs of address spaces left by a MOV CR3 under CR4.PCIDE,
+     * one per PCID modulo MMU_SPACES (Linux switches among six PCIDs):
+     * a no-flush MOV CR3 back to the same CR3 value, with nothing since
+     * invalidating that PCID's translations (a flush of the PCID or of
+     * all non-global entries clears the record; any event that moves
+     * the global epoch outdates it), finds every translation of that
+     * PCID the TLB may use as it was, so the links made under that
+     * epoch hold again.  epoch 0: no record. */
+    struct mmu_space {
+        uint64_t cr3, epoch, gepoch;
+    } spaces[MMU_SPACES];
+    uint64_t stat_walks;   /* TLB misses that walked */
+    uint64_t stat_resumes; /* MOV CR3s that resumed a space's epoch */
 };
 
 #define MMU_EPOCH_STEP 4
 
+/* The epoch becomes a value never used before (keeping the CPL bits) */
+static inline void mmu_fresh_epoch(struct mmu *m)
+{
+    m->epoch_seq += MMU_EPOCH_STEP;
+    m->epoch = m->epoch_seq | (m->epoch & (MMU_EPOCH_STEP - 1));
+}
+
 /* A new epoch for everything cached: global translations included */
 static inline void mmu_new_epoch(struct mmu *m)
 {
-    m->epoch += MMU_EPOCH_STEP;
+    mmu_fresh_epoch(m);
     m->gepoch += MMU_EPOCH_STEP;
 }
 
@@ -313,8 +345,15 @@ static inline void mmu_new_epoch(struct mmu *m)
  * address space, or a flush that keeps global entries */
 static inline void mmu_new_space(struct mmu *m)
 {
-    m->epoch += MMU_EPOCH_STEP;
+    mmu_fresh_epoch(m);
 }
+
+/* MOV CR3 under CR4.PCIDE, from the current CR3 to 'cr3' (PCID in bits
+ * 11:0, bit 63 clear): records the space being left, then resumes the
+ * epoch recorded for 'cr3' when 'noflush' and the record still holds
+ * (SDM 4.10.4.1: a no-flush load invalidates nothing), else takes a
+ * new one.  Sets CR3 and the PCID; the caller does any flush. */
+void mmu_switch_space(struct mmu *m, uint64_t cr3, bool noflush);
 
 /* Whether the TLB holds a global translation for 'lin' under the
  * current PCID (a global entry met under another is retagged on its

@@ -56,13 +56,12 @@ struct phys {
      * re-checking the generation after every instruction.  May be NULL. */
     volatile uint32_t *code_write_word;
     uint32_t code_write_bit;
-    /* ... and adds code_write_step to both of code_write_epochs[] (the
-     * CPU's MMU epoch and global epoch, which block links and the jump
-     * cache are stamped with: cpu/icache.h), so no link made before the
-     * store is followed after it and links need not look at code_gen[].
-     * NULL: no CPU. */
-    uint64_t *code_write_epochs[2];
-    uint64_t code_write_step;
+    /* ... and calls code_written (the CPU's: a new MMU epoch and global
+     * epoch, which block links and the jump cache are stamped with:
+     * cpu/icache.h), so no link made before the store is followed after
+     * it and links need not look at code_gen[].  NULL: no CPU. */
+    void (*code_written)(void *opaque);
+    void *code_written_opaque;
     /* writes that hit a page with cached code (-d stats) */
     uint64_t code_writes;
 };
@@ -110,10 +109,8 @@ static inline void phys_note_write(struct phys *p, uint64_t ram_off)
         p->code_writes++;
         if (p->code_write_word)
             *p->code_write_word |= p->code_write_bit;
-        if (p->code_write_epochs[0]) {
-            *p->code_write_epochs[0] += p->code_write_step;
-            *p->code_write_epochs[1] += p->code_write_step;
-        }
+        if (p->code_written)
+            p->code_written(p->code_written_opaque);
     }
 }
 

@@ -106,6 +106,12 @@ FLUSH_INLINE void flush(struct mmu *m, enum flush_kind kind, uint16_t pcid)
         mmu_new_space(m);
     else
         mmu_new_epoch(m);
+    /* the spaces whose translations go can no longer be resumed (after
+     * FLUSH_ALL and FLUSH_PCID no record holds: the global epoch moved) */
+    if (kind == FLUSH_NONGLOBAL)
+        memset(m->spaces, 0, sizeof(m->spaces));
+    else if (kind == FLUSH_PCID_KEEP_GLOBAL)
+        m->spaces[mmu_space_of(pcid)].epoch = 0;
     unsigned lists = lists_of(kind, pcid);
     if (!all_listed(m, lists)) {
         for (unsigned i = 0; i < MMU_TLB_SIZE; i++) {
@@ -208,6 +214,21 @@ void mmu_tlb_switch(struct mmu *m, int save, uint64_t save_key, int load, uint64
         m->lists_used |= (uint16_t)(1u << x->list);
         m->large_levels |= (uint8_t)((1u << e->level) & ~1u);
     }
+}
+
+void mmu_switch_space(struct mmu *m, uint64_t cr3, bool noflush)
+{
+    const uint64_t cpl = m->epoch & (MMU_EPOCH_STEP - 1);
+    m->spaces[mmu_space_of(m->pcid)] = (struct mmu_space){m->cr3, m->epoch - cpl, m->gepoch};
+    m->cr3 = cr3;
+    m->pcid = cr3 & 0xfff;
+    const struct mmu_space *s = &m->spaces[mmu_space_of(m->pcid)];
+    if (noflush && s->epoch && s->cr3 == cr3 && s->gepoch == m->gepoch) {
+        m->epoch = s->epoch | cpl;
+        m->stat_resumes++;
+        return;
+    }
+    mmu_new_space(m);
 }
 
 void mmu_flush_pcid(struct mmu *m, uint16_t pcid, bool keep_global)

@@ -3,7 +3,8 @@
  * 3A, 4.10): global pages, CR4.PGE, INVLPG on a 2 MiB page, INVLPG of
  * a non-canonical address (no fault, no effect) and through FS, PCIDs
  * with the CR3 no-flush bit, INVPCID types 0-3; and the same for code:
- * a call site that keeps calling a remapped linear address.
+ * a call site that keeps calling a remapped linear address, also across
+ * no-flush switches between PCIDs.
  *
  * Two kinds of assertion:
  *  - "must": the SDM requires the new translation (an invalidation the
@@ -342,6 +343,35 @@ static int invpcid(uint64_t type, uint64_t pcid, uint64_t addr)
                      ::"m"(desc), "r"(type) : "memory");
 }
 
+/* Code under PCIDs: the call site keeps calling VA_X while PCID 1 and
+   PCID 2 take turns with no-flush MOV CR3s.  Back in PCID 1 its old
+   translation of VA_X may stay (4.10.4.2) -- unless it was invalidated
+   while PCID 2 ran: by INVPCID type 1 or 3, which reach every PCID
+   (4.10.4.1), so PCID 1 must then run the new frame's code. */
+static void test_code_pcid(void)
+{
+    setup();
+    code_setup();
+    if (!need(7, 1, 10, "INVPCID") || !need(1, 2, 17, "PCID"))
+        return;
+    enable_pcid();
+    volatile uint64_t *pte = pte_of(VA_X);
+    for (uint64_t type = 1; type <= 3; type += 2) {
+        *pte = (uintptr_t)code_1 | PTE_P;
+        set_cr3(pml4_phys | 1);                   /* PCID 1, flushed */
+        ASSERT_EQ(call3(VA_X), 1);
+        set_cr3(pml4_phys | 2 | CR3_NOFLUSH);
+        *pte = (uintptr_t)code_2 | PTE_P;
+        set_cr3(pml4_phys | 1 | CR3_NOFLUSH);
+        ASSERT_KEPT(call3(VA_X), 1, "PCID 1's code page after a no-flush switch");
+        set_cr3(pml4_phys | 2 | CR3_NOFLUSH);
+        ASSERT_EQ(invpcid(type, 1, 0), -1);       /* from PCID 2 */
+        set_cr3(pml4_phys | 1 | CR3_NOFLUSH);
+        ASSERT_EQ(call3(VA_X), 2);                /* must */
+    }
+    disable_pcid();
+}
+
 /* INVPCID (Vol. 2A): type 0 one address of one PCID, 1 one PCID but not
    globals, 2 everything, 3 everything but globals; #GP(0) for a type
    above 3 or descriptor bits 63:12 set. */
@@ -412,4 +442,5 @@ void test_main(void)
     RUN_TEST(test_code_remap);
     RUN_TEST(test_pcid);
     RUN_TEST(test_invpcid);
+    RUN_TEST(test_code_pcid);
 }

@@ -1,8 +1,9 @@
 /* testsuite/unit/cpu_icache.c — the decoded-block store (cpu/icache.c):
  * a block's entries stay one array, survive its growth in order, and
  * the arrays blocks grow out of are reused; and the link stamp
- * (cpu/icache.h) tells rings and epochs apart, and links into global
- * code outlive CR3 loads and nothing else. */
+ * (cpu/icache.h) tells rings and epochs apart, links into global code
+ * outlive CR3 loads and nothing else, and an address space's epoch
+ * comes back with it when nothing it uses changed. */
 #include <string.h>
 
 #include "cpu/cpu_internal.h"
@@ -189,6 +190,70 @@ static void global_epoch_moves_with_global_events(void)
     cpu_free(&c);
 }
 
+/* MOV CR3 under CR4.PCIDE (SDM 4.10.4.1): with the no-flush bit, back
+ * to the CR3 of an address space left earlier, the epoch it was left
+ * with comes back (its links hold again) -- unless its PCID was flushed
+ * meanwhile (INVPCID type 1 from another PCID, MOV CR3 without the
+ * no-flush bit), every non-global entry was (INVPCID type 3), a global
+ * event moved the global epoch, or the CR3 differs in its address.  An
+ * epoch that did not come back is newer than every one before it. */
+static uint64_t newest_epoch;
+
+/* MOV CR3 of 'cr3'; the epoch must then be 'want', or with want 0 newer
+ * than every epoch before */
+static void switch_to(struct cpu *c, uint64_t cr3, uint64_t want)
+{
+    cpu_write_cr3(c, cr3);
+    uint64_t e = c->mmu.epoch;
+    UNIT_CHECKF(want ? e == want : e > newest_epoch, "CR3 %#llx: epoch %llu, expected %s%llu",
+                (unsigned long long)cr3, (unsigned long long)e, want ? "" : "newer than ",
+                (unsigned long long)(want ? want : newest_epoch));
+    if (e > newest_epoch)
+        newest_epoch = e;
+}
+
+static void spaces_resume_only_unchanged(void)
+{
+    static struct cpu c;
+    UNIT_CHECK(cpu_on_board(&c) == 0);
+    struct mmu *m = &c.mmu;
+    m->cr4 |= CR4_PCIDE;
+    const uint64_t nf = 1ull << 63, a = 0x10000 | 1, b = 0x20000 | 2;
+    newest_epoch = m->epoch;
+    switch_to(&c, a, 0);
+    uint64_t ea = m->epoch;
+    switch_to(&c, b | nf, 0);
+    uint64_t eb = m->epoch;
+    switch_to(&c, a | nf, ea);
+    switch_to(&c, b | nf, eb);
+    switch_to(&c, b | nf, eb); /* the same CR3 again */
+    UNIT_CHECK(m->stat_resumes == 3);
+
+    mmu_flush_pcid(m, 1, true); /* INVPCID type 1 of A's PCID, from B */
+    eb = m->epoch;
+    switch_to(&c, a | nf, 0);
+    switch_to(&c, b | nf, eb);
+    switch_to(&c, a, 0); /* without the no-flush bit */
+    switch_to(&c, b | nf, eb);
+    switch_to(&c, (a + 0x1000) | nf, 0); /* A's PCID at another address */
+    switch_to(&c, b | nf, eb);
+    switch_to(&c, a | nf, 0);
+    switch_to(&c, b | nf, eb);
+
+    mmu_flush_nonglobal(m); /* INVPCID type 3, from B */
+    eb = m->epoch;
+    switch_to(&c, a | nf, 0);
+    switch_to(&c, b | nf, eb);
+    mmu_flush_page(m, 0x400000); /* INVLPG from B: the page may be global */
+    eb = m->epoch;
+    switch_to(&c, a | nf, 0);
+    switch_to(&c, b | nf, eb); /* B was left after it */
+    phys_mark_code(&test_m.phys, 0x3000);
+    phys_note_write(&test_m.phys, 0x3000); /* a write to cached code, from B */
+    switch_to(&c, a | nf, 0);
+    cpu_free(&c);
+}
+
 /* A reset (a reboot, INIT) must not bring the epoch back to a value it
  * had: links made before it would look valid again. */
 static void reset_keeps_epoch_growing(void)
@@ -219,6 +284,7 @@ int main(void)
     UNIT_RUN(reset_keeps_epoch_growing);
     UNIT_RUN(global_link_revives_only_after_cr3_loads);
     UNIT_RUN(global_epoch_moves_with_global_events);
+    UNIT_RUN(spaces_resume_only_unchanged);
     icache_free(ic);
     return unit_done();
 }

@@ -201,7 +201,12 @@ static const char *differing_part(struct machine *m1, struct machine *m2)
         c->mmu.gpa_opaque = NULL;
         c->mmu.epoch = 0;
         c->mmu.gepoch = 0;
+        c->mmu.epoch_seq = 0;
+        /* the link bookkeeping of the process, not machine state (the
+         * global epoch moves at a load, so no record holds after it) */
+        memset(c->mmu.spaces, 0, sizeof(c->mmu.spaces));
         c->mmu.stat_walks = 0;
+        c->mmu.stat_resumes = 0;
         if (!c->mmu.slow_page_on)
             c->mmu.slow_page = 0; /* meaningless while off */
         memset(&c->vmx.ept, 0, sizeof(c->vmx.ept));
