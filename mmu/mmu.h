@@ -433,6 +433,22 @@ static inline uint8_t mmu_need_bit(enum mmu_access_type type, bool user, bool ac
     return (uint8_t)((ac ? MMU_R_SUPAC : MMU_R_SUP) << type);
 }
 
+/* The slot that caches 'lin': its byte offset in the TLB comes from
+ * one shift and one mask of the address (an index scaled by the entry
+ * size would take a shift, a zero-extension, a move and a second
+ * shift, which GCC then repeats for each field it reads). */
+#define MMU_TLB_ENTRY_SHIFT 5
+_Static_assert(sizeof(struct mmu_tlb_entry) == 1u << MMU_TLB_ENTRY_SHIFT,
+               "a TLB entry's size is a power of two");
+static inline __attribute__((always_inline)) const struct mmu_tlb_entry *
+mmu_tlb_slot(const struct mmu *m, uint64_t lin)
+{
+    uintptr_t off = (uintptr_t)(lin >> (12 - MMU_TLB_ENTRY_SHIFT)) &
+                    ((uintptr_t)(MMU_TLB_SIZE - 1) << MMU_TLB_ENTRY_SHIFT);
+    __asm__("" : "+r"(off)); /* kept as computed: GCC would go back to the index */
+    return (const struct mmu_tlb_entry *)((const char *)m->tlb + off);
+}
+
 /* The hot path: true, with the host pointer in *host, for an access of
  * 'size' bytes at 'lin' if the TLB holds a RAM translation that allows
  * it and the access stays inside the page; otherwise false (take the
@@ -444,7 +460,7 @@ static inline bool mmu_fast_hit(struct mmu *m, uint64_t lin, unsigned size, uint
      * an access that crosses into the next page it differs from every
      * tag the slot (indexed by the first byte's page) can hold, so one
      * compare checks the page too. */
-    const struct mmu_tlb_entry *e = &m->tlb[(lin >> 12) & (MMU_TLB_SIZE - 1)];
+    const struct mmu_tlb_entry *e = mmu_tlb_slot(m, lin);
     if (e->tag == (((lin + size - 1) & ~0xfffull) | m->pcid) && (e->perm & need)) {
         *host = (uint8_t *)(e->addend + (uintptr_t)lin);
         return true;
