@@ -245,23 +245,10 @@ static ALWAYS_INLINE void jcc(struct cpu *c, const struct insn *i, unsigned cc)
         cpu_jump_near(c, c->rip + i->imm, i->opsize);
 }
 
-/* threaded: a taken branch follows the block link (thread_branch);
- * not taken goes straight on.  Without a call where the condition
- * comes from cpu_cond_fast() and a 64-bit target is canonical; the
- * rest (flags to derive, #GP) is the full handler's. */
-static ALWAYS_INLINE bool jcc_fast(struct cpu *c, const struct insn *i, unsigned cc,
-                                   bool *taken)
-{
-    if (!cpu_cond_fast(c, cc, taken))
-        return false;
-    if (!*taken)
-        return true;
-    /* _run entries run only in 64-bit blocks, where a near branch's
-     * operand size is always 64 (D_F64): no wrap; the canonical check
-     * is thread_branch_x's */
-    c->rip = thread_rip(c, i) + i->imm;
-    return true;
-}
+/* threaded: a taken branch follows the block link (thread_jump); not
+ * taken goes straight on.  Without a call where the condition comes
+ * from cpu_cond_fast() and a 64-bit target is canonical; the rest
+ * (flags to derive, #GP) is the full handler's. */
 
 #define JCC_VARIANT(n)                                                                \
     static void jcc_##n(struct cpu *c, const struct insn *i) { jcc(c, i, n); }        \
@@ -276,9 +263,10 @@ static ALWAYS_INLINE bool jcc_fast(struct cpu *c, const struct insn *i, unsigned
     static void jcc_##n##_run(struct cpu *c, const struct insn *i)                    \
     {                                                                                 \
         bool taken;                                                                   \
-        if (likely(jcc_fast(c, i, n, &taken))) {                                      \
-            if (taken)                                                                \
-                thread_branch_x(c, i, true);                                          \
+        if (likely(cpu_cond_fast(c, n, &taken))) {                                    \
+            if (taken) /* 64-bit blocks only: operand size 64 (D_F64), no wrap;    \
+                          the canonical check is thread_jump's */                     \
+                thread_jump(c, i, thread_rip(c, i) + i->imm, true);                   \
             else                                                                      \
                 thread_next_fast(c, i);                                               \
             return;                                                                   \
@@ -612,8 +600,7 @@ static void jmp_rel64(struct cpu *c, const struct insn *i)
 }
 static void jmp_rel64_run(struct cpu *c, const struct insn *i)
 {
-    c->rip = thread_rip(c, i) + i->imm;
-    thread_branch_x(c, i, true); /* which checks the target when it must */
+    thread_jump(c, i, thread_rip(c, i) + i->imm, true); /* which checks the target when it must */
 }
 
 /* ---- FF /0, /1: INC and DEC of a 32/64-bit register or memory ----

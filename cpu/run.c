@@ -284,18 +284,19 @@ void cpu_run_generic(struct cpu *c, const struct insn *i)
 void cpu_run_stop(struct cpu *c, const struct insn *i)
 {
     struct block *b = c->cur_block;
-    uint64_t rip = thread_rip(c, i);
-    c->icount = c->block_icount + i->idx;
-    c->insn_rip = rip;
-    c->rip = rip;
-    if (b->complete && !c->pending && c->icount < c->chain_until) {
-        struct block *nb =
-            block_linked(b, rip, icache_stamp(c->mmu.epoch));
+    uint64_t rip = thread_rip(c, i), count = c->block_icount + i->idx;
+    /* no pending-event test, as in thread_jump: the entry before this
+     * one was a fast path or a full handler that found none */
+    if (b->complete && count < c->chain_until) {
+        struct block *nb = block_linked(b, rip, icache_stamp(c->mmu.epoch));
         if (nb) {
-            thread_enter(c, nb, rip); /* tail position */
+            thread_enter_at(c, nb, rip, count); /* tail position */
             return;
         }
     }
+    c->icount = count;
+    c->insn_rip = rip;
+    c->rip = rip;
     c->block_done = true;
 }
 
@@ -392,6 +393,12 @@ void cpu_branch_unlinked(struct cpu *c, const struct insn *i, uint64_t rip, uint
     b->link[b->link_next] = *j;
     b->link_next ^= 1;
     thread_enter(c, j->to, rip); /* tail position */
+}
+
+void cpu_branch_slow(struct cpu *c, const struct insn *i, uint64_t rip, bool unchecked)
+{
+    c->rip = rip;
+    thread_branch_x(c, i, unchecked);
 }
 
 /* The block execution continues in after leaving 'b': one of its

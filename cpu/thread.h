@@ -103,15 +103,25 @@ static inline __attribute__((always_inline)) void thread_next_fast(struct cpu *c
     thread_dispatch(c, i + 1);
 }
 
-/* Enter block b at its first instruction, at 'rip'. */
+/* Enter block b at its first instruction, at 'rip', with 'count'
+ * instructions retired before it. */
+static inline __attribute__((always_inline)) void thread_enter_at(struct cpu *c,
+                                                                  struct block *b,
+                                                                  uint64_t rip,
+                                                                  uint64_t count)
+{
+    c->cur_block = b;
+    c->block_rip = rip;
+    c->block_icount = count;
+    thread_dispatch(c, &b->insn[0]);
+}
+
+/* The same with c->icount retired */
 static inline __attribute__((always_inline)) void thread_enter(struct cpu *c,
                                                                struct block *b,
                                                                uint64_t rip)
 {
-    c->cur_block = b;
-    c->block_rip = rip;
-    c->block_icount = c->icount;
-    thread_dispatch(c, &b->insn[0]);
+    thread_enter_at(c, b, rip, c->icount);
 }
 
 /* A branch whose block has no link for the target: the jump cache's
@@ -165,6 +175,34 @@ static inline __attribute__((always_inline)) void thread_branch(struct cpu *c,
                                                                 const struct insn *i)
 {
     thread_branch_x(c, i, false);
+}
+
+/* thread_jump's other ways: stores 'rip' in c->rip, then as
+ * thread_branch_x (cpu/run.c) */
+void cpu_branch_slow(struct cpu *c, const struct insn *i, uint64_t rip, bool unchecked);
+
+/* A fast path's taken branch to 'rip' (c->rip not stored): the common
+ * case, a valid link with the chain's budget left, enters the linked
+ * block and stores only the block's RIP and count (RIP and count are
+ * deferred inside the chain); anything else stores them and goes on as
+ * thread_branch_x.  No pending-event test on the linked way: a fast
+ * path raises none, every full handler leaves the chain when one is
+ * pending (thread_next), and one raised from outside the CPU's thread
+ * (the debugger's Ctrl-C) waits at most for the budget, CHAIN_MAX
+ * instructions (cpu/run.c). */
+static inline __attribute__((always_inline)) void thread_jump(struct cpu *c,
+                                                              const struct insn *i,
+                                                              uint64_t rip, bool unchecked)
+{
+    uint64_t count = c->block_icount + i->idx + 1;
+    if (__builtin_expect(count < c->chain_until, 1)) {
+        struct block *nb = block_linked(c->cur_block, rip, icache_stamp(c->mmu.epoch));
+        if (__builtin_expect(nb != NULL, 1)) {
+            thread_enter_at(c, nb, rip, count);
+            return;
+        }
+    }
+    cpu_branch_slow(c, i, rip, unchecked); /* out of line: no frame on the way above */
 }
 
 /* After a full handler that may have branched: 'next' is the
@@ -239,7 +277,7 @@ static inline __attribute__((always_inline)) void thread_next_if(struct cpu *c,
     static void name##_run(struct cpu *c, const struct insn *i)        \
     {                                                                  \
         if (__builtin_expect(name##_fast(c, i), 1)) {                  \
-            thread_branch(c, i);                                       \
+            thread_jump(c, i, c->rip, false);                          \
             return;                                                    \
         }                                                              \
         name##_full_run(c, i);                                         \
