@@ -43,7 +43,7 @@ static inline bool flag_cf_inline_ok(const struct cpu *c)
 }
 
 /* CF for an op in LF_CF_INLINE (anything else gives false) */
-static inline bool flag_cf_inline(const struct cpu *c)
+static inline __attribute__((always_inline)) bool flag_cf_inline(const struct cpu *c)
 {
     uint64_t a = c->lf_a, b = c->lf_b, r = c->lf_res;
     unsigned top = c->lf_size * 8 - 1, op = c->lf_op;

@@ -324,6 +324,19 @@ static ALWAYS_INLINE bool cmov_fast(struct cpu *c, const struct insn *i, unsigne
     return true;
 }
 
+/* the register forms, without the memory operand's code (the
+ * carry-select CMOVAE of mpihelp's loops) */
+static ALWAYS_INLINE bool cmov_rr_fast(struct cpu *c, const struct insn *i, unsigned cc,
+                                       unsigned size)
+{
+    bool r;
+    if (!cpu_cond_fast(c, cc, &r))
+        return false;
+    uint64_t v = r ? c->r[i->rm] : c->r[i->reg];
+    c->r[i->reg] = size == 4 ? (uint32_t)v : v;
+    return true;
+}
+
 static ALWAYS_INLINE bool setcc_fast(struct cpu *c, const struct insn *i, unsigned cc)
 {
     bool r;
@@ -340,28 +353,29 @@ static ALWAYS_INLINE bool setcc_fast(struct cpu *c, const struct insn *i, unsign
     return true;
 }
 
+/* one CMOVcc form: its full handler (cmov) and fast path 'fast' */
+#define CMOV_FORM(name, fast, n, size)                                                        \
+    static void name##_##n(struct cpu *c, const struct insn *i) { cmov(c, i, n, size); }    \
+    static ALWAYS_INLINE bool name##_##n##_fast(struct cpu *c, const struct insn *i)         \
+    {                                                                                        \
+        return fast(c, i, n, size);                                                          \
+    }                                                                                        \
+    THREADED_FAST(name##_##n)
 #define CC_VARIANTS(n)                                                                        \
-    static void cmov64_##n(struct cpu *c, const struct insn *i) { cmov(c, i, n, 8); }        \
-    static void cmov32_##n(struct cpu *c, const struct insn *i) { cmov(c, i, n, 4); }        \
+    CMOV_FORM(cmov64, cmov_fast, n, 8) CMOV_FORM(cmov32, cmov_fast, n, 4)                    \
+    CMOV_FORM(cmov_rr64, cmov_rr_fast, n, 8) CMOV_FORM(cmov_rr32, cmov_rr_fast, n, 4)        \
     static void setcc_##n(struct cpu *c, const struct insn *i) { rm_write(c, i, 1, cpu_cond(c, n)); } \
-    static ALWAYS_INLINE bool cmov64_##n##_fast(struct cpu *c, const struct insn *i)         \
-    {                                                                                        \
-        return cmov_fast(c, i, n, 8);                                                        \
-    }                                                                                        \
-    static ALWAYS_INLINE bool cmov32_##n##_fast(struct cpu *c, const struct insn *i)         \
-    {                                                                                        \
-        return cmov_fast(c, i, n, 4);                                                        \
-    }                                                                                        \
     static ALWAYS_INLINE bool setcc_##n##_fast(struct cpu *c, const struct insn *i)          \
     {                                                                                        \
         return setcc_fast(c, i, n);                                                          \
     }                                                                                        \
-    THREADED_FAST(cmov64_##n) THREADED_FAST(cmov32_##n) THREADED_FAST(setcc_##n)
+    THREADED_FAST(setcc_##n)
 CC_VARIANTS(0) CC_VARIANTS(1) CC_VARIANTS(2) CC_VARIANTS(3)
 CC_VARIANTS(4) CC_VARIANTS(5) CC_VARIANTS(6) CC_VARIANTS(7)
 CC_VARIANTS(8) CC_VARIANTS(9) CC_VARIANTS(10) CC_VARIANTS(11)
 CC_VARIANTS(12) CC_VARIANTS(13) CC_VARIANTS(14) CC_VARIANTS(15)
-static const struct fast cmov_fn[2][16] = {SIXTEEN(cmov32), SIXTEEN(cmov64)};
+static const struct fast cmov_fn[2][2][16] = { /* [register form][64-bit][cc] */
+    {SIXTEEN(cmov32), SIXTEEN(cmov64)}, {SIXTEEN(cmov_rr32), SIXTEEN(cmov_rr64)}};
 static const struct fast setcc_fn[16] = SIXTEEN(setcc);
 
 /* MUL r/m (F7 /4): RDX:RAX = RAX * src; CF = OF = upper half non-zero,
@@ -535,6 +549,12 @@ static void lea64_bi(struct cpu *c, const struct insn *i)
     c->r[i->reg] = c->r[i->base] + (c->r[i->index] << i->scale) + (uint64_t)i->disp;
 }
 THREADED_REG(lea64_bi)
+/* index * scale + displacement, no base (mpihelp's limb offsets) */
+static void lea64_id(struct cpu *c, const struct insn *i)
+{
+    c->r[i->reg] = (c->r[i->index] << i->scale) + (uint64_t)i->disp;
+}
+THREADED_REG(lea64_id)
 static void lea64_rip(struct cpu *c, const struct insn *i)
 {
     c->r[i->reg] = c->rip + (uint64_t)i->disp;
@@ -1331,7 +1351,7 @@ void cpu_specialize(const struct cpu *c, struct insn *i)
         return;
     }
     if ((op >= 0x140 && op <= 0x14f) && (i->opsize == 4 || i->opsize == 8)) {
-        pick(i, cmov_fn[i->opsize == 8][op & 0xf]);
+        pick(i, cmov_fn[i->mod == 3][i->opsize == 8][op & 0xf]);
         return;
     }
     if (op >= 0x190 && op <= 0x19f) {
@@ -1413,6 +1433,8 @@ void cpu_specialize(const struct cpu *c, struct insn *i)
             PICK(lea64_bd);
         else if (i->base != NO_REG && i->index != NO_REG && !i->riprel)
             PICK(lea64_bi);
+        else if (i->base == NO_REG && i->index != NO_REG && !i->riprel)
+            PICK(lea64_id);
         else if (i->riprel && i->base == NO_REG && i->index == NO_REG)
             PICK(lea64_rip);
         else
