@@ -114,8 +114,12 @@ struct x87 {
 
 struct insn;
 
+#define CPU_GPRS 16 /* RAX ... R15 */
+
 struct cpu {
-    uint64_t r[16];
+    /* the general registers, and r[NO_REG] (cpu/insn.h), always 0: an
+     * address without a base or index adds it (insn_ea_at) */
+    uint64_t r[CPU_GPRS + 1];
     uint64_t rip;
     uint64_t rflags;   /* non-arithmetic bits always; arithmetic when lf_op == LF_NONE */
     uint8_t lf_op, lf_size;

@@ -71,7 +71,10 @@ struct insn {
     uint64_t imm, imm2;
 };
 
-#define NO_REG 0xff
+/* No base or index register: the number of the CPU's register slot
+ * that is always 0 (struct cpu r[]), so an effective address adds it
+ * instead of testing for it */
+#define NO_REG 16
 
 /* decode the instruction at c->rip; raises #UD/#GP/#PF as the CPU would */
 void cpu_decode(struct cpu *c, struct insn *i);

@@ -174,14 +174,13 @@ void mem_probe_lin_write(struct cpu *c, uint64_t lin, unsigned size);
  * addresses count from. */
 static inline uint64_t insn_ea_at(const struct cpu *c, const struct insn *i, uint64_t next)
 {
-    uint64_t ea = (uint64_t)i->disp;
-    if (i->base != NO_REG)
-        ea += c->r[i->base];
-    if (i->index != NO_REG)
-        ea += c->r[i->index] << i->scale;
-    if (i->riprel)
-        ea += next;
-    return ea & size_mask(i->adsize);
+    /* without tests: a missing base or index reads r[NO_REG], which is
+     * 0, and riprel (0 or 1) selects 'next' by a mask; so one code path
+     * serves every form, and the generic handlers' branches do not
+     * depend on which form ran last */
+    uint64_t ea = (uint64_t)i->disp + c->r[i->base] + (c->r[i->index] << i->scale) +
+                  (next & -(uint64_t)i->riprel);
+    return i->adsize == 8 ? ea : ea & size_mask(i->adsize);
 }
 
 static inline uint64_t insn_ea(const struct cpu *c, const struct insn *i)

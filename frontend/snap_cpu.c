@@ -28,7 +28,7 @@ static void dtr_state(struct snap *s, struct dtr *d)
 static void cpu_state(struct snap *s, struct machine *m)
 {
     struct cpu *c = m->cpu;
-    snap_u64s(s, c->r, 16);
+    snap_u64s(s, c->r, CPU_GPRS);
     snap_u64(s, &c->rip);
     snap_u64(s, &c->rflags);
     snap_u8(s, &c->lf_op);

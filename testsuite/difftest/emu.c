@@ -147,7 +147,7 @@ void emu_run(const struct dt_case *tc, struct dt_result *res)
         phys_copy_in(&m->phys, PA_CODE, tc->code, DT_CODE_SIZE);
     phys_copy_in(&m->phys, PA_DATA, tc->data, DT_DATA_SIZE);
 
-    memcpy(c->r, tc->in.r, sizeof(c->r));
+    memcpy(c->r, tc->in.r, CPU_GPRS * sizeof(c->r[0]));
     c->rip = tc->in.rip;
     user_segments();
     cpu_set_flags(c, tc->in.rflags);
@@ -169,7 +169,7 @@ void emu_run(const struct dt_case *tc, struct dt_result *res)
         res->status = DT_TIMEOUT;
         snprintf(res->why, sizeof(res->why), "nest86: no exception (RIP %#llx, %s)",
                  (unsigned long long)c->rip, c->halted ? "halted" : "running");
-        memcpy(res->out.r, c->r, sizeof(c->r));
+        memcpy(res->out.r, c->r, CPU_GPRS * sizeof(c->r[0]));
         res->out.rip = c->rip;
         res->out.rflags = cpu_get_flags(c);
     } else {
@@ -182,7 +182,7 @@ void emu_run(const struct dt_case *tc, struct dt_result *res)
         res->vector = v;
         if (has_error_code(v))
             res->err = *f++;
-        memcpy(res->out.r, c->r, sizeof(c->r));
+        memcpy(res->out.r, c->r, CPU_GPRS * sizeof(c->r[0]));
         res->out.rip = f[0];
         res->out.rflags = f[2];
         res->out.r[R_RSP] = f[3];
