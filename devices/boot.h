@@ -7,15 +7,19 @@
 
 struct machine;
 
-/* Bytes of a kernel file read into memory. */
+/* Bytes of a kernel file, mapped or read into memory. */
 struct boot_image {
     const char *path;
     uint8_t *data;
     size_t size;
+    size_t mapped; /* bytes mapped from the file; 0: data was allocated */
 };
 
-/* Reads a whole file; -1 with a message in err. */
+/* A whole file: a regular file is mapped (private, so the loaders may
+ * patch their copy), anything else read; -1 with a message in err.
+ * Release with boot_free_image(). */
 int boot_read_file(const char *path, struct boot_image *img, char *err, size_t errlen);
+void boot_free_image(struct boot_image *img);
 
 /* Multiboot 1 (the Multiboot Specification 0.6.96): returns 1 if the image
  * has no Multiboot header, 0 when loaded (CPU state set for entry), or

@@ -119,7 +119,7 @@ static int load_initrd(struct machine *m, uint8_t *bp, uint64_t kernel_end, char
                  "%llu MiB) and %llu MiB; give more memory with -m",
                  path, rd.size >> 10, (unsigned long long)(kernel_end >> 20),
                  (unsigned long long)(top >> 20));
-        free(rd.data);
+        boot_free_image(&rd);
         return -1;
     }
     phys_copy_in(&m->phys, at, rd.data, rd.size);
@@ -132,7 +132,7 @@ static int load_initrd(struct machine *m, uint8_t *bp, uint64_t kernel_end, char
         fwcfg_add_u32(m->fwcfg, FW_CFG_INITRD_SIZE, (uint32_t)rd.size);
         fwcfg_add_bytes(m->fwcfg, FW_CFG_INITRD_DATA, rd.data, rd.size);
     }
-    free(rd.data);
+    boot_free_image(&rd);
     return 0;
 }
 

@@ -94,7 +94,7 @@ static int load_kernel(struct machine *m, char *err, size_t errlen)
                  "'%s' is not a kernel nest86 can boot (neither a Multiboot image nor a Linux "
                  "bzImage)",
                  m->cfg->kernel);
-    free(img.data);
+    boot_free_image(&img);
     return rc ? -1 : 0;
 }
 
