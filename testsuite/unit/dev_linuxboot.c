@@ -74,7 +74,7 @@ static int load(const char *model)
         return -2;
     cpu_ok = true;
     test_m.cpu = &cpu;
-    struct boot_image img = {"fake-bzImage", image, sizeof(image)};
+    struct boot_image img = {"fake-bzImage", image, sizeof(image), 0};
     err[0] = 0;
     return linux_load(&test_m, &img, err, sizeof(err));
 }

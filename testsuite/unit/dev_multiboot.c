@@ -149,7 +149,7 @@ static int load(const char *initrd, const char *append)
         return -2;
     cpu_ok = true;
     test_m.cpu = &cpu;
-    struct boot_image img = {"low-kernel", image, sizeof(image)};
+    struct boot_image img = {"low-kernel", image, sizeof(image), 0};
     err[0] = 0;
     return multiboot_load(&test_m, &img, err, sizeof(err));
 }
