@@ -233,6 +233,9 @@ void vec_sha1msg2(union xmm *d, const union xmm *s, unsigned n, unsigned imm);
 void vec_sha256msg1(union xmm *d, const union xmm *s, unsigned n, unsigned imm);
 void vec_sha256msg2(union xmm *d, const union xmm *s, unsigned n, unsigned imm);
 void sha256_rnds2(union xmm *d, const union xmm *s, const union xmm *wk);
+/* its definition in C, and whether sha256_rnds2 uses the host's SHA256RNDS2 */
+void sha256_rnds2_soft(union xmm *d, const union xmm *s, const union xmm *wk);
+bool sha256_rnds2_on_host(void);
 
 /* ---- MXCSR-controlled host arithmetic (cpu/sse_fp.c) ---- */
 
