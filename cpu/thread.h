@@ -7,11 +7,11 @@
  * tail call, so the host stack does not grow and each handler has its
  * own indirect branch for the predictor).  A taken branch goes on into
  * the next block when the block it left has a valid link for the
- * target (thread_branch).  The chain ends at the stop entry, at a
- * branch without a valid link, at a pending event or at
- * c->chain_until; the loop in cpu/run.c then continues exactly as it
- * would after the same instructions run one by one, from the block in
- * c->cur_block.
+ * target (thread_branch, thread_jump).  The chain ends at the stop
+ * entry, at a branch without a valid link, at an event pending after a
+ * full handler or at c->chain_until; the loop in cpu/run.c then
+ * continues exactly as it would after the same instructions run one by
+ * one, from the block in c->cur_block.
  *
  * Deferred state: inside a chain, c->rip, c->insn_rip and c->icount
  * are not stored per instruction.  Each follows from where the block
@@ -91,12 +91,14 @@ static inline __attribute__((always_inline)) void thread_next(struct cpu *c,
 }
 
 /* The same after a fast path or a register handler, which cannot raise
- * an event: no check.  An event raised from another thread waits for
- * the next full handler, branch or block end (at most BLOCK_MAX
- * instructions); one already pending when the loop starts a chain
+ * an event: no check.  An event raised from another thread (the
+ * debugger's interrupt) waits for the next full handler, a branch a
+ * full handler took, or the chain's budget (at most CHAIN_MAX
+ * instructions: the fast paths' branches do not test either,
+ * thread_jump); one already pending when the loop starts a chain
  * makes it run a single instruction instead (cpu/run.c run_blocks),
- * so events raised by the machine itself are taken exactly where they
- * were before. */
+ * and every full handler tests after it runs, so events raised by the
+ * machine itself are taken exactly where they were before. */
 static inline __attribute__((always_inline)) void thread_next_fast(struct cpu *c,
                                                                    const struct insn *i)
 {
