@@ -862,7 +862,7 @@ static ALWAYS_INLINE bool ret64_fast(struct cpu *c, const struct insn *i)
     c->r[R_RSP] = sp + 8;
     return true;
 }
-THREADED_EXIT_FAST(ret64)
+THREADED_EXIT_FAST_VIA(ret64, thread_return)
 
 /* ---- 64-bit-mode MOV between a register and memory ---- */
 

@@ -242,6 +242,39 @@ static inline __attribute__((always_inline)) void thread_next_if(struct cpu *c,
         thread_next_fast(c, i);                                        \
     }
 
+/* thread_jump for a target the fast path checked for canonicity */
+static inline __attribute__((always_inline)) void thread_jump_checked(struct cpu *c,
+                                                                      const struct insn *i,
+                                                                      uint64_t rip)
+{
+    thread_jump(c, i, rip, false);
+}
+
+/* thread_jump for a RET: a return site has as many targets as its
+ * function has callers, more than a block's two links hold, so when
+ * they fail the jump cache is tried here, and not copied into them
+ * (which would only push out the block's other exits' links). */
+static inline __attribute__((always_inline)) void thread_return(struct cpu *c,
+                                                                const struct insn *i,
+                                                                uint64_t rip)
+{
+    uint64_t count = c->block_icount + i->idx + 1;
+    if (__builtin_expect(count < c->chain_until, 1)) {
+        uint64_t stamp = icache_stamp(c->mmu.epoch);
+        struct block *nb = block_linked(c->cur_block, rip, stamp);
+        if (!nb) {
+            const struct block_link *j = icache_jslot(c->icache, rip);
+            if (link_valid(j, rip, stamp))
+                nb = j->to;
+        }
+        if (__builtin_expect(nb != NULL, 1)) {
+            thread_enter_at(c, nb, rip, count);
+            return;
+        }
+    }
+    cpu_branch_slow(c, i, rip, false);
+}
+
 /* The threaded entry of a handler 'name' with an inline fast path
  * 'name##_fast' that returns true when it has done the whole
  * instruction, false (having changed nothing) when the full handler
@@ -267,8 +300,10 @@ static inline __attribute__((always_inline)) void thread_next_if(struct cpu *c,
     }
 
 /* The same for a handler that always branches (JMP, CALL, RET): the
- * fast path sets c->rip to the target. */
-#define THREADED_EXIT_FAST(name)                                       \
+ * fast path sets c->rip to the target, which 'go' (thread_jump's
+ * checked form, or thread_return) follows. */
+#define THREADED_EXIT_FAST(name) THREADED_EXIT_FAST_VIA(name, thread_jump_checked)
+#define THREADED_EXIT_FAST_VIA(name, go)                               \
     static __attribute__((noinline, flatten)) void name##_full_run(    \
         struct cpu *c, const struct insn *i)                           \
     {                                                                  \
@@ -279,7 +314,7 @@ static inline __attribute__((always_inline)) void thread_next_if(struct cpu *c,
     static void name##_run(struct cpu *c, const struct insn *i)        \
     {                                                                  \
         if (__builtin_expect(name##_fast(c, i), 1)) {                  \
-            thread_jump(c, i, c->rip, false);                          \
+            go(c, i, c->rip);                                          \
             return;                                                    \
         }                                                              \
         name##_full_run(c, i);                                         \

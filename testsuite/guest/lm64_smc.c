@@ -128,6 +128,31 @@ static void test_linked_successor(void)
         ASSERT_EQ(seen[k], 200 + k);
 }
 
+/* A RET into code rewritten since it last returned there: code + 1024
+ * calls a helper on code2 (a bare RET) and then returns an immediate,
+ * which is rewritten between runs.  The helper's RET reaches the same
+ * return address every time, the way a function returns to one of
+ * its callers; that way must not lead into the old decode.
+ *   code + 1024: call code2 + 1024; mov eax, imm32; ret */
+static void test_return_into_rewritten_code(void)
+{
+    uint8_t *p = code + 1024;
+    int32_t rel = (int32_t)((code2 + 1024) - (p + 5));
+    p[0] = 0xe8;
+    for (unsigned b = 0; b < 4; b++)
+        p[1 + b] = (uint8_t)((uint32_t)rel >> (8 * b));
+    code2[1024] = 0xc3;
+    fn_t f = (fn_t)(uintptr_t)p;
+    uint64_t seen[4];
+    for (unsigned k = 0; k < 4; k++) {
+        emit_return(p + 5, 300 + k);
+        seen[k] = f();
+        seen[k] += f() == seen[k] ? 0 : 1000; /* and once more, from the cache */
+    }
+    for (unsigned k = 0; k < 4; k++)
+        ASSERT_EQ(seen[k], 300 + k);
+}
+
 /* A straight run longer than one cached block (41 instructions) that
  * ends in an instruction whose bytes cross onto the next page, run
  * several times so every part of it is cached and linked; then the
@@ -167,5 +192,6 @@ void test_main(void)
     RUN_TEST(test_patch_cached_next_instruction);
     RUN_TEST(test_alias_mapping);
     RUN_TEST(test_linked_successor);
+    RUN_TEST(test_return_into_rewritten_code);
     RUN_TEST(test_full_block_then_page_crossing);
 }
