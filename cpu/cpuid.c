@@ -1,5 +1,6 @@
 /* cpu/cpuid.c — CPUID for the one CPU model nest86 emulates, generated
  * from cpu/features.def, and the -cpu feature switches. */
+#include <cpuid.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,6 +33,16 @@ static void feature_words(const struct cpu *c, uint32_t leaf, uint32_t out[4])
     for (unsigned k = 0; k < NFEATURES; k++)
         if (features[k].leaf == leaf && !((c->feat_disabled >> k) & 1))
             out[features[k].reg] |= 1u << features[k].bit;
+}
+
+bool cpu_host_has_feature(enum cpu_feature f)
+{
+    const struct feature *x = &features[f];
+    unsigned r[4];
+    /* leaf 0xd rows are sub-leaf 1 (features.def), every other sub-leaf 0 */
+    if (!__get_cpuid_count(x->leaf, x->leaf == 0xd, &r[0], &r[1], &r[2], &r[3]))
+        return false;
+    return (r[x->reg] >> x->bit) & 1;
 }
 
 static void put_str(uint32_t *dst, const char *s)

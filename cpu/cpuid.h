@@ -26,6 +26,10 @@ _Static_assert(CPU_NFEATURES <= 64, "cpu->feat_disabled has one bit per feature"
 #define CPU_HAS(c, name) cpu_feat_on(c, CPU_FEAT_##name)
 
 int cpu_feature_index(const char *name);
+/* Whether the host CPU nest86 runs on has feature f, by the same row's
+ * leaf, register and bit (for helpers that use the host's instruction
+ * where there is one: cpu/sse_sha.c) */
+bool cpu_host_has_feature(enum cpu_feature f);
 bool cpu_has_feature(const struct cpu *c, const char *name);
 /* Applies "-cpu MODEL[,feat=on|off...]"; -1 with a message in err. */
 int cpu_configure(struct cpu *c, const char *spec, char *err, size_t errlen);

@@ -8,9 +8,9 @@
  * named as there: SRC1[127:96] is d->d[3], SRC1[31:0] is d->d[0].  The
  * functions are FIPS 180-4's: SHA-1's f and K by round group (4.1.1,
  * 4.2.1), SHA-256's Ch, Maj, Σ0, Σ1, σ0, σ1 (4.1.2). */
-#include <cpuid.h>
 #include <immintrin.h>
 
+#include "cpu/cpuid.h"
 #include "cpu/simd.h"
 
 static uint32_t rol32(uint32_t v, unsigned k)
@@ -143,8 +143,7 @@ static __attribute__((target("sha,sse2"))) void sha256_rnds2_host(union xmm *d,
 
 bool sha256_rnds2_on_host(void)
 {
-    unsigned a, b, c, d;
-    return __get_cpuid_count(7, 0, &a, &b, &c, &d) && ((b >> 29) & 1); /* CPUID.7.0:EBX.SHA */
+    return cpu_host_has_feature(CPU_FEAT_sha_ni);
 }
 
 /* The kernel's module signatures run it millions of times (7.5 M in the

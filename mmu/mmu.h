@@ -355,12 +355,28 @@ static inline void mmu_new_space(struct mmu *m)
  * new one.  Sets CR3 and the PCID; the caller does any flush. */
 void mmu_switch_space(struct mmu *m, uint64_t cr3, bool noflush);
 
+/* The slot that caches 'lin': its byte offset in the TLB comes from
+ * one shift and one mask of the address (an index scaled by the entry
+ * size would take a shift, a zero-extension, a move and a second
+ * shift, which GCC then repeats for each field it reads). */
+#define MMU_TLB_ENTRY_SHIFT 5
+_Static_assert(sizeof(struct mmu_tlb_entry) == 1u << MMU_TLB_ENTRY_SHIFT,
+               "a TLB entry's size is a power of two");
+static inline __attribute__((always_inline)) const struct mmu_tlb_entry *
+mmu_tlb_slot(const struct mmu *m, uint64_t lin)
+{
+    uintptr_t off = (uintptr_t)(lin >> (12 - MMU_TLB_ENTRY_SHIFT)) &
+                    ((uintptr_t)(MMU_TLB_SIZE - 1) << MMU_TLB_ENTRY_SHIFT);
+    __asm__("" : "+r"(off)); /* kept as computed: GCC would go back to the index */
+    return (const struct mmu_tlb_entry *)((const char *)m->tlb + off);
+}
+
 /* Whether the TLB holds a global translation for 'lin' under the
  * current PCID (a global entry met under another is retagged on its
  * next use: false until then) */
 static inline bool mmu_tlb_global(const struct mmu *m, uint64_t lin)
 {
-    const struct mmu_tlb_entry *e = &m->tlb[(lin >> 12) & (MMU_TLB_SIZE - 1)];
+    const struct mmu_tlb_entry *e = mmu_tlb_slot(m, lin);
     return e->perm && e->global && e->tag == ((lin & ~0xfffull) | m->pcid);
 }
 
@@ -431,22 +447,6 @@ static inline uint8_t mmu_need_bit(enum mmu_access_type type, bool user, bool ac
     if (type == MMU_FETCH)
         return MMU_X_SUP;
     return (uint8_t)((ac ? MMU_R_SUPAC : MMU_R_SUP) << type);
-}
-
-/* The slot that caches 'lin': its byte offset in the TLB comes from
- * one shift and one mask of the address (an index scaled by the entry
- * size would take a shift, a zero-extension, a move and a second
- * shift, which GCC then repeats for each field it reads). */
-#define MMU_TLB_ENTRY_SHIFT 5
-_Static_assert(sizeof(struct mmu_tlb_entry) == 1u << MMU_TLB_ENTRY_SHIFT,
-               "a TLB entry's size is a power of two");
-static inline __attribute__((always_inline)) const struct mmu_tlb_entry *
-mmu_tlb_slot(const struct mmu *m, uint64_t lin)
-{
-    uintptr_t off = (uintptr_t)(lin >> (12 - MMU_TLB_ENTRY_SHIFT)) &
-                    ((uintptr_t)(MMU_TLB_SIZE - 1) << MMU_TLB_ENTRY_SHIFT);
-    __asm__("" : "+r"(off)); /* kept as computed: GCC would go back to the index */
-    return (const struct mmu_tlb_entry *)((const char *)m->tlb + off);
 }
 
 /* The hot path: true, with the host pointer in *host, for an access of

@@ -75,15 +75,15 @@
 #define PAIRS_CC(cc, mn, name, setter)                                  \
     PAIR(name##_fused, cc, mn, setter, "")                             \
     PAIR(name##_split, cc, mn, setter, "nop\n\t")
-#define PAIRS_FORM(name, setter, size, op, imm)                            \
-    PAIRS_CC(0, o, name, setter) PAIRS_CC(1, no, name, setter)          \
-    PAIRS_CC(2, b, name, setter) PAIRS_CC(3, ae, name, setter)          \
-    PAIRS_CC(4, e, name, setter) PAIRS_CC(5, ne, name, setter)          \
-    PAIRS_CC(6, be, name, setter) PAIRS_CC(7, a, name, setter)          \
-    PAIRS_CC(8, s, name, setter) PAIRS_CC(9, ns, name, setter)          \
-    PAIRS_CC(10, p, name, setter) PAIRS_CC(11, np, name, setter)        \
-    PAIRS_CC(12, l, name, setter) PAIRS_CC(13, ge, name, setter)        \
-    PAIRS_CC(14, le, name, setter) PAIRS_CC(15, g, name, setter)
+/* M(cc, mnemonic suffix, arg1, arg2) for each of the sixteen conditions */
+#define FOR_EACH_CC(M, arg1, arg2)                                                  \
+    M(0, o, arg1, arg2) M(1, no, arg1, arg2) M(2, b, arg1, arg2)                    \
+    M(3, ae, arg1, arg2) M(4, e, arg1, arg2) M(5, ne, arg1, arg2)                   \
+    M(6, be, arg1, arg2) M(7, a, arg1, arg2) M(8, s, arg1, arg2)                    \
+    M(9, ns, arg1, arg2) M(10, p, arg1, arg2) M(11, np, arg1, arg2)                 \
+    M(12, l, arg1, arg2) M(13, ge, arg1, arg2) M(14, le, arg1, arg2)                \
+    M(15, g, arg1, arg2)
+#define PAIRS_FORM(name, setter, size, op, imm) FOR_EACH_CC(PAIRS_CC, name, setter)
 FORMS(PAIRS_FORM)
 
 typedef int (*pair_fn)(uint64_t, uint64_t, uint64_t *, uint64_t *);
@@ -344,15 +344,7 @@ static void test_rotate_then_flag_writer(void)
     M(scmpi32, "cmpl $0x7ffffff0, %k[a]", 4, 0x7ffffff0)
 #define SET_CC(cc, mn, name, setter)                                  \
     SET_PAIR(name##_fused, cc, mn, setter, "") SET_PAIR(name##_split, cc, mn, setter, "nop\n\t")
-#define SET_FORM(name, setter, size, imm)                                 \
-    SET_CC(0, o, name, setter) SET_CC(1, no, name, setter)               \
-    SET_CC(2, b, name, setter) SET_CC(3, ae, name, setter)               \
-    SET_CC(4, e, name, setter) SET_CC(5, ne, name, setter)               \
-    SET_CC(6, be, name, setter) SET_CC(7, a, name, setter)               \
-    SET_CC(8, s, name, setter) SET_CC(9, ns, name, setter)               \
-    SET_CC(10, p, name, setter) SET_CC(11, np, name, setter)             \
-    SET_CC(12, l, name, setter) SET_CC(13, ge, name, setter)             \
-    SET_CC(14, le, name, setter) SET_CC(15, g, name, setter)
+#define SET_FORM(name, setter, size, imm) FOR_EACH_CC(SET_CC, name, setter)
 SET_FORMS(SET_FORM)
 
 typedef uint64_t (*set_fn)(uint64_t, uint64_t, uint64_t *);
