@@ -3,7 +3,8 @@
  * 3A, 4.10): global pages, CR4.PGE, INVLPG on a 2 MiB page, INVLPG of
  * a non-canonical address (no fault, no effect) and through FS, PCIDs
  * with the CR3 no-flush bit, INVPCID types 0-3; and the same for code:
- * a call site that keeps calling a remapped linear address, also across
+ * a call site that keeps calling a remapped linear address (INVLPG of
+ * its 4 KiB or 2 MiB page, of another page), also across
  * no-flush switches between PCIDs.
  *
  * Two kinds of assertion:
@@ -270,6 +271,43 @@ static void test_code_remap(void)
     ASSERT_EQ(call3(VA_XG), 1);
 }
 
+/* 4.10.4.1 for instruction fetches: INVLPG drops the translation of
+   the page around its address, whatever that page's size, and only
+   that one.  So after INVLPG of a data page the call site may keep the
+   old code (kept); after INVLPG of the code page it must run the new
+   frame's; and for a 2 MiB page of code, INVLPG of another 4 KiB page
+   inside it drops the whole page's translation (must). */
+static void test_code_invlpg(void)
+{
+    setup();
+    code_setup();
+    volatile uint64_t *pte = pte_of(VA_X);
+    *pte = (uintptr_t)code_1 | PTE_P;
+    invlpg(VA_X);
+    ASSERT_EQ(call3(VA_X), 1);
+    *pte = (uintptr_t)code_2 | PTE_P;
+    invlpg(VA);
+    ASSERT_KEPT(call3(VA_X), 1, "code page after INVLPG of a data page");
+    invlpg(VA_X);
+    ASSERT_EQ(call3(VA_X), 2);                          /* must */
+
+    /* the same code at offset 0x150000 of two 2 MiB frames */
+    volatile uint64_t *pde = rt_pt_entry(VA_2M, 2, true);
+    uint64_t x = 0x400000, y = 0x600000; /* phys RAM the kernel leaves */
+    for (unsigned k = 0; k < 8; k++) {
+        ((volatile uint8_t *)(uintptr_t)(x + 0x150000))[k] = code_1[k];
+        ((volatile uint8_t *)(uintptr_t)(y + 0x150000))[k] = code_2[k];
+    }
+    *pde = x | PTE_P | PTE_PS;
+    invlpg(VA_2M);
+    ASSERT_EQ(call3(VA_2M + 0x150000), 1);
+    *pde = y | PTE_P | PTE_PS;
+    invlpg(VA_2M + 0x1000);
+    ASSERT_EQ(call3(VA_2M + 0x150000), 2);              /* must */
+    *pde = 0;
+    invlpg(VA_2M);
+}
+
 static void set_cr3(uint64_t v)
 {
     __asm__ volatile("mov %0, %%cr3" ::"r"(v) : "memory");
@@ -440,6 +478,7 @@ void test_main(void)
     RUN_TEST(test_invlpg_2m);
     RUN_TEST(test_invlpg_address);
     RUN_TEST(test_code_remap);
+    RUN_TEST(test_code_invlpg);
     RUN_TEST(test_pcid);
     RUN_TEST(test_invpcid);
     RUN_TEST(test_code_pcid);
