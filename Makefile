@@ -134,6 +134,8 @@ demo-kvm-run: nest86
 	    -append "console=ttyS0 quiet nest86.nestedlinux" -serial stdio -display none -no-reboot
 
 bench: nest86 bench-kernels
+	@scripts/deps.sh --bench --quiet || \
+	    echo "bench: the comparison packages are not all installed (see above): comparisons whose emulator is missing are left out"
 	@testsuite/bench/run
 
 install: nest86

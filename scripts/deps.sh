@@ -3,15 +3,28 @@
 # testing nest86 need are installed.  As root it installs the missing
 # ones; otherwise it prints the exact command to run and exits 1.
 #
-# This list is the only place these packages are named for installing;
-# configure names the one a missing library comes from.
+# These two lists are the only place these packages are named for
+# installing; configure names the one a missing library comes from.
 #
-# Usage: scripts/deps.sh [--quiet]   (--quiet: say nothing when all are there)
+# Usage: scripts/deps.sh [--bench] [--quiet]
+#   --quiet: say nothing when all are there
+#   --bench: the other list, the emulators `make bench` compares nest86
+#            with and what their runs need (testsuite/bench/run, bochs.sh),
+#            instead of the build and test packages
 
 PACKAGES="gcc libc6-dev linux-libc-dev binutils make pkg-config libsdl2-dev libcapstone-dev zlib1g-dev libreadline-dev cpio gdb python3"
+# QEMU's TCG; Bochs with its BIOSes, and what builds its boot disk
+# (a FAT image that syslinux boots)
+BENCH_PACKAGES="qemu-system-x86 bochs bochsbios vgabios syslinux syslinux-common mtools dosfstools"
 
 quiet=0
-[ "${1:-}" = "--quiet" ] && quiet=1
+for arg in "$@"; do
+    case $arg in
+    --quiet) quiet=1 ;;
+    --bench) PACKAGES=$BENCH_PACKAGES ;;
+    *) echo "usage: scripts/deps.sh [--bench] [--quiet]" >&2; exit 2 ;;
+    esac
+done
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
     # Not Debian: leave it to ./configure to say what is missing.
@@ -30,6 +43,7 @@ for pkg in $PACKAGES; do
 done
 
 if [ -z "$missing" ]; then
+    # shellcheck disable=SC2086
     [ "$quiet" = 1 ] || echo "deps.sh: all packages present:$(printf ' %s' $PACKAGES)"
     exit 0
 fi
