@@ -343,7 +343,6 @@ static struct block *lookup_block(struct cpu *c, bool *global)
         host = page + (lin & 0xfff);
     }
     *global = mmu_tlb_global(&c->mmu, lin);
-    mmu_note_code(&c->mmu, lin); /* the links to this block depend on it */
     struct phys *ph = c->mmu.phys;
     uint64_t off = phys_ram_offset(ph, host);
     const uint32_t *genp = &ph->code_gen[off >> 12];

@@ -136,8 +136,6 @@ enum mmu_access_type { MMU_READ = 0, MMU_WRITE = 1, MMU_FETCH = 2 };
 /* Address spaces whose epoch a MOV CR3 can resume (struct mmu spaces):
  * Linux's PCIDs 1-6, and 2049-2054 fold onto them */
 #define MMU_SPACES 8u
-/* The code map (struct mmu code_map): 2^20 bits, 128 KiB */
-#define MMU_CODE_MAP_BITS 20
 static inline unsigned mmu_space_of(uint64_t pcid)
 {
     return (unsigned)(pcid ^ (pcid >> 9)) & (MMU_SPACES - 1);
@@ -290,19 +288,6 @@ struct mmu {
 
     uint8_t large_levels; /* 1 << level for each large-page size (enum: struct
                              mmu_tlb_entry's level) some entry caches a piece of */
-    /* The pages a block link may depend on the translation of: each
-     * linear page the CPU looked a block up at (cpu/run.c lookup_block),
-     * keyed by the size of the page that mapped it, as bits of a hashed
-     * map that is never cleared (a superset: a bit may stand for
-     * several pages, or for code long gone).  An INVLPG of an address
-     * whose page has no bit cannot change a translation any link was
-     * made under, so it leaves the epochs alone (mmu_flush_page):
-     * Linux's INVLPGs are of data pages (vmalloc and user pages,
-     * text_poke's writable alias) — in the KVM scenario each of the
-     * 943 that moved the global epoch used to cost about 700 block
-     * lookups as the kernel's links died. */
-    uint64_t code_map[(1u << MMU_CODE_MAP_BITS) / 64];
-    uint8_t code_levels; /* 1 << level for each page size code was mapped with */
     /* Advanced by MMU_EPOCH_STEP whenever cached translations may stop
      * being the ones in use: every invalidation here, and (by the CPU)
      * every CR3 load and mode change.  Consumers that remember a
@@ -433,12 +418,6 @@ static inline bool mmu_is_slow_page(const struct mmu *m, uint64_t pa)
 {
     return m->slow_page_on && (pa & ~0xfffull) == m->slow_page;
 }
-
-/* Block links may depend on the translation of 'lin' from now on (the
- * CPU looked up a block there): note its page in the code map, at the
- * size of the page the TLB maps it with (every size when the TLB does
- * not hold it). */
-void mmu_note_code(struct mmu *m, uint64_t lin);
 
 /* A page became code (phys_mark_code): no fast-path writes to it. */
 void mmu_drop_writes_to(struct mmu *m, const uint8_t *host_page);

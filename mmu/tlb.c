@@ -243,42 +243,6 @@ void mmu_flush_nonglobal(struct mmu *m)
 
 static const unsigned level_shift[] = {12, 21, 30, 22}; /* 4K, 2M, 1G, 4M */
 
-/* The code map's bit for the page of 'size level' around 'lin' */
-static unsigned code_bit(uint64_t lin, unsigned level)
-{
-    uint64_t k = (lin >> level_shift[level]) * 4 + level;
-    k ^= k >> MMU_CODE_MAP_BITS;
-    k ^= k >> (2 * MMU_CODE_MAP_BITS);
-    return (unsigned)k & ((1u << MMU_CODE_MAP_BITS) - 1);
-}
-
-void mmu_note_code(struct mmu *m, uint64_t lin)
-{
-    const struct mmu_tlb_entry *e = mmu_tlb_slot(m, lin);
-    unsigned levels = e->perm && e->tag == ((lin & ~0xfffull) | m->pcid) ? 1u << e->level : 0xfu;
-    for (unsigned lv = 0; lv < 4; lv++) {
-        if (!(levels & (1u << lv)))
-            continue;
-        unsigned b = code_bit(lin, lv);
-        m->code_map[b / 64] |= 1ull << (b % 64);
-    }
-    m->code_levels |= (uint8_t)levels;
-}
-
-/* Whether a link may depend on the translation of the page around 'lin'
- * at any size code was mapped with (mmu_note_code) */
-static bool code_maybe(const struct mmu *m, uint64_t lin)
-{
-    for (unsigned lv = 0; lv < 4; lv++) {
-        if (!(m->code_levels & (1u << lv)))
-            continue;
-        unsigned b = code_bit(lin, lv);
-        if (m->code_map[b / 64] >> (b % 64) & 1)
-            return true;
-    }
-    return false;
-}
-
 /* An INVLPG of 'lin': a piece of a large page containing it */
 struct piece_match {
     uint64_t lin;
@@ -304,10 +268,7 @@ static void drop_piece(struct mmu_tlb_entry *e, const void *arg)
  * the fill list when it is shorter. */
 static void flush_page_matching(struct mmu *m, uint64_t lin, bool any_pcid, uint16_t pcid)
 {
-    /* the page may be global; only a page code was looked up at can
-     * have links that depend on it (struct mmu code_map) */
-    if (code_maybe(m, lin))
-        mmu_new_epoch(m);
+    mmu_new_epoch(m); /* the page may be global */
     uint64_t page = lin & ~0xfffull;
     struct mmu_tlb_entry *e = &m->tlb[(lin >> 12) & (MMU_TLB_SIZE - 1)];
     if ((e->tag & ~0xfffull) == page && (any_pcid || e->global || (e->tag & 0xfff) == pcid))

@@ -205,8 +205,6 @@ static const char *differing_part(struct machine *m1, struct machine *m2)
         /* the link bookkeeping of the process, not machine state (the
          * global epoch moves at a load, so no record holds after it) */
         memset(c->mmu.spaces, 0, sizeof(c->mmu.spaces));
-        memset(c->mmu.code_map, 0, sizeof(c->mmu.code_map));
-        c->mmu.code_levels = 0;
         c->mmu.stat_walks = 0;
         c->mmu.stat_resumes = 0;
         if (!c->mmu.slow_page_on)
