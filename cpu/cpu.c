@@ -46,14 +46,14 @@ void cpu_reset(struct cpu *c)
      * the reset carry stamps of the old count, and a count started
      * again would meet them (a rebooted kernel patches its code at the
      * same addresses). */
-    uint64_t seq = c->mmu.epoch_seq, gepoch = c->mmu.gepoch;
+    uint64_t seq = c->mmu.epoch_seq;
     memset(c, 0, offsetof(struct cpu, fault_jmp));
     c->feat_disabled = keep_disabled;
     c->machine = m;
     mmu_init(&c->mmu, phys);
     c->mmu.epoch_seq += seq;
     c->mmu.epoch += seq;
-    c->mmu.gepoch += gepoch;
+    c->mmu.gepoch = c->mmu.epoch_seq;
     c->mmu.cr0 = CR0_ET | CR0_CD | CR0_NW;
     c->rflags = FL_FIXED1;
     c->rip = 0xfff0;
@@ -131,6 +131,59 @@ void cpu_update_mode(struct cpu *c)
     }
     c->mmu.epoch = (c->mmu.epoch & ~(uint64_t)(MMU_EPOCH_STEP - 1)) | c->cpl;
     cpu_fast_need_update(c);
+}
+
+/* Block slots initialised for code sizes other than 'size' so far */
+static uint64_t other_inits(const struct cpu *c, uint8_t size)
+{
+    const uint64_t *n = c->icache->inits;
+    return n[2] + n[4] + n[8] - n[size];
+}
+
+void cpu_links_leave_root(struct cpu *c)
+{
+    const struct mmu *m = &c->mmu;
+    c->root_links = (struct cpu_root_links){
+        .epoch = m->epoch & ~(uint64_t)(MMU_EPOCH_STEP - 1),
+        .gepoch = m->gepoch,
+        .cr0 = m->cr0, .cr3 = m->cr3, .cr4 = m->cr4, .efer = m->efer,
+        .cs_base = c->link_cs_base, .mode = c->link_mode, .code_size = c->link_code_size,
+        .code_writes = m->phys->code_writes,
+        .other_inits = other_inits(c, c->link_code_size),
+    };
+}
+
+/* KVM's vCPU loop enters its guests hundreds of times in the KVM
+ * scenario, each VM exit moved the epoch (the guest's mode and TLB
+ * context differ), and the root came back to find every link and
+ * jump-cache entry of its own code stale: about 470 block lookups per
+ * exit, nearly all of them finding the block the stale entry named.
+ * With a VPID the root's translations are tagged apart and nothing the
+ * guest does invalidates them (SDM 28.3.3.3; INVLPG, MOV CR3 and
+ * INVPCID in the guest reach only its own VPID), so they are what the
+ * root's links were made under — unless code was written meanwhile
+ * (links do not check the block's generation), a slot was taken over
+ * for code of another size (a link to it would take a block decoded
+ * for another mode), or the root does not come back to the paging and
+ * mode state it left.  The epochs come back as they were: every epoch
+ * and global epoch is a value never handed out before (mmu_new_epoch),
+ * so no link the guest made can match them. */
+bool cpu_links_resume_root(struct cpu *c)
+{
+    struct mmu *m = &c->mmu;
+    const struct cpu_root_links rec = c->root_links, *r = &rec;
+    c->root_links.epoch = 0; /* used once */
+    bool same = r->epoch && r->code_writes == m->phys->code_writes &&
+                r->other_inits == other_inits(c, r->code_size) && r->cr0 == m->cr0 &&
+                r->cr3 == m->cr3 && r->cr4 == m->cr4 && r->efer == m->efer &&
+                r->mode == c->link_mode && r->code_size == c->link_code_size &&
+                r->cs_base == c->link_cs_base;
+    if (!same)
+        return false;
+    m->epoch = r->epoch | (m->epoch & (MMU_EPOCH_STEP - 1));
+    m->gepoch = r->gepoch;
+    m->stat_resumes++;
+    return true;
 }
 
 void cpu_fast_need_update(struct cpu *c)

@@ -144,6 +144,16 @@ struct cpu {
     uint8_t link_code_size;
     enum cpu_mode link_mode;
     uint64_t link_cs_base;
+    /* The links' state when the VMX root last entered a guest that runs
+     * on a TLB context of its own (a VPID): cpu_links_resume_root() */
+    struct cpu_root_links {
+        uint64_t epoch, gepoch; /* epoch 0: no record */
+        uint64_t cr0, cr3, cr4, efer, cs_base;
+        enum cpu_mode mode;
+        uint8_t code_size;
+        uint64_t code_writes; /* phys->code_writes then */
+        uint64_t other_inits; /* block slots initialised for other code sizes */
+    } root_links;
 
     /* SSE and x87 */
     union xmm xmm[16];
@@ -332,6 +342,15 @@ void cpu_set_flags(struct cpu *c, uint64_t value); /* raw: no privilege checks *
 
 /* mode bookkeeping after CR0/EFER/CS/RFLAGS.VM changes */
 void cpu_update_mode(struct cpu *c);
+/* A VM entry that switches to the guest's own TLB context, before it
+ * loads the guest's state: records the root's epochs and what its links
+ * were made under. */
+void cpu_links_leave_root(struct cpu *c);
+/* The VM exit back from that guest, after the root's state and TLB
+ * context are back and cpu_update_mode() ran: the root's links hold
+ * again (its epochs come back) when nothing since could have changed
+ * what they were made under.  Returns whether they do. */
+bool cpu_links_resume_root(struct cpu *c);
 void cpu_fast_need_update(struct cpu *c);
 
 /* After RFLAGS.AC may have changed: the fast paths' permission bits */

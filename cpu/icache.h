@@ -87,6 +87,11 @@ struct icache {
     struct insn *store;
     size_t store_used; /* entries carved so far */
     struct insn *free_list[BLOCK_CLASSES];
+    /* slots (re)initialised for code of each size (2, 4, 8): a link
+     * names a slot, and a slot taken over for the same RAM offset in
+     * another code size would look like its old block to it
+     * (cpu_links_resume_root()) */
+    uint64_t inits[9];
 };
 
 /* Changes whenever a link may have gone stale: the MMU epoch, which

@@ -351,6 +351,7 @@ static struct block *lookup_block(struct cpu *c, bool *global)
         b->ram_off = off;
         b->gen = *genp;
         b->code_size = c->code_size;
+        c->icache->inits[c->code_size]++;
         b->n = 0;
         b->closed = false;
         b->complete = false;
@@ -612,3 +613,4 @@ void cpu_run(struct cpu *c, uint64_t until)
         run_blocks(c, bound);
     }
 }
+

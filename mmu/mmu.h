@@ -334,11 +334,14 @@ static inline void mmu_fresh_epoch(struct mmu *m)
     m->epoch = m->epoch_seq | (m->epoch & (MMU_EPOCH_STEP - 1));
 }
 
-/* A new epoch for everything cached: global translations included */
+/* A new epoch for everything cached: global translations included.
+ * The global epoch takes its values from the same count, so it too
+ * never comes back to a value it had unless a record brings it back
+ * (cpu_links_resume_root()). */
 static inline void mmu_new_epoch(struct mmu *m)
 {
     mmu_fresh_epoch(m);
-    m->gepoch += MMU_EPOCH_STEP;
+    m->gepoch = m->epoch_seq;
 }
 
 /* A new epoch in which only non-global translations may differ: a new

@@ -536,6 +536,7 @@ static void load_guest_state(struct cpu *c)
     struct mmu *m = &c->mmu;
 
     flags_materialize(c);
+    cpu_links_leave_root(c); /* kept only for a guest with a VPID, below */
     m->cr0 = vmcs_get(c, VF_GUEST_CR0);
     m->cr4 = vmcs_get(c, VF_GUEST_CR4);
     m->cr3 = vmcs_get(c, VF_GUEST_CR3);
@@ -592,10 +593,12 @@ static void load_guest_state(struct cpu *c)
     uint64_t key = vmx_tlb_key(c);
     c->vmx.tlb_switched = key != 0;
     c->vmx.tlb_key = key;
-    if (key)
+    if (key) {
         mmu_tlb_switch(m, 0, 0, 1, key);
-    else
+    } else {
         mmu_flush_all(m);
+        c->root_links.epoch = 0; /* the exit flushes the root's too */
+    }
     /* 26.3.2.4: a PAE guest's PDPTEs come from the VMCS with EPT
      * (vmx_ept_enter), else from CR3 */
     if (!vmx_ept_enter(c) && (m->cr0 & CR0_PG) && (m->cr4 & CR4_PAE) && !ia32e)

@@ -165,14 +165,17 @@ void vmx_load_host_state(struct cpu *c)
 
     /* no VPID: VM exits invalidate linear mappings (28.3.3.3); with
      * one, the guest's stay tagged and the root's come back */
-    if (c->vmx.tlb_switched)
+    bool switched = c->vmx.tlb_switched;
+    if (switched)
         mmu_tlb_switch(m, 1, c->vmx.tlb_key, 0, 0);
     else
         mmu_flush_all(m);
     c->vmx.tlb_switched = false;
     if ((m->cr0 & CR0_PG) && (m->cr4 & CR4_PAE) && !(m->efer & EFER_LMA) && mmu_load_pdptes(m))
         vmx_abort(c, 2); /* 27.7: failure loading host PDPTRs */
-    cpu_update_mode(c); /* the flush above moved the MMU epoch: no block link survives */
+    cpu_update_mode(c); /* the switch above moved the MMU epoch */
+    if (switched)
+        cpu_links_resume_root(c); /* the root's links may hold again */
     cpu_break_block(c);
 
     /* 27.6: the VM-exit MSR-load list */

@@ -6,7 +6,9 @@
  * for an unsupported type, reserved descriptor bits, VPID 0 (except
  * all-context) and a non-canonical address (individual-address); in a
  * guest it exits with reason 53 and the instruction information of
- * Table 27-9.
+ * Table 27-9.  The root's own code across exits to a guest with a VPID:
+ * code the guest rewrites, or runs in another mode, is what the root
+ * runs afterwards.
  */
 #include "rt.h"
 #include "vmx.h"
@@ -153,6 +155,64 @@ static void test_translations_survive_exits(void)
     ASSERT_EQ(vmx_guest.rax, 0x2222);
 }
 
+/* The root's own code across VM exits to a guest with a VPID, which
+ * leave the root's translations alone (SDM 28.3.3.3): a call site the
+ * root keeps calling must still run what is in memory — the guest
+ * rewriting the callee's code (cross-modifying code, SDM 11.6: the VM
+ * exit serializes) makes the root run the new code, and the guest
+ * running the callee's bytes in compatibility mode, where they mean
+ * something else, leaves the root's 64-bit meaning of them intact. */
+static uint8_t root_fn[4096] __attribute__((aligned(4096)));
+
+static uint32_t root_call3(void)
+{
+    uint32_t a = rt_call_code((uintptr_t)root_fn), b = rt_call_code((uintptr_t)root_fn),
+             c = rt_call_code((uintptr_t)root_fn);
+    ASSERT_EQ(a, b);
+    ASSERT_EQ(b, c);
+    return c;
+}
+
+void g_poke(void), g_compat(void);
+__asm__(".text\n"
+        "g_poke:\n"
+        "  movb $2, 1(%rbx)\n" /* the callee's immediate: mov eax, 2 */
+        "  vmcall\n"
+        "  ud2\n"
+        "g_compat:\n"
+        "  .byte 0xff, 0xd3\n"       /* call *%ebx (32-bit code) */
+        "  .byte 0x0f, 0x01, 0xc1\n" /* vmcall */
+        "  .byte 0x0f, 0x0b\n");     /* ud2 */
+
+static void test_root_code_across_exits(void)
+{
+    static const uint8_t mov1[] = {0xB8, 1, 0, 0, 0, 0xC3}; /* mov eax, 1; ret */
+    /* xor eax, eax; then 64-bit: lea rax, [rax + 7] (7); 32-bit: dec eax;
+     * lea eax, [eax + 7] (6); ret */
+    static const uint8_t lea7[] = {0x31, 0xC0, 0x48, 0x8D, 0x40, 0x07, 0xC3};
+    for (unsigned k = 0; k < sizeof mov1; k++)
+        root_fn[k] = mov1[k];
+    ASSERT_EQ(root_call3(), 1);
+    vmx_setup_guest(g_poke, GUEST_RSP);
+    enable_vpid(9);
+    vmx_guest.rbx = (uintptr_t)root_fn;
+    ASSERT_EQ(vmx_launch_exit(), 18);
+    ASSERT_EQ(root_fn[1], 2);
+    ASSERT_EQ(root_call3(), 2);                           /* must */
+
+    for (unsigned k = 0; k < sizeof lea7; k++)
+        root_fn[k] = lea7[k];
+    ASSERT_EQ(root_call3(), 7);
+    vmx_setup_guest(g_compat, GUEST_RSP);
+    enable_vpid(9);
+    /* CS: code type 11, S, P, D, G and not L (24.4.1): compatibility mode */
+    vmwrite(VMCS_GUEST_CS_AR, 0xc09b);
+    vmx_guest.rbx = (uintptr_t)root_fn;
+    ASSERT_EQ(vmx_launch_exit(), 18);
+    ASSERT_EQ(vmx_guest.rax, 6);                          /* the 32-bit meaning */
+    ASSERT_EQ(root_call3(), 7);                           /* must */
+}
+
 void test_main(void)
 {
     vmx_enable();
@@ -161,5 +221,6 @@ void test_main(void)
     RUN_TEST(test_invvpid_outcomes);
     RUN_TEST(test_invvpid_exits);
     RUN_TEST(test_translations_survive_exits);
+    RUN_TEST(test_root_code_across_exits);
     vmx_disable();
 }

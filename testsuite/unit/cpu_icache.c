@@ -271,6 +271,43 @@ static void reset_keeps_epoch_growing(void)
     cpu_free(&c);
 }
 
+/* The root's epochs across a VM exit from a guest with a VPID
+ * (cpu_links_resume_root): they come back exactly as recorded at the
+ * entry, once, and not after a code write, a slot initialised for code
+ * of another size, or a root that comes back to other paging state. */
+static void root_links_resume_only_unchanged(void)
+{
+    static struct cpu c;
+    UNIT_CHECK(cpu_on_board(&c) == 0);
+    struct mmu *m = &c.mmu;
+    struct phys *ph = &test_m.phys;
+    for (int k = 0; k < 4; k++) {
+        cpu_write_cr3(&c, 0x1000);
+        uint64_t e = m->epoch, g = m->gepoch;
+        cpu_links_leave_root(&c);
+        mmu_flush_all(m); /* the guest's context */
+        UNIT_CHECK(m->epoch != e && m->gepoch != g);
+        switch (k) {
+        case 1:
+            phys_mark_code(ph, 0x3000);
+            phys_note_write(ph, 0x3000);
+            break;
+        case 2: c.icache->inits[4]++; break;
+        case 3: m->cr3 = 0x2000; break;
+        }
+        bool back = cpu_links_resume_root(&c);
+        UNIT_CHECKF(back == (k == 0), "case %d: resumed %d", k, back);
+        if (k == 0)
+            UNIT_CHECKF(m->epoch == e && m->gepoch == g, "epoch %#llx (was %#llx), global %#llx (was %#llx)",
+                        (unsigned long long)m->epoch, (unsigned long long)e,
+                        (unsigned long long)m->gepoch, (unsigned long long)g);
+        else
+            UNIT_CHECK(m->epoch != e && m->gepoch != g);
+        UNIT_CHECK(!cpu_links_resume_root(&c)); /* once */
+    }
+    cpu_free(&c);
+}
+
 int main(void)
 {
     ic = icache_alloc();
@@ -285,6 +322,7 @@ int main(void)
     UNIT_RUN(global_link_revives_only_after_cr3_loads);
     UNIT_RUN(global_epoch_moves_with_global_events);
     UNIT_RUN(spaces_resume_only_unchanged);
+    UNIT_RUN(root_links_resume_only_unchanged);
     icache_free(ic);
     return unit_done();
 }
