@@ -10,8 +10,29 @@
 #include "devices/fwcfg.h"
 #include "devices/machine.h"
 #include "devices/snap.h"
+#include "mmu/hostmem.h"
 
 #define FW_CFG_ID_TRADITIONAL 0x01 /* bit 1 (DMA) stays clear */
+
+/* An item's bytes.  The kernel and initrd items are megabytes that the
+ * loader copies in at once: from malloc they are 4 KiB host pages, each
+ * a page fault of its own (the KVM scenario's 20 MB were 5,000 of its
+ * 7,900 faults, about 11 us each on this machine's host); from
+ * host_ram_alloc they are a few huge pages. */
+#define ITEM_BIG (1u << 20)
+
+static uint8_t *item_alloc(uint32_t len)
+{
+    return len >= ITEM_BIG ? host_ram_alloc(len) : malloc(len ? len : 1);
+}
+
+static void item_free(uint8_t *data, uint32_t len)
+{
+    if (data && len >= ITEM_BIG)
+        host_ram_free(data, len);
+    else
+        free(data);
+}
 
 const struct fwcfg_item *fwcfg_find(const struct fwcfg *f, uint16_t key)
 {
@@ -34,9 +55,10 @@ void fwcfg_add_bytes(struct fwcfg *f, uint16_t key, const void *data, size_t len
         it = &f->items[f->nitems++];
         it->key = key;
         it->data = NULL;
+        it->len = 0;
     }
-    free(it->data);
-    it->data = malloc(len ? len : 1);
+    item_free(it->data, it->len);
+    it->data = item_alloc((uint32_t)len);
     if (!it->data)
         abort();
     if (len)
@@ -157,7 +179,7 @@ void fwcfg_destroy(struct fwcfg *f)
     if (!f)
         return;
     for (int i = 0; i < f->nitems; i++)
-        free(f->items[i].data);
+        item_free(f->items[i].data, f->items[i].len);
     free(f->items);
     f->items = NULL;
     f->nitems = f->cap = 0;
@@ -224,7 +246,7 @@ static void fwcfg_state(struct snap *s, struct machine *m)
         snap_check(s, it->len <= s->len - s->pos, "fw_cfg item length");
         if (s->failed)
             break;
-        it->data = malloc(it->len ? it->len : 1);
+        it->data = item_alloc(it->len);
         if (!it->data) {
             snap_fail(s, "out of memory");
             break;
@@ -233,7 +255,7 @@ static void fwcfg_state(struct snap *s, struct machine *m)
     }
     if (s->failed) {
         for (int i = 0; i <= got && i < nitems; i++)
-            free(items[i].data);
+            item_free(items[i].data, items[i].len);
         free(items);
         return;
     }

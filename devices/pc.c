@@ -16,6 +16,7 @@
 #include "devices/pc_devices.h"
 #include "devices/pic.h"
 #include "devices/vga.h"
+#include "mmu/hostmem.h"
 
 /* Guest time advances in slices of this many instructions between
  * timer and console checks (1 ms of guest time). */
@@ -101,11 +102,14 @@ static int load_kernel(struct machine *m, char *err, size_t errlen)
 struct machine *pc_create(const struct config *cfg, char *err, size_t errlen)
 {
     struct machine *m = calloc(1, sizeof(*m));
-    struct cpu *c = calloc(1, sizeof(*c));
+    /* 3 MB (the TLB) that cpu_init() clears at once: huge pages, not
+     * 700 host page faults (mmu/hostmem.h) */
+    struct cpu *c = host_ram_alloc(sizeof(*c));
     if (!m || !c) {
         snprintf(err, errlen, "out of memory");
         free(m);
-        free(c);
+        if (c)
+            host_ram_free(c, sizeof(*c));
         return NULL;
     }
     m->cfg = cfg;
@@ -113,7 +117,7 @@ struct machine *pc_create(const struct config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "cannot allocate %llu MiB of guest RAM",
                  (unsigned long long)(cfg->ram_size >> 20));
         free(m);
-        free(c);
+        host_ram_free(c, sizeof(*c));
         return NULL;
     }
     io_init(&m->io);
@@ -147,9 +151,10 @@ void pc_destroy(struct machine *m)
     if (!m)
         return;
     phys_free(&m->phys);
-    if (m->cpu)
+    if (m->cpu) {
         cpu_free(m->cpu);
-    free(m->cpu);
+        host_ram_free(m->cpu, sizeof(*m->cpu));
+    }
     fwcfg_destroy(m->fwcfg);
     machine_free_owned(m);
     free(m);

@@ -1,11 +1,13 @@
 /* mmu/hostmem.h — host memory for large guest-indexed arrays (guest
- * RAM, the decoded-instruction cache). */
+ * RAM, the decoded-instruction cache) and other large blocks written at
+ * once (struct cpu with its TLB, fw_cfg's kernel and initrd items). */
 #ifndef NEST86_MMU_HOSTMEM_H
 #define NEST86_MMU_HOSTMEM_H
 
 #include <stddef.h>
 
-/* Zeroed, lazily backed memory of 'bytes', aligned to 2 MiB and marked
+/* Zeroed, lazily backed memory of 'bytes' (rounded up to whole 2 MiB
+ * pages), aligned to 2 MiB and marked
  * for transparent huge pages where the host has them: the guest touches
  * its RAM all over, and with 4 KiB host pages both the first touch of
  * each page (a host page fault) and the host TLB misses cost more than
