@@ -51,7 +51,7 @@ int boot_read_file(const char *path, struct boot_image *img, char *err, size_t e
      * initramfs. */
     struct stat st;
     if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_POPULATE,
+        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE,
                        fileno(f), 0);
         if (p != MAP_FAILED) {
             fclose(f);
