@@ -8,7 +8,8 @@
  * guest it exits with reason 53 and the instruction information of
  * Table 27-9.  The root's own code across exits to a guest with a VPID:
  * code the guest rewrites, or runs in another mode, is what the root
- * runs afterwards.
+ * runs afterwards; code the guest rewrites through a translation its
+ * VPID kept across an exit is what the guest runs.
  */
 #include "rt.h"
 #include "vmx.h"
@@ -213,6 +214,45 @@ static void test_root_code_across_exits(void)
     ASSERT_EQ(root_call3(), 7);                           /* must */
 }
 
+/* Self-modifying code in a guest whose TLB context (a VPID) kept a
+ * writable translation of a page across a VM exit and entry (SDM
+ * 28.3.3.3, 11.6): the guest wrote the page, the root ran code from it
+ * and rewrote it, and back in the guest the page is code again -- the
+ * guest's own store into it must reach the code it then calls. */
+static uint8_t smc_page[4096] __attribute__((aligned(4096)));
+
+void g_smc(void);
+__asm__(".text\n"
+        "g_smc:\n"
+        "  movb $0xC3, 5(%rbx)\n" /* a store: the page is writable in the guest's TLB */
+        "  vmcall\n"
+        "  call *%rbx\n"
+        "  mov %eax, %r12d\n"
+        "  movb $2, 1(%rbx)\n"    /* mov eax, 2 */
+        "  call *%rbx\n"
+        "  mov %eax, %r13d\n"
+        "  vmcall\n"
+        "  ud2\n");
+
+static void test_guest_smc_after_exit(void)
+{
+    static const uint8_t mov1[] = {0xB8, 1, 0, 0, 0, 0xC3}; /* mov eax, 1; ret */
+    for (unsigned k = 0; k < sizeof mov1; k++)
+        smc_page[k] = mov1[k];
+    vmx_setup_guest(g_smc, GUEST_RSP);
+    enable_vpid(11);
+    vmx_guest.rbx = (uintptr_t)smc_page;
+    ASSERT_EQ(vmx_launch_exit(), 18);
+    ASSERT_EQ(rt_call_code((uintptr_t)smc_page), 1); /* the root runs it... */
+    smc_page[1] = 3;                                  /* ...and rewrites it */
+    ASSERT_EQ(rt_call_code((uintptr_t)smc_page), 3);
+    smc_page[1] = 1;
+    vmx_skip_insn();
+    ASSERT_EQ(vmx_resume_exit(), 18);
+    ASSERT_EQ(vmx_guest.r12, 1);
+    ASSERT_EQ(vmx_guest.r13, 2);                      /* must */
+}
+
 void test_main(void)
 {
     vmx_enable();
@@ -222,5 +262,6 @@ void test_main(void)
     RUN_TEST(test_invvpid_exits);
     RUN_TEST(test_translations_survive_exits);
     RUN_TEST(test_root_code_across_exits);
+    RUN_TEST(test_guest_smc_after_exit);
     vmx_disable();
 }
