@@ -9,7 +9,9 @@
  * Table 27-9.  The root's own code across exits to a guest with a VPID:
  * code the guest rewrites, or runs in another mode, is what the root
  * runs afterwards; code the guest rewrites through a translation its
- * VPID kept across an exit is what the guest runs.
+ * VPID kept across an exit is what the guest runs; the guest's own call
+ * site runs what the root rewrote, and after INVVPID what a changed
+ * PTE names.
  */
 #include "rt.h"
 #include "vmx.h"
@@ -253,6 +255,54 @@ static void test_guest_smc_after_exit(void)
     ASSERT_EQ(vmx_guest.r13, 2);                      /* must */
 }
 
+/* The guest's own call site across VM exits and entries on the same
+ * VPID: it must run the code the root wrote meanwhile (11.6), and the
+ * frame a PTE names once the root invalidated the old translation with
+ * INVVPID (30.3); without INVVPID the VPID-tagged translation may stay
+ * (28.3.3.3), and nest86 keeps it. */
+#define CODE_VA 0x100002000ull
+static uint8_t guest_fn[2][4096] __attribute__((aligned(4096)));
+
+void g_calls(void);
+__asm__(".text\n"
+        "g_calls:\n"
+        "1:call *%rbx\n"
+        "  mov %eax, %r12d\n"
+        "  vmcall\n"
+        "  jmp 1b\n");
+
+static uint64_t guest_call_again(void)
+{
+    vmx_skip_insn();
+    ASSERT_EQ(vmx_resume_exit(), 18);
+    return vmx_guest.r12;
+}
+
+static void test_guest_code_across_entries(void)
+{
+    static const uint8_t mov1[] = {0xB8, 1, 0, 0, 0, 0xC3}; /* mov eax, 1; ret */
+    for (unsigned k = 0; k < sizeof mov1; k++)
+        guest_fn[0][k] = guest_fn[1][k] = mov1[k];
+    guest_fn[1][1] = 3;
+    rt_map_4k(CODE_VA, (uintptr_t)guest_fn[0], PTE_P);
+    uint64_t *pte = rt_pt_entry(CODE_VA, 1, false);
+    vmx_setup_guest(g_calls, GUEST_RSP);
+    enable_vpid(13);
+    vmx_guest.rbx = CODE_VA;
+    ASSERT_EQ(vmx_launch_exit(), 18);
+    ASSERT_EQ(vmx_guest.r12, 1);
+    ASSERT_EQ(guest_call_again(), 1);
+    ASSERT_EQ(guest_call_again(), 1);
+    guest_fn[0][1] = 2;                                    /* the root rewrites it */
+    ASSERT_EQ(guest_call_again(), 2);                      /* must */
+    *pte = (uintptr_t)guest_fn[1] | PTE_P | PTE_A;         /* no invalidation */
+    ASSERT_EQ(guest_call_again(), 2);                      /* kept */
+    struct invvpid_desc d = {13, 0};
+    ASSERT_EQ(invvpid(1, &d), VMX_OK);
+    ASSERT_EQ(guest_call_again(), 3);                      /* must */
+    ASSERT_EQ(guest_call_again(), 3);
+}
+
 void test_main(void)
 {
     vmx_enable();
@@ -263,5 +313,6 @@ void test_main(void)
     RUN_TEST(test_translations_survive_exits);
     RUN_TEST(test_root_code_across_exits);
     RUN_TEST(test_guest_smc_after_exit);
+    RUN_TEST(test_guest_code_across_entries);
     vmx_disable();
 }
