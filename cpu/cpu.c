@@ -140,10 +140,10 @@ static uint64_t other_inits(const struct cpu *c, uint8_t size)
     return n[2] + n[4] + n[8] - n[size];
 }
 
-void cpu_links_leave(struct cpu *c, struct cpu_links *r)
+void cpu_links_leave_root(struct cpu *c)
 {
     const struct mmu *m = &c->mmu;
-    *r = (struct cpu_links){
+    c->root_links = (struct cpu_root_links){
         .epoch = m->epoch & ~(uint64_t)(MMU_EPOCH_STEP - 1),
         .gepoch = m->gepoch,
         .cr0 = m->cr0, .cr3 = m->cr3, .cr4 = m->cr4, .efer = m->efer,
@@ -165,19 +165,14 @@ void cpu_links_leave(struct cpu *c, struct cpu_links *r)
  * (links do not check the block's generation), a slot was taken over
  * for code of another size (a link to it would take a block decoded
  * for another mode), or the root does not come back to the paging and
- * mode state it left.  The same holds the other way for the guest's
- * own links at its next entry, when its TLB context (the same VPID and
- * EPTP) comes back whole: the root's invalidations for it (INVVPID,
- * INVEPT) drop that saved context, and so the resume.  Linux in KVM in
- * Linux makes 45,692 VM entries and exits.  The epochs come back as
- * they were: every epoch and global epoch is a value never handed out
- * before (mmu_new_epoch), so no link made in the other context can
- * match them. */
-bool cpu_links_resume(struct cpu *c, struct cpu_links *rp)
+ * mode state it left.  The epochs come back as they were: every epoch
+ * and global epoch is a value never handed out before (mmu_new_epoch),
+ * so no link the guest made can match them. */
+bool cpu_links_resume_root(struct cpu *c)
 {
     struct mmu *m = &c->mmu;
-    const struct cpu_links rec = *rp, *r = &rec;
-    rp->epoch = 0; /* used once */
+    const struct cpu_root_links rec = c->root_links, *r = &rec;
+    c->root_links.epoch = 0; /* used once */
     bool same = r->epoch && r->code_writes == m->phys->code_writes &&
                 r->other_inits == other_inits(c, r->code_size) && r->cr0 == m->cr0 &&
                 r->cr3 == m->cr3 && r->cr4 == m->cr4 && r->efer == m->efer &&

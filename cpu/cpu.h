@@ -144,19 +144,16 @@ struct cpu {
     uint8_t link_code_size;
     enum cpu_mode link_mode;
     uint64_t link_cs_base;
-    /* The links' state when a TLB context was left for another, to
-     * come back with it (cpu_links_resume()): the VMX root's at its
-     * last entry into a guest with a VPID, and that guest's at its
-     * last exit, with the context's key (VPID and EPTP) */
-    struct cpu_links {
+    /* The links' state when the VMX root last entered a guest that runs
+     * on a TLB context of its own (a VPID): cpu_links_resume_root() */
+    struct cpu_root_links {
         uint64_t epoch, gepoch; /* epoch 0: no record */
         uint64_t cr0, cr3, cr4, efer, cs_base;
         enum cpu_mode mode;
         uint8_t code_size;
         uint64_t code_writes; /* phys->code_writes then */
         uint64_t other_inits; /* block slots initialised for other code sizes */
-        uint64_t key;         /* the guest's: its TLB context's key */
-    } root_links, guest_links;
+    } root_links;
 
     /* SSE and x87 */
     union xmm xmm[16];
@@ -345,16 +342,15 @@ void cpu_set_flags(struct cpu *c, uint64_t value); /* raw: no privilege checks *
 
 /* mode bookkeeping after CR0/EFER/CS/RFLAGS.VM changes */
 void cpu_update_mode(struct cpu *c);
-/* Leaving a TLB context that will come back (the root's at a VM entry
- * into a guest with a VPID, before the guest's state loads; the
- * guest's at its VM exit, before the root's does): records the epochs
- * and what the links were made under in *r. */
-void cpu_links_leave(struct cpu *c, struct cpu_links *r);
-/* Back in that context (its state loaded, its TLB entries back,
- * cpu_update_mode() run): its links hold again (its epochs come back)
- * when nothing since could have changed what they were made under.
- * Uses the record once; returns whether the links hold. */
-bool cpu_links_resume(struct cpu *c, struct cpu_links *r);
+/* A VM entry that switches to the guest's own TLB context, before it
+ * loads the guest's state: records the root's epochs and what its links
+ * were made under. */
+void cpu_links_leave_root(struct cpu *c);
+/* The VM exit back from that guest, after the root's state and TLB
+ * context are back and cpu_update_mode() ran: the root's links hold
+ * again (its epochs come back) when nothing since could have changed
+ * what they were made under.  Returns whether they do. */
+bool cpu_links_resume_root(struct cpu *c);
 void cpu_fast_need_update(struct cpu *c);
 
 /* After RFLAGS.AC may have changed: the fast paths' permission bits */

@@ -90,7 +90,7 @@ struct icache {
     /* slots (re)initialised for code of each size (2, 4, 8): a link
      * names a slot, and a slot taken over for the same RAM offset in
      * another code size would look like its old block to it
-     * (cpu_links_resume()) */
+     * (cpu_links_resume_root()) */
     uint64_t inits[9];
 };
 

@@ -324,7 +324,6 @@ void snapshot_cpu_after_load(struct machine *m)
     cpu_update_mode(c);
     mmu_new_epoch(u);
     c->root_links.epoch = 0; /* no link of this process's past holds */
-    c->guest_links.epoch = 0;
     /* fast_mask follows DR7 and the debugger's watchpoints */
     cpu_debug_config(c, c->dbg_active, c->dbg_watch_mem);
 }

@@ -337,7 +337,7 @@ static inline void mmu_fresh_epoch(struct mmu *m)
 /* A new epoch for everything cached: global translations included.
  * The global epoch takes its values from the same count, so it too
  * never comes back to a value it had unless a record brings it back
- * (cpu_links_resume()). */
+ * (cpu_links_resume_root()). */
 static inline void mmu_new_epoch(struct mmu *m)
 {
     mmu_fresh_epoch(m);
@@ -405,8 +405,8 @@ void mmu_flush_all(struct mmu *m);            /* including global entries, and s
  * 'save' with 'save_key') and enters context 'load': its translations
  * come back if they were saved under 'load_key'.  Used by VM entries and
  * exits with VPIDs (SDM 28.3.3.3: mappings tagged by VPID and EP4TA
- * survive them).  Returns whether context 'load' came back. */
-bool mmu_tlb_switch(struct mmu *m, int save, uint64_t save_key, int load, uint64_t load_key);
+ * survive them). */
+void mmu_tlb_switch(struct mmu *m, int save, uint64_t save_key, int load, uint64_t load_key);
 void mmu_tlb_drop_saved(struct mmu *m, int which); /* INVVPID, INVEPT */
 void mmu_flush_nonglobal(struct mmu *m);      /* MOV CR3 without no-flush */
 void mmu_flush_pcid(struct mmu *m, uint16_t pcid, bool keep_global);

@@ -162,7 +162,7 @@ void mmu_tlb_drop_saved(struct mmu *m, int which)
     m->saved[which].valid = false;
 }
 
-bool mmu_tlb_switch(struct mmu *m, int save, uint64_t save_key, int load, uint64_t load_key)
+void mmu_tlb_switch(struct mmu *m, int save, uint64_t save_key, int load, uint64_t load_key)
 {
     struct mmu_tlb_saved *s = &m->saved[save];
     s->valid = false;
@@ -190,7 +190,7 @@ bool mmu_tlb_switch(struct mmu *m, int save, uint64_t save_key, int load, uint64
     flush(m, FLUSH_ALL, 0);
     struct mmu_tlb_saved *l = &m->saved[load];
     if (!l->valid || l->key != load_key)
-        return false;
+        return;
     l->valid = false;
     unsigned bits = (m->cr4 & CR4_LA57) ? 57 : 48;
     for (unsigned k = 0; k < l->n; k++) {
@@ -214,7 +214,6 @@ bool mmu_tlb_switch(struct mmu *m, int save, uint64_t save_key, int load, uint64
         m->lists_used |= (uint16_t)(1u << x->list);
         m->large_levels |= (uint8_t)((1u << e->level) & ~1u);
     }
-    return true;
 }
 
 void mmu_switch_space(struct mmu *m, uint64_t cr3, bool noflush)

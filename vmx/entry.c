@@ -536,7 +536,7 @@ static void load_guest_state(struct cpu *c)
     struct mmu *m = &c->mmu;
 
     flags_materialize(c);
-    cpu_links_leave(c, &c->root_links); /* kept only for a guest with a VPID, below */
+    cpu_links_leave_root(c); /* kept only for a guest with a VPID, below */
     m->cr0 = vmcs_get(c, VF_GUEST_CR0);
     m->cr4 = vmcs_get(c, VF_GUEST_CR4);
     m->cr3 = vmcs_get(c, VF_GUEST_CR3);
@@ -593,9 +593,8 @@ static void load_guest_state(struct cpu *c)
     uint64_t key = vmx_tlb_key(c);
     c->vmx.tlb_switched = key != 0;
     c->vmx.tlb_key = key;
-    bool back = false; /* the guest's TLB context came back */
     if (key) {
-        back = mmu_tlb_switch(m, 0, 0, 1, key);
+        mmu_tlb_switch(m, 0, 0, 1, key);
     } else {
         mmu_flush_all(m);
         c->root_links.epoch = 0; /* the exit flushes the root's too */
@@ -604,10 +603,7 @@ static void load_guest_state(struct cpu *c)
      * (vmx_ept_enter), else from CR3 */
     if (!vmx_ept_enter(c) && (m->cr0 & CR0_PG) && (m->cr4 & CR4_PAE) && !ia32e)
         mmu_load_pdptes(m);
-    cpu_update_mode(c); /* the switch above moved the MMU epoch */
-    if (back && c->guest_links.key == key)
-        cpu_links_resume(c, &c->guest_links); /* the guest's links may hold again */
-    c->guest_links.epoch = 0;
+    cpu_update_mode(c); /* the flush above moved the MMU epoch: no block link survives */
     cpu_break_block(c);
 }
 

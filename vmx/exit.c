@@ -101,12 +101,6 @@ void vmx_load_host_state(struct cpu *c)
     uint32_t exit = (uint32_t)vmcs_get(c, VF_EXIT_CONTROLS);
     bool host64 = exit & EXIT_HOST_ADDR_SPACE_SIZE;
 
-    /* the guest's links, for its next entry on the same TLB context */
-    c->guest_links.epoch = 0;
-    if (c->vmx.tlb_switched) {
-        cpu_links_leave(c, &c->guest_links);
-        c->guest_links.key = c->vmx.tlb_key;
-    }
     vmx_ept_leave(c);
     /* 27.5.1: CR0 bits ET/CD/NW and the reserved ones keep their value */
     uint64_t keep0 = CR0_ET | CR0_CD | CR0_NW | 0x1ff80000ull | (1ull << 17) | 0xffc0ull;
@@ -181,7 +175,7 @@ void vmx_load_host_state(struct cpu *c)
         vmx_abort(c, 2); /* 27.7: failure loading host PDPTRs */
     cpu_update_mode(c); /* the switch above moved the MMU epoch */
     if (switched)
-        cpu_links_resume(c, &c->root_links); /* the root's links may hold again */
+        cpu_links_resume_root(c); /* the root's links may hold again */
     cpu_break_block(c);
 
     /* 27.6: the VM-exit MSR-load list */

@@ -272,7 +272,7 @@ static void reset_keeps_epoch_growing(void)
 }
 
 /* The root's epochs across a VM exit from a guest with a VPID
- * (cpu_links_resume): they come back exactly as recorded at the
+ * (cpu_links_resume_root): they come back exactly as recorded at the
  * entry, once, and not after a code write, a slot initialised for code
  * of another size, or a root that comes back to other paging state. */
 static void root_links_resume_only_unchanged(void)
@@ -284,7 +284,7 @@ static void root_links_resume_only_unchanged(void)
     for (int k = 0; k < 4; k++) {
         cpu_write_cr3(&c, 0x1000);
         uint64_t e = m->epoch, g = m->gepoch;
-        cpu_links_leave(&c, &c.root_links);
+        cpu_links_leave_root(&c);
         mmu_flush_all(m); /* the guest's context */
         UNIT_CHECK(m->epoch != e && m->gepoch != g);
         switch (k) {
@@ -295,7 +295,7 @@ static void root_links_resume_only_unchanged(void)
         case 2: c.icache->inits[4]++; break;
         case 3: m->cr3 = 0x2000; break;
         }
-        bool back = cpu_links_resume(&c, &c.root_links);
+        bool back = cpu_links_resume_root(&c);
         UNIT_CHECKF(back == (k == 0), "case %d: resumed %d", k, back);
         if (k == 0)
             UNIT_CHECKF(m->epoch == e && m->gepoch == g, "epoch %#llx (was %#llx), global %#llx (was %#llx)",
@@ -303,7 +303,7 @@ static void root_links_resume_only_unchanged(void)
                         (unsigned long long)m->gepoch, (unsigned long long)g);
         else
             UNIT_CHECK(m->epoch != e && m->gepoch != g);
-        UNIT_CHECK(!cpu_links_resume(&c, &c.root_links)); /* once */
+        UNIT_CHECK(!cpu_links_resume_root(&c)); /* once */
     }
     cpu_free(&c);
 }

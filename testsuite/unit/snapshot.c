@@ -206,7 +206,6 @@ static const char *differing_part(struct machine *m1, struct machine *m2)
          * global epoch moves at a load, so no record holds after it) */
         memset(c->mmu.spaces, 0, sizeof(c->mmu.spaces));
         memset(&c->root_links, 0, sizeof(c->root_links));
-        memset(&c->guest_links, 0, sizeof(c->guest_links));
         c->mmu.stat_walks = 0;
         c->mmu.stat_resumes = 0;
         if (!c->mmu.slow_page_on)
