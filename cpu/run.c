@@ -613,4 +613,3 @@ void cpu_run(struct cpu *c, uint64_t until)
         run_blocks(c, bound);
     }
 }
-
