@@ -49,10 +49,17 @@ static inline __attribute__((always_inline)) bool flag_cf_inline(const struct cp
     unsigned top = c->lf_size * 8 - 1, op = c->lf_op;
     /* tests, not a switch: GCC makes the switch a jump table, one
      * indirect branch per ADC of a carry chain, whose predecessor
-     * alternates between ADD and ADC */
-    if (op == LF_ADD || op == LF_ADC)
+     * alternates between ADD and ADC.  ADD and SUB keep their operands
+     * masked to the size (lf_set's callers), so their carry is one
+     * unsigned compare: a sum that wrapped is below an addend, and a
+     * difference borrows when a < b. */
+    if (op == LF_SUB)
+        return a < b;
+    if (op == LF_ADD)
+        return r < a;
+    if (op == LF_ADC)
         return (((a & b) | ((a | b) & ~r)) >> top) & 1;
-    if (op == LF_SUB || op == LF_SBB)
+    if (op == LF_SBB)
         return (((~a & b) | ((~a | b) & r)) >> top) & 1;
     if (op == LF_NONE)
         return (c->rflags & FL_CF) != 0;
@@ -162,8 +169,10 @@ static inline __attribute__((always_inline)) bool cond_after_logic(unsigned pair
  * practice — straight from the operands; after other lazy ops ZF and SF
  * from the kept result and CF as flag_cf_inline() has it; from RFLAGS
  * itself when no op is pending.  Returns false when the flags must be
- * derived (cpu_cond_slow()). */
-static inline bool cpu_cond_fast(const struct cpu *c, unsigned cc, bool *out)
+ * derived (cpu_cond_slow()).  Always inlined: in the Jcc, SETcc and
+ * CMOVcc fast paths it folds to the one case their condition needs. */
+static inline __attribute__((always_inline)) bool cpu_cond_fast(const struct cpu *c, unsigned cc,
+                                                                 bool *out)
 {
     bool r;
     unsigned sh = 64 - 8 * c->lf_size;

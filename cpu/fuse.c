@@ -290,6 +290,14 @@ static bool overwrites_flags(const struct insn *i)
     }
 }
 
+/* ADC or SBB (which cpu_flagless() may have given a flagless entry) */
+static bool reads_carry(const struct insn *i)
+{
+    if (i->op == 0x81 || i->op == 0x83)
+        return (i->reg & 7) == 2 || (i->reg & 7) == 3;
+    return i->op < 0x40 && ((i->op >> 3) & 7) >= 2 && ((i->op >> 3) & 7) <= 3;
+}
+
 /* Neither reads nor writes a flag, and its threaded entry is a
  * register handler that cannot fault or leave the chain: MOV between
  * registers or of an immediate, LEA (cpu_specialize() gives each of
@@ -324,9 +332,14 @@ void cpu_fuse(struct insn *insn, unsigned k)
         return;
     }
     /* the flag writers since the last flag reader, through moves, have
-     * dead flags: the SHA-256 rounds' ROR, MOV, ROR, XOR; XOR, XOR */
+     * dead flags: the SHA-256 rounds' ROR, MOV, ROR, XOR; XOR, XOR.  An
+     * ADC or SBB among them is the last: it reads the CF written before
+     * it (multi-precision code's SUB, ADC, ADD) */
     if (overwrites_flags(next))
-        for (unsigned j = k; j-- > 0;)
-            if (!cpu_flagless(&insn[j]) && !flag_transparent(&insn[j]))
+        for (unsigned j = k; j-- > 0;) {
+            if (flag_transparent(&insn[j]))
+                continue;
+            if (!cpu_flagless(&insn[j]) || reads_carry(&insn[j]))
                 break;
+        }
 }

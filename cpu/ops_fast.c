@@ -1155,10 +1155,21 @@ static ALWAYS_INLINE uint64_t alu_result(unsigned op, uint64_t a, uint64_t b)
     THREADED_REG(name##_nf)
 #define ALU_NF_VARIANTS(n) ALU_RR_SHAPES(ALU_NF_FORM, n)
 ALU_NF_VARIANTS(0) ALU_NF_VARIANTS(1) ALU_NF_VARIANTS(4) ALU_NF_VARIANTS(5) ALU_NF_VARIANTS(6)
+/* ADC and SBB still read CF (the carry chains of multi-precision code:
+ * SUB, ADC, then an ADD that overwrites the ADC's flags) */
+#define ALU_CARRY_NF_FORM(name, n, dst, src, size)                                        \
+    static void name##_nf(struct cpu *c, const struct insn *i)                            \
+    {                                                                                     \
+        uint64_t cf = flag_cf(c);                                                         \
+        uint64_t v = n == 2 ? c->r[dst] + src + cf : c->r[dst] - src - cf;                \
+        c->r[dst] = v & size_mask(size);                                                  \
+    }                                                                                     \
+    THREADED_REG(name##_nf)
+ALU_RR_SHAPES(ALU_CARRY_NF_FORM, 2) ALU_RR_SHAPES(ALU_CARRY_NF_FORM, 3)
 #define ALU_NF_ROW(f, w)                                                                  \
-    {f##w##_0_nf_run, f##w##_1_nf_run, NULL, NULL, f##w##_4_nf_run, f##w##_5_nf_run,      \
-     f##w##_6_nf_run, NULL}
-static const insn_fn alu_nf_run[3][2][8] = { /* [EG, GE, EI][32, 64][op]: not ADC, SBB, CMP */
+    {f##w##_0_nf_run, f##w##_1_nf_run, f##w##_2_nf_run, f##w##_3_nf_run, f##w##_4_nf_run, \
+     f##w##_5_nf_run, f##w##_6_nf_run, NULL}
+static const insn_fn alu_nf_run[3][2][8] = { /* [EG, GE, EI][32, 64][op]: not CMP */
     {ALU_NF_ROW(alu_eg, 32), ALU_NF_ROW(alu_eg, 64)},
     {ALU_NF_ROW(alu_ge, 32), ALU_NF_ROW(alu_ge, 64)},
     {ALU_NF_ROW(alu_ri, 32), ALU_NF_ROW(alu_ri, 64)},

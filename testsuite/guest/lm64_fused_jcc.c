@@ -319,6 +319,71 @@ static void test_rotate_then_flag_writer(void)
     ASSERT(n > 100);
 }
 
+/* The multi-precision shapes (Linux's mpihelp_submul_1 and _addmul_1):
+ * SUB or ADD, ADC or SBB reading its carry, then an ADD that overwrites
+ * the ADC's flags.  nest86 runs such an ADC without computing its own
+ * flags (cpu_fuse()), but the carry it adds must still be the SUB's or
+ * ADD's: a - b borrows when a < b, a + b carries when the sum wraps
+ * (SDM Vol. 1 3.4.3.1, Vol. 2 "ADC", "SBB").  *fl: the flags after the
+ * closing ADD, which must be that ADD's alone. */
+static uint64_t sub_adc_add(uint64_t a, uint64_t b, uint64_t s, uint64_t *fl)
+{
+    uint64_t t = 5, f;
+    asm volatile("subq %[b], %[a]\n\tadcq %[s], %[t]\n\taddq %[b], %[t]\n\t"
+                 "pushfq\n\tpopq %[f]"
+                 : [a] "+r"(a), [t] "+r"(t), [f] "=&r"(f) : [b] "r"(b), [s] "r"(s) : "cc");
+    *fl = f;
+    return t;
+}
+
+static uint64_t add_sbb_add32(uint64_t a, uint64_t b, uint64_t s, uint64_t *fl)
+{
+    uint64_t t = 5, f;
+    asm volatile("addl %k[b], %k[a]\n\tsbbl %k[s], %k[t]\n\tmovq %[b], %[s]\n\t"
+                 "addl %k[b], %k[t]\n\tpushfq\n\tpopq %[f]"
+                 : [a] "+r"(a), [t] "+r"(t), [s] "+r"(s), [f] "=&r"(f) : [b] "r"(b) : "cc");
+    *fl = f;
+    return t;
+}
+
+/* CMP, then ADC of an immediate and XOR: the immediate forms */
+static uint64_t cmp_adci_xor(uint64_t a, uint64_t b)
+{
+    uint64_t t = 0x100;
+    asm volatile("cmpq %[b], %[a]\n\tadcq $7, %[t]\n\txorq %[b], %[a]"
+                 : [a] "+r"(a), [t] "+r"(t) : [b] "r"(b) : "cc");
+    return t;
+}
+
+static void test_carry_chain_flagless(void)
+{
+    unsigned n = 0;
+    for (unsigned x = 0; x < NVALUES; x++)
+        for (unsigned y = 0; y < NVALUES; y++) {
+            uint64_t a = values[x], b = values[y], s = values[(x + y) % NVALUES];
+            uint64_t f1 = 0, f2 = 0, r1 = 0, r2 = 0, r3 = 0;
+            for (unsigned rep = 0; rep < 3; rep++) { /* the second and third threaded */
+                r1 = sub_adc_add(a, b, s, &f1);
+                r2 = add_sbb_add32(a, b, s, &f2);
+                r3 = cmp_adci_xor(a, b);
+            }
+            uint64_t t1 = 5 + s + (a < b);
+            uint64_t w1 = t1 + b;
+            ASSERT_EQ(r1, w1);
+            /* the ADD's flags: CF from its own carry, ZF from its result */
+            ASSERT_EQ(f1 & 1, w1 < t1);
+            ASSERT_EQ((f1 >> 6) & 1, w1 == 0);
+            uint32_t a32 = (uint32_t)a, b32 = (uint32_t)b;
+            uint32_t t2 = 5u - (uint32_t)s - (uint32_t)((uint32_t)(a32 + b32) < a32);
+            uint32_t w2 = t2 + b32;
+            ASSERT_EQ(r2, w2);
+            ASSERT_EQ(f2 & 1, w2 < t2);
+            ASSERT_EQ(r3, 0x107 + (a < b));
+            n++;
+        }
+    ASSERT(n == NVALUES * NVALUES);
+}
+
 /* CMP then SETcc of a register (the carry tests of multi-precision
  * code), which nest86 also fuses: the byte set, the rest of the
  * destination register kept, and the flags, as with a NOP between. */
@@ -393,5 +458,6 @@ void test_main(void)
 {
     RUN_TEST(test_all_pairs);
     RUN_TEST(test_rotate_then_flag_writer);
+    RUN_TEST(test_carry_chain_flagless);
     RUN_TEST(test_cmp_setcc);
 }
