@@ -5,7 +5,8 @@
  * with the CR3 no-flush bit, INVPCID types 0-3; and the same for code:
  * a call site that keeps calling a remapped linear address (INVLPG of
  * its 4 KiB or 2 MiB page, of another page), also across
- * no-flush switches between PCIDs.
+ * no-flush switches between PCIDs, and a loop that remaps its own code
+ * page (INVLPG or MOV CR3 in its body) before its back edge.
  *
  * Two kinds of assertion:
  *  - "must": the SDM requires the new translation (an invalidation the
@@ -308,6 +309,76 @@ static void test_code_invlpg(void)
     invlpg(VA_2M);
 }
 
+/* A loop whose body remaps its own code page: at VA_X + 0x200
+ *     mov ecx, 2 ; jmp loop
+ * loop (VA_X + 0x210, a block of its own as a branch target):
+ *     mov rax, pte ; mov rdx, new_pte ; mov [rax], rdx
+ *     then INVLPG [VA_X], or MOV RAX, CR3 ; MOV CR3, RAX
+ *     dec ecx ; jnz loop ; mov eax, 1 ; ret
+ * and in the frame the new PTE names, at the loop's offset, mov eax, 2 ;
+ * ret.  The back edge fetches through the new translation (SDM
+ * 4.10.4.1: both invalidate VA_X's), so the call returns 2: an emulator
+ * that re-entered its decoded loop without looking at the translation
+ * would run the old frame's loop again and return 1. */
+static void emit_remap_loop(uint8_t *p, uint64_t pte_addr, uint64_t new_pte, bool cr3)
+{
+    static const uint8_t head[] = {0xB9, 2, 0, 0, 0, 0xEB, 0x09};
+    unsigned n = 0;
+    for (unsigned k = 0; k < sizeof head; k++)
+        p[n++] = head[k];
+    while (n < 0x10)
+        p[n++] = 0x90;
+    uint64_t imm[3] = {pte_addr, new_pte, VA_X};
+    static const uint8_t movabs[3][2] = {{0x48, 0xB8}, {0x48, 0xBA}, {0x48, 0xB8}};
+    for (unsigned m = 0; m < 3; m++) {
+        p[n++] = movabs[m][0];
+        p[n++] = movabs[m][1];
+        for (unsigned b = 0; b < 8; b++)
+            p[n++] = (uint8_t)(imm[m] >> (8 * b));
+        if (m == 1) { /* mov [rax], rdx */
+            p[n++] = 0x48;
+            p[n++] = 0x89;
+            p[n++] = 0x10;
+        }
+    }
+    static const uint8_t inv[] = {0x0F, 0x01, 0x38};                         /* invlpg [rax] */
+    static const uint8_t reload[] = {0x0F, 0x20, 0xD8, 0x0F, 0x22, 0xD8};    /* rax = cr3; cr3 = rax */
+    const uint8_t *flush = cr3 ? reload : inv;
+    for (unsigned k = 0; k < (cr3 ? sizeof reload : sizeof inv); k++)
+        p[n++] = flush[k];
+    p[n++] = 0xFF; /* dec ecx */
+    p[n++] = 0xC9;
+    p[n++] = 0x75; /* jnz loop */
+    p[n] = (uint8_t)(0x10 - (n + 1));
+    n++;
+    static const uint8_t tail[] = {0xB8, 1, 0, 0, 0, 0xC3};
+    for (unsigned k = 0; k < sizeof tail; k++)
+        p[n++] = tail[k];
+}
+
+static void test_code_remap_in_loop(void)
+{
+    setup();
+    code_setup();
+    volatile uint64_t *pte = pte_of(VA_X);
+    static const uint8_t ret2[] = {0xB8, 2, 0, 0, 0, 0xC3};
+    for (unsigned cr3 = 0; cr3 < 2; cr3++) {
+        emit_remap_loop(code_1 + 0x200, (uintptr_t)pte, (uintptr_t)code_2 | PTE_P, cr3);
+        /* the new frame: the same bytes after the flush (fetched through
+         * the new translation once it is done), another loop head */
+        for (unsigned k = 0x10; k < 0x40; k++)
+            code_2[0x200 + k] = code_1[0x200 + k];
+        for (unsigned k = 0; k < sizeof ret2; k++)
+            code_2[0x210 + k] = ret2[k];
+        /* the first call decodes the loop, the later ones run it decoded */
+        for (unsigned k = 0; k < 4; k++) {
+            *pte = (uintptr_t)code_1 | PTE_P;
+            invlpg(VA_X);
+            ASSERT_EQ(rt_call_code(VA_X + 0x200), 2);    /* must */
+        }
+    }
+}
+
 static void set_cr3(uint64_t v)
 {
     __asm__ volatile("mov %0, %%cr3" ::"r"(v) : "memory");
@@ -478,6 +549,7 @@ void test_main(void)
     RUN_TEST(test_invlpg_2m);
     RUN_TEST(test_invlpg_address);
     RUN_TEST(test_code_remap);
+    RUN_TEST(test_code_remap_in_loop);
     RUN_TEST(test_code_invlpg);
     RUN_TEST(test_pcid);
     RUN_TEST(test_invpcid);
