@@ -56,9 +56,6 @@ void phys_map_mmio(struct phys *p, uint64_t base, uint64_t size, const char *nam
     phys_regions_changed(p);
 }
 
-/* The legacy regions (VGA memory) sit below 1 MiB; above it, RAM up to
- * the lowest region needs no search. */
-#define PHYS_LOW_END 0x100000ull
 
 void phys_regions_changed(struct phys *p)
 {
@@ -138,7 +135,7 @@ static bool same_target(struct phys *p, uint64_t pa, unsigned size)
     return !a && !b && phys_find_region(p, pa) == phys_find_region(p, pa + size - 1);
 }
 
-uint64_t phys_read(struct phys *p, uint64_t pa, unsigned size)
+uint64_t phys_read_any(struct phys *p, uint64_t pa, unsigned size)
 {
     if (same_target(p, pa, size)) {
         uint8_t *h = phys_ram_ptr(p, pa);
@@ -159,7 +156,7 @@ uint64_t phys_read(struct phys *p, uint64_t pa, unsigned size)
     return v;
 }
 
-void phys_write(struct phys *p, uint64_t pa, uint64_t value, unsigned size)
+void phys_write_any(struct phys *p, uint64_t pa, uint64_t value, unsigned size)
 {
     if (same_target(p, pa, size)) {
         uint8_t *h = phys_ram_ptr(p, pa);

@@ -13,10 +13,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define PHYS_PCI_HOLE_START 0xC0000000ull /* RAM above this moves to 4 GiB */
 #define PHYS_4G             0x100000000ull
 #define PHYS_MAX_REGIONS    64
+/* The legacy regions (VGA memory) sit below 1 MiB; above it, RAM up to
+ * the lowest region needs no search. */
+#define PHYS_LOW_END        0x100000ull
 
 typedef uint64_t (*phys_mmio_read_fn)(void *opaque, uint64_t offset, unsigned size);
 typedef void (*phys_mmio_write_fn)(void *opaque, uint64_t offset, uint64_t value,
@@ -119,8 +123,42 @@ const struct phys_region *phys_find_region(const struct phys *p, uint64_t pa);
 
 /* Accesses of 1, 2, 4 or 8 bytes at any alignment; an access that
  * straddles a RAM/MMIO boundary is split byte-wise, as the bus would. */
-uint64_t phys_read(struct phys *p, uint64_t pa, unsigned size);
-void phys_write(struct phys *p, uint64_t pa, uint64_t value, unsigned size);
+uint64_t phys_read_any(struct phys *p, uint64_t pa, unsigned size);
+void phys_write_any(struct phys *p, uint64_t pa, uint64_t value, unsigned size);
+
+/* The host bytes of an access that stays on one page of the RAM that
+ * needs no region search (from PHYS_LOW_END up to the lowest MMIO
+ * region, below 4 GiB), else NULL: where page walks find their entries
+ * and TLB misses their data, so phys_read/phys_write take it inline. */
+static inline uint8_t *phys_ram_plain(const struct phys *p, uint64_t pa, unsigned size)
+{
+    if (pa >= PHYS_LOW_END && pa < p->region_floor && pa < p->ram_below_4g &&
+        (pa & 0xfff) + size <= 4096)
+        return p->ram + pa; /* regions and RAM end on page boundaries */
+    return NULL;
+}
+
+static inline uint64_t phys_read(struct phys *p, uint64_t pa, unsigned size)
+{
+    const uint8_t *h = phys_ram_plain(p, pa, size);
+    if (h) {
+        uint64_t v = 0;
+        memcpy(&v, h, size);
+        return v;
+    }
+    return phys_read_any(p, pa, size);
+}
+
+static inline void phys_write(struct phys *p, uint64_t pa, uint64_t value, unsigned size)
+{
+    uint8_t *h = phys_ram_plain(p, pa, size);
+    if (h) {
+        memcpy(h, &value, size);
+        phys_note_write(p, pa); /* RAM offset pa: below 4 GiB; one page */
+        return;
+    }
+    phys_write_any(p, pa, value, size);
+}
 
 /* Bulk copies used by loaders and the debugger; return -1 if any byte
  * of the range is not RAM. */

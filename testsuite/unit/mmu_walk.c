@@ -402,6 +402,35 @@ static void phys_mmio_and_straddle(void)
     phys_regions_changed(&ph);
 }
 
+/* The inline RAM path of phys_read/phys_write (mmu/phys.h
+ * phys_ram_plain) ends where RAM ends (open bus above it reads all
+ * ones), and a write through it still tells the code tracking which
+ * pages it changed: a store to a page holding decoded code moves that
+ * page's generation, including the second page of a store that
+ * straddles two */
+static void plain_ram_path_edges(void)
+{
+    uint64_t end = ph.ram_below_4g;
+    phys_write(&ph, end - 8, 0x1122334455667788ull, 8);
+    UNIT_CHECK(phys_read(&ph, end - 8, 8) == 0x1122334455667788ull);
+    UNIT_CHECK(phys_read(&ph, end, 4) == 0xffffffffu);
+    UNIT_CHECK(phys_read(&ph, end + 0x100, 8) == ~0ull);
+    phys_write(&ph, end, 0x5a, 1); /* ignored, no crash */
+
+    uint64_t pg = 0x1234000;
+    phys_mark_code(&ph, pg);
+    uint32_t gen = ph.code_gen[pg >> 12];
+    phys_write(&ph, pg + 0x10, 0xab, 1);
+    UNIT_CHECK(ph.code_gen[pg >> 12] == gen + 1);
+    UNIT_CHECK(!ph.code_page[pg >> 12]);
+    phys_mark_code(&ph, pg);
+    gen = ph.code_gen[pg >> 12];
+    phys_write(&ph, pg - 4, 0x0102030405060708ull, 8); /* last 4 bytes on the code page */
+    UNIT_CHECK(ph.code_gen[pg >> 12] == gen + 1);
+    UNIT_CHECK(phys_read(&ph, pg - 4, 8) == 0x0102030405060708ull);
+    UNIT_CHECK(phys_read(&ph, pg, 4) == 0x01020304u);
+}
+
 /* RAM above 1 MiB needs no region search below the lowest MMIO region
  * (phys_regions_changed): a region moved into RAM must shadow it at
  * once, and RAM it left must be RAM again */
@@ -427,6 +456,7 @@ int main(void)
     UNIT_RUN(write_read_only_user_page);
     UNIT_RUN(restore_drops_noncanonical);
     UNIT_RUN(moved_region_shadows_ram);
+    UNIT_RUN(plain_ram_path_edges);
     UNIT_RUN(pkey_and_read_only_both_deny);
     UNIT_RUN(large_page_write_sets_dirty);
     UNIT_RUN(user_access_to_supervisor_page);
