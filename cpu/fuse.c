@@ -60,7 +60,7 @@ static ALWAYS_INLINE void fused_jcc(struct cpu *c, const struct insn *j, int tak
         return;
     }
     if (taken > 0) {
-        thread_jump(c, j, thread_rip(c, j) + j->imm, true); /* the canonical check where needed */
+        thread_jump(c, j, thread_rel_target(c, j), true); /* the canonical check where needed */
         return;
     }
     j->run(c, j); /* the Jcc on its own, from the stored flags (PF) */

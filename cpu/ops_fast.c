@@ -266,7 +266,7 @@ static ALWAYS_INLINE void jcc(struct cpu *c, const struct insn *i, unsigned cc)
         if (likely(cpu_cond_fast(c, n, &taken))) {                                    \
             if (taken) /* 64-bit blocks only: operand size 64 (D_F64), no wrap;    \
                           the canonical check is thread_jump's */                     \
-                thread_jump(c, i, thread_rip(c, i) + i->imm, true);                   \
+                thread_jump(c, i, thread_rel_target(c, i), true);                     \
             else                                                                      \
                 thread_next_fast(c, i);                                               \
             return;                                                                   \
@@ -620,7 +620,7 @@ static void jmp_rel64(struct cpu *c, const struct insn *i)
 }
 static void jmp_rel64_run(struct cpu *c, const struct insn *i)
 {
-    thread_jump(c, i, thread_rip(c, i) + i->imm, true); /* which checks the target when it must */
+    thread_jump(c, i, thread_rel_target(c, i), true); /* which checks the target when it must */
 }
 
 /* ---- FF /0, /1: INC and DEC of a 32/64-bit register or memory ----

@@ -432,6 +432,16 @@ static struct block *next_block(struct cpu *c, struct block *b)
     return nb;
 }
 
+/* A relative JMP or Jcc keeps its target's offset from the block's
+ * first byte in imm2, which its decoding leaves unused
+ * (thread_rel_target) */
+static void rel_target_offset(struct insn *in)
+{
+    uint16_t op = in->op;
+    if ((op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f) || op == 0xe9 || op == 0xeb)
+        in->imm2 = in->end + in->imm;
+}
+
 /* Executes the part of a block that has not been decoded yet, decoding
  * each instruction as execution reaches it. */
 static void run_decode(struct cpu *c, struct block *b)
@@ -471,6 +481,7 @@ static void run_decode(struct cpu *c, struct block *b)
         unsigned end = page_off + in->len - (unsigned)(b->ram_off & 0xfff);
         in->idx = (uint8_t)k;
         in->end = (uint16_t)end;
+        rel_target_offset(in);
         set_stop(&b->insn[k + 1], k + 1, end);
         if (k > 0 && c->code_size == 8)
             cpu_fuse(b->insn, k);

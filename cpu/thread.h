@@ -55,6 +55,16 @@ static inline __attribute__((always_inline)) uint64_t thread_rip(const struct cp
     return c->block_rip + i->end;
 }
 
+/* The target of a relative JMP or Jcc taken: run_decode keeps its
+ * offset from the block's first byte in imm2 (cpu/run.c
+ * rel_target_offset), which saves reading the instruction's end and
+ * adding it on every taken branch. */
+static inline __attribute__((always_inline)) uint64_t thread_rel_target(const struct cpu *c,
+                                                                        const struct insn *i)
+{
+    return c->block_rip + i->imm2;
+}
+
 /* Stores RIP, the instruction's own RIP and the count as they are
  * while i executes: before a full handler, which may read them, fault
  * or exit. */
