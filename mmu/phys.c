@@ -56,7 +56,6 @@ void phys_map_mmio(struct phys *p, uint64_t base, uint64_t size, const char *nam
     phys_regions_changed(p);
 }
 
-
 void phys_regions_changed(struct phys *p)
 {
     uint64_t floor = UINT64_MAX;
