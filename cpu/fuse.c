@@ -319,7 +319,7 @@ void cpu_fuse(struct insn *insn, unsigned k)
 {
     struct insn *prev = &insn[k - 1];
     const struct insn *next = &insn[k];
-    bool is_jcc = (next->op >= 0x70 && next->op <= 0x7f) || (next->op >= 0x180 && next->op <= 0x18f);
+    bool is_jcc = insn_op_is_jcc(next->op);
     int form = setter_form(prev);
     if (is_jcc && form >= 0) {
         prev->run = fused_run[form][next->op & 0xf];

@@ -8,6 +8,7 @@
 #ifndef NEST86_CPU_INSN_H
 #define NEST86_CPU_INSN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "cpu/cpu.h"
@@ -80,6 +81,12 @@ struct insn {
 void cpu_decode(struct cpu *c, struct insn *i);
 
 /* ---- general-purpose registers ---- */
+
+/* Jcc rel8 (70-7F) or rel32 (0F 80-8F), by the decoder's op numbering */
+static inline bool insn_op_is_jcc(uint16_t op)
+{
+    return (op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f);
+}
 
 static inline uint64_t size_mask(unsigned size)
 {

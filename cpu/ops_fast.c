@@ -1346,7 +1346,7 @@ void cpu_specialize(const struct cpu *c, struct insn *i)
         pick(i, alu_ei_fn[i->reg & 7]);
         return;
     }
-    if ((op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f)) {
+    if (insn_op_is_jcc(op)) {
         pick(i, jcc_fn[op & 0xf]);
         return;
     }

@@ -437,8 +437,7 @@ static struct block *next_block(struct cpu *c, struct block *b)
  * (thread_rel_target) */
 static void rel_target_offset(struct insn *in)
 {
-    uint16_t op = in->op;
-    if ((op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f) || op == 0xe9 || op == 0xeb)
+    if (insn_op_is_jcc(in->op) || in->op == 0xe9 || in->op == 0xeb)
         in->imm2 = in->end + in->imm;
 }
 
