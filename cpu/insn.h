@@ -69,6 +69,10 @@ struct insn {
     uint8_t idx;
     uint16_t end;
     int64_t disp;
+    /* imm2: the second immediate (a far pointer's selector, ENTER's
+     * nesting level); for a relative JMP or Jcc decoded into a block,
+     * its target's offset from the block's first byte (cpu/run.c
+     * rel_target_offset, cpu/thread.h thread_rel_target) */
     uint64_t imm, imm2;
 };
 
