@@ -326,12 +326,17 @@ static void test_rotate_then_flag_writer(void)
  * ADD's: a - b borrows when a < b, a + b carries when the sum wraps
  * (SDM Vol. 1 3.4.3.1, Vol. 2 "ADC", "SBB").  *fl: the flags after the
  * closing ADD, which must be that ADD's alone. */
-static uint64_t sub_adc_add(uint64_t a, uint64_t b, uint64_t s, uint64_t *fl)
+static uint64_t sub_adc_add(uint64_t a, uint64_t b, uint64_t s, uint64_t *fl, bool load_form)
 {
     uint64_t t = 5, f;
-    asm volatile("subq %[b], %[a]\n\tadcq %[s], %[t]\n\taddq %[b], %[t]\n\t"
-                 "pushfq\n\tpopq %[f]"
-                 : [a] "+r"(a), [t] "+r"(t), [f] "=&r"(f) : [b] "r"(b), [s] "r"(s) : "cc");
+    if (load_form) /* ADC r64, r/m64 (13 /r) instead of ADC r/m64, r64 (11 /r) */
+        asm volatile("subq %[b], %[a]\n\t%{load%} adcq %[s], %[t]\n\taddq %[b], %[t]\n\t"
+                     "pushfq\n\tpopq %[f]"
+                     : [a] "+r"(a), [t] "+r"(t), [f] "=&r"(f) : [b] "r"(b), [s] "r"(s) : "cc");
+    else
+        asm volatile("subq %[b], %[a]\n\tadcq %[s], %[t]\n\taddq %[b], %[t]\n\t"
+                     "pushfq\n\tpopq %[f]"
+                     : [a] "+r"(a), [t] "+r"(t), [f] "=&r"(f) : [b] "r"(b), [s] "r"(s) : "cc");
     *fl = f;
     return t;
 }
@@ -361,9 +366,10 @@ static void test_carry_chain_flagless(void)
     for (unsigned x = 0; x < NVALUES; x++)
         for (unsigned y = 0; y < NVALUES; y++) {
             uint64_t a = values[x], b = values[y], s = values[(x + y) % NVALUES];
-            uint64_t f1 = 0, f2 = 0, r1 = 0, r2 = 0, r3 = 0;
+            uint64_t f1 = 0, f2 = 0, f4 = 0, r1 = 0, r2 = 0, r3 = 0, r4 = 0;
             for (unsigned rep = 0; rep < 3; rep++) { /* the second and third threaded */
-                r1 = sub_adc_add(a, b, s, &f1);
+                r1 = sub_adc_add(a, b, s, &f1, false);
+                r4 = sub_adc_add(a, b, s, &f4, true);
                 r2 = add_sbb_add32(a, b, s, &f2);
                 r3 = cmp_adci_xor(a, b);
             }
@@ -373,6 +379,8 @@ static void test_carry_chain_flagless(void)
             /* the ADD's flags: CF from its own carry, ZF from its result */
             ASSERT_EQ(f1 & 1, w1 < t1);
             ASSERT_EQ((f1 >> 6) & 1, w1 == 0);
+            ASSERT_EQ(r4, w1);
+            ASSERT_EQ(f4 & 1, w1 < t1);
             uint32_t a32 = (uint32_t)a, b32 = (uint32_t)b;
             uint32_t t2 = 5u - (uint32_t)s - (uint32_t)((uint32_t)(a32 + b32) < a32);
             uint32_t w2 = t2 + b32;
