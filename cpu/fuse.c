@@ -179,29 +179,38 @@ enum fuse_form { FUSE_FORMS(FUSE_ENUM) FF_COUNT };
         const unsigned cc = n;                                                  \
         body;                                                                   \
     }
-#define FUSE_SIXTEEN(pfx, name, body)                                                  \
-    FUSE_CC(pfx, name, body, 0) FUSE_CC(pfx, name, body, 1)                            \
-    FUSE_CC(pfx, name, body, 2) FUSE_CC(pfx, name, body, 3)                            \
-    FUSE_CC(pfx, name, body, 4) FUSE_CC(pfx, name, body, 5)                            \
-    FUSE_CC(pfx, name, body, 6) FUSE_CC(pfx, name, body, 7)                            \
-    FUSE_CC(pfx, name, body, 8) FUSE_CC(pfx, name, body, 9)                            \
-    FUSE_CC(pfx, name, body, 10) FUSE_CC(pfx, name, body, 11)                          \
-    FUSE_CC(pfx, name, body, 12) FUSE_CC(pfx, name, body, 13)                          \
-    FUSE_CC(pfx, name, body, 14) FUSE_CC(pfx, name, body, 15)
+#define FUSE_SIXTEEN_BY(CC, pfx, name, body)                                            \
+    CC(pfx, name, body, 0) CC(pfx, name, body, 1) CC(pfx, name, body, 2)               \
+    CC(pfx, name, body, 3) CC(pfx, name, body, 4) CC(pfx, name, body, 5)               \
+    CC(pfx, name, body, 6) CC(pfx, name, body, 7) CC(pfx, name, body, 8)               \
+    CC(pfx, name, body, 9) CC(pfx, name, body, 10) CC(pfx, name, body, 11)             \
+    CC(pfx, name, body, 12) CC(pfx, name, body, 13) CC(pfx, name, body, 14)            \
+    CC(pfx, name, body, 15)
+#define FUSE_SIXTEEN(pfx, name, body) FUSE_SIXTEEN_BY(FUSE_CC, pfx, name, body)
+/* A CMP + SETcc pair always goes on to the entry after the SETcc: its
+ * handlers may be copied into runs, two entries each (cpu/copyrun.h) */
+#define FUSE_CC_SET(pfx, name, body, n)                                         \
+    FUSE_CC(pfx, name, body, n)                                                 \
+    COPYRUN_REGISTER(pfx##name##_##n, 2);
 #define FUSE_ROW_OF(pfx, name)                                                            \
     {pfx##name##_0, pfx##name##_1, pfx##name##_2, pfx##name##_3, pfx##name##_4,           \
      pfx##name##_5, pfx##name##_6, pfx##name##_7, pfx##name##_8, pfx##name##_9,           \
      pfx##name##_10, pfx##name##_11, pfx##name##_12, pfx##name##_13, pfx##name##_14,      \
      pfx##name##_15},
 
-#define FUSE_HANDLERS(name, body) FUSE_SIXTEEN(fused_, name, body)
+/* A setter + Jcc pair goes on to the entry after the Jcc when the
+ * branch is not taken: copied into runs as two entries */
+#define FUSE_CC_JCC(pfx, name, body, n)                                         \
+    FUSE_CC(pfx, name, body, n)                                                 \
+    COPYRUN_REGISTER(pfx##name##_##n, 2);
+#define FUSE_HANDLERS(name, body) FUSE_SIXTEEN_BY(FUSE_CC_JCC, fused_, name, body)
 #define FUSE_ROW(name, body) FUSE_ROW_OF(fused_, name)
 FUSE_FORMS(FUSE_HANDLERS)
 static const insn_fn fused_run[FF_COUNT][16] = {FUSE_FORMS(FUSE_ROW)};
 
 #define FUSE_SET_ENUM(name, body) FS_##name,
 enum fuse_set_form { FUSE_SET_FORMS(FUSE_SET_ENUM) FS_COUNT };
-#define FUSE_SET_HANDLERS(name, body) FUSE_SIXTEEN(fused_set_, name, body)
+#define FUSE_SET_HANDLERS(name, body) FUSE_SIXTEEN_BY(FUSE_CC_SET, fused_set_, name, body)
 #define FUSE_SET_ROW(name, body) FUSE_ROW_OF(fused_set_, name)
 FUSE_SET_FORMS(FUSE_SET_HANDLERS)
 static const insn_fn fused_set_run[FS_COUNT][16] = {FUSE_SET_FORMS(FUSE_SET_ROW)};

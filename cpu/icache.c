@@ -11,6 +11,7 @@
  * backs only the part carved. */
 #include <string.h>
 
+#include "cpu/copyrun.h"
 #include "cpu/icache.h"
 #include "mmu/hostmem.h"
 
@@ -49,6 +50,7 @@ void icache_free(struct icache *ic)
 {
     if (!ic)
         return;
+    copyrun_free(ic->copies);
     host_ram_free(ic->store, store_entries() * sizeof(struct insn));
     host_ram_free(ic, sizeof(struct icache));
 }

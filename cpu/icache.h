@@ -66,6 +66,8 @@ struct block {
     bool closed;        /* the next instruction crosses the page end: it runs alone */
     bool complete;      /* decoded to BLOCK_MAX or to the page end: execution
                            that falls off it goes on in the next block */
+    uint8_t copied_n;   /* n when its runs were last copied (cpu/copyrun.h) */
+    uint8_t heat;       /* times the loop went to it since it last changed */
     /* Chaining: the last two places execution went after this block
      * (a block can be left at the end and at every taken branch). */
     struct block_link link[2];
@@ -81,6 +83,9 @@ struct block {
 
 struct icache {
     struct block blocks[1u << BLOCK_BITS];
+    struct copyrun *copies; /* NULL: runs stay threaded (cpu/copyrun.h);
+                               set by the board (-accel), freed with the cache */
+    uint8_t copy_heat;      /* copy a block's runs on this visit (cpu/run.c) */
     struct block_link jcache[1u << JCACHE_BITS];
     /* the entries' store: carved from 'store' in order, and a free list
      * per capacity of the arrays that blocks grew out of */

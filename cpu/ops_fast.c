@@ -272,7 +272,8 @@ static ALWAYS_INLINE void jcc(struct cpu *c, const struct insn *i, unsigned cc)
             return;                                                                   \
         }                                                                             \
         jcc_##n##_full_run(c, i);                                                     \
-    }
+    }                                                                                 \
+    COPYRUN_REGISTER(jcc_##n##_run, 1);
 JCC_VARIANT(0) JCC_VARIANT(1) JCC_VARIANT(2) JCC_VARIANT(3)
 JCC_VARIANT(4) JCC_VARIANT(5) JCC_VARIANT(6) JCC_VARIANT(7)
 JCC_VARIANT(8) JCC_VARIANT(9) JCC_VARIANT(10) JCC_VARIANT(11)
@@ -622,6 +623,7 @@ static void jmp_rel64_run(struct cpu *c, const struct insn *i)
 {
     thread_jump(c, i, thread_rel_target(c, i), true); /* which checks the target when it must */
 }
+COPYRUN_REGISTER(jmp_rel64_run, 0);
 
 /* ---- FF /0, /1: INC and DEC of a 32/64-bit register or memory ----
  * INC and DEC keep CF, which cpu/flags.c then reads from RFLAGS: the

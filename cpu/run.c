@@ -3,6 +3,7 @@
  * single-stepping, and exception escalation (#DF, shutdown). */
 #include <stdlib.h>
 
+#include "cpu/copyrun.h"
 #include "cpu/cpu_internal.h"
 #include "cpu/icache.h"
 #include "cpu/mem.h"
@@ -277,6 +278,7 @@ void cpu_run_generic(struct cpu *c, const struct insn *i)
     i->fn(c, i);
     thread_next_if(c, i, next);
 }
+COPYRUN_REGISTER(cpu_run_generic, 1);
 
 /* Falling off a complete block (cpu/icache.h) is a branch to the next
  * byte: a loop longer than BLOCK_MAX instructions then stays in the
@@ -353,6 +355,8 @@ static struct block *lookup_block(struct cpu *c, bool *global)
         b->code_size = c->code_size;
         c->icache->inits[c->code_size]++;
         b->n = 0;
+        b->copied_n = 0;
+        b->heat = 0;
         b->closed = false;
         b->complete = false;
         /* stamp 0 matches no stamp (icache_stamp): the old code's links
@@ -402,6 +406,20 @@ void cpu_branch_slow(struct cpu *c, const struct insn *i, uint64_t rip, bool unc
     thread_branch_x(c, i, unchecked);
 }
 
+/* Copies the runs of a 64-bit block that grew since its last copy
+ * (cpu/copyrun.h); from the loop only, where no copy is running. */
+/* A block's runs are copied (cpu/copyrun.h) on the ic->copy_heat-th
+ * time the loop goes to it with runs not yet copied (-accel
+ * copy,heat=N; cpu/copyrun.h COPYRUN_HEAT_DEFAULT says why 64). */
+static inline struct block *copy_runs(struct cpu *c, struct block *b)
+{
+    struct icache *ic = c->icache;
+    if (b->copied_n != b->n && b->code_size == 8 && ic->copies &&
+        (b->heat >= ic->copy_heat || ++b->heat == ic->copy_heat))
+        copyrun_block(ic->copies, ic, b);
+    return b;
+}
+
 /* The block execution continues in after leaving 'b': one of its
  * links, the jump cache, or a full lookup (which refreshes both). */
 static struct block *next_block(struct cpu *c, struct block *b)
@@ -409,11 +427,11 @@ static struct block *next_block(struct cpu *c, struct block *b)
     uint64_t rip = c->rip, stamp = icache_stamp(c->mmu.epoch);
     struct block *nb = block_linked(b, rip, stamp);
     if (nb)
-        return nb;
+        return copy_runs(c, nb);
     uint64_t g = cur_gstamp(c);
     for (unsigned k = 0; k < 2; k++)
         if (link_revive(&b->link[k], rip, stamp, g))
-            return b->link[k].to;
+            return copy_runs(c, b->link[k].to);
     struct block_link *j = icache_jslot(c->icache, rip);
     if (link_valid(j, rip, stamp) || link_revive(j, rip, stamp, g)) {
         nb = j->to;
@@ -429,7 +447,7 @@ static struct block *next_block(struct cpu *c, struct block *b)
     }
     b->link[b->link_next] = *j;
     b->link_next ^= 1;
-    return nb;
+    return copy_runs(c, nb);
 }
 
 /* A relative JMP or Jcc keeps its target's offset from the block's
@@ -531,6 +549,7 @@ static void run_blocks(struct cpu *c, uint64_t until)
         if (done) {
             if (!b->complete) {
                 run_decode(c, b);
+                copy_runs(c, b);
                 if (!b->complete)
                     return;
             }

@@ -31,6 +31,7 @@
 #ifndef NEST86_CPU_THREAD_H
 #define NEST86_CPU_THREAD_H
 
+#include "cpu/copyrun.h"
 #include "cpu/icache.h"
 #include "cpu/insn.h"
 #include "cpu/mem.h"
@@ -240,7 +241,8 @@ static inline __attribute__((always_inline)) void thread_next_if(struct cpu *c,
         thread_sync(c, i);                                             \
         name(c, i);                                                    \
         thread_next(c, i);                                             \
-    }
+    }                                                                  \
+    COPYRUN_REGISTER(name##_run, 1);
 
 /* The same for a handler that only moves registers (no memory, no
  * fault, no RIP, no count): it runs with the state deferred. */
@@ -250,7 +252,8 @@ static inline __attribute__((always_inline)) void thread_next_if(struct cpu *c,
     {                                                                  \
         name(c, i);                                                    \
         thread_next_fast(c, i);                                        \
-    }
+    }                                                                  \
+    COPYRUN_REGISTER(name##_run, 1);
 
 /* thread_jump for a target the fast path checked for canonicity */
 static inline __attribute__((always_inline)) void thread_jump_checked(struct cpu *c,
@@ -307,7 +310,8 @@ static inline __attribute__((always_inline)) void thread_return(struct cpu *c,
             return;                                                    \
         }                                                              \
         name##_full_run(c, i);                                         \
-    }
+    }                                                                  \
+    COPYRUN_REGISTER(name##_run, 1);
 
 /* The same for a handler that always branches (JMP, CALL, RET): the
  * fast path sets c->rip to the target, which 'go' (thread_jump's
@@ -328,7 +332,8 @@ static inline __attribute__((always_inline)) void thread_return(struct cpu *c,
             return;                                                    \
         }                                                              \
         name##_full_run(c, i);                                         \
-    }
+    }                                                                  \
+    COPYRUN_REGISTER(name##_run, 0);
 
 /* 'run' of every handler without a threaded entry of its own: 'fn',
  * then as thread_next_if. */

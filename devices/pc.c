@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "cpu/cpu.h"
+#include "cpu/copyrun.h"
 #include "cpu/cpuid.h"
+#include "cpu/icache.h"
 #include "vmx/caps.h"
 #include "devices/acpi.h"
 #include "devices/boot.h"
@@ -126,6 +128,10 @@ struct machine *pc_create(const struct config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory for the instruction cache");
         pc_destroy(m);
         return NULL;
+    }
+    if (cfg->copy_runs) {
+        c->icache->copies = copyrun_new(cfg->copy_arena); /* NULL: stays threaded */
+        c->icache->copy_heat = (uint8_t)cfg->copy_heat;
     }
     if (cpu_configure(c, cfg->cpu_model, err, errlen)) {
         pc_destroy(m);

@@ -29,6 +29,9 @@ struct config {
     const char *cpu_model;      /* -cpu MODEL[,feature=on|off...] */
     bool no_reboot;             /* -no-reboot */
     const char *loadvm;         /* -loadvm FILE: resume a snapshot (kernel optional) */
+    bool copy_runs;             /* -accel copy (default) or threaded (cpu/copyrun.h) */
+    uint64_t copy_arena;        /* -accel copy,arena=SIZE: bytes of copied host code */
+    unsigned copy_heat;         /* -accel copy,heat=N: copy a block on its Nth visit */
 };
 
 enum { CONFIG_OK = 0, CONFIG_EXIT_SUCCESS = 1, CONFIG_ERROR = 2 };

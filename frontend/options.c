@@ -5,6 +5,7 @@
  * one dash; two dashes are accepted too.  A bad command line gives one
  * line "nest86: <problem>" on stderr and CONFIG_ERROR: main() exits 2.
  */
+#include "cpu/copyrun.h"
 #include "cpu/cpuid.h"
 #include "frontend/config.h"
 #include "frontend/trace.h"
@@ -321,6 +322,55 @@ static int opt_cpu(struct config *cfg, const char *arg)
     return 0;
 }
 
+/* -accel threaded | copy[,arena=SIZE] (cpu/copyrun.h) */
+static int opt_accel(struct config *cfg, const char *arg)
+{
+    size_t len = strcspn(arg, ",");
+    if (len == 8 && strncmp(arg, "threaded", 8) == 0 && arg[len] == '\0') {
+        cfg->copy_runs = false;
+        return 0;
+    }
+    if (len != 4 || strncmp(arg, "copy", 4) != 0) {
+        opt_error("-accel: unknown engine '%.*s' (expected threaded or copy)", (int)len, arg);
+        return -1;
+    }
+    cfg->copy_runs = true;
+    const char *p = arg + len;
+    while (*p == ',') {
+        p++;
+        size_t n = strcspn(p, ",");
+        uint64_t size;
+        char buf[32];
+        if (n > 6 && n - 6 < sizeof buf && strncmp(p, "arena=", 6) == 0) {
+            memcpy(buf, p + 6, n - 6);
+            buf[n - 6] = '\0';
+            if (config_parse_size(buf, &size) == 0 && size >= 4096 && size <= (1ull << 30)) {
+                cfg->copy_arena = size;
+                p += n;
+                continue;
+            }
+            opt_error("-accel: bad arena size '%s' (4K to 1G, e.g. 16M)", buf);
+            return -1;
+        }
+        if (n > 5 && n - 5 < sizeof buf && strncmp(p, "heat=", 5) == 0) {
+            memcpy(buf, p + 5, n - 5);
+            buf[n - 5] = '\0';
+            char *end;
+            unsigned long h = strtoul(buf, &end, 10);
+            if (*end == '\0' && end != buf && h >= 1 && h <= 255) {
+                cfg->copy_heat = (unsigned)h;
+                p += n;
+                continue;
+            }
+            opt_error("-accel: bad heat '%s' (1 to 255)", buf);
+            return -1;
+        }
+        opt_error("-accel: unknown setting '%.*s' (expected arena=SIZE or heat=N)", (int)n, p);
+        return -1;
+    }
+    return 0;
+}
+
 static int opt_vga(struct config *cfg, const char *arg)
 {
     if (strcmp(arg, "text") == 0) {
@@ -387,6 +437,7 @@ static const struct option_desc option_table[] = {
     { "d", NULL, "LIST", "trace categories, comma-separated: " TRACE_CATEGORY_LIST, opt_d },
     { "D", NULL, "FILE", "write the trace to FILE (default stderr)", opt_D },
     { "cpu", NULL, "MODEL[,F=on|off...]", "CPU model nest86 (default) or max, with feature switches (-cpu help lists them)", opt_cpu },
+    { "accel", NULL, "ENGINE", "copy (default: hot runs of handlers copied into host code; copy,arena=SIZE,heat=N: their space, default 16M, and the visit to a block that copies it, 1-255, default 64) or threaded (one handler at a time)", opt_accel },
     { "no-reboot", NULL, NULL, "exit instead of rebooting on reset or triple fault", opt_no_reboot },
     { "version", NULL, NULL, "print the version and exit", opt_version },
     { "help", "h", NULL, "print this help and exit", opt_help },
@@ -436,6 +487,9 @@ static void config_defaults(struct config *cfg)
     cfg->serial = SERIAL_STDIO;
     cfg->display = DISPLAY_DEFAULT;
     cfg->cpu_model = "nest86";
+    cfg->copy_runs = true;
+    cfg->copy_arena = 16u << 20;
+    cfg->copy_heat = COPYRUN_HEAT_DEFAULT;
 }
 
 int config_parse(struct config *cfg, int argc, char **argv)

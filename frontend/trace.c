@@ -16,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu/copyrun.h"
 #include "cpu/cpu.h"
+#include "cpu/icache.h"
 #include "debugger/debugger.h"
 #include "devices/machine.h"
 #include "frontend/config.h"
@@ -217,6 +219,14 @@ void trace_close(struct trace *t)
                 " address spaces resumed, %" PRIu64 " writes to cached code\n",
                 c->mmu.stat_walks, c->mmu.epoch_seq / MMU_EPOCH_STEP, c->mmu.stat_resumes,
                 t->m->phys.code_writes);
+        /* the copied runs (cpu/copyrun.h): how much of the decoded code
+         * runs as straight host code, and whether the arena filled */
+        struct copyrun_stats cs;
+        copyrun_get_stats(c->icache->copies, &cs);
+        fprintf(t->out,
+                "stats: %" PRIu64 " runs copied (%" PRIu64 " entries, %" PRIu64
+                " bytes), %" PRIu64 " arena flushes, %u handlers copyable, %u not\n",
+                cs.runs, cs.entries, cs.bytes, cs.flushes, cs.handlers, cs.refused);
         /* VM exits by basic reason, in reason order (VMX guests only;
          * failed VM entries count under 33 and 34) */
         if (c->vmx.exits) {

@@ -114,7 +114,7 @@ else
 fi
 
 # Every flag the README documents must appear in -help ...
-flags="-m -kernel -initrd -append -serial -display -vga -S -gdb -x -d -D -cpu -no-reboot -version -help -h"
+flags="-m -kernel -initrd -append -serial -display -vga -S -gdb -x -d -D -cpu -accel -no-reboot -version -help -h"
 for h in -help -h --help; do
     run "$h"
     missing=

@@ -13,6 +13,7 @@ NEST86=${NEST86:-./nest86}
 root=${NEST86_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${NEST86_BUILD:-build}
 . "$root/testsuite/missing.sh"
+. "$root/testsuite/stats_field.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -27,8 +28,6 @@ stats() {
     timeout 60 "$NEST86" -kernel "$build/guest/$1.elf" -serial none -display none \
         -no-reboot -d stats < /dev/null > /dev/null 2> "$2"
 }
-# field OUT PATTERN: the number before PATTERN on a stats line
-field() { sed -n "s/^stats: .*\\b\\([0-9][0-9]*\\) $2.*/\\1/p; s/^stats: \\([0-9][0-9]*\\) $2.*/\\1/p" "$1" | head -n 1; }
 
 stats lm64_tlb "$tmp/a"
 stats lm64_tlb "$tmp/b"

@@ -1,0 +1,748 @@
+/* cpu/copyrun.c — copies of threaded handlers strung into runs
+ * (cpu/copyrun.h). */
+#define _GNU_SOURCE
+#include <elf.h>
+#include <fcntl.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <capstone/capstone.h>
+
+#include "cpu/copyrun.h"
+#include "cpu/icache.h"
+#include "cpu/insn.h"
+
+/* ---- the registered handlers and their extents ---- */
+
+extern const struct copyrun_handler __start_nest86_copyrun[], __stop_nest86_copyrun[];
+
+struct handler_extent {
+    uintptr_t addr;
+    size_t size; /* 0: no symbol found */
+    unsigned step;
+};
+
+static struct handler_extent *extents;
+static size_t n_extents;
+static pthread_once_t extents_once = PTHREAD_ONCE_INIT;
+
+static int cmp_extent(const void *a, const void *b)
+{
+    uintptr_t x = ((const struct handler_extent *)a)->addr;
+    uintptr_t y = ((const struct handler_extent *)b)->addr;
+    return x < y ? -1 : x > y;
+}
+
+static struct handler_extent *find_extent(uintptr_t addr)
+{
+    size_t lo = 0, hi = n_extents;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (extents[mid].addr == addr)
+            return &extents[mid];
+        if (extents[mid].addr < addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/* The main program's load bias (dl_iterate_phdr lists it first). */
+static int first_object(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    *(uintptr_t *)data = info->dlpi_addr;
+    return 1;
+}
+
+/* The sizes of the registered handlers, from the executable's own
+ * symbol table: a handler is copied within its symbol's extent only. */
+static void read_symbol_sizes(void)
+{
+    uintptr_t bias = 0;
+    dl_iterate_phdr(first_object, &bias);
+    int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    struct stat st;
+    void *map = MAP_FAILED;
+    if (fstat(fd, &st) == 0 && (size_t)st.st_size >= sizeof(Elf64_Ehdr))
+        map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED)
+        return;
+    const uint8_t *base = map;
+    size_t len = (size_t)st.st_size;
+    const Elf64_Ehdr *eh = map;
+    if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+        eh->e_shoff == 0 || eh->e_shentsize != sizeof(Elf64_Shdr) ||
+        eh->e_shoff + (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr) > len)
+        goto out;
+    const Elf64_Shdr *sh = (const Elf64_Shdr *)(base + eh->e_shoff);
+    for (unsigned s = 0; s < eh->e_shnum; s++) {
+        if (sh[s].sh_type != SHT_SYMTAB || sh[s].sh_entsize != sizeof(Elf64_Sym) ||
+            sh[s].sh_offset + sh[s].sh_size > len)
+            continue;
+        const Elf64_Sym *sym = (const Elf64_Sym *)(base + sh[s].sh_offset);
+        size_t n = sh[s].sh_size / sizeof(Elf64_Sym);
+        for (size_t k = 0; k < n; k++) {
+            if (ELF64_ST_TYPE(sym[k].st_info) != STT_FUNC || sym[k].st_size == 0)
+                continue;
+            struct handler_extent *e = find_extent(bias + sym[k].st_value);
+            if (e)
+                e->size = sym[k].st_size;
+        }
+    }
+out:
+    munmap(map, len);
+}
+
+static void init_extents(void)
+{
+    size_t n = (size_t)(__stop_nest86_copyrun - __start_nest86_copyrun);
+    extents = calloc(n ? n : 1, sizeof(*extents));
+    if (!extents)
+        return;
+    for (size_t k = 0; k < n; k++)
+        extents[k] = (struct handler_extent){(uintptr_t)__start_nest86_copyrun[k].run, 0,
+                                              __start_nest86_copyrun[k].step};
+    qsort(extents, n, sizeof(*extents), cmp_extent);
+    n_extents = n;
+    read_symbol_sizes();
+}
+
+/* ---- templates: a handler's code, position-independent but for
+ * the rel32 fields aimed outside it ---- */
+
+#define TMPL_MAX_SRC   640 /* longer handlers stay threaded */
+#define TMPL_MAX_INSNS 128
+#define TMPL_MAX_CODE  512
+#define TMPL_MAX_RELS  16
+
+struct tmpl {
+    uintptr_t run;        /* the handler; 0: free hash slot */
+    int len;              /* bytes of code, -1: not copyable */
+    unsigned step;
+    unsigned nrel;
+    uint16_t rel_off[TMPL_MAX_RELS];   /* rel32 fields ... */
+    uintptr_t rel_to[TMPL_MAX_RELS];   /* ... and the absolute targets they reach */
+    uint8_t code[TMPL_MAX_CODE];
+};
+
+#define TMPL_HASH_BITS 12
+
+struct copyrun {
+    uint8_t *base;
+    size_t size, used;
+    bool flush_due;
+    csh cs;
+    cs_insn *ci;
+    struct tmpl **tmpls; /* open hash by handler address */
+    struct dins *dins;  /* build_template's decoding */
+    unsigned n_tmpls;
+    struct copyrun_stats st;
+};
+
+/* The capstone register's general-purpose register number (0-15, in
+ * the ModRM order), or -1; 'full' tells whether it is the 64-bit one. */
+static int gpr_of(unsigned r, bool *full)
+{
+    static const unsigned names[16][5] = {
+        {X86_REG_RAX, X86_REG_EAX, X86_REG_AX, X86_REG_AL, X86_REG_AH},
+        {X86_REG_RCX, X86_REG_ECX, X86_REG_CX, X86_REG_CL, X86_REG_CH},
+        {X86_REG_RDX, X86_REG_EDX, X86_REG_DX, X86_REG_DL, X86_REG_DH},
+        {X86_REG_RBX, X86_REG_EBX, X86_REG_BX, X86_REG_BL, X86_REG_BH},
+        {X86_REG_RSP, X86_REG_ESP, X86_REG_SP, X86_REG_SPL, X86_REG_SPL},
+        {X86_REG_RBP, X86_REG_EBP, X86_REG_BP, X86_REG_BPL, X86_REG_BPL},
+        {X86_REG_RSI, X86_REG_ESI, X86_REG_SI, X86_REG_SIL, X86_REG_SIL},
+        {X86_REG_RDI, X86_REG_EDI, X86_REG_DI, X86_REG_DIL, X86_REG_DIL},
+        {X86_REG_R8, X86_REG_R8D, X86_REG_R8W, X86_REG_R8B, X86_REG_R8B},
+        {X86_REG_R9, X86_REG_R9D, X86_REG_R9W, X86_REG_R9B, X86_REG_R9B},
+        {X86_REG_R10, X86_REG_R10D, X86_REG_R10W, X86_REG_R10B, X86_REG_R10B},
+        {X86_REG_R11, X86_REG_R11D, X86_REG_R11W, X86_REG_R11B, X86_REG_R11B},
+        {X86_REG_R12, X86_REG_R12D, X86_REG_R12W, X86_REG_R12B, X86_REG_R12B},
+        {X86_REG_R13, X86_REG_R13D, X86_REG_R13W, X86_REG_R13B, X86_REG_R13B},
+        {X86_REG_R14, X86_REG_R14D, X86_REG_R14W, X86_REG_R14B, X86_REG_R14B},
+        {X86_REG_R15, X86_REG_R15D, X86_REG_R15W, X86_REG_R15B, X86_REG_R15B},
+    };
+    for (int g = 0; g < 16; g++)
+        for (int k = 0; k < 5; k++)
+            if (names[g][k] == r) {
+                *full = k == 0;
+                return g;
+            }
+    return -1;
+}
+
+/* What the copier knows of the registers at an instruction: which hold
+ * the handler's entry %rsi (the entry pointer i) plus a constant. */
+struct regs {
+    bool seen;       /* reached by some path already */
+    uint16_t known;  /* bit g: register g is i + delta[g] */
+    int32_t delta[16];
+};
+
+#define R_RSI 6
+
+static void regs_merge(struct regs *into, const struct regs *from)
+{
+    if (!into->seen) {
+        *into = *from;
+        into->seen = true;
+        return;
+    }
+    for (int g = 0; g < 16; g++)
+        if (!((from->known >> g) & 1) || from->delta[g] != into->delta[g])
+            into->known &= (uint16_t)~(1u << g);
+}
+
+enum ikind { K_PLAIN, K_JCC, K_JMP, K_CALL, K_DISPATCH };
+
+struct dins {
+    uintptr_t addr;
+    uint8_t size;
+    uint8_t kind;
+    uint8_t cc;          /* K_JCC: condition (low nibble of the opcode) */
+    uint8_t disp_off;    /* RIP-relative displacement's offset in the bytes, 0: none */
+    uintptr_t target;    /* K_JCC, K_JMP, K_CALL; the RIP-relative operand's address */
+    uint16_t out_off;    /* its offset in the template */
+    bool mapped;         /* K_DISPATCH that becomes the fall into the next copy */
+    bool terminal;       /* no fall-through */
+    int8_t dst, src;     /* effect_of() */
+    int32_t add;
+    uint16_t clobber;
+    struct regs in;
+};
+
+/* The register effect of one instruction, found once at decode: the
+ * registers it may change ('clobber'), and, for MOV between 64-bit
+ * registers, ADD or SUB of an immediate and LEA base + displacement,
+ * the one it sets to another's value plus a constant. */
+static void effect_of(csh cs, const cs_insn *ci, struct dins *e)
+{
+    const cs_x86 *x = &ci->detail->x86;
+    e->dst = -1;
+    if (ci->id == X86_INS_CALL) {
+        e->clobber = 0x0fc7; /* the caller-saved rax rcx rdx rsi rdi r8-r11 */
+        return;
+    }
+    cs_regs rd, wr;
+    uint8_t nrd = 0, nwr = 0;
+    if (cs_regs_access(cs, ci, rd, &nrd, wr, &nwr) != CS_ERR_OK) {
+        e->clobber = 0xffff;
+        return;
+    }
+    for (unsigned k = 0; k < nwr; k++) {
+        bool full;
+        int g = gpr_of(wr[k], &full);
+        if (g < 0 || g == 4 /* rsp: pushes and pops do not matter here */)
+            continue;
+        e->clobber |= (uint16_t)(1u << g);
+        if (!full || x->op_count != 2 || x->operands[0].type != X86_OP_REG ||
+            x->operands[0].reg != wr[k])
+            continue;
+        const cs_x86_op *s = &x->operands[1];
+        bool sfull = false;
+        int h = -1;
+        int64_t add = 0;
+        if (ci->id == X86_INS_MOV && s->type == X86_OP_REG) {
+            h = gpr_of(s->reg, &sfull);
+        } else if ((ci->id == X86_INS_ADD || ci->id == X86_INS_SUB) && s->type == X86_OP_IMM) {
+            h = g;
+            sfull = true;
+            add = ci->id == X86_INS_ADD ? s->imm : -s->imm;
+        } else if (ci->id == X86_INS_LEA && s->type == X86_OP_MEM &&
+                   s->mem.index == X86_REG_INVALID && s->mem.segment == X86_REG_INVALID) {
+            h = gpr_of(s->mem.base, &sfull);
+            add = s->mem.disp;
+        }
+        if (h >= 0 && sfull && add >= INT32_MIN && add <= INT32_MAX) {
+            e->dst = (int8_t)g;
+            e->src = (int8_t)h;
+            e->add = (int32_t)add;
+        }
+    }
+}
+
+static void regs_step(const struct dins *e, const struct regs *in, struct regs *out)
+{
+    *out = *in;
+    out->known &= (uint16_t)~e->clobber;
+    if (e->dst >= 0 && ((in->known >> e->src) & 1)) {
+        int64_t d = (int64_t)in->delta[e->src] + e->add;
+        if (d >= INT32_MIN && d <= INT32_MAX) {
+            out->known |= (uint16_t)(1u << e->dst);
+            out->delta[e->dst] = (int32_t)d;
+        }
+    }
+}
+
+/* Decodes the handler into d[], classifying each instruction; false
+ * for a form the copier does not take. */
+static bool decode_handler(struct copyrun *cr, uintptr_t addr, size_t size, struct dins *d,
+                           unsigned *nd)
+{
+    const uint8_t *code = (const uint8_t *)addr;
+    size_t left = size;
+    uint64_t pc = addr;
+    unsigned n = 0;
+    while (left > 0) {
+        if (n == TMPL_MAX_INSNS || !cs_disasm_iter(cr->cs, &code, &left, &pc, cr->ci))
+            return false;
+        const cs_insn *ci = cr->ci;
+        const cs_x86 *x = &ci->detail->x86;
+        struct dins *e = &d[n];
+        memset(e, 0, sizeof(*e));
+        e->addr = (uintptr_t)ci->address;
+        e->size = (uint8_t)ci->size;
+        e->kind = K_PLAIN;
+        const uint8_t *b = ci->bytes;
+        bool jump = cs_insn_group(cr->cs, ci, X86_GRP_JUMP);
+        bool rel = cs_insn_group(cr->cs, ci, X86_GRP_BRANCH_RELATIVE);
+        if (ci->id == X86_INS_CALL && rel) {
+            if (b[0] != 0xe8)
+                return false;
+            e->kind = K_CALL;
+            e->target = (uintptr_t)x->operands[0].imm;
+        } else if (jump && rel) {
+            if (b[0] == 0xeb || b[0] == 0xe9) {
+                e->kind = K_JMP;
+                e->terminal = true;
+            } else if ((b[0] & 0xf0) == 0x70) {
+                e->kind = K_JCC;
+                e->cc = b[0] & 0xf;
+            } else if (b[0] == 0x0f && (b[1] & 0xf0) == 0x80) {
+                e->kind = K_JCC;
+                e->cc = b[1] & 0xf;
+            } else {
+                return false; /* LOOP, JRCXZ, prefixed forms */
+            }
+            e->target = (uintptr_t)x->operands[0].imm;
+        } else if (ci->size == 3 && b[0] == 0xff && b[1] == 0x66 && b[2] == 0x08) {
+            e->kind = K_DISPATCH; /* jmp *8(%rsi): the next entry's run */
+            e->terminal = true;
+        } else if (jump || ci->id == X86_INS_RET || ci->id == X86_INS_UD2 ||
+                   ci->id == X86_INS_INT3) {
+            e->terminal = true; /* an indirect jump: into the original code */
+        }
+        effect_of(cr->cs, ci, e);
+        for (unsigned k = 0; k < x->op_count; k++)
+            if (x->operands[k].type == X86_OP_MEM && x->operands[k].mem.base == X86_REG_RIP) {
+                if (x->encoding.disp_offset == 0 || x->encoding.disp_size != 4)
+                    return false;
+                e->disp_off = x->encoding.disp_offset;
+                e->target = (uintptr_t)(ci->address + ci->size + x->operands[k].mem.disp);
+            }
+        n++;
+    }
+    *nd = n;
+    return n > 0;
+}
+
+static int index_of(const struct dins *d, unsigned n, uintptr_t addr)
+{
+    for (unsigned k = 0; k < n; k++)
+        if (d[k].addr == addr)
+            return (int)k;
+    return -1;
+}
+
+static bool internal(const struct dins *d, unsigned n, uintptr_t t)
+{
+    return t >= d[0].addr && t < d[n - 1].addr + d[n - 1].size;
+}
+
+/* Follows the registers through the handler until nothing changes. */
+static void track_regs(struct dins *d, unsigned n)
+{
+    for (unsigned k = 0; k < n; k++)
+        d[k].in.seen = false;
+    d[0].in = (struct regs){.seen = true, .known = 1u << R_RSI};
+    for (int pass = 0; pass < 8; pass++) {
+        bool changed = false;
+        for (unsigned k = 0; k < n; k++) {
+            if (!d[k].in.seen)
+                continue;
+            struct regs out;
+            regs_step(&d[k], &d[k].in, &out);
+            struct regs *to[2] = {NULL, NULL};
+            if (!d[k].terminal && k + 1 < n)
+                to[0] = &d[k + 1].in;
+            if ((d[k].kind == K_JCC || d[k].kind == K_JMP) && internal(d, n, d[k].target)) {
+                int t = index_of(d, n, d[k].target);
+                if (t >= 0)
+                    to[1] = &d[t].in;
+            }
+            for (int w = 0; w < 2; w++) {
+                if (!to[w])
+                    continue;
+                struct regs before = *to[w];
+                regs_merge(to[w], &out);
+                if (!before.seen || before.known != to[w]->known ||
+                    memcmp(before.delta, to[w]->delta, sizeof(before.delta)) != 0)
+                    changed = true;
+            }
+        }
+        if (!changed)
+            return;
+    }
+    for (unsigned k = 0; k < n; k++)
+        d[k].in.known = 0; /* did not settle: trust nothing */
+}
+
+static void put32(uint8_t *p, int64_t v)
+{
+    uint32_t u = (uint32_t)(int32_t)v;
+    memcpy(p, &u, 4);
+}
+
+static bool add_rel(struct tmpl *t, unsigned off, uintptr_t to)
+{
+    if (t->nrel == TMPL_MAX_RELS)
+        return false;
+    t->rel_off[t->nrel] = (uint16_t)off;
+    t->rel_to[t->nrel] = to;
+    t->nrel++;
+    return true;
+}
+
+static bool build_template(struct copyrun *cr, struct tmpl *t, const struct handler_extent *e)
+{
+    struct dins *d = cr->dins;
+    unsigned n;
+    if (e->size == 0 || e->size > TMPL_MAX_SRC || !decode_handler(cr, e->addr, e->size, d, &n))
+        return false;
+    track_regs(d, n);
+    int32_t past = (int32_t)(64 * e->step); /* %rsi at the next copy */
+    /* lay out: branches become their rel32 forms; a dispatch with %rsi
+     * past the entries becomes a jump to the end, or nothing when it is
+     * the last instruction */
+    unsigned off = 0;
+    for (unsigned k = 0; k < n; k++) {
+        struct dins *x = &d[k];
+        x->out_off = (uint16_t)off;
+        if (x->kind == K_DISPATCH && e->step && x->in.seen && ((x->in.known >> R_RSI) & 1) &&
+            x->in.delta[R_RSI] == past)
+            x->mapped = true;
+        unsigned sz = x->size;
+        if (x->kind == K_JCC)
+            sz = 6;
+        else if (x->kind == K_JMP || x->kind == K_CALL)
+            sz = 5;
+        else if (x->mapped)
+            sz = k + 1 == n ? 0 : 5;
+        off += sz;
+    }
+    if (off > TMPL_MAX_CODE)
+        return false;
+    unsigned end = off;
+    for (unsigned k = 0; k < n; k++) {
+        struct dins *x = &d[k];
+        uint8_t *p = t->code + x->out_off;
+        if (x->kind == K_JCC || x->kind == K_JMP) {
+            unsigned at = x->kind == K_JCC ? 2 : 1;
+            if (x->kind == K_JCC) {
+                p[0] = 0x0f;
+                p[1] = (uint8_t)(0x80 | x->cc);
+            } else {
+                p[0] = 0xe9;
+            }
+            if (internal(d, n, x->target)) {
+                int to = index_of(d, n, x->target);
+                if (to < 0)
+                    return false; /* into the middle of an instruction */
+                put32(p + at, (int64_t)d[to].out_off - (x->out_off + at + 4));
+            } else {
+                if (!add_rel(t, x->out_off + at, x->target))
+                    return false;
+            }
+        } else if (x->kind == K_CALL) {
+            p[0] = 0xe8;
+            if (!add_rel(t, x->out_off + 1u, x->target))
+                return false;
+        } else if (x->mapped) {
+            if (k + 1 < n) {
+                p[0] = 0xe9;
+                put32(p + 1, (int64_t)end - (x->out_off + 5));
+            }
+        } else {
+            memcpy(p, (const void *)x->addr, x->size);
+            /* a RIP-relative operand keeps its absolute address; the
+             * displacement is the instruction's last field but for an
+             * immediate, so its end is where it was */
+            if (x->disp_off) {
+                if (!add_rel(t, x->out_off + x->disp_off, x->target))
+                    return false;
+                /* rel32 fields are relative to the end of the field;
+                 * a RIP-relative one to the end of the instruction */
+                t->rel_to[t->nrel - 1] -= (uintptr_t)(x->size - x->disp_off - 4);
+            }
+        }
+    }
+    t->len = (int)end;
+    return true;
+}
+
+static struct tmpl *template_of(struct copyrun *cr, uintptr_t run)
+{
+    unsigned mask = (1u << TMPL_HASH_BITS) - 1;
+    unsigned h = (unsigned)((run >> 4) ^ (run >> 16)) & mask;
+    for (;; h = (h + 1) & mask) {
+        struct tmpl *t = cr->tmpls[h];
+        if (!t)
+            break;
+        if (t->run == run)
+            return t->len >= 0 ? t : NULL;
+    }
+    const struct handler_extent *e = find_extent(run);
+    if (!e)
+        return NULL; /* not registered: never copied (nor remembered) */
+    if (cr->n_tmpls >= (mask + 1) / 2)
+        return NULL; /* keep the table sparse */
+    struct tmpl *t = calloc(1, sizeof(*t));
+    if (!t)
+        return NULL;
+    cr->tmpls[h] = t;
+    t->run = run;
+    t->step = e->step;
+    t->nrel = 0;
+    cr->n_tmpls++;
+    if (!build_template(cr, t, e)) {
+        t->len = -1;
+        cr->st.refused++;
+        return NULL;
+    }
+    cr->st.handlers++;
+    return t;
+}
+
+/* ---- the arena ---- */
+
+#define ARENA_DEFAULT (16u << 20)
+
+/* Each copy: this header, then its code (16-byte aligned). */
+struct copy_head {
+    const void *orig;  /* the first entry's threaded handler */
+    uint32_t entries;  /* the entries the copy runs */
+    uint32_t bytes;
+};
+
+/* An executable mapping within rel32 reach of nest86's code: tried
+ * below the executable, where a position-independent program leaves
+ * room, then above it (past where the heap starts: a heap that grows
+ * into the arena's place gets its memory elsewhere). */
+static uint8_t *map_at(uintptr_t want, size_t bytes)
+{
+    void *p = mmap((void *)want, bytes, PROT_READ | PROT_WRITE | PROT_EXEC,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    if ((uintptr_t)p != want) { /* a kernel that ignored the flag */
+        munmap(p, bytes);
+        return NULL;
+    }
+#ifdef MADV_HUGEPAGE
+    /* huge pages: copies spread over the arena would otherwise miss the
+     * instruction TLB, and each 4 KiB page costs a fault to fill */
+    madvise(p, bytes, MADV_HUGEPAGE); /* advice only: failure is harmless */
+#endif
+    return p;
+}
+
+static uint8_t *map_near_code(size_t bytes)
+{
+    uintptr_t code = (uintptr_t)&copyrun_block;
+    const uintptr_t step = 64u << 20, reach = 1536u << 20;
+    for (uintptr_t gap = step; gap + bytes <= reach; gap += step)
+        if (code > gap + bytes) {
+            uint8_t *p = map_at((code - gap - bytes) & ~(uintptr_t)0x1fffff, bytes);
+            if (p)
+                return p;
+        }
+    for (uintptr_t gap = 4 * step; gap + bytes <= reach; gap += step) {
+        uint8_t *p = map_at((code + gap) & ~(uintptr_t)0x1fffff, bytes);
+        if (p)
+            return p;
+    }
+    return NULL;
+}
+
+struct copyrun *copyrun_new(size_t bytes)
+{
+    pthread_once(&extents_once, init_extents);
+    if (!extents || n_extents == 0)
+        return NULL;
+    bool any = false;
+    for (size_t k = 0; k < n_extents && !any; k++)
+        any = extents[k].size != 0;
+    if (!any)
+        return NULL; /* no symbol table */
+    struct copyrun *cr = calloc(1, sizeof(*cr));
+    if (!cr)
+        return NULL;
+    cr->size = bytes ? bytes : ARENA_DEFAULT;
+    cr->tmpls = calloc(1u << TMPL_HASH_BITS, sizeof(*cr->tmpls));
+    cr->dins = calloc(TMPL_MAX_INSNS, sizeof(*cr->dins));
+    cr->base = map_near_code(cr->size);
+    if (!cr->tmpls || !cr->dins || !cr->base || cs_open(CS_ARCH_X86, CS_MODE_64, &cr->cs) != CS_ERR_OK) {
+        if (cr->base)
+            munmap(cr->base, cr->size);
+        free(cr->tmpls);
+        free(cr->dins);
+        free(cr);
+        return NULL;
+    }
+    cs_option(cr->cs, CS_OPT_DETAIL, CS_OPT_ON);
+    cr->ci = cs_malloc(cr->cs);
+    return cr;
+}
+
+void copyrun_free(struct copyrun *cr)
+{
+    if (!cr)
+        return;
+    cs_free(cr->ci, 1);
+    cs_close(&cr->cs);
+    munmap(cr->base, cr->size);
+    for (unsigned h = 0; h < (1u << TMPL_HASH_BITS); h++)
+        free(cr->tmpls[h]);
+    free(cr->tmpls);
+    free(cr->dins);
+    free(cr);
+}
+
+static bool in_arena(const struct copyrun *cr, const void *p)
+{
+    return (const uint8_t *)p >= cr->base && (const uint8_t *)p < cr->base + cr->size;
+}
+
+static const struct copy_head *head_of(const void *code)
+{
+    return (const struct copy_head *)((const uint8_t *)code - sizeof(struct copy_head));
+}
+
+const void *copyrun_handler_of(const struct copyrun *cr, const struct insn *i)
+{
+    const void *r = (const void *)i->run;
+    if (cr && in_arena(cr, r))
+        return head_of(r)->orig;
+    return r;
+}
+
+/* Every entry back on its threaded handler; the arena empty. */
+static void flush(struct copyrun *cr, struct icache *ic)
+{
+    for (size_t s = 0; s < (1u << BLOCK_BITS); s++) {
+        struct block *b = &ic->blocks[s];
+        if (!b->insn)
+            continue;
+        for (unsigned k = 0; k < b->n; k++)
+            if (in_arena(cr, (const void *)b->insn[k].run))
+                b->insn[k].run = (insn_fn)head_of((const void *)b->insn[k].run)->orig;
+        b->copied_n = 0;
+    }
+    cr->used = 0;
+    cr->flush_due = false;
+    cr->st.flushes++;
+}
+
+/* Copies entries [s, e) of b (their templates in t[]) as one run. */
+static void emit(struct copyrun *cr, struct block *b, unsigned s, unsigned e,
+                 struct tmpl **t, unsigned nt, unsigned bytes)
+{
+    size_t need = sizeof(struct copy_head) + bytes + 3;
+    size_t at = (cr->used + 15) & ~(size_t)15;
+    /* the code starts 16-byte aligned, the header just before it */
+    size_t code_at = at + 16;
+    if (code_at + need > cr->size) {
+        cr->flush_due = true;
+        return;
+    }
+    uint8_t *code = cr->base + code_at;
+    struct copy_head *h = (struct copy_head *)(code - sizeof(*h));
+    h->orig = copyrun_handler_of(cr, &b->insn[s]);
+    h->entries = e - s;
+    h->bytes = bytes + 3;
+    uint8_t *p = code;
+    for (unsigned k = 0; k < nt; k++) {
+        memcpy(p, t[k]->code, (size_t)t[k]->len);
+        for (unsigned r = 0; r < t[k]->nrel; r++) {
+            uint8_t *f = p + t[k]->rel_off[r];
+            put32(f, (int64_t)(t[k]->rel_to[r] - (uintptr_t)(f + 4)));
+        }
+        p += t[k]->len;
+    }
+    /* the last copy's fall-through: the entry after the run, threaded */
+    p[0] = 0xff;
+    p[1] = 0x66;
+    p[2] = 0x08;
+    cr->used = code_at + bytes + 3;
+    b->insn[s].run = (insn_fn)(void *)code;
+    cr->st.runs++;
+    cr->st.entries += e - s;
+    cr->st.bytes += bytes + 3;
+}
+
+void copyrun_block(struct copyrun *cr, struct icache *ic, struct block *b)
+{
+    if (cr->flush_due)
+        flush(cr, ic);
+    unsigned n = b->n;
+    struct tmpl *t[BLOCK_MAX];
+    unsigned j = 0;
+    while (j < n) {
+        /* the longest run of copyable entries from j */
+        unsigned k = j, nt = 0, bytes = 0;
+        for (;;) {
+            if (k >= n)
+                break;
+            struct tmpl *x = template_of(cr, (uintptr_t)copyrun_handler_of(cr, &b->insn[k]));
+            if (!x || k + (x->step ? x->step : 1) > n)
+                break;
+            t[nt++] = x;
+            bytes += (unsigned)x->len;
+            if (!x->step) { /* always branches: the run ends with it */
+                k++;
+                break;
+            }
+            k += x->step;
+        }
+        if (nt >= 2) {
+            const void *r = (const void *)b->insn[j].run;
+            bool same = in_arena(cr, r) && head_of(r)->entries == k - j;
+            /* entries inside the run go back to their handlers: a copy
+             * starting there is no longer entered from this run */
+            for (unsigned m = j + 1; m < k; m++)
+                b->insn[m].run = (insn_fn)copyrun_handler_of(cr, &b->insn[m]);
+            if (!same)
+                emit(cr, b, j, k, t, nt, bytes);
+        } else if (k > j) {
+            b->insn[j].run = (insn_fn)copyrun_handler_of(cr, &b->insn[j]);
+        }
+        j = k > j ? k : j + 1;
+    }
+    b->copied_n = (uint8_t)n;
+}
+
+void copyrun_get_stats(const struct copyrun *cr, struct copyrun_stats *s)
+{
+    if (!cr) {
+        memset(s, 0, sizeof(*s));
+        return;
+    }
+    *s = cr->st;
+}
+
+int copyrun_template_len(struct copyrun *cr, const void *run)
+{
+    if (!cr)
+        return -1;
+    const struct tmpl *t = template_of(cr, (uintptr_t)run);
+    return t ? t->len : -1;
+}
