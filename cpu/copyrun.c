@@ -132,6 +132,13 @@ struct tmpl {
     unsigned nrel;
     uint16_t rel_off[TMPL_MAX_RELS];   /* rel32 fields ... */
     uintptr_t rel_to[TMPL_MAX_RELS];   /* ... and the absolute targets they reach */
+    /* immediates that hold a field of the copy's entry (fold_of()) */
+    unsigned nfold;
+    uint16_t fold_at[TMPL_MAX_RELS];   /* the immediate's offset in the code */
+    int16_t fold_off[TMPL_MAX_RELS];   /* the field's offset from the entry */
+    uint8_t fold_size[TMPL_MAX_RELS];  /* the field's bytes */
+    uint8_t fold_imm[TMPL_MAX_RELS];   /* the immediate's bytes, 4 or 8 */
+    bool fold_sign[TMPL_MAX_RELS];     /* sign-extend the field */
     uint8_t code[TMPL_MAX_CODE];
 };
 
@@ -217,6 +224,12 @@ struct dins {
     int8_t dst, src;     /* effect_of() */
     int32_t add;
     uint16_t clobber;
+    /* a load of an entry's field into a register (fold_of()): the
+     * register, the base and displacement, the sizes, sign extension */
+    int8_t fold_reg, fold_base;
+    uint8_t fold_size, fold_dst_size;
+    bool fold_sign, folded;
+    int32_t fold_disp, fold_off;
     struct regs in;
 };
 
@@ -283,6 +296,84 @@ static void regs_step(const struct dins *e, const struct regs *in, struct regs *
     }
 }
 
+/* MOV, MOVZX, MOVSX or MOVSXD of a memory operand [base + disp] into a
+ * general register: when the base turns out to hold the entry's
+ * address, the load reads a field of the decoded instruction, which
+ * does not change while the copy lives (cpu/copyrun.h), and the copy
+ * can hold the value as an immediate instead. */
+static void fold_of(const cs_insn *ci, struct dins *e)
+{
+    const cs_x86 *x = &ci->detail->x86;
+    e->fold_reg = -1;
+    if (x->op_count != 2 || x->operands[0].type != X86_OP_REG ||
+        x->operands[1].type != X86_OP_MEM || x->prefix[0] || x->prefix[1] || x->prefix[2] ||
+        x->prefix[3])
+        return;
+    const cs_x86_op *m = &x->operands[1];
+    bool full, bfull;
+    int r = gpr_of(x->operands[0].reg, &full);
+    int b = gpr_of(m->mem.base, &bfull);
+    if (r < 0 || r == 4 || b < 0 || !bfull || m->mem.index != X86_REG_INVALID ||
+        m->mem.segment != X86_REG_INVALID)
+        return;
+    unsigned dsz = x->operands[0].size, msz = m->size;
+    bool sign;
+    if (ci->id == X86_INS_MOV && msz == dsz && (dsz == 4 || dsz == 8))
+        sign = false;
+    else if (ci->id == X86_INS_MOVZX && (msz == 1 || msz == 2) && (dsz == 4 || dsz == 8))
+        sign = false;
+    else if ((ci->id == X86_INS_MOVSX || ci->id == X86_INS_MOVSXD) && msz < dsz &&
+             (dsz == 4 || dsz == 8))
+        sign = true;
+    else
+        return;
+    e->fold_reg = (int8_t)r;
+    e->fold_base = (int8_t)b;
+    e->fold_disp = (int32_t)m->mem.disp;
+    e->fold_size = (uint8_t)msz;
+    e->fold_dst_size = (uint8_t)dsz;
+    e->fold_sign = sign;
+}
+
+/* The immediate form of a folded load: its length, and where in it the
+ * immediate starts */
+static unsigned fold_len(const struct dins *x, unsigned *imm_at, unsigned *imm_size)
+{
+    unsigned rex = x->fold_reg >= 8 || x->fold_dst_size == 8;
+    if (x->fold_dst_size == 4 || (!x->fold_sign && x->fold_size < 8)) {
+        /* mov $imm32, %r32 (zero-extends into the whole register) */
+        *imm_at = 1 + (x->fold_reg >= 8);
+        *imm_size = 4;
+        return *imm_at + 4;
+    }
+    if (x->fold_sign) { /* mov $simm32, %r64 */
+        *imm_at = 3;
+        *imm_size = 4;
+        return 7;
+    }
+    (void)rex; /* movabs $imm64, %r64 */
+    *imm_at = 2;
+    *imm_size = 8;
+    return 10;
+}
+
+static void fold_encode(const struct dins *x, uint8_t *p)
+{
+    unsigned r = (unsigned)x->fold_reg & 7, hi = x->fold_reg >= 8;
+    if (x->fold_dst_size == 4 || (!x->fold_sign && x->fold_size < 8)) {
+        if (hi)
+            *p++ = 0x41;
+        *p = (uint8_t)(0xb8 + r);
+    } else if (x->fold_sign) {
+        p[0] = (uint8_t)(0x48 | hi);
+        p[1] = 0xc7;
+        p[2] = (uint8_t)(0xc0 + r);
+    } else {
+        p[0] = (uint8_t)(0x48 | hi);
+        p[1] = (uint8_t)(0xb8 + r);
+    }
+}
+
 /* Decodes the handler into d[], classifying each instruction; false
  * for a form the copier does not take. */
 static bool decode_handler(struct copyrun *cr, uintptr_t addr, size_t size, struct dins *d,
@@ -332,6 +423,7 @@ static bool decode_handler(struct copyrun *cr, uintptr_t addr, size_t size, stru
             e->terminal = true; /* an indirect jump: into the original code */
         }
         effect_of(cr->cs, ci, e);
+        fold_of(ci, e);
         for (unsigned k = 0; k < x->op_count; k++)
             if (x->operands[k].type == X86_OP_MEM && x->operands[k].mem.base == X86_REG_RIP) {
                 if (x->encoding.disp_offset == 0 || x->encoding.disp_size != 4)
@@ -431,6 +523,21 @@ static bool build_template(struct copyrun *cr, struct tmpl *t, const struct hand
             x->in.delta[R_RSI] == past)
             x->mapped = true;
         unsigned sz = x->size;
+        x->folded = false;
+        if (x->kind == K_PLAIN && x->fold_reg >= 0 && x->in.seen &&
+            ((x->in.known >> x->fold_base) & 1)) {
+            /* a field of this handler's own entries, not their 'fn' or
+             * 'run' (which cpu_fuse changes) */
+            int64_t f = (int64_t)x->in.delta[x->fold_base] + x->fold_disp;
+            int64_t span = 64 * (e->step ? e->step : 1);
+            if (f >= 0 && f + x->fold_size <= span && (f & 63) >= 16 &&
+                (f & 63) + x->fold_size <= 64) {
+                unsigned at, isz;
+                x->folded = true;
+                x->fold_off = (int32_t)f;
+                sz = fold_len(x, &at, &isz);
+            }
+        }
         if (x->kind == K_JCC)
             sz = 6;
         else if (x->kind == K_JMP || x->kind == K_CALL)
@@ -466,6 +573,18 @@ static bool build_template(struct copyrun *cr, struct tmpl *t, const struct hand
             p[0] = 0xe8;
             if (!add_rel(t, x->out_off + 1u, x->target))
                 return false;
+        } else if (x->folded) {
+            unsigned at, isz;
+            fold_len(x, &at, &isz);
+            fold_encode(x, p);
+            if (t->nfold == TMPL_MAX_RELS)
+                return false;
+            t->fold_at[t->nfold] = (uint16_t)(x->out_off + at);
+            t->fold_off[t->nfold] = (int16_t)x->fold_off;
+            t->fold_size[t->nfold] = x->fold_size;
+            t->fold_imm[t->nfold] = (uint8_t)isz;
+            t->fold_sign[t->nfold] = x->fold_sign;
+            t->nfold++;
         } else if (x->mapped) {
             if (k + 1 < n) {
                 p[0] = 0xe9;
@@ -512,6 +631,7 @@ static struct tmpl *template_of(struct copyrun *cr, uintptr_t run)
     t->run = run;
     t->step = e->step;
     t->nrel = 0;
+    t->nfold = 0;
     cr->n_tmpls++;
     if (!build_template(cr, t, e)) {
         t->len = -1;
@@ -670,13 +790,24 @@ static void emit(struct copyrun *cr, struct block *b, unsigned s, unsigned e,
     h->entries = e - s;
     h->bytes = bytes + 3;
     uint8_t *p = code;
+    unsigned j = s;
     for (unsigned k = 0; k < nt; k++) {
         memcpy(p, t[k]->code, (size_t)t[k]->len);
         for (unsigned r = 0; r < t[k]->nrel; r++) {
             uint8_t *f = p + t[k]->rel_off[r];
             put32(f, (int64_t)(t[k]->rel_to[r] - (uintptr_t)(f + 4)));
         }
+        for (unsigned r = 0; r < t[k]->nfold; r++) {
+            const uint8_t *src = (const uint8_t *)&b->insn[j] + t[k]->fold_off[r];
+            uint64_t v = 0;
+            memcpy(&v, src, t[k]->fold_size[r]);
+            unsigned bits = 8u * t[k]->fold_size[r];
+            if (t[k]->fold_sign[r] && bits < 64 && ((v >> (bits - 1)) & 1))
+                v |= ~0ull << bits;
+            memcpy(p + t[k]->fold_at[r], &v, t[k]->fold_imm[r]);
+        }
         p += t[k]->len;
+        j += t[k]->step ? t[k]->step : 1;
     }
     /* the last copy's fall-through: the entry after the run, threaded */
     p[0] = 0xff;

@@ -21,8 +21,14 @@
  * and calls and RIP-relative operands are re-aimed at their original
  * targets (or, inside the handler, at the copy), and %rsi is followed
  * through ADD/SUB/LEA so that a dispatch is replaced only where %rsi
- * has stepped past the handler's entries.  Handlers that cannot be
- * copied this way (no symbol, an unknown form, too long) stay threaded.
+ * has stepped past the handler's entries.  A load of one of the
+ * handler's own entries' fields (a register number, an immediate, a
+ * displacement: MOV, MOVZX, MOVSX, MOVSXD from [entry + offset]) becomes
+ * a move of the field's value as an immediate, read when the copy is
+ * made: those fields never change after decoding, so the copy's loads
+ * and stores of guest registers get constant addresses.  Handlers that
+ * cannot be copied this way (no symbol, an unknown form, too long) stay
+ * threaded.
  *
  * A copy stays right for as long as its entries do: after decoding, an
  * entry changes only its 'run' (cpu_fuse() pairing it or dropping its

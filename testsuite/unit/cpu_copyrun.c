@@ -68,6 +68,20 @@ HANDLER(t_step_helper, "add $0x40, %rsi\n ret")
 HANDLER(t_call_skip, "sub $8, %rsp\n call t_step_helper\n add $8, %rsp\n add $0x40, %rsi\n"
                      "jmp *8(%rsi)")
 HANDLER(t_mark_e, "addq $1000, 32(%rdi)\n add $0x40, %rsi\n jmp *8(%rsi)")
+/* e += fields of the entry: the byte at 0x1e zero-extended, the 8
+ * bytes at 0x30, the 4 at 0x28 sign-extended, the byte at 0x1f
+ * sign-extended to 32 bits and the 2 at 0x10, read through %rsi,
+ * through %rbx and through %rsi stepped past the entry; the copier
+ * holds them as immediates */
+HANDLER(t_fields, "push %rbx\n mov %rsi, %rbx\n movzbl 0x1e(%rsi), %eax\n add %rax, 32(%rdi)\n"
+                  "mov 0x30(%rbx), %rcx\n add %rcx, 32(%rdi)\n movslq 0x28(%rsi), %rdx\n"
+                  "add %rdx, 32(%rdi)\n movsbl 0x1f(%rbx), %r9d\n add %r9, 32(%rdi)\n"
+                  "add $0x40, %rsi\n movzwl -0x30(%rsi), %r10d\n add %r10, 32(%rdi)\n"
+                  "pop %rbx\n jmp *8(%rsi)")
+/* e += the next entry's byte at 0x1e: a field of another entry, which
+ * may yet change (a stop entry becomes an instruction), is read */
+HANDLER(t_peek_next, "movzbl 0x5e(%rsi), %eax\n add %rax, 32(%rdi)\n add $0x40, %rsi\n"
+                     "jmp *8(%rsi)")
 /* must never run: the second entry of t_pair */
 HANDLER(t_poison, "movq $1, 48(%rdi)\n add $0x40, %rsi\n jmp *8(%rsi)")
 /* %rsi through XCHG, which the copier does not follow: the dispatch
@@ -90,6 +104,8 @@ COPYRUN_REGISTER(t_unknown, 1);
 COPYRUN_REGISTER(t_skip_if_b, 1);
 COPYRUN_REGISTER(t_mark_e, 1);
 COPYRUN_REGISTER(t_call_skip, 1);
+COPYRUN_REGISTER(t_fields, 1);
+COPYRUN_REGISTER(t_peek_next, 1);
 COPYRUN_REGISTER(t_long, 1);
 
 static struct icache *ic;
@@ -219,6 +235,53 @@ static void full_arena_empties(void)
     copyrun_free(cr);
 }
 
+/* Fields of the copy's own entries are read once, when it is made
+ * (zero- and sign-extended as the handler's loads do); a field of an
+ * entry after the handler's own is read each time it runs. */
+static void fields_become_immediates(void)
+{
+    struct copyrun *cr = copyrun_new(1u << 20);
+    UNIT_CHECK(cr != NULL);
+    struct block *b = &ic->blocks[11];
+    insn_fn h[4] = {t_fields, t_fields, t_peek_next, t_inc_a};
+    fill(b, h, 4);
+    for (unsigned k = 0; k < 4; k++) {
+        b->insn[k].reg = (uint8_t)(0x90 + k);   /* 0x1e */
+        b->insn[k].rm = (uint8_t)(0xf0 - k);    /* 0x1f: negative as a signed byte */
+        b->insn[k].op = (uint16_t)(0x8100 + k); /* 0x10 */
+        b->insn[k].disp = -12345 - (int64_t)k;  /* 0x28 */
+        b->insn[k].imm = 0x123456789abcdef0ull + k; /* 0x30 */
+    }
+    struct fake want = {0}, got = {0};
+    run(b, &want);
+    copyrun_block(cr, ic, b);
+    UNIT_CHECK(b->insn[0].run != h[0]);
+    run(b, &got);
+    UNIT_CHECKF(want.e == got.e, "threaded e=%#llx, copied e=%#llx", (unsigned long long)want.e,
+                (unsigned long long)got.e);
+    /* the loads became moves of immediates: movzbl (4 bytes) -> mov
+     * $imm32 (5); mov 8 bytes (4) -> movabs (10); movslq (4) -> mov
+     * $simm32, %r64 (7); movsbl into %r9d (5) -> mov $imm32 (6); movzwl
+     * into %r10d (5) -> mov $imm32 (6) */
+    int len = copyrun_template_len(cr, (const void *)t_fields);
+    UNIT_CHECKF(len == 1 + 3 + 5 + 4 + 10 + 4 + 7 + 4 + 6 + 4 + 4 + 6 + 4 + 1, "t_fields: %d",
+                len);
+    /* the entry after t_peek_next changes: the copy must see it */
+    b->insn[3].reg = 0x7f;
+    for (unsigned k = 0; k < 4; k++)
+        b->insn[k].run = h[k];
+    struct fake again_t = {0}, again_c = {0};
+    run(b, &again_t);
+    b->copied_n = 0;
+    copyrun_block(cr, ic, b);
+    b->insn[3].reg = 0x11;
+    again_t.e += 0x11 - 0x7f;
+    run(b, &again_c);
+    UNIT_CHECKF(again_t.e == again_c.e, "the copy read the next entry's old field: %#llx, %#llx",
+                (unsigned long long)again_t.e, (unsigned long long)again_c.e);
+    copyrun_free(cr);
+}
+
 /* Copying a block again after it grew replaces the run; one that did
  * not change keeps its copy. */
 static void growth_recopies(void)
@@ -253,6 +316,7 @@ int main(void)
     UNIT_RUN(copy_matches_threaded);
     UNIT_RUN(full_arena_empties);
     UNIT_RUN(growth_recopies);
+    UNIT_RUN(fields_become_immediates);
     icache_free(ic);
     return unit_done();
 }
