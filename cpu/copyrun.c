@@ -139,6 +139,8 @@ struct tmpl {
     uint8_t fold_size[TMPL_MAX_RELS];  /* the field's bytes */
     uint8_t fold_imm[TMPL_MAX_RELS];   /* the immediate's bytes, 4 or 8 */
     bool fold_sign[TMPL_MAX_RELS];     /* sign-extend the field */
+    uint8_t fold_scale[TMPL_MAX_RELS]; /* nonzero: a disp32, fold_disp + scale * field */
+    int32_t fold_disp[TMPL_MAX_RELS];
     uint8_t code[TMPL_MAX_CODE];
 };
 
@@ -187,12 +189,29 @@ static int gpr_of(unsigned r, bool *full)
     return -1;
 }
 
+/* The bytes of a general register name (8, 4, 2 or 1), 0 for another */
+static unsigned gpr_width(unsigned r)
+{
+    bool full;
+    int g = gpr_of(r, &full);
+    if (g < 0)
+        return 0;
+    if (full)
+        return 8;
+    static const unsigned r32[16] = {X86_REG_EAX, X86_REG_ECX, X86_REG_EDX, X86_REG_EBX,
+                                     X86_REG_ESP, X86_REG_EBP, X86_REG_ESI, X86_REG_EDI,
+                                     X86_REG_R8D, X86_REG_R9D, X86_REG_R10D, X86_REG_R11D,
+                                     X86_REG_R12D, X86_REG_R13D, X86_REG_R14D, X86_REG_R15D};
+    return r32[g] == r ? 4 : 1;
+}
+
 /* What the copier knows of the registers at an instruction: which hold
  * the handler's entry %rsi (the entry pointer i) plus a constant. */
 struct regs {
     bool seen;       /* reached by some path already */
     uint16_t known;  /* bit g: register g is i + delta[g] */
     int32_t delta[16];
+    uint8_t fsrc[16]; /* g holds what folded load fsrc[g] - 1 loaded; 0: no */
 };
 
 #define R_RSI 6
@@ -204,9 +223,12 @@ static void regs_merge(struct regs *into, const struct regs *from)
         into->seen = true;
         return;
     }
-    for (int g = 0; g < 16; g++)
+    for (int g = 0; g < 16; g++) {
         if (!((from->known >> g) & 1) || from->delta[g] != into->delta[g])
             into->known &= (uint16_t)~(1u << g);
+        if (from->fsrc[g] != into->fsrc[g])
+            into->fsrc[g] = 0;
+    }
 }
 
 enum ikind { K_PLAIN, K_JCC, K_JMP, K_CALL, K_DISPATCH };
@@ -228,8 +250,18 @@ struct dins {
      * register, the base and displacement, the sizes, sign extension */
     int8_t fold_reg, fold_base;
     uint8_t fold_size, fold_dst_size;
-    bool fold_sign, folded;
+    bool fold_sign, folded, dead;
     int32_t fold_disp, fold_off;
+    uint8_t idx;           /* its index in the handler */
+    uint16_t rd, wr_full;  /* registers read; written whole (64 or 32 bits) */
+    uint16_t uses_other;   /* registers it uses other than as its memory index */
+    /* [base + index*scale + disp] whose index holds a folded register
+     * number: rewritten as [base + disp'] (mem_of(), rewrite_len()) */
+    int8_t mem_base, mem_index;
+    uint8_t mem_scale, modrm_at, rex_at, imm_at, imm_size;
+    int32_t mem_disp;
+    bool rewrite;
+    int8_t rewrite_src;    /* the folded load whose byte is the index */
     struct regs in;
 };
 
@@ -249,8 +281,22 @@ static void effect_of(csh cs, const cs_insn *ci, struct dins *e)
     uint8_t nrd = 0, nwr = 0;
     if (cs_regs_access(cs, ci, rd, &nrd, wr, &nwr) != CS_ERR_OK) {
         e->clobber = 0xffff;
+        e->rd = 0xffff;
         return;
     }
+    for (unsigned k = 0; k < nrd; k++) {
+        bool full;
+        int g = gpr_of(rd[k], &full);
+        if (g >= 0)
+            e->rd |= (uint16_t)(1u << g);
+    }
+    for (unsigned k = 0; k < nwr; k++) {
+        bool full;
+        int g = gpr_of(wr[k], &full);
+        if (g >= 0 && gpr_width(wr[k]) >= 4)
+            e->wr_full |= (uint16_t)(1u << g);
+    }
+    e->uses_other = e->rd;
     for (unsigned k = 0; k < nwr; k++) {
         bool full;
         int g = gpr_of(wr[k], &full);
@@ -287,6 +333,13 @@ static void regs_step(const struct dins *e, const struct regs *in, struct regs *
 {
     *out = *in;
     out->known &= (uint16_t)~e->clobber;
+    for (int g = 0; g < 16; g++)
+        if ((e->clobber >> g) & 1)
+            out->fsrc[g] = 0;
+    if (e->dst >= 0 && e->add == 0)
+        out->fsrc[e->dst] = in->fsrc[e->src];
+    if (e->folded)
+        out->fsrc[e->fold_reg] = (uint8_t)(e->idx + 1);
     if (e->dst >= 0 && ((in->known >> e->src) & 1)) {
         int64_t d = (int64_t)in->delta[e->src] + e->add;
         if (d >= INT32_MIN && d <= INT32_MAX) {
@@ -333,6 +386,74 @@ static void fold_of(const cs_insn *ci, struct dins *e)
     e->fold_size = (uint8_t)msz;
     e->fold_dst_size = (uint8_t)dsz;
     e->fold_sign = sign;
+}
+
+/* A memory operand [base + index*scale + disp] in a plain instruction
+ * (no VEX/EVEX), laid out ModRM, SIB, displacement, immediate: its
+ * index may turn out to hold a folded register number (build_template),
+ * and the operand then becomes [base + disp32]. */
+static void mem_of(const cs_insn *ci, struct dins *e)
+{
+    const cs_x86 *x = &ci->detail->x86;
+    e->mem_index = -1;
+    const uint8_t *b = ci->bytes;
+    unsigned p = 0;
+    while (p < ci->size && (b[p] == 0x66 || b[p] == 0x67 || b[p] == 0xf2 || b[p] == 0xf3 ||
+                            b[p] == 0x2e || b[p] == 0x3e || b[p] == 0x26 || b[p] == 0x36 ||
+                            b[p] == 0x64 || b[p] == 0x65 || b[p] == 0xf0))
+        p++;
+    if (p >= ci->size || b[p] == 0xc4 || b[p] == 0xc5 || b[p] == 0x62 || b[p] == 0x8f)
+        return;
+    unsigned rex = (b[p] & 0xf0) == 0x40 ? p : 0xff;
+    const cs_x86_encoding *en = &x->encoding;
+    unsigned mo = en->modrm_offset;
+    if (mo == 0 || mo + 1 >= ci->size || (b[mo] >> 6) == 3 || (b[mo] & 7) != 4)
+        return; /* no SIB byte */
+    unsigned after = en->disp_offset ? (unsigned)en->disp_offset + en->disp_size : mo + 2u;
+    if (en->disp_offset && en->disp_offset != mo + 2)
+        return;
+    if (en->imm_offset ? (en->imm_offset != after || en->imm_offset + en->imm_size != ci->size)
+                       : after != ci->size)
+        return;
+    int mems = 0;
+    const cs_x86_op *m = NULL;
+    for (unsigned k = 0; k < x->op_count; k++)
+        if (x->operands[k].type == X86_OP_MEM) {
+            mems++;
+            m = &x->operands[k];
+        }
+    if (mems != 1 || m->mem.segment != X86_REG_INVALID || m->mem.index == X86_REG_INVALID)
+        return;
+    bool full;
+    int base = gpr_of(m->mem.base, &full), index = gpr_of(m->mem.index, &full);
+    if (base < 0 || index < 0 || !full)
+        return;
+    e->mem_base = (int8_t)base;
+    e->mem_index = (int8_t)index;
+    e->mem_scale = (uint8_t)m->mem.scale;
+    e->mem_disp = (int32_t)m->mem.disp;
+    e->modrm_at = (uint8_t)mo;
+    e->rex_at = (uint8_t)rex;
+    e->imm_at = en->imm_offset;
+    e->imm_size = en->imm_size;
+    /* the registers it uses other than as the index */
+    uint16_t other = 0;
+    for (unsigned k = 0; k < x->op_count; k++) {
+        const cs_x86_op *o = &x->operands[k];
+        if (o->type == X86_OP_REG && gpr_of(o->reg, &full) >= 0)
+            other |= (uint16_t)(1u << gpr_of(o->reg, &full));
+        if (o->type == X86_OP_MEM && gpr_of(o->mem.base, &full) >= 0)
+            other |= (uint16_t)(1u << gpr_of(o->mem.base, &full));
+    }
+    /* implicit reads (flags aside) stay: only the index is dropped */
+    e->uses_other = (uint16_t)((e->rd & ~(1u << index)) | other);
+}
+
+/* The rewritten form's length: the bytes before ModRM, ModRM, a SIB for
+ * an RSP/R12 base, disp32, the immediate */
+static unsigned rewrite_len(const struct dins *x)
+{
+    return x->modrm_at + 1u + ((x->mem_base & 7) == 4) + 4u + x->imm_size;
 }
 
 /* The immediate form of a folded load: its length, and where in it the
@@ -424,6 +545,8 @@ static bool decode_handler(struct copyrun *cr, uintptr_t addr, size_t size, stru
         }
         effect_of(cr->cs, ci, e);
         fold_of(ci, e);
+        mem_of(ci, e);
+        e->idx = (uint8_t)n;
         for (unsigned k = 0; k < x->op_count; k++)
             if (x->operands[k].type == X86_OP_MEM && x->operands[k].mem.base == X86_REG_RIP) {
                 if (x->encoding.disp_offset == 0 || x->encoding.disp_size != 4)
@@ -477,7 +600,8 @@ static void track_regs(struct dins *d, unsigned n)
                 struct regs before = *to[w];
                 regs_merge(to[w], &out);
                 if (!before.seen || before.known != to[w]->known ||
-                    memcmp(before.delta, to[w]->delta, sizeof(before.delta)) != 0)
+                    memcmp(before.delta, to[w]->delta, sizeof(before.delta)) != 0 ||
+                    memcmp(before.fsrc, to[w]->fsrc, sizeof(before.fsrc)) != 0)
                     changed = true;
             }
         }
@@ -512,6 +636,63 @@ static bool build_template(struct copyrun *cr, struct tmpl *t, const struct hand
         return false;
     track_regs(d, n);
     int32_t past = (int32_t)(64 * e->step); /* %rsi at the next copy */
+    for (unsigned k = 0; k < n; k++) {
+        struct dins *x = &d[k];
+        x->folded = x->dead = x->rewrite = false;
+        if (x->kind == K_PLAIN && x->fold_reg >= 0 && x->in.seen &&
+            ((x->in.known >> x->fold_base) & 1)) {
+            /* a field of this handler's own entries, not their 'fn' or
+             * 'run' (which cpu_fuse changes) */
+            int64_t f = (int64_t)x->in.delta[x->fold_base] + x->fold_disp;
+            int64_t span = 64 * (e->step ? e->step : 1);
+            if (f >= 0 && f + x->fold_size <= span && (f & 63) >= 16 &&
+                (f & 63) + x->fold_size <= 64) {
+                x->folded = true;
+                x->fold_off = (int32_t)f;
+            }
+        }
+    }
+    /* again, now following which registers hold folded fields: a byte
+     * used as an index (a guest register number) becomes part of the
+     * displacement, and the move of it dies if nothing else reads it */
+    track_regs(d, n);
+    for (unsigned k = 0; k < n; k++) {
+        struct dins *x = &d[k];
+        if (x->kind != K_PLAIN || x->folded || x->disp_off || x->mem_index < 0 ||
+            !x->in.seen || !x->in.fsrc[x->mem_index])
+            continue;
+        const struct dins *src = &d[x->in.fsrc[x->mem_index] - 1];
+        /* a byte times the scale keeps the displacement within 32 bits */
+        if (src->folded && src->fold_size == 1 && !src->fold_sign &&
+            (int64_t)x->mem_disp + 8 * 255 <= INT32_MAX) {
+            x->rewrite = true;
+            x->rewrite_src = (int8_t)src->idx;
+        }
+    }
+    for (unsigned k = 0; k < n; k++) {
+        struct dins *x = &d[k];
+        if (!x->folded)
+            continue;
+        uint16_t bit = (uint16_t)(1u << x->fold_reg);
+        for (unsigned j = k + 1; j < n; j++) {
+            const struct dins *y = &d[j];
+            if (y->kind == K_DISPATCH) { /* the next handler reads only %rdi, %rsi */
+                x->dead = x->fold_reg != 7 && x->fold_reg != R_RSI;
+                break;
+            }
+            if (y->kind != K_PLAIN || y->terminal)
+                break;
+            uint16_t reads = y->rewrite ? y->uses_other : y->rd;
+            if (y->folded)
+                reads = 0; /* a move of an immediate */
+            if (reads & bit)
+                break;
+            if ((y->wr_full & bit) || (y->folded && y->fold_reg == x->fold_reg)) {
+                x->dead = true;
+                break;
+            }
+        }
+    }
     /* lay out: branches become their rel32 forms; a dispatch with %rsi
      * past the entries becomes a jump to the end, or nothing when it is
      * the last instruction */
@@ -523,20 +704,13 @@ static bool build_template(struct copyrun *cr, struct tmpl *t, const struct hand
             x->in.delta[R_RSI] == past)
             x->mapped = true;
         unsigned sz = x->size;
-        x->folded = false;
-        if (x->kind == K_PLAIN && x->fold_reg >= 0 && x->in.seen &&
-            ((x->in.known >> x->fold_base) & 1)) {
-            /* a field of this handler's own entries, not their 'fn' or
-             * 'run' (which cpu_fuse changes) */
-            int64_t f = (int64_t)x->in.delta[x->fold_base] + x->fold_disp;
-            int64_t span = 64 * (e->step ? e->step : 1);
-            if (f >= 0 && f + x->fold_size <= span && (f & 63) >= 16 &&
-                (f & 63) + x->fold_size <= 64) {
-                unsigned at, isz;
-                x->folded = true;
-                x->fold_off = (int32_t)f;
-                sz = fold_len(x, &at, &isz);
-            }
+        if (x->dead) {
+            sz = 0;
+        } else if (x->folded) {
+            unsigned at, isz;
+            sz = fold_len(x, &at, &isz);
+        } else if (x->rewrite) {
+            sz = rewrite_len(x);
         }
         if (x->kind == K_JCC)
             sz = 6;
@@ -573,6 +747,8 @@ static bool build_template(struct copyrun *cr, struct tmpl *t, const struct hand
             p[0] = 0xe8;
             if (!add_rel(t, x->out_off + 1u, x->target))
                 return false;
+        } else if (x->dead) {
+            /* nothing: the register it set is overwritten unread */
         } else if (x->folded) {
             unsigned at, isz;
             fold_len(x, &at, &isz);
@@ -584,7 +760,30 @@ static bool build_template(struct copyrun *cr, struct tmpl *t, const struct hand
             t->fold_size[t->nfold] = x->fold_size;
             t->fold_imm[t->nfold] = (uint8_t)isz;
             t->fold_sign[t->nfold] = x->fold_sign;
+            t->fold_scale[t->nfold] = 0;
             t->nfold++;
+        } else if (x->rewrite) {
+            const uint8_t *o = (const uint8_t *)x->addr;
+            memcpy(p, o, x->modrm_at);
+            if (x->rex_at != 0xff)
+                p[x->rex_at] &= (uint8_t)~0x02; /* no REX.X: no index */
+            unsigned q = x->modrm_at;
+            p[q++] = (uint8_t)(0x80 | (o[x->modrm_at] & 0x38) | (x->mem_base & 7));
+            if ((x->mem_base & 7) == 4)
+                p[q++] = 0x24; /* SIB: no index, base RSP/R12 */
+            if (t->nfold == TMPL_MAX_RELS)
+                return false;
+            const struct dins *src = &d[x->rewrite_src];
+            t->fold_at[t->nfold] = (uint16_t)(x->out_off + q);
+            t->fold_off[t->nfold] = (int16_t)src->fold_off;
+            t->fold_size[t->nfold] = 1;
+            t->fold_imm[t->nfold] = 4;
+            t->fold_sign[t->nfold] = false;
+            t->fold_scale[t->nfold] = x->mem_scale;
+            t->fold_disp[t->nfold] = x->mem_disp;
+            t->nfold++;
+            q += 4;
+            memcpy(p + q, o + x->imm_at, x->imm_size);
         } else if (x->mapped) {
             if (k + 1 < n) {
                 p[0] = 0xe9;
@@ -804,6 +1003,8 @@ static void emit(struct copyrun *cr, struct block *b, unsigned s, unsigned e,
             unsigned bits = 8u * t[k]->fold_size[r];
             if (t[k]->fold_sign[r] && bits < 64 && ((v >> (bits - 1)) & 1))
                 v |= ~0ull << bits;
+            if (t[k]->fold_scale[r]) /* a byte: the displacement stays within 32 bits */
+                v = (uint64_t)((int64_t)t[k]->fold_disp[r] + (int64_t)(t[k]->fold_scale[r] * v));
             memcpy(p + t[k]->fold_at[r], &v, t[k]->fold_imm[r]);
         }
         p += t[k]->len;

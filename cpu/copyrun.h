@@ -25,8 +25,11 @@
  * handler's own entries' fields (a register number, an immediate, a
  * displacement: MOV, MOVZX, MOVSX, MOVSXD from [entry + offset]) becomes
  * a move of the field's value as an immediate, read when the copy is
- * made: those fields never change after decoding, so the copy's loads
- * and stores of guest registers get constant addresses.  Handlers that
+ * made: those fields never change after decoding.  A register number
+ * so loaded and used as an index ([c + reg*8], a guest register) goes
+ * into the displacement instead, and the move dies when nothing else
+ * reads it, so a copied MOV r64, r/m64 is one load and one store at
+ * constant offsets from the CPU structure.  Handlers that
  * cannot be copied this way (no symbol, an unknown form, too long) stay
  * threaded.
  *

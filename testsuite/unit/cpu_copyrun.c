@@ -82,6 +82,16 @@ HANDLER(t_fields, "push %rbx\n mov %rsi, %rbx\n movzbl 0x1e(%rsi), %eax\n add %r
  * may yet change (a stop entry becomes an instruction), is read */
 HANDLER(t_peek_next, "movzbl 0x5e(%rsi), %eax\n add %rax, 32(%rdi)\n add $0x40, %rsi\n"
                      "jmp *8(%rsi)")
+/* f[rm] += f[reg] as MOV r64, r/m64 does with guest registers: the
+ * register numbers become displacements and their moves vanish; the
+ * same through %r12 (a base that needs a SIB byte) with a displacement;
+ * and a number used both as an index and as data (its move stays) */
+HANDLER(t_regs, "movzbl 0x1e(%rsi), %eax\n add $0x40, %rsi\n mov (%rdi,%rax,8), %rdx\n"
+                "movzbl -0x21(%rsi), %eax\n add %rdx, (%rdi,%rax,8)\n jmp *8(%rsi)")
+HANDLER(t_regs_r12, "push %r12\n mov %rdi, %r12\n movzbl 0x1e(%rsi), %r8d\n"
+                    "mov 8(%r12,%r8,8), %rdx\n movzbl 0x1f(%rsi), %ecx\n"
+                    "add %rcx, (%r12,%rcx,8)\n addq $3, (%rdi,%rcx,8)\n pop %r12\n"
+                    "add $0x40, %rsi\n jmp *8(%rsi)")
 /* must never run: the second entry of t_pair */
 HANDLER(t_poison, "movq $1, 48(%rdi)\n add $0x40, %rsi\n jmp *8(%rsi)")
 /* %rsi through XCHG, which the copier does not follow: the dispatch
@@ -106,6 +116,8 @@ COPYRUN_REGISTER(t_mark_e, 1);
 COPYRUN_REGISTER(t_call_skip, 1);
 COPYRUN_REGISTER(t_fields, 1);
 COPYRUN_REGISTER(t_peek_next, 1);
+COPYRUN_REGISTER(t_regs, 1);
+COPYRUN_REGISTER(t_regs_r12, 1);
 COPYRUN_REGISTER(t_long, 1);
 
 static struct icache *ic;
@@ -282,6 +294,44 @@ static void fields_become_immediates(void)
     copyrun_free(cr);
 }
 
+/* Register numbers used as indexes become displacements, and their
+ * moves go when nothing else reads them. */
+static void register_numbers_become_displacements(void)
+{
+    struct copyrun *cr = copyrun_new(1u << 20);
+    UNIT_CHECK(cr != NULL);
+    struct block *b = &ic->blocks[12];
+    insn_fn h[4] = {t_regs, t_regs_r12, t_regs, t_regs_r12};
+    static const uint8_t regno[4][2] = {{0, 2}, {1, 3}, {4, 0}, {2, 5}}; /* reg, rm */
+    fill(b, h, 4);
+    for (unsigned k = 0; k < 4; k++) {
+        b->insn[k].reg = regno[k][0];
+        b->insn[k].rm = regno[k][1];
+    }
+    struct fake want = {1, 20, 300, 4000, 50000, 600000, 7000000}, got = want;
+    run(b, &want);
+    copyrun_block(cr, ic, b);
+    UNIT_CHECK(b->insn[0].run != h[0]);
+    run(b, &got);
+    UNIT_CHECKF(same(&want, &got), "threaded %llu %llu %llu %llu %llu %llu, copied %llu %llu %llu %llu %llu %llu",
+                (unsigned long long)want.a, (unsigned long long)want.b, (unsigned long long)want.c,
+                (unsigned long long)want.d, (unsigned long long)want.e,
+                (unsigned long long)want.calls, (unsigned long long)got.a,
+                (unsigned long long)got.b, (unsigned long long)got.c, (unsigned long long)got.d,
+                (unsigned long long)got.e, (unsigned long long)got.calls);
+    /* t_regs: both MOVZX gone, mov disp32(%rdi), %rdx (7), add %rdx,
+     * disp32(%rdi) (7), add $0x40, %rsi (4) */
+    int len = copyrun_template_len(cr, (const void *)t_regs);
+    UNIT_CHECKF(len == 7 + 7 + 4, "t_regs: %d", len);
+    /* t_regs_r12: push (2), mov (3), the %r8d move gone, mov
+     * disp32(%r12) (8: SIB), mov $imm32, %ecx kept (5: %rcx is data
+     * too), add %rcx, disp32(%r12) (8), addq $3, disp32(%rdi) (8), pop
+     * (2), add (4) */
+    len = copyrun_template_len(cr, (const void *)t_regs_r12);
+    UNIT_CHECKF(len == 2 + 3 + 8 + 5 + 8 + 8 + 2 + 4, "t_regs_r12: %d", len);
+    copyrun_free(cr);
+}
+
 /* Copying a block again after it grew replaces the run; one that did
  * not change keeps its copy. */
 static void growth_recopies(void)
@@ -317,6 +367,7 @@ int main(void)
     UNIT_RUN(full_arena_empties);
     UNIT_RUN(growth_recopies);
     UNIT_RUN(fields_become_immediates);
+    UNIT_RUN(register_numbers_become_displacements);
     icache_free(ic);
     return unit_done();
 }
