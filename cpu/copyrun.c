@@ -892,24 +892,35 @@ static uint8_t *map_near_code(size_t bytes)
     return NULL;
 }
 
+static const char *why_not = "";
+
+const char *copyrun_why_not(void)
+{
+    return why_not;
+}
+
 struct copyrun *copyrun_new(size_t bytes)
 {
     pthread_once(&extents_once, init_extents);
-    if (!extents || n_extents == 0)
-        return NULL;
     bool any = false;
-    for (size_t k = 0; k < n_extents && !any; k++)
+    for (size_t k = 0; extents && k < n_extents && !any; k++)
         any = extents[k].size != 0;
-    if (!any)
-        return NULL; /* no symbol table */
-    struct copyrun *cr = calloc(1, sizeof(*cr));
-    if (!cr)
+    if (!any) {
+        why_not = "the executable has no symbol table (stripped?) to find its handlers in";
         return NULL;
+    }
+    struct copyrun *cr = calloc(1, sizeof(*cr));
+    if (!cr) {
+        why_not = "out of memory";
+        return NULL;
+    }
     cr->size = bytes ? bytes : ARENA_DEFAULT;
     cr->tmpls = calloc(1u << TMPL_HASH_BITS, sizeof(*cr->tmpls));
     cr->dins = calloc(TMPL_MAX_INSNS, sizeof(*cr->dins));
     cr->base = map_near_code(cr->size);
     if (!cr->tmpls || !cr->dins || !cr->base || cs_open(CS_ARCH_X86, CS_MODE_64, &cr->cs) != CS_ERR_OK) {
+        why_not = !cr->base ? "the host gave no executable memory within 2 GiB of nest86's code"
+                            : "out of memory";
         if (cr->base)
             munmap(cr->base, cr->size);
         free(cr->tmpls);

@@ -81,6 +81,8 @@ struct copyrun;
  * default).  NULL when copying is off: the host refused an executable
  * mapping near nest86's code, or the binary has no symbol table. */
 struct copyrun *copyrun_new(size_t bytes);
+/* Why the last copyrun_new() returned NULL, in words */
+const char *copyrun_why_not(void);
 void copyrun_free(struct copyrun *cr);
 
 /* Copies block b's runs of two or more registered entries that changed

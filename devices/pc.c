@@ -130,7 +130,9 @@ struct machine *pc_create(const struct config *cfg, char *err, size_t errlen)
         return NULL;
     }
     if (cfg->copy_runs) {
-        c->icache->copies = copyrun_new(cfg->copy_arena); /* NULL: stays threaded */
+        c->icache->copies = copyrun_new(cfg->copy_arena);
+        if (!c->icache->copies) /* the guest runs the same, only slower */
+            fprintf(stderr, "nest86: -accel copy: %s; running threaded\n", copyrun_why_not());
         c->icache->copy_heat = (uint8_t)cfg->copy_heat;
     }
     if (cpu_configure(c, cfg->cpu_model, err, errlen)) {

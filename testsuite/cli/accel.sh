@@ -11,8 +11,9 @@
 #
 # Sub-tests (testsuite/run protocol): accel/KERNEL for each kernel, then
 # copies (heat=1 copied runs, the threaded engine none),
-# flushes (the small arena was emptied), bad-option (a bad -accel is a
-# usage error, exit status 2).
+# flushes (the small arena was emptied), stripped (a binary without
+# symbols says it runs threaded, and does), bad-option (a bad -accel is
+# a usage error, exit status 2).
 set -u
 NEST86=${NEST86:-./nest86}
 root=${NEST86_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -73,6 +74,18 @@ if [ "$flushes" -gt 0 ]; then
     echo "PASS accel/flushes"
 else
     echo "FAIL accel/flushes: a 64 KiB arena was never emptied"
+fi
+# without a symbol table nothing can be copied: it says so and runs threaded
+strip -o "$tmp/stripped" "$NEST86" 2> /dev/null || cp "$NEST86" "$tmp/stripped"
+run threaded "${kernels[0]}" "$tmp/t0"
+"$tmp/stripped" -kernel "${kernels[0]}" -serial stdio -display none -no-reboot -d stats \
+    < /dev/null > "$tmp/st.out" 2> "$tmp/st.err"
+st=$?
+if [ $st -eq "$(cat "$tmp/t0.st")" ] && grep -q '^nest86: -accel copy: .*symbol table.*; running threaded$' "$tmp/st.err" &&
+    [ "$(field "$tmp/st.err" 'runs copied')" = 0 ]; then
+    echo "PASS accel/stripped"
+else
+    echo "FAIL accel/stripped: exit status $st, said: $(grep -v '^stats' "$tmp/st.err" | head -2 | tr '\n' '|')"
 fi
 "$NEST86" -accel jit -kernel "${kernels[0]}" -display none < /dev/null > /dev/null 2> "$tmp/bad"
 st=$?
