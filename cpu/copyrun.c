@@ -436,11 +436,12 @@ static void mem_of(const cs_insn *ci, struct dins *e)
     e->rex_at = (uint8_t)rex;
     e->imm_at = en->imm_offset;
     e->imm_size = en->imm_size;
-    /* the registers it uses other than as the index */
+    /* the registers it reads other than as the index (a destination
+     * operand it only writes is not one) */
     uint16_t other = 0;
     for (unsigned k = 0; k < x->op_count; k++) {
         const cs_x86_op *o = &x->operands[k];
-        if (o->type == X86_OP_REG && gpr_of(o->reg, &full) >= 0)
+        if (o->type == X86_OP_REG && (o->access & CS_AC_READ) && gpr_of(o->reg, &full) >= 0)
             other |= (uint16_t)(1u << gpr_of(o->reg, &full));
         if (o->type == X86_OP_MEM && gpr_of(o->mem.base, &full) >= 0)
             other |= (uint16_t)(1u << gpr_of(o->mem.base, &full));

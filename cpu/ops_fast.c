@@ -999,9 +999,9 @@ static ALWAYS_INLINE void shift_ri_flags(struct cpu *c, const struct insn *i, un
                                          unsigned size, bool flags)
 {
     unsigned bits = size * 8;
-    unsigned count = (unsigned)(i->op == 0xd1 ? 1 : i->imm) & (size == 8 ? 63 : 31);
+    unsigned count = (unsigned)i->imm & (size == 8 ? 63 : 31); /* D1: 1 (cpu_specialize) */
     uint64_t m = size_mask(size), v = c->r[i->rm] & m, r;
-    if (!count) {
+    if (flags && !count) { /* no flag changes; without flags the shift by 0 below is v */
         c->r[i->rm] = v;
         return;
     }
@@ -1054,7 +1054,7 @@ static ALWAYS_INLINE uint64_t rotate_ri(struct cpu *c, const struct insn *i, boo
                                         unsigned size, uint32_t *cfof)
 {
     unsigned bits = size * 8;
-    unsigned n = (unsigned)(i->op == 0xd1 ? 1 : i->imm) & (bits - 1);
+    unsigned n = (unsigned)i->imm & (bits - 1); /* D1: 1 (cpu_specialize) */
     uint64_t v = c->r[i->rm] & size_mask(size), r;
     if (!n) {
         *cfof = UINT32_MAX;
@@ -1264,6 +1264,11 @@ void cpu_specialize(const struct cpu *c, struct insn *i)
         return;
     }
     if (rr && (op == 0xc1 || op == 0xd1)) {
+        /* the count by 1 (D1) as if it were the immediate, which D1 has
+         * not: the threaded forms read only the immediate (the generic
+         * op_grp2 counts 1 for D1 whatever imm holds) */
+        if (op == 0xd1)
+            i->imm = 1;
         switch (i->reg & 7) {
         case 4:
         case 6:

@@ -92,6 +92,10 @@ HANDLER(t_regs_r12, "push %r12\n mov %rdi, %r12\n movzbl 0x1e(%rsi), %r8d\n"
                     "mov 8(%r12,%r8,8), %rdx\n movzbl 0x1f(%rsi), %ecx\n"
                     "add %rcx, (%r12,%rcx,8)\n addq $3, (%rdi,%rcx,8)\n pop %r12\n"
                     "add $0x40, %rsi\n jmp *8(%rsi)")
+/* e += f[reg], the number's register written by the load itself: its
+ * move dies too */
+HANDLER(t_load_over, "movzbl 0x1e(%rsi), %eax\n mov (%rdi,%rax,8), %rax\n add %rax, 32(%rdi)\n"
+                     "add $0x40, %rsi\n jmp *8(%rsi)")
 /* must never run: the second entry of t_pair */
 HANDLER(t_poison, "movq $1, 48(%rdi)\n add $0x40, %rsi\n jmp *8(%rsi)")
 /* %rsi through XCHG, which the copier does not follow: the dispatch
@@ -118,6 +122,7 @@ COPYRUN_REGISTER(t_fields, 1);
 COPYRUN_REGISTER(t_peek_next, 1);
 COPYRUN_REGISTER(t_regs, 1);
 COPYRUN_REGISTER(t_regs_r12, 1);
+COPYRUN_REGISTER(t_load_over, 1);
 COPYRUN_REGISTER(t_long, 1);
 
 static struct icache *ic;
@@ -301,7 +306,7 @@ static void register_numbers_become_displacements(void)
     struct copyrun *cr = copyrun_new(1u << 20);
     UNIT_CHECK(cr != NULL);
     struct block *b = &ic->blocks[12];
-    insn_fn h[4] = {t_regs, t_regs_r12, t_regs, t_regs_r12};
+    insn_fn h[4] = {t_regs, t_regs_r12, t_load_over, t_regs_r12};
     static const uint8_t regno[4][2] = {{0, 2}, {1, 3}, {4, 0}, {2, 5}}; /* reg, rm */
     fill(b, h, 4);
     for (unsigned k = 0; k < 4; k++) {
@@ -329,6 +334,10 @@ static void register_numbers_become_displacements(void)
      * (2), add (4) */
     len = copyrun_template_len(cr, (const void *)t_regs_r12);
     UNIT_CHECKF(len == 2 + 3 + 8 + 5 + 8 + 8 + 2 + 4, "t_regs_r12: %d", len);
+    /* t_load_over: the move gone, mov disp32(%rdi), %rax (7), add (4),
+     * add (4) */
+    len = copyrun_template_len(cr, (const void *)t_load_over);
+    UNIT_CHECKF(len == 7 + 4 + 4, "t_load_over: %d", len);
     copyrun_free(cr);
 }
 
