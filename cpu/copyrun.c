@@ -262,6 +262,10 @@ struct dins {
     int32_t mem_disp;
     bool rewrite;
     int8_t rewrite_src;    /* the folded load whose byte is the index */
+    /* a shift or rotate by CL: the opcode's place (D2/D3), and when CL
+     * holds a folded field, the load it came from (it becomes C0/C1 ib) */
+    int8_t shift_op_at, shift_src;
+    uint16_t shift_uses_other;
     struct regs in;
 };
 
@@ -450,6 +454,42 @@ static void mem_of(const cs_insn *ci, struct dins *e)
     e->uses_other = (uint16_t)((e->rd & ~(1u << index)) | other);
 }
 
+/* SHL, SHR, SAR, ROL or ROR by CL (D2/D3 /n): with a count known when
+ * the copy is made it becomes the form with an 8-bit immediate (C0/C1
+ * /n ib), which differs only in that byte at the end */
+static void shift_of(const cs_insn *ci, struct dins *e)
+{
+    const cs_x86 *x = &ci->detail->x86;
+    e->shift_op_at = -1;
+    if (ci->id != X86_INS_SHL && ci->id != X86_INS_SHR && ci->id != X86_INS_SAR &&
+        ci->id != X86_INS_ROL && ci->id != X86_INS_ROR && ci->id != X86_INS_SAL)
+        return;
+    if (x->op_count != 2 || x->operands[1].type != X86_OP_REG || x->operands[1].reg != X86_REG_CL ||
+        x->encoding.imm_size)
+        return;
+    const uint8_t *b = ci->bytes;
+    unsigned p = 0;
+    while (p < ci->size && (b[p] == 0x66 || b[p] == 0x67 || b[p] == 0xf2 || b[p] == 0xf3 ||
+                            (b[p] & 0xf0) == 0x40))
+        p++;
+    if (p >= ci->size || (b[p] != 0xd2 && b[p] != 0xd3))
+        return;
+    e->shift_op_at = (int8_t)p;
+    /* what it reads besides the count */
+    bool full;
+    uint16_t other = 0;
+    const cs_x86_op *o = &x->operands[0];
+    if (o->type == X86_OP_REG && gpr_of(o->reg, &full) >= 0)
+        other |= (uint16_t)(1u << gpr_of(o->reg, &full));
+    if (o->type == X86_OP_MEM) {
+        if (gpr_of(o->mem.base, &full) >= 0)
+            other |= (uint16_t)(1u << gpr_of(o->mem.base, &full));
+        if (gpr_of(o->mem.index, &full) >= 0)
+            other |= (uint16_t)(1u << gpr_of(o->mem.index, &full));
+    }
+    e->shift_uses_other = other;
+}
+
 /* The rewritten form's length: the bytes before ModRM, ModRM, a SIB for
  * an RSP/R12 base, disp32, the immediate */
 static unsigned rewrite_len(const struct dins *x)
@@ -545,8 +585,12 @@ static bool decode_handler(struct copyrun *cr, uintptr_t addr, size_t size, stru
             e->terminal = true; /* an indirect jump: into the original code */
         }
         effect_of(cr->cs, ci, e);
+        /* padding the compiler put before a branch target: the copy,
+         * laid out again, needs none */
+        e->dead = ci->id == X86_INS_NOP && e->kind == K_PLAIN;
         fold_of(ci, e);
         mem_of(ci, e);
+        shift_of(ci, e);
         e->idx = (uint8_t)n;
         for (unsigned k = 0; k < x->op_count; k++)
             if (x->operands[k].type == X86_OP_MEM && x->operands[k].mem.base == X86_REG_RIP) {
@@ -639,7 +683,7 @@ static bool build_template(struct copyrun *cr, struct tmpl *t, const struct hand
     int32_t past = (int32_t)(64 * e->step); /* %rsi at the next copy */
     for (unsigned k = 0; k < n; k++) {
         struct dins *x = &d[k];
-        x->folded = x->dead = x->rewrite = false;
+        x->folded = x->rewrite = false;
         if (x->kind == K_PLAIN && x->fold_reg >= 0 && x->in.seen &&
             ((x->in.known >> x->fold_base) & 1)) {
             /* a field of this handler's own entries, not their 'fn' or
@@ -672,6 +716,13 @@ static bool build_template(struct copyrun *cr, struct tmpl *t, const struct hand
     }
     for (unsigned k = 0; k < n; k++) {
         struct dins *x = &d[k];
+        x->shift_src = -1;
+        if (x->kind == K_PLAIN && x->shift_op_at >= 0 && !x->rewrite && !x->disp_off &&
+            x->in.seen && x->in.fsrc[1] && d[x->in.fsrc[1] - 1].folded)
+            x->shift_src = (int8_t)(x->in.fsrc[1] - 1);
+    }
+    for (unsigned k = 0; k < n; k++) {
+        struct dins *x = &d[k];
         if (!x->folded)
             continue;
         uint16_t bit = (uint16_t)(1u << x->fold_reg);
@@ -684,6 +735,8 @@ static bool build_template(struct copyrun *cr, struct tmpl *t, const struct hand
             if (y->kind != K_PLAIN || y->terminal)
                 break;
             uint16_t reads = y->rewrite ? y->uses_other : y->rd;
+            if (y->shift_src >= 0) /* the count is an immediate now */
+                reads = (uint16_t)((y->rd & ~(1u << 1)) | y->shift_uses_other);
             if (y->folded)
                 reads = 0; /* a move of an immediate */
             if (reads & bit)
@@ -712,6 +765,8 @@ static bool build_template(struct copyrun *cr, struct tmpl *t, const struct hand
             sz = fold_len(x, &at, &isz);
         } else if (x->rewrite) {
             sz = rewrite_len(x);
+        } else if (x->shift_src >= 0) {
+            sz = x->size + 1u;
         }
         if (x->kind == K_JCC)
             sz = 6;
@@ -761,6 +816,19 @@ static bool build_template(struct copyrun *cr, struct tmpl *t, const struct hand
             t->fold_size[t->nfold] = x->fold_size;
             t->fold_imm[t->nfold] = (uint8_t)isz;
             t->fold_sign[t->nfold] = x->fold_sign;
+            t->fold_scale[t->nfold] = 0;
+            t->nfold++;
+        } else if (x->shift_src >= 0) {
+            memcpy(p, (const void *)x->addr, x->size);
+            p[x->shift_op_at] = p[x->shift_op_at] == 0xd3 ? 0xc1 : 0xc0;
+            if (t->nfold == TMPL_MAX_RELS)
+                return false;
+            const struct dins *src = &d[x->shift_src];
+            t->fold_at[t->nfold] = (uint16_t)(x->out_off + x->size);
+            t->fold_off[t->nfold] = (int16_t)src->fold_off;
+            t->fold_size[t->nfold] = src->fold_size;
+            t->fold_imm[t->nfold] = 1; /* its low byte, as CL */
+            t->fold_sign[t->nfold] = src->fold_sign;
             t->fold_scale[t->nfold] = 0;
             t->nfold++;
         } else if (x->rewrite) {

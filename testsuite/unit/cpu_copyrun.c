@@ -96,6 +96,11 @@ HANDLER(t_regs_r12, "push %r12\n mov %rdi, %r12\n movzbl 0x1e(%rsi), %r8d\n"
  * move dies too */
 HANDLER(t_load_over, "movzbl 0x1e(%rsi), %eax\n mov (%rdi,%rax,8), %rax\n add %rax, 32(%rdi)\n"
                      "add $0x40, %rsi\n jmp *8(%rsi)")
+/* e += b << rm: a shift by CL whose count is a field becomes a shift by
+ * an immediate, and the moves into %ecx die (one overwritten, one at
+ * the dispatch) */
+HANDLER(t_shift, "movzbl 0x1f(%rsi), %ecx\n mov 8(%rdi), %rax\n shl %cl, %rax\n add %rax, 32(%rdi)\n"
+                 "movzbl 0x1e(%rsi), %ecx\n add $0x40, %rsi\n jmp *8(%rsi)")
 /* must never run: the second entry of t_pair */
 HANDLER(t_poison, "movq $1, 48(%rdi)\n add $0x40, %rsi\n jmp *8(%rsi)")
 /* %rsi through XCHG, which the copier does not follow: the dispatch
@@ -123,6 +128,7 @@ COPYRUN_REGISTER(t_peek_next, 1);
 COPYRUN_REGISTER(t_regs, 1);
 COPYRUN_REGISTER(t_regs_r12, 1);
 COPYRUN_REGISTER(t_load_over, 1);
+COPYRUN_REGISTER(t_shift, 1);
 COPYRUN_REGISTER(t_long, 1);
 
 static struct icache *ic;
@@ -299,17 +305,18 @@ static void fields_become_immediates(void)
     copyrun_free(cr);
 }
 
-/* Register numbers used as indexes become displacements, and their
- * moves go when nothing else reads them. */
+/* Register numbers used as indexes become displacements, counts of
+ * shifts by CL immediates, and their moves go when nothing else reads
+ * them. */
 static void register_numbers_become_displacements(void)
 {
     struct copyrun *cr = copyrun_new(1u << 20);
     UNIT_CHECK(cr != NULL);
     struct block *b = &ic->blocks[12];
-    insn_fn h[4] = {t_regs, t_regs_r12, t_load_over, t_regs_r12};
-    static const uint8_t regno[4][2] = {{0, 2}, {1, 3}, {4, 0}, {2, 5}}; /* reg, rm */
-    fill(b, h, 4);
-    for (unsigned k = 0; k < 4; k++) {
+    insn_fn h[5] = {t_regs, t_regs_r12, t_load_over, t_shift, t_regs_r12};
+    static const uint8_t regno[5][2] = {{0, 2}, {1, 3}, {4, 0}, {1, 70}, {2, 5}}; /* reg, rm */
+    fill(b, h, 5);
+    for (unsigned k = 0; k < 5; k++) {
         b->insn[k].reg = regno[k][0];
         b->insn[k].rm = regno[k][1];
     }
@@ -338,6 +345,9 @@ static void register_numbers_become_displacements(void)
      * add (4) */
     len = copyrun_template_len(cr, (const void *)t_load_over);
     UNIT_CHECKF(len == 7 + 4 + 4, "t_load_over: %d", len);
+    /* t_shift: both moves gone, mov (4), shl $imm8 (4), add (4), add (4) */
+    len = copyrun_template_len(cr, (const void *)t_shift);
+    UNIT_CHECKF(len == 4 + 4 + 4 + 4, "t_shift: %d", len);
     copyrun_free(cr);
 }
 
