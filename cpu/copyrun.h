@@ -16,7 +16,8 @@
  * instruction and lets the host's front end run the handlers as one
  * straight line.
  *
- * A handler is copied from its machine code as the compiler made it:
+ * A handler is copied from its machine code as the compiler made it
+ * (cpu/copyrun_tmpl.c makes the templates, this file's copier the runs):
  * Capstone decodes it within its ELF symbol's extent, relative branches
  * and calls and RIP-relative operands are re-aimed at their original
  * targets (or, inside the handler, at the copy), and %rsi is followed
