@@ -643,8 +643,10 @@ static void track_regs(struct dins *d, unsigned n)
         if (!changed)
             return;
     }
-    for (unsigned k = 0; k < n; k++)
-        d[k].in.known = 0; /* did not settle: trust nothing */
+    for (unsigned k = 0; k < n; k++) { /* did not settle: trust nothing */
+        d[k].in.known = 0;
+        memset(d[k].in.fsrc, 0, sizeof(d[k].in.fsrc));
+    }
 }
 
 static bool add_rel(struct tmpl *t, unsigned off, uintptr_t to)
