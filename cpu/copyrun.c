@@ -1,15 +1,14 @@
 /* cpu/copyrun.c — copies of threaded handlers strung into runs
  * (cpu/copyrun.h): the arena, the runs of a block, the templates of
  * cpu/copyrun_tmpl.c filled in for each entry. */
-#define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "cpu/copyrun.h"
 #include "cpu/copyrun_tmpl.h"
 #include "cpu/icache.h"
 #include "cpu/insn.h"
+#include "mmu/hostmem.h"
 
 #define TMPL_HASH_BITS 12
 
@@ -62,46 +61,6 @@ struct copy_head {
     uint32_t bytes;
 };
 
-/* An executable mapping within rel32 reach of nest86's code: tried
- * below the executable, where a position-independent program leaves
- * room, then above it (past where the heap starts: a heap that grows
- * into the arena's place gets its memory elsewhere). */
-static uint8_t *map_at(uintptr_t want, size_t bytes)
-{
-    void *p = mmap((void *)want, bytes, PROT_READ | PROT_WRITE | PROT_EXEC,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
-    if (p == MAP_FAILED)
-        return NULL;
-    if ((uintptr_t)p != want) { /* a kernel that ignored the flag */
-        munmap(p, bytes);
-        return NULL;
-    }
-#ifdef MADV_HUGEPAGE
-    /* huge pages: copies spread over the arena would otherwise miss the
-     * instruction TLB, and each 4 KiB page costs a fault to fill */
-    madvise(p, bytes, MADV_HUGEPAGE); /* advice only: failure is harmless */
-#endif
-    return p;
-}
-
-static uint8_t *map_near_code(size_t bytes)
-{
-    uintptr_t code = (uintptr_t)&copyrun_block;
-    const uintptr_t step = 64u << 20, reach = 1536u << 20;
-    for (uintptr_t gap = step; gap + bytes <= reach; gap += step)
-        if (code > gap + bytes) {
-            uint8_t *p = map_at((code - gap - bytes) & ~(uintptr_t)0x1fffff, bytes);
-            if (p)
-                return p;
-        }
-    for (uintptr_t gap = 4 * step; gap + bytes <= reach; gap += step) {
-        uint8_t *p = map_at((code + gap) & ~(uintptr_t)0x1fffff, bytes);
-        if (p)
-            return p;
-    }
-    return NULL;
-}
-
 static const char *why_not = "";
 
 const char *copyrun_why_not(void)
@@ -123,12 +82,13 @@ struct copyrun *copyrun_new(size_t bytes)
     cr->size = bytes ? bytes : ARENA_DEFAULT;
     cr->tmpls = calloc(1u << TMPL_HASH_BITS, sizeof(*cr->tmpls));
     cr->dec = tmpl_decoder_new();
-    cr->base = map_near_code(cr->size);
+    /* rel32 reach of the handlers the copies call and jump to */
+    cr->base = host_code_alloc_near((const void *)&copyrun_block, cr->size);
     if (!cr->tmpls || !cr->dec || !cr->base) {
         why_not = !cr->base ? "the host gave no executable memory within 2 GiB of nest86's code"
                             : "out of memory (or Capstone would not open)";
         if (cr->base)
-            munmap(cr->base, cr->size);
+            host_ram_free(cr->base, cr->size);
         tmpl_decoder_free(cr->dec);
         free(cr->tmpls);
         free(cr);
@@ -142,7 +102,7 @@ void copyrun_free(struct copyrun *cr)
     if (!cr)
         return;
     tmpl_decoder_free(cr->dec);
-    munmap(cr->base, cr->size);
+    host_ram_free(cr->base, cr->size);
     for (unsigned h = 0; h < (1u << TMPL_HASH_BITS); h++)
         free(cr->tmpls[h]);
     free(cr->tmpls);

@@ -382,6 +382,25 @@ static void fold_of(const cs_insn *ci, struct dins *e)
     e->fold_sign = sign;
 }
 
+/* The place of an instruction's opcode after its legacy prefixes and
+ * REX (*rex: the REX byte's place, 0xff for none); -1 for the VEX,
+ * EVEX and XOP forms, whose register bits the copier does not edit */
+static int opcode_at(const cs_insn *ci, unsigned *rex)
+{
+    static const uint8_t legacy[] = {0x66, 0x67, 0xf2, 0xf3, 0x2e, 0x3e,
+                                     0x26, 0x36, 0x64, 0x65, 0xf0};
+    const uint8_t *b = ci->bytes;
+    unsigned p = 0;
+    while (p < ci->size && memchr(legacy, b[p], sizeof legacy))
+        p++;
+    *rex = 0xff;
+    if (p < ci->size && (b[p] & 0xf0) == 0x40)
+        *rex = p++;
+    if (p >= ci->size || b[p] == 0xc4 || b[p] == 0xc5 || b[p] == 0x62 || b[p] == 0x8f)
+        return -1;
+    return (int)p;
+}
+
 /* A memory operand [base + index*scale + disp] in a plain instruction
  * (no VEX/EVEX), laid out ModRM, SIB, displacement, immediate: its
  * index may turn out to hold a folded register number (build_template),
@@ -391,14 +410,9 @@ static void mem_of(const cs_insn *ci, struct dins *e)
     const cs_x86 *x = &ci->detail->x86;
     e->mem_index = -1;
     const uint8_t *b = ci->bytes;
-    unsigned p = 0;
-    while (p < ci->size && (b[p] == 0x66 || b[p] == 0x67 || b[p] == 0xf2 || b[p] == 0xf3 ||
-                            b[p] == 0x2e || b[p] == 0x3e || b[p] == 0x26 || b[p] == 0x36 ||
-                            b[p] == 0x64 || b[p] == 0x65 || b[p] == 0xf0))
-        p++;
-    if (p >= ci->size || b[p] == 0xc4 || b[p] == 0xc5 || b[p] == 0x62 || b[p] == 0x8f)
+    unsigned rex;
+    if (opcode_at(ci, &rex) < 0)
         return;
-    unsigned rex = (b[p] & 0xf0) == 0x40 ? p : 0xff;
     const cs_x86_encoding *en = &x->encoding;
     unsigned mo = en->modrm_offset;
     if (mo == 0 || mo + 1 >= ci->size || (b[mo] >> 6) == 3 || (b[mo] & 7) != 4)
@@ -457,12 +471,9 @@ static void shift_of(const cs_insn *ci, struct dins *e)
     if (x->op_count != 2 || x->operands[1].type != X86_OP_REG || x->operands[1].reg != X86_REG_CL ||
         x->encoding.imm_size)
         return;
-    const uint8_t *b = ci->bytes;
-    unsigned p = 0;
-    while (p < ci->size && (b[p] == 0x66 || b[p] == 0x67 || b[p] == 0xf2 || b[p] == 0xf3 ||
-                            (b[p] & 0xf0) == 0x40))
-        p++;
-    if (p >= ci->size || (b[p] != 0xd2 && b[p] != 0xd3))
+    unsigned rex;
+    int p = opcode_at(ci, &rex);
+    if (p < 0 || (ci->bytes[p] != 0xd2 && ci->bytes[p] != 0xd3))
         return;
     e->shift_op_at = (int8_t)p;
     /* what it reads besides the count */
@@ -487,43 +498,38 @@ static unsigned rewrite_len(const struct dins *x)
     return x->modrm_at + 1u + ((x->mem_base & 7) == 4) + 4u + x->imm_size;
 }
 
-/* The immediate form of a folded load: its length, and where in it the
- * immediate starts */
-static unsigned fold_len(const struct dins *x, unsigned *imm_at, unsigned *imm_size)
-{
-    unsigned rex = x->fold_reg >= 8 || x->fold_dst_size == 8;
-    if (x->fold_dst_size == 4 || (!x->fold_sign && x->fold_size < 8)) {
-        /* mov $imm32, %r32 (zero-extends into the whole register) */
-        *imm_at = 1 + (x->fold_reg >= 8);
-        *imm_size = 4;
-        return *imm_at + 4;
-    }
-    if (x->fold_sign) { /* mov $simm32, %r64 */
-        *imm_at = 3;
-        *imm_size = 4;
-        return 7;
-    }
-    (void)rex; /* movabs $imm64, %r64 */
-    *imm_at = 2;
-    *imm_size = 8;
-    return 10;
-}
-
-static void fold_encode(const struct dins *x, uint8_t *p)
+/* The move of an immediate that replaces a folded load: written at p
+ * (unless NULL); its length, and where in it the immediate starts and
+ * how long it is */
+static unsigned fold_form(const struct dins *x, uint8_t *p, unsigned *imm_at,
+                          unsigned *imm_size)
 {
     unsigned r = (unsigned)x->fold_reg & 7, hi = x->fold_reg >= 8;
+    uint8_t b[3];
+    unsigned n;
     if (x->fold_dst_size == 4 || (!x->fold_sign && x->fold_size < 8)) {
+        /* mov $imm32, %r32 (zero-extends into the whole register) */
+        n = 0;
         if (hi)
-            *p++ = 0x41;
-        *p = (uint8_t)(0xb8 + r);
-    } else if (x->fold_sign) {
-        p[0] = (uint8_t)(0x48 | hi);
-        p[1] = 0xc7;
-        p[2] = (uint8_t)(0xc0 + r);
-    } else {
-        p[0] = (uint8_t)(0x48 | hi);
-        p[1] = (uint8_t)(0xb8 + r);
+            b[n++] = 0x41;
+        b[n++] = (uint8_t)(0xb8 + r);
+        *imm_size = 4;
+    } else if (x->fold_sign) { /* mov $simm32, %r64 */
+        b[0] = (uint8_t)(0x48 | hi);
+        b[1] = 0xc7;
+        b[2] = (uint8_t)(0xc0 + r);
+        n = 3;
+        *imm_size = 4;
+    } else { /* movabs $imm64, %r64 */
+        b[0] = (uint8_t)(0x48 | hi);
+        b[1] = (uint8_t)(0xb8 + r);
+        n = 2;
+        *imm_size = 8;
     }
+    if (p)
+        memcpy(p, b, n);
+    *imm_at = n;
+    return n + *imm_size;
 }
 
 /* Decodes the handler into d[], classifying each instruction; false
@@ -748,7 +754,7 @@ static bool build_template(struct tmpl_decoder *dec, struct tmpl *t, const struc
             sz = 0;
         } else if (x->folded) {
             unsigned at, isz;
-            sz = fold_len(x, &at, &isz);
+            sz = fold_form(x, NULL, &at, &isz);
         } else if (x->rewrite) {
             sz = rewrite_len(x);
         } else if (x->shift_src >= 0) {
@@ -793,8 +799,7 @@ static bool build_template(struct tmpl_decoder *dec, struct tmpl *t, const struc
             /* nothing: the register it set is overwritten unread */
         } else if (x->folded) {
             unsigned at, isz;
-            fold_len(x, &at, &isz);
-            fold_encode(x, p);
+            fold_form(x, p, &at, &isz);
             if (t->nfold == TMPL_MAX_RELS)
                 return false;
             t->fold_at[t->nfold] = (uint16_t)(x->out_off + at);

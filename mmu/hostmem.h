@@ -15,4 +15,12 @@
 void *host_ram_alloc(size_t bytes);
 void host_ram_free(void *p, size_t bytes);
 
+/* The same, but executable and within 1.5 GiB of 'code' (so that rel32
+ * branches and RIP-relative operands there reach it): tried below the
+ * executable, where a position-independent program leaves room, then
+ * above it (past where the heap starts: a heap growing into it gets its
+ * memory elsewhere).  NULL when the host refuses.  Freed by
+ * host_ram_free(). */
+void *host_code_alloc_near(const void *code, size_t bytes);
+
 #endif
